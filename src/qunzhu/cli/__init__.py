@@ -1,0 +1,1 @@
+"""The ``qunzhu`` command line (Typer + rich)."""

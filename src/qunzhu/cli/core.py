@@ -1,0 +1,304 @@
+"""Core commands: init, db, community, ingest, config, demo, serve."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
+
+from qunzhu.cli.output import JSON_OPTION, console, emit, fail
+from qunzhu.events import EventError, event_from_json
+from qunzhu.settings import Settings, SettingsError, load_settings, mask_url
+from qunzhu.store import Store
+from qunzhu.store.migrate import current_revision, head_revision, upgrade
+from qunzhu.store.models import Community, Group, Member
+from qunzhu.store.quarantine import RejectedRecord
+
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+community_app = typer.Typer(help="Communities.", no_args_is_help=True)
+config_app = typer.Typer(help="Settings.", no_args_is_help=True)
+
+
+def settings_or_exit() -> Settings:
+    try:
+        return load_settings()
+    except SettingsError as exc:
+        raise fail(str(exc)) from None
+
+
+def store_at_head(as_json: bool = False) -> Store:
+    """A Store whose schema is at the newest migration, or an error the operator can act on
+    (a wrong setting, a database that does not answer, a schema behind the code)."""
+    settings = settings_or_exit()
+    store = Store(settings)
+    try:
+        current = current_revision(store.engine)
+    except SQLAlchemyError as exc:
+        store.dispose()
+        cause = getattr(exc, "orig", None) or exc
+        reason = (str(cause).splitlines() or [type(cause).__name__])[0]
+        raise fail(
+            f"cannot reach the database {mask_url(settings.database_url)}: {reason}",
+            as_json=as_json,
+        ) from None
+    head = head_revision()
+    if current != head:
+        store.dispose()
+        at = "empty" if current is None else f"at {current}"
+        raise fail(
+            f"the database schema is not up to date ({at}, newest {head}): "
+            "run `qunzhu db upgrade`",
+            as_json=as_json,
+        )
+    return store
+
+
+def progress_bar() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed:,}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade(
+    revision: str = typer.Option("head", help="Revision to migrate to."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Create or migrate the schema (SQLite or PostgreSQL, same migrations)."""
+    store = Store(settings_or_exit())
+    before = current_revision(store.engine)
+    upgrade(store.engine, revision)
+    after = current_revision(store.engine)
+    emit(
+        {"from": before, "to": after},
+        as_json,
+        lambda d: console.print(f"schema: {d['from'] or 'empty'} → {d['to']}"),
+    )
+
+
+@db_app.command("current")
+def db_current(as_json: bool = JSON_OPTION) -> None:
+    """Show the schema revision and whether it is the newest."""
+    store = Store(settings_or_exit())
+    data = {"current": current_revision(store.engine), "head": head_revision()}
+    emit(data, as_json, lambda d: console.print(f"current {d['current']}, newest {d['head']}"))
+
+
+def init(as_json: bool = JSON_OPTION) -> None:
+    """Set up a fresh installation: the schema, then how to log in."""
+    from qunzhu.auth.bootstrap import ensure_first_operator
+
+    store = Store(settings_or_exit())
+    upgrade(store.engine)
+    message = ensure_first_operator(store)
+    data = {
+        "database": store.settings.shown()["QUNZHU_DATABASE_URL"],
+        "revision": current_revision(store.engine),
+        "login": message,
+    }
+    emit(
+        data,
+        as_json,
+        lambda d: console.print(
+            f"database ready at {d['database']} (schema {d['revision']})"
+            + (f"\n{d['login']}" if d["login"] else "")
+        ),
+    )
+
+
+def _load_spec_text(path: Path, as_json: bool) -> tuple[str, str | None]:
+    from qunzhu.spec import SpecError, load_spec
+
+    try:
+        text = path.read_text(encoding="utf-8")
+        spec = load_spec(text)
+    except OSError as exc:
+        raise fail(f"cannot read {path}: {exc.strerror}", as_json=as_json) from None
+    except SpecError as exc:
+        raise fail(
+            f"{path}: {exc}",
+            as_json=as_json,
+            errors=[p.__dict__ if hasattr(p, "__dict__") else str(p) for p in exc.problems],
+        ) from None
+    return text, getattr(spec, "name", None)
+
+
+@community_app.command("create")
+def community_create(
+    slug: str = typer.Argument(..., help="Short id, e.g. ai-bootcamp."),
+    name: str | None = typer.Option(None, help="Display name (default: the spec's name)."),
+    spec: Path | None = typer.Option(None, "--spec", help="community.yaml to attach."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Create a community, optionally with its positioning spec (checked first)."""
+    if not slug.replace("-", "").replace("_", "").isalnum() or len(slug) > 64:
+        raise fail(f"slug {slug!r}: use letters, digits, - and _ (64 at most)", as_json=as_json)
+    spec_text, spec_name = _load_spec_text(spec, as_json) if spec else (None, None)
+    store = store_at_head(as_json)
+    with store.unit_of_work() as session:
+        if session.scalar(select(Community.id).where(Community.slug == slug)) is not None:
+            raise fail(f"community {slug!r} exists already", as_json=as_json)
+        community = Community(slug=slug, name=name or spec_name or slug, spec_yaml=spec_text)
+        session.add(community)
+        session.flush()
+        data = {
+            "id": community.id,
+            "slug": slug,
+            "name": community.name,
+            "spec": str(spec) if spec else None,
+        }
+    emit(data, as_json, lambda d: console.print(f"created community {d['slug']} ({d['name']})"))
+
+
+@community_app.command("list")
+def community_list(as_json: bool = JSON_OPTION) -> None:
+    """List communities with their groups and members."""
+    store = store_at_head(as_json)
+    with store.reading() as session:
+        groups = dict(
+            session.execute(
+                select(Group.community_id, func.count(Group.id)).group_by(Group.community_id)
+            )
+            .tuples()
+            .all()
+        )
+        members = dict(
+            session.execute(
+                select(Member.community_id, func.count(Member.id))
+                .where(Member.merged_into_id.is_(None))
+                .group_by(Member.community_id)
+            )
+            .tuples()
+            .all()
+        )
+        rows = [
+            {
+                "slug": c.slug,
+                "name": c.name,
+                "groups": groups.get(c.id, 0),
+                "members": members.get(c.id, 0),
+                "has_spec": c.spec_yaml is not None,
+            }
+            for c in session.scalars(select(Community).order_by(Community.slug))
+        ]
+
+    def render(data: list[dict[str, Any]]) -> None:
+        table = Table("community", "name", "groups", "members", "spec")
+        for r in data:
+            table.add_row(
+                r["slug"],
+                r["name"],
+                str(r["groups"]),
+                str(r["members"]),
+                "yes" if r["has_spec"] else "no",
+            )
+        console.print(table)
+
+    emit(rows, as_json, render)
+
+
+def _jsonl(path: Path) -> Iterator[Any]:
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            line = raw.strip()
+            if not line:
+                continue
+            try:
+                text = line.decode("utf-8")
+                yield event_from_json(json.loads(text))
+            except UnicodeDecodeError as exc:
+                yield RejectedRecord(
+                    str(path), number, f"not UTF-8 at byte {exc.start}", repr(line[:200])
+                )
+            except json.JSONDecodeError as exc:
+                yield RejectedRecord(
+                    str(path),
+                    number,
+                    f"invalid JSON: {exc.msg} (column {exc.colno})",
+                    line.decode("utf-8", "replace"),
+                )
+            except EventError as exc:
+                yield RejectedRecord(str(path), number, str(exc), line.decode("utf-8", "replace"))
+
+
+def ingest(
+    files: list[Path] = typer.Argument(..., help="JSONL files, one event a line."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Feed normalized events (docs/events.schema.json) into the pipeline."""
+    from qunzhu.pipeline import Pipeline
+
+    store = store_at_head(as_json)
+    pipeline = Pipeline(store)
+    results = []
+    for path in files:
+        if not path.is_file():
+            raise fail(f"{path}: no such file", as_json=as_json)
+        with progress_bar() as bar:
+            task = bar.add_task(f"ingest {path.name}")
+            report = pipeline.run(
+                _jsonl(path), source=str(path), progress=partial(bar.advance, task)
+            )
+        results.append({"file": str(path), **report.as_dict()})
+
+    def render(data: list[dict[str, Any]]) -> None:
+        for r in data:
+            console.print(
+                f"[bold]{r['file']}[/]: {r['added']} added, {r['duplicates']} "
+                f"already there, {len(r['quarantined'])} quarantined"
+            )
+            for q in r["quarantined"][:20]:
+                console.print(f"  line {q['line']}: {q['reason']}", highlight=False)
+
+    emit(
+        results[0] if len(results) == 1 else results,
+        as_json,
+        lambda d: render(d if isinstance(d, list) else [d]),
+    )
+
+
+@config_app.command("show")
+def config_show(as_json: bool = JSON_OPTION) -> None:
+    """Print the effective settings, secrets masked."""
+    data = settings_or_exit().shown()
+
+    def render(d: dict[str, Any]) -> None:
+        table = Table("variable", "value")
+        for k, v in d.items():
+            table.add_row(k, "" if v is None else str(v))
+        console.print(table)
+
+    emit(data, as_json, render)
+
+
+def demo(
+    seed: int = typer.Option(7, help="Random seed of the sample community."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Load the sample community (3 groups, ~600 members, 90 days of chat)."""
+    from qunzhu.demo import load_demo
+
+    store = store_at_head(as_json)
+    with progress_bar() as bar:
+        task = bar.add_task("sample community")
+        report = load_demo(store, seed=seed, progress=partial(bar.advance, task))
+    emit(
+        report.as_dict(),
+        as_json,
+        lambda d: console.print(
+            f"sample community 'demo': {d['added']} events added, {d['new_members']} members"
+        ),
+    )

@@ -1,0 +1,36 @@
+"""Entry point: ``qunzhu``. Each area registers its own Typer app here, one line each."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(
+    name="qunzhu",
+    help="群主 qunzhu — community operations for chat groups.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+
+from qunzhu.cli import core, importing, serve, worker  # noqa: E402
+
+app.command()(core.init)
+app.command()(core.ingest)
+app.command()(core.demo)
+app.command()(serve.serve)
+app.command()(worker.worker)
+app.command("import")(importing.import_)
+app.add_typer(core.community_app, name="community")
+app.add_typer(core.config_app, name="config")
+app.add_typer(core.db_app, name="db")
+
+# Sub-apps (one line each; keep alphabetical):
+from qunzhu.cli import members_merge, spec  # noqa: E402
+from qunzhu.cli.operators import app as operator_app  # noqa: E402
+
+app.add_typer(members_merge.app, name="members")
+app.add_typer(operator_app, name="operator")
+app.add_typer(spec.app, name="spec")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,422 @@
+"""Normalized events: what every adapter and importer turns platform data into.
+
+Events are frozen dataclasses. Each carries where it happened (platform, community, group),
+who (member: the platform's user id), when (an aware UTC datetime), a stable idempotency
+``key`` and the ``raw`` payload for audit. The same ``key`` delivered twice changes nothing.
+
+The JSON form (``docs/events.schema.json``) is the dataclass fields plus ``"type"``, the
+event's ``type_name``; ``key`` may be omitted and is then derived from the content.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import MISSING, dataclass, field, fields
+from datetime import UTC, datetime
+from typing import Any, ClassVar, Literal, get_args
+
+Platform = Literal["telegram", "qq", "wecom", "wechat", "discord", "irc", "whatsapp", "api", "test"]
+PLATFORMS: tuple[str, ...] = get_args(Platform)
+
+MessageKind = Literal[
+    "text",
+    "image",
+    "voice",
+    "video",
+    "sticker",
+    "file",
+    "link",
+    "quote",
+    "contact_card",
+    "mini_program",
+    "red_envelope",
+    "location",
+    "poll",
+    "system",
+    "other",
+]
+MESSAGE_KINDS: tuple[str, ...] = get_args(MessageKind)
+
+JoinVia = Literal["invite", "link", "qr", "request", "code", "added", "self", "unknown"]
+LeaveReason = Literal["left", "removed", "banned"]
+
+
+def make_key(*parts: object) -> str:
+    """A stable idempotency key from the parts that identify an event on its platform."""
+    joined = "\x1f".join("" if p is None else str(p) for p in parts)
+    return hashlib.blake2b(joined.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Event:
+    """Base of every normalized event."""
+
+    type_name: ClassVar[str] = "event"
+
+    platform: str
+    community: str
+    group: str
+    member: str
+    occurred_at: datetime
+    key: str = ""
+    raw: Mapping[str, Any] | str | None = field(default=None, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.platform not in PLATFORMS:
+            raise EventError(f"unknown platform {self.platform!r}", field="platform")
+        for name in ("community", "group", "member"):
+            if not getattr(self, name):
+                raise EventError(f"{name} must not be empty", field=name)
+        if self.occurred_at.tzinfo is None:
+            raise EventError("occurred_at must carry a time zone", field="occurred_at")
+        if self.occurred_at.utcoffset() != UTC.utcoffset(None):
+            object.__setattr__(self, "occurred_at", self.occurred_at.astimezone(UTC))
+        if not self.key:
+            object.__setattr__(self, "key", make_key(*self.identity()))
+
+    def identity(self) -> tuple[object, ...]:
+        """What makes this event the same event when delivered again (used for ``key``)."""
+        return (
+            self.type_name,
+            self.platform,
+            self.community,
+            self.group,
+            self.member,
+            self.occurred_at.isoformat(),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"type": self.type_name}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, datetime):
+                value = value.isoformat()
+            elif isinstance(value, tuple):
+                value = list(value)
+            elif isinstance(value, Mapping):
+                value = dict(value)
+            out[f.name] = value
+        return out
+
+
+class EventError(ValueError):
+    """An event that cannot be built; ``field`` names the offending field."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message if field is None else f"{field}: {message}")
+        self.field = field
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MessagePosted(Event):
+    type_name: ClassVar[str] = "message_posted"
+
+    message_id: str
+    text: str = ""
+    kind: str = "text"
+    member_name: str = ""
+    reply_to: str | None = None
+    reply_inferred: bool = False
+    mentions: tuple[str, ...] = ()
+    reactions: int = 0
+    forwarded: bool = False
+    attachment: str | None = None
+
+    def __post_init__(self) -> None:
+        Event.__post_init__(self)
+        if self.kind not in MESSAGE_KINDS:
+            raise EventError(f"unknown message kind {self.kind!r}", field="kind")
+        if not self.message_id:
+            raise EventError("message_id must not be empty", field="message_id")
+
+    def identity(self) -> tuple[object, ...]:
+        return (self.type_name, self.platform, self.community, self.group, self.message_id)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MessageEdited(Event):
+    type_name: ClassVar[str] = "message_edited"
+
+    message_id: str
+    text: str
+
+    def identity(self) -> tuple[object, ...]:
+        return (*Event.identity(self), self.message_id, self.text)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MessageRecalled(Event):
+    type_name: ClassVar[str] = "message_recalled"
+
+    message_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReactionAdded(Event):
+    type_name: ClassVar[str] = "reaction_added"
+
+    message_id: str
+    emoji: str = ""
+
+    def identity(self) -> tuple[object, ...]:
+        return (*Event.identity(self), self.message_id, self.emoji)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MemberJoined(Event):
+    type_name: ClassVar[str] = "member_joined"
+
+    member_name: str = ""
+    inviter: str | None = None
+    via: str = "unknown"
+    invite_code: str | None = None
+
+    def __post_init__(self) -> None:
+        Event.__post_init__(self)
+        if self.via not in get_args(JoinVia):
+            raise EventError(f"unknown join path {self.via!r}", field="via")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MemberLeft(Event):
+    type_name: ClassVar[str] = "member_left"
+
+    member_name: str = ""
+    reason: str = "left"
+    by: str | None = None
+
+    def __post_init__(self) -> None:
+        Event.__post_init__(self)
+        if self.reason not in get_args(LeaveReason):
+            raise EventError(f"unknown leave reason {self.reason!r}", field="reason")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MemberRenamed(Event):
+    type_name: ClassVar[str] = "member_renamed"
+
+    old_name: str = ""
+    new_name: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InviteUsed(Event):
+    """``member`` joined through ``inviter``'s invitation (link, code or system line)."""
+
+    type_name: ClassVar[str] = "invite_used"
+
+    inviter: str
+    code: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ApplicationSubmitted(Event):
+    type_name: ClassVar[str] = "application_submitted"
+
+    application_id: str
+    answers: Mapping[str, str] = field(default_factory=dict)
+    member_name: str = ""
+
+    def identity(self) -> tuple[object, ...]:
+        return (self.type_name, self.platform, self.community, self.application_id)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PaymentReceived(Event):
+    type_name: ClassVar[str] = "payment_received"
+
+    payment_id: str
+    amount_cents: int
+    currency: str = "CNY"
+    plan: str | None = None
+    order_id: str | None = None
+    provider: str = "manual"
+
+    def __post_init__(self) -> None:
+        Event.__post_init__(self)
+        if self.amount_cents < 0:
+            raise EventError("amount_cents must not be negative", field="amount_cents")
+
+    def identity(self) -> tuple[object, ...]:
+        return (self.type_name, self.provider, self.community, self.payment_id)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CheckIn(Event):
+    type_name: ClassVar[str] = "check_in"
+
+    name: str = "daily"
+    note: str = ""
+
+    def identity(self) -> tuple[object, ...]:
+        # one check-in per member, check-in name and day
+        return (
+            self.type_name,
+            self.platform,
+            self.community,
+            self.group,
+            self.member,
+            self.name,
+            self.occurred_at.date().isoformat(),
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ActivityAttended(Event):
+    """A member's step in an activity: registered → screened → checked_in → attended."""
+
+    type_name: ClassVar[str] = "activity_attended"
+
+    activity: str
+    status: str = "attended"
+
+    def __post_init__(self) -> None:
+        Event.__post_init__(self)
+        if self.status not in ("registered", "screened", "checked_in", "attended", "absent"):
+            raise EventError(f"unknown attendance status {self.status!r}", field="status")
+
+    def identity(self) -> tuple[object, ...]:
+        return (self.type_name, self.community, self.member, self.activity, self.status)
+
+
+EVENT_TYPES: dict[str, type[Event]] = {
+    cls.type_name: cls
+    for cls in (
+        MessagePosted,
+        MessageEdited,
+        MessageRecalled,
+        ReactionAdded,
+        MemberJoined,
+        MemberLeft,
+        MemberRenamed,
+        InviteUsed,
+        ApplicationSubmitted,
+        PaymentReceived,
+        CheckIn,
+        ActivityAttended,
+    )
+}
+
+
+def _parse_time(value: object) -> datetime:
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        moment = datetime.fromtimestamp(value, UTC)
+    elif isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError as exc:
+            raise EventError(f"not an ISO 8601 time: {value!r}", field="occurred_at") from exc
+    else:
+        raise EventError("must be an ISO 8601 string or a Unix time", field="occurred_at")
+    if moment.tzinfo is None:
+        raise EventError("needs a time zone (e.g. +08:00 or Z)", field="occurred_at")
+    return moment
+
+
+def event_from_json(data: object) -> Event:
+    """Build an event from its JSON form; raises EventError naming the field at fault."""
+    if not isinstance(data, Mapping):
+        raise EventError("an event must be a JSON object")
+    type_name = data.get("type")
+    if not isinstance(type_name, str) or type_name not in EVENT_TYPES:
+        known = ", ".join(sorted(EVENT_TYPES))
+        raise EventError(f"unknown event type {type_name!r} (known: {known})", field="type")
+    cls = EVENT_TYPES[type_name]
+    kwargs: dict[str, Any] = {}
+    allowed = {f.name: f for f in fields(cls)}
+    for name, value in data.items():
+        if name == "type":
+            continue
+        if name not in allowed:
+            raise EventError(f"not a field of {type_name}", field=name)
+        kwargs[name] = value
+    for name, f in allowed.items():
+        if name not in kwargs and f.default is MISSING and f.default_factory is MISSING:
+            raise EventError(f"required by {type_name}", field=name)
+    kwargs["occurred_at"] = _parse_time(kwargs["occurred_at"])
+    for name, f in allowed.items():
+        value = kwargs.get(name)
+        if value is None:
+            continue
+        expected = str(f.type)
+        if expected.startswith("str") and not isinstance(value, str):
+            if isinstance(value, int) and not isinstance(value, bool):
+                kwargs[name] = str(value)  # platform ids often arrive as numbers
+            else:
+                raise EventError(f"must be a string, got {type(value).__name__}", field=name)
+        elif expected == "int" and (not isinstance(value, int) or isinstance(value, bool)):
+            raise EventError(f"must be an integer, got {type(value).__name__}", field=name)
+        elif expected == "bool" and not isinstance(value, bool):
+            raise EventError(f"must be true or false, got {value!r}", field=name)
+        elif expected.startswith("tuple"):
+            if not isinstance(value, list) or not all(isinstance(v, str | int) for v in value):
+                raise EventError("must be a list of strings", field=name)
+            kwargs[name] = tuple(str(v) for v in value)
+        elif expected.startswith("Mapping[str, str]"):
+            if not isinstance(value, Mapping):
+                raise EventError("must be an object", field=name)
+            kwargs[name] = {str(k): str(v) for k, v in value.items()}
+    if "raw" not in kwargs:
+        kwargs["raw"] = dict(data)
+    try:
+        return cls(**kwargs)
+    except TypeError as exc:  # wrong argument shape not caught above
+        raise EventError(str(exc)) from exc
+
+
+# ---------------------------------------------------------------------------------------
+# Actions: what engines decide and adapters carry out on a platform. Where a platform
+# cannot act (DESIGN §3), the adapter turns the action into an Alert for an operator.
+
+ActionKind = Literal[
+    "delete_message",
+    "send_message",
+    "warn",
+    "mute",
+    "unmute",
+    "remove",
+    "ban",
+    "unban",
+    "approve_join",
+    "decline_join",
+    "create_invite_link",
+    "alert",
+]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Action:
+    kind: str
+    platform: str
+    community: str
+    group: str
+    member: str | None = None
+    message_id: str | None = None
+    text: str | None = None
+    duration_seconds: int | None = None
+    reason: str = ""
+    key: str = ""
+    detail: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.kind not in get_args(ActionKind):
+            raise EventError(f"unknown action kind {self.kind!r}", field="kind")
+        if not self.key:
+            object.__setattr__(
+                self,
+                "key",
+                make_key(
+                    "action",
+                    self.kind,
+                    self.platform,
+                    self.community,
+                    self.group,
+                    self.member,
+                    self.message_id,
+                    self.text,
+                    self.duration_seconds,
+                ),
+            )

@@ -1,0 +1,303 @@
+"""The pipeline: one explicit ordered loop from normalized events to the store.
+
+For each chunk of events, in one transaction::
+
+    quarantine rejects → dedupe → resolve ids → moderate → store → rollups → react
+
+``run`` is the batch entry point (importers, ``qunzhu ingest``); ``ingest_one`` is the live
+one (adapters, webhooks). The same event delivered twice changes nothing: every table an
+event lands in is unique on its idempotency key, and only rows really inserted have effects.
+
+Control flow uses a few named exceptions::
+
+    PipelineError                 base; carries ``permanent`` for callers that retry
+    └── StageFailed               a stage raised; the chunk is retried one event at a time,
+                                  and the event that still fails goes to quarantine
+    UnknownCommunity (LookupError, from the store) the event names no known community:
+                                  that event goes to quarantine, the others go on
+
+A failing stage never stops the loop: the one error handler (:meth:`Pipeline._isolate`)
+decides what is kept and what is quarantined, and the loop goes on with the next chunk.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from itertools import islice
+from typing import Any, Protocol
+
+from sqlalchemy import Connection
+
+from qunzhu import events as ev
+from qunzhu.store.quarantine import RejectedRecord, quarantine_rows
+from qunzhu.store.resolve import Resolver, UnknownCommunity
+from qunzhu.store.rollups import update_rollups
+from qunzhu.store.session import Store
+from qunzhu.store.writer import RecentMessages, Resolved, Writer, Written
+
+log = logging.getLogger(__name__)
+
+
+class PipelineError(Exception):
+    permanent = True
+
+
+class StageFailed(PipelineError):
+    def __init__(self, stage: str, cause: BaseException) -> None:
+        super().__init__(f"{stage} failed: {type(cause).__name__}: {cause}")
+        self.stage = stage
+        self.cause = cause
+
+
+class Rejected(Protocol):
+    """Anything an importer could not parse: where it was and why."""
+
+    source: str
+    line: int
+    reason: str
+    text: str
+
+
+class Moderator(Protocol):
+    """Decides on new messages before they are stored; returns flagged keys and actions."""
+
+    def __call__(self, conn: Connection, items: Sequence[Resolved]) -> ModerationOutcome: ...
+
+
+class Reactor(Protocol):
+    """An engine that reacts now to what was stored (welcome, capacity, referral credit)."""
+
+    def __call__(self, conn: Connection, written: Written) -> list[ev.Action]: ...
+
+
+@dataclass
+class ModerationOutcome:
+    flagged: set[str] = field(default_factory=set)
+    actions: list[ev.Action] = field(default_factory=list)
+    after_store: Callable[[Connection, Written], None] | None = None
+
+
+@dataclass
+class IngestReport:
+    """What a run did; ``added`` counts events new to the database."""
+
+    received: int = 0
+    added: int = 0
+    duplicates: int = 0
+    new_members: int = 0
+    replies: int = 0
+    by_type: dict[str, int] = field(default_factory=dict)
+    quarantined: list[dict[str, Any]] = field(default_factory=list)
+    actions: list[ev.Action] = field(default_factory=list)
+
+    def count(self, type_name: str) -> int:
+        return self.by_type.get(type_name, 0)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "received": self.received,
+            "added": self.added,
+            "duplicates": self.duplicates,
+            "new_members": self.new_members,
+            "replies": self.replies,
+            "by_type": dict(self.by_type),
+            "quarantined": list(self.quarantined),
+            "actions": [a.kind for a in self.actions],
+        }
+
+
+def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    it = iter(items)
+    while chunk := list(islice(it, size)):
+        yield chunk
+
+
+class Pipeline:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        create_communities: bool = False,
+        moderator: Moderator | None = None,
+        reactors: Sequence[Reactor] = (),
+        chunk_size: int | None = None,
+    ) -> None:
+        self.store = store
+        self.create_communities = create_communities
+        self.moderator = moderator
+        self.reactors = list(reactors)
+        self.chunk_size = chunk_size or store.settings.import_chunk_size
+        self.tz = store.settings.tz
+
+    def ingest_one(self, event: ev.Event, *, source: str = "live") -> IngestReport:
+        return self.run([event], source=source)
+
+    def run(
+        self,
+        items: Iterable[ev.Event | Rejected],
+        *,
+        source: str,
+        progress: Callable[[int], None] | None = None,
+    ) -> IngestReport:
+        report = IngestReport()
+        with self.store.engine.connect() as conn:
+            resolver = Resolver(conn, create_communities=self.create_communities)
+            recent = RecentMessages()
+            for chunk in _chunks(items, self.chunk_size):
+                report.received += len(chunk)
+                try:
+                    with conn.begin():
+                        self._process(conn, resolver, recent, chunk, source, report)
+                except Exception as exc:  # one handler for every stage; the loop goes on
+                    log.warning("chunk failed, isolating events: %s", exc)
+                    resolver.forget_since_rollback()
+                    recent.forget()
+                    self._isolate(conn, resolver, recent, chunk, source, report)
+                if progress is not None:
+                    progress(len(chunk))
+            report.new_members = resolver.new_members
+        return report
+
+    def _isolate(
+        self,
+        conn: Connection,
+        resolver: Resolver,
+        recent: RecentMessages,
+        chunk: list[Any],
+        source: str,
+        report: IngestReport,
+    ) -> None:
+        for item in chunk:
+            try:
+                with conn.begin():
+                    self._process(conn, resolver, recent, [item], source, report)
+            except Exception as exc:
+                resolver.forget_since_rollback()
+                recent.forget()
+                failure = exc if isinstance(exc, PipelineError) else StageFailed("store", exc)
+                record = RejectedRecord(
+                    source=source, line=0, reason=str(failure), text=_describe(item)
+                )
+                with conn.begin():
+                    self._quarantine(conn, [record], report)
+
+    def _quarantine(
+        self,
+        conn: Connection,
+        records: Sequence[Any],
+        report: IngestReport,
+        community_id: int | None = None,
+    ) -> None:
+        quarantine_rows(conn, records, community_id)
+        report.quarantined.extend(
+            {"source": r.source, "line": r.line, "reason": r.reason} for r in records
+        )
+
+    def _process(
+        self,
+        conn: Connection,
+        resolver: Resolver,
+        recent: RecentMessages,
+        chunk: list[Any],
+        source: str,
+        report: IngestReport,
+    ) -> None:
+        resolver.bind(conn)
+        events: list[ev.Event] = []
+        rejects: list[Any] = []
+        seen: set[str] = set()
+        for item in chunk:
+            if not isinstance(item, ev.Event):
+                rejects.append(item)
+            elif item.key in seen:  # dedupe within the chunk before the database does
+                report.duplicates += 1
+            else:
+                seen.add(item.key)
+                events.append(item)
+        if rejects:
+            self._quarantine(conn, rejects, report)
+        resolved = self._resolve(resolver, events, source, conn, report)
+        outcome = ModerationOutcome()
+        if self.moderator is not None:
+            outcome = self.moderator(
+                conn, [r for r in resolved if isinstance(r.event, ev.MessagePosted)]
+            )
+            for r in resolved:
+                r.flagged = r.event.key in outcome.flagged
+        written = Writer(conn, recent).write(resolved)
+        new_count = sum(len(v) for v in written.new.values())
+        report.added += new_count
+        report.duplicates += len(resolved) - new_count
+        report.replies += written.replies
+        for type_name, items in written.new.items():
+            report.by_type[type_name] = report.by_type.get(type_name, 0) + len(items)
+        update_rollups(conn, written)
+        if outcome.after_store is not None:
+            outcome.after_store(conn, written)
+        new_keys = {r.event.key for items in written.new.values() for r in items}
+        report.actions.extend(a for a in outcome.actions if a.detail.get("event") in new_keys)
+        for react in self.reactors:
+            report.actions.extend(react(conn, written))
+
+    def _resolve(
+        self,
+        resolver: Resolver,
+        events: list[ev.Event],
+        source: str,
+        conn: Connection,
+        report: IngestReport,
+    ) -> list[Resolved]:
+        out: list[Resolved] = []
+        unknown: list[RejectedRecord] = []
+        by_place: dict[tuple[str, str], list[ev.Event]] = {}
+        for e in events:
+            by_place.setdefault((e.community, e.platform), []).append(e)
+        for (slug, platform), group in by_place.items():
+            try:
+                community_id = resolver.community(slug)
+            except UnknownCommunity as exc:
+                unknown.extend(
+                    RejectedRecord(source=source, line=0, reason=str(exc), text=_describe(e))
+                    for e in group
+                )
+                continue
+            others = [_other(e) for e in group]
+            wanted = [(e.member, getattr(e, "member_name", ""), e.occurred_at) for e in group]
+            wanted += [(o, "", e.occurred_at) for e, o in zip(group, others, strict=True) if o]
+            resolver.members_for(community_id, platform, wanted)
+            members = resolver.members
+            tz = self.tz
+            for e, o in zip(group, others, strict=True):
+                out.append(
+                    Resolved(
+                        event=e,
+                        community_id=community_id,
+                        group_id=resolver.group(community_id, platform, e.group),
+                        member_id=members[(community_id, platform, e.member)],
+                        day=e.occurred_at.astimezone(tz).date(),
+                        other_member_id=members[(community_id, platform, o)] if o else None,
+                    )
+                )
+        if unknown:
+            self._quarantine(conn, unknown, report)
+        return out
+
+
+def _other(e: ev.Event) -> str | None:
+    """The second member an event names: inviter of a join, remover of a removal."""
+    if type(e) is ev.MessagePosted:  # the common case, checked first on the hot path
+        return None
+    if isinstance(e, ev.MemberJoined | ev.InviteUsed):
+        return e.inviter or None
+    if isinstance(e, ev.MemberLeft):
+        return e.by or None
+    return None
+
+
+def _describe(item: Any) -> str:
+    if isinstance(item, ev.Event):
+        return json.dumps(item.to_json(), ensure_ascii=False, default=str)[:4000]
+    return str(getattr(item, "text", item))[:4000]

@@ -1,0 +1,169 @@
+"""One typed settings object, read from ``QUNZHU_*`` environment variables.
+
+Built by :func:`load_settings`, never at import time, so tests and commands can build
+their own. A wrong value fails at start naming the variable and what it expects.
+"""
+
+from __future__ import annotations
+
+import secrets
+import warnings
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PREFIX = "QUNZHU_"
+
+
+class SettingsError(ValueError):
+    """A setting that cannot be used; the message names the variable."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix=PREFIX, extra="ignore", frozen=True)
+
+    database_url: str = Field(
+        default="sqlite:///qunzhu.db",
+        description="SQLAlchemy URL of the store. SQLite file in the working directory by "
+        "default; e.g. postgresql+psycopg://user@127.0.0.1:5432/qunzhu for PostgreSQL.",
+    )
+    redis_url: str | None = Field(
+        default=None,
+        description="Redis URL for the event bus between webhooks and pipeline workers "
+        "(e.g. redis://127.0.0.1:6379/0). Unset: events go straight into the pipeline.",
+    )
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Key that signs session cookies and CSRF tokens (32+ characters). Unset: "
+        "a random key per process, so logins end when the server restarts.",
+    )
+    host: str = Field(default="127.0.0.1", description="Address `qunzhu serve` listens on.")
+    port: int = Field(default=8000, ge=1, le=65535, description="Port `qunzhu serve` uses.")
+    timezone: str = Field(
+        default="Asia/Shanghai",
+        description="IANA time zone that days are counted in (daily rollups, reports).",
+    )
+    language: Literal["zh-CN", "en"] = Field(
+        default="zh-CN", description="Default language of the dashboard and reports."
+    )
+    sample_data: bool = Field(
+        default=True,
+        description="`qunzhu serve` loads the sample community when the database is empty.",
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO", description="Log level."
+    )
+    import_chunk_size: int = Field(
+        default=5000,
+        ge=1,
+        le=100_000,
+        description="Events per transaction when importing or ingesting a batch.",
+    )
+    login_rate_limit: int = Field(
+        default=10,
+        ge=1,
+        le=1000,
+        description="Failed logins allowed per username and address in 15 minutes.",
+    )
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        if not value.startswith(("sqlite://", "postgresql://", "postgresql+psycopg://")):
+            raise ValueError("expected a sqlite:/// or postgresql+psycopg:// URL")
+        if value.startswith("postgresql://"):
+            value = "postgresql+psycopg://" + value.removeprefix("postgresql://")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("expected a redis://host:port/db URL")
+        return value or None
+
+    @field_validator("secret_key")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 32:
+            raise ValueError("must be at least 32 characters (try: openssl rand -hex 32)")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _real_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError("expected an IANA time zone such as Asia/Shanghai") from exc
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def signing_key(self) -> str:
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value()
+        return _ephemeral_key()
+
+    def shown(self) -> dict[str, Any]:
+        """The effective settings with secrets masked, for `qunzhu config show`."""
+        out: dict[str, Any] = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if isinstance(value, SecretStr):
+                value = "********"
+            elif name in ("database_url", "redis_url") and value:
+                value = mask_url(value)
+            out[PREFIX + name.upper()] = value
+        return out
+
+
+_EPHEMERAL: list[str] = []
+
+
+def _ephemeral_key() -> str:
+    if not _EPHEMERAL:
+        warnings.warn(
+            "QUNZHU_SECRET_KEY is not set: using a random key; logins end on restart",
+            stacklevel=3,
+        )
+        _EPHEMERAL.append(secrets.token_hex(32))
+    return _EPHEMERAL[0]
+
+
+def mask_url(url: str) -> str:
+    """Hide the password in a database or Redis URL."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or "@" not in rest:
+        return url
+    creds, _, host = rest.rpartition("@")
+    user, colon, _password = creds.partition(":")
+    return f"{scheme}://{user}{':********' if colon else ''}@{host}"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read the environment (overrides win); raise SettingsError naming each bad variable."""
+    try:
+        settings = Settings(**overrides)
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            name = PREFIX + "_".join(str(p) for p in err["loc"]).upper()
+            got = err.get("input")
+            lines.append(f"{name}: {err['msg']} (got {got!r})")
+        raise SettingsError("invalid settings:\n  " + "\n  ".join(lines)) from None
+    if settings.is_sqlite and settings.database_url.startswith("sqlite:///"):
+        path = settings.database_url.removeprefix("sqlite:///")
+        if path and path != ":memory:" and not path.startswith("/"):
+            absolute = "sqlite:///" + str(Path(path).resolve())
+            settings = settings.model_copy(update={"database_url": absolute})
+    return settings

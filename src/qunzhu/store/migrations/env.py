@@ -1,0 +1,21 @@
+"""Alembic environment: runs against the connection handed in by qunzhu.store.migrate."""
+
+from __future__ import annotations
+
+from alembic import context
+
+from qunzhu.store.models import Base
+
+config = context.config
+connection = config.attributes.get("connection")
+if connection is None:
+    raise RuntimeError("run migrations through `qunzhu db upgrade`, not the alembic command")
+
+context.configure(
+    connection=connection,
+    target_metadata=Base.metadata,
+    render_as_batch=connection.dialect.name == "sqlite",
+    compare_type=True,
+)
+with context.begin_transaction():
+    context.run_migrations()

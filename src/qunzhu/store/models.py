@@ -1,0 +1,60 @@
+"""Every table, importable from one place (Alembic reads ``Base.metadata`` from here)."""
+
+from qunzhu.store.activity import (
+    Activity,
+    Attendance,
+    CheckInRecord,
+    EventLogEntry,
+    GroupDaily,
+    MemberDaily,
+    Message,
+    Quarantine,
+)
+from qunzhu.store.admin import ROLES, ApiToken, AuditEntry, Operator, OperatorRole
+from qunzhu.store.base import Base, utcnow
+from qunzhu.store.community import (
+    Community,
+    Group,
+    Identity,
+    Member,
+    Membership,
+    MembershipEvent,
+)
+from qunzhu.store.operations import (
+    Application,
+    ModerationAction,
+    Order,
+    Payment,
+    Referral,
+    TierChange,
+)
+
+__all__ = [
+    "ROLES",
+    "Activity",
+    "ApiToken",
+    "Application",
+    "Attendance",
+    "AuditEntry",
+    "Base",
+    "CheckInRecord",
+    "Community",
+    "EventLogEntry",
+    "Group",
+    "GroupDaily",
+    "Identity",
+    "Member",
+    "MemberDaily",
+    "Membership",
+    "MembershipEvent",
+    "Message",
+    "ModerationAction",
+    "Operator",
+    "OperatorRole",
+    "Order",
+    "Payment",
+    "Quarantine",
+    "Referral",
+    "TierChange",
+    "utcnow",
+]

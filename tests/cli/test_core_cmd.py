@@ -1,0 +1,105 @@
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select
+
+from qunzhu.cli.main import app
+from qunzhu.store.models import Community, Message, Quarantine
+
+T = datetime(2026, 3, 1, 12, 0, tzinfo=UTC).isoformat()
+
+
+def _line(i: int, **over) -> str:
+    data = {
+        "type": "message_posted",
+        "platform": "telegram",
+        "community": "demo-c",
+        "group": "-100123",
+        "member": 555,
+        "occurred_at": T,
+        "message_id": str(i),
+        "text": f"第{i}条",
+    }
+    data.update(over)
+    return json.dumps(data, ensure_ascii=False)
+
+
+def test_community_create_then_list_as_json(cli, cli_env):
+    result = cli.invoke(app, ["community", "create", "demo-c", "--name", "演示", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["slug"] == "demo-c"
+    listed = json.loads(cli.invoke(app, ["community", "list", "--json"]).stdout)
+    assert [c["slug"] for c in listed] == ["demo-c"]
+
+
+def test_community_create_twice_is_refused(cli, cli_env):
+    cli.invoke(app, ["community", "create", "demo-c"])
+    result = cli.invoke(app, ["community", "create", "demo-c", "--json"])
+    assert result.exit_code == 2
+    assert "exists already" in json.loads(result.stdout)["error"]
+
+
+def test_ingest_keeps_good_lines_and_quarantines_bad_ones_with_line_numbers(
+    cli, cli_env, tmp_path, store
+):
+    cli.invoke(app, ["community", "create", "demo-c"])
+    path = tmp_path / "events.jsonl"
+    path.write_text(
+        "\n".join(
+            [
+                _line(1),
+                "{not json",
+                _line(2, occurred_at="2026-03-01T12:00:00"),
+                _line(3, community="ghost"),
+                "",
+                _line(4),
+            ]
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    result = cli.invoke(app, ["ingest", str(path), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["added"] == 2
+    reasons = {q["line"]: q["reason"] for q in report["quarantined"]}
+    assert set(reasons) == {2, 3, 0}
+    assert "invalid JSON" in reasons[2]
+    assert "occurred_at" in reasons[3]
+    assert "ghost" in reasons[0]
+    again = json.loads(cli.invoke(app, ["ingest", str(path), "--json"]).stdout)
+    assert again["added"] == 0 and again["duplicates"] == 2
+    with store.reading() as s:
+        assert s.scalar(select(func.count()).select_from(Message)) == 2
+        assert s.scalar(select(func.count()).select_from(Quarantine)) == 3
+
+
+def test_config_show_masks_the_secret(cli, cli_env):
+    result = cli.invoke(app, ["config", "show", "--json"])
+    shown = json.loads(result.stdout)
+    assert shown["QUNZHU_SECRET_KEY"] == "********"
+    assert "t" * 40 not in result.stdout
+
+
+def test_wrong_setting_fails_naming_the_variable(cli, cli_env, monkeypatch):
+    monkeypatch.setenv("QUNZHU_PORT", "eighty")
+    result = cli.invoke(app, ["config", "show"])
+    assert result.exit_code == 2
+    assert "QUNZHU_PORT" in result.output
+
+
+def test_commands_refuse_a_database_without_schema(cli, tmp_path, monkeypatch):
+    monkeypatch.setenv("QUNZHU_DATABASE_URL", f"sqlite:///{tmp_path / 'empty.db'}")
+    result = cli.invoke(app, ["community", "list"])
+    assert result.exit_code == 2
+    assert "qunzhu db upgrade" in result.output
+    assert cli.invoke(app, ["db", "upgrade"]).exit_code == 0
+    assert cli.invoke(app, ["community", "list", "--json"]).stdout.strip() == "[]"
+
+
+def test_community_row_created_in_one_transaction(cli, cli_env, store):
+    cli.invoke(app, ["community", "create", "bad slug!"])
+    with store.reading() as s:
+        assert s.scalar(select(func.count()).select_from(Community)) == 0

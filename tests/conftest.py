@@ -1,0 +1,165 @@
+"""Shared fixtures: settings, a fresh database per test (SQLite, and PostgreSQL when there),
+the real data in ../shared/data, and the CLI runner.
+
+PostgreSQL and Redis tests run when the servers answer. Without them they skip and say
+why; with ``QUNZHU_REQUIRE_SERVICES=1`` (set by .ci/run) they fail instead.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+from typer.testing import CliRunner
+
+from qunzhu.settings import Settings, load_settings
+from qunzhu.store import Store, make_engine
+from qunzhu.store.migrate import upgrade
+from qunzhu.store.models import Base
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = ROOT.parent / "shared" / "data"
+PG_URL = os.environ.get(
+    "QUNZHU_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+REDIS_URL = os.environ.get("QUNZHU_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+REQUIRE_SERVICES = os.environ.get("QUNZHU_REQUIRE_SERVICES") == "1"
+
+
+def _unavailable(what: str, why: str) -> None:
+    message = f"{what} not available ({why})"
+    if REQUIRE_SERVICES:
+        pytest.fail(message + "; QUNZHU_REQUIRE_SERVICES=1 demands it", pytrace=False)
+    pytest.skip(message)
+
+
+def _migrate(engine: Engine) -> None:
+    """Migrate, then create tables whose migration is not written yet (work in progress);
+    tests/store/test_migrations.py checks the migrations alone reach the models."""
+    upgrade(engine)
+    Base.metadata.create_all(engine)
+
+
+def _worker() -> str:
+    # unique per process: pytest runs side by side (xdist workers, or people) share the server
+    return f"{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_{os.getpid()}"
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file, copied for each test: migrations run once per session."""
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    engine = make_engine(f"sqlite:///{path}")
+    _migrate(engine)
+    engine.dispose()  # closing the last connection checkpoints the WAL into the file
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_schema_url() -> Iterator[str | None]:
+    """A schema of our own on the PostgreSQL server, migrated once per session and worker."""
+    schema = f"qz_test_{_worker()}"
+    try:
+        admin = make_engine(PG_URL)
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+            conn.execute(text(f"CREATE SCHEMA {schema}"))
+    except Exception as exc:  # any failure to reach the server means: not available here
+        yield None if not str(exc) else f"!{type(exc).__name__}: {str(exc).splitlines()[0]}"
+        return
+    sep = "&" if "?" in PG_URL else "?"
+    url = f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
+    engine = make_engine(url)
+    _migrate(engine)
+    engine.dispose()
+    yield url
+    with admin.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+    admin.dispose()
+
+
+def _truncate_all(store: Store) -> None:
+    names = ", ".join(t.name for t in Base.metadata.sorted_tables)
+    with store.engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> str:
+    """A fresh, migrated database for one test; each test runs on both backends."""
+    if request.param == "sqlite":
+        path = tmp_path / "qunzhu.db"
+        shutil.copyfile(sqlite_template, path)
+        return f"sqlite:///{path}"
+    url = request.getfixturevalue("pg_schema_url")
+    if url is None or url.startswith("!"):
+        _unavailable("PostgreSQL", (url or "!unreachable")[1:] + f" at {PG_URL}")
+    return str(url)
+
+
+@pytest.fixture
+def settings(db_url: str, tmp_path: Path) -> Settings:
+    return load_settings(
+        database_url=db_url, secret_key="t" * 40, sample_data=False, import_chunk_size=500
+    )
+
+
+@pytest.fixture
+def store(settings: Settings) -> Iterator[Store]:
+    store = Store(settings)
+    if store.engine.dialect.name == "postgresql":
+        _truncate_all(store)
+    yield store
+    store.dispose()
+
+
+@pytest.fixture
+def sqlite_store(tmp_path: Path, sqlite_template: Path) -> Iterator[Store]:
+    """SQLite only: for tests about the embedded default itself."""
+    path = tmp_path / "qunzhu.db"
+    shutil.copyfile(sqlite_template, path)
+    store = Store(
+        load_settings(database_url=f"sqlite:///{path}", secret_key="t" * 40, sample_data=False)
+    )
+    yield store
+    store.dispose()
+
+
+@pytest.fixture
+def redis_url() -> str:
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except Exception as exc:
+        _unavailable("Redis", f"{type(exc).__name__} at {REDIS_URL}")
+    return REDIS_URL
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"the real data set is not here ({SHARED_DATA}); CI has it")
+    return SHARED_DATA
+
+
+@pytest.fixture
+def cli_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """Environment that points the CLI at this test's database."""
+    env = {
+        "QUNZHU_DATABASE_URL": settings.database_url,
+        "QUNZHU_SECRET_KEY": "t" * 40,
+        "QUNZHU_SAMPLE_DATA": "false",
+    }
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return env
+
+
+@pytest.fixture
+def cli() -> CliRunner:
+    return CliRunner()

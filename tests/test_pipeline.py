@@ -1,0 +1,251 @@
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from qunzhu import events as ev
+from qunzhu.pipeline import Pipeline
+from qunzhu.store.models import (
+    Community,
+    GroupDaily,
+    Member,
+    MemberDaily,
+    Membership,
+    MembershipEvent,
+    Message,
+    Order,
+    Quarantine,
+    Referral,
+)
+from qunzhu.store.quarantine import RejectedRecord
+
+T0 = datetime(2026, 3, 1, 1, 0, tzinfo=UTC)
+
+
+def msg(i: int, member: str = "u1", group: str = "g1", community: str = "c", **over):
+    data = dict(
+        platform="wechat",
+        community=community,
+        group=group,
+        member=member,
+        member_name=member.upper(),
+        occurred_at=T0 + timedelta(minutes=i),
+        message_id=f"m{i}",
+        text=f"message {i}",
+    )
+    data.update(over)
+    return ev.MessagePosted(**data)
+
+
+def count(store, model, *where):
+    with store.reading() as s:
+        return s.scalar(select(func.count()).select_from(model).where(*where))
+
+
+@pytest.fixture
+def community(store):
+    with store.unit_of_work() as s:
+        s.add(Community(slug="c", name="C"))
+    return "c"
+
+
+def test_same_batch_twice_is_stored_once(store, community):
+    batch = [msg(i, member=f"u{i % 7}") for i in range(1200)]
+    first = Pipeline(store).run(batch, source="t")
+    second = Pipeline(store).run(batch, source="t")
+    assert (first.added, first.duplicates) == (1200, 0)
+    assert (second.added, second.duplicates) == (0, 1200)
+    assert count(store, Message) == 1200
+    assert count(store, Member) == 7
+    with store.reading() as s:
+        assert s.scalar(select(func.sum(GroupDaily.messages))) == 1200
+        assert s.scalar(select(func.sum(MemberDaily.messages))) == 1200
+
+
+def test_overlapping_batch_adds_only_what_is_new(store, community):
+    Pipeline(store).run([msg(i) for i in range(0, 600)], source="t")
+    report = Pipeline(store).run([msg(i) for i in range(400, 1000)], source="t")
+    assert report.added == 400 and report.duplicates == 200
+    assert count(store, Message) == 1000
+
+
+def test_duplicate_inside_one_batch_counts_once(store, community):
+    report = Pipeline(store).run([msg(1), msg(1), msg(2)], source="t")
+    assert report.added == 2 and report.duplicates == 1
+
+
+def test_unknown_community_is_quarantined_and_the_rest_kept(store, community):
+    report = Pipeline(store).run([msg(1), msg(2, community="nope"), msg(3)], source="api")
+    assert report.added == 2
+    assert len(report.quarantined) == 1
+    assert "unknown community 'nope'" in report.quarantined[0]["reason"]
+    assert count(store, Quarantine) == 1
+
+
+def test_rejected_lines_are_quarantined_once_across_reruns(store, community):
+    batch = [msg(1), RejectedRecord("export.txt", 7, "garbage line", "@@@"), msg(2)]
+    Pipeline(store).run(batch, source="export.txt")
+    report = Pipeline(store).run(batch, source="export.txt")
+    assert report.quarantined == [{"source": "export.txt", "line": 7, "reason": "garbage line"}]
+    with store.reading() as s:
+        rows = s.scalars(select(Quarantine)).all()
+    assert [(r.location, r.reason) for r in rows] == [("line 7", "garbage line")]
+
+
+def test_replies_are_linked_across_chunks(store, community):
+    batch = [msg(i, reply_to=f"m{i - 1}" if i else None) for i in range(1500)]
+    report = Pipeline(store, chunk_size=400).run(batch, source="t")
+    assert report.replies == 1499
+    with store.reading() as s:
+        linked = s.execute(
+            select(Message.platform_message_id, Message.reply_to_id).where(
+                Message.platform_message_id == "m1000"
+            )
+        ).one()
+        target = s.scalar(select(Message.id).where(Message.platform_message_id == "m999"))
+    assert linked.reply_to_id == target
+
+
+def test_join_leave_and_rejoin_keep_history_and_current_state(store, community):
+    join = ev.MemberJoined(
+        platform="wechat",
+        community="c",
+        group="g1",
+        member="u9",
+        occurred_at=T0,
+        via="qr",
+        inviter="u1",
+    )
+    leave = ev.MemberLeft(
+        platform="wechat",
+        community="c",
+        group="g1",
+        member="u9",
+        occurred_at=T0 + timedelta(days=2),
+        reason="removed",
+        by="u1",
+    )
+    rejoin = ev.MemberJoined(
+        platform="wechat",
+        community="c",
+        group="g1",
+        member="u9",
+        occurred_at=T0 + timedelta(days=5),
+        via="invite",
+        inviter="u2",
+    )
+    Pipeline(store).run([join, leave, rejoin], source="t")
+    Pipeline(store).run([join, leave, rejoin], source="t")
+    assert count(store, MembershipEvent) == 3
+    with store.reading() as s:
+        m = s.scalars(
+            select(Membership)
+            .join(Member, Member.id == Membership.member_id)
+            .where(Member.display_name == "u9")
+        ).one()
+        daily = s.execute(select(func.sum(GroupDaily.joins), func.sum(GroupDaily.removals))).one()
+    assert (m.status, m.join_via, m.left_at) == ("active", "invite", None)
+    assert tuple(daily) == (2, 1)
+
+
+def test_join_and_invite_events_for_one_invitation_make_one_referral(store, community):
+    join = ev.MemberJoined(
+        platform="wechat",
+        community="c",
+        group="g1",
+        member="new",
+        occurred_at=T0,
+        via="invite",
+        inviter="host",
+    )
+    invite = ev.InviteUsed(
+        platform="wechat", community="c", group="g1", member="new", occurred_at=T0, inviter="host"
+    )
+    self_invite = ev.InviteUsed(
+        platform="wechat", community="c", group="g1", member="x", occurred_at=T0, inviter="x"
+    )
+    Pipeline(store).run([join, invite, self_invite], source="t")
+    assert count(store, Referral) == 1
+
+
+def test_a_failing_stage_quarantines_only_the_event_it_failed_on(store, community):
+    def moderator(conn, items):
+        if any(r.event.text == "boom" for r in items):
+            raise RuntimeError("detector crashed")
+        from qunzhu.pipeline import ModerationOutcome
+
+        return ModerationOutcome()
+
+    batch = [msg(1), msg(2, text="boom"), msg(3)]
+    report = Pipeline(store, moderator=moderator).run(batch, source="t")
+    assert report.added == 2
+    assert len(report.quarantined) == 1
+    assert "detector crashed" in report.quarantined[0]["reason"]
+    assert count(store, Message) == 2
+
+
+def test_payment_marks_its_order_paid_once(store, community):
+    Pipeline(store).run([msg(1)], source="t")
+    with store.unit_of_work() as s:
+        member_id = s.scalar(select(Member.id))
+        s.add(
+            Order(
+                community_id=s.scalar(select(Community.id)),
+                member_id=member_id,
+                order_no="o-1",
+                amount_cents=9900,
+            )
+        )
+    pay = ev.PaymentReceived(
+        platform="api",
+        community="c",
+        group="g1",
+        member="u1",
+        occurred_at=T0,
+        payment_id="p-1",
+        amount_cents=9900,
+        order_id="o-1",
+    )
+    Pipeline(store).run([pay, pay], source="t")
+    Pipeline(store).run([pay], source="t")
+    with store.reading() as s:
+        order = s.scalars(select(Order)).one()
+        cents = s.scalar(select(func.sum(GroupDaily.payments_cents)))
+    assert order.status == "paid" and cents == 9900
+
+
+def test_reactions_edits_and_recalls_apply_once(store, community):
+    Pipeline(store).run([msg(1)], source="t")
+    common = dict(platform="wechat", community="c", group="g1", member="u2", occurred_at=T0)
+    batch = [
+        ev.ReactionAdded(message_id="m1", emoji="👍", **common),
+        ev.MessageEdited(message_id="m1", text="fixed", **common),
+        ev.MessageRecalled(message_id="m1", **common),
+    ]
+    Pipeline(store).run(batch, source="t")
+    Pipeline(store).run(batch, source="t")
+    with store.reading() as s:
+        m = s.scalars(select(Message)).one()
+    assert (m.reactions, m.edited_text, m.recalled) == (1, "fixed", True)
+
+
+def test_two_workers_meeting_the_same_new_member_make_one(store, community):
+    errors: list[BaseException] = []
+
+    def work(offset: int) -> None:
+        try:
+            Pipeline(store).run([msg(offset + i, member="shared") for i in range(50)], source="t")
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(n * 100,)) for n in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert count(store, Member) == 1
+    assert count(store, Message) == 150

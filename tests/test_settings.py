@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+import pytest
+
+from qunzhu.settings import Settings, SettingsError, load_settings, mask_url
+
+
+def test_defaults_to_a_sqlite_file_in_the_working_directory(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("QUNZHU_DATABASE_URL", raising=False)
+    settings = load_settings()
+    assert settings.database_url == f"sqlite:///{tmp_path / 'qunzhu.db'}"
+    assert settings.is_sqlite
+
+
+def test_reads_variables_from_the_environment(monkeypatch):
+    monkeypatch.setenv("QUNZHU_PORT", "9001")
+    monkeypatch.setenv("QUNZHU_DATABASE_URL", "postgresql://u:pw@db:5432/q")
+    settings = load_settings()
+    assert settings.port == 9001
+    assert settings.database_url == "postgresql+psycopg://u:pw@db:5432/q"
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "expected"),
+    [
+        ("QUNZHU_PORT", "eighty", "QUNZHU_PORT"),
+        ("QUNZHU_PORT", "70000", "QUNZHU_PORT"),
+        ("QUNZHU_DATABASE_URL", "mysql://x", "QUNZHU_DATABASE_URL"),
+        ("QUNZHU_TIMEZONE", "Mars/Olympus", "QUNZHU_TIMEZONE"),
+        ("QUNZHU_SECRET_KEY", "short", "at least 32"),
+        ("QUNZHU_REDIS_URL", "localhost:6379", "QUNZHU_REDIS_URL"),
+        ("QUNZHU_LANGUAGE", "fr", "QUNZHU_LANGUAGE"),
+    ],
+)
+def test_wrong_setting_names_the_variable(monkeypatch, variable, value, expected):
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(SettingsError) as info:
+        load_settings()
+    assert expected in str(info.value)
+
+
+def test_shown_settings_mask_secrets_and_passwords():
+    settings = load_settings(
+        database_url="postgresql://ops:hunter2@db/q",
+        secret_key="s" * 40,
+        redis_url="redis://:pw@r:6379/0",
+    )
+    shown = settings.shown()
+    assert "hunter2" not in str(shown) and "s" * 40 not in str(shown)
+    assert shown["QUNZHU_SECRET_KEY"] == "********"
+    assert shown["QUNZHU_DATABASE_URL"] == "postgresql+psycopg://ops:********@db/q"
+
+
+def test_mask_url_leaves_urls_without_password_alone():
+    assert mask_url("sqlite:////tmp/x.db") == "sqlite:////tmp/x.db"
+    assert mask_url("postgresql://ops@db/q") == "postgresql://ops@db/q"
+
+
+def test_every_setting_is_documented():
+    from pathlib import Path
+
+    doc = (Path(__file__).parents[1] / "docs" / "configuration.md").read_text(encoding="utf-8")
+    for name, field in Settings.model_fields.items():
+        assert field.description, f"{name} has no description"
+        assert f"QUNZHU_{name.upper()}" in doc, f"QUNZHU_{name.upper()} not in configuration.md"
