@@ -82,10 +82,12 @@ def pg_schema_url() -> Iterator[str | None]:
     admin.dispose()
 
 
-def _truncate_all(store: Store) -> None:
+def _truncate_all(url: str) -> None:
+    engine = make_engine(url)
     names = ", ".join(t.name for t in Base.metadata.sorted_tables)
-    with store.engine.begin() as conn:
+    with engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    engine.dispose()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -98,6 +100,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path
     url = request.getfixturevalue("pg_schema_url")
     if url is None or url.startswith("!"):
         _unavailable("PostgreSQL", (url or "!unreachable")[1:] + f" at {PG_URL}")
+    _truncate_all(str(url))  # here, not in `store`: CLI and API tests reach the database too
     return str(url)
 
 
@@ -111,8 +114,6 @@ def settings(db_url: str, tmp_path: Path) -> Settings:
 @pytest.fixture
 def store(settings: Settings) -> Iterator[Store]:
     store = Store(settings)
-    if store.engine.dialect.name == "postgresql":
-        _truncate_all(store)
     yield store
     store.dispose()
 

@@ -39,5 +39,6 @@ def fail(message: str, *, as_json: bool = False, code: int = 2, **extra: Any) ->
         payload = {"error": message, **extra}
         sys.stdout.write(json.dumps(payload, ensure_ascii=False, default=_default) + "\n")
     else:
-        err_console.print(f"[bold red]error:[/] {message}", highlight=False)
+        # soft_wrap: a command line in the message must stay copyable, not broken at the edge
+        err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
