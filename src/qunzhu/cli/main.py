@@ -24,10 +24,10 @@ app.add_typer(core.config_app, name="config")
 app.add_typer(core.db_app, name="db")
 
 # Sub-apps (one line each; keep alphabetical):
-from qunzhu.cli import members_merge, spec  # noqa: E402
+from qunzhu.cli import members, spec  # noqa: E402
 from qunzhu.cli.operators import app as operator_app  # noqa: E402
 
-app.add_typer(members_merge.app, name="members")
+app.add_typer(members.app, name="members")
 app.add_typer(operator_app, name="operator")
 app.add_typer(spec.app, name="spec")
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from qunzhu.api.v1 import communities, events
+from qunzhu.api.v1 import communities, events, members
 
 
 def build_router() -> APIRouter:
     router = APIRouter()
     router.include_router(communities.router)
     router.include_router(events.router)
+    router.include_router(members.router)
     return router
