@@ -131,7 +131,16 @@ def _link_replies(
         for r, p in wanted
         if p and (r.group_id, p) in targets
     ]
-    if links:
+    if links and conn.dialect.name == "sqlite":
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.executemany(
+                "UPDATE messages SET reply_to_id = ? WHERE id = ?",
+                [(link["b_reply"], link["b_id"]) for link in links],
+            )
+        finally:
+            cursor.close()
+    elif links:
         conn.execute(
             update(table)
             .where(table.c.id == bindparam("b_id"))
