@@ -54,8 +54,7 @@ def store_at_head(as_json: bool = False) -> Store:
         store.dispose()
         at = "empty" if current is None else f"at {current}"
         raise fail(
-            f"the database schema is not up to date ({at}, newest {head}): "
-            "run `qunzhu db upgrade`",
+            f"the database schema is not up to date ({at}, newest {head}): run `qunzhu db upgrade`",
             as_json=as_json,
         )
     return store
@@ -119,12 +118,13 @@ def init(as_json: bool = JSON_OPTION) -> None:
     )
 
 
-def _load_spec_text(path: Path, as_json: bool) -> tuple[str, str | None]:
-    from qunzhu.spec import SpecError, load_spec
+def _load_spec_text(path: Path, as_json: bool, force: bool) -> tuple[str, str | None]:
+    """The spec's text, once it loads and its positioning lint finds no errors."""
+    from qunzhu.spec import SpecError, lint, load_spec
 
     try:
-        text = path.read_text(encoding="utf-8")
-        spec = load_spec(text)
+        spec = load_spec(path)  # reads the bytes itself: bad encodings become SpecErrors too
+        text = path.read_text(encoding="utf-8-sig")
     except OSError as exc:
         raise fail(f"cannot read {path}: {exc.strerror}", as_json=as_json) from None
     except SpecError as exc:
@@ -133,7 +133,17 @@ def _load_spec_text(path: Path, as_json: bool) -> tuple[str, str | None]:
             as_json=as_json,
             errors=[p.__dict__ if hasattr(p, "__dict__") else str(p) for p in exc.problems],
         ) from None
-    return text, getattr(spec, "name", None)
+    errors = [f for f in lint(spec) if f.severity == "error"]
+    if errors and not force:
+        raise fail(
+            f"{path}: the positioning lint found {len(errors)} error(s) "
+            f"({', '.join(sorted({f.code for f in errors}))}); see `qunzhu spec check {path}`, "
+            "or add --force to create the community anyway",
+            as_json=as_json,
+            code=1,
+            findings=[f.as_dict() for f in errors],
+        )
+    return text, spec.name
 
 
 @community_app.command("create")
@@ -141,12 +151,13 @@ def community_create(
     slug: str = typer.Argument(..., help="Short id, e.g. ai-bootcamp."),
     name: str | None = typer.Option(None, help="Display name (default: the spec's name)."),
     spec: Path | None = typer.Option(None, "--spec", help="community.yaml to attach."),
+    force: bool = typer.Option(False, "--force", help="Create even if the lint finds errors."),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Create a community, optionally with its positioning spec (checked first)."""
     if not slug.replace("-", "").replace("_", "").isalnum() or len(slug) > 64:
         raise fail(f"slug {slug!r}: use letters, digits, - and _ (64 at most)", as_json=as_json)
-    spec_text, spec_name = _load_spec_text(spec, as_json) if spec else (None, None)
+    spec_text, spec_name = _load_spec_text(spec, as_json, force) if spec else (None, None)
     store = store_at_head(as_json)
     with store.unit_of_work() as session:
         if session.scalar(select(Community.id).where(Community.slug == slug)) is not None:

@@ -83,6 +83,8 @@ def _problem_dict(problem: SpecProblem, lang: str) -> dict[str, Any]:
         "line": problem.line,
         "column": problem.column,
         "message": problem.text(lang),
+        "message_en": problem.message,
+        "message_zh": problem.message_zh or problem.message,
     }
 
 

@@ -42,6 +42,7 @@ def _wechat_via(b: Builder, share: float) -> Via:
         if helper is not None and b.rng.random() < share:
             return "invite", helper.person, None
         return "qr", None, None
+
     return via
 
 
@@ -52,30 +53,66 @@ def _main(b: Builder, cast: Cast) -> None:
     leo, momo = names.person("wechat", "Leo（群主）"), names.person("wechat", "小助手Momo")
     owner = b.seat(seats, leo, "operator", start, "self")
     helper = b.seat(seats, momo, "operator", start + timedelta(minutes=2), "invite", leo)
-    kols = [b.seat(seats, names.person("wechat", n), "kol", start + timedelta(minutes=9 + 7 * i),
-                   "invite", leo) for i, n in enumerate(MAIN_KOLS)]
+    kols = [
+        b.seat(
+            seats,
+            names.person("wechat", n),
+            "kol",
+            start + timedelta(minutes=9 + 7 * i),
+            "invite",
+            leo,
+        )
+        for i, n in enumerate(MAIN_KOLS)
+    ]
     kols[0].refer = 5.0  # 老K brings readers of his column along
-    amy = b.seat(seats, names.person("wechat", "Amy林-产品-上海"), "core",
-                 start + timedelta(minutes=47), "invite", kols[0].person)
+    amy = b.seat(
+        seats,
+        names.person("wechat", "Amy林-产品-上海"),
+        "core",
+        start + timedelta(minutes=47),
+        "invite",
+        kols[0].person,
+    )
     amy.refer = 9.0  # the member who will climb the referral ladder
-    jason = b.seat(seats, names.person("wechat", "Jason-前端-深圳"), "active",
-                   clock.at(1, 20.4), "qr")
+    jason = b.seat(
+        seats, names.person("wechat", "Jason-前端-深圳"), "active", clock.at(1, 20.4), "qr"
+    )
     jason.refer = 3.5
-    b.fill(seats, b.founders(160, (45, 20, 12, 8, 6, 5, 4), start), "wechat",
-           persona_draw((0.07, 0.18), (0.02, 0.18)), _wechat_via(b, 0.45), clock.at(7, 0))
-    b.fill(seats, b.moments(lambda d: 1.3 + d / 90, 7, 89), "wechat",
-           persona_draw((0.07, 0.18), (0.02, 0.18)), _wechat_via(b, 0.5), clock.at(7, 0))
+    b.fill(
+        seats,
+        b.founders(160, (45, 20, 12, 8, 6, 5, 4), start),
+        "wechat",
+        persona_draw((0.07, 0.18), (0.02, 0.18)),
+        _wechat_via(b, 0.45),
+        clock.at(7, 0),
+    )
+    b.fill(
+        seats,
+        b.moments(lambda d: 1.3 + d / 90, 7, 89),
+        "wechat",
+        persona_draw((0.07, 0.18), (0.02, 0.18)),
+        _wechat_via(b, 0.5),
+        clock.at(7, 0),
+    )
     flood_at = clock.at(18, 20.7)
-    flooder = b.seat(seats, names.person("wechat"), "flooder", flood_at, "invite",
-                     (b.inviter(seats, flood_at) or amy).person)
+    flooder = b.seat(
+        seats,
+        names.person("wechat"),
+        "flooder",
+        flood_at,
+        "invite",
+        (b.inviter(seats, flood_at) or amy).person,
+    )
     cast.flood_times = [clock.at(d, 21.0 + rng.random() / 3) for d in (30, 44, 58)]
     flooder.leave_at = cast.flood_times[-1] + timedelta(minutes=6)
     flooder.leave_reason, flooder.remover = "removed", leo
     _fraud_burst(b, seats)
     cast.spammers["wx-main"] = [
-        b.spammer(seats, "wechat", day, (owner, helper)[i % 2], (4, 45),
-                  "invite" if i in (1, 3) else "qr")
-        for i, day in enumerate((12, 27, 41, 63, 80))]
+        b.spammer(
+            seats, "wechat", day, (owner, helper)[i % 2], (4, 45), "invite" if i in (1, 3) else "qr"
+        )
+        for i, day in enumerate((12, 27, 41, 63, 80))
+    ]
 
     def hazard(seat: Seat, day: int) -> float:
         fresh = 0.002 if seat.days_in(clock.day_start(day)) < 14 else 0.0
@@ -92,12 +129,21 @@ def _fraud_burst(b: Builder, seats: list[Seat]) -> None:
     rng, clock = b.rng, b.clock
     actives = [s for s in seats if s.persona == "active" and s.join_at < clock.at(7, 0)]
     farmer = rng.choice(actives)
-    names = (f"用户{rng.randrange(1000, 9999)}", f"a{rng.randrange(100000, 999999)}", "🌸",
-             "星辰大海", f"wx{rng.randrange(10000, 99999)}", "A.", "开心就好", "Lucky")
+    names = (
+        f"用户{rng.randrange(1000, 9999)}",
+        f"a{rng.randrange(100000, 999999)}",
+        "🌸",
+        "星辰大海",
+        f"wx{rng.randrange(10000, 99999)}",
+        "A.",
+        "开心就好",
+        "Lucky",
+    )
     for i, name in enumerate(names):
         moment = clock.at(38, 23.2) + timedelta(minutes=2 * i, seconds=rng.randrange(60))
-        fake = b.seat(seats, b.names.person("wechat", name), "lurker", moment, "invite",
-                      farmer.person)
+        fake = b.seat(
+            seats, b.names.person("wechat", name), "lurker", moment, "invite", farmer.person
+        )
         fake.scripted = True
         fake.leave_at = clock.moment(rng, rng.randrange(41, 46))
 
@@ -139,7 +185,7 @@ def _advanced(b: Builder, cast: Cast) -> None:
         person = rng.choice(here).person if i < 2 else names.person("wechat")
         applied = clock.moment(rng, rng.randrange(10, 86), hours=(8, 24))
         cast.payments.append(Payment(None, person, applied, None))
-    promoter = rng.choice([s for s in seats[len(chosen) + 3:] if s.persona == "active"])
+    promoter = rng.choice([s for s in seats[len(chosen) + 3 :] if s.persona == "active"])
     cast.promo_times = [clock.at(d, 20.1 + rng.random() / 4) for d in (40, 47)]
     promoter.leave_at = cast.promo_times[-1] + timedelta(minutes=9)
     promoter.leave_reason, promoter.remover = "removed", leo
@@ -154,8 +200,14 @@ def _working(seats: list[Seat], moment: datetime) -> list[Seat]:
     return [s for s in seats if s.present(moment) and s.persona in ("core", "active")]
 
 
-def _paid_joiner(b: Builder, cast: Cast, seats: list[Seat], candidates: list[Seat],
-                 moment: datetime, momo: Person) -> None:
+def _paid_joiner(
+    b: Builder,
+    cast: Cast,
+    seats: list[Seat],
+    candidates: list[Seat],
+    moment: datetime,
+    momo: Person,
+) -> None:
     """Apply, pay, get pulled in: the threshold of the paid group, step by step."""
     rng = b.rng
     inside = {s.person.user_id for s in seats}
@@ -164,13 +216,22 @@ def _paid_joiner(b: Builder, cast: Cast, seats: list[Seat], candidates: list[Sea
         person = rng.choice(candidates).person
     else:
         person = b.names.person("wechat")
-    seat = b.seat(seats, person, persona_draw((0.08, 0.3), (0.08, 0.3))(rng, False), moment,
-                  "invite", momo)
+    seat = b.seat(
+        seats, person, persona_draw((0.08, 0.3), (0.08, 0.3))(rng, False), moment, "invite", momo
+    )
     applied = moment - timedelta(days=rng.uniform(1.2, 3.5))
     paid = moment - timedelta(hours=rng.uniform(0.5, 10))
     annual = rng.random() < 0.75
-    cast.payments.append(Payment(seat, person, applied, paid, "annual" if annual else "quarterly",
-                                 69900 if annual else 19900))
+    cast.payments.append(
+        Payment(
+            seat,
+            person,
+            applied,
+            paid,
+            "annual" if annual else "quarterly",
+            69900 if annual else 19900,
+        )
+    )
 
 
 def _english(b: Builder, cast: Cast) -> None:
@@ -179,13 +240,20 @@ def _english(b: Builder, cast: Cast) -> None:
     start = clock.at(0, 9.0)
     leo = names.person("telegram", "Leo | AI Coding Bootcamp")
     owner = b.seat(seats, leo, "operator", start, "self")
-    david = b.seat(seats, names.person("telegram", "David Liu"), "kol",
-                   start + timedelta(minutes=20), "invite", leo)
+    david = b.seat(
+        seats,
+        names.person("telegram", "David Liu"),
+        "kol",
+        start + timedelta(minutes=20),
+        "invite",
+        leo,
+    )
     david.answer, david.share = 20.0, 2.0  # the group's one real helper
     david.leave_at = clock.at(KOL_DAY, 21.7)
     for i in range(5):
-        core = b.seat(seats, names.person("telegram"), "core",
-                      start + timedelta(hours=1 + 5 * i), "link")
+        core = b.seat(
+            seats, names.person("telegram"), "core", start + timedelta(hours=1 + 5 * i), "link"
+        )
         core.answer *= 0.6
 
     def via(helper: Seat | None) -> tuple[str, Person | None, str | None]:
@@ -197,10 +265,22 @@ def _english(b: Builder, cast: Cast) -> None:
         return "link", None, None
 
     draw = persona_draw((0.02, 0.25), (0.01, 0.22))
-    b.fill(seats, b.founders(118, (30, 18, 12, 9, 7, 6, 5, 4, 3, 3), start, 0.5), "telegram",
-           draw, via, clock.at(10, 0))
-    b.fill(seats, b.moments(lambda d: 1.6 if d < 35 else 0.8 if d < KOL_DAY else 0.12,
-                            10, 89, 0.5), "telegram", draw, via, clock.at(10, 0))
+    b.fill(
+        seats,
+        b.founders(118, (30, 18, 12, 9, 7, 6, 5, 4, 3, 3), start, 0.5),
+        "telegram",
+        draw,
+        via,
+        clock.at(10, 0),
+    )
+    b.fill(
+        seats,
+        b.moments(lambda d: 1.6 if d < 35 else 0.8 if d < KOL_DAY else 0.12, 10, 89, 0.5),
+        "telegram",
+        draw,
+        via,
+        clock.at(10, 0),
+    )
     cast.spammers["tg-english"] = [
         b.spammer(seats, "telegram", 16, owner, (20, 90), "link"),
         b.spammer(seats, "telegram", 38, owner, (20, 90), "link"),
@@ -210,8 +290,9 @@ def _english(b: Builder, cast: Cast) -> None:
 
     def hazard(seat: Seat, day: int) -> float:
         late = day >= KOL_DAY
-        base = {"lurker": (0.0012, 0.012), "active": (0.0005, 0.014),
-                "core": (0.0002, 0.02)}.get(seat.persona, (0.0, 0.0))[late]
+        base = {"lurker": (0.0012, 0.012), "active": (0.0005, 0.014), "core": (0.0002, 0.02)}.get(
+            seat.persona, (0.0, 0.0)
+        )[late]
         if seat.days_in(clock.day_start(day)) < 14:
             base += 0.05 if late else 0.002
         return base

@@ -56,8 +56,9 @@ class Manner:
 
 
 class Room:
-    def __init__(self, manner: Manner, seats: Sequence[Seat], clock: Clock,
-                 rng: random.Random) -> None:
+    def __init__(
+        self, manner: Manner, seats: Sequence[Seat], clock: Clock, rng: random.Random
+    ) -> None:
         self.manner = manner
         self.lex = manner.lexicon
         self.seats = list(seats)
@@ -76,8 +77,11 @@ class Room:
         """Work out who is around on ``day`` and how much each is inclined to do."""
         self._day = day
         first, last = self.clock.day_start(day), self.clock.day_start(day + 1)
-        here = [s for s in self.seats if not s.scripted and s.join_at < last
-                and (s.leave_at is None or s.leave_at > first)]
+        here = [
+            s
+            for s in self.seats
+            if not s.scripted and s.join_at < last and (s.leave_at is None or s.leave_at > first)
+        ]
         fade = self.manner.fade(day)
         for trait in TRAITS:
             seats, cumulative, total = [], [], 0.0
@@ -122,9 +126,17 @@ class Room:
         name = self.rng.choices(names, [self.manner.topics[n] for n in names])[0]
         return self.lex.topics[name]
 
-    def say(self, seat: Seat, at: datetime, text: str, kind: str = "text", *,
-            reply_to: Draft | None = None, mentions: tuple[Person, ...] = (),
-            attachment: str | None = None) -> Draft | None:
+    def say(
+        self,
+        seat: Seat,
+        at: datetime,
+        text: str,
+        kind: str = "text",
+        *,
+        reply_to: Draft | None = None,
+        mentions: tuple[Person, ...] = (),
+        attachment: str | None = None,
+    ) -> Draft | None:
         """Write a message, or nothing if the speaker is not in the group then."""
         if at >= self.clock.end or not seat.present(at):
             return None
@@ -132,8 +144,9 @@ class Room:
         self.drafts.append(draft)
         return draft
 
-    def reply(self, seat: Seat, at: datetime, text: str, target: Draft,
-              address: float = 0.35) -> Draft | None:
+    def reply(
+        self, seat: Seat, at: datetime, text: str, target: Draft, address: float = 0.35
+    ) -> Draft | None:
         """Answer ``target`` the way this platform lets people answer."""
         roll = self.rng.random()
         if self.telegram:

@@ -19,20 +19,37 @@ RULES_ZH = (
     "3. 禁止广告、二维码、拉人和私加好友推销\n4. 每晚九点学习打卡，连续打卡有奖励\n"
     "违规一次警告，两次禁言，三次移出。"
 )
-RULES_EN = ("📌 Rules: be kind, ask with code and error messages, no ads, no DMs offering "
-            "services, no crypto. Violations get you removed.")
-REMINDER_ZH = ("今天的打卡别忘了哦～ 已连续打卡的同学太棒了💪", "#打卡提醒 今晚九点，不见不散",
-               "还没打卡的同学抓紧啦，今天学了什么发出来分享一下～")
+RULES_EN = (
+    "📌 Rules: be kind, ask with code and error messages, no ads, no DMs offering "
+    "services, no crypto. Violations get you removed."
+)
+REMINDER_ZH = (
+    "今天的打卡别忘了哦～ 已连续打卡的同学太棒了💪",
+    "#打卡提醒 今晚九点，不见不散",
+    "还没打卡的同学抓紧啦，今天学了什么发出来分享一下～",
+)
 LIVE_ZH = (
     "【直播预告】本周六晚 8 点「RAG 实战：从 0 搭一个知识库问答」，老K主讲，报名链接 "
     "https://bootcamp.example.cn/live/rag",
     "【直播提醒】今晚 8 点 RAG 实战直播，已报名的同学 7:50 进直播间签到",
     "【直播回放】RAG 实战直播回放和课件都在这里了 https://bootcamp.example.cn/live/rag/replay",
 )
-PROMO = ("我的《AI 编程 30 天实战》课程上线了，群友专属价 199，扫码报名👇",
-         "最后一天优惠！《AI 编程 30 天实战》199 元，私聊我拿优惠码")
-FLOOD = ("哈哈哈哈哈哈", "顶", "顶顶顶", "[动画表情]", "有人吗", "666666", "[图片]", "冒泡",
-         "哈哈哈", "在吗在吗")
+PROMO = (
+    "我的《AI 编程 30 天实战》课程上线了，群友专属价 199，扫码报名👇",
+    "最后一天优惠！《AI 编程 30 天实战》199 元，私聊我拿优惠码",
+)
+FLOOD = (
+    "哈哈哈哈哈哈",
+    "顶",
+    "顶顶顶",
+    "[动画表情]",
+    "有人吗",
+    "666666",
+    "[图片]",
+    "冒泡",
+    "哈哈哈",
+    "在吗在吗",
+)
 
 
 def spam(room: Room, spammer: Seat, remover: Seat | None, last_day: int = DAYS) -> None:
@@ -43,8 +60,9 @@ def spam(room: Room, spammer: Seat, remover: Seat | None, last_day: int = DAYS) 
     repeats = 1 if spammer.leave_at is not None else 3  # unchecked, they come back for more
     for round_ in range(repeats):
         if round_:
-            moment = room.clock.moment(rng, min(last_day - 1, room.clock.day_of(moment) + 2),
-                                       hours=(9, 23))
+            moment = room.clock.moment(
+                rng, min(last_day - 1, room.clock.day_of(moment) + 2), hours=(9, 23)
+            )
         for _ in range(rng.randrange(1, 4)):
             moment += gap(rng, 90)
             if spammer.leave_at is not None and moment >= spammer.leave_at:
@@ -61,7 +79,9 @@ def flood(room: Room, flooder: Seat, times: list[datetime], helper: Seat, owner:
         moment = start
         for _ in range(rng.randrange(10, 15)):
             text = rng.choice(FLOOD)
-            kind = "sticker" if text.startswith("[动画") else "image" if text == "[图片]" else "text"
+            kind = (
+                "sticker" if text.startswith("[动画") else "image" if text == "[图片]" else "text"
+            )
             room.say(flooder, moment, text, kind)
             moment += timedelta(seconds=rng.randrange(1, 5))
         if i < len(times) - 1:
@@ -137,7 +157,8 @@ def farewell(room: Room, kol: Seat, day: int) -> None:
     for late_day, line in zip((72, 80, 86), CLOSING, strict=True):
         room.open_day(late_day)
         seat = room.pick("chat", room.clock.at(late_day, 12.0)) or room.anyone(
-            room.clock.at(late_day, 12.0))
+            room.clock.at(late_day, 12.0)
+        )
         if seat is not None:
             room.say(seat, room.clock.moment(rng, late_day, hours=(9, 22)), line)
 

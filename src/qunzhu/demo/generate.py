@@ -46,15 +46,53 @@ def _english_fade(day: int) -> float:
 
 
 MANNERS = (
-    Manner("wx-main", "wechat", ZH, {"python": 0.2, "prompt": 0.18, "tools": 0.2, "rag": 0.1,
-                                     "agent": 0.1, "career": 0.17, "deploy": 0.05},
-           quote_share=0.25, weekend=0.75, code=0.06, pace=2.0),
-    Manner("wx-advanced", "wechat", ZH, {"rag": 0.25, "agent": 0.28, "deploy": 0.2,
-                                         "python": 0.07, "prompt": 0.08, "tools": 0.07,
-                                         "career": 0.05},
-           quote_share=0.3, weekend=0.8, code=0.15, pace=0.85),
-    Manner("tg-english", "telegram", EN, {"build": 0.8, "career": 0.2}, abroad=0.5,
-           weekend=0.9, code=0.12, pace=0.55, fade=_english_fade),
+    Manner(
+        "wx-main",
+        "wechat",
+        ZH,
+        {
+            "python": 0.2,
+            "prompt": 0.18,
+            "tools": 0.2,
+            "rag": 0.1,
+            "agent": 0.1,
+            "career": 0.17,
+            "deploy": 0.05,
+        },
+        quote_share=0.25,
+        weekend=0.75,
+        code=0.06,
+        pace=2.0,
+    ),
+    Manner(
+        "wx-advanced",
+        "wechat",
+        ZH,
+        {
+            "rag": 0.25,
+            "agent": 0.28,
+            "deploy": 0.2,
+            "python": 0.07,
+            "prompt": 0.08,
+            "tools": 0.07,
+            "career": 0.05,
+        },
+        quote_share=0.3,
+        weekend=0.8,
+        code=0.15,
+        pace=0.85,
+    ),
+    Manner(
+        "tg-english",
+        "telegram",
+        EN,
+        {"build": 0.8, "career": 0.2},
+        abroad=0.5,
+        weekend=0.9,
+        code=0.12,
+        pace=0.55,
+        fade=_english_fade,
+    ),
 )
 WELCOME_UNTIL = {"tg-english": 40}  # the English group's owner stopped greeting newcomers
 
@@ -78,16 +116,34 @@ def _messages(room: Room) -> list[ev.Event]:
     gid, platform = room.manner.gid, room.manner.platform
     out: list[ev.Event] = []
     for d in room.drafts:
-        out.append(ev.MessagePosted(
-            platform=platform, community=SLUG, group=gid, member=d.seat.person.user_id,
-            occurred_at=d.at, message_id=d.message_id, text=d.text, kind=d.kind,
-            member_name=d.seat.person.name,
-            reply_to=d.reply_to.message_id if d.reply_to is not None else None,
-            mentions=tuple(p.user_id for p in d.mentions), attachment=d.attachment))
+        out.append(
+            ev.MessagePosted(
+                platform=platform,
+                community=SLUG,
+                group=gid,
+                member=d.seat.person.user_id,
+                occurred_at=d.at,
+                message_id=d.message_id,
+                text=d.text,
+                kind=d.kind,
+                member_name=d.seat.person.name,
+                reply_to=d.reply_to.message_id if d.reply_to is not None else None,
+                mentions=tuple(p.user_id for p in d.mentions),
+                attachment=d.attachment,
+            )
+        )
     for r in room.reactions:
-        out.append(ev.ReactionAdded(
-            platform=platform, community=SLUG, group=gid, member=r.seat.person.user_id,
-            occurred_at=r.at, message_id=r.target.message_id, emoji=r.emoji))
+        out.append(
+            ev.ReactionAdded(
+                platform=platform,
+                community=SLUG,
+                group=gid,
+                member=r.seat.person.user_id,
+                occurred_at=r.at,
+                message_id=r.target.message_id,
+                emoji=r.emoji,
+            )
+        )
     return out
 
 

@@ -71,32 +71,32 @@ class Lexicon:
 # Code people paste while asking or answering: short, plausible, sometimes with the bug.
 CODE: tuple[str, ...] = (
     "```python\nfrom openai import OpenAI\nclient = OpenAI()\nresp = client.chat.completions"
-    ".create(\n    model=\"gpt-4o-mini\",\n    messages=[{\"role\": \"user\", \"content\": q}],\n)"
+    '.create(\n    model="gpt-4o-mini",\n    messages=[{"role": "user", "content": q}],\n)'
     "\nprint(resp.choices[0].message.content)\n```",
     "```python\nimport asyncio\n\nasync def main():\n    results = await asyncio.gather("
     "*(fetch(u) for u in urls))\n    return results\n\nasyncio.run(main())\n```",
     "```python\nsplitter = RecursiveCharacterTextSplitter(chunk_size=500, chunk_overlap=50)"
     "\nchunks = splitter.split_documents(docs)\n```",
-    "```python\n@app.post(\"/chat\")\nasync def chat(req: ChatRequest) -> StreamingResponse:"
-    "\n    return StreamingResponse(stream(req.messages), media_type=\"text/event-stream\")\n```",
+    '```python\n@app.post("/chat")\nasync def chat(req: ChatRequest) -> StreamingResponse:'
+    '\n    return StreamingResponse(stream(req.messages), media_type="text/event-stream")\n```',
     "```bash\npython -m venv .venv && source .venv/bin/activate\npip install -U pip\n"
     "pip install -r requirements.txt\n```",
     "```python\nemb = model.encode(texts, normalize_embeddings=True)\nscores = emb @ q_emb.T"
     "\ntop = scores.argsort()[::-1][:5]\n```",
-    "```python\ntools = [{\"type\": \"function\", \"function\": {\"name\": \"search\", "
-    "\"parameters\": {\"type\": \"object\", \"properties\": {\"q\": {\"type\": \"string\"}}}}}]"
+    '```python\ntools = [{"type": "function", "function": {"name": "search", '
+    '"parameters": {"type": "object", "properties": {"q": {"type": "string"}}}}}]'
     "\n```",
-    "Traceback (most recent call last):\n  File \"app.py\", line 12, in <module>\n"
+    'Traceback (most recent call last):\n  File "app.py", line 12, in <module>\n'
     "    import chromadb\nModuleNotFoundError: No module named 'chromadb'",
     "openai.RateLimitError: Error code: 429 - {'error': {'message': 'Rate limit reached "
     "for gpt-4o in organization org-xxx on tokens per min (TPM)'}}",
     "```python\nfor attempt in range(3):\n    try:\n        return call_llm(prompt)\n"
     "    except RateLimitError:\n        time.sleep(2 ** attempt)\n```",
     "```dockerfile\nFROM python:3.11-slim\nWORKDIR /app\nCOPY . .\nRUN pip install "
-    "--no-cache-dir -r requirements.txt\nCMD [\"uvicorn\", \"main:app\", \"--host\", "
-    "\"0.0.0.0\"]\n```",
-    "```python\nprompt = f\"\"\"你是一名资深Python工程师。\n请审查下面的代码，列出问题并给出修改后的"
-    "版本。\n代码：\n{code}\n\"\"\"\n```",
+    '--no-cache-dir -r requirements.txt\nCMD ["uvicorn", "main:app", "--host", '
+    '"0.0.0.0"]\n```',
+    '```python\nprompt = f"""你是一名资深Python工程师。\n请审查下面的代码，列出问题并给出修改后的'
+    '版本。\n代码：\n{code}\n"""\n```',
 )
 
 # Ads and contact solicitation, with the evasions spammers really use (spaced characters,
@@ -125,9 +125,19 @@ SPAM_EN: tuple[str, ...] = (
 
 # Legitimate places people link to, for the links rule's allowlist to learn from.
 GOOD_DOMAINS: tuple[str, ...] = (
-    "github.com", "arxiv.org", "mp.weixin.qq.com", "docs.python.org", "huggingface.co",
-    "platform.openai.com", "docs.anthropic.com", "python.langchain.com", "zhuanlan.zhihu.com",
-    "juejin.cn", "www.bilibili.com", "docs.llamaindex.ai", "fastapi.tiangolo.com",
+    "github.com",
+    "arxiv.org",
+    "mp.weixin.qq.com",
+    "docs.python.org",
+    "huggingface.co",
+    "platform.openai.com",
+    "docs.anthropic.com",
+    "python.langchain.com",
+    "zhuanlan.zhihu.com",
+    "juejin.cn",
+    "www.bilibili.com",
+    "docs.llamaindex.ai",
+    "fastapi.tiangolo.com",
 )
 
 # Headlines for the assistant's morning digest (早报), a daily ritual of operated groups.

@@ -20,6 +20,9 @@ from qunzhu.pipeline import IngestReport, Pipeline
 from qunzhu.store.models import Activity, Community, Group, Message
 from qunzhu.store.session import Store
 
+# What early builds stored before the sample had a real spec; a reload replaces it.
+_OLD_PLACEHOLDER = "slug: demo\n"
+
 
 def anchor(created_at: datetime | None) -> datetime:
     """The day the sample's 90 days end.
@@ -41,10 +44,13 @@ def _ensure_community(store: Store, now: datetime | None) -> datetime:
         community = session.scalars(select(Community).where(Community.slug == SLUG)).first()
         if community is None:
             end = Clock(now).end
-            session.add(Community(slug=SLUG, name=NAME, spec_yaml=DEMO_SPEC,
-                                  created_at=end - timedelta(days=DAYS)))
+            session.add(
+                Community(
+                    slug=SLUG, name=NAME, spec_yaml=DEMO_SPEC, created_at=end - timedelta(days=DAYS)
+                )
+            )
             return end
-        if community.spec_yaml is None:
+        if community.spec_yaml in (None, _OLD_PLACEHOLDER):
             community.spec_yaml = DEMO_SPEC
         return Clock(now).end if now is not None else anchor(community.created_at)
 
@@ -62,20 +68,29 @@ def _describe_groups(store: Store, end: datetime) -> None:
                 continue
             group.name, group.cap, group.segment = info.name, info.cap, info.segment
             first = session.scalars(
-                select(Message.occurred_at).where(Message.group_id == group.id)
-                .order_by(Message.occurred_at).limit(1)).first()
+                select(Message.occurred_at)
+                .where(Message.group_id == group.id)
+                .order_by(Message.occurred_at)
+                .limit(1)
+            ).first()
             if first is not None:  # the group is as old as its history, not as the load
                 group.created_at = min(group.created_at, first)
-        live = session.scalars(select(Activity).where(
-            Activity.community_id == community.id, Activity.slug == LIVE)).first()
+        live = session.scalars(
+            select(Activity).where(Activity.community_id == community.id, Activity.slug == LIVE)
+        ).first()
         if live is not None:
             live.name, live.kind, live.capacity = LIVE_NAME, "online", 200
             live.starts_at = clock.at(LIVE_DAY, LIVE_HOURS[0])
             live.ends_at = clock.at(LIVE_DAY, LIVE_HOURS[1])
 
 
-def load_demo(store: Store, *, seed: int = 7, progress: Callable[[int], None] | None = None,
-              now: datetime | None = None) -> IngestReport:
+def load_demo(
+    store: Store,
+    *,
+    seed: int = 7,
+    progress: Callable[[int], None] | None = None,
+    now: datetime | None = None,
+) -> IngestReport:
     """Create the ``demo`` community if absent and feed the sample through the pipeline.
 
     ``progress`` is called with the number of events in each chunk as it is stored.
@@ -83,7 +98,6 @@ def load_demo(store: Store, *, seed: int = 7, progress: Callable[[int], None] | 
     """
     end = _ensure_community(store, now)
     events = generate(seed, now=end)
-    report = Pipeline(store, create_communities=True).run(events, source="demo",
-                                                          progress=progress)
+    report = Pipeline(store, create_communities=True).run(events, source="demo", progress=progress)
     _describe_groups(store, end)
     return report

@@ -75,30 +75,44 @@ def habits(seat: Seat, rng: random.Random) -> None:
     seat.refer = refer * math.exp(rng.gauss(0.0, 0.5))
 
 
-SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐许韩冯邓曹彭曾萧田董潘袁蔡蒋余于杜叶程"
-GIVEN = ("伟", "芳", "娜", "敏", "静", "磊", "洋", "勇", "艳", "杰", "娟", "涛", "明", "超",
-         "霞", "平", "刚", "桂英", "子涵", "浩然", "雨桐", "梓萱", "一鸣", "思远", "晓东",
-         "佳怡", "俊杰", "欣怡", "宇航", "文博", "嘉豪", "若曦", "志强", "海燕", "天宇",
-         "梦琪", "建国", "晨", "昊", "琳", "婷婷", "鹏", "博", "凯", "蕾", "楠", "倩", "飞")
-CITIES = ("北京", "上海", "深圳", "杭州", "广州", "成都", "南京", "武汉", "西安", "苏州",
-          "长沙", "厦门", "重庆", "天津", "合肥", "郑州", "青岛", "大连", "香港", "新加坡")
-JOBS = ("后端", "前端", "产品", "算法", "测试", "运维", "运营", "学生", "设计", "数据分析",
-        "自由职业", "Java", "Python", "全栈", "项目经理", "老师", "财务", "创业", "嵌入式",
-        "市场")
-NICKS = ("阿杰", "小鱼儿🐟", "木木", "程序猿小张", "熬夜的猫🐱", "AI小白", "一只码农",
-         "Sunny☀️", "糖糖", "大熊", "橘子汽水🍊", "风吹麦浪", "老陈", "咸鱼翻身", "北北",
-         "小周同学", "阿May", "不秃头的程序员", "路人甲", "云淡风轻", "静待花开🌸",
-         "Coder老王", "向日葵🌻", "追光者", "momo", "番茄炒蛋", "奔跑的蜗牛🐌", "南风",
-         "小满", "十一", "夏天", "阿Ken", "努力的小胖", "Tina🌷", "二狗", "桃子🍑", "山海",
-         "安静的美男子", "今天也要加油", "Jerry", "深夜食堂", "时光", "阿飞", "小葵")
-EN_FIRST = ("Kevin", "Amy", "Jason", "Lily", "Eric", "Grace", "Tony", "Vivian", "Leo",
-            "Iris", "Jack", "Cindy", "Allen", "Emma", "Ryan", "Sophie", "Ben", "Chloe",
-            "Alex", "Priya", "Mike", "Sarah", "Daniel", "Olivia", "Tom", "Nina", "Kenji",
-            "Hannah", "Omar", "Lucas", "Mei", "Arjun", "Yuki", "Carlos", "Fatima", "Noah",
-            "Anna", "Minh", "Raj", "Elena", "Hugo", "Zara", "Sam", "Ivan", "Lena")
-EN_LAST = ("Wong", "Chen", "Lin", "Tan", "Lee", "Smith", "Kumar", "Nguyen", "Garcia",
-           "Müller", "Sato", "Ali", "Park", "Ivanova", "Brown", "Zhang", "Rossi", "Singh",
-           "Ng", "Kim", "Lim", "Okafor", "Silva", "Haddad", "Novak", "Cohen", "Wu", "Ho")
+def _words(*lines: str) -> tuple[str, ...]:
+    """Name lists are written as space-separated words, a few lines each."""
+    return tuple(" ".join(lines).split())
+
+
+SURNAMES = _words(
+    "王 李 张 刘 陈 杨 黄 赵 吴 周 徐 孙 马 朱 胡 郭 何 林 罗 高 郑 梁 谢 宋 唐 许 韩 冯",
+    "邓 曹 彭 曾 萧 田 董 潘 袁 蔡 蒋 余 于 杜 叶 程",
+)
+GIVEN = _words(
+    "伟 芳 娜 敏 静 磊 洋 勇 艳 杰 娟 涛 明 超 霞 平 刚 桂英 子涵 浩然 雨桐 梓萱 一鸣",
+    "思远 晓东 佳怡 俊杰 欣怡 宇航 文博 嘉豪 若曦 志强 海燕 天宇 梦琪 建国 晨 昊 琳 婷婷",
+    "鹏 博 凯 蕾 楠 倩 飞",
+)
+CITIES = _words(
+    "北京 上海 深圳 杭州 广州 成都 南京 武汉 西安 苏州 长沙 厦门 重庆 天津 合肥 郑州 青岛",
+    "大连 香港 新加坡",
+)
+JOBS = _words(
+    "后端 前端 产品 算法 测试 运维 运营 学生 设计 数据分析 自由职业 Java Python 全栈",
+    "项目经理 老师 财务 创业 嵌入式 市场",
+)
+NICKS = _words(
+    "阿杰 小鱼儿🐟 木木 程序猿小张 熬夜的猫🐱 AI小白 一只码农 Sunny☀️ 糖糖 大熊",
+    "橘子汽水🍊 风吹麦浪 老陈 咸鱼翻身 北北 小周同学 阿May 不秃头的程序员 路人甲 云淡风轻",
+    "静待花开🌸 Coder老王 向日葵🌻 追光者 momo 番茄炒蛋 奔跑的蜗牛🐌 南风 小满 十一 夏天",
+    "阿Ken 努力的小胖 Tina🌷 二狗 桃子🍑 山海 安静的美男子 今天也要加油 Jerry 深夜食堂",
+    "时光 阿飞 小葵",
+)
+EN_FIRST = _words(
+    "Kevin Amy Jason Lily Eric Grace Tony Vivian Leo Iris Jack Cindy Allen Emma Ryan",
+    "Sophie Ben Chloe Alex Priya Mike Sarah Daniel Olivia Tom Nina Kenji Hannah Omar",
+    "Lucas Mei Arjun Yuki Carlos Fatima Noah Anna Minh Raj Elena Hugo Zara Sam Ivan Lena",
+)
+EN_LAST = _words(
+    "Wong Chen Lin Tan Lee Smith Kumar Nguyen Garcia Müller Sato Ali Park Ivanova Brown",
+    "Zhang Rossi Singh Ng Kim Lim Okafor Silva Haddad Novak Cohen Wu Ho",
+)
 EN_SUFFIX = ("", "", "", "", " 🇸🇬", " 🇺🇸", " 🇬🇧", " 🇨🇦", " 🇦🇺", " 🇲🇾", " (SF)", " | ML")
 
 
@@ -118,8 +132,22 @@ class Names:
                 chars = string.ascii_lowercase + string.digits
                 user_id = "wxid_" + "".join(self.rng.choice(chars) for _ in range(14))
             else:  # accounts old enough to carry a chosen WeChat id
-                stem = self.rng.choice(("zhang", "li", "wang", "chen", "liu", "lucky",
-                                        "sky", "coder", "yang", "happy", "tiger", "lin"))
+                stem = self.rng.choice(
+                    (
+                        "zhang",
+                        "li",
+                        "wang",
+                        "chen",
+                        "liu",
+                        "lucky",
+                        "sky",
+                        "coder",
+                        "yang",
+                        "happy",
+                        "tiger",
+                        "lin",
+                    )
+                )
                 user_id = f"{stem}{self.rng.randrange(1970, 2005)}_{self.rng.randrange(99)}"
             if user_id not in self.ids:
                 self.ids.add(user_id)
@@ -141,8 +169,12 @@ class Names:
     def _english_name(self) -> str:
         rng = self.rng
         if rng.random() < 0.2:  # Chinese members of the English group, pinyin or hanzi
-            return rng.choice((f"{rng.choice(SURNAMES)}{rng.choice(GIVEN)}",
-                               f"{rng.choice(EN_FIRST)} {rng.choice(EN_LAST[:6])}"))
+            return rng.choice(
+                (
+                    f"{rng.choice(SURNAMES)}{rng.choice(GIVEN)}",
+                    f"{rng.choice(EN_FIRST)} {rng.choice(EN_LAST[:6])}",
+                )
+            )
         last = rng.choice(EN_LAST)
         shape = rng.random()
         if shape < 0.5:

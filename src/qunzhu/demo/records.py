@@ -25,12 +25,12 @@ def _system_line(seat: Seat, joined: bool) -> str:
     if not joined:
         by = seat.remover.name if seat.remover else ""
         if seat.leave_reason == "removed":
-            return f"{by}将\"{name}\"移出了群聊"
+            return f'{by}将"{name}"移出了群聊'
         return f"{name}退出了群聊"
     if seat.via == "invite" and seat.inviter is not None:
-        return f"\"{seat.inviter.name}\"邀请\"{name}\"加入了群聊"
+        return f'"{seat.inviter.name}"邀请"{name}"加入了群聊'
     if seat.via == "qr":
-        return f"\"{name}\"通过扫描二维码加入群聊"
+        return f'"{name}"通过扫描二维码加入群聊'
     return f"{name}创建了群聊"
 
 
@@ -41,23 +41,52 @@ def memberships(room: Room) -> list[ev.Event]:
         person = seat.person
         inviter = seat.inviter.user_id if seat.inviter is not None else None
         raw: dict[str, str | None] | None = (
-            {"system": _system_line(seat, True)} if platform == "wechat"
-            else {"invite_link": seat.invite_code, "creator": inviter})
-        out.append(ev.MemberJoined(
-            platform=platform, community=SLUG, group=gid, member=person.user_id,
-            occurred_at=seat.join_at, member_name=person.name, inviter=inviter, via=seat.via,
-            invite_code=seat.invite_code, raw=raw))
+            {"system": _system_line(seat, True)}
+            if platform == "wechat"
+            else {"invite_link": seat.invite_code, "creator": inviter}
+        )
+        out.append(
+            ev.MemberJoined(
+                platform=platform,
+                community=SLUG,
+                group=gid,
+                member=person.user_id,
+                occurred_at=seat.join_at,
+                member_name=person.name,
+                inviter=inviter,
+                via=seat.via,
+                invite_code=seat.invite_code,
+                raw=raw,
+            )
+        )
         if platform == "telegram" and seat.invite_code and inviter is not None:
-            out.append(ev.InviteUsed(
-                platform=platform, community=SLUG, group=gid, member=person.user_id,
-                occurred_at=seat.join_at, inviter=inviter, code=seat.invite_code))
+            out.append(
+                ev.InviteUsed(
+                    platform=platform,
+                    community=SLUG,
+                    group=gid,
+                    member=person.user_id,
+                    occurred_at=seat.join_at,
+                    inviter=inviter,
+                    code=seat.invite_code,
+                )
+            )
         if seat.leave_at is not None and seat.leave_at < room.clock.end:
             remover = seat.remover.user_id if seat.remover is not None else None
             raw = {"system": _system_line(seat, False)} if platform == "wechat" else None
-            out.append(ev.MemberLeft(
-                platform=platform, community=SLUG, group=gid, member=person.user_id,
-                occurred_at=seat.leave_at, member_name=person.name, reason=seat.leave_reason,
-                by=remover, raw=raw))
+            out.append(
+                ev.MemberLeft(
+                    platform=platform,
+                    community=SLUG,
+                    group=gid,
+                    member=person.user_id,
+                    occurred_at=seat.leave_at,
+                    member_name=person.name,
+                    reason=seat.leave_reason,
+                    by=remover,
+                    raw=raw,
+                )
+            )
     return out
 
 
@@ -80,9 +109,17 @@ def check_ins(room: Room) -> list[ev.Event]:
                 break
             total += 1
             note = rng.choice(lex.checkin_notes).format(n=total)
-            out.append(ev.CheckIn(platform=room.manner.platform, community=SLUG,
-                                  group=room.manner.gid, member=seat.person.user_id,
-                                  occurred_at=at, name="daily", note=note))
+            out.append(
+                ev.CheckIn(
+                    platform=room.manner.platform,
+                    community=SLUG,
+                    group=room.manner.gid,
+                    member=seat.person.user_id,
+                    occurred_at=at,
+                    name="daily",
+                    note=note,
+                )
+            )
             if rng.random() < 0.2:
                 room.say(seat, at + gap(rng, 30), lex.checkin_post.format(n=total, note=note))
             if rng.random() < keep * room.manner.fade(day) ** 0.5:
@@ -106,21 +143,49 @@ def admissions(cast: Cast, rng: random.Random) -> list[ev.Event]:
     for n, pay in enumerate(cast.payments, 1):
         uid = pay.person.user_id
         if pay.applied_at is not None:
-            answers = {"称呼": pay.person.name.split("-")[0], "城市": rng.choice(CITIES),
-                       "职业": rng.choice(JOBS), "AI编程经验": rng.choice(ANSWERS["经验"]),
-                       "从哪里知道我们": rng.choice(ANSWERS["来源"]),
-                       "希望收获": rng.choice(("系统学习 RAG 和 agent", "找到 AI 方向的工作",
-                                              "做出自己的 AI 产品", "认识同行"))}
-            out.append(ev.ApplicationSubmitted(
-                platform="wechat", community=SLUG, group="wx-advanced", member=uid,
-                occurred_at=pay.applied_at, application_id=f"APP-{n:04d}", answers=answers,
-                member_name=pay.person.name))
+            answers = {
+                "称呼": pay.person.name.split("-")[0],
+                "城市": rng.choice(CITIES),
+                "职业": rng.choice(JOBS),
+                "AI编程经验": rng.choice(ANSWERS["经验"]),
+                "从哪里知道我们": rng.choice(ANSWERS["来源"]),
+                "希望收获": rng.choice(
+                    (
+                        "系统学习 RAG 和 agent",
+                        "找到 AI 方向的工作",
+                        "做出自己的 AI 产品",
+                        "认识同行",
+                    )
+                ),
+            }
+            out.append(
+                ev.ApplicationSubmitted(
+                    platform="wechat",
+                    community=SLUG,
+                    group="wx-advanced",
+                    member=uid,
+                    occurred_at=pay.applied_at,
+                    application_id=f"APP-{n:04d}",
+                    answers=answers,
+                    member_name=pay.person.name,
+                )
+            )
         if pay.paid_at is not None:
-            out.append(ev.PaymentReceived(
-                platform="wechat", community=SLUG, group="wx-advanced", member=uid,
-                occurred_at=pay.paid_at, payment_id=f"42000{rng.randrange(10**22, 10**23)}",
-                amount_cents=pay.amount_cents, currency="CNY", plan=pay.plan,
-                order_id=None, provider="manual"))
+            out.append(
+                ev.PaymentReceived(
+                    platform="wechat",
+                    community=SLUG,
+                    group="wx-advanced",
+                    member=uid,
+                    occurred_at=pay.paid_at,
+                    payment_id=f"42000{rng.randrange(10**22, 10**23)}",
+                    amount_cents=pay.amount_cents,
+                    currency="CNY",
+                    plan=pay.plan,
+                    order_id=None,
+                    provider="manual",
+                )
+            )
     return out
 
 
@@ -142,9 +207,17 @@ def live_session(cast: Cast, clock: Clock, rng: random.Random) -> list[ev.Event]
             seen.add(person.user_id)
 
             def step(status: str, at: datetime, s: Seat = seat, g: str = gid) -> None:
-                out.append(ev.ActivityAttended(
-                    platform=s.person.platform, community=SLUG, group=g,
-                    member=s.person.user_id, occurred_at=at, activity=LIVE, status=status))
+                out.append(
+                    ev.ActivityAttended(
+                        platform=s.person.platform,
+                        community=SLUG,
+                        group=g,
+                        member=s.person.user_id,
+                        occurred_at=at,
+                        activity=LIVE,
+                        status=status,
+                    )
+                )
 
             step("registered", registered)
             if rng.random() < 0.1:

@@ -54,10 +54,24 @@ class Builder:
         self.names = names
         self.link_codes: dict[str, str] = {}
 
-    def seat(self, seats: list[Seat], person: Person, persona: str, join_at: datetime,
-             via: str, inviter: Person | None = None, code: str | None = None) -> Seat:
-        seat = Seat(person=person, persona=persona, join_at=join_at, via=via, inviter=inviter,
-                    invite_code=code)
+    def seat(
+        self,
+        seats: list[Seat],
+        person: Person,
+        persona: str,
+        join_at: datetime,
+        via: str,
+        inviter: Person | None = None,
+        code: str | None = None,
+    ) -> Seat:
+        seat = Seat(
+            person=person,
+            persona=persona,
+            join_at=join_at,
+            via=via,
+            inviter=inviter,
+            invite_code=code,
+        )
         habits(seat, self.rng)
         seats.append(seat)
         return seat
@@ -74,20 +88,25 @@ class Builder:
         if person.user_id not in self.link_codes:
             chars = string.ascii_letters + string.digits
             self.link_codes[person.user_id] = "+" + "".join(
-                self.rng.choice(chars) for _ in range(16))
+                self.rng.choice(chars) for _ in range(16)
+            )
         return self.link_codes[person.user_id]
 
-    def moments(self, per_day: Callable[[int], float], first: int, last: int,
-                abroad: float = 0.0) -> list[datetime]:
+    def moments(
+        self, per_day: Callable[[int], float], first: int, last: int, abroad: float = 0.0
+    ) -> list[datetime]:
         out: list[datetime] = []
         for day in range(first, last + 1):
             curve = self.clock.curve(day, abroad)
-            out.extend(self.clock.moment(self.rng, day, curve)
-                       for _ in range(poisson(self.rng, per_day(day))))
+            out.extend(
+                self.clock.moment(self.rng, day, curve)
+                for _ in range(poisson(self.rng, per_day(day)))
+            )
         return sorted(out)
 
-    def founders(self, count: int, weights: Sequence[float], start: datetime,
-                 abroad: float = 0.0) -> list[datetime]:
+    def founders(
+        self, count: int, weights: Sequence[float], start: datetime, abroad: float = 0.0
+    ) -> list[datetime]:
         """The opening wave: most people arrive in the first days after the group opens."""
         out: list[datetime] = []
         for _ in range(count):
@@ -96,10 +115,15 @@ class Builder:
             out.append(max(moment, start + timedelta(minutes=self.rng.randrange(20, 240))))
         return sorted(out)
 
-    def fill(self, seats: list[Seat], moments: Sequence[datetime], platform: str,
-             draw: PersonaDraw, via: Callable[[Seat | None], tuple[str, Person | None,
-                                                                   str | None]],
-             founder_until: datetime) -> None:
+    def fill(
+        self,
+        seats: list[Seat],
+        moments: Sequence[datetime],
+        platform: str,
+        draw: PersonaDraw,
+        via: Callable[[Seat | None], tuple[str, Person | None, str | None]],
+        founder_until: datetime,
+    ) -> None:
         for moment in moments:
             helper = self.inviter(seats, moment)
             how, inviter, code = via(helper)
@@ -126,8 +150,15 @@ class Builder:
                     seat.leave_at = max(moment, seat.join_at + timedelta(hours=6))
                     break
 
-    def spammer(self, seats: list[Seat], platform: str, day: int, remover: Seat | None,
-                delay_minutes: tuple[int, int], via: str = "qr") -> Seat:
+    def spammer(
+        self,
+        seats: list[Seat],
+        platform: str,
+        day: int,
+        remover: Seat | None,
+        delay_minutes: tuple[int, int],
+        via: str = "qr",
+    ) -> Seat:
         """An account that joins to advertise; ``remover`` None means nobody ever acts."""
         join_at = self.clock.moment(self.rng, day, hours=(9, 23))
         inviter = None
@@ -148,8 +179,7 @@ class Builder:
             seat.checkins = self.rng.random() < shares.get(seat.persona, 0.0)
 
 
-def persona_draw(founder_mix: tuple[float, float], later_mix: tuple[float, float]
-                 ) -> PersonaDraw:
+def persona_draw(founder_mix: tuple[float, float], later_mix: tuple[float, float]) -> PersonaDraw:
     """Core and active shares for founders and for later joiners; the rest lurk."""
 
     def draw(rng: random.Random, founder: bool) -> str:

@@ -34,8 +34,9 @@ def question(room: Room, at: datetime) -> None:
     if asker is None:
         return
     item = rng.choice(room.topic().questions)
-    asked = room.say(asker, at, rng.choice(lex.ask_open) + item.question
-                     + rng.choice(lex.ask_close))
+    asked = room.say(
+        asker, at, rng.choice(lex.ask_open) + item.question + rng.choice(lex.ask_close)
+    )
     if asked is None:
         return
     last = asked.at
@@ -78,8 +79,9 @@ def _follow_up(room: Room, asker: Seat, answerer: Seat, answer: Draft) -> None:
         still = room.reply(asker, answer.at + gap(rng, 600), rng.choice(lex.still), answer, 0.2)
         if still is None:
             return
-        again = room.reply(answerer, still.at + gap(rng, 500), rng.choice(lex.generic_answers),
-                           still)
+        again = room.reply(
+            answerer, still.at + gap(rng, 500), rng.choice(lex.generic_answers), still
+        )
         if again is not None and rng.random() < 0.7:
             room.say(asker, again.at + gap(rng, 900), rng.choice(lex.fixed))
     if rng.random() < 0.2 and (other := room.pick("chat", answer.at, (asker, answerer))):
@@ -92,8 +94,7 @@ def share(room: Room, at: datetime) -> None:
     if poster is None:
         return
     item = rng.choice(room.topic().shares)
-    posted = room.say(poster, at, item.text, item.kind,
-                      attachment=item.attachment)
+    posted = room.say(poster, at, item.text, item.kind, attachment=item.attachment)
     if posted is None:
         return
     room.react(posted, poisson(rng, 3.0))
@@ -103,8 +104,7 @@ def share(room: Room, at: datetime) -> None:
         if fan is None:
             break
         thanked.append(fan)
-        room.reply(fan, posted.at + gap(rng, 900, 1.0), rng.choice(lex.share_thanks), posted,
-                   0.1)
+        room.reply(fan, posted.at + gap(rng, 900, 1.0), rng.choice(lex.share_thanks), posted, 0.1)
 
 
 def chatter(room: Room, at: datetime) -> None:
@@ -120,8 +120,9 @@ def chatter(room: Room, at: datetime) -> None:
         lines = list(rng.choice(lex.scenes))
     else:
         pool = lex.fillers + lex.stickers
-        lines = [rng.choice(room.topic().talk)] + [rng.choice(pool)
-                                                    for _ in range(rng.randrange(2, 7))]
+        lines = [rng.choice(room.topic().talk)] + [
+            rng.choice(pool) for _ in range(rng.randrange(2, 7))
+        ]
     moment = at
     for i, line in enumerate(lines):
         speaker = people[i % len(people)] if i < len(people) else rng.choice(people)
@@ -147,12 +148,21 @@ def discussion(room: Room, at: datetime) -> None:
             return
         people.append(voice)
         roll = rng.random()
-        line = (rng.choice(topic.talk) if roll < 0.55 else rng.choice(lex.fillers) if roll < 0.85
-                else rng.choice(CODE) if rng.random() < room.manner.code * 3
-                else rng.choice(lex.learned))
+        line = (
+            rng.choice(topic.talk)
+            if roll < 0.55
+            else rng.choice(lex.fillers)
+            if roll < 0.85
+            else rng.choice(CODE)
+            if rng.random() < room.manner.code * 3
+            else rng.choice(lex.learned)
+        )
         moment = said.at + gap(rng, 90, 1.0)
-        nxt = room.reply(voice, moment, line, said, 0.1) if rng.random() < 0.3 else room.say(
-            voice, moment, line)
+        nxt = (
+            room.reply(voice, moment, line, said, 0.1)
+            if rng.random() < 0.3
+            else room.say(voice, moment, line)
+        )
         said = nxt or said
 
 
@@ -181,8 +191,11 @@ def arrivals(room: Room, day: int, welcomer: Seat | None) -> None:
             room.say(welcomer, moment, text, mentions=(seat.person,))
         if rng.random() < 0.6 * math.sqrt(fade) and seat.chat + seat.ask > 0:
             text = rng.choice(lex.intros).format(
-                name=seat.person.name.split("-")[0], city=rng.choice(CITIES),
-                job=rng.choice(JOBS), goal=rng.choice(lex.goals))
+                name=seat.person.name.split("-")[0],
+                city=rng.choice(CITIES),
+                job=rng.choice(JOBS),
+                goal=rng.choice(lex.goals),
+            )
             intro = room.say(seat, moment + gap(rng, 300), text)
             if intro is None:
                 continue
@@ -196,8 +209,12 @@ def write_day(room: Room, day: int, welcomer: Seat | None) -> None:
     rng, clock = room.rng, room.clock
     scale = room.manner.pace * (room.manner.weekend if clock.weekend(day) else 1.0)
     curve = clock.curve(day, room.manner.abroad)
-    for kind, rate, trait in ((question, ASK_RATE, "ask"), (share, SHARE_RATE, "share"),
-                              (chatter, CHAT_RATE, "chat"), (discussion, TALK_RATE, "answer")):
+    for kind, rate, trait in (
+        (question, ASK_RATE, "ask"),
+        (share, SHARE_RATE, "share"),
+        (chatter, CHAT_RATE, "chat"),
+        (discussion, TALK_RATE, "answer"),
+    ):
         for _ in range(poisson(rng, rate * room.total(trait) * scale)):
             kind(room, clock.moment(rng, day, curve))
     greetings(room, day)

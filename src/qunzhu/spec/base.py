@@ -45,7 +45,7 @@ def _number_to_text(value: Any) -> Any:
 
 def _not_blank(value: str) -> str:
     if not value.strip():
-        raise ValueError("must not be blank")
+        raise ValueError("must not be blank (不能为空)")
     return value
 
 

@@ -20,9 +20,13 @@ class Reward(SpecModel):
     @model_validator(mode="after")
     def _value_fits_kind(self) -> Reward:
         if self.kind == "points" and (not isinstance(self.value, int) or self.value <= 0):
-            raise ValueError("a points reward needs a positive whole number as value")
+            raise ValueError(
+                "a points reward needs a positive whole number as value (积分奖励应为正整数)"
+            )
         if self.kind != "points" and not isinstance(self.value, str):
-            raise ValueError(f"a {self.kind} reward needs text as value (a tier id, a code…)")
+            raise ValueError(
+                f"a {self.kind} reward needs text as value, a tier id or a code (奖励值应为文本)"
+            )
         return self
 
 

@@ -22,6 +22,7 @@ from qunzhu.spec.schema import CommunitySpec, parent_path
 from qunzhu.spec.yamlsource import Position, Source, join, read_yaml
 
 _QUOTED = re.compile(r"'([^']*)'")
+_BILINGUAL = re.compile(r"^(.*\S)\s*\(([^()]*[\u4e00-\u9fff][^()]*)\)$", re.DOTALL)
 
 # Plain-language wording for the errors operators meet most; others keep pydantic's text.
 _WORDING: dict[str, tuple[str, str]] = {
@@ -37,6 +38,14 @@ _WORDING: dict[str, tuple[str, str]] = {
     "date_type": ("expected a date like 2025-06-30", "应为日期，如 2025-06-30"),
     "date_parsing": ("expected a date like 2025-06-30", "应为日期，如 2025-06-30"),
     "date_from_datetime_parsing": ("expected a date like 2025-06-30", "应为日期，如 2025-06-30"),
+    # Bounds: the placeholders are filled from pydantic's error context.
+    "greater_than_equal": ("must be at least {ge}", "应不小于 {ge}"),
+    "greater_than": ("must be more than {gt}", "应大于 {gt}"),
+    "less_than_equal": ("must be at most {le}", "应不大于 {le}"),
+    "less_than": ("must be less than {lt}", "应小于 {lt}"),
+    "string_too_short": ("must not be empty", "不能为空"),
+    "too_short": ("needs at least {min_length} item(s)", "至少需要 {min_length} 项"),
+    "string_pattern_mismatch": ("does not match the pattern {pattern}", "格式不符：{pattern}"),
 }
 
 
@@ -98,7 +107,10 @@ def _either(texts: list[tuple[str, str]]) -> tuple[str, str]:
     en = texts[0][0]
     for text, _ in texts[1:]:
         en += " or " + (text.removeprefix("expected ") if en.startswith("expected ") else text)
-    zh = "；或".join(text for _, text in texts if text)
+    zh = texts[0][1]
+    for _, text in texts[1:]:
+        if zh and text:
+            zh += "或" + text.removeprefix("应为")
     return en, zh
 
 
@@ -153,10 +165,21 @@ def _message(error: ErrorDetails, segments: list[str | int]) -> tuple[str, str]:
         hint = _suggest(str(error["input"]), choices)
         en = f"{error['input']!r} is not one of: {', '.join(choices)}"
         zh = f"{error['input']!r} 不在可选值中：{', '.join(choices)}"
-        return en + (f"; did you mean {hint!r}?" if hint else ""), zh
+        if hint:
+            en, zh = en + f"; did you mean {hint!r}?", zh + f"，是否想写 {hint!r}？"
+        return en, zh
     if kind == "value_error":
-        return str(error["msg"]).removeprefix("Value error, "), ""
+        # Our validators write "English text (中文)"; split it into the two languages.
+        text = str(error["msg"]).removeprefix("Value error, ")
+        both = _BILINGUAL.match(text)
+        return (both.group(1), both.group(2)) if both else (text, "")
     en, zh = _WORDING.get(kind, (str(error["msg"]), ""))
+    context = {k: _shown(v) for k, v in (error.get("ctx") or {}).items()}
+    if context:
+        try:
+            en, zh = en.format(**context), zh.format(**context)
+        except (KeyError, IndexError):  # a wording that names a bound this error lacks
+            en, zh = str(error["msg"]), ""
     given = error.get("input")
     if isinstance(given, str | int | float | bool) or given is None:
         shown = repr(given) if len(repr(given)) <= 60 else repr(given)[:57] + "..."
@@ -164,7 +187,16 @@ def _message(error: ErrorDetails, segments: list[str | int]) -> tuple[str, str]:
     return en, zh
 
 
+def _shown(value: object) -> str:
+    # 0.0 reads better as 0 in "must be more than 0"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
 def _suggest(word: str, choices: list[str]) -> str | None:
+    # A shortened name (``minutes`` for ``duration_minutes``) is likelier than a near spelling.
+    containing = [choice for choice in choices if word and word in choice and word != choice]
+    if len(containing) == 1:
+        return containing[0]
     close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
     return close[0] if close else None
 

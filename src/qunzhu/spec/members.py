@@ -59,7 +59,8 @@ class Tier(SpecModel):
             return {"never": True}
         if isinstance(value, str):
             raise ValueError(
-                f"demote {value!r}: write never, or a mapping {{low_water, grace_days}}"
+                f"demote {value!r}: write never, or a mapping {{low_water, grace_days}} "
+                "(降级写 never 或 low_water/grace_days)"
             )
         return value
 

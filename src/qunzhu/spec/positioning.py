@@ -12,6 +12,7 @@ from pydantic import Field, field_validator, model_validator
 from qunzhu.spec.base import Ident, SpecModel, Word
 
 _AGE_BAND = re.compile(r"^(\d{1,3})\s*-\s*(\d{1,3})$")
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
 _ON_EXPIRY = re.compile(r"^(nothing|remove|downgrade_to:\S+)$")
 
 
@@ -34,7 +35,9 @@ class Persona(SpecModel):
             raise ValueError("write the age band as LOW-HIGH, e.g. 25-40 (年龄段写成 25-40)")
         low, high = int(match.group(1)), int(match.group(2))
         if low > high:
-            raise ValueError(f"age band {value!r} runs backwards; write {high}-{low}")
+            raise ValueError(
+                f"age band {value!r} runs backwards; write {high}-{low} (年龄段应从小到大)"
+            )
         return f"{low}-{high}"
 
     def is_empty(self) -> bool:
@@ -60,10 +63,20 @@ class Plan(SpecModel):
     name: str
     kind: PlanKind = "membership"
     price_cents: int = Field(0, ge=0)
-    currency: str = Field("CNY", pattern=r"^[A-Z]{3}$")
+    currency: str = "CNY"
     period_days: int | None = Field(None, ge=1, description="None: one-off, never expires")
     tier: Ident | None = Field(None, description="tier granted while the plan is paid")
     on_expiry: str = Field("nothing", description="nothing | remove | downgrade_to:<tier>")
+
+    @field_validator("currency")
+    @classmethod
+    def _iso_currency(cls, value: str) -> str:
+        if not _CURRENCY.match(value):
+            raise ValueError(
+                f"currency {value!r}: use a three-letter code such as CNY or USD "
+                "(币种写三位大写代码，如 CNY)"
+            )
+        return value
 
     @field_validator("on_expiry")
     @classmethod

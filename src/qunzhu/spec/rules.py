@@ -126,7 +126,7 @@ class Escalation(SpecModel):
     def _multipliers_not_negative(cls, value: dict[str, float]) -> dict[str, float]:
         for tier, factor in value.items():
             if factor < 0:
-                raise ValueError(f"multiplier for {tier!r} is negative ({factor})")
+                raise ValueError(f"multiplier for {tier!r} is negative: {factor} (系数不能为负)")
         return value
 
     def step_for(self, points: float) -> EscalationStep | None:
@@ -151,11 +151,12 @@ class MessageTemplate(SpecModel):
         try:
             names = {field for _, field, _, _ in string.Formatter().parse(value) if field}
         except ValueError as exc:
-            raise ValueError(f"unbalanced braces in template: {exc}") from None
+            raise ValueError(f"unbalanced braces in template: {exc} (花括号不成对)") from None
         unknown = sorted(names - PLACEHOLDERS)
         if unknown:
             allowed = ", ".join("{" + name + "}" for name in sorted(PLACEHOLDERS))
-            raise ValueError(f"unknown placeholder {{{unknown[0]}}}; use {allowed}")
+            name = "{" + unknown[0] + "}"
+            raise ValueError(f"unknown placeholder {name}; use {allowed} (未知占位符 {name})")
         return value
 
 

@@ -152,3 +152,18 @@ def segment_without_groups(ctx: Context) -> Iterator[Hit]:
                 f"segment {segment.id!r} has no groups; people routed there have nowhere to go",
                 f"分群 {segment.id!r} 没有任何群，分流过去的人无处可去",
             )
+
+
+@check("QZ607", "warning", "Group in more than one segment", "同一个群属于多个分群")
+def group_in_two_segments(ctx: Context) -> Iterator[Hit]:
+    first: dict[str, str] = {}
+    for index, segment in enumerate(ctx.spec.segments):
+        for position, group in enumerate(segment.groups):
+            owner = first.setdefault(group, segment.id)
+            if owner != segment.id:
+                yield Hit(
+                    f"segments[{index}].groups[{position}]",
+                    f"group {group!r} is in segment {owner!r} already; a group serves one "
+                    "segment, or routing and size policy cannot tell which applies",
+                    f"群 {group!r} 已属于分群 {owner!r}；一个群只能属于一个分群",
+                )

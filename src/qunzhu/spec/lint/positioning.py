@@ -202,3 +202,16 @@ def one_in_one_out_unprotected(ctx: Context) -> Iterator[Hit]:
             "list roles, tiers or member ids under size.protected",
             "一进一出却没有受保护名单，群主、管理员或大咖也可能被移出；请填写 size.protected",
         )
+
+
+@check("QZ209", "warning", "Anyone may invite past the threshold", "人人可拉人，门槛形同虚设")
+def invites_bypass_threshold(ctx: Context) -> Iterator[Hit]:
+    spec = ctx.spec
+    if spec.threshold.kind != "open" and spec.rules.who_may_invite == "all":
+        yield Hit(
+            "rules.who_may_invite",
+            f"the threshold is {spec.threshold.kind}, but anyone in a group may pull people "
+            "in and skip it; let only members or operators invite",
+            f"门槛为 {spec.threshold.kind}，但群里任何人都能直接拉人进群绕过门槛；"
+            "请改为 members 或 operators",
+        )
