@@ -183,16 +183,21 @@ def insert_new_by_key(
     if conn.dialect.name == "postgresql":
         return _copy_new_by_key(conn, table, rows)
     existing: set[str] = set()
-    scopes = {r[scope] for r in rows}
+    scopes = sorted({r[scope] for r in rows})
     keys = [r["key"] for r in rows]
-    for start in range(0, len(keys), _CHUNK):
-        part = keys[start : start + _CHUNK]
-        existing.update(
-            k
-            for (k,) in conn.execute(
-                select(table.c.key).where(table.c[scope].in_(scopes), table.c.key.in_(part))
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        # plain SQL: compiling an IN of thousands of bound literals costs more than the query
+        for start in range(0, len(keys), _CHUNK):
+            part = keys[start : start + _CHUNK]
+            cursor.execute(
+                f"SELECT key FROM {table.name} WHERE {scope} IN ({', '.join('?' * len(scopes))}) "
+                f"AND key IN ({', '.join('?' * len(part))})",
+                [*scopes, *part],
             )
-        )
+            existing.update(k for (k,) in cursor.fetchall())
+    finally:
+        cursor.close()
     fresh = [r for r in rows if r["key"] not in existing]
     if not fresh:
         return {}
