@@ -22,11 +22,11 @@ run: $(STAMP)
 # Browser tests drive Debian's Chromium; install it when missing (they skip, saying why,
 # where it cannot be installed, and fail under QUNZHU_REQUIRE_SERVICES=1).
 chromium:
-	@command -v chromium >/dev/null 2>&1 || { \
+	@{ command -v chromium >/dev/null 2>&1 && fc-list :lang=zh 2>/dev/null | grep -q .; } || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "installing Debian's chromium for the browser tests"; \
-	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium \
-	      >/dev/null) || echo "could not install chromium: browser tests will skip"; \
+	    echo "installing Debian's chromium and a CJK font for the browser tests"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	      chromium fonts-noto-cjk >/dev/null) || echo "could not install chromium: browser tests will skip"; \
 	  else echo "no chromium (and no root to install it): browser tests will skip"; fi; }
 
 test: $(STAMP) chromium

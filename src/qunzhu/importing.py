@@ -8,14 +8,16 @@ adds only what is missing.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from qunzhu import events as ev
-from qunzhu.pipeline import IngestReport, Pipeline
+from qunzhu.pipeline import IngestReport
 from qunzhu.store import Store
+from qunzhu.store.quarantine import RejectedRecord
+from qunzhu.wiring import build_pipeline
 
 
 @dataclass
@@ -58,6 +60,8 @@ class ImportTally:
 
     def counted(self, items: Iterable[Any]) -> Iterator[Any]:
         for item in items:
+            if isinstance(item, RejectedRecord) and item.source != self.file:
+                item = replace(item, source=self.file)  # an upload's name, not its temp path
             self.count(item)
             yield item
 
@@ -93,15 +97,21 @@ def import_file(
     fmt: str = "auto",
     tz: str | None = None,
     progress: Callable[[int], None] | None = None,
+    source: str | None = None,
 ) -> dict[str, Any]:
-    """Import one export file; raises ImportFormatError when the format is not recognised."""
+    """Import one export file; ``progress`` is told the bytes read as the parser reads them.
+
+    Raises ImportFormatError when the format is not recognised or the file is unreadable.
+    """
     from qunzhu.adapters import importers
 
     chosen = importers.detect(path) if fmt == "auto" else fmt
     zone = ZoneInfo(tz) if tz else store.settings.tz
-    tally = ImportTally(file=str(path), format=chosen)
-    items = importers.parse(path, chosen, community=community, group=group, tz=zone)
-    report = Pipeline(store, create_communities=True).run(
-        tally.counted(items), source=str(path), progress=progress
+    tally = ImportTally(file=str(source or path), format=chosen)
+    items = importers.parse(
+        path, chosen, community=community, group=group, tz=zone, progress=progress
+    )
+    report = build_pipeline(store, "history", create_communities=True).run(
+        tally.counted(items), source=str(source or path)
     )
     return summary(tally, report)

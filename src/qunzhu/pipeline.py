@@ -299,5 +299,7 @@ def _other(e: ev.Event) -> str | None:
 
 def _describe(item: Any) -> str:
     if isinstance(item, ev.Event):
-        return json.dumps(item.to_json(), ensure_ascii=False, default=str)[:4000]
-    return str(getattr(item, "text", item))[:4000]
+        text = json.dumps(item.to_json(), ensure_ascii=False, default=str)[:4000]
+    else:
+        text = str(getattr(item, "text", item))[:4000]
+    return text.encode("utf-8", "replace").decode("utf-8")  # lone surrogates cannot be stored

@@ -67,16 +67,21 @@ class Cast:
         return self.people[name]
 
 
-def _add_operator(store: Store, name: str, *, superuser: bool = False,
-                  roles: dict[int, str] | None = None) -> Persona:
+def _add_operator(
+    store: Store, name: str, *, superuser: bool = False, roles: dict[int, str] | None = None
+) -> Persona:
     with store.unit_of_work() as session:
-        operator = Operator(username=name, display_name=name.title(),
-                            password_hash=password_hash(), is_superuser=superuser, active=True)
+        operator = Operator(
+            username=name,
+            display_name=name.title(),
+            password_hash=password_hash(),
+            is_superuser=superuser,
+            active=True,
+        )
         session.add(operator)
         session.flush()
         for community_id, role in (roles or {}).items():
-            session.add(OperatorRole(operator_id=operator.id, community_id=community_id,
-                                     role=role))
+            session.add(OperatorRole(operator_id=operator.id, community_id=community_id, role=role))
         issued = create_token(session, name, f"{name}'s test token", source="system")
         return Persona(name=name, operator_id=operator.id, token=issued.token)
 
@@ -113,19 +118,39 @@ def client(app_factory: Any) -> Iterator[TestClient]:
         yield test_client
 
 
-def message(n: int, *, community: str = "acme", group: str = "g1", member: str | None = None,
-            days_ago: int = 0, **extra: Any) -> dict[str, Any]:
+def message(
+    n: int,
+    *,
+    community: str = "acme",
+    group: str = "g1",
+    member: str | None = None,
+    days_ago: int = 0,
+    **extra: Any,
+) -> dict[str, Any]:
     """The JSON form of one message event."""
     when = datetime.now(UTC) - timedelta(days=days_ago, minutes=n)
-    return {"type": "message_posted", "platform": "api", "community": community,
-            "group": group, "member": member or f"u{n % 7}", "occurred_at": when.isoformat(),
-            "message_id": f"{group}-m{n}-{days_ago}", "text": f"消息 {n}", **extra}
+    return {
+        "type": "message_posted",
+        "platform": "api",
+        "community": community,
+        "group": group,
+        "member": member or f"u{n % 7}",
+        "occurred_at": when.isoformat(),
+        "message_id": f"{group}-m{n}-{days_ago}",
+        "text": f"消息 {n}",
+        **extra,
+    }
 
 
 def joined(member: str, *, community: str = "acme", group: str = "g1") -> dict[str, Any]:
-    return {"type": "member_joined", "platform": "api", "community": community,
-            "group": group, "member": member,
-            "occurred_at": (datetime.now(UTC) - timedelta(days=30)).isoformat()}
+    return {
+        "type": "member_joined",
+        "platform": "api",
+        "community": community,
+        "group": group,
+        "member": member,
+        "occurred_at": (datetime.now(UTC) - timedelta(days=30)).isoformat(),
+    }
 
 
 def feed(store: Store, items: list[dict[str, Any]]) -> None:
@@ -142,13 +167,21 @@ def csrf_from(html: str) -> str:
     return found.group(1)
 
 
-def log_in(client: TestClient, username: str, password: str = PASSWORD,
-           next_path: str = "/") -> Any:
+def log_in(
+    client: TestClient, username: str, password: str = PASSWORD, next_path: str = "/"
+) -> Any:
     """Log in through the form, as a browser does; returns the POST response."""
     page = client.get("/login")
-    return client.post("/login", data={"username": username, "password": password,
-                                       "csrf_token": csrf_from(page.text),
-                                       "next": next_path}, follow_redirects=False)
+    return client.post(
+        "/login",
+        data={
+            "username": username,
+            "password": password,
+            "csrf_token": csrf_from(page.text),
+            "next": next_path,
+        },
+        follow_redirects=False,
+    )
 
 
 # Test modules here and in tests/web import the helpers above by this one name (see

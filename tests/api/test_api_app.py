@@ -24,8 +24,7 @@ def test_healthz_ok_when_schema_is_at_head(client):
 
 
 def test_healthz_503_when_schema_is_behind(tmp_path):
-    settings = load_settings(database_url=f"sqlite:///{tmp_path / 'empty.db'}",
-                             secret_key="t" * 40)
+    settings = load_settings(database_url=f"sqlite:///{tmp_path / 'empty.db'}", secret_key="t" * 40)
     store = Store(settings)
     try:
         with TestClient(create_app(settings, store)) as c:
@@ -43,8 +42,12 @@ def _v1_operations(client) -> list[tuple[str, str]]:
 
 def test_openapi_lists_the_v1_routes(client):
     spec = client.get("/api/v1/openapi.json").json()
-    assert {"/api/v1/me", "/api/v1/communities", "/api/v1/communities/{slug}",
-            "/api/v1/events"} <= set(spec["paths"])
+    assert {
+        "/api/v1/me",
+        "/api/v1/communities",
+        "/api/v1/communities/{slug}",
+        "/api/v1/events",
+    } <= set(spec["paths"])
     assert "token" in spec["components"]["securitySchemes"]
 
 
@@ -103,11 +106,14 @@ async def _async_ok(request: WebhookRequest) -> WebhookResponse:
 
 
 def test_webhooks_declared_as_data_are_mounted_under_hooks(app_factory):
-    app = app_factory(webhooks=[WebhookRoute("telegram/{bot}", _echo),
-                                WebhookRoute("ping", _async_ok, methods=("GET", "POST"))])
+    app = app_factory(
+        webhooks=[
+            WebhookRoute("telegram/{bot}", _echo),
+            WebhookRoute("ping", _async_ok, methods=("GET", "POST")),
+        ]
+    )
     with TestClient(app) as c:
-        ok = c.post("/hooks/telegram/b1", json={"update_id": 1},
-                    headers={"X-Secret": "s3cret"})
+        ok = c.post("/hooks/telegram/b1", json={"update_id": 1}, headers={"X-Secret": "s3cret"})
         refused = c.post("/hooks/telegram/b1", json={})
         pinged = c.get("/hooks/ping")
     assert ok.status_code == 200
@@ -130,7 +136,6 @@ def test_events_go_through_the_pipeline_the_app_was_given(app_factory, personas)
         return made[-1]
 
     with TestClient(app_factory(pipeline=pipeline)) as c:
-        answer = c.post("/api/v1/events", headers=personas["owner"].headers,
-                        json=[message(1)])
+        answer = c.post("/api/v1/events", headers=personas["owner"].headers, json=[message(1)])
     assert answer.json()["added"] == 1
     assert len(made) == 1

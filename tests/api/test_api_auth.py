@@ -14,8 +14,9 @@ from qunzhu.store.models import ApiToken, utcnow
 def test_request_without_credentials_gets_401_json(client, personas):
     answer = client.get("/api/v1/communities")
     assert answer.status_code == 401
-    assert answer.json() == {"error": {"code": "not_authenticated",
-                                       "message": "authentication required"}}
+    assert answer.json() == {
+        "error": {"code": "not_authenticated", "message": "authentication required"}
+    }
     assert answer.headers["www-authenticate"] == "Bearer"
 
 
@@ -29,16 +30,22 @@ def test_wrong_token_is_refused(client, personas):
 def test_revoked_token_is_refused(client, personas):
     store = personas.store
     with store.unit_of_work() as session:
-        token_id = session.scalar(select(ApiToken.id).where(
-            ApiToken.operator_id == personas["owner"].operator_id))
+        token_id = session.scalar(
+            select(ApiToken.id).where(ApiToken.operator_id == personas["owner"].operator_id)
+        )
         revoke_token(session, token_id, source="system")
     assert client.get("/api/v1/me", headers=personas["owner"].headers).status_code == 401
 
 
 def test_expired_token_is_refused(client, personas):
     with personas.store.unit_of_work() as session:
-        issued = create_token(session, "owner", "short-lived",
-                              expires_at=utcnow() - timedelta(seconds=1), source="system")
+        issued = create_token(
+            session,
+            "owner",
+            "short-lived",
+            expires_at=utcnow() - timedelta(seconds=1),
+            source="system",
+        )
     answer = client.get("/api/v1/me", headers={"Authorization": f"Bearer {issued.token}"})
     assert answer.status_code == 401
 
@@ -46,8 +53,11 @@ def test_expired_token_is_refused(client, personas):
 def test_token_use_is_recorded(client, personas):
     client.get("/api/v1/me", headers=personas["analyst"].headers)
     with personas.store.reading() as session:
-        used = session.scalar(select(ApiToken.last_used_at).where(
-            ApiToken.operator_id == personas["analyst"].operator_id))
+        used = session.scalar(
+            select(ApiToken.last_used_at).where(
+                ApiToken.operator_id == personas["analyst"].operator_id
+            )
+        )
     assert used is not None
 
 
@@ -65,15 +75,13 @@ def test_api_post_with_session_cookie_needs_csrf_header(client, personas):
     assert refused.json()["error"]["code"] == "csrf_failed"
     page = client.get("/")
     token = page.text.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
-    accepted = client.post("/api/v1/events", json=[message(1)],
-                           headers={"X-CSRF-Token": token})
+    accepted = client.post("/api/v1/events", json=[message(1)], headers={"X-CSRF-Token": token})
     assert accepted.status_code == 200
     assert accepted.json()["added"] == 1
 
 
 def test_bearer_token_needs_no_csrf(client, personas):
-    answer = client.post("/api/v1/events", headers=personas["moderator"].headers,
-                         json=[message(1)])
+    answer = client.post("/api/v1/events", headers=personas["moderator"].headers, json=[message(1)])
     assert answer.status_code == 200
 
 

@@ -14,8 +14,11 @@ def _messages(store) -> int:
 
 
 def test_moderator_posts_events_and_gets_the_report(client, personas):
-    answer = client.post("/api/v1/events", headers=personas["moderator"].headers,
-                         json=[message(1), message(2), message(3)])
+    answer = client.post(
+        "/api/v1/events",
+        headers=personas["moderator"].headers,
+        json=[message(1), message(2), message(3)],
+    )
     assert answer.status_code == 200, answer.text
     report = answer.json()
     assert (report["received"], report["added"], report["duplicates"]) == (3, 3, 0)
@@ -25,8 +28,7 @@ def test_moderator_posts_events_and_gets_the_report(client, personas):
 
 
 def test_one_event_object_is_accepted_as_well_as_a_list(client, personas):
-    answer = client.post("/api/v1/events", headers=personas["owner"].headers,
-                         json=message(7))
+    answer = client.post("/api/v1/events", headers=personas["owner"].headers, json=message(7))
     assert answer.status_code == 200
     assert answer.json()["added"] == 1
 
@@ -49,7 +51,10 @@ def test_bad_event_quarantined_with_index_good_ones_kept(client, personas):
     report = answer.json()
     assert report["added"] == 2
     assert [(q["index"], q["field"]) for q in report["quarantined"]] == [
-        (1, "message_id"), (2, "type"), (4, None)]
+        (1, "message_id"),
+        (2, "type"),
+        (4, None),
+    ]
     assert "message_id" in report["quarantined"][0]["reason"]
     assert _messages(personas.store) == 2
     with personas.store.reading() as session:
@@ -57,15 +62,17 @@ def test_bad_event_quarantined_with_index_good_ones_kept(client, personas):
     assert len(rows) == 3
     # the one that named acme is filed under acme, so its moderators see it
     assert [r.location for r in rows if r.community_id == personas.communities["acme"]] == [
-        "line 2"]
+        "line 2"
+    ]
 
 
 def test_quarantine_lists_refused_events_for_moderators(client, personas):
     broken = message(1)
     broken["occurred_at"] = "yesterday"
     client.post("/api/v1/events", headers=personas["moderator"].headers, json=[broken])
-    page = client.get("/api/v1/communities/acme/quarantine",
-                      headers=personas["moderator"].headers).json()
+    page = client.get(
+        "/api/v1/communities/acme/quarantine", headers=personas["moderator"].headers
+    ).json()
     assert len(page["items"]) == 1
     assert "occurred_at" in page["items"][0]["reason"]
     assert page["next_offset"] is None
@@ -75,24 +82,24 @@ def test_quarantine_masks_phone_numbers_below_admin(client, personas):
     broken = message(1, text="加我 13812345678")
     del broken["message_id"]
     client.post("/api/v1/events", headers=personas["moderator"].headers, json=[broken])
-    as_moderator = client.get("/api/v1/communities/acme/quarantine",
-                              headers=personas["moderator"].headers).json()
-    as_admin = client.get("/api/v1/communities/acme/quarantine",
-                          headers=personas["admin"].headers).json()
+    as_moderator = client.get(
+        "/api/v1/communities/acme/quarantine", headers=personas["moderator"].headers
+    ).json()
+    as_admin = client.get(
+        "/api/v1/communities/acme/quarantine", headers=personas["admin"].headers
+    ).json()
     assert "13812345678" not in as_moderator["items"][0]["payload"]
     assert "138****5678" in as_moderator["items"][0]["payload"]
     assert "13812345678" in as_admin["items"][0]["payload"]
 
 
 def test_analyst_cannot_post_events(client, personas):
-    answer = client.post("/api/v1/events", headers=personas["analyst"].headers,
-                         json=[message(1)])
+    answer = client.post("/api/v1/events", headers=personas["analyst"].headers, json=[message(1)])
     assert answer.status_code == 403
     assert _messages(personas.store) == 0
 
 
-def test_outsider_posting_to_other_community_gets_404_and_nothing_is_written(client,
-                                                                             personas):
+def test_outsider_posting_to_other_community_gets_404_and_nothing_is_written(client, personas):
     batch = [message(1, community="rival"), message(2, community="acme")]
     answer = client.post("/api/v1/events", headers=personas["outsider"].headers, json=batch)
     assert answer.status_code == 404
@@ -112,13 +119,16 @@ def test_unknown_community_is_refused_naming_it(client, personas):
 
 
 def test_posting_events_is_audited_per_community(client, personas):
-    client.post("/api/v1/events", headers=personas["moderator"].headers,
-                json=[message(1), message(2)])
-    client.post("/api/v1/events", headers=personas["moderator"].headers,
-                json=[message(1), message(2)])  # a replay changes nothing: no entry
+    client.post(
+        "/api/v1/events", headers=personas["moderator"].headers, json=[message(1), message(2)]
+    )
+    client.post(
+        "/api/v1/events", headers=personas["moderator"].headers, json=[message(1), message(2)]
+    )  # a replay changes nothing: no entry
     with personas.store.reading() as session:
-        entries = list(session.scalars(select(AuditEntry)
-                                       .where(AuditEntry.action == "events.ingest")))
+        entries = list(
+            session.scalars(select(AuditEntry).where(AuditEntry.action == "events.ingest"))
+        )
     assert len(entries) == 1
     assert entries[0].operator_id == personas["moderator"].operator_id
     assert entries[0].community_id == personas.communities["acme"]
@@ -126,7 +136,6 @@ def test_posting_events_is_audited_per_community(client, personas):
 
 
 def test_body_that_is_not_json_events_is_refused(client, personas):
-    answer = client.post("/api/v1/events", headers=personas["moderator"].headers,
-                         json="hello")
+    answer = client.post("/api/v1/events", headers=personas["moderator"].headers, json="hello")
     assert answer.status_code == 422
     assert answer.json()["error"]["code"] == "invalid"

@@ -68,8 +68,9 @@ def test_token_has_the_documented_shape_and_only_its_hash_is_kept():
     assert parse_token(made.token) == (made.prefix, made.token_hash)
 
 
-@pytest.mark.parametrize("token", ["", "qz_", "qz_zzzzzzzz_" + "a" * 40, "xx_abcdef12_" + "a" * 40,
-                                   "qz_abcdef12_short"])
+@pytest.mark.parametrize(
+    "token", ["", "qz_", "qz_zzzzzzzz_" + "a" * 40, "xx_abcdef12_" + "a" * 40, "qz_abcdef12_short"]
+)
 def test_foreign_tokens_do_not_parse(token):
     with pytest.raises(CredentialError):
         parse_token(token)
@@ -103,9 +104,17 @@ def test_login_makes_a_new_csrf_token():
     assert login_session(1, "f").csrf != login_session(1, "f").csrf
 
 
-@pytest.mark.parametrize(("target", "expected"), [
-    ("/groups?x=1", "/groups?x=1"), ("", "/"), (None, "/"), ("//evil", "/"),
-    ("https://evil", "/"), ("/\\evil", "/"), ("/ok\nSet-Cookie: x", "/"),
-])
+@pytest.mark.parametrize(
+    ("target", "expected"),
+    [
+        ("/groups?x=1", "/groups?x=1"),
+        ("", "/"),
+        (None, "/"),
+        ("//evil", "/"),
+        ("https://evil", "/"),
+        ("/\\evil", "/"),
+        ("/ok\nSet-Cookie: x", "/"),
+    ],
+)
 def test_safe_next_keeps_only_local_paths(target, expected):
     assert safe_next(target) == expected

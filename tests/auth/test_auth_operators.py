@@ -62,11 +62,18 @@ def test_each_change_is_audited(store):
         issued = create_token(session, "mia", "ci", source="cli")
         revoke_token(session, issued.id, source="cli")
         assert revoke(session, "mia", "c1", source="cli") == "moderator"
-    assert _actions(store) == ["operator.create", "role.grant", "role.grant", "token.create",
-                               "token.revoke", "role.revoke"]
+    assert _actions(store) == [
+        "operator.create",
+        "role.grant",
+        "role.grant",
+        "token.create",
+        "token.revoke",
+        "role.revoke",
+    ]
     with store.reading() as session:
-        detail = session.scalar(select(AuditEntry.detail).where(
-            AuditEntry.action == "operator.create"))
+        detail = session.scalar(
+            select(AuditEntry.detail).where(AuditEntry.action == "operator.create")
+        )
     assert detail is not None and "os_user" in detail
 
 

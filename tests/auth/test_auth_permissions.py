@@ -27,8 +27,9 @@ TABLE = {
 @pytest.mark.parametrize("role", sorted(TABLE))
 def test_each_role_can_exactly_what_the_docs_say(role):
     caller = Caller(operator_id=1, username="x", is_superuser=False, roles={5: role})
-    allowed = {a for a in ("read", "moderate", "manage", "personal_data", "operators")
-               if caller.can(5, a)}
+    allowed = {
+        a for a in ("read", "moderate", "manage", "personal_data", "operators") if caller.can(5, a)
+    }
     assert allowed == TABLE[role]
     assert not caller.can(6, "read")
 
@@ -58,8 +59,10 @@ def test_personal_data_is_masked():
     assert mask_phone("+86 138-1234-5678") == "138****5678"
     assert mask_phone("13812345678") == "138****5678"
     assert mask_name("王小明") == "王**"
-    assert mask_text("电话13812345678，邮箱 wang@example.com") == \
-        "电话138****5678，邮箱 w***@example.com"
+    assert (
+        mask_text("电话13812345678，邮箱 wang@example.com")
+        == "电话138****5678，邮箱 w***@example.com"
+    )
 
 
 def test_memory_limiter_counts_failures_in_a_sliding_window():

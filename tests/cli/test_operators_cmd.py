@@ -23,8 +23,13 @@ def _community(store, slug: str = "club") -> None:
 
 
 def test_create_with_password_from_stdin(cli, cli_env, store):
-    made = _json(cli.invoke(app, ["operator", "create", "mia", "--password-stdin", "--json"],
-                            input="a fine password\n"))
+    made = _json(
+        cli.invoke(
+            app,
+            ["operator", "create", "mia", "--password-stdin", "--json"],
+            input="a fine password\n",
+        )
+    )
     assert made["username"] == "mia" and made["password"] is None
     with store.reading() as session:
         mia = session.scalar(select(Operator).where(Operator.username == "mia"))
@@ -41,8 +46,9 @@ def test_create_without_stdin_shows_a_generated_password_once(cli, cli_env, stor
 
 
 def test_create_refuses_a_short_password_and_a_taken_name(cli, cli_env):
-    short = cli.invoke(app, ["operator", "create", "mia", "--password-stdin", "--json"],
-                       input="short\n")
+    short = cli.invoke(
+        app, ["operator", "create", "mia", "--password-stdin", "--json"], input="short\n"
+    )
     assert short.exit_code == 2
     assert "at least" in json.loads(short.stdout)["error"]
     cli.invoke(app, ["operator", "create", "mia"])
@@ -77,8 +83,7 @@ def test_grant_names_what_is_wrong(cli, cli_env, store):
 
 def test_token_is_printed_once_and_works_until_revoked(cli, cli_env, store):
     cli.invoke(app, ["operator", "create", "bot"])
-    made = _json(cli.invoke(app, ["operator", "token", "create", "bot", "--name", "ci",
-                                  "--json"]))
+    made = _json(cli.invoke(app, ["operator", "token", "create", "bot", "--name", "ci", "--json"]))
     assert made["token"].startswith(f"qz_{made['prefix']}_")
     with store.reading() as session:
         assert operator_for_token(session, made["token"]) is not None
@@ -93,8 +98,9 @@ def test_token_is_printed_once_and_works_until_revoked(cli, cli_env, store):
 
 def test_passwd_from_stdin(cli, cli_env, store):
     cli.invoke(app, ["operator", "create", "mia"])
-    result = cli.invoke(app, ["operator", "passwd", "mia", "--password-stdin"],
-                        input="another fine password\n")
+    result = cli.invoke(
+        app, ["operator", "passwd", "mia", "--password-stdin"], input="another fine password\n"
+    )
     assert result.exit_code == 0, result.output
     with store.reading() as session:
         mia = session.scalar(select(Operator).where(Operator.username == "mia"))

@@ -34,4 +34,3 @@ def test_migrations_alone_build_what_the_models_describe(tmp_path):
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
     engine.dispose()
     assert diff == [], "models changed without a migration"
-

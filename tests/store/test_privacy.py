@@ -28,19 +28,55 @@ def li(store):
     with store.unit_of_work() as s:
         s.add(Community(slug="c", name="C"))
     batch = [
-        ev.MessagePosted(platform="wechat", community="c", group="wx", member="wxid_li",
-                         member_name="李雷", occurred_at=T, message_id="1",
-                         text="我的手机 13812345678"),
-        ev.MessagePosted(platform="wechat", community="c", group="wx", member="wxid_li",
-                         member_name="李雷", occurred_at=T + timedelta(minutes=1),
-                         message_id="2", text="second"),
-        ev.MessagePosted(platform="qq", community="c", group="qq1", member="10001",
-                         member_name="LiLei", occurred_at=T, message_id="1", text="qq hello"),
-        ev.MessagePosted(platform="wechat", community="c", group="wx", member="wxid_han",
-                         member_name="韩梅梅", occurred_at=T, message_id="3", text="hers"),
-        ev.ApplicationSubmitted(platform="wechat", community="c", group="wx", member="wxid_li",
-                                occurred_at=T, application_id="A1",
-                                answers={"城市": "北京", "电话": "13812345678"}),
+        ev.MessagePosted(
+            platform="wechat",
+            community="c",
+            group="wx",
+            member="wxid_li",
+            member_name="李雷",
+            occurred_at=T,
+            message_id="1",
+            text="我的手机 13812345678",
+        ),
+        ev.MessagePosted(
+            platform="wechat",
+            community="c",
+            group="wx",
+            member="wxid_li",
+            member_name="李雷",
+            occurred_at=T + timedelta(minutes=1),
+            message_id="2",
+            text="second",
+        ),
+        ev.MessagePosted(
+            platform="qq",
+            community="c",
+            group="qq1",
+            member="10001",
+            member_name="LiLei",
+            occurred_at=T,
+            message_id="1",
+            text="qq hello",
+        ),
+        ev.MessagePosted(
+            platform="wechat",
+            community="c",
+            group="wx",
+            member="wxid_han",
+            member_name="韩梅梅",
+            occurred_at=T,
+            message_id="3",
+            text="hers",
+        ),
+        ev.ApplicationSubmitted(
+            platform="wechat",
+            community="c",
+            group="wx",
+            member="wxid_li",
+            occurred_at=T,
+            application_id="A1",
+            answers={"城市": "北京", "电话": "13812345678"},
+        ),
     ]
     Pipeline(store).run(batch, source="t")
     with store.unit_of_work() as s:
@@ -71,11 +107,11 @@ def test_erase_removes_words_and_names_but_keeps_the_counts(store, li):
     with store.reading() as s:
         member = s.get(Member, member_id)
         assert (member.display_name, member.real_name, member.phone) == ("erased", None, None)
-        ids = s.scalars(select(Identity.platform_user_id).where(
-            Identity.member_id.in_([member_id]))).all()
+        ids = s.scalars(
+            select(Identity.platform_user_id).where(Identity.member_id.in_([member_id]))
+        ).all()
         assert all(i.startswith("erased:") for i in ids)
-        assert "wxid_li" not in " ".join(
-            s.scalars(select(Identity.platform_user_id)).all())
+        assert "wxid_li" not in " ".join(s.scalars(select(Identity.platform_user_id)).all())
         assert s.scalar(select(func.count()).select_from(Message)) == 4  # counts stay
         assert s.scalars(select(Message.text).where(Message.text != "")).all() == ["hers"]
         assert s.scalar(select(Application.answers)) == {}
@@ -87,9 +123,21 @@ def test_a_returning_account_after_erasure_is_a_new_member(store, li):
     cid, member_id = li
     with store.unit_of_work() as s:
         erase_member(s, cid, member_id)
-    Pipeline(store).run([ev.MessagePosted(
-        platform="wechat", community="c", group="wx", member="wxid_li", member_name="李雷",
-        occurred_at=T + timedelta(days=1), message_id="9", text="back")], source="t")
+    Pipeline(store).run(
+        [
+            ev.MessagePosted(
+                platform="wechat",
+                community="c",
+                group="wx",
+                member="wxid_li",
+                member_name="李雷",
+                occurred_at=T + timedelta(days=1),
+                message_id="9",
+                text="back",
+            )
+        ],
+        source="t",
+    )
     with store.reading() as s:
         assert find_member(s, cid, "wechat:wxid_li").id != member_id
 
@@ -108,8 +156,9 @@ def test_cli_export_then_forget_with_audit(cli, cli_env, store, li, tmp_path):
     from qunzhu.cli.main import app
 
     out = tmp_path / "li.json"
-    result = cli.invoke(app, ["members", "export", "wechat:wxid_li", "-c", "c", "-o", str(out),
-                              "--json"])
+    result = cli.invoke(
+        app, ["members", "export", "wechat:wxid_li", "-c", "c", "-o", str(out), "--json"]
+    )
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["rows"]["messages"] == 3
     assert "13812345678" in out.read_text(encoding="utf-8")

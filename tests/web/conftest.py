@@ -16,7 +16,19 @@ def _http_fixtures() -> ModuleType:
     name = "qunzhu_tests_http"  # tests/api/conftest.py registers itself under this name
     if name not in sys.modules:
         spec = importlib.util.spec_from_file_location(
-            name, Path(__file__).resolve().parents[1] / "api" / "conftest.py")
+            name, Path(__file__).resolve().parents[1] / "api" / "conftest.py"
+        )
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+def _load(name: str) -> ModuleType:
+    """A helper module of this folder, importable by ``name`` from the test modules."""
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, Path(__file__).parent / f"{name}.py")
         assert spec is not None and spec.loader is not None
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module
@@ -28,3 +40,7 @@ _fixtures = _http_fixtures()
 personas = _fixtures.personas
 app_factory = _fixtures.app_factory
 client = _fixtures.client
+
+
+# The seeded community lives in web_seed.py so tests can import its constants.
+acme = _load("web_seed").acme

@@ -24,8 +24,7 @@ def test_login_sets_httponly_samesite_session_cookie_and_redirects(client, perso
     answer = log_in(client, "owner", next_path="/?x=1")
     assert answer.status_code == 303
     assert answer.headers["location"] == "/?x=1"
-    cookie = next(c for c in answer.headers.get_list("set-cookie")
-                  if c.startswith(f"{COOKIE}="))
+    cookie = next(c for c in answer.headers.get_list("set-cookie") if c.startswith(f"{COOKIE}="))
     assert "HttpOnly" in cookie
     assert "SameSite=lax" in cookie
     assert "Secure" not in cookie  # plain http here
@@ -35,8 +34,7 @@ def test_login_sets_httponly_samesite_session_cookie_and_redirects(client, perso
 def test_session_cookie_is_secure_over_https(app_factory, personas):
     with TestClient(app_factory(), base_url="https://qunzhu.example") as c:
         answer = log_in(c, "owner")
-    cookie = next(c for c in answer.headers.get_list("set-cookie")
-                  if c.startswith(f"{COOKIE}="))
+    cookie = next(c for c in answer.headers.get_list("set-cookie") if c.startswith(f"{COOKIE}="))
     assert "Secure" in cookie
 
 
@@ -68,8 +66,9 @@ def test_form_with_another_browsers_csrf_token_is_refused(app_factory, personas)
     with TestClient(app) as mallory, TestClient(app) as victim:
         stolen = csrf_from(mallory.get("/login").text)
         victim.get("/login")
-        answer = victim.post("/login", data={"username": "owner", "password": PASSWORD,
-                                             "csrf_token": stolen})
+        answer = victim.post(
+            "/login", data={"username": "owner", "password": PASSWORD, "csrf_token": stolen}
+        )
     assert answer.status_code == 403
 
 
@@ -82,8 +81,10 @@ def test_logout_needs_csrf_and_ends_the_session(client, personas):
     assert client.get("/", follow_redirects=False).status_code == 303
 
 
-@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x",
-                                    "/\\evil.example", "javascript:alert(1)"])
+@pytest.mark.parametrize(
+    "target",
+    ["https://evil.example/", "//evil.example/x", "/\\evil.example", "javascript:alert(1)"],
+)
 def test_next_must_be_a_local_path(client, personas, target):
     answer = log_in(client, "owner", next_path=target)
     assert answer.status_code == 303
@@ -113,10 +114,10 @@ def test_successful_login_clears_earlier_failures(app_factory, personas, setting
 
 
 def test_session_expires_after_idle_time(client, personas, settings):
-    old = SessionCodec(settings.signing_key(),
-                       clock=lambda: time.time() - IDLE_SECONDS - 60)
-    client.cookies.set(COOKIE, old.dumps(login_session(personas["owner"].operator_id, "x",
-                                                       now=time.time() - 3600)))
+    old = SessionCodec(settings.signing_key(), clock=lambda: time.time() - IDLE_SECONDS - 60)
+    client.cookies.set(
+        COOKIE, old.dumps(login_session(personas["owner"].operator_id, "x", now=time.time() - 3600))
+    )
     assert client.get("/", follow_redirects=False).status_code == 303
 
 

@@ -8,8 +8,16 @@ from qunzhu.auth.sessions import LANG_COOKIE
 
 
 def test_start_page_lists_the_operators_communities_and_groups(client, personas):
-    feed(personas.store, [joined("u1"), joined("u2"), message(1, member="u1"),
-                          message(2, member="u1"), message(3, group="g2", member="u2")])
+    feed(
+        personas.store,
+        [
+            joined("u1"),
+            joined("u2"),
+            message(1, member="u1"),
+            message(2, member="u1"),
+            message(3, group="g2", member="u2"),
+        ],
+    )
     log_in(client, "analyst")
     page = client.get("/")
     assert page.status_code == 200
@@ -36,8 +44,7 @@ def test_operator_without_roles_gets_an_empty_state(client, personas, store):
     from qunzhu.store.models import OperatorRole
 
     with store.unit_of_work() as session:
-        session.query(OperatorRole).filter_by(
-            operator_id=personas["analyst"].operator_id).delete()
+        session.query(OperatorRole).filter_by(operator_id=personas["analyst"].operator_id).delete()
     log_in(client, "analyst")
     page = client.get("/")
     assert page.status_code == 200
@@ -46,15 +53,23 @@ def test_operator_without_roles_gets_an_empty_state(client, personas, store):
 
 def test_language_switch_sticks_in_a_cookie(client, personas):
     login_page = client.get("/login")
-    answer = client.post("/lang", data={"lang": "en", "next": "/login",
-                                        "csrf_token": csrf_from(login_page.text)},
-                         follow_redirects=False)
+    answer = client.post(
+        "/lang",
+        data={"lang": "en", "next": "/login", "csrf_token": csrf_from(login_page.text)},
+        follow_redirects=False,
+    )
     assert answer.status_code == 303
     assert answer.headers["location"] == "/login"
     assert client.cookies.get(LANG_COOKIE) == "en"
     assert "Log in" in client.get("/login").text
-    client.post("/lang", data={"lang": "zh-CN", "next": "/login",
-                               "csrf_token": csrf_from(client.get("/login").text)})
+    client.post(
+        "/lang",
+        data={
+            "lang": "zh-CN",
+            "next": "/login",
+            "csrf_token": csrf_from(client.get("/login").text),
+        },
+    )
     assert "登录" in client.get("/login").text
 
 

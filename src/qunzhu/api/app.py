@@ -51,9 +51,11 @@ def _version() -> str:
 
 
 # style-src allows inline styles because chart libraries set them; scripts only from here.
-CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-       "script-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
-       "frame-ancestors 'none'")
+CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+    "script-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+    "frame-ancestors 'none'"
+)
 SECURITY_HEADERS = {
     "x-content-type-options": "nosniff",
     "x-frame-options": "DENY",
@@ -96,20 +98,33 @@ def healthz(request: Request) -> JSONResponse:
             conn.execute(text("SELECT 1"))
         current = migrate.current_revision(store.engine)
     except Exception as exc:  # any failure to reach the database means "not healthy"
-        body = HealthOut(status="error", database="unreachable", schema_revision=None,
-                         schema_head=head, detail={"error": type(exc).__name__})
+        body = HealthOut(
+            status="error",
+            database="unreachable",
+            schema_revision=None,
+            schema_head=head,
+            detail={"error": type(exc).__name__},
+        )
         return JSONResponse(body.model_dump(), status_code=503)
     ok = current == head
-    body = HealthOut(status="ok" if ok else "error", database="ok", schema_revision=current,
-                     schema_head=head,
-                     detail=None if ok else {"fix": "run `qunzhu db upgrade`"})
+    body = HealthOut(
+        status="ok" if ok else "error",
+        database="ok",
+        schema_revision=current,
+        schema_head=head,
+        detail=None if ok else {"fix": "run `qunzhu db upgrade`"},
+    )
     return JSONResponse(body.model_dump(), status_code=200 if ok else 503)
 
 
-def create_app(settings: Settings | None = None, store: Store | None = None, *,
-               webhooks: Sequence[WebhookRoute] = (),
-               pipeline: Callable[[Store], Pipeline] | None = None,
-               login_limiter: LoginLimiter | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    store: Store | None = None,
+    *,
+    webhooks: Sequence[WebhookRoute] = (),
+    pipeline: Callable[[Store], Pipeline] | None = None,
+    login_limiter: LoginLimiter | None = None,
+) -> FastAPI:
     """Build the app. ``settings`` default to the environment, ``store`` to one built from
     them (and disposed of on shutdown); ``pipeline`` makes the Pipeline that ``POST
     /events`` feeds (default: a plain ``Pipeline(store)``, so the caller can add moderation
@@ -125,10 +140,16 @@ def create_app(settings: Settings | None = None, store: Store | None = None, *,
         if owns_store:
             the_store.dispose()
 
-    app = FastAPI(title="qunzhu API", version=_version(), lifespan=lifespan,
-                  openapi_url=f"{API_PREFIX}/openapi.json", docs_url=None, redoc_url=None,
-                  description="群主 qunzhu: community operations for chat groups. "
-                  "Authenticate with `Authorization: Bearer qz_…` (see docs/api.md).")
+    app = FastAPI(
+        title="qunzhu API",
+        version=_version(),
+        lifespan=lifespan,
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+        description="群主 qunzhu: community operations for chat groups. "
+        "Authenticate with `Authorization: Bearer qz_…` (see docs/api.md).",
+    )
     app.state.settings = settings
     app.state.store = the_store
     app.state.session_codec = SessionCodec(settings.signing_key())
@@ -140,12 +161,17 @@ def create_app(settings: Settings | None = None, store: Store | None = None, *,
     app.add_api_route("/healthz", healthz, methods=["GET"], include_in_schema=False)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     mount_webhooks(app, webhooks)
+    from qunzhu.api.v1.connectors import ws_router  # OneBot reverse WebSocket
+
+    app.include_router(ws_router)
     app.add_middleware(ResponseHeaders)
     return app
 
 
 def _plain_pipeline(store: Store) -> Pipeline:
-    return Pipeline(store, create_communities=False)
+    from qunzhu.wiring import build_pipeline
+
+    return build_pipeline(store, "live")
 
 
 def app_from_environment() -> Any:

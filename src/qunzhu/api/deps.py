@@ -31,9 +31,12 @@ from qunzhu.store.models import ApiToken, Operator, utcnow
 from qunzhu.store.session import Store
 from qunzhu.web.browser import codec_of, read_session, remember_caller, set_session_cookie
 
-bearer_scheme = HTTPBearer(auto_error=False, scheme_name="token",
-                           description="API token `qz_<prefix>_<secret>` "
-                                       "(`qunzhu operator token create`)")
+bearer_scheme = HTTPBearer(
+    auto_error=False,
+    scheme_name="token",
+    description="API token `qz_<prefix>_<secret>` (`qunzhu operator token create`)",
+)
+
 
 def get_store(request: Request) -> Store:
     store: Store = request.app.state.store
@@ -45,9 +48,10 @@ def get_settings(request: Request) -> Settings:
     return settings
 
 
-def _identify(request: Request,
-              credentials: HTTPAuthorizationCredentials | None = Security(bearer_scheme),
-              ) -> Caller | None:
+def _identify(
+    request: Request,
+    credentials: HTTPAuthorizationCredentials | None = Security(bearer_scheme),
+) -> Caller | None:
     store = get_store(request)
     if "authorization" in request.headers:
         if credentials is None:
@@ -61,16 +65,20 @@ def _identify(request: Request,
             touch = token_needs_touch(token)
         if touch:
             with store.unit_of_work() as session:
-                session.execute(update(ApiToken).where(ApiToken.id == token.id)
-                                .values(last_used_at=utcnow()))
+                session.execute(
+                    update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=utcnow())
+                )
         return caller
     data = read_session(request)
     if data is None or data.operator_id is None:
         return None
     with store.reading() as session:
         found_operator = session.get(Operator, data.operator_id)
-        if (found_operator is None or not found_operator.active
-                or password_fingerprint(found_operator.password_hash) != data.fingerprint):
+        if (
+            found_operator is None
+            or not found_operator.active
+            or password_fingerprint(found_operator.password_hash) != data.fingerprint
+        ):
             return None
         caller = caller_for(session, found_operator, via="session", csrf=data.csrf)
     if codec_of(request).needs_refresh(data):
@@ -83,15 +91,17 @@ async def check_csrf(request: Request, expected: str) -> None:
     presented = request.headers.get(CSRF_HEADER)
     content_type = request.headers.get("content-type", "")
     if presented is None and content_type.startswith(
-            ("application/x-www-form-urlencoded", "multipart/form-data")):
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
         value = (await request.form()).get(CSRF_FIELD)  # cached: the route can read it again
         presented = value if isinstance(value, str) else None
     if not csrf_matches(expected, presented):
         raise csrf_failed()
 
 
-async def optional_caller(request: Request,
-                          caller: Caller | None = Depends(_identify)) -> Caller | None:
+async def optional_caller(
+    request: Request, caller: Caller | None = Depends(_identify)
+) -> Caller | None:
     if caller is not None and caller.via == "session" and request.method not in SAFE_METHODS:
         await check_csrf(request, caller.csrf)
     remember_caller(request, caller)  # so an error page later in this request shows the menu

@@ -52,8 +52,15 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 class ApiError(Exception):
     """An error with its HTTP status and a stable machine-readable ``code``."""
 
-    def __init__(self, status: int, code: str, message: str, *, field: str | None = None,
-                 headers: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        *,
+        field: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
@@ -63,14 +70,23 @@ class ApiError(Exception):
 
 
 def csrf_failed() -> ApiError:
-    return ApiError(403, "csrf_failed", "the form is missing its CSRF token or it does not "
-                    "match this session; reload the page and try again", field="csrf_token")
+    return ApiError(
+        403,
+        "csrf_failed",
+        "the form is missing its CSRF token or it does not "
+        "match this session; reload the page and try again",
+        field="csrf_token",
+    )
 
 
 def rate_limited(retry_after: int) -> ApiError:
     minutes = max(1, (retry_after + 59) // 60)
-    return ApiError(429, "rate_limited", f"too many failed logins; try again in {minutes} "
-                    "minutes", headers={"Retry-After": str(retry_after)})
+    return ApiError(
+        429,
+        "rate_limited",
+        f"too many failed logins; try again in {minutes} minutes",
+        headers={"Retry-After": str(retry_after)},
+    )
 
 
 def wants_json(request: Request) -> bool:
@@ -84,8 +100,7 @@ def _as_api_error(exc: Exception) -> ApiError:
     if isinstance(exc, ApiError):
         return exc
     if isinstance(exc, NotAuthenticated):
-        return ApiError(401, "not_authenticated", str(exc),
-                        headers={"WWW-Authenticate": "Bearer"})
+        return ApiError(401, "not_authenticated", str(exc), headers={"WWW-Authenticate": "Bearer"})
     if isinstance(exc, NotFound):
         return ApiError(404, "not_found", str(exc), field=exc.field)
     if isinstance(exc, Forbidden):
@@ -125,8 +140,11 @@ def error_response(request: Request, exc: Exception) -> Response:
     error = _as_api_error(exc)
     if wants_json(request):
         detail = ErrorDetail(code=error.code, message=error.message, field=error.field)
-        return JSONResponse(ErrorBody(error=detail).model_dump(exclude_none=True),
-                            status_code=error.status, headers=error.headers)
+        return JSONResponse(
+            ErrorBody(error=detail).model_dump(exclude_none=True),
+            status_code=error.status,
+            headers=error.headers,
+        )
     if error.status == 401:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/login?next={quote(target, safe='/')}", status_code=303)
@@ -138,6 +156,16 @@ def install_error_handlers(app: FastAPI) -> None:
     async def handle(request: Request, exc: Exception) -> Response:
         return error_response(request, exc)
 
-    for kind in (ApiError, NotAuthenticated, NotFound, Forbidden, Conflict, CredentialError,
-                 EventError, RequestValidationError, StarletteHTTPException, Exception):
+    for kind in (
+        ApiError,
+        NotAuthenticated,
+        NotFound,
+        Forbidden,
+        Conflict,
+        CredentialError,
+        EventError,
+        RequestValidationError,
+        StarletteHTTPException,
+        Exception,
+    ):
         app.add_exception_handler(kind, handle)

@@ -25,8 +25,9 @@ class GroupOut(BaseModel):
 class CommunityOut(BaseModel):
     slug: str
     name: str
-    role: str | None = Field(description="the caller's role here; null for a superuser "
-                                          "without a role")
+    role: str | None = Field(
+        description="the caller's role here; null for a superuser without a role"
+    )
     capabilities: list[str] = Field(description="what the caller may do here")
     groups: int
     members: int = Field(description="distinct members with an active membership")
@@ -44,13 +45,16 @@ class CommunityCreate(BaseModel):
 
     slug: str = Field(pattern=SLUG_PATTERN, description="lowercase letters, digits and '-'")
     name: str = Field(min_length=1, max_length=200)
-    owner: str | None = Field(default=None, description="username to make owner of the new "
-                                                        "community")
+    owner: str | None = Field(
+        default=None, description="username to make owner of the new community"
+    )
 
 
 class QuarantinedOut(BaseModel):
-    index: int | None = Field(description="position of the event in the posted list "
-                                           "(0-based); null if it could not be told")
+    index: int | None = Field(
+        description="position of the event in the posted list "
+        "(0-based); null if it could not be told"
+    )
     reason: str
     field: str | None = None
 
@@ -71,8 +75,9 @@ class QuarantineItem(BaseModel):
     source: str
     location: str
     reason: str
-    payload: str = Field(description="the rejected input; personal data masked unless the "
-                                     "caller may see it")
+    payload: str = Field(
+        description="the rejected input; personal data masked unless the caller may see it"
+    )
     created_at: datetime
     resolved: bool
 

@@ -47,8 +47,10 @@ class WebhookResponse:
             return self.body, self.content_type or "application/octet-stream"
         if isinstance(self.body, str):
             return self.body.encode(), self.content_type or "text/plain; charset=utf-8"
-        return (json.dumps(self.body, ensure_ascii=False).encode(),
-                self.content_type or "application/json")
+        return (
+            json.dumps(self.body, ensure_ascii=False).encode(),
+            self.content_type or "application/json",
+        )
 
 
 class WebhookRejected(Exception):
@@ -94,9 +96,13 @@ def mount_webhooks(app: FastAPI, routes: Sequence[WebhookRoute]) -> None:
             taken.add(key)
         # a plain Starlette route: the handler reads the raw request, FastAPI has nothing to
         # validate, and the route stays out of the API's OpenAPI document
-        app.router.add_route(route.full_path, _endpoint(route),
-                             methods=[m.upper() for m in route.methods],
-                             name=route.name or f"hook:{route.path}", include_in_schema=False)
+        app.router.add_route(
+            route.full_path,
+            _endpoint(route),
+            methods=[m.upper() for m in route.methods],
+            name=route.name or f"hook:{route.path}",
+            include_in_schema=False,
+        )
 
 
 def _endpoint(route: WebhookRoute) -> Callable[..., Awaitable[Any]]:
@@ -110,11 +116,14 @@ def _endpoint(route: WebhookRoute) -> Callable[..., Awaitable[Any]]:
 
     async def endpoint(request: Request) -> Response:
         call = WebhookRequest(
-            method=request.method, path=request.url.path,
+            method=request.method,
+            path=request.url.path,
             headers={k.lower(): v for k, v in request.headers.items()},
-            query=dict(request.query_params), body=await request.body(),
+            query=dict(request.query_params),
+            body=await request.body(),
             params={k: str(v) for k, v in request.path_params.items()},
-            client=request.client.host if request.client else None)
+            client=request.client.host if request.client else None,
+        )
         try:
             if _is_async(route.handler):
                 answer = await route.handler(call)  # type: ignore[misc]
@@ -125,7 +134,8 @@ def _endpoint(route: WebhookRoute) -> Callable[..., Awaitable[Any]]:
         if not isinstance(answer, WebhookResponse):
             raise TypeError(f"webhook {route.full_path} returned {type(answer).__name__}")
         body, content_type = answer.encoded()
-        return Response(body, status_code=answer.status, media_type=content_type,
-                        headers=dict(answer.headers))
+        return Response(
+            body, status_code=answer.status, media_type=content_type, headers=dict(answer.headers)
+        )
 
     return endpoint

@@ -16,16 +16,29 @@ from qunzhu.store.models import AuditEntry
 Source = Literal["cli", "api", "web", "pipeline", "system"]
 
 
-def record(session: Session, action: str, *, source: Source, operator_id: int | None = None,
-           community_id: int | None = None, target: str = "",
-           detail: dict[str, Any] | None = None) -> AuditEntry:
+def record(
+    session: Session,
+    action: str,
+    *,
+    source: Source,
+    operator_id: int | None = None,
+    community_id: int | None = None,
+    target: str = "",
+    detail: dict[str, Any] | None = None,
+) -> AuditEntry:
     """Add an audit entry to ``session`` (committed with the change it describes)."""
     detail = dict(detail or {})
     if source == "cli" and operator_id is None:
         # commands run with direct database access; the OS account is the best "who" we have
         detail.setdefault("os_user", _os_user())
-    entry = AuditEntry(action=action, source=source, operator_id=operator_id,
-                       community_id=community_id, target=target[:200], detail=detail or None)
+    entry = AuditEntry(
+        action=action,
+        source=source,
+        operator_id=operator_id,
+        community_id=community_id,
+        target=target[:200],
+        detail=detail or None,
+    )
     session.add(entry)
     return entry
 

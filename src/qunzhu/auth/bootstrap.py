@@ -34,8 +34,14 @@ def ensure_first_operator(store: Store) -> str | None:
         with store.unit_of_work() as session:
             if session.scalar(select(Operator.id).limit(1)) is not None:
                 return None
-            create_operator(session, FIRST_USERNAME, password, superuser=True,
-                            display_name="Administrator", source="system")
+            create_operator(
+                session,
+                FIRST_USERNAME,
+                password,
+                superuser=True,
+                display_name="Administrator",
+                source="system",
+            )
     except IntegrityError:  # another process starting at the same moment made it first
         return None
     url = login_url(store.settings.host, store.settings.port)

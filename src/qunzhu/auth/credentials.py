@@ -39,17 +39,19 @@ def check_username(username: str) -> str:
     if not USERNAME_RE.match(name):
         raise CredentialError(
             "a username is 2–64 characters: lowercase letters, digits, '_', '.', '-', "
-            "starting with a letter or digit", field="username")
+            "starting with a letter or digit",
+            field="username",
+        )
     return name
 
 
 def check_password(password: str) -> str:
     if len(password) < MIN_PASSWORD:
-        raise CredentialError(f"a password needs at least {MIN_PASSWORD} characters",
-                              field="password")
+        raise CredentialError(
+            f"a password needs at least {MIN_PASSWORD} characters", field="password"
+        )
     if len(password) > MAX_PASSWORD:
-        raise CredentialError(f"a password has at most {MAX_PASSWORD} characters",
-                              field="password")
+        raise CredentialError(f"a password has at most {MAX_PASSWORD} characters", field="password")
     return password
 
 
@@ -110,10 +112,15 @@ def parse_token(token: str) -> tuple[str, str]:
     """Split a token into (prefix, its hash); raise CredentialError when it is not ours."""
     mark, _, rest = token.partition("_")
     prefix, _, secret = rest.partition("_")
-    if (mark != TOKEN_MARK or len(prefix) != 8 or len(secret) < 32
-            or not all(c in "0123456789abcdef" for c in prefix)):
-        raise CredentialError("not a qunzhu API token (expected qz_<prefix>_<secret>)",
-                              field="token")
+    if (
+        mark != TOKEN_MARK
+        or len(prefix) != 8
+        or len(secret) < 32
+        or not all(c in "0123456789abcdef" for c in prefix)
+    ):
+        raise CredentialError(
+            "not a qunzhu API token (expected qz_<prefix>_<secret>)", field="token"
+        )
     return prefix, hash_token(token)
 
 

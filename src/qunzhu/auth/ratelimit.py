@@ -42,8 +42,13 @@ class LoginLimiter(Protocol):
 class MemoryLimiter:
     """Failures per key in this process; old entries fall out of the window as keys are used."""
 
-    def __init__(self, limit: int, *, window: int = WINDOW_SECONDS,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        limit: int,
+        *,
+        window: int = WINDOW_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.limit = limit
         self.window = window
         self._clock = clock
@@ -79,8 +84,14 @@ class MemoryLimiter:
 class RedisLimiter:
     """The same rule kept in Redis: one sorted set per key, scored by failure time."""
 
-    def __init__(self, client: Redis, limit: int, *, window: int = WINDOW_SECONDS,
-                 prefix: str = "qunzhu:login:") -> None:
+    def __init__(
+        self,
+        client: Redis,
+        limit: int,
+        *,
+        window: int = WINDOW_SECONDS,
+        prefix: str = "qunzhu:login:",
+    ) -> None:
         self.client = client
         self.limit = limit
         self.window = window

@@ -55,8 +55,12 @@ def anonymous_session() -> SessionData:
 
 def login_session(operator_id: int, fingerprint: str, now: float | None = None) -> SessionData:
     """A new session for a login: a new CSRF token, so one planted before login is useless."""
-    return SessionData(operator_id=operator_id, csrf=new_csrf(), fingerprint=fingerprint,
-                       login_at=time.time() if now is None else now)
+    return SessionData(
+        operator_id=operator_id,
+        csrf=new_csrf(),
+        fingerprint=fingerprint,
+        login_at=time.time() if now is None else now,
+    )
 
 
 def _signer_on(clock: Callable[[], float]) -> type[TimestampSigner]:
@@ -71,8 +75,9 @@ class SessionCodec:
     """Signs and reads session cookies; ``clock`` is there so tests can make old cookies."""
 
     def __init__(self, key: str, *, clock: Callable[[], float] = time.time) -> None:
-        self._serializer = URLSafeTimedSerializer(key, salt="qunzhu.session",
-                                                  signer=_signer_on(clock))
+        self._serializer = URLSafeTimedSerializer(
+            key, salt="qunzhu.session", signer=_signer_on(clock)
+        )
         self._clock = clock
 
     def dumps(self, data: SessionData) -> str:
@@ -86,8 +91,9 @@ class SessionCodec:
         if not cookie:
             return None
         try:
-            payload, signed = self._serializer.loads(cookie, max_age=IDLE_SECONDS,
-                                                     return_timestamp=True)
+            payload, signed = self._serializer.loads(
+                cookie, max_age=IDLE_SECONDS, return_timestamp=True
+            )
         except (BadSignature, SignatureExpired):
             return None
         if not isinstance(payload, dict) or not isinstance(payload.get("c"), str):
@@ -98,9 +104,13 @@ class SessionCodec:
         login_at = float(payload.get("t") or 0.0)
         if operator_id is not None and self._clock() - login_at > MAX_AGE_SECONDS:
             return None
-        return SessionData(operator_id=operator_id, csrf=payload["c"],
-                           fingerprint=str(payload.get("p") or ""), login_at=login_at,
-                           signed_at=signed.timestamp())
+        return SessionData(
+            operator_id=operator_id,
+            csrf=payload["c"],
+            fingerprint=str(payload.get("p") or ""),
+            login_at=login_at,
+            signed_at=signed.timestamp(),
+        )
 
     def needs_refresh(self, data: SessionData) -> bool:
         return self._clock() - data.signed_at > REFRESH_AFTER
@@ -109,8 +119,7 @@ class SessionCodec:
 def cookie_options(secure: bool, max_age: int = IDLE_SECONDS) -> dict[str, Any]:
     """Attributes for every session cookie: unreadable by scripts, not sent cross-site on
     unsafe requests, Secure when the site is served over https."""
-    return {"max_age": max_age, "path": "/", "httponly": True, "samesite": "lax",
-            "secure": secure}
+    return {"max_age": max_age, "path": "/", "httponly": True, "samesite": "lax", "secure": secure}
 
 
 def csrf_matches(expected: str, presented: str | None) -> bool:

@@ -250,10 +250,10 @@ def ingest(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Feed normalized events (docs/events.schema.json) into the pipeline."""
-    from qunzhu.pipeline import Pipeline
+    from qunzhu.wiring import build_pipeline
 
     store = store_at_head(as_json)
-    pipeline = Pipeline(store)
+    pipeline = build_pipeline(store, "live")
     results = []
     for path in files:
         if not path.is_file():

@@ -5,14 +5,35 @@ from __future__ import annotations
 from functools import partial
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import typer
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
 from rich.table import Table
 
-from qunzhu.cli.core import progress_bar, store_at_head
+from qunzhu.cli.core import store_at_head
 from qunzhu.cli.output import JSON_OPTION, console, emit, fail
 
 FORMAT_HELP = "auto | wechat-csv | telegram-json | qq-txt | whatsapp-txt | discord-json | irc"
+
+
+def _bytes_bar() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+    )
 
 
 def import_(
@@ -20,7 +41,9 @@ def import_(
     community: str = typer.Option(..., "--community", "-c", help="Community slug."),
     group: str = typer.Option(..., "--group", "-g", help="Group id inside the community."),
     fmt: str = typer.Option("auto", "--format", "-f", help=FORMAT_HELP),
-    tz: str | None = typer.Option(None, help="Zone of times the export writes without one."),
+    tz: str | None = typer.Option(
+        None, help="IANA zone of times the export writes without one (default: settings)."
+    ),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Import chat exports; a second run of the same files adds nothing."""
@@ -29,27 +52,37 @@ def import_(
 
     if fmt != "auto" and fmt not in FORMATS:
         raise fail(f"--format {fmt!r}: expected one of {FORMAT_HELP}", as_json=as_json)
-    store = store_at_head(as_json)
-    results: list[dict[str, Any]] = []
+    if tz is not None:
+        try:
+            ZoneInfo(tz)
+        except (ZoneInfoNotFoundError, ValueError):
+            message = f"--tz {tz!r}: not an IANA time zone (e.g. Asia/Shanghai)"
+            raise fail(message, as_json=as_json) from None
     for path in files:
         if not path.is_file():
             raise fail(f"{path}: no such file", as_json=as_json)
-        try:
-            with progress_bar() as bar:
-                task = bar.add_task(f"import {path.name}", total=None)
-                results.append(
-                    import_file(
-                        store,
-                        path,
-                        community=community,
-                        group=group,
-                        fmt=fmt,
-                        tz=tz,
-                        progress=partial(bar.advance, task),
+    store = store_at_head(as_json)
+    results: list[dict[str, Any]] = []
+    try:
+        for path in files:
+            try:
+                with _bytes_bar() as bar:
+                    task = bar.add_task(f"import {path.name}", total=path.stat().st_size)
+                    results.append(
+                        import_file(
+                            store,
+                            path,
+                            community=community,
+                            group=group,
+                            fmt=fmt,
+                            tz=tz,
+                            progress=partial(bar.advance, task),
+                        )
                     )
-                )
-        except ImportFormatError as exc:
-            raise fail(str(exc), as_json=as_json, file=str(path)) from None
+            except ImportFormatError as exc:
+                raise fail(str(exc), as_json=as_json, file=str(path), done=results) from None
+    finally:
+        store.dispose()
     emit(
         results[0] if len(results) == 1 else results,
         as_json,
@@ -77,13 +110,22 @@ def _render(results: list[dict[str, Any]]) -> None:
             f"{r['messages']:,}",
             f"{r['added']:,}",
             f"{r['members']:,}",
-            str(r["joins"]),
-            str(r["leaves"]),
-            str(r["invites"]),
-            f"{r['replies']:,}",
+            f"{r['joins']:,}",
+            f"{r['leaves']:,}",
+            f"{r['invites']:,}",
+            f"{r['replies']:,}"
+            + (f" ({r['inferred_replies']:,} inferred)" if r["inferred_replies"] else ""),
             str(r["quarantined"]),
         )
     console.print(table)
     for r in results:
+        if r["inferred_replies"]:
+            console.print(
+                f"  {Path(r['file']).name}: {r['inferred_replies']:,} of the replies are "
+                "inferred from addressing (nick: …), not linked by the platform"
+            )
         for q in r["quarantined_records"][:20]:
-            console.print(f"  {Path(r['file']).name}:{q['line']}: {q['reason']}", highlight=False)
+            where = f":{q['line']}" if q.get("line") else ""
+            console.print(f"  {Path(r['file']).name}{where}: {q['reason']}", highlight=False)
+        if r["quarantined"] > 20:
+            console.print(f"  … and {r['quarantined'] - 20} more, kept in the quarantine")

@@ -24,12 +24,19 @@ app.add_typer(core.config_app, name="config")
 app.add_typer(core.db_app, name="db")
 
 # Sub-apps (one line each; keep alphabetical):
-from qunzhu.cli import members, spec  # noqa: E402
+from qunzhu.cli import connect as connect_cli  # noqa: E402
+from qunzhu.cli import growth as growth_cli  # noqa: E402
+from qunzhu.cli import intelligence, members, spec  # noqa: E402
+from qunzhu.cli.moderation import app as moderation_app  # noqa: E402
 from qunzhu.cli.operators import app as operator_app  # noqa: E402
 
 app.add_typer(members.app, name="members")
+app.add_typer(moderation_app, name="moderation")
 app.add_typer(operator_app, name="operator")
 app.add_typer(spec.app, name="spec")
+intelligence.register(app)  # recompute, health, funnel, report; members list/explain
+connect_cli.register(app)  # connect telegram|onebot|wecom; connectors
+growth_cli.register(app)  # referral, applications, capacity, membership, routing
 
 
 def main() -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from qunzhu.auth.audit import record
 from qunzhu.cli.core import store_at_head
@@ -19,6 +20,13 @@ app = typer.Typer(
     help="Members: merge one person's accounts; export or erase their personal data.",
     no_args_is_help=True,
 )
+
+def _community_id(session: Session, slug: str) -> int:
+    community_id = session.scalar(select(Community.id).where(Community.slug == slug))
+    if community_id is None:
+        raise MergeError(f"unknown community {slug!r}")
+    return community_id
+
 
 COMMUNITY = typer.Option(..., "--community", "-c", help="Community slug.")
 
@@ -34,9 +42,7 @@ def merge(
     store = store_at_head(as_json)
     try:
         with store.unit_of_work() as session:
-            community_id = session.scalar(select(Community.id).where(Community.slug == community))
-            if community_id is None:
-                raise MergeError(f"unknown community {community!r}")
+            community_id = _community_id(session, community)
             detail = merge_members(
                 session,
                 community_id,
@@ -65,9 +71,7 @@ def unmerge(
     store = store_at_head(as_json)
     try:
         with store.unit_of_work() as session:
-            community_id = session.scalar(select(Community.id).where(Community.slug == community))
-            if community_id is None:
-                raise MergeError(f"unknown community {community!r}")
+            community_id = _community_id(session, community)
             detail = unmerge_member(
                 session, community_id, find_member(session, community_id, member)
             )
@@ -89,9 +93,7 @@ def export(
     store = store_at_head(as_json)
     try:
         with store.unit_of_work() as session:
-            community_id = session.scalar(select(Community.id).where(Community.slug == community))
-            if community_id is None:
-                raise MergeError(f"unknown community {community!r}")
+            community_id = _community_id(session, community)
             found = find_member(session, community_id, member).id
             data = export_member(session, community_id, found)
             record(
@@ -126,9 +128,7 @@ def forget(
     store = store_at_head(as_json)
     try:
         with store.unit_of_work() as session:
-            community_id = session.scalar(select(Community.id).where(Community.slug == community))
-            if community_id is None:
-                raise MergeError(f"unknown community {community!r}")
+            community_id = _community_id(session, community)
             found = find_member(session, community_id, member).id
             counts = erase_member(session, community_id, found)
             record(

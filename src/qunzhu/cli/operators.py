@@ -32,13 +32,17 @@ from qunzhu.cli.core import store_at_head
 from qunzhu.cli.output import JSON_OPTION, console, emit, fail
 from qunzhu.store.models import utcnow
 
-app = typer.Typer(name="operator", no_args_is_help=True,
-                  help="Operators (who log in to the dashboard and API), roles and tokens.")
+app = typer.Typer(
+    name="operator",
+    no_args_is_help=True,
+    help="Operators (who log in to the dashboard and API), roles and tokens.",
+)
 token_app = typer.Typer(help="API tokens (shown once, stored as a hash).", no_args_is_help=True)
 app.add_typer(token_app, name="token")
 
-PASSWORD_STDIN = typer.Option(False, "--password-stdin",
-                              help="Read the password from the first line of standard input.")
+PASSWORD_STDIN = typer.Option(
+    False, "--password-stdin", help="Read the password from the first line of standard input."
+)
 
 
 @contextmanager
@@ -66,24 +70,34 @@ def _password(from_stdin: bool, as_json: bool) -> tuple[str, bool]:
 
 def _show_password(data: dict[str, Any]) -> None:
     if data.get("password"):
-        console.print(f"password: [bold]{data['password']}[/] (shown only now)",
-                      highlight=False)
+        console.print(f"password: [bold]{data['password']}[/] (shown only now)", highlight=False)
 
 
 @app.command("create")
-def create(username: str = typer.Argument(..., help="Login name (lowercase)."),
-           password_stdin: bool = PASSWORD_STDIN,
-           superuser: bool = typer.Option(False, "--superuser",
-                                          help="May see and do everything."),
-           display_name: str = typer.Option("", "--display-name", help="Name shown."),
-           as_json: bool = JSON_OPTION) -> None:
+def create(
+    username: str = typer.Argument(..., help="Login name (lowercase)."),
+    password_stdin: bool = PASSWORD_STDIN,
+    superuser: bool = typer.Option(False, "--superuser", help="May see and do everything."),
+    display_name: str = typer.Option("", "--display-name", help="Name shown."),
+    as_json: bool = JSON_OPTION,
+) -> None:
     """Create an operator."""
     password, generated = _password(password_stdin, as_json)
     with _changing(as_json) as session:
-        operator = create_operator(session, username, password, superuser=superuser,
-                                   display_name=display_name, source="cli")
-        data = {"id": operator.id, "username": operator.username, "superuser": superuser,
-                "password": password if generated else None}
+        operator = create_operator(
+            session,
+            username,
+            password,
+            superuser=superuser,
+            display_name=display_name,
+            source="cli",
+        )
+        data = {
+            "id": operator.id,
+            "username": operator.username,
+            "superuser": superuser,
+            "password": password if generated else None,
+        }
 
     def render(d: dict[str, Any]) -> None:
         kind = "superuser" if d["superuser"] else "operator"
@@ -94,8 +108,9 @@ def create(username: str = typer.Argument(..., help="Login name (lowercase)."),
 
 
 @app.command("passwd")
-def passwd(username: str, password_stdin: bool = PASSWORD_STDIN,
-           as_json: bool = JSON_OPTION) -> None:
+def passwd(
+    username: str, password_stdin: bool = PASSWORD_STDIN, as_json: bool = JSON_OPTION
+) -> None:
     """Set an operator's password (their open sessions end)."""
     password, generated = _password(password_stdin, as_json)
     with _changing(as_json) as session:
@@ -110,16 +125,25 @@ def passwd(username: str, password_stdin: bool = PASSWORD_STDIN,
 
 
 @app.command("grant")
-def grant_role(username: str, community: str,
-               role: str = typer.Argument(..., help="owner, admin, moderator or analyst"),
-               as_json: bool = JSON_OPTION) -> None:
+def grant_role(
+    username: str,
+    community: str,
+    role: str = typer.Argument(..., help="owner, admin, moderator or analyst"),
+    as_json: bool = JSON_OPTION,
+) -> None:
     """Give an operator a role in a community (replacing the role they had there)."""
     with _changing(as_json) as session:
         previous = grant(session, username, community, role, source="cli")
     data = {"username": username, "community": community, "role": role, "previous": previous}
-    emit(data, as_json, lambda d: console.print(
-        f"{d['username']} is now {d['role']} in {d['community']}"
-        + (f" (was {d['previous']})" if d["previous"] else ""), highlight=False))
+    emit(
+        data,
+        as_json,
+        lambda d: console.print(
+            f"{d['username']} is now {d['role']} in {d['community']}"
+            + (f" (was {d['previous']})" if d["previous"] else ""),
+            highlight=False,
+        ),
+    )
 
 
 @app.command("revoke")
@@ -128,9 +152,14 @@ def revoke_role(username: str, community: str, as_json: bool = JSON_OPTION) -> N
     with _changing(as_json) as session:
         role = revoke(session, username, community, source="cli")
     data = {"username": username, "community": community, "removed": role}
-    emit(data, as_json, lambda d: console.print(
-        f"{d['username']} no longer has a role ({d['removed']}) in {d['community']}",
-        highlight=False))
+    emit(
+        data,
+        as_json,
+        lambda d: console.print(
+            f"{d['username']} no longer has a role ({d['removed']}) in {d['community']}",
+            highlight=False,
+        ),
+    )
 
 
 @app.command("list")
@@ -148,42 +177,62 @@ def list_all(as_json: bool = JSON_OPTION) -> None:
         for o in items:
             roles = ", ".join(f"{r['community']}:{r['role']}" for r in o["roles"]) or "-"
             last = o["last_login_at"].strftime("%Y-%m-%d %H:%M") if o["last_login_at"] else "-"
-            table.add_row(o["username"], "yes" if o["superuser"] else "",
-                          "yes" if o["active"] else "no", roles, str(o["tokens"]), last)
+            table.add_row(
+                o["username"],
+                "yes" if o["superuser"] else "",
+                "yes" if o["active"] else "no",
+                roles,
+                str(o["tokens"]),
+                last,
+            )
         console.print(table)
 
     emit(rows, as_json, render)
 
 
 @token_app.command("create")
-def token_create(username: str,
-                 name: str = typer.Option(..., "--name", help="What will use the token."),
-                 expires_days: int | None = typer.Option(
-                     None, "--expires-days", min=1, help="Expire after this many days."),
-                 as_json: bool = JSON_OPTION) -> None:
+def token_create(
+    username: str,
+    name: str = typer.Option(..., "--name", help="What will use the token."),
+    expires_days: int | None = typer.Option(
+        None, "--expires-days", min=1, help="Expire after this many days."
+    ),
+    as_json: bool = JSON_OPTION,
+) -> None:
     """Make an API token for an operator; it is printed once and never again."""
     expires = utcnow() + timedelta(days=expires_days) if expires_days else None
     with _changing(as_json) as session:
         issued = create_token(session, username, name, expires_at=expires, source="cli")
-    data = {"id": issued.id, "username": username, "name": issued.name,
-            "prefix": issued.prefix, "token": issued.token, "expires_at": issued.expires_at}
+    data = {
+        "id": issued.id,
+        "username": username,
+        "name": issued.name,
+        "prefix": issued.prefix,
+        "token": issued.token,
+        "expires_at": issued.expires_at,
+    }
 
     def render(d: dict[str, Any]) -> None:
         console.print(f"token {d['id']} ({d['name']}) for {d['username']}:", highlight=False)
         # plain print: the token must be copied exactly, without rich's wrapping or markup
         print(d["token"])
-        console.print("it is shown only now; send it as `Authorization: Bearer <token>`",
-                      highlight=False)
+        console.print(
+            "it is shown only now; send it as `Authorization: Bearer <token>`", highlight=False
+        )
 
     emit(data, as_json, render)
 
 
 @token_app.command("revoke")
-def token_revoke(token_id: int = typer.Argument(..., metavar="ID"),
-                 as_json: bool = JSON_OPTION) -> None:
+def token_revoke(
+    token_id: int = typer.Argument(..., metavar="ID"), as_json: bool = JSON_OPTION
+) -> None:
     """Revoke an API token; requests with it are refused from now on."""
     with _changing(as_json) as session:
         row = revoke_token(session, token_id, source="cli")
         data = {"id": row.id, "name": row.name, "revoked_at": row.revoked_at}
-    emit(data, as_json, lambda d: console.print(f"token {d['id']} ({d['name']}) revoked",
-                                                highlight=False))
+    emit(
+        data,
+        as_json,
+        lambda d: console.print(f"token {d['id']} ({d['name']}) revoked", highlight=False),
+    )

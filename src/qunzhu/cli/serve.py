@@ -40,6 +40,16 @@ def serve(
         console.print(f"[bold green]{message}[/]")
     bind_host = host or settings.host
     bind_port = port or settings.port
+    from qunzhu.connectors.hub import ConnectorHub
+
+    hub = ConnectorHub.load(store)  # a connector that cannot start shows why in its state
+    for c in hub.connectors.values():
+        console.print(f"connector [bold]{c.info.name}[/] ({c.info.platform}, {c.info.community})")
     console.print(f"dashboard: http://{bind_host}:{bind_port}/  API: /api/docs")
-    app = create_app(settings, store)
-    uvicorn.run(app, host=bind_host, port=bind_port, log_level=settings.log_level.lower())
+    app = create_app(settings, store, webhooks=hub.routes())
+    app.state.connector_hub = hub  # the OneBot reverse WebSocket finds its connector here
+    hub.start()
+    try:
+        uvicorn.run(app, host=bind_host, port=bind_port, log_level=settings.log_level.lower())
+    finally:
+        hub.stop()

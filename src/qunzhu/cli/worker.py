@@ -20,14 +20,18 @@ def worker(
 ) -> None:
     """Store events published to Redis (QUNZHU_REDIS_URL) until stopped (Ctrl-C, SIGTERM)."""
     from qunzhu import bus
-    from qunzhu.pipeline import Pipeline
+    from qunzhu.wiring import build_pipeline
 
     store = store_at_head()
     if not store.settings.redis_url:
         raise fail("QUNZHU_REDIS_URL is not set: the worker reads events from Redis")
     client = bus.connect(store.settings.redis_url)
     worker = bus.Worker(
-        client, Pipeline(store), name=name, batch=batch, claim_idle_ms=claim_idle * 1000
+        client,
+        build_pipeline(store, "live"),
+        name=name,
+        batch=batch,
+        claim_idle_ms=claim_idle * 1000,
     )
 
     def stop(_signum: int, _frame: FrameType | None) -> None:

@@ -16,9 +16,10 @@ from qunzhu.demo.generate import GROUPS, NAME, generate
 from qunzhu.demo.records import LIVE, LIVE_DAY, LIVE_HOURS, LIVE_NAME, SLUG
 from qunzhu.demo.rhythm import DAYS, SHANGHAI, Clock, default_now
 from qunzhu.demo.spec import DEMO_SPEC
-from qunzhu.pipeline import IngestReport, Pipeline
+from qunzhu.pipeline import IngestReport
 from qunzhu.store.models import Activity, Community, Group, Message
 from qunzhu.store.session import Store
+from qunzhu.wiring import build_pipeline
 
 # What early builds stored before the sample had a real spec; a reload replaces it.
 _OLD_PLACEHOLDER = "slug: demo\n"
@@ -98,6 +99,20 @@ def load_demo(
     """
     end = _ensure_community(store, now)
     events = generate(seed, now=end)
-    report = Pipeline(store, create_communities=True).run(events, source="demo", progress=progress)
+    report = build_pipeline(store, "history", create_communities=True).run(
+        events, source="demo", progress=progress
+    )
     _describe_groups(store, end)
+    _assess(store, end)
     return report
+
+
+def _assess(store: Store, end: datetime) -> None:
+    """Health for the last four weeks, roles, values and tiers as of the sample's last day,
+    so the dashboard has something to say on first run (what `qunzhu recompute` does daily)."""
+    from qunzhu.engines.recompute import recompute_community
+
+    with store.engine.connect() as conn, conn.begin():
+        community_id = conn.execute(select(Community.id).where(Community.slug == SLUG)).scalar_one()
+        last_day = (end - timedelta(days=1)).astimezone(SHANGHAI).date()
+        recompute_community(conn, community_id, last_day, SHANGHAI, backfill_days=28)

@@ -72,7 +72,12 @@ class Membership(Base):
     """A member's current standing in one group; the history is in membership_events."""
 
     __tablename__ = "memberships"
-    __table_args__ = (UniqueConstraint("group_id", "member_id"),)
+    __table_args__ = (
+        UniqueConstraint("group_id", "member_id"),
+        # the dashboard's member lists and the funnel's join cohorts
+        Index("ix_memberships_group_status", "group_id", "status"),
+        Index("ix_memberships_community_joined", "community_id", "joined_at"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"))

@@ -42,15 +42,20 @@ def _queue(request: Request, set_cookie: Any) -> None:
     probe = Response()  # borrow Starlette's cookie formatting
     set_cookie(probe)
     request.scope.setdefault(PENDING_COOKIES, []).extend(
-        value.decode("latin-1") for key, value in probe.raw_headers if key == b"set-cookie")
+        value.decode("latin-1") for key, value in probe.raw_headers if key == b"set-cookie"
+    )
 
 
 def set_session_cookie(request: Request, data: SessionData | None) -> None:
     """Have the response carry ``data`` as the session cookie (None: delete it)."""
     secure = is_https(request)
     if data is None:
-        _queue(request, lambda r: r.delete_cookie(COOKIE, path="/", httponly=True,
-                                                  samesite="lax", secure=secure))
+        _queue(
+            request,
+            lambda r: r.delete_cookie(
+                COOKIE, path="/", httponly=True, samesite="lax", secure=secure
+            ),
+        )
     else:
         value = codec_of(request).dumps(data)
         _queue(request, lambda r: r.set_cookie(COOKIE, value, **cookie_options(secure)))
@@ -59,8 +64,12 @@ def set_session_cookie(request: Request, data: SessionData | None) -> None:
 
 def set_language_cookie(request: Request, language: str) -> None:
     if language in LANGUAGES:
-        _queue(request, lambda r: r.set_cookie(
-            LANG_COOKIE, language, **cookie_options(is_https(request), LANG_MAX_AGE)))
+        _queue(
+            request,
+            lambda r: r.set_cookie(
+                LANG_COOKIE, language, **cookie_options(is_https(request), LANG_MAX_AGE)
+            ),
+        )
 
 
 def read_session(request: Request) -> SessionData | None:

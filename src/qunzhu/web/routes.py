@@ -26,6 +26,7 @@ from qunzhu.auth.ratelimit import LoginLimiter, login_key
 from qunzhu.auth.sessions import csrf_matches, login_session, safe_next
 from qunzhu.web.browser import read_session, set_language_cookie, set_session_cookie
 from qunzhu.web.i18n import translator
+from qunzhu.web.pages import build_router
 from qunzhu.web.templating import render, request_language
 
 log = logging.getLogger(__name__)
@@ -47,24 +48,41 @@ def _check_form_csrf(request: Request, presented: str) -> None:
         raise csrf_failed()
 
 
-def _login_form(request: Request, *, next_path: str, username: str = "",
-                error: str | None = None, status: int = 200,
-                headers: dict[str, str] | None = None) -> HTMLResponse:
-    return render(request, "login.html", {"next": next_path, "username": username,
-                                          "error": error}, status=status, headers=headers)
+def _login_form(
+    request: Request,
+    *,
+    next_path: str,
+    username: str = "",
+    error: str | None = None,
+    status: int = 200,
+    headers: dict[str, str] | None = None,
+) -> HTMLResponse:
+    return render(
+        request,
+        "login.html",
+        {"next": next_path, "username": username, "error": error},
+        status=status,
+        headers=headers,
+    )
 
 
 @router.get("/login")
-def login_page(request: Request, next: str = "/",
-               caller: Caller | None = Depends(optional_caller)) -> Response:
+def login_page(
+    request: Request, next: str = "/", caller: Caller | None = Depends(optional_caller)
+) -> Response:
     if caller is not None:
         return _redirect(safe_next(next))
     return _login_form(request, next_path=safe_next(next))
 
 
 @router.post("/login")
-def login(request: Request, username: str = Form(""), password: str = Form(""),
-          csrf_token: str = Form(""), next: str = Form("/")) -> Response:
+def login(
+    request: Request,
+    username: str = Form(""),
+    password: str = Form(""),
+    csrf_token: str = Form(""),
+    next: str = Form("/"),
+) -> Response:
     _check_form_csrf(request, csrf_token)
     next_path = safe_next(next)
     t = translator(request_language(request))
@@ -74,17 +92,23 @@ def login(request: Request, username: str = Form(""), password: str = Form(""),
     if limited:
         log.warning("login rate limit hit for %s", key)
         minutes = max(1, (retry_after + 59) // 60)
-        return _login_form(request, next_path=next_path, username=username,
-                           error=t("login.rate_limited", minutes=minutes), status=429,
-                           headers={"Retry-After": str(retry_after)})
+        return _login_form(
+            request,
+            next_path=next_path,
+            username=username,
+            error=t("login.rate_limited", minutes=minutes),
+            status=429,
+            headers={"Retry-After": str(retry_after)},
+        )
     store = get_store(request)
     with store.reading() as session:
         operator = check_password_login(session, username, password)
         operator_id = operator.id if operator is not None else None
     if operator_id is None:
         limiter.record_failure(key)
-        return _login_form(request, next_path=next_path, username=username,
-                           error=t("login.failed"), status=401)
+        return _login_form(
+            request, next_path=next_path, username=username, error=t("login.failed"), status=401
+        )
     with store.unit_of_work() as session:
         fingerprint = record_login(session, operator_id, password, source="web")
     limiter.reset(key)
@@ -99,8 +123,9 @@ def logout(request: Request, caller: Caller = Depends(current_caller)) -> Respon
 
 
 @router.post("/lang")
-def switch_language(request: Request, lang: str = Form(...), csrf_token: str = Form(""),
-                    next: str = Form("/")) -> Response:
+def switch_language(
+    request: Request, lang: str = Form(...), csrf_token: str = Form(""), next: str = Form("/")
+) -> Response:
     _check_form_csrf(request, csrf_token)
     set_language_cookie(request, lang)
     return _redirect(safe_next(next))
@@ -110,8 +135,13 @@ def _start_page_rows(rows: list[CommunityRow]) -> list[dict[str, Any]]:
     out = []
     for row in rows:
         busiest = sorted(row.groups, key=lambda g: (-g.messages_7d, -g.members, g.name))
-        out.append({"community": row, "groups": busiest[:GROUPS_ON_START_PAGE],
-                    "more": max(0, len(busiest) - GROUPS_ON_START_PAGE)})
+        out.append(
+            {
+                "community": row,
+                "groups": busiest[:GROUPS_ON_START_PAGE],
+                "more": max(0, len(busiest) - GROUPS_ON_START_PAGE),
+            }
+        )
     return out
 
 
@@ -124,19 +154,28 @@ def start_page(request: Request, caller: Caller = Depends(current_caller)) -> Re
 
 
 @router.get("/api/docs")
-def api_reference(request: Request,
-                  caller: Caller | None = Depends(optional_caller)) -> Response:
+def api_reference(request: Request, caller: Caller | None = Depends(optional_caller)) -> Response:
     """The API reference, rendered from the OpenAPI document on the server (no CDN)."""
     spec = request.app.openapi()
     operations = []
     for path, methods in spec.get("paths", {}).items():
         for method, op in methods.items():
-            operations.append({
-                "method": method.upper(), "path": path,
-                "summary": op.get("summary", ""), "tags": op.get("tags", []),
-                "parameters": [p["name"] for p in op.get("parameters", [])],
-                "responses": sorted(op.get("responses", {})),
-            })
-    return render(request, "api_docs.html", {"operations": operations,
-                                             "openapi_url": request.app.openapi_url},
-                  caller=caller)
+            operations.append(
+                {
+                    "method": method.upper(),
+                    "path": path,
+                    "summary": op.get("summary", ""),
+                    "tags": op.get("tags", []),
+                    "parameters": [p["name"] for p in op.get("parameters", [])],
+                    "responses": sorted(op.get("responses", {})),
+                }
+            )
+    return render(
+        request,
+        "api_docs.html",
+        {"operations": operations, "openapi_url": request.app.openapi_url},
+        caller=caller,
+    )
+
+
+router.include_router(build_router())  # the community pages (qunzhu.web.pages)

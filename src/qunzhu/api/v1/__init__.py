@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from qunzhu.api.v1 import communities, events, members
+from qunzhu.api.v1 import communities, events, imports, intelligence, members
+from qunzhu.api.v1 import connectors as connectors_api
+from qunzhu.api.v1 import growth as growth_api
+from qunzhu.api.v1 import moderation as moderation_api
 
 
 def build_router() -> APIRouter:
@@ -12,4 +15,9 @@ def build_router() -> APIRouter:
     router.include_router(communities.router)
     router.include_router(events.router)
     router.include_router(members.router)
+    router.include_router(moderation_api.router)
+    router.include_router(intelligence.router)
+    router.include_router(imports.router)
+    router.include_router(growth_api.router)
+    router.include_router(connectors_api.router)
     return router

@@ -33,9 +33,15 @@ router = APIRouter(responses=ERROR_RESPONSES)
 PipelineFactory = Callable[[Store], Pipeline]
 
 EXAMPLE = {
-    "type": "message_posted", "platform": "api", "community": "demo", "group": "g1",
-    "member": "u42", "member_name": "小王", "occurred_at": "2024-05-01T09:30:00+08:00",
-    "message_id": "m-1001", "text": "请问今晚的直播几点开始？",
+    "type": "message_posted",
+    "platform": "api",
+    "community": "demo",
+    "group": "g1",
+    "member": "u42",
+    "member_name": "小王",
+    "occurred_at": "2024-05-01T09:30:00+08:00",
+    "message_id": "m-1001",
+    "text": "请问今晚的直播几点开始？",
 }
 
 
@@ -56,9 +62,15 @@ def _parse(items: list[Any]) -> tuple[list[tuple[int, Event]], list[_Bad]]:
             good.append((index, event_from_json(item)))
         except EventError as exc:
             slug = item.get("community") if isinstance(item, dict) else None
-            bad.append(_Bad(index=index, reason=str(exc), field=exc.field,
-                            text=json.dumps(item, ensure_ascii=False, default=str)[:4000],
-                            community=slug if isinstance(slug, str) and slug else None))
+            bad.append(
+                _Bad(
+                    index=index,
+                    reason=str(exc),
+                    field=exc.field,
+                    text=json.dumps(item, ensure_ascii=False, default=str)[:4000],
+                    community=slug if isinstance(slug, str) and slug else None,
+                )
+            )
     return good, bad
 
 
@@ -70,9 +82,11 @@ def _authorize_all(store: Store, caller: Caller, named: dict[str, int]) -> dict[
             try:
                 refs[slug] = authorize(session, caller, slug, "moderate")
             except NotFound:
-                raise NotFound(f"unknown community {slug!r} (named by event {index}); "
-                               f"create it first: qunzhu community create {slug}",
-                               field="community") from None
+                raise NotFound(
+                    f"unknown community {slug!r} (named by event {index}); "
+                    f"create it first: qunzhu community create {slug}",
+                    field="community",
+                ) from None
     return {slug: ref.id for slug, ref in refs.items()}
 
 
@@ -81,38 +95,71 @@ def _quarantine(store: Store, bad: list[_Bad], ids: dict[str, int], source: str)
     for b in bad:
         # line is 1-based in the quarantine table (0 means "no position"), index is 0-based
         by_community[ids.get(b.community or "")].append(
-            RejectedRecord(source=source, line=b.index + 1, reason=b.reason, text=b.text))
+            RejectedRecord(source=source, line=b.index + 1, reason=b.reason, text=b.text)
+        )
     with store.engine.begin() as conn:
         for community_id, records in by_community.items():
             quarantine_rows(conn, records, community_id)
 
 
-def _audit(store: Store, caller: Caller, ids: dict[str, int], per_community: dict[str, int],
-           report: IngestReport, bad: int) -> None:
+def _audit(
+    store: Store,
+    caller: Caller,
+    ids: dict[str, int],
+    per_community: dict[str, int],
+    report: IngestReport,
+    bad: int,
+) -> None:
     if not report.added and not report.quarantined and not bad:
         return  # nothing changed: a replay of events already stored
     with store.unit_of_work() as session:
         for slug, community_id in ids.items():
-            record(session, "events.ingest", source="api", operator_id=caller.operator_id,
-                   community_id=community_id, target=slug,
-                   detail={"events": per_community.get(slug, 0), "added": report.added,
-                           "duplicates": report.duplicates,
-                           "quarantined": len(report.quarantined) + bad})
+            record(
+                session,
+                "events.ingest",
+                source="api",
+                operator_id=caller.operator_id,
+                community_id=community_id,
+                target=slug,
+                detail={
+                    "events": per_community.get(slug, 0),
+                    "added": report.added,
+                    "duplicates": report.duplicates,
+                    "quarantined": len(report.quarantined) + bad,
+                },
+            )
 
 
-@router.post("/events", tags=["events"], summary="Ingest one event or a list of events",
-             responses={404: {"description": "An event names a community that is unknown "
-                                             "to the caller: nothing is written"},
-                        413: {"description": f"More than {MAX_EVENTS} events"}})
-def post_events(request: Request,
-                payload: dict[str, Any] | list[Any] = Body(
-                    ..., description="One event object or a list of them, in the JSON form "
-                    "described by docs/events.schema.json", examples=[EXAMPLE, [EXAMPLE]]),
-                caller: Caller = Depends(current_caller)) -> IngestOut:
+@router.post(
+    "/events",
+    tags=["events"],
+    summary="Ingest one event or a list of events",
+    responses={
+        404: {
+            "description": "An event names a community that is unknown "
+            "to the caller: nothing is written"
+        },
+        413: {"description": f"More than {MAX_EVENTS} events"},
+    },
+)
+def post_events(
+    request: Request,
+    payload: dict[str, Any] | list[Any] = Body(
+        ...,
+        description="One event object or a list of them, in the JSON form "
+        "described by docs/events.schema.json",
+        examples=[EXAMPLE, [EXAMPLE]],
+    ),
+    caller: Caller = Depends(current_caller),
+) -> IngestOut:
     items = [payload] if isinstance(payload, dict) else payload
     if len(items) > MAX_EVENTS:
-        raise ApiError(413, "too_many_events", f"at most {MAX_EVENTS} events per request "
-                       f"(got {len(items)}); split the batch or use `qunzhu ingest`")
+        raise ApiError(
+            413,
+            "too_many_events",
+            f"at most {MAX_EVENTS} events per request "
+            f"(got {len(items)}); split the batch or use `qunzhu ingest`",
+        )
     good, bad = _parse(items)
     named: dict[str, int] = {}
     for index, e in good:
@@ -132,9 +179,16 @@ def post_events(request: Request,
         per_community[e.community] += 1
     _audit(store, caller, ids, per_community, report, len(bad))
     quarantined = [QuarantinedOut(index=b.index, reason=b.reason, field=b.field) for b in bad]
-    quarantined += [QuarantinedOut(index=None, reason=str(q.get("reason", "")))
-                    for q in report.quarantined]
-    return IngestOut(received=len(items), added=report.added, duplicates=report.duplicates,
-                     new_members=report.new_members, replies=report.replies,
-                     by_type=dict(report.by_type), quarantined=quarantined,
-                     actions=[a.kind for a in report.actions])
+    quarantined += [
+        QuarantinedOut(index=None, reason=str(q.get("reason", ""))) for q in report.quarantined
+    ]
+    return IngestOut(
+        received=len(items),
+        added=report.added,
+        duplicates=report.duplicates,
+        new_members=report.new_members,
+        replies=report.replies,
+        by_type=dict(report.by_type),
+        quarantined=quarantined,
+        actions=[a.kind for a in report.actions],
+    )

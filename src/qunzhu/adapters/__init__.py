@@ -1,0 +1,1 @@
+"""Adapters: everything that speaks one platform. ``importers/`` reads chat exports."""

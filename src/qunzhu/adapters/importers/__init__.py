@@ -1,0 +1,88 @@
+"""Importers of chat exports, one module per format, loaded on first use.
+
+Each module has ``FORMAT`` (its name), ``sniff(head, filename) -> bool`` and
+``parse(path, *, community, group, tz, progress) -> Iterator[Event | Rejected]``. Parsers
+stream (memory does not grow with the file), give every event a stable key (re-imports and
+overlapping exports add nothing twice) and yield a :class:`Rejected` for each record they
+cannot read, with its line and reason. A file that cannot be read at all raises
+:class:`ImportFormatError` naming the file and why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import tzinfo
+from importlib import import_module
+from pathlib import Path
+from types import ModuleType
+
+from qunzhu.adapters.importers.common import (
+    ImportFormatError,
+    ProgressFn,
+    Rejected,
+    read_head,
+)
+from qunzhu.events import Event
+
+__all__ = ["FORMATS", "ImportFormatError", "Rejected", "detect", "module_for", "parse"]
+
+# format name -> module; the order is the order of detection (most specific first)
+FORMATS: dict[str, str] = {
+    "telegram-json": "telegram_json",
+    "discord-json": "discord_json",
+    "wechat-csv": "wechat_csv",
+    "qq-txt": "qq_txt",
+    "whatsapp-txt": "whatsapp_txt",
+    "irc": "irc",
+}
+
+
+def module_for(fmt: str) -> ModuleType:
+    if fmt not in FORMATS:
+        raise ImportFormatError(fmt, f"unknown format (known: {', '.join(FORMATS)})")
+    return import_module(f"{__name__}.{FORMATS[fmt]}")
+
+
+def detect(path: Path) -> str:
+    """The format of ``path`` from its first bytes; ImportFormatError when none fits."""
+    try:
+        head = read_head(path)
+    except OSError as exc:
+        raise ImportFormatError(path, f"cannot read: {exc.strerror or exc}") from None
+    if not head.strip():
+        raise ImportFormatError(path, "the file is empty")
+    for fmt in FORMATS:
+        if module_for(fmt).sniff(head, path.name):
+            return fmt
+    raise ImportFormatError(
+        path,
+        "not a chat export this version reads (expected one of "
+        f"{', '.join(FORMATS)}); name it with --format if you know which",
+    )
+
+
+def parse(
+    path: Path,
+    fmt: str,
+    *,
+    community: str,
+    group: str,
+    tz: tzinfo,
+    progress: ProgressFn | None = None,
+) -> Iterator[Event | Rejected]:
+    """Events (and rejects) of ``path`` read as ``fmt``; ``progress`` gets bytes read."""
+    module = module_for(fmt)
+    try:
+        head = read_head(path)
+    except OSError as exc:
+        raise ImportFormatError(path, f"cannot read: {exc.strerror or exc}") from None
+    if not module.sniff(head, path.name):
+        raise ImportFormatError(path, f"does not look like {fmt}: {_first_line(head)!r}")
+    items: Iterator[Event | Rejected] = module.parse(
+        path, community=community, group=group, tz=tz, progress=progress
+    )
+    return items
+
+
+def _first_line(head: bytes) -> str:
+    return head.split(b"\n", 1)[0][:80].decode("utf-8", "replace")

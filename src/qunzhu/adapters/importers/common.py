@@ -1,0 +1,144 @@
+"""What every importer shares: rejects, byte-counted reading, text decoding, local times,
+and stable message ids for formats that have none."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import datetime, tzinfo
+from hashlib import blake2b
+from pathlib import Path
+from typing import BinaryIO
+
+from qunzhu.events import make_key
+from qunzhu.store.quarantine import RejectedRecord
+
+# An importer yields events and, for what it cannot read, these (source, line, reason, text).
+Rejected = RejectedRecord
+
+ProgressFn = Callable[[int], None]
+HEAD_BYTES = 64 * 1024
+
+
+class ImportFormatError(ValueError):
+    """A file that cannot be imported at all (wrong format, unreadable); names file and why."""
+
+    def __init__(self, path: Path | str, reason: str, *, line: int | None = None) -> None:
+        where = f"{path}:{line}" if line else str(path)
+        super().__init__(f"{where}: {reason}")
+        self.path = str(path)
+        self.reason = reason
+        self.line = line
+
+
+def read_head(path: Path, size: int = HEAD_BYTES) -> bytes:
+    with path.open("rb") as handle:
+        return handle.read(size)
+
+
+class CountingReader:
+    """A binary file whose reads are reported (progress by bytes) — for streaming parsers."""
+
+    def __init__(self, handle: BinaryIO, progress: ProgressFn | None) -> None:
+        self.handle = handle
+        self.progress = progress
+        self.consumed = 0
+        self.last = 0  # size of the last read: a parser's fault lies within it
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.handle.read(size)
+        self.consumed += len(data)
+        self.last = len(data)
+        if self.progress is not None and data:
+            self.progress(len(data))
+        return data
+
+
+def numbered_lines(
+    path: Path, progress: ProgressFn | None, *, every: int = 2000
+) -> Iterator[tuple[int, bytes]]:
+    """(1-based line number, raw line without the line end), reporting bytes read."""
+    pending = 0
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            pending += len(raw)
+            if progress is not None and number % every == 0:
+                progress(pending)
+                pending = 0
+            yield number, raw.rstrip(b"\r\n")
+    if progress is not None and pending:
+        progress(pending)
+
+
+def detect_encoding(head: bytes) -> str:
+    """UTF-8 (with or without BOM) when the head decodes as such, else GB18030 (a superset
+    of GBK and GB2312, which Chinese Windows tools write)."""
+    if head.startswith(b"\xef\xbb\xbf"):
+        return "utf-8-sig"
+    try:
+        head.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError as exc:
+        if exc.start >= len(head) - 4:  # a character cut by the end of the head
+            return "utf-8"
+    try:
+        head.decode("gb18030")
+        return "gb18030"
+    except UnicodeDecodeError:
+        return "utf-8"
+
+
+def decode_line(raw: bytes, encoding: str) -> str:
+    """Decode one line; raises UnicodeDecodeError (the caller quarantines the line)."""
+    text = raw.decode(encoding)
+    return text.lstrip("\ufeff") if text[:1] == "\ufeff" else text
+
+
+def local(moment: datetime, tz: tzinfo) -> datetime:
+    """A naive local time from an export, placed in ``tz`` (aware, any offset)."""
+    return moment.replace(tzinfo=tz) if moment.tzinfo is None else moment
+
+
+_SEP = "\x1f"
+
+
+def _digest(text: str, size: int = 16) -> str:
+    return blake2b(text.encode("utf-8", "surrogatepass"), digest_size=size).hexdigest()
+
+
+def message_key(platform: str, community: str, group: str, message_id: str) -> str:
+    """The key ``MessagePosted`` derives from its identity (``events.make_key``), computed
+    without the general path: the hot loop of every importer builds one per message."""
+    return _digest(_SEP.join(("message_posted", platform, community, group, message_id)))
+
+
+class Ordinals:
+    """Stable ids for messages that carry none: content + time + sender + how many identical
+    ones came before in the same time slot, so a re-import or an overlapping export yields
+    the same ids. Bounded: only the current time slot is remembered (exports are in order)."""
+
+    def __init__(self, *scope: str) -> None:
+        self.scope = scope
+        self.prefix = _SEP.join(scope) + _SEP
+        self.slot: object = None
+        self.seen: dict[tuple[object, ...], int] = {}
+
+    def next(self, slot: object, *parts: object) -> int:
+        if slot != self.slot:
+            self.slot = slot
+            self.seen.clear()
+        n = self.seen.get(parts, 0)
+        self.seen[parts] = n + 1
+        return n
+
+    def message_id(self, slot: object, *parts: str) -> str:
+        n = self.next(slot, "msg", *parts)
+        return _digest(f"{self.prefix}{slot}{_SEP}{_SEP.join(parts)}{_SEP}{n}", 12)
+
+    def message_id_for(self, slot: object, *parts: str) -> str:
+        """The id :meth:`message_id` gave (or will give) the first such message: for a
+        quote that names the quoted message by its time, sender and content."""
+        return _digest(f"{self.prefix}{slot}{_SEP}{_SEP.join(parts)}{_SEP}0", 12)
+
+    def event_key(self, kind: str, slot: object, *parts: object) -> str:
+        n = self.next(slot, kind, *parts)
+        return make_key(kind, *self.scope, slot, *parts, n)

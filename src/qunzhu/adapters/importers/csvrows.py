@@ -1,0 +1,55 @@
+"""Streaming CSV with physical line numbers and per-line decoding (bad bytes → that row)."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from qunzhu.adapters.importers.common import ProgressFn, detect_encoding, numbered_lines, read_head
+
+csv.field_size_limit(16 * 1024 * 1024)
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    line: int  # physical line where the record starts (1-based)
+    fields: list[str]
+    undecodable: bool  # a line of the record was not in the file's encoding
+
+
+def csv_rows(path: Path, progress: ProgressFn | None = None) -> Iterator[Row]:
+    encoding = detect_encoding(read_head(path))
+    bad: set[int] = set()
+    where = [0]
+
+    def text_lines() -> Iterator[str]:
+        for number, raw in numbered_lines(path, progress):
+            where[0] = number
+            try:
+                text = raw.decode(encoding)
+            except UnicodeDecodeError:
+                bad.add(number)
+                text = raw.decode(encoding, "replace")
+            if number == 1:
+                text = text.lstrip("\ufeff")
+            yield text + "\n"
+
+    reader = csv.reader(text_lines(), strict=False)
+    start = 1
+    while True:
+        try:
+            fields = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield Row(start, [f"csv error: {exc}"], True)
+            start = where[0] + 1
+            continue
+        end = where[0]
+        undecodable = bool(bad) and any(n in bad for n in range(start, end + 1))
+        yield Row(start, fields, undecodable)
+        if bad:
+            bad.difference_update(range(start, end + 1))
+        start = end + 1

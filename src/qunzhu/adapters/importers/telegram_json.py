@@ -1,0 +1,290 @@
+"""Telegram Desktop exports (``result.json``): one chat, or a whole account's data.
+
+A one-chat export has ``name, type, id, messages[]`` at the top; an account export has
+``chats.list[]`` with one such object per chat, and ``--group`` (the chat's id or name)
+picks the chat to import. Messages bring their text (plain or with entities), replies,
+forwards, media kinds and reactions; service messages bring the members' comings and
+goings: ``invite_members`` (added by the actor), ``join_group_by_link`` (with the link's
+``inviter``), ``join_group_by_request``, ``remove_members`` (removed by the actor, or left
+when the actor removed themselves).
+
+Service messages name the people they are about by display name; names become user ids
+through the messages of the same export, so service events are kept aside (few; no more
+than the members who came and went) and emitted at the end, when every name is known.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, tzinfo
+from pathlib import Path
+from typing import Any
+
+import ijson
+
+from qunzhu import events as ev
+from qunzhu.adapters.importers import jsonstream
+from qunzhu.adapters.importers.common import (
+    ImportFormatError,
+    ProgressFn,
+    Rejected,
+    local,
+    message_key,
+)
+from qunzhu.events import make_key
+
+FORMAT = "telegram-json"
+PLATFORM = "telegram"
+
+MEDIA = {"sticker": "sticker", "voice_message": "voice", "audio_file": "voice",
+         "video_file": "video", "video_message": "video", "animation": "video"}  # fmt: skip
+CHAT_TYPES = ("private_group", "private_supergroup", "public_supergroup", "private_channel",
+              "public_channel", "personal_chat", "bot_chat", "saved_messages")  # fmt: skip
+
+
+def sniff(head: bytes | str, filename: str = "") -> bool:
+    text = head.decode("utf-8", "replace") if isinstance(head, bytes) else head
+    text = text.lstrip("\ufeff \r\n\t")
+    if not text.startswith("{") or '"guild"' in text[:2000]:
+        return False
+    return any(mark in text for mark in ('"date_unixtime"', '"from_id"', '"actor_id"')) or (
+        '"chats"' in text and '"personal_information"' in text
+    )
+
+
+def _layout(path: Path) -> str:
+    """ "single" or "account": which top-level key comes first."""
+    try:
+        for prefix, event, value in jsonstream.events(path, None):
+            if prefix == "" and event == "map_key" and value in ("messages", "chats"):
+                return "single" if value == "messages" else "account"
+    except jsonstream.BrokenJson as exc:
+        raise ImportFormatError(path, str(exc), line=exc.line) from None
+    raise ImportFormatError(path, "a JSON file with neither 'messages' nor 'chats'")
+
+
+def _account_messages(
+    path: Path, group: str, progress: ProgressFn | None
+) -> Iterator[dict[str, Any]]:
+    """Messages of the chat whose id or name is ``group``, streamed out of an account export."""
+    chat: dict[str, Any] = {}
+    seen: list[str] = []
+    found = False
+    builder: Any = None
+    depth = 0
+    for prefix, event, value in jsonstream.events(path, progress):
+        if builder is not None:
+            builder.event(event, value)
+            depth += event in ("start_map", "start_array")
+            depth -= event in ("end_map", "end_array")
+            if depth == 0:
+                yield builder.value
+                builder = None
+            continue
+        if prefix == "chats.list.item":
+            if event == "start_map":
+                chat = {}
+            elif event == "end_map":
+                seen.append(f"{chat.get('id')} ({chat.get('name')}, {chat.get('type')})")
+        elif prefix in ("chats.list.item.name", "chats.list.item.id", "chats.list.item.type"):
+            chat[prefix.rsplit(".", 1)[1]] = value
+        elif (
+            prefix == "chats.list.item.messages.item"
+            and event == "start_map"
+            and group in (str(chat.get("id")), str(chat.get("name")))
+        ):
+            found = True
+            builder, depth = ijson.ObjectBuilder(), 1
+            builder.event(event, value)
+    if not found:
+        listed = "; ".join(seen[:30]) + (" …" if len(seen) > 30 else "")
+        raise ImportFormatError(
+            path, f"an account export: --group must name one of its chats by id or name: {listed}"
+        )
+
+
+def parse(
+    path: Path,
+    *,
+    community: str,
+    group: str,
+    tz: tzinfo,
+    progress: ProgressFn | None = None,
+) -> Iterator[ev.Event | Rejected]:
+    if _layout(path) == "single":
+        messages = jsonstream.items(path, "messages.item", progress)
+    else:
+        messages = _account_messages(path, group, progress)
+    names: dict[str, str] = {}
+    service: list[tuple[int, dict[str, Any]]] = []
+    source = str(path)
+    index = -1
+    try:
+        for index, m in enumerate(messages):
+            if not isinstance(m, dict):
+                yield Rejected(source, 0, f"messages[{index}] is not an object", str(m)[:4000])
+            elif m.get("type") == "service":
+                service.append((index, _trim(m)))
+            else:
+                try:
+                    yield _message(m, names, community, group, tz)
+                except (ValueError, TypeError, KeyError, ev.EventError) as exc:
+                    yield Rejected(
+                        source, 0, f"messages[{index}] (id {m.get('id')}): {exc}", _dump(m)
+                    )
+    except jsonstream.BrokenJson as exc:
+        if index < 0 and not service:
+            raise ImportFormatError(path, str(exc), line=exc.line) from None
+        yield Rejected(source, exc.line, str(exc), "")
+    for i, m in service:
+        try:
+            yield from _service(m, names, community, group, tz)
+        except (ValueError, TypeError, KeyError, ev.EventError) as exc:
+            yield Rejected(source, 0, f"messages[{i}] (id {m.get('id')}): {exc}", _dump(m))
+
+
+def _dump(m: Any) -> str:
+    return json.dumps(m, ensure_ascii=False, default=str)[:4000]
+
+
+def _trim(m: dict[str, Any]) -> dict[str, Any]:
+    keep = ("id", "type", "date", "date_unixtime", "actor", "actor_id", "action", "members",
+            "inviter")  # fmt: skip
+    return {k: m[k] for k in keep if k in m}
+
+
+def _when(m: dict[str, Any], tz: tzinfo) -> datetime:
+    stamp = m.get("date_unixtime")
+    if stamp is not None:
+        return datetime.fromtimestamp(int(stamp), UTC)
+    date = m.get("date")
+    if not isinstance(date, str):
+        raise ValueError("no 'date'")
+    return local(datetime.fromisoformat(date), tz)
+
+
+def flatten(text: object) -> str:
+    """Telegram text is a string, or a list of strings and {"type", "text"} entities."""
+    if isinstance(text, str):
+        return text
+    if isinstance(text, list):
+        return "".join(p if isinstance(p, str) else str(p.get("text", "")) for p in text)
+    return ""
+
+
+def _kind(m: dict[str, Any]) -> str:
+    if "photo" in m:
+        return "image"
+    media = m.get("media_type")
+    if isinstance(media, str):
+        return MEDIA.get(media, "other")
+    if "file" in m:
+        return "file"
+    if "poll" in m:
+        return "poll"
+    if "location_information" in m:
+        return "location"
+    if "contact_information" in m:
+        return "contact_card"
+    return "text"
+
+
+def _mentions(m: dict[str, Any]) -> tuple[str, ...]:
+    out = []
+    for entity in m.get("text_entities") or ():
+        if isinstance(entity, dict) and entity.get("type") == "mention_name":
+            uid = entity.get("user_id")
+            if uid is not None:
+                out.append(f"user{uid}")
+    return tuple(out)
+
+
+def _message(
+    m: dict[str, Any], names: dict[str, str], community: str, group: str, tz: tzinfo
+) -> ev.MessagePosted:
+    if "id" not in m:
+        raise ValueError("no 'id'")
+    member = m.get("from_id")
+    if not member:
+        raise ValueError("no 'from_id'")
+    name = m.get("from") or ""
+    if name:
+        names.setdefault(str(name), str(member))
+    reply = m.get("reply_to_message_id")
+    reactions = m.get("reactions") or ()
+    return ev.MessagePosted(
+        platform=PLATFORM,
+        community=community,
+        group=group,
+        member=str(member),
+        member_name=str(name),
+        occurred_at=_when(m, tz),
+        message_id=str(m["id"]),
+        key=message_key(PLATFORM, community, group, str(m["id"])),
+        text=flatten(m.get("text")),
+        kind=_kind(m),
+        reply_to=None if reply is None else str(reply),
+        mentions=_mentions(m),
+        reactions=sum(int(r.get("count", 0)) for r in reactions if isinstance(r, dict)),
+        forwarded="forwarded_from" in m,
+        attachment=m.get("file") or m.get("photo"),
+    )
+
+
+def _service(
+    m: dict[str, Any], names: dict[str, str], community: str, group: str, tz: tzinfo
+) -> Iterator[ev.Event]:
+    action = m.get("action")
+    actor = str(m.get("actor_id") or "")
+    when = _when(m, tz)
+    common: dict[str, Any] = {
+        "platform": PLATFORM,
+        "community": community,
+        "group": group,
+        "occurred_at": when,
+    }
+
+    def key(*parts: object) -> str:
+        return make_key(PLATFORM, "service", community, group, m.get("id"), *parts)
+
+    def who(name: object) -> str:
+        text = str(name or "")
+        return names.get(text, f"name:{text}")
+
+    actor_name = str(m.get("actor") or "")
+    subject = actor or who(actor_name)
+    if action == "invite_members":
+        for name in m.get("members") or ():
+            member = who(name)
+            if member == actor or (name and name == actor_name):
+                yield ev.MemberJoined(
+                    member=subject, member_name=str(name), via="self", key=key("join", name),
+                    raw=m, **common,
+                )  # fmt: skip
+            else:
+                yield ev.MemberJoined(
+                    member=member, member_name=str(name or ""), inviter=actor or None,
+                    via="added", key=key("join", name), raw=m, **common,
+                )  # fmt: skip
+    elif action in ("join_group_by_link", "join_group_by_request"):
+        inviter = m.get("inviter")
+        yield ev.MemberJoined(
+            member=subject, member_name=actor_name, inviter=who(inviter) if inviter else None,
+            via="link" if action == "join_group_by_link" else "request", key=key("join"),
+            raw=m, **common,
+        )  # fmt: skip
+    elif action == "remove_members":
+        for name in m.get("members") or ():
+            member = who(name)
+            if member == actor or (name and name == actor_name):
+                yield ev.MemberLeft(
+                    member=subject, member_name=str(name), reason="left",
+                    key=key("leave", name), raw=m, **common,
+                )  # fmt: skip
+            else:
+                yield ev.MemberLeft(
+                    member=member, member_name=str(name or ""), reason="removed",
+                    by=actor or None, key=key("leave", name), raw=m, **common,
+                )  # fmt: skip
+    # pins, title and photo changes, calls, group creation: not member events

@@ -1,0 +1,265 @@
+"""WeChat chat exports as CSV, as written by WeChatMsg / 留痕 (MemoTrace).
+
+Columns (by header name, any order): ``localId, TalkerId, Type, SubType, IsSender,
+CreateTime, StrTime, StrContent, NickName, Sender``. Type 1 text, 3 image, 34 voice,
+43 video, 47 sticker, 42 contact card, 48 location, 49 app message (SubType 5 link, 6 file,
+57 quote, 33/36 mini program, 2000 transfer, 2001 red envelope), 10000 system.
+
+System lines become member events: "X邀请Y、Z加入了群聊" (joins with inviter),
+"Y通过扫描X分享的二维码加入群聊" (join by QR with inviter), "X将Y移出了群聊" (removal),
+"Y退出了群聊" (left), "X撤回了一条消息" (recall). Those lines name people by display
+name, messages by WeChat id (Sender): a first pass over the file maps names to ids.
+
+WeChat's local ids differ between devices, so message ids are made from time, sender,
+content and an ordinal: the same message exported from two phones is stored once.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime, tzinfo
+from pathlib import Path
+from typing import Any
+
+from qunzhu import events as ev
+from qunzhu.adapters.importers.common import (
+    ImportFormatError,
+    Ordinals,
+    ProgressFn,
+    Rejected,
+    local,
+    message_key,
+)
+from qunzhu.adapters.importers.csvrows import Row, csv_rows
+
+FORMAT = "wechat-csv"
+PLATFORM = "wechat"
+REQUIRED = ("Type", "StrContent")
+ME = "你"  # how system lines name the account that exported the chat
+
+KINDS = {1: "text", 3: "image", 34: "voice", 43: "video", 47: "sticker", 42: "contact_card",
+         48: "location", 50: "other", 10000: "system"}  # fmt: skip
+APP_KINDS = {5: "link", 6: "file", 57: "quote", 33: "mini_program", 36: "mini_program",
+             2000: "red_envelope", 2001: "red_envelope", 19: "other", 51: "other"}  # fmt: skip
+
+_NAME = r"[\"“”「」]?(.+?)[\"“”「」]?"
+_INVITED = re.compile(rf"^{_NAME}邀请{_NAME}(?:加入|进入)了?群聊")
+_SCANNED = re.compile(rf"^{_NAME}通过扫描{_NAME}分享的二维码加入群聊")
+_REMOVED = re.compile(rf"^{_NAME}将{_NAME}移出了?群聊")
+_LEFT = re.compile(rf"^{_NAME}(?:退出|已退出)了?群聊")
+_RECALLED = re.compile(rf"^{_NAME}\s*撤回了一条消息")
+_SEPARATORS = re.compile(r"[、，,]")
+_REFER = re.compile(
+    r"<title>(?P<title>.*?)</title>.*?<refermsg>.*?<chatusr>(?P<user>.*?)</chatusr>.*?"
+    r"<content>(?P<content>.*?)</content>.*?<createtime>(?P<time>\d+)</createtime>",
+    re.S,
+)
+
+
+def sniff(head: bytes | str, filename: str = "") -> bool:
+    text = head.decode("utf-8", "replace") if isinstance(head, bytes) else head
+    first = text.lstrip("\ufeff").split("\n", 1)[0]
+    return "StrContent" in first and "," in first  # the column 留痕 and WeChatMsg share
+
+
+class _Columns:
+    def __init__(self, path: Path, header: list[str]) -> None:
+        index = {name.strip(): i for i, name in enumerate(header)}
+        missing = [c for c in REQUIRED if c not in index]
+        if "CreateTime" not in index and "StrTime" not in index:
+            missing.append("CreateTime or StrTime")
+        if missing:
+            raise ImportFormatError(path, f"WeChat CSV without column(s) {', '.join(missing)}")
+        self.index = index
+        self.width = len(header)
+
+    def get(self, fields: list[str], name: str) -> str:
+        i = self.index.get(name)
+        return fields[i].strip() if i is not None and i < len(fields) else ""
+
+
+def _names(path: Path, cols: _Columns) -> tuple[dict[str, str], str]:
+    """First pass: display name -> WeChat id, and the id of the exporting account."""
+    names: dict[str, str] = {}
+    me = ""
+    rows = csv_rows(path)
+    next(rows, None)
+    for row in rows:
+        sender = cols.get(row.fields, "Sender")
+        nick = cols.get(row.fields, "NickName")
+        if sender and nick:
+            names.setdefault(nick, sender)
+        if sender and cols.get(row.fields, "IsSender") == "1":
+            me = me or sender
+    return names, me or "me"
+
+
+def parse(
+    path: Path,
+    *,
+    community: str,
+    group: str,
+    tz: tzinfo,
+    progress: ProgressFn | None = None,
+) -> Iterator[ev.Event | Rejected]:
+    rows = csv_rows(path, progress)
+    header = next(rows, None)
+    if header is None:
+        raise ImportFormatError(path, "the file is empty")
+    cols = _Columns(path, header.fields)
+    names, me = _names(path, cols)
+    ids = Ordinals(PLATFORM, group)
+    source = str(path)
+    for row in rows:
+        if not row.fields or row.fields == [""]:
+            continue
+        if row.undecodable:
+            yield Rejected(source, row.line, "not valid text in the file's encoding", _join(row))
+            continue
+        try:
+            yield from _record(row, cols, names, me, ids, community, group, tz)
+        except (ValueError, ev.EventError) as exc:
+            yield Rejected(source, row.line, str(exc), _join(row))
+
+
+def _join(row: Row) -> str:
+    return ",".join(row.fields)[:4000]
+
+
+def _when(row: Row, cols: _Columns, tz: tzinfo) -> datetime:
+    stamp = cols.get(row.fields, "CreateTime")
+    if stamp:
+        try:
+            value = int(stamp)
+        except ValueError:
+            raise ValueError(f"CreateTime is not a Unix time: {stamp!r}") from None
+        if value > 10**11:  # milliseconds
+            value //= 1000
+        return datetime.fromtimestamp(value, UTC)
+    text = cols.get(row.fields, "StrTime")
+    try:
+        return local(datetime.strptime(text, "%Y-%m-%d %H:%M:%S"), tz)
+    except ValueError:
+        raise ValueError(f"StrTime is not YYYY-MM-DD HH:MM:SS: {text!r}") from None
+
+
+def _record(
+    row: Row,
+    cols: _Columns,
+    names: dict[str, str],
+    me: str,
+    ids: Ordinals,
+    community: str,
+    group: str,
+    tz: tzinfo,
+) -> Iterator[ev.Event]:
+    if len(row.fields) < cols.width:
+        raise ValueError(f"{len(row.fields)} fields where the header has {cols.width}")
+    type_text = cols.get(row.fields, "Type")
+    try:
+        msg_type = int(type_text)
+        sub_type = int(cols.get(row.fields, "SubType") or 0)
+    except ValueError:
+        raise ValueError(f"Type/SubType not a number: {type_text!r}") from None
+    when = _when(row, cols, tz)
+    content = cols.get(row.fields, "StrContent")
+    if msg_type in (10000, 10002):
+        yield from _system(content, when, names, me, ids, community, group)
+        return
+    nick = cols.get(row.fields, "NickName")
+    sender = cols.get(row.fields, "Sender") or names.get(nick, "")
+    if not sender:
+        sender = me if cols.get(row.fields, "IsSender") == "1" else ""
+    if not sender:
+        raise ValueError("a message without Sender or NickName")
+    kind = APP_KINDS.get(sub_type, "other") if msg_type == 49 else KINDS.get(msg_type, "other")
+    text, reply_to = content, None
+    stamp = int(when.timestamp())
+    if kind == "quote":
+        refer = _REFER.search(content)
+        if refer is not None:
+            text = refer["title"]
+            # the quoted message's id, made the way its own row made it: time, sender, content
+            reply_to = ids.message_id_for(int(refer["time"]), refer["user"], refer["content"])
+    message_id = ids.message_id(stamp, sender, content)
+    yield ev.MessagePosted(
+        platform=PLATFORM,
+        community=community,
+        group=group,
+        member=sender,
+        member_name=nick,
+        occurred_at=when,
+        message_id=message_id,
+        key=message_key(PLATFORM, community, group, message_id),
+        text=text if kind in ("text", "quote", "link", "file") else text[:2000],
+        kind=kind,
+        reply_to=reply_to,
+    )
+
+
+def _who(name: str, names: dict[str, str], me: str) -> tuple[str, str]:
+    """(member id, display name) of a name in a system line."""
+    name = name.strip().strip('"“”「」')
+    if name == ME:
+        return me, ""
+    return names.get(name, f"name:{name}"), name
+
+
+def _system(
+    content: str,
+    when: datetime,
+    names: dict[str, str],
+    me: str,
+    ids: Ordinals,
+    community: str,
+    group: str,
+) -> Iterator[ev.Event]:
+    common: dict[str, Any] = {
+        "platform": PLATFORM,
+        "community": community,
+        "group": group,
+        "occurred_at": when,
+    }
+    stamp = int(when.timestamp())
+    text = content.strip()
+    invited = _INVITED.match(text)
+    scanned = None if invited else _SCANNED.match(text)
+    if invited or scanned:
+        if invited:
+            inviter_name, invitees, via = invited[1], invited[2], "invite"
+        else:
+            assert scanned is not None
+            invitees, inviter_name, via = scanned[1], scanned[2], "qr"
+        inviter, _ = _who(inviter_name, names, me)
+        for one in _SEPARATORS.split(invitees):
+            member, name = _who(one, names, me)
+            key = ids.event_key("join", stamp, member)
+            yield ev.MemberJoined(
+                member=member, member_name=name, inviter=inviter, via=via, key=key,
+                raw=content, **common,
+            )  # fmt: skip
+        return
+    removed = _REMOVED.match(text)
+    if removed:
+        by, _ = _who(removed[1], names, me)
+        for one in _SEPARATORS.split(removed[2]):
+            member, name = _who(one, names, me)
+            key = ids.event_key("leave", stamp, member)
+            yield ev.MemberLeft(
+                member=member, member_name=name, reason="removed", by=by, key=key,
+                raw=content, **common,
+            )  # fmt: skip
+        return
+    left = _LEFT.match(text)
+    if left:
+        member, name = _who(left[1], names, me)
+        key = ids.event_key("leave", stamp, member)
+        yield ev.MemberLeft(member=member, member_name=name, key=key, raw=content, **common)
+        return
+    recalled = _RECALLED.match(text)
+    if recalled:
+        member, _ = _who(recalled[1], names, me)
+        key = ids.event_key("recall", stamp, member)
+        yield ev.MessageRecalled(member=member, key=key, raw=content, **common)
+    # other system lines (group renamed, privacy notices, pats) are not member events

@@ -1,0 +1,272 @@
+"""`qunzhu moderation check|eval|train|audit|review|export-feedback`: rules enforced in
+real time, measured, retrained and reviewed."""
+
+from __future__ import annotations
+
+import csv
+import sys
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.table import Table
+from sqlalchemy import select
+
+from qunzhu.cli.core import progress_bar, store_at_head
+from qunzhu.cli.output import JSON_OPTION, console, emit, fail
+from qunzhu.moderation.classifier import ModelError, SpamModel, load_model
+from qunzhu.moderation.evaluate import Scores, evaluate
+from qunzhu.moderation.inspect import Inspector, default_spec
+from qunzhu.moderation.labelled import Example, LabelledFileError, read_labelled
+from qunzhu.moderation.review import OPERATIONS, ReviewError, feedback, queue, review
+from qunzhu.moderation.stored import AuditError, audit_stored, community_spec
+from qunzhu.moderation.training import TrainingError, train
+from qunzhu.store.models import Community
+
+app = typer.Typer(
+    help="Moderation: check a message, measure and retrain the classifier, review the queue.",
+    no_args_is_help=True,
+)
+MODEL = typer.Option(
+    None, "--model", help="A model file from `moderation train` (default: the one shipped)."
+)
+COMMUNITY = typer.Option(..., "--community", "-c", help="Community slug.")
+
+
+def _model(path: Path | None, as_json: bool) -> SpamModel:
+    try:
+        return load_model(path)
+    except ModelError as exc:
+        raise fail(str(exc), as_json=as_json) from None
+
+
+def _inspector(community: str | None, model: SpamModel, as_json: bool) -> Inspector:
+    if community is None:
+        return Inspector(default_spec(), model)
+    store = store_at_head(as_json)
+    try:
+        with store.reading() as session:
+            spec = community_spec(session, community)
+    except AuditError as exc:
+        raise fail(str(exc), as_json=as_json) from None
+    finally:
+        store.dispose()
+    return Inspector(spec, model)
+
+
+@app.command()
+def check(
+    text: str = typer.Argument(..., help="The message text."),
+    community: str | None = typer.Option(
+        None, "--community", "-c", help="Use this community's rules (default rules otherwise)."
+    ),
+    model: Path | None = MODEL,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Show the decision for one message, with every finding and its evidence."""
+    inspector = _inspector(community, _model(model, as_json), as_json)
+    data = inspector.check(text).as_dict()
+
+    def render(d: dict[str, Any]) -> None:
+        console.print(
+            f"decision: [bold]{d['decision']}[/]  spam: {d['spam']}  "
+            f"classifier score: {d['score']:.3f}",
+            highlight=False,
+        )
+        table = Table("rule", "detector", "score", "evidence")
+        for f in d["findings"]:
+            table.add_row(f["rule"], f["detector"], f"{f['score']:.2f}", f["evidence"][:80])
+        if d["findings"]:
+            console.print(table)
+
+    emit(data, as_json, render)
+
+
+@app.command("eval")
+def eval_(
+    files: list[Path] = typer.Argument(
+        ..., help="Labelled CSV/TSV files (label|target, text|input)."
+    ),
+    community: str | None = typer.Option(None, "--community", "-c", help="Community rules."),
+    model: Path | None = MODEL,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Precision, recall, F1 and false-positive rate on labelled messages."""
+    inspector = _inspector(community, _model(model, as_json), as_json)
+    examples = _read(files, as_json)
+    with progress_bar() as bar:
+        task = bar.add_task("evaluating", total=len(examples))
+        scores = evaluate(inspector, examples, progress=lambda n: bar.advance(task, n))
+    emit(scores.as_dict(), as_json, lambda d: _render_scores(scores))
+
+
+def _render_scores(scores: Scores) -> None:
+    d = scores.as_dict()
+    console.print(
+        f"n={d['n']}  precision {d['precision']:.4f}  recall {d['recall']:.4f}  "
+        f"F1 {d['f1']:.4f}  false-positive rate {d['fpr']:.4f}",
+        highlight=False,
+    )
+
+
+def _read(files: list[Path], as_json: bool) -> list[Example]:
+    examples: list[Example] = []
+    try:
+        for path in files:
+            examples += read_labelled(path)
+    except LabelledFileError as exc:
+        raise fail(str(exc), as_json=as_json) from None
+    if not examples:
+        raise fail("the files hold no labelled messages", as_json=as_json)
+    return examples
+
+
+@app.command("train")
+def train_(
+    files: list[Path] = typer.Argument(..., help="Labelled CSV/TSV files to learn from."),
+    out: Path = typer.Option(
+        Path("qunzhu-spam-model.npz"), "--out", "-o", help="Model file to write."
+    ),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Train the spam classifier on your own labelled messages (needs scikit-learn)."""
+    examples = _read(files, as_json)
+    try:
+        with console.status("training"):
+            model = train(examples, about={"files": [str(f) for f in files]})
+    except TrainingError as exc:
+        raise fail(str(exc), as_json=as_json) from None
+    model.save(out)
+    data = {"model": str(out), **model.about}
+    emit(
+        data,
+        as_json,
+        lambda d: console.print(
+            f"wrote {out}: {d['messages']} messages ({d['spam']} spam), validation F1 "
+            f"{d['validation_f1']}; use it with --model {out}",
+            highlight=False,
+        ),
+    )
+
+
+@app.command()
+def audit(
+    community: str = COMMUNITY,
+    model: Path | None = MODEL,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """What the rules would have done to the stored history, per rule (writes nothing)."""
+    store = store_at_head(as_json)
+    try:
+        with progress_bar() as bar:
+            task = bar.add_task("auditing", total=None)
+            report = audit_stored(
+                store, community, _model(model, as_json), progress=lambda n: bar.advance(task, n)
+            )
+    except AuditError as exc:
+        raise fail(str(exc), as_json=as_json) from None
+    finally:
+        store.dispose()
+
+    def render(d: dict[str, Any]) -> None:
+        console.print(
+            f"{d['messages']:,} messages judged; {d['acted']:,} would be acted on, "
+            f"{d['flagged']:,} flagged for review"
+        )
+        table = Table("rule", "action", "messages")
+        for row in d["by_rule"]:
+            table.add_row(row["rule"], row["action"], f"{row['count']:,}")
+        console.print(table)
+
+    emit(report, as_json, render)
+
+
+@app.command("review")
+def review_(
+    operation: str = typer.Argument("list", help="list, approve, undo or escalate."),
+    ids: list[int] = typer.Argument(None, help="Moderation item ids (for approve/undo/escalate)."),
+    community: str = COMMUNITY,
+    note: str | None = typer.Option(
+        None, "--note", help="Why (kept with the review; an appeal's reason)."
+    ),
+    status: str = typer.Option(
+        "pending_review", "--status", help="List items in this status ('' for all)."
+    ),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """The review queue: list flagged items; approve, undo (appeal) or escalate them."""
+    store = store_at_head(as_json)
+    try:
+        with store.unit_of_work() as session:
+            community_id = session.scalar(select(Community.id).where(Community.slug == community))
+            if community_id is None:
+                raise ReviewError(f"unknown community {community!r}")
+            if operation == "list":
+                data: Any = queue(session, community_id, status=status or None)
+            elif operation in OPERATIONS:
+                if not ids:
+                    raise ReviewError(f"{operation} needs one or more item ids")
+                spec = community_spec(session, community)
+                data = [
+                    review(session, community_id, item, operation, spec, note=note).as_dict()
+                    for item in ids
+                ]
+            else:
+                raise ReviewError(
+                    f"unknown operation {operation!r}; use list, " + ", ".join(OPERATIONS)
+                )
+    except (ReviewError, AuditError) as exc:
+        raise fail(str(exc), as_json=as_json) from None
+    finally:
+        store.dispose()
+
+    def render(d: Any) -> None:
+        table = Table("id", "status", "rule", "action", "points", "text")
+        for item in d:
+            table.add_row(
+                str(item["id"]),
+                item["status"],
+                item.get("rule", ""),
+                item.get("action", ", ".join(a["kind"] for a in item.get("actions", []))),
+                str(item["points"]),
+                str(item.get("text", ""))[:60],
+            )
+        console.print(table)
+
+    emit(data, as_json, render)
+
+
+@app.command("export-feedback")
+def export_feedback(
+    community: str = COMMUNITY,
+    out: Path | None = typer.Option(None, "--out", "-o", help="CSV file (default: stdout)."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Reviewed items as labelled data (label,text) to retrain with `moderation train`."""
+    store = store_at_head(as_json)
+    try:
+        with store.reading() as session:
+            community_id = session.scalar(select(Community.id).where(Community.slug == community))
+            if community_id is None:
+                raise ReviewError(f"unknown community {community!r}")
+            rows = feedback(session, community_id)
+    except ReviewError as exc:
+        raise fail(str(exc), as_json=as_json) from None
+    finally:
+        store.dispose()
+    if out is None and not as_json:
+        writer = csv.writer(sys.stdout)
+        writer.writerow(["label", "text"])
+        writer.writerows(rows)
+        return
+    if out is not None:
+        with out.open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["label", "text"])
+            writer.writerows(rows)
+    data = {
+        "file": str(out) if out else None,
+        "rows": len(rows),
+        "spam": sum(label for label, _ in rows),
+    }
+    emit(data, as_json, lambda d: console.print(f"wrote {d['rows']} labelled messages to {out}"))

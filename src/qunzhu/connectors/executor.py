@@ -1,0 +1,274 @@
+"""Carries out the pipeline's Actions on the platforms, in order per group.
+
+Each group's actions go to one worker (hash of the group), so "delete, then warn, then mute"
+happen in that order while other groups proceed. Per action::
+
+    alert                  → stored for an operator (connector_alerts), nothing sent
+    Unsupported            → the platform cannot do it (WeCom kick…): becomes an alert
+    RateLimited            → wait retry_after (the platform's number), try again
+    Migrated               → the chat moved: the same action at the new chat id
+    PermanentError group   → that chat's connector is disabled with the reason, alert
+    PermanentError connector → the whole connector is disabled with the reason, alert
+    ConnectorError         → transient: exponential backoff, up to ``max_attempts``
+
+Every outcome is one row in ``connector_actions``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from qunzhu.connectors import records
+from qunzhu.connectors.base import (
+    Connector,
+    ConnectorError,
+    Migrated,
+    PermanentError,
+    RateLimited,
+    Refused,
+    Unsupported,
+)
+from qunzhu.connectors.state import StateBook
+from qunzhu.events import Action, make_key
+from qunzhu.store.session import Store
+
+log = logging.getLogger(__name__)
+MAX_RETRY_AFTER = 300.0
+
+
+class Executor:
+    def __init__(
+        self,
+        store: Store,
+        state: StateBook,
+        resolve: Callable[[Action], Connector | None],
+        *,
+        workers: int = 4,
+        max_attempts: int = 5,
+        backoff: float = 0.5,
+    ) -> None:
+        self.store = store
+        self.state = state
+        self.resolve = resolve
+        self.max_attempts = max_attempts
+        self.backoff = backoff
+        self._queues: list[queue.Queue[Action | None]] = [queue.Queue() for _ in range(workers)]
+        self._threads: list[threading.Thread] = []
+        self._stop = threading.Event()
+        self._busy = 0
+        self._idle = threading.Condition()
+        self._log_rows: list[dict[str, Any]] = []
+        self._log_lock = threading.Lock()
+        self._groups: dict[tuple[int, str], tuple[float, tuple[str, str]]] = {}
+        self.on_done: Callable[[Action, str], None] | None = None  # for measurements
+
+    def start(self) -> None:
+        if self._threads:
+            return
+        self._stop.clear()
+        for n, q in enumerate(self._queues):
+            t = threading.Thread(target=self._work, args=(q,), name=f"qunzhu-act-{n}", daemon=True)
+            t.start()
+            self._threads.append(t)
+
+    def stop(self) -> None:
+        self._stop.set()
+        for q in self._queues:
+            q.put(None)
+        for t in self._threads:
+            t.join(timeout=10)
+        self._threads = []
+        self.flush_log()
+
+    def submit(self, actions: Sequence[Action]) -> None:
+        self.start()
+        with self._idle:
+            self._busy += len(actions)
+        for a in actions:
+            self._queues[hash((a.platform, a.group)) % len(self._queues)].put(a)
+
+    def drain(self, timeout: float = 30.0) -> bool:
+        """Wait until every submitted action is done; False on timeout."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._busy == 0, timeout)
+
+    def _work(self, q: queue.Queue[Action | None]) -> None:
+        while True:
+            a = q.get()
+            if a is None:
+                return
+            try:
+                status = self.execute(a)
+            except Exception:  # a bug in one action must not stop the worker
+                log.exception("action %s failed", a.kind)
+                status = "failed"
+            if self.on_done is not None:
+                self.on_done(a, status)
+            if q.empty():
+                self.flush_log()
+            with self._idle:
+                self._busy -= 1
+                self._idle.notify_all()
+
+    def flush_log(self) -> None:
+        """Write the buffered action log in one transaction (one per action would contend
+        with the pipeline for SQLite's single writer)."""
+        with self._log_lock:
+            rows, self._log_rows = self._log_rows, []
+        if rows:
+            records.record_action(self.store, rows)
+
+    def _group_state(self, cid: int, group: str) -> tuple[str, str]:
+        # read at most once a second per chat: a chat disabled here clears the cache, one
+        # disabled by the adapter (my_chat_member) is seen within a second
+        cached = self._groups.get((cid, group))
+        if cached is not None and time.monotonic() - cached[0] < 1.0:
+            return cached[1]
+        state = records.group_state(self.store, cid, group)
+        self._groups[(cid, group)] = (time.monotonic(), state)
+        return state
+
+    def execute(self, action: Action) -> str:
+        if action.kind == "alert":
+            self._alert(action, None, action.text or action.reason, kind=action.reason or "alert")
+            return self._log(action, None, "alerted", 1)
+        connector = self.resolve(action)
+        if connector is None:
+            text = (
+                f"no live {action.platform} connector for {action.community}: {action.kind} "
+                f"{action.member or ''} in {action.group} was not carried out"
+            )
+            self._alert(action, None, text, kind=action.kind)
+            return self._log(action, None, "alerted", 1, error="no connector")
+        cid = connector.info.id
+        status, reason = self._group_state(cid, action.group)
+        if status == "disabled":
+            return self._log(action, cid, "skipped", 0, error=f"group disabled: {reason}")
+        if self.state.status(cid) == "disabled":
+            return self._log(action, cid, "skipped", 0, error="connector disabled")
+        attempts = 0
+        while attempts < self.max_attempts and not self._stop.is_set():
+            attempts += 1
+            try:
+                result = connector.perform(action)
+            except Migrated as moved:
+                records.follow_migration(
+                    self.store,
+                    cid,
+                    action.community,
+                    action.platform,
+                    moved.old_group,
+                    moved.new_group,
+                )
+                action = dataclasses.replace(action, group=moved.new_group)
+                continue
+            except RateLimited as slow:
+                self._stop.wait(min(slow.retry_after or 1.0, MAX_RETRY_AFTER))
+                continue
+            except Unsupported as exc:
+                self._alert(
+                    action,
+                    cid,
+                    f"{action.platform} cannot {action.kind}: {exc}. "
+                    f"Please do it by hand: {_what(action)}",
+                    kind=action.kind,
+                )
+                return self._log(action, cid, "alerted", attempts, error=str(exc))
+            except Refused as exc:
+                return self._log(action, cid, "failed", attempts, error=str(exc))
+            except PermanentError as exc:
+                self._disable(action, cid, exc)
+                return self._log(action, cid, "failed", attempts, error=str(exc))
+            except ConnectorError as exc:
+                self.state.error(cid, f"{action.kind}: {exc}")
+                self._stop.wait(self.backoff * 2 ** (attempts - 1))
+                continue
+            self.state.action(cid)
+            return self._log(action, cid, "sent", attempts, result=result)
+        return self._log(action, cid, "failed", attempts, error="gave up after retries")
+
+    def _disable(self, action: Action, cid: int, exc: PermanentError) -> None:
+        if exc.scope == "connector":
+            self.state.error(cid, str(exc), status="disabled")
+            where = "the connector"
+        else:
+            records.set_group_state(self.store, cid, action.group, "disabled", str(exc))
+            self._groups.pop((cid, action.group), None)
+            self.state.error(cid, f"group {action.group} disabled: {exc}")
+            where = f"group {action.group}"
+        self._alert(
+            action,
+            cid,
+            f"{where} is disabled: {exc}. {_what(action)} was not done.",
+            kind="connector_disabled",
+            key=make_key("disabled", cid, action.group, str(exc)),
+        )
+
+    def _alert(
+        self, action: Action, cid: int | None, text: str, *, kind: str, key: str | None = None
+    ) -> None:
+        records.add_alert(
+            self.store,
+            community=action.community,
+            connector_id=cid,
+            platform=action.platform,
+            group=action.group,
+            member=action.member,
+            kind=kind,
+            text=text,
+            reason=action.reason,
+            detail=_jsonable(action.detail),
+            key=key or make_key("alert", action.key, text),
+        )
+
+    def _log(
+        self,
+        action: Action,
+        cid: int | None,
+        status: str,
+        attempts: int,
+        *,
+        error: str | None = None,
+        result: dict[str, Any] | None = None,
+    ) -> str:
+        row = {
+            "connector_id": cid,
+            "community": action.community,
+            "platform": action.platform,
+            "platform_group_id": action.group,
+            "member": action.member,
+            "kind": action.kind,
+            "key": action.key,
+            "status": status,
+            "attempts": attempts,
+            "error": error,
+            "result": _jsonable(result or {}),
+            "created_at": records.now(),
+        }
+        with self._log_lock:
+            self._log_rows.append(row)
+            full = len(self._log_rows) >= 200
+        if full:
+            self.flush_log()
+        return status
+
+
+def _what(action: Action) -> str:
+    parts = [action.kind, action.member or "", f"in {action.group}"]
+    if action.message_id:
+        parts.append(f"(message {action.message_id})")
+    if action.reason:
+        parts.append(f"because {action.reason}")
+    return " ".join(p for p in parts if p)
+
+
+def _jsonable(value: Any) -> dict[str, Any]:
+    import json
+
+    return dict(json.loads(json.dumps(dict(value), default=str, ensure_ascii=False)))

@@ -1,0 +1,1 @@
+"""QQ through OneBot v11 (go-cqhttp, NapCat, Lagrange…): HTTP POST and reverse WebSocket."""

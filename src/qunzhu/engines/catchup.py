@@ -1,0 +1,127 @@
+"""Score what the live path did not: history imported without the scorer, or everything
+again after the weights changed (``rescore``). Reads raw messages once; everything after
+reads the rollups."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import tzinfo
+
+from sqlalchemy import Connection, delete, select, update
+
+from qunzhu.engines.reactor import credit_check_ins, credit_reactions
+from qunzhu.engines.scoring import MsgRow, score_rows
+from qunzhu.engines.specs import SpecCache
+from qunzhu.store.base import table_of
+from qunzhu.store.intelligence import (
+    EventCredit,
+    MemberDayStats,
+    MessageScore,
+    Question,
+    ReplyEdgeDaily,
+)
+from qunzhu.store.models import CheckInRecord, EventLogEntry, GroupDaily, MemberDaily, Message
+
+PAGE = 5000
+
+
+@dataclass
+class CatchUp:
+    messages: int = 0
+    reactions: int = 0
+    check_ins: int = 0
+
+
+def reset_scores(conn: Connection, community_id: int) -> None:
+    """Forget every score of a community, to score it again with new weights."""
+    for model in (MessageScore, MemberDayStats, ReplyEdgeDaily, Question, EventCredit):
+        t = table_of(model)
+        conn.execute(delete(t).where(t.c.community_id == community_id))
+    for rollup in (MemberDaily, GroupDaily):
+        t = table_of(rollup)
+        conn.execute(update(t).where(t.c.community_id == community_id).values(value=0.0))
+    m = table_of(Message)
+    conn.execute(update(m).where(m.c.community_id == community_id).values(value=None))
+
+
+def catch_up(
+    conn: Connection,
+    community_id: int,
+    tz: tzinfo,
+    progress: Callable[[int], None] | None = None,
+) -> CatchUp:
+    """Score unscored messages in time order, then credit uncredited reactions and
+    check-ins. The caller holds the transaction."""
+    specs = SpecCache()
+    done = CatchUp()
+    m, s = table_of(Message), table_of(MessageScore)
+    last_id = 0
+    while True:
+        # keyset over ids: messages are scored in id order within each page, and the page
+        # is sorted by time before scoring so questions come before their answers
+        page = list(
+            conn.execute(
+                select(
+                    m.c.id,
+                    m.c.community_id,
+                    m.c.group_id,
+                    m.c.member_id,
+                    m.c.occurred_at,
+                    m.c.text,
+                    m.c.kind,
+                    m.c.flagged,
+                    m.c.reply_to_id,
+                    m.c.recalled,
+                )
+                .select_from(m.outerjoin(s, s.c.message_id == m.c.id))
+                .where(m.c.community_id == community_id, m.c.id > last_id, s.c.message_id.is_(None))
+                .order_by(m.c.id)
+                .limit(PAGE)
+            )
+        )
+        if not page:
+            break
+        last_id = page[-1][0]
+        rows = [
+            MsgRow(
+                i,
+                c,
+                g,
+                mem,
+                at.astimezone(tz).date(),
+                at,
+                text or "",
+                kind,
+                bool(flagged),
+                reply,
+                bool(recalled),
+            )
+            for i, c, g, mem, at, text, kind, flagged, reply, recalled in page
+        ]
+        done.messages += len(score_rows(conn, specs, rows))
+        if progress is not None:
+            progress(len(page))
+    log, ci, credit = table_of(EventLogEntry), table_of(CheckInRecord), table_of(EventCredit)
+    reaction_ids = [
+        i
+        for (i,) in conn.execute(
+            select(log.c.id).where(
+                log.c.community_id == community_id,
+                log.c.type == "reaction_added",
+                ~log.c.id.in_(select(credit.c.ref_id).where(credit.c.kind == "reaction")),
+            )
+        )
+    ]
+    done.reactions = credit_reactions(conn, specs, tz, reaction_ids)
+    check_in_ids = [
+        i
+        for (i,) in conn.execute(
+            select(ci.c.id).where(
+                ci.c.community_id == community_id,
+                ~ci.c.id.in_(select(credit.c.ref_id).where(credit.c.kind == "check_in")),
+            )
+        )
+    ]
+    done.check_ins = credit_check_ins(conn, specs, tz, check_in_ids)
+    return done

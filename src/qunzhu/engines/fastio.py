@@ -1,0 +1,112 @@
+"""Bulk reads and writes for the daily recompute, through the driver's cursor.
+
+The recompute reads hundreds of thousands of rollup rows and writes one row per member;
+SQLAlchemy's per-row Result and parameter handling would cost more than the work itself.
+Statements are still built with SQLAlchemy (so they are the same on SQLite and
+PostgreSQL); only the rows bypass it. Column types are honoured: values go through each
+column's bind processor and come back through its result processor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Date, Select, Table
+
+_BATCH = 20_000
+
+
+def _param(value: Any, sqlite: bool) -> Any:
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(UTC).replace(tzinfo=None)
+        return value.isoformat(" ") if sqlite else value
+    if isinstance(value, date) and sqlite:
+        return value.isoformat()
+    return value
+
+
+def _memo(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """Dates repeat (a few hundred days over a million rows): parse each once."""
+    seen: dict[Any, Any] = {}
+
+    def cached(value: Any) -> Any:
+        found = seen.get(value, seen)
+        if found is seen:
+            found = seen[value] = process(value)
+        return found
+
+    return cached
+
+
+def fetch_all(conn: Connection, stmt: Select[Any]) -> list[tuple[Any, ...]]:
+    """All rows of ``stmt`` as tuples, each value converted by its column's type."""
+    dialect = conn.dialect
+    sqlite = dialect.name == "sqlite"
+    compiled = stmt.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
+    raw_params = compiled.params
+    params: Sequence[Any] | dict[str, Any]
+    if compiled.positiontup is not None:
+        params = [_param(raw_params[k], sqlite) for k in compiled.positiontup]
+    else:
+        params = {k: _param(v, sqlite) for k, v in raw_params.items()}
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(str(compiled), params)
+        rows = cursor.fetchall()
+        codes = [d[1] for d in cursor.description or ()]
+    finally:
+        cursor.close()
+    procs: list[tuple[int, Callable[[Any], Any]]] = [
+        (i, _memo(p) if isinstance(c.type, Date) else p)
+        for i, c in enumerate(stmt.selected_columns)
+        if (p := c.type.dialect_impl(dialect).result_processor(dialect, codes[i])) is not None
+    ]
+    if not procs:
+        return [tuple(r) for r in rows]
+    out: list[tuple[Any, ...]] = []
+    for r in rows:
+        values = list(r)
+        for i, process in procs:
+            values[i] = process(values[i])
+        out.append(tuple(values))
+    return out
+
+
+def insert_rows(conn: Connection, table: Table, rows: Iterable[dict[str, Any]]) -> int:
+    """Insert plain rows (no conflict handling): executemany on SQLite, COPY on PostgreSQL."""
+    items = list(rows)
+    if not items:
+        return 0
+    columns = list(items[0])
+    dialect = conn.dialect
+    procs = [table.c[c].type.dialect_impl(dialect).bind_processor(dialect) for c in columns]
+    active = [(i, p) for i, p in enumerate(procs) if p is not None]
+    names = ", ".join(columns)
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        if dialect.name == "postgresql":
+            with cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
+                for row in items:
+                    values = [row[c] for c in columns]
+                    for i, p in active:
+                        values[i] = p(values[i])
+                    copy.write_row(values)
+        else:
+            sql = f"INSERT INTO {table.name} ({names}) VALUES ({', '.join('?' * len(columns))})"
+            batch: list[list[Any]] = []
+            for row in items:
+                values = [row[c] for c in columns]
+                for i, p in active:
+                    values[i] = p(values[i])
+                batch.append(values)
+                if len(batch) >= _BATCH:
+                    cursor.executemany(sql, batch)
+                    batch.clear()
+            if batch:
+                cursor.executemany(sql, batch)
+    finally:
+        cursor.close()
+    return len(items)

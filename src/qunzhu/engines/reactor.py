@@ -1,0 +1,188 @@
+"""The value engine in the pipeline: score new messages, credit reactions and check-ins, in
+the same transaction as the chunk that stored them.
+
+Use it as ``Pipeline(store, reactors=[ValueScorer(store.settings.tz)])``. Whatever it did not
+see (history loaded without it) ``qunzhu recompute`` catches up, counting nothing twice.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, tzinfo
+from typing import Any
+
+from sqlalchemy import Connection, and_, select
+
+from qunzhu import events as ev
+from qunzhu.engines.scoring import Credits, MsgRow, chunked, score_rows
+from qunzhu.engines.specs import SpecCache
+from qunzhu.store.base import table_of
+from qunzhu.store.batch import Written
+from qunzhu.store.bulk import insert_ignoring_conflicts
+from qunzhu.store.intelligence import EventCredit
+from qunzhu.store.models import CheckInRecord, EventLogEntry, Message
+
+
+class ValueScorer:
+    """A pipeline :class:`~qunzhu.pipeline.Reactor`; it returns no actions."""
+
+    def __init__(self, tz: tzinfo) -> None:
+        self.tz = tz
+        self.specs = SpecCache()
+
+    def __call__(self, conn: Connection, written: Written) -> list[ev.Action]:
+        rows: list[MsgRow] = []
+        for r in written.of("message_posted"):
+            e = r.event
+            assert isinstance(e, ev.MessagePosted)
+            mid = written.message_ids.get(e.key)
+            if mid is None:
+                continue
+            rows.append(
+                MsgRow(
+                    mid,
+                    r.community_id,
+                    r.group_id,
+                    r.member_id,
+                    r.day,
+                    e.occurred_at,
+                    e.text,
+                    e.kind,
+                    r.flagged,
+                    None,
+                )
+            )
+        if rows:
+            links = _reply_links(conn, [r.id for r in rows])
+            for row in rows:
+                row.reply_to_id = links.get(row.id)
+            score_rows(conn, self.specs, rows)
+        reactions = written.of("reaction_added")
+        if reactions:
+            log = table_of(EventLogEntry)
+            keys = [r.event.key for r in reactions]
+            ids: list[int] = []
+            for community_id in {r.community_id for r in reactions}:
+                for part in chunked(keys):
+                    ids += [
+                        i
+                        for (i,) in conn.execute(
+                            select(log.c.id).where(
+                                log.c.community_id == community_id, log.c.key.in_(part)
+                            )
+                        )
+                    ]
+            credit_reactions(conn, self.specs, self.tz, ids)
+        check_ins = written.of("check_in")
+        if check_ins:
+            table = table_of(CheckInRecord)
+            ids = []
+            for community_id in {r.community_id for r in check_ins}:
+                for part in chunked([r.event.key for r in check_ins]):
+                    ids += [
+                        i
+                        for (i,) in conn.execute(
+                            select(table.c.id).where(
+                                table.c.community_id == community_id, table.c.key.in_(part)
+                            )
+                        )
+                    ]
+            credit_check_ins(conn, self.specs, self.tz, ids)
+        return []
+
+
+def _reply_links(conn: Connection, ids: list[int]) -> dict[int, int]:
+    m = table_of(Message)
+    out: dict[int, int] = {}
+    for part in chunked(ids):
+        stmt = select(m.c.id, m.c.reply_to_id).where(m.c.id.in_(part), m.c.reply_to_id.isnot(None))
+        out.update({i: t for i, t in conn.execute(stmt)})
+    return out
+
+
+def _claim(conn: Connection, kind: str, rows: list[tuple[int, int]]) -> set[int]:
+    """Insert credit markers for (ref id, community id); return the ids new here."""
+    credit = table_of(EventCredit)
+    claimed: set[int] = set()
+    for part in chunked(rows, 2000):
+        claimed.update(
+            i
+            for (i,) in insert_ignoring_conflicts(
+                conn,
+                credit,
+                [{"kind": kind, "ref_id": r, "community_id": c} for r, c in part],
+                credit.c.ref_id,
+            )
+        )
+    return claimed
+
+
+def _day(at: datetime, tz: tzinfo) -> date:
+    return at.astimezone(tz).date()
+
+
+def credit_reactions(conn: Connection, specs: SpecCache, tz: tzinfo, log_ids: list[int]) -> int:
+    """A reaction from another member adds ``reaction`` to the author's value that day."""
+    log, m = table_of(EventLogEntry), table_of(Message)
+    found: list[Any] = []
+    for part in chunked(log_ids):
+        found += list(
+            conn.execute(
+                select(
+                    log.c.id,
+                    log.c.community_id,
+                    log.c.group_id,
+                    log.c.member_id,
+                    log.c.occurred_at,
+                    m.c.member_id,
+                )
+                .select_from(
+                    log.join(
+                        m,
+                        and_(
+                            m.c.group_id == log.c.group_id,
+                            m.c.platform_message_id == log.c.detail["message_id"].as_string(),
+                        ),
+                    )
+                )
+                .where(log.c.id.in_(part), log.c.type == "reaction_added")
+            )
+        )
+    usable = [row for row in found if row[5] != row[3]]
+    claimed = _claim(conn, "reaction", [(row[0], row[1]) for row in usable])
+    credits = Credits()
+    for lid, c, g, _reactor, at, author in usable:
+        if lid in claimed:
+            w = specs.get(conn, c).weights.reaction
+            d = _day(at, tz)
+            credits.value(c, g, author, d, w)
+            credits.count(c, g, author, d, "reactions_earned")
+            credits.count(c, g, author, d, "earned_value", w)
+    credits.write(conn)
+    return len(claimed)
+
+
+def credit_check_ins(conn: Connection, specs: SpecCache, tz: tzinfo, ids: list[int]) -> int:
+    table = table_of(CheckInRecord)
+    found: list[Any] = []
+    for part in chunked(ids):
+        found += list(
+            conn.execute(
+                select(
+                    table.c.id,
+                    table.c.community_id,
+                    table.c.group_id,
+                    table.c.member_id,
+                    table.c.occurred_at,
+                ).where(table.c.id.in_(part))
+            )
+        )
+    claimed = _claim(conn, "check_in", [(row[0], row[1]) for row in found])
+    credits = Credits()
+    for cid, c, g, mem, at in found:
+        if cid in claimed:
+            w = specs.get(conn, c).weights.check_in
+            d = _day(at, tz)
+            credits.value(c, g, mem, d, w)
+            credits.count(c, g, mem, d, "earned_value", w)
+    credits.write(conn)
+    return len(claimed)

@@ -1,0 +1,382 @@
+"""Scoring messages once, as they arrive (the pipeline's :class:`ValueScorer` reactor) or in
+a catch-up over history (:mod:`qunzhu.engines.catchup`): the same function for both.
+
+Each message's score row is inserted first, ``ON CONFLICT DO NOTHING``; only messages whose
+row was really inserted add their value to the rollups, so a message is never counted
+twice, whichever path sees it first.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, func, or_, select, update
+
+from qunzhu.engines.features import FILLER_KINDS, TextFeatures, text_features
+from qunzhu.engines.replylink import MAX_CANDIDATES, WINDOW_MINUTES, Linker
+from qunzhu.engines.specs import SpecCache
+from qunzhu.engines.value import Context, MessageValue, score_message
+from qunzhu.store.base import table_of
+from qunzhu.store.bulk import insert_ignoring_conflicts, upsert_adding
+from qunzhu.store.intelligence import MemberDayStats, MessageScore, Question, ReplyEdgeDaily
+from qunzhu.store.models import GroupDaily, Member, MemberDaily, Message
+
+STAT_COUNTERS = (
+    "questions",
+    "answers",
+    "replies_earned",
+    "reactions_earned",
+    "filler",
+    "duplicates",
+    "valuable",
+    "earned_value",
+)
+_IN = 500
+# a credit on a day with no message yet makes the rollup row: its counters start at zero
+_ZERO_MEMBER = dict.fromkeys(("messages", "chars", "replies_sent", "check_ins", "flagged"), 0)
+_ZERO_GROUP = dict.fromkeys(
+    ("messages", "joins", "leaves", "removals", "check_ins", "flagged", "payments_cents"), 0
+)
+
+
+@dataclass(slots=True)
+class MsgRow:
+    id: int
+    community_id: int
+    group_id: int
+    member_id: int
+    day: date
+    occurred_at: datetime
+    text: str
+    kind: str
+    flagged: bool
+    reply_to_id: int | None
+    recalled: bool = False
+
+
+def chunked(values: Iterable[Any], size: int = _IN) -> Iterable[list[Any]]:
+    items = list(values)
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+class Credits:
+    """Value and counters to add to the daily rollups, summed before one write each."""
+
+    def __init__(self) -> None:
+        self.member_value: dict[tuple[int, int, int, date], float] = defaultdict(float)
+        self.group_value: dict[tuple[int, int, date], float] = defaultdict(float)
+        self.stats: dict[tuple[int, int, int, date], dict[str, float]] = defaultdict(
+            lambda: dict.fromkeys(STAT_COUNTERS, 0)
+        )
+        self.edges: dict[tuple[int, int, date, int, int], int] = defaultdict(int)
+
+    def value(self, c: int, g: int, m: int, d: date, v: float) -> None:
+        if v:
+            self.member_value[(c, g, m, d)] += v
+            self.group_value[(c, g, d)] += v
+
+    def count(self, c: int, g: int, m: int, d: date, name: str, n: float = 1) -> None:
+        self.stats[(c, g, m, d)][name] += n
+
+    def write(self, conn: Connection) -> None:
+        upsert_adding(
+            conn,
+            table_of(MemberDaily),
+            [
+                {
+                    "community_id": c,
+                    "group_id": g,
+                    "member_id": m,
+                    "day": d,
+                    "value": v,
+                    **_ZERO_MEMBER,
+                }
+                for (c, g, m, d), v in self.member_value.items()
+            ],
+            ("group_id", "member_id", "day"),
+            ("value",),
+        )
+        upsert_adding(
+            conn,
+            table_of(GroupDaily),
+            [
+                {"community_id": c, "group_id": g, "day": d, "value": v, **_ZERO_GROUP}
+                for (c, g, d), v in self.group_value.items()
+            ],
+            ("group_id", "day"),
+            ("value",),
+        )
+        upsert_adding(
+            conn,
+            table_of(MemberDayStats),
+            [
+                {"community_id": c, "group_id": g, "member_id": m, "day": d, **counts}
+                for (c, g, m, d), counts in self.stats.items()
+            ],
+            ("group_id", "member_id", "day"),
+            STAT_COUNTERS,
+        )
+        upsert_adding(
+            conn,
+            table_of(ReplyEdgeDaily),
+            [
+                {
+                    "community_id": c,
+                    "group_id": g,
+                    "day": d,
+                    "from_member_id": f,
+                    "to_member_id": t,
+                    "replies": n,
+                }
+                for (c, g, d, f, t), n in self.edges.items()
+            ],
+            ("group_id", "day", "from_member_id", "to_member_id"),
+            ("replies",),
+        )
+
+
+def _targets(
+    conn: Connection, rows: list[MsgRow], feats: dict[int, TextFeatures]
+) -> dict[int, tuple[int, bool]]:
+    """Reply targets: id → (author, is a question), from this batch or the store."""
+    found = {r.id: (r.member_id, feats[r.id].question) for r in rows}
+    wanted = {r.reply_to_id for r in rows if r.reply_to_id and r.reply_to_id not in found}
+    m, q = table_of(Message), table_of(Question)
+    for part in chunked(wanted):
+        stmt = (
+            select(m.c.id, m.c.member_id, q.c.message_id)
+            .select_from(m.outerjoin(q, q.c.message_id == m.c.id))
+            .where(m.c.id.in_(part))
+        )
+        for mid, author, question in conn.execute(stmt):
+            found[mid] = (author, question is not None)
+    return found
+
+
+def _recent_hashes(
+    conn: Connection, rows: list[MsgRow], feats: dict[int, TextFeatures]
+) -> dict[tuple[int, int, str], date]:
+    s = table_of(MessageScore)
+    seen: dict[tuple[int, int, str], date] = {}
+    hashes = {feats[r.id].text_hash for r in rows if not feats[r.id].filler}
+    groups = {r.group_id for r in rows}
+    first_day = min((r.day for r in rows), default=None)
+    for part in chunked(hashes):
+        stmt = (
+            select(s.c.group_id, s.c.member_id, s.c.text_hash, func.max(s.c.day))
+            .where(s.c.group_id.in_(groups), s.c.text_hash.in_(part), s.c.day >= first_day)
+            .group_by(s.c.group_id, s.c.member_id, s.c.text_hash)
+        )
+        for g, mem, h, d in conn.execute(stmt):
+            seen[(g, mem, h)] = d
+    return seen
+
+
+def _earlier_repliers(conn: Connection, targets: set[int]) -> set[tuple[int, int]]:
+    """(target, replier) pairs already scored: a replier earns the author credit once."""
+    s = table_of(MessageScore)
+    pairs: set[tuple[int, int]] = set()
+    for part in chunked(targets):
+        stmt = select(s.c.reply_to_id, s.c.member_id).where(s.c.reply_to_id.in_(part))
+        pairs.update((t, r) for t, r in conn.execute(stmt))
+    return pairs
+
+
+def _context(conn: Connection, rows: list[MsgRow]) -> dict[int, list[Any]]:
+    """The messages just before each group's first row: what the linker starts from."""
+    m, q = table_of(Message), table_of(Question)
+    firsts: dict[int, datetime] = {}
+    for r in rows:
+        if r.group_id not in firsts or r.occurred_at < firsts[r.group_id]:
+            firsts[r.group_id] = r.occurred_at
+    out: dict[int, list[Any]] = {}
+    for g, first in firsts.items():
+        stmt = (
+            select(m.c.id, m.c.member_id, m.c.occurred_at, m.c.text, q.c.message_id)
+            .select_from(m.outerjoin(q, q.c.message_id == m.c.id))
+            .where(
+                m.c.group_id == g,
+                m.c.occurred_at < first,
+                m.c.occurred_at >= first - timedelta(minutes=WINDOW_MINUTES),
+            )
+            .order_by(m.c.occurred_at.desc())
+            .limit(2 * MAX_CANDIDATES)
+        )
+        out[g] = list(reversed(list(conn.execute(stmt))))
+    return out
+
+
+def _names(conn: Connection, ids: set[int]) -> dict[int, str]:
+    mem = table_of(Member)
+    names: dict[int, str] = {}
+    for part in chunked(ids):
+        names.update(
+            {
+                i: n or ""
+                for i, n in conn.execute(
+                    select(mem.c.id, mem.c.display_name).where(mem.c.id.in_(part))
+                )
+            }
+        )
+    return names
+
+
+def link_replies(
+    conn: Connection,
+    rows: list[MsgRow],
+    feats: dict[int, TextFeatures],
+    targets: dict[int, tuple[int, bool]],
+) -> dict[int, tuple[int, bool]]:
+    """Each row's reply target (explicit or inferred) as id → (target id, inferred); the
+    inferred targets' authors are added to ``targets``."""
+    context = _context(conn, rows)
+    authors = {r.member_id for r in rows} | {c[1] for cs in context.values() for c in cs}
+    names = _names(conn, authors)
+    linkers: dict[int, Linker] = {}
+    for g, seed in context.items():
+        linker = linkers[g] = Linker(names=names)
+        for mid, author, at, text, question in seed:
+            linker.link(
+                linker.prepare(mid, author, at, text or "", question is not None), infer=False
+            )
+    out: dict[int, tuple[int, bool]] = {}
+    for r in rows:
+        linker = linkers[r.group_id]
+        f = feats[r.id]
+        said = linker.prepare(r.id, r.member_id, r.occurred_at, r.text, f.question)
+        infer = r.reply_to_id is None and r.kind not in FILLER_KINDS and not r.flagged
+        found = linker.link(said, r.reply_to_id, infer=infer)
+        if found is not None:
+            asked = found.question or linker.asked_recently(found.member_id, said.at)
+            targets[found.id] = (found.member_id, asked)
+        if r.reply_to_id is not None:
+            out[r.id] = (r.reply_to_id, False)
+        elif found is not None:
+            out[r.id] = (found.id, True)
+    return out
+
+
+def score_rows(conn: Connection, specs: SpecCache, rows: list[MsgRow]) -> dict[int, MessageValue]:
+    """Score messages not scored before; add their value to the rollups. Returns the new
+    scores by message id."""
+    if not rows:
+        return {}
+    rows = sorted(rows, key=lambda r: (r.occurred_at, r.id))
+    feats = {r.id: text_features(r.text, r.kind) for r in rows}
+    targets = _targets(conn, rows, feats)
+    links = link_replies(conn, rows, feats, targets)
+    seen = _recent_hashes(conn, rows, feats)
+    replied_before = _earlier_repliers(conn, {t for t, _ in links.values()})
+    scores: dict[int, MessageValue] = {}
+    score_rows_out: list[dict[str, Any]] = []
+    for r in rows:
+        f = feats[r.id]
+        link = links.get(r.id)
+        target = targets.get(link[0]) if link else None
+        answer = target is not None and target[1] and target[0] != r.member_id
+        dup_key = (r.group_id, r.member_id, f.text_hash)
+        last = seen.get(dup_key)
+        duplicate = not f.filler and last is not None and (r.day - last).days <= 1
+        if not f.filler:
+            seen[dup_key] = r.day
+        ctx = Context(answer=answer, duplicate=duplicate, flagged=r.flagged, recalled=r.recalled)
+        scored = score_message(f, ctx, specs.get(conn, r.community_id).weights)
+        scores[r.id] = scored
+        score_rows_out.append(
+            {
+                "message_id": r.id,
+                "community_id": r.community_id,
+                "group_id": r.group_id,
+                "member_id": r.member_id,
+                "day": r.day,
+                "value": scored.value,
+                "text_hash": f.text_hash,
+                "points": scored.points,
+                "reply_to_id": link[0] if link else None,
+                "reply_inferred": link[1] if link else False,
+            }
+        )
+    s = table_of(MessageScore)
+    new_ids: set[int] = set()
+    for part in chunked(score_rows_out, 2000):
+        new_ids.update(i for (i,) in insert_ignoring_conflicts(conn, s, part, s.c.message_id))
+    fresh = [r for r in rows if r.id in new_ids]
+    _apply(conn, specs, fresh, feats, scores, targets, links, replied_before)
+    return {i: scores[i] for i in new_ids}
+
+
+def _apply(
+    conn: Connection,
+    specs: SpecCache,
+    rows: list[MsgRow],
+    feats: dict[int, TextFeatures],
+    scores: dict[int, MessageValue],
+    targets: dict[int, tuple[int, bool]],
+    links: dict[int, tuple[int, bool]],
+    replied_before: set[tuple[int, int]],
+) -> None:
+    credits = Credits()
+    questions: list[dict[str, Any]] = []
+    answered: list[dict[str, Any]] = []
+    for r in rows:
+        f, sc = feats[r.id], scores[r.id]
+        c, g, m, d = r.community_id, r.group_id, r.member_id, r.day
+        credits.value(c, g, m, d, sc.value)
+        if f.question and not r.flagged:
+            credits.count(c, g, m, d, "questions")
+            questions.append(
+                {
+                    "message_id": r.id,
+                    "community_id": c,
+                    "group_id": g,
+                    "member_id": m,
+                    "asked_at": r.occurred_at,
+                    "answered_at": None,
+                    "answer_member_id": None,
+                }
+            )
+        credits.count(c, g, m, d, "filler", int(f.filler))
+        credits.count(c, g, m, d, "duplicates", int("duplicate" in sc.points))
+        credits.count(c, g, m, d, "valuable", int(sc.valuable))
+        link = links.get(r.id)
+        target = targets.get(link[0]) if link else None
+        if link is None or target is None or target[0] == m:
+            continue
+        author, to = target[0], link[0]
+        credits.edges[(c, g, d, m, author)] += 1
+        if "answer" in sc.points:
+            credits.count(c, g, m, d, "answers")
+            answered.append({"q": to, "t": r.occurred_at, "m": m})
+        if (to, m) not in replied_before and not r.flagged:
+            # a "thanks" earns the author credit too: it says their message helped
+            replied_before.add((to, m))
+            earned = specs.get(conn, c).weights.reply_earned_per_member
+            credits.value(c, g, author, d, earned)
+            credits.count(c, g, author, d, "replies_earned")
+            credits.count(c, g, author, d, "earned_value", earned)
+    insert_ignoring_conflicts(conn, table_of(Question), questions)
+    q = table_of(Question)
+    if answered:
+        conn.execute(
+            update(q)
+            .where(q.c.message_id == bindparam("q"))
+            .where(or_(q.c.answered_at.is_(None), q.c.answered_at > bindparam("t")))
+            .values(answered_at=bindparam("t"), answer_member_id=bindparam("m")),
+            answered,
+        )
+    m_t = table_of(Message)
+    values = [{"b_id": r.id, "b_value": scores[r.id].value} for r in rows]
+    if values:
+        conn.execute(
+            update(m_t).where(m_t.c.id == bindparam("b_id")).values(value=bindparam("b_value")),
+            values,
+        )
+    credits.write(conn)
+
+
+ProgressFn = Callable[[int], None]

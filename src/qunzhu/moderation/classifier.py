@@ -1,0 +1,119 @@
+"""The ad and spam classifier: hashed n-grams and words into a logistic model, in numpy.
+
+A model is one ``.npz`` file: a weight per hash bucket (float16), the bias, the feature
+settings and a short JSON note on what it was trained on. The one shipped in
+``qunzhu/moderation/data/spam-model.npz`` is loaded on first use; ``qunzhu moderation
+train`` writes another from an operator's own labelled data.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from qunzhu.moderation.features import FeatureConfig, hash_features
+
+SHIPPED = "spam-model.npz"
+SPAM_SCORE = 0.5
+"""The default decision point; a trained model keeps its own per script in ``about``."""
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\u3040-\u30ff]")
+
+
+def has_cjk(text: str) -> bool:
+    return _CJK.search(text) is not None
+
+
+class ModelError(ValueError):
+    """A model file that cannot be used; the message names the file."""
+
+
+@dataclass(frozen=True)
+class SpamModel:
+    weights: npt.NDArray[np.float32]
+    bias: float
+    config: FeatureConfig = field(default_factory=FeatureConfig)
+    about: dict[str, Any] = field(default_factory=dict)
+
+    def scores(self, compact_texts: Sequence[str]) -> npt.NDArray[np.float64]:
+        """Probability of spam for each text (already in the normalized compact view)."""
+        if not compact_texts:
+            return np.zeros(0)
+        hashed = hash_features(compact_texts, self.config)
+        sums = np.bincount(
+            hashed.docs, weights=self.weights[hashed.buckets], minlength=len(compact_texts)
+        )
+        scale = 1.0 / np.sqrt(np.maximum(hashed.counts, 1))
+        logits = np.clip(sums * scale + self.bias, -30.0, 30.0)
+        return 1.0 / (1.0 + np.exp(-logits))
+
+    @cached_property
+    def thresholds(self) -> tuple[float, float]:
+        """(CJK text, other text): where this model calls a message spam, chosen per
+        script on validation data when it was trained."""
+        chosen = self.about.get("thresholds") or {}
+        pair = [chosen.get(name, SPAM_SCORE) for name in ("cjk", "other")]
+        cjk, other = (float(v) if isinstance(v, int | float) else SPAM_SCORE for v in pair)
+        return cjk, other
+
+    def spam_threshold(self, text: str) -> float:
+        cjk, other = self.thresholds
+        return cjk if has_cjk(text) else other
+
+    def score(self, compact_text: str) -> float:
+        return float(self.scores([compact_text])[0])
+
+    def save(self, path: Path) -> None:
+        note = {"config": _config_dict(self.config), "about": self.about}
+        with path.open("wb") as handle:
+            np.savez_compressed(
+                handle,
+                weights=self.weights.astype(np.float16),
+                bias=np.array([self.bias], dtype=np.float64),
+                note=np.frombuffer(json.dumps(note).encode("utf-8"), dtype=np.uint8),
+            )
+
+
+def _config_dict(config: FeatureConfig) -> dict[str, Any]:
+    return {
+        "dim_bits": config.dim_bits,
+        "ngram_min": config.ngram_min,
+        "ngram_max": config.ngram_max,
+        "words": config.words,
+    }
+
+
+def load_model(path: Path | None = None) -> SpamModel:
+    """The model at ``path``, or the shipped one (cached) when ``path`` is None."""
+    if path is None:
+        return shipped_model()
+    return _read(path, str(path))
+
+
+@lru_cache(maxsize=1)
+def shipped_model() -> SpamModel:
+    resource = resources.files("qunzhu.moderation").joinpath("data", SHIPPED)
+    with resources.as_file(resource) as path:
+        return _read(path, f"shipped model {SHIPPED}")
+
+
+def _read(path: Path, name: str) -> SpamModel:
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            weights = data["weights"].astype(np.float32)
+            bias = float(data["bias"][0])
+            note = json.loads(bytes(data["note"]).decode("utf-8"))
+    except (OSError, KeyError, ValueError) as exc:
+        raise ModelError(f"{name}: not a qunzhu spam model ({exc})") from None
+    config = FeatureConfig(**note.get("config", {}))
+    if weights.shape != (config.dim,):
+        raise ModelError(f"{name}: {weights.shape[0]} weights, the settings need {config.dim}")
+    return SpamModel(weights=weights, bias=bias, config=config, about=note.get("about", {}))

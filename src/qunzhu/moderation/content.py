@@ -1,0 +1,241 @@
+"""Detectors that read the text: banned words, links, group invitations, contact offers.
+
+Each works on a :class:`Normalized` message and returns findings with the evidence in the
+original text. All patterns are linear-time regular expressions (no nested repetition),
+so a hostile 100 kB message costs milliseconds, not minutes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+import ahocorasick
+
+from qunzhu.moderation.findings import Finding, found
+from qunzhu.moderation.normalize import Normalized, normalize
+from qunzhu.spec.rules import Rules
+
+_TLDS = (
+    "com|net|org|cn|me|io|top|xyz|life|vip|cc|info|biz|club|site|online|shop|app|ly|gg|tk|"
+    "ml|co|us|uk|ru|hk|tw|link|live|pro|fun|win|bet|store|icu|work|asia|tv|in|de|jp"
+)
+_LINK = re.compile(
+    r"(?:https?://|www\.)[^\s<>\"']+"
+    r"|(?<![\w@.-])(?:[a-z0-9-]{1,63}\.){1,4}(?:" + _TLDS + r")(?![a-z0-9-])(?:/[^\s<>\"']*)?"
+)
+_HOST = re.compile(r"^(?:[a-z][a-z0-9+.-]*://)?([^/:?#\s]+)")
+
+_INVITE_TEXT = re.compile(
+    r"t\.me/(?:joinchat/|\+)[\w-]+|(?:telegram\.me|t\.me)/[a-z0-9_]{4,}"
+    r"|discord(?:\.gg|app\.com/invite|\.com/invite)/[\w-]+"
+    r"|(?:jq|qm)\.qq\.com/[^\s]+|weixin\.qq\.com/g/[^\s]+|u\.wechat\.com/[^\s]+"
+)
+_INVITE_COMPACT = re.compile(
+    r"t ?me ?(?:joinchat|\+)|discord ?gg ?[a-z0-9]{4,}"
+    r"|(?:qq群|q群|群号|群聊号|进群|加群|入群)[号码:：]{0,2}[^\d]{0,3}?[1-9]\d{5,10}(?!\d)"
+)
+_CUE = r"(?:加|\+|家|咖|联系|私聊|咨询|找我|电话|手机|call|text|txt|whatsapp|dm|contact)"
+_CONTACT: list[tuple[re.Pattern[str], str, float]] = [
+    (
+        re.compile(r"微信号?[:：]?\s?(?:[a-z][a-z0-9_-]{5,19}|\d{6,12})(?![a-z0-9_-])"),
+        "wechat_id",
+        0.95,
+    ),
+    (re.compile(r"(?:加|\+|家|咖|嘉)\s?(?:v|w)\s?[a-z0-9_-]{5,20}"), "wechat_id", 0.9),
+    (re.compile(r"(?<![a-z0-9])v\s?\d{7,12}(?!\d)"), "wechat_id", 0.85),
+    (re.compile(r"(?<!群)qq号?[:：]?\s?[1-9]\d{4,10}(?!\d)"), "qq_number", 0.95),
+    (re.compile(r"(?<![a-z0-9])q\s?[1-9]\d{6,10}(?!\d)"), "qq_number", 0.8),
+    (re.compile(r"(?<!\d)[1-9]\d{5,10}(?:是|为)?qq"), "qq_number", 0.85),
+    (re.compile(r"(?:加|\+|家)\s?[1-9]\d{5,10}(?!\d)"), "contact_number", 0.8),
+    (re.compile(_CUE + r".{0,12}?(?<!\d)(?:\+?86)?1[3-9]\d{9}(?!\d)"), "phone_number", 0.95),
+    (re.compile(r"(?<!\d)(?:\+?86)?1[3-9]\d{9}(?!\d)"), "phone_number", 0.8),
+    (
+        re.compile(r"(?:call|text|txt|sms|ring)\s(?:[a-z0-9&]+\s){0,3}?(?:0|\+44)?\d{5,11}(?!\d)"),
+        "phone_number",
+        0.75,
+    ),
+    (
+        re.compile(r"(?:飞机|联系|私聊|咨询|找我|加我|contact|dm)[^@\s]{0,6}@[a-z][a-z0-9_]{3,31}"),
+        "telegram_handle",
+        0.9,
+    ),
+]
+
+
+@dataclass(frozen=True)
+class WordList:
+    """Banned words after normalization, in one Aho-Corasick automaton."""
+
+    automaton: ahocorasick.Automaton | None
+    size: int
+
+    def matches(self, compact: str) -> Iterable[tuple[int, int, str]]:
+        if self.automaton is None or not compact:
+            return
+        for end, word in self.automaton.iter(compact):
+            start = end - len(word) + 1
+            if word.isascii() and (_letter_at(compact, start - 1) or _letter_at(compact, end + 1)):
+                continue  # Latin words match whole words only ("sex" is not in "sussex")
+            yield start, end + 1, word
+
+
+def _letter_at(text: str, position: int) -> bool:
+    return 0 <= position < len(text) and text[position].isascii() and text[position].isalpha()
+
+
+def build_words(words: Iterable[str]) -> WordList:
+    automaton = ahocorasick.Automaton()
+    count = 0
+    for raw in words:
+        word = normalize(raw.strip()).compact.strip()
+        if word and not raw.lstrip().startswith("#"):
+            automaton.add_word(word, word)
+            count += 1
+    if not count:
+        return WordList(None, 0)
+    automaton.make_automaton()
+    return WordList(automaton, count)
+
+
+@lru_cache(maxsize=1)
+def base_words() -> tuple[str, ...]:
+    text = (
+        resources.files("qunzhu.moderation")
+        .joinpath("data", "base_words.txt")
+        .read_text(encoding="utf-8")
+    )
+    return tuple(line.strip() for line in text.splitlines() if line.strip())
+
+
+def words_for(rules: Rules) -> WordList:
+    listed = list(rules.banned_words.words)
+    if rules.banned_words.use_base_list:
+        listed += base_words()
+    return build_words(listed)
+
+
+def host_of(url: str) -> str:
+    match = _HOST.match(url)
+    return match.group(1).rstrip(".") if match else ""
+
+
+def allowed_host(host: str, allow: Iterable[str]) -> bool:
+    return any(host == d or host.endswith("." + d) for d in (a.lower().strip(".") for a in allow))
+
+
+def scan_words(norm: Normalized, rules: Rules, words: WordList) -> list[Finding]:
+    rule = rules.banned_words
+    return [
+        found(
+            norm,
+            "compact",
+            start,
+            end,
+            rule="banned_words",
+            detector="banned_word",
+            severity=rule.severity,
+            score=1.0,
+            word=word,
+        )
+        for start, end, word in words.matches(norm.compact)
+    ]
+
+
+# Cheap first looks: most messages have none of these, and skip the patterns entirely.
+_MAY_INVITE = re.compile(r"t ?\.? ?me\b|telegram|discord|qq\.com|wechat|weixin|群")
+_MAY_CONTACT = re.compile(r"\d{5}|微信|qq|@")
+
+
+def scan_invites(norm: Normalized, rules: Rules) -> list[Finding]:
+    if not _MAY_INVITE.search(norm.compact) and not _MAY_INVITE.search(norm.text):
+        return []
+    severity = rules.group_invites.severity
+    out = [
+        found(
+            norm,
+            "text",
+            m.start(),
+            m.end(),
+            rule="group_invites",
+            detector="invite_link",
+            severity=severity,
+            score=0.95,
+        )
+        for m in _INVITE_TEXT.finditer(norm.text)
+    ]
+    if not out:
+        out = [
+            found(
+                norm,
+                "compact",
+                m.start(),
+                m.end(),
+                rule="group_invites",
+                detector="invite_text",
+                severity=severity,
+                score=0.85,
+            )
+            for m in _INVITE_COMPACT.finditer(norm.compact)
+        ]
+    return out
+
+
+def scan_contacts(norm: Normalized, rules: Rules) -> list[Finding]:
+    if not _MAY_CONTACT.search(norm.compact):
+        return []
+    severity = rules.contact_solicitation.severity
+    out: list[Finding] = []
+    taken: list[tuple[int, int]] = []
+    for pattern, detector, score in _CONTACT:
+        for m in pattern.finditer(norm.compact):
+            if any(m.start() < end and start < m.end() for start, end in taken):
+                continue  # one offer, reported once by the surest pattern
+            taken.append(m.span())
+            out.append(
+                found(
+                    norm,
+                    "compact",
+                    m.start(),
+                    m.end(),
+                    rule="contact_solicitation",
+                    detector=detector,
+                    severity=severity,
+                    score=score,
+                )
+            )
+    return out
+
+
+def scan_links(norm: Normalized, rules: Rules, *, newcomer: bool) -> list[Finding]:
+    """Links the rules forbid: all of them, or a newcomer's, except allowed domains."""
+    rule = rules.links
+    if rule.allowed and not newcomer:
+        return []
+    out: list[Finding] = []
+    for m in _LINK.finditer(norm.text):
+        host = host_of(m.group(0))
+        if allowed_host(host, rule.allow_domains):
+            continue
+        detector = "link" if not rule.allowed else "newcomer_link"
+        out.append(
+            found(
+                norm,
+                "text",
+                m.start(),
+                m.end(),
+                rule="links",
+                detector=detector,
+                severity=rule.severity,
+                score=0.9,
+                domain=host,
+            )
+        )
+    return out
+
+
+def links_in(norm: Normalized) -> list[str]:
+    return [m.group(0) for m in _LINK.finditer(norm.text)]

@@ -1,0 +1,198 @@
+"""From findings to a decision, by the rules and the escalation ladder in the spec.
+
+A pure function: findings, the member's standing (tier, protection, unexpired points) and
+the spec in; a :class:`Decision` out. One message is one breach: the finding whose rule
+acts hardest decides, and its severity (times the tier's slack) adds the points. The
+ladder then names the sanction for the member's new total; the harsher of that and the
+rule's own action wins. Less sure findings (below ``ACT_SCORE``, or a classifier score
+between ``threshold_flag`` and ``threshold_act``) only flag the message for review.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from qunzhu.moderation.classifier import SPAM_SCORE
+from qunzhu.moderation.findings import ACT_SCORE, Finding
+from qunzhu.spec.base import ACTION_ORDER
+from qunzhu.spec.rules import Escalation, EscalationStep, Rules
+
+CONTENT_RULES = frozenset(
+    {
+        "ads",
+        "classifier",
+        "banned_words",
+        "contact_solicitation",
+        "group_invites",
+        "qr_codes",
+        "contact_cards",
+    }
+)
+"""Rules about what a message says or carries: they make a message spam in ``check``."""
+
+
+_MEMBER_PART = {
+    "delete_warn": "warn",
+    "warn": "warn",
+    "mute": "mute",
+    "remove": "remove",
+    "blacklist": "blacklist",
+}
+_DEFAULT_MUTE_MINUTES = 10
+_DELETES = frozenset({"delete", "delete_warn", "remove", "blacklist"})
+
+
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """What moderation knows about the member when the message arrives."""
+
+    tier: str | None = None
+    protected: bool = False
+    joined_at: datetime | None = None
+    points: float = 0.0  # unexpired points before this message
+
+
+@dataclass(frozen=True)
+class Decision:
+    action: str  # allow | flag | delete | delete_warn | warn | mute | remove | blacklist
+    findings: list[Finding] = field(default_factory=list)
+    main: Finding | None = None
+    delete: bool = False
+    sanction: str | None = None  # warn | mute | remove | blacklist
+    duration_minutes: int | None = None
+    points: float = 0.0
+    total_points: float = 0.0
+    protected: bool = False
+    score: float = 0.0  # classifier score
+
+    @property
+    def spam(self) -> bool:
+        """Whether the content itself is an ad or spam (what ``eval`` measures)."""
+        return any(
+            f.rule in CONTENT_RULES
+            and f.score >= (_spam_at(f) if f.rule == "classifier" else ACT_SCORE)
+            for f in self.findings
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "decision": self.action,
+            "spam": self.spam,
+            "score": round(self.score, 4),
+            "rule": self.main.rule if self.main else None,
+            "detector": self.main.detector if self.main else None,
+            "delete": self.delete,
+            "sanction": self.sanction,
+            "duration_minutes": self.duration_minutes,
+            "points": self.points,
+            "total_points": self.total_points,
+            "protected": self.protected,
+            "findings": [f.as_dict() for f in self.findings],
+        }
+
+
+def _spam_at(finding: Finding) -> float:
+    value = finding.detail.get("spam_threshold", SPAM_SCORE)
+    return float(value) if isinstance(value, int | float) else SPAM_SCORE
+
+
+def rule_action(rules: Rules, finding: Finding) -> str:
+    """What the spec says to do about one finding."""
+    if finding.rule == "classifier":
+        clf = rules.classifier
+        if finding.score >= clf.threshold_act:
+            return clf.action
+        return "flag" if finding.score >= clf.threshold_flag else "allow"
+    if finding.rule == "links":
+        action = "delete_warn"
+    else:
+        action = str(getattr(getattr(rules, finding.rule, None), "action", "delete_warn"))
+    if action != "allow" and finding.score < ACT_SCORE:
+        return "flag"
+    return action
+
+
+def _rank(action: str) -> int:
+    return ACTION_ORDER.index(action) if action in ACTION_ORDER else 0
+
+
+def slack(escalation: Escalation, tier: str | None) -> float:
+    return escalation.tier_slack.get(tier, 1.0) if tier else 1.0
+
+
+def decide(
+    findings: list[Finding],
+    rules: Rules,
+    escalation: Escalation,
+    standing: Standing,
+    *,
+    score: float = 0.0,
+) -> Decision:
+    if not findings:
+        return Decision("allow", score=score, total_points=standing.points)
+    # the hardest action decides; between equals, a rule's evidence explains better than a
+    # classifier score
+    actions = {id(f): rule_action(rules, f) for f in findings}
+    ranked = sorted(
+        findings,
+        key=lambda f: (_rank(actions[id(f)]), f.rule != "classifier", f.severity, f.score),
+        reverse=True,
+    )
+    main = ranked[0]
+    action = actions[id(main)]
+    base: dict[str, Any] = {
+        "findings": ranked,
+        "main": main,
+        "score": score,
+        "total_points": standing.points,
+    }
+    if action == "allow":
+        return Decision("allow", **base)
+    if standing.protected:
+        return Decision("allow", protected=True, **base)
+    if action == "flag":
+        return Decision("flag", **base)
+    acting = [(f, a) for f in ranked if (a := actions[id(f)]) not in ("allow", "flag")]
+    # one message is one breach: the worst severity among the rules it broke counts
+    severity = max(f.severity for f, _ in acting)
+    points = round(severity * slack(escalation, standing.tier), 3)
+    total = standing.points + points
+    step = escalation.step_for(total) if points > 0 else None
+    sanction, minutes = _sanction([a for _, a in acting], step, escalation)
+    delete = any(a in _DELETES for _, a in acting) or sanction in ("remove", "blacklist")
+    final = max((action, sanction or "allow"), key=_rank)
+    if delete and final == "warn":
+        final = "delete_warn"  # the message goes too: say so in one word
+    base["total_points"] = total
+    return Decision(
+        final, delete=delete, sanction=sanction, duration_minutes=minutes, points=points, **base
+    )
+
+
+def _sanction(
+    actions: list[str], step: EscalationStep | None, escalation: Escalation
+) -> tuple[str | None, int | None]:
+    own = [part for a in actions if (part := _MEMBER_PART.get(a))]
+    ladder = step.action if step is not None and step.action in _MEMBER_PART.values() else None
+    if not own and ladder == "warn":
+        ladder = None  # a silent delete stays silent until the ladder says more than warn
+    choices = [*own, *([ladder] if ladder else [])]
+    if not choices:
+        return None, None
+    sanction = max(choices, key=_rank)
+    minutes = None
+    if sanction == "mute":
+        if ladder == "mute" and step is not None and step.duration_minutes:
+            minutes = step.duration_minutes
+        else:
+            minutes = next(
+                (
+                    s.duration_minutes
+                    for s in escalation.ladder
+                    if s.action == "mute" and s.duration_minutes
+                ),
+                _DEFAULT_MUTE_MINUTES,
+            )
+    return sanction, minutes

@@ -1,0 +1,116 @@
+"""Hashed features for the spam classifier: character n-grams and words, in numpy.
+
+No vocabulary ships: each feature is a 64-bit polynomial hash of its code points, mixed and
+cut to ``dim`` buckets. The model file holds one weight per bucket, never a string from the
+data it learnt from. Hashing is vectorized over a whole batch: all messages are laid end
+to end, every n-gram that crosses from one message into the next is dropped.
+
+The text hashed is the ``compact`` view of :mod:`qunzhu.moderation.normalize` with every
+digit as ``0`` (phone numbers and prices generalize), wrapped in spaces so that n-grams see
+where a message starts and ends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+U64 = npt.NDArray[np.uint64]
+_BASE = np.uint64(0x100000001B3)
+_MIX = np.uint64(0x9E3779B97F4A7C15)
+_SPACE = 32
+_DIGITS = (48, 57)
+
+
+@dataclass(frozen=True, slots=True)
+class FeatureConfig:
+    dim_bits: int = 19
+    ngram_min: int = 1
+    ngram_max: int = 4
+    words: bool = True
+
+    @property
+    def dim(self) -> int:
+        return 1 << self.dim_bits
+
+
+@dataclass(frozen=True, slots=True)
+class Hashed:
+    """Feature occurrences of a batch: bucket and message of each, and counts per message."""
+
+    buckets: npt.NDArray[np.int64]
+    docs: npt.NDArray[np.int64]
+    counts: npt.NDArray[np.int64]
+
+
+def _codepoints(texts: Sequence[str]) -> tuple[U64, npt.NDArray[np.int64]]:
+    joined = "".join(f" {t} " for t in texts)
+    points = np.frombuffer(joined.encode("utf-32-le", "replace"), dtype=np.uint32)
+    lengths = np.fromiter((len(t) + 2 for t in texts), dtype=np.int64, count=len(texts))
+    docs = np.repeat(np.arange(len(texts), dtype=np.int64), lengths)
+    points = points.copy()
+    points[(points >= _DIGITS[0]) & (points <= _DIGITS[1])] = _DIGITS[0]
+    return points.astype(np.uint64), docs
+
+
+def _bucket(hashes: U64, tag: int, bits: int) -> npt.NDArray[np.int64]:
+    with np.errstate(over="ignore"):
+        mixed = (hashes + np.uint64(tag) * _MIX) * _MIX
+    return (mixed >> np.uint64(64 - bits)).astype(np.int64)
+
+
+def hash_features(texts: Sequence[str], config: FeatureConfig) -> Hashed:
+    """Every feature occurrence of every text (texts already normalized)."""
+    if not texts:
+        empty = np.zeros(0, dtype=np.int64)
+        return Hashed(empty, empty, empty)
+    points, docs = _codepoints(texts)
+    buckets: list[npt.NDArray[np.int64]] = []
+    owners: list[npt.NDArray[np.int64]] = []
+    grams = points
+    with np.errstate(over="ignore"):
+        for n in range(1, config.ngram_max + 1):
+            if n > 1:
+                grams = grams[:-1] * _BASE + points[n - 1 :]
+            if n < config.ngram_min or len(grams) == 0:
+                continue
+            same_doc = docs[: len(grams)] == docs[n - 1 :]
+            if n == 1:
+                same_doc &= points != _SPACE  # a lone space says nothing
+            buckets.append(_bucket(grams[same_doc], n, config.dim_bits))
+            owners.append(docs[: len(grams)][same_doc])
+        if config.words:
+            word_hashes, word_docs = _word_hashes(points, docs)
+            buckets.append(_bucket(word_hashes, 97, config.dim_bits))
+            owners.append(word_docs)
+            pairs = word_docs[:-1] == word_docs[1:]  # two words in a row, same message
+            pair_hashes = word_hashes[:-1][pairs] * _MIX + word_hashes[1:][pairs]
+            buckets.append(_bucket(pair_hashes, 98, config.dim_bits))
+            owners.append(word_docs[:-1][pairs])
+    all_buckets = np.concatenate(buckets)
+    all_docs = np.concatenate(owners)
+    counts = np.bincount(all_docs, minlength=len(texts))
+    return Hashed(all_buckets, all_docs, counts)
+
+
+def _word_hashes(points: U64, docs: npt.NDArray[np.int64]) -> tuple[U64, npt.NDArray[np.int64]]:
+    """Hash of every run of non-space characters, by prefix sums of c[j] * B^-j."""
+    inverse = np.uint64(pow(int(_BASE), -1, 1 << 64))
+    size = len(points)
+    powers = np.full(size, _BASE, dtype=np.uint64)
+    powers[0] = 1
+    powers = np.cumprod(powers, dtype=np.uint64)
+    inverses = np.full(size, inverse, dtype=np.uint64)
+    inverses[0] = 1
+    inverses = np.cumprod(inverses, dtype=np.uint64)
+    prefix = np.cumsum(points * inverses, dtype=np.uint64)
+    is_word = points != _SPACE
+    edges = np.diff(is_word.astype(np.int8), prepend=np.int8(0), append=np.int8(0))
+    starts = np.flatnonzero(edges == 1)
+    ends = np.flatnonzero(edges == -1) - 1  # inclusive
+    before = np.where(starts > 0, prefix[np.maximum(starts - 1, 0)], np.uint64(0))
+    hashes = (prefix[ends] - before) * powers[ends]
+    return hashes, docs[starts]

@@ -1,0 +1,119 @@
+"""One community's detectors, ready to run: the spec's rules, its word list, the model.
+
+``Inspector.check`` judges one text alone (``qunzhu moderation check``, ``eval``);
+``Inspector.inspect`` judges a batch of messages with their senders' standing and the
+behaviour windows (the pipeline).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from qunzhu.events import MessagePosted
+from qunzhu.moderation.behaviour import Behaviour, is_newcomer, marked_kinds, mass_mentions
+from qunzhu.moderation.classifier import SpamModel, load_model
+from qunzhu.moderation.content import (
+    WordList,
+    scan_contacts,
+    scan_invites,
+    scan_links,
+    scan_words,
+    words_for,
+)
+from qunzhu.moderation.decide import Decision, Standing, decide
+from qunzhu.moderation.findings import Finding, safe_text
+from qunzhu.moderation.normalize import Normalized, normalize
+from qunzhu.moderation.qr import scan_image
+from qunzhu.spec.schema import CommunitySpec
+
+MAX_CHARS = 50_000
+"""Detection reads this much of a message; the rest of a giant message is not scanned."""
+
+
+def default_spec(name: str = "community") -> CommunitySpec:
+    return CommunitySpec(name=name, purpose="(no spec stored)")
+
+
+@dataclass
+class Judged:
+    norm: Normalized
+    decision: Decision
+    skipped: str | None = None  # why an attachment was not decoded
+
+
+class Inspector:
+    def __init__(self, spec: CommunitySpec | None = None, model: SpamModel | None = None):
+        self.spec = spec or default_spec()
+        self.rules = self.spec.rules
+        self.words: WordList = words_for(self.rules)
+        self.model = model or load_model()
+
+    def content(self, norm: Normalized, score: float, *, newcomer: bool) -> list[Finding]:
+        rules = self.rules
+        out = scan_words(norm, rules, self.words)
+        out += scan_invites(norm, rules)
+        out += scan_contacts(norm, rules)
+        out += scan_links(norm, rules, newcomer=newcomer)
+        if score < min(rules.classifier.threshold_flag, *self.model.thresholds):
+            return out
+        spam_at = self.model.spam_threshold(norm.compact)
+        if score >= min(rules.classifier.threshold_flag, spam_at):
+            out.append(
+                Finding(
+                    rule="classifier",
+                    detector="classifier",
+                    severity=rules.classifier.severity,
+                    score=score,
+                    evidence=safe_text(norm.original, 300),
+                    detail={"spam_threshold": spam_at},
+                )
+            )
+        return out
+
+    def scores(self, norms: Sequence[Normalized]) -> list[float]:
+        return [float(s) for s in self.model.scores([n.compact for n in norms])]
+
+    def check(self, text: str, standing: Standing | None = None) -> Decision:
+        norm = normalize(text[:MAX_CHARS])
+        score = self.scores([norm])[0]
+        findings = self.content(norm, score, newcomer=False)
+        return decide(
+            findings, self.rules, self.spec.escalation, standing or Standing(), score=score
+        )
+
+    def inspect(
+        self,
+        events: Sequence[MessagePosted],
+        standings: Sequence[Standing],
+        behaviour: Behaviour,
+    ) -> list[Judged]:
+        """Findings and a decision per message, in order; ``standings`` are updated by the
+        caller between messages of the same member (see :class:`RuleModerator`)."""
+        norms = [normalize(e.text[:MAX_CHARS]) for e in events]
+        scores = self.scores(norms)
+        out: list[Judged] = []
+        for event, norm, score, standing in zip(events, norms, scores, standings, strict=True):
+            out.append(self.judge(event, norm, score, standing, behaviour))
+        return out
+
+    def judge(
+        self,
+        event: MessagePosted,
+        norm: Normalized,
+        score: float,
+        standing: Standing,
+        behaviour: Behaviour,
+    ) -> Judged:
+        rules = self.rules
+        newcomer = is_newcomer(standing.joined_at, event.occurred_at, rules)
+        findings = self.content(norm, score, newcomer=newcomer)
+        findings += behaviour.observe(event, norm.compact, rules)
+        findings += mass_mentions(event, rules)
+        findings += marked_kinds(event, rules)
+        skipped = None
+        if event.kind == "image" and event.attachment:
+            qr_findings, skipped = scan_image(event.attachment, rules)
+            findings += qr_findings
+        decision = decide(findings, rules, self.spec.escalation, standing, score=score)
+        return Judged(norm, decision, skipped)

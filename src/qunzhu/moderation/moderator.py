@@ -1,0 +1,271 @@
+"""The pipeline's moderation stage: decide on each new message inside the batch transaction.
+
+``RuleModerator`` is a :class:`qunzhu.pipeline.Moderator`. For a chunk of resolved items it
+reads each community's spec and each sender's standing (tier, protection, join time,
+unexpired points), judges the messages in time order (a member's second breach in the same
+chunk sees the first one's points), and returns:
+
+- ``flagged``: keys of the messages that broke a rule or wait for review;
+- ``actions``: what the adapters carry out (live mode), or nothing (audit mode);
+- ``after_store``: writes one ``moderation_actions`` row per decision, with rule, detector,
+  evidence, score and points, once the messages have their ids.
+
+Audit mode (imports of history) decides the same way, keeps its own points ledger
+(``mode = 'audit'``) and acts on nothing; ``tally`` counts what would have been done.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from sqlalchemy import Connection, select
+
+from qunzhu import events as ev
+from qunzhu.moderation.behaviour import Behaviour
+from qunzhu.moderation.classifier import SpamModel, load_model
+from qunzhu.moderation.decide import Decision, Standing
+from qunzhu.moderation.findings import safe_text
+from qunzhu.moderation.inspect import MAX_CHARS, Inspector, default_spec
+from qunzhu.moderation.normalize import normalize
+from qunzhu.moderation.notices import CAN_ACT, actions_for
+from qunzhu.pipeline import ModerationOutcome
+from qunzhu.spec.loader import load_spec
+from qunzhu.spec.problems import SpecError
+from qunzhu.spec.schema import CommunitySpec
+from qunzhu.store.base import table_of
+from qunzhu.store.batch import Resolved, Written
+from qunzhu.store.bulk import insert_ignoring_conflicts
+from qunzhu.store.models import (
+    Community,
+    Member,
+    Membership,
+    Message,
+    ModerationAction,
+    TierChange,
+)
+
+Mode = Literal["live", "audit"]
+COUNTING = ("applied", "alerted", "approved", "audited")
+"""Statuses whose points count on the ladder (undone and pending ones do not)."""
+
+
+@dataclass
+class _Ledger:
+    """Unexpired points per member: (expires_at, points) pairs, added to as we go."""
+
+    entries: dict[int, list[tuple[datetime, float]]] = field(default_factory=dict)
+
+    def total(self, member_id: int, at: datetime) -> float:
+        return sum(p for until, p in self.entries.get(member_id, []) if until > at)
+
+    def add(self, member_id: int, until: datetime, points: float) -> None:
+        self.entries.setdefault(member_id, []).append((until, points))
+
+
+class RuleModerator:
+    def __init__(
+        self, *, mode: Mode = "live", model: SpamModel | None = None, language: str = "zh-CN"
+    ) -> None:
+        self.mode: Mode = mode
+        self.model = model or load_model()
+        self.language = language
+        self.behaviour = Behaviour()
+        self.tally: Counter[tuple[str, str]] = Counter()
+        self._inspectors: dict[int, tuple[str | None, Inspector]] = {}
+
+    def inspector(self, conn: Connection, community_id: int) -> Inspector:
+        row = conn.execute(
+            select(Community.slug, Community.spec_yaml).where(Community.id == community_id)
+        ).one()
+        cached = self._inspectors.get(community_id)
+        if cached is not None and cached[0] == row.spec_yaml:
+            return cached[1]
+        spec = _spec_of(row.slug, row.spec_yaml)
+        made = Inspector(spec, self.model)
+        self._inspectors[community_id] = (row.spec_yaml, made)
+        return made
+
+    def __call__(self, conn: Connection, items: Sequence[Resolved]) -> ModerationOutcome:
+        messages = [r for r in items if isinstance(r.event, ev.MessagePosted)]
+        messages = _not_stored(conn, messages)
+        if not messages:
+            return ModerationOutcome()
+        messages.sort(key=lambda r: r.event.occurred_at)
+        standing = _standing(conn, messages, self.mode)
+        events = [r.event for r in messages if isinstance(r.event, ev.MessagePosted)]
+        norms = [normalize(e.text[:MAX_CHARS]) for e in events]
+        scores = self.model.scores([n.compact for n in norms])
+        outcome = ModerationOutcome()
+        rows: list[dict[str, Any]] = []
+        inspectors = {cid: self.inspector(conn, cid) for cid in {r.community_id for r in messages}}
+        for r, event, norm, score in zip(messages, events, norms, scores, strict=True):
+            inspector = inspectors[r.community_id]
+            spec = inspector.spec
+            member = standing.of(r, event, spec)
+            judged = inspector.judge(event, norm, float(score), member, self.behaviour)
+            decision = judged.decision
+            if decision.action == "allow":
+                continue
+            outcome.flagged.add(event.key)
+            expires = event.occurred_at + timedelta(days=spec.escalation.points_expire_days)
+            if decision.points:
+                standing.ledger.add(r.member_id, expires, decision.points)
+            rows.append(self._row(r, event, decision, expires))
+            if self.mode == "audit":
+                self.tally[(decision.main.rule if decision.main else "", decision.action)] += 1
+            else:
+                outcome.actions.extend(actions_for(decision, event, spec, self.language))
+        outcome.after_store = _writer(rows)
+        return outcome
+
+    def _row(
+        self, r: Resolved, event: ev.MessagePosted, decision: Decision, expires: datetime
+    ) -> dict[str, Any]:
+        main = decision.main
+        if self.mode == "audit":
+            status = "audited"
+        elif decision.action == "flag":
+            status = "pending_review"
+        else:
+            status = "applied" if event.platform in CAN_ACT else "alerted"
+        return {
+            "community_id": r.community_id,
+            "group_id": r.group_id,
+            "member_id": r.member_id,
+            "message_id": None,
+            "key": event.key,
+            "action": decision.action,
+            "rule": main.rule if main else "",
+            "detector": main.detector if main else "",
+            "evidence": {
+                "text": safe_text(event.text, 2000),
+                "findings": [f.as_dict() for f in decision.findings],
+                "sanction": decision.sanction,
+                "duration_minutes": decision.duration_minutes,
+                "delete": decision.delete,
+                "total_points": decision.total_points,
+                "platform": event.platform,
+                "community": event.community,
+                "group": event.group,
+                "member": event.member,
+                "message_id": event.message_id,
+            },
+            "score": float(main.score if main else decision.score),
+            "points": decision.points,
+            "status": status,
+            "mode": self.mode,
+            "expires_at": expires if decision.points else None,
+            "created_at": event.occurred_at,
+        }
+
+    def report(self) -> list[dict[str, Any]]:
+        """Audit mode: what would have been done, per rule and action."""
+        return [
+            {"rule": rule, "action": action, "count": count}
+            for (rule, action), count in sorted(self.tally.items(), key=lambda kv: -kv[1])
+        ]
+
+
+def _spec_of(slug: str, text: str | None) -> CommunitySpec:
+    if not text:
+        return default_spec(slug)
+    try:
+        return load_spec(text)
+    except SpecError:
+        # a broken stored spec must not stop moderation: the defaults are the safe rules
+        return default_spec(slug)
+
+
+def _not_stored(conn: Connection, messages: list[Resolved]) -> list[Resolved]:
+    """Messages whose key is not in the store yet (a re-run decides nothing twice)."""
+    if not messages:
+        return []
+    table = table_of(Message)
+    keys = [r.event.key for r in messages]
+    stored: set[str] = set()
+    for start in range(0, len(keys), 500):
+        stored.update(
+            conn.scalars(select(table.c.key).where(table.c.key.in_(keys[start : start + 500])))
+        )
+    return [r for r in messages if r.event.key not in stored]
+
+
+@dataclass
+class _Standings:
+    ledger: _Ledger
+    tiers: dict[int, str]
+    protected: set[int]
+    joined: dict[tuple[int, int], datetime]
+    first_seen: dict[int, datetime]
+
+    def of(self, r: Resolved, event: ev.MessagePosted, spec: CommunitySpec) -> Standing:
+        named = set(spec.escalation.protected)
+        protected = r.member_id in self.protected or bool(
+            named & {event.member, str(r.member_id), event.member_name}
+        )
+        return Standing(
+            tier=self.tiers.get(r.member_id),
+            protected=protected,
+            joined_at=self.joined.get((r.group_id, r.member_id), self.first_seen.get(r.member_id)),
+            points=self.ledger.total(r.member_id, event.occurred_at),
+        )
+
+
+def _standing(conn: Connection, messages: list[Resolved], mode: Mode) -> _Standings:
+    member_ids = sorted({r.member_id for r in messages})
+    earliest = min(r.event.occurred_at for r in messages)
+    ledger = _Ledger()
+    tiers: dict[int, str] = {}
+    protected: set[int] = set()
+    joined: dict[tuple[int, int], datetime] = {}
+    first_seen: dict[int, datetime] = {}
+    actions = table_of(ModerationAction)
+    for start in range(0, len(member_ids), 500):
+        ids = member_ids[start : start + 500]
+        for member_id, until, points in conn.execute(
+            select(actions.c.member_id, actions.c.expires_at, actions.c.points).where(
+                actions.c.member_id.in_(ids),
+                actions.c.mode == mode,
+                actions.c.status.in_(COUNTING),
+                actions.c.points > 0,
+                actions.c.expires_at > earliest,
+            )
+        ):
+            ledger.add(member_id, until, points)
+        for member_id, tier in conn.execute(
+            select(TierChange.member_id, TierChange.tier)
+            .where(TierChange.member_id.in_(ids))
+            .order_by(TierChange.changed_at, TierChange.id)
+        ):
+            tiers[member_id] = tier
+        for member_id, is_protected, first in conn.execute(
+            select(Member.id, Member.protected, Member.first_seen_at).where(Member.id.in_(ids))
+        ):
+            if is_protected:
+                protected.add(member_id)
+            if first is not None:
+                first_seen[member_id] = first
+        for group_id, member_id, at in conn.execute(
+            select(Membership.group_id, Membership.member_id, Membership.joined_at).where(
+                Membership.member_id.in_(ids)
+            )
+        ):
+            if at is not None:
+                joined[(group_id, member_id)] = at
+    return _Standings(ledger, tiers, protected, joined, first_seen)
+
+
+def _writer(rows: list[dict[str, Any]]) -> Any:
+    def write(conn: Connection, written: Written) -> None:
+        fresh = [
+            dict(row, message_id=written.message_ids[row["key"]])
+            for row in rows
+            if row["key"] in written.message_ids
+        ]
+        insert_ignoring_conflicts(conn, table_of(ModerationAction), fresh)
+
+    return write

@@ -1,0 +1,373 @@
+"""Text normalization before detection, keeping a map back to the original for evidence.
+
+Spammers write "加 薇 信", "V❤X", "𝙭𝙝𝖈593", "聯繫", "1️⃣3️⃣8️⃣" so that a plain word list misses
+them. :func:`normalize` undoes that in two views, each with an index map from every
+character to the position in the original text it came from:
+
+``text``
+    one character at a time: NFKC (full-width, mathematical and circled letters), case
+    folding, traditional → simplified (OpenCC's character table), Cyrillic and Greek
+    look-alikes → Latin, circled / keycap / dingbat digits → digits; zero-width, format,
+    control and combining characters dropped. Separators stay (URLs need ``.`` and ``/``).
+``compact``
+    ``text`` with the separators that spammers insert removed: a run of spaces or symbols
+    goes when a neighbour is a Chinese character, a single character or a digit next to a
+    digit ("加 - 微 - 信", "v x", "138 0013 8000"), else it becomes one space ("call now");
+    then homophones of contact words become one form (薇信 / 威信 / V信 / vx / wx → 微信;
+    扣扣 / 企鹅 / 🐧 → qq; tg / 纸飞机 / 电报 → 飞机).
+
+``Normalized.span(view, start, end)`` gives the original text a match came from.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from bisect import bisect_right
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Literal
+
+View = Literal["text", "compact"]
+
+_LOOKALIKES = {
+    # Greek and Cyrillic letters that look like Latin ones, before case folding
+    "Α": "a",
+    "Β": "b",
+    "Ε": "e",
+    "Ζ": "z",
+    "Η": "h",
+    "Ι": "i",
+    "Κ": "k",
+    "Μ": "m",
+    "Ν": "n",
+    "Ο": "o",
+    "Ρ": "p",
+    "Τ": "t",
+    "Υ": "y",
+    "Χ": "x",
+    "α": "a",
+    "β": "b",
+    "ε": "e",
+    "ι": "i",
+    "κ": "k",
+    "ν": "v",
+    "ο": "o",
+    "ρ": "p",
+    "τ": "t",
+    "υ": "u",
+    "χ": "x",
+    "ω": "w",
+    "η": "n",
+    "А": "a",
+    "В": "b",
+    "Е": "e",
+    "К": "k",
+    "М": "m",
+    "Н": "h",
+    "О": "o",
+    "Р": "p",
+    "С": "c",
+    "Т": "t",
+    "У": "y",
+    "Х": "x",
+    "Ѕ": "s",
+    "І": "i",
+    "Ј": "j",
+    "Ԁ": "d",
+    "Ү": "y",
+    "З": "3",
+    "а": "a",
+    "в": "b",
+    "е": "e",
+    "к": "k",
+    "м": "m",
+    "н": "h",
+    "о": "o",
+    "р": "p",
+    "с": "c",
+    "т": "t",
+    "у": "y",
+    "х": "x",
+    "ѕ": "s",
+    "і": "i",
+    "ј": "j",
+    "ԁ": "d",
+    "ү": "y",
+    "з": "3",
+    "б": "6",
+    "ɡ": "g",
+    "ɑ": "a",
+    "ʀ": "r",
+    "ɪ": "i",
+    "ʏ": "y",
+    "ᴠ": "v",
+    "ᴡ": "w",
+    "ⅴ": "v",
+    "ⅹ": "x",
+    # symbols that stand for a letter or a word in contact offers
+    "➕": "+",
+    "✚": "+",
+    "🐧": "qq",
+    "✈": "飞机",
+    "🛩": "飞机",
+    "☎": "电话",
+    "📞": "电话",
+    "📱": "电话",
+}
+_DROP_CATEGORIES = frozenset({"Cf", "Mn", "Me", "Cs", "Co"})
+_NAMED_LETTER = re.compile(
+    r"(?:LATIN (?:CAPITAL|SMALL) LETTER|REGIONAL INDICATOR SYMBOL LETTER) (\w)$"
+)
+_KEYCAP_TEN = "🔟"
+
+
+@lru_cache(maxsize=1)
+def _traditional_to_simplified() -> dict[str, str]:
+    """One-to-one character table from OpenCC (t2s), built once: about 5 ms."""
+    import opencc
+
+    converter = opencc.OpenCC("t2s")
+    out: dict[str, str] = {}
+    for first, last in ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF)):
+        chars = [chr(c) for c in range(first, last + 1)]
+        # newlines keep OpenCC from converting phrases across characters
+        converted = converter.convert("\n".join(chars)).split("\n")
+        if len(converted) != len(chars):
+            continue
+        out.update((a, b) for a, b in zip(chars, converted, strict=True) if a != b and len(b) == 1)
+    return out
+
+
+def _fold(ch: str) -> str:
+    """What one character of the original becomes in the ``text`` view ('' = dropped)."""
+    if ch in _LOOKALIKES:
+        return _LOOKALIKES[ch]
+    category = unicodedata.category(ch)
+    if category in _DROP_CATEGORIES:
+        return ""
+    if category == "Cc" or category in ("Zs", "Zl", "Zp"):
+        return " "
+    if ch == _KEYCAP_TEN:
+        return "10"
+    digit = unicodedata.digit(ch, None)
+    if digit is not None:
+        return str(digit)
+    folded = unicodedata.normalize("NFKC", ch).casefold()
+    if folded == ch and category == "So":
+        named = _NAMED_LETTER.search(unicodedata.name(ch, ""))
+        if named:
+            return named.group(1).lower()
+    if len(folded) > 1 and not folded.isascii():
+        # e.g. "㈱" → "(株)": keep each part folded too
+        return "".join(_fold(part) if part != ch else part for part in folded)
+    t2s = _traditional_to_simplified()
+    return "".join(_LOOKALIKES.get(c, t2s.get(c, c)) for c in folded)
+
+
+class _FoldTable(dict[int, str]):
+    """Code point → what it becomes; filled on first sight, usable by ``str.translate``.
+
+    ``uneven`` collects the characters that do not become exactly one character: a text
+    without any of them keeps its positions, and needs no index map at all.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.uneven: set[str] = set()
+
+    def __missing__(self, code: int) -> str:
+        ch = chr(code)
+        value = _fold(ch)
+        if len(value) != 1:
+            self.uneven.add(ch)
+        if len(self) < 200_000:  # bounded: a hostile text cannot grow it without end
+            self[code] = value
+        return value
+
+
+_FOLD = _FoldTable()
+
+
+_WORDISH = re.compile(r"[\w+@]+")
+"""A run of characters that are not separators: letters, digits, CJK, and + @ _."""
+_SEP = r"[^\w+@]+"
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff"
+_SEPARATORS = re.compile(_SEP)
+_JOIN = re.compile(
+    # a separator run was inserted to break a word when a neighbour is a Chinese character,
+    # both neighbours are digits, or both neighbouring tokens are single characters
+    # ("加 - 微 - 信", "138 0013 8000", "v x", "f.r.e.e"); other runs become one space
+    rf"(?<=[{_CJK}]){_SEP}|{_SEP}(?=[{_CJK}])|(?<=\d){_SEP}(?=\d)"
+    rf"|(?<=(?<![\w+@])[\w+@]){_SEP}(?=[\w+@](?![\w+@]))"
+)
+
+_LATIN_WORD = r"(?<![a-z])(?:{})(?![a-z])"
+_CANON: list[tuple[str, str]] = [
+    (
+        _LATIN_WORD.format("weixin|wechat|vxin|wx|vx")
+        + r"|(?:wei|v|w)信|(?:微|薇|威|徽|维)(?:x|xin)(?![a-z])"
+        + r"|(?:薇|威|徽|维|唯|卫|危|溦)信|(?:微|薇|威)(?:芯|心)",
+        "微信",
+    ),
+    (r"扣扣|抠抠|寇寇|蔻蔻|叩叩|企鹅|扣q|" + _LATIN_WORD.format("qq"), "qq"),
+    (_LATIN_WORD.format("telegram|tg") + "|纸飞机|电报", "飞机"),
+]
+_CANON_RE = re.compile("|".join(f"({pattern})" for pattern, _ in _CANON))
+_CANON_TO = [target for _, target in _CANON]
+
+Segment = tuple[int, int, int, int]
+"""(compact start, compact end, text start, text end): equal lengths map one to one;
+unequal ones (a canonical word, a separator) map as a whole."""
+
+
+@dataclass(frozen=True, slots=True)
+class Normalized:
+    original: str
+    text: str
+    text_index: tuple[int, ...] | None  # None: text[i] came from original[i]
+    compact: str
+    _lazy: list[tuple[Segment, ...]] = field(default_factory=list, compare=False, repr=False)
+
+    @property
+    def segments(self) -> tuple[Segment, ...]:
+        """How ``compact`` maps to ``text``; worked out only when evidence is asked for."""
+        if not self._lazy:
+            compact, segments = _compact(self.text)
+            if _CANON_RE.search(compact):
+                compact, segments = _canonical(compact, segments)
+            self._lazy.append(tuple(segments))
+        return self._lazy[0]
+
+    def _to_original(self, position: int, *, end: bool) -> int:
+        if self.text_index is None:
+            return min(position, len(self.original))
+        if not self.text_index:
+            return 0
+        if end:
+            return self.text_index[min(position, len(self.text_index)) - 1] + 1
+        return self.text_index[min(position, len(self.text_index) - 1)]
+
+    def _compact_to_text(self, position: int, *, end: bool) -> int:
+        starts = [seg[0] for seg in self.segments]
+        k = max(bisect_right(starts, position - (1 if end else 0)) - 1, 0)
+        c_start, c_end, t_start, t_end = self.segments[k]
+        if c_end - c_start == t_end - t_start:
+            return t_start + (position - c_start)
+        return t_end if end else t_start
+
+    def span(self, view: View, start: int, end: int) -> tuple[int, int]:
+        """Where ``view[start:end]`` came from in the original: (start, end)."""
+        if start >= end or (view == "compact" and not self.segments):
+            return (0, 0)
+        if view == "compact":
+            start = self._compact_to_text(start, end=False)
+            end = self._compact_to_text(end, end=True)
+        if start >= end:
+            return (0, 0)
+        return (self._to_original(start, end=False), self._to_original(end, end=True))
+
+    def evidence(self, view: View, start: int, end: int) -> str:
+        first, last = self.span(view, start, end)
+        return self.original[first:last]
+
+    @property
+    def changed(self) -> bool:
+        """Whether normalization changed anything beyond case and spacing."""
+        return self.text != self.original.casefold()
+
+
+def normalize(original: str) -> Normalized:
+    """Both views of ``original`` with their maps back to it; never raises on odd input."""
+    text = original.translate(_FOLD)
+    index: tuple[int, ...] | None = None
+    if not _FOLD.uneven.isdisjoint(original):
+        index = _index(original)
+    compact = _SEPARATORS.sub(" ", _JOIN.sub("", text)).strip(" ")
+    if _CANON_RE.search(compact):
+        compact = _CANON_RE.sub(_canonical_word, compact)
+    return Normalized(original, text, index, compact)
+
+
+def _canonical_word(match: re.Match[str]) -> str:
+    return _CANON_TO[(match.lastindex or 1) - 1]
+
+
+def _index(original: str) -> tuple[int, ...]:
+    out: list[int] = []
+    for position, ch in enumerate(original):
+        out.extend([position] * len(_FOLD[ord(ch)]))
+    return tuple(out)
+
+
+def _compact(text: str) -> tuple[str, list[Segment]]:
+    """The compact view with its segments, token by token (the same decisions as the
+    regular expressions in :func:`normalize`, which build the string alone faster)."""
+    out: list[str] = []
+    segments: list[Segment] = []
+    length = 0  # of the compact text so far
+    previous_end = -1
+    for match in _WORDISH.finditer(text):
+        start, end = match.span()
+        if out:
+            joined = _JOIN.match(text, previous_end)
+            if joined is None or joined.end() != start:
+                out.append(" ")
+                segments.append((length, length + 1, previous_end, start))
+                length += 1
+        out.append(match.group())
+        segments.append((length, length + end - start, start, end))
+        length += end - start
+        previous_end = end
+    return "".join(out), segments
+
+
+def _canonical(compact: str, segments: list[Segment]) -> tuple[str, list[Segment]]:
+    probe = _Probe(compact, segments)
+    out: list[str] = []
+    new: list[Segment] = []
+    length = 0
+    last = 0
+    for match in _CANON_RE.finditer(compact):
+        start, end = match.span()
+        if start > last:
+            out.append(compact[last:start])
+            new.extend(probe.slice(last, start, length))
+            length += start - last
+        target = _CANON_TO[(match.lastindex or 1) - 1]
+        out.append(target)
+        new.append(
+            (length, length + len(target), probe.text_at(start, False), probe.text_at(end, True))
+        )
+        length += len(target)
+        last = end
+    if last < len(compact):
+        out.append(compact[last:])
+        new.extend(probe.slice(last, len(compact), length))
+    return "".join(out), new
+
+
+@dataclass
+class _Probe:
+    compact: str
+    segments: list[Segment]
+
+    def text_at(self, position: int, end: bool) -> int:
+        view = Normalized("", "", None, self.compact, [tuple(self.segments)])
+        return view._compact_to_text(position, end=end)
+
+    def slice(self, start: int, end: int, at: int) -> list[Segment]:
+        """The segments covering compact[start:end], moved to begin at ``at``."""
+        out: list[Segment] = []
+        for c_start, c_end, t_start, t_end in self.segments:
+            lo, hi = max(c_start, start), min(c_end, end)
+            if lo >= hi:
+                continue
+            if c_end - c_start == t_end - t_start:
+                shift = lo - c_start
+                out.append(
+                    (at + lo - start, at + hi - start, t_start + shift, t_start + shift + hi - lo)
+                )
+            else:
+                out.append((at + lo - start, at + hi - start, t_start, t_end))
+        return out

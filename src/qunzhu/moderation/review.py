@@ -1,0 +1,224 @@
+"""The review queue and appeals, over the ``moderation_actions`` table.
+
+- **approve** (a flagged message did break the rule): the rule's points are added and the
+  actions are returned for the adapter (delete, warn, …); status ``approved``.
+- **undo** (it did not, or an appeal is upheld): the points are taken back, the message is
+  unflagged, a mute or ban is lifted; status ``undone``. An appeal is an undo with the
+  member's reason kept in the note.
+- **escalate**: the member goes to the next rung of the ladder now; a new row records it.
+
+Reviewed rows are labelled data: ``feedback`` turns them into (label, text) pairs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from qunzhu import events as ev
+from qunzhu.spec.schema import CommunitySpec
+from qunzhu.store.models import Message, ModerationAction
+
+Operation = Literal["approve", "undo", "escalate"]
+OPERATIONS: tuple[str, ...] = ("approve", "undo", "escalate")
+_UNDOABLE = ("pending_review", "applied", "alerted", "approved", "audited")
+
+
+class ReviewError(ValueError):
+    """The item cannot be reviewed that way; ``field`` names what was wrong."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass
+class Reviewed:
+    id: int
+    status: str
+    points: float
+    actions: list[ev.Action]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "status": self.status,
+            "points": self.points,
+            "actions": [{"kind": a.kind, "member": a.member, "text": a.text} for a in self.actions],
+        }
+
+
+def as_item(row: ModerationAction) -> dict[str, Any]:
+    evidence = row.evidence if isinstance(row.evidence, dict) else {}
+    return {
+        "id": row.id,
+        "member_id": row.member_id,
+        "message_id": row.message_id,
+        "action": row.action,
+        "rule": row.rule,
+        "detector": row.detector,
+        "score": row.score,
+        "points": row.points,
+        "status": row.status,
+        "mode": row.mode,
+        "created_at": row.created_at,
+        "expires_at": row.expires_at,
+        "text": evidence.get("text", ""),
+        "findings": evidence.get("findings", []),
+        "review_note": row.review_note,
+    }
+
+
+def queue(
+    session: Session, community_id: int, *, status: str | None = "pending_review", limit: int = 100
+) -> list[dict[str, Any]]:
+    query = select(ModerationAction).where(ModerationAction.community_id == community_id)
+    if status:
+        query = query.where(ModerationAction.status == status)
+    query = query.order_by(ModerationAction.created_at.desc(), ModerationAction.id.desc())
+    return [as_item(row) for row in session.scalars(query.limit(limit))]
+
+
+def _row(session: Session, community_id: int, item_id: int) -> ModerationAction:
+    row = session.get(ModerationAction, item_id)
+    if row is None or row.community_id != community_id:
+        raise ReviewError(f"no moderation item {item_id} in this community", field="id")
+    return row
+
+
+def _target(row: ModerationAction, kind: str, **extra: Any) -> ev.Action:
+    evidence = row.evidence if isinstance(row.evidence, dict) else {}
+    return ev.Action(
+        kind=kind,
+        platform=str(evidence.get("platform", "api")),
+        community=str(evidence.get("community", row.community_id)),
+        group=str(evidence.get("group", row.group_id or "")) or "-",
+        member=evidence.get("member"),
+        reason=f"review of {row.rule}",
+        detail={"moderation_action": row.id},
+        **extra,
+    )
+
+
+def review(
+    session: Session,
+    community_id: int,
+    item_id: int,
+    operation: str,
+    spec: CommunitySpec,
+    *,
+    operator_id: int | None = None,
+    note: str | None = None,
+    now: datetime | None = None,
+) -> Reviewed:
+    if operation not in OPERATIONS:
+        raise ReviewError(
+            f"unknown operation {operation!r}; use {', '.join(OPERATIONS)}", field="operation"
+        )
+    now = now or datetime.now(UTC)
+    row = _row(session, community_id, item_id)
+    actions: list[ev.Action] = []
+    if operation == "approve":
+        if row.status != "pending_review":
+            raise ReviewError(f"item {item_id} is {row.status}, not waiting for review", field="id")
+        severity = spec.rules.severities().get(row.rule, 0)
+        row.points = float(severity)
+        row.expires_at = now + timedelta(days=spec.escalation.points_expire_days)
+        row.status = "approved"
+        if row.message_id is not None:
+            message = session.get(Message, row.message_id)
+            if message is not None:
+                actions.append(
+                    _target(row, "delete_message", message_id=message.platform_message_id)
+                )
+        actions.append(_target(row, "warn", text=f"rule: {row.rule}"))
+    elif operation == "undo":
+        if row.status not in _UNDOABLE:
+            raise ReviewError(f"item {item_id} is {row.status} and cannot be undone", field="id")
+        evidence = row.evidence if isinstance(row.evidence, dict) else {}
+        sanction = evidence.get("sanction")
+        if row.status in ("applied", "approved") and sanction == "mute":
+            actions.append(_target(row, "unmute"))
+        elif row.status in ("applied", "approved") and sanction in ("remove", "blacklist"):
+            actions.append(_target(row, "unban"))
+        row.status = "undone"
+        row.points = 0.0
+        if row.message_id is not None:
+            session.execute(
+                update(Message).where(Message.id == row.message_id).values(flagged=False)
+            )
+    else:
+        actions += _escalate(session, row, spec, now)
+        row.status = "approved" if row.status == "pending_review" else row.status
+    row.reviewed_by = operator_id
+    row.reviewed_at = now
+    if note is not None:
+        row.review_note = note[:2000]
+    session.flush()
+    return Reviewed(row.id, row.status, row.points, actions)
+
+
+def _escalate(
+    session: Session, row: ModerationAction, spec: CommunitySpec, now: datetime
+) -> list[ev.Action]:
+    """Put the member on the next rung: a new row carries the points that reach it."""
+    total = sum(
+        r.points
+        for r in session.scalars(
+            select(ModerationAction).where(
+                ModerationAction.member_id == row.member_id,
+                ModerationAction.mode == "live",
+                ModerationAction.status.in_(("applied", "alerted", "approved")),
+                ModerationAction.expires_at > now,
+            )
+        )
+    )
+    higher = [s for s in spec.escalation.ladder if s.points > total]
+    if not higher:
+        raise ReviewError("the member is already on the top rung of the ladder", field="id")
+    step = min(higher, key=lambda s: s.points)
+    session.add(
+        ModerationAction(
+            community_id=row.community_id,
+            group_id=row.group_id,
+            member_id=row.member_id,
+            message_id=row.message_id,
+            key=f"{row.key}:escalate:{int(now.timestamp())}",
+            action=step.action,
+            rule=row.rule,
+            detector="review",
+            evidence=row.evidence,
+            score=row.score,
+            points=float(step.points - total),
+            status="applied",
+            mode="live",
+            expires_at=now + timedelta(days=spec.escalation.points_expire_days),
+            created_at=now,
+        )
+    )
+    kind = {"mute": "mute", "remove": "remove", "blacklist": "ban"}.get(step.action, "warn")
+    seconds = (step.duration_minutes or 10) * 60 if kind == "mute" else None
+    return [_target(row, kind, duration_seconds=seconds)]
+
+
+def feedback(session: Session, community_id: int) -> list[tuple[int, str]]:
+    """Reviewed items as (label, text): approved → 1 (spam), undone → 0 (normal)."""
+    out: list[tuple[int, str]] = []
+    for row in session.scalars(
+        select(ModerationAction)
+        .where(
+            ModerationAction.community_id == community_id,
+            ModerationAction.status.in_(("approved", "undone")),
+            ModerationAction.reviewed_at.is_not(None),
+        )
+        .order_by(ModerationAction.id)
+    ):
+        evidence = row.evidence if isinstance(row.evidence, dict) else {}
+        text = str(evidence.get("text", ""))
+        if text:
+            out.append((1 if row.status == "approved" else 0, text))
+    return out

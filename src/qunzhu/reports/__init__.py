@@ -1,0 +1,1 @@
+"""Reports: the weekly report as HTML with inline SVG charts, and PDF."""

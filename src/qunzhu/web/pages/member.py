@@ -1,0 +1,114 @@
+"""Member (成员档案): timeline, value explained, tier progress, moderation history,
+referrals, orders; and the member's personal data exported or erased (admins, owners)."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import Response
+
+from qunzhu.api.deps import CommunityAccess, get_store, require
+from qunzhu.api.errors import ApiError
+from qunzhu.auth.audit import record
+from qunzhu.store.privacy import PrivacyError, erase_member, export_member
+from qunzhu.web.pages.common import back, community_spec, local_today, page, unmasked
+from qunzhu.web.queries import member as q
+from qunzhu.web.templating import request_language
+
+router = APIRouter()
+
+
+@router.get("/c/{slug}/members/{member_id}")
+def member_page(
+    request: Request, member_id: int, access: CommunityAccess = Depends(require("read"))
+) -> Response:
+    open_ = unmasked(access)
+    today = local_today(request)
+    lang = request_language(request, access.caller)
+    cid = access.community.id
+    with get_store(request).reading() as session:
+        member = q.find_member(session, cid, member_id)
+        groups = q.group_names(session, cid)
+        values = q.value_explained(session, member.id, groups, today)
+        orders, payments = q.orders_and_payments(session, member.id)
+        context = {
+            "who": q.who(session, member, open_),
+            "memberships": q.memberships(session, member.id),
+            "timeline": q.timeline(session, member.id, groups, open_),
+            "values": values,
+            "tier": q.tier_progress(
+                session, member.id, community_spec(session, cid), lang, today, values
+            ),
+            "moderation": q.moderation_history(session, member.id),
+            "referrals": q.referrals(session, member.id),
+            "orders": orders,
+            "payments": payments,
+        }
+    return page(request, access, "member.html", "community", context)
+
+
+def _json_default(value: object) -> str:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return str(value)
+
+
+@router.post("/c/{slug}/members/{member_id}/export")
+def export(
+    request: Request, member_id: int, access: CommunityAccess = Depends(require("personal_data"))
+) -> Response:
+    """Everything stored about the member, as a JSON download (audited)."""
+    try:
+        with get_store(request).unit_of_work() as session:
+            data = export_member(session, access.community.id, member_id)
+            record(
+                session,
+                "member.export",
+                source="web",
+                operator_id=access.caller.operator_id,
+                community_id=access.community.id,
+                target=str(member_id),
+            )
+    except PrivacyError as exc:
+        raise ApiError(404, "not_found", str(exc), field="member_id") from None
+    body = json.dumps(data, ensure_ascii=False, indent=2, default=_json_default)
+    name = f"{access.community.slug}-member-{member_id}.json"
+    return Response(
+        body,
+        media_type="application/json",
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@router.post("/c/{slug}/members/{member_id}/erase")
+def erase(
+    request: Request,
+    member_id: int,
+    confirm: str = Form(""),
+    access: CommunityAccess = Depends(require("personal_data")),
+) -> Response:
+    """Erase names, account ids and message texts; counts stay. The operator types the
+    member's number to confirm, so a stray tap cannot erase anyone."""
+    path = f"/c/{access.community.slug}/members/{member_id}"
+    if confirm.strip() != str(member_id):
+        return back(path, done="erase_unconfirmed")
+    try:
+        with get_store(request).unit_of_work() as session:
+            counts = erase_member(session, access.community.id, member_id)
+            record(
+                session,
+                "member.erase",
+                source="web",
+                operator_id=access.caller.operator_id,
+                community_id=access.community.id,
+                target=str(member_id),
+                detail=counts,
+            )
+    except PrivacyError as exc:
+        raise ApiError(404, "not_found", str(exc), field="member_id") from None
+    return back(path, done="erased")

@@ -1,0 +1,49 @@
+"""The pipelines the product runs, in one place, so every entry point gets the same stages.
+
+- ``live``: events as they happen (connectors, webhooks, ``POST /events``, ``qunzhu ingest``,
+  the worker): moderation decides and acts, the value engine scores, growth reacts (seats,
+  referrals, join codes, applications, payments).
+- ``history``: imported exports and the sample community. Value is scored as the messages go
+  in; nothing is acted on — history happened already. Moderation's view of history is
+  ``qunzhu moderation audit`` (decide, do not act, report per rule); referrals in history are
+  recorded from the join lines themselves, and seats and rewards are not replayed.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from qunzhu.pipeline import Pipeline, Reactor
+from qunzhu.store.session import Store
+
+Mode = Literal["live", "history"]
+
+
+def build_pipeline(
+    store: Store,
+    mode: Mode = "live",
+    *,
+    create_communities: bool = False,
+    chunk_size: int | None = None,
+) -> Pipeline:
+    from qunzhu.engines.reactor import ValueScorer
+
+    reactors: list[Reactor] = [ValueScorer(store.settings.tz)]
+    if mode == "history":
+        return Pipeline(
+            store,
+            create_communities=create_communities,
+            reactors=reactors,
+            chunk_size=chunk_size or store.settings.import_chunk_size,
+        )
+    from qunzhu.growth.reactor import GrowthReactor
+    from qunzhu.moderation.moderator import RuleModerator
+
+    reactors.append(GrowthReactor())
+    return Pipeline(
+        store,
+        create_communities=create_communities,
+        moderator=RuleModerator(language=store.settings.language),
+        reactors=reactors,
+        chunk_size=chunk_size or store.settings.import_chunk_size,
+    )

@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from qunzhu.cli.main import app
+from qunzhu.store.models import Community, Group, Message
+
+LOG = (
+    "[10:00] <ann> hello\n=== bo [~b@h]  has joined #c\n[10:01] <bo> ann: hi\n"
+    "not a log line\n=== bo [~b@h]  has left #c []\n"
+)
+KEYS = {"messages", "members", "joins", "leaves", "invites", "replies", "quarantined", "added"}
+
+
+def _log(tmp_path: Path) -> Path:
+    path = tmp_path / "2024-05-01.log"
+    path.write_text(LOG, encoding="utf-8")
+    return path
+
+
+def test_import_prints_the_summary_as_json_and_creates_the_community(cli, cli_env, store, tmp_path):
+    path = _log(tmp_path)
+    args = ["import", str(path), "--community", "new-c", "--group", "#c", "--tz", "UTC", "--json"]
+    result = cli.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert set(data) >= KEYS
+    assert {k: data[k] for k in KEYS} == {
+        "messages": 2, "members": 2, "joins": 1, "leaves": 1, "invites": 0, "replies": 1,
+        "quarantined": 1, "added": 2,
+    }  # fmt: skip
+    assert data["quarantined_records"][0]["line"] == 4
+    with store.reading() as session:
+        assert session.scalar(select(Community.slug)) == "new-c"
+        assert session.scalar(select(Group.platform_group_id)) == "#c"
+    again = json.loads(cli.invoke(app, args).stdout)
+    assert again["added"] == 0 and again["messages"] == 2
+    with store.reading() as session:
+        assert session.scalar(select(func.count()).select_from(Message)) == 2
+
+
+def test_import_shows_a_table_for_people(cli, cli_env, tmp_path):
+    result = cli.invoke(app, ["import", str(_log(tmp_path)), "-c", "c", "-g", "g", "--tz", "UTC"])
+    assert result.exit_code == 0, result.output
+    assert "irc" in result.stdout and "not an IRC log line" in result.stdout
+
+
+def test_import_of_an_unknown_format_fails_naming_the_file(cli, cli_env, tmp_path):
+    path = tmp_path / "notes.txt"
+    path.write_text("shopping list\nmilk\n", encoding="utf-8")
+    result = cli.invoke(app, ["import", str(path), "-c", "c", "-g", "g", "--json"])
+    assert result.exit_code == 2
+    error = json.loads(result.stdout)
+    assert "notes.txt" in error["error"] and "not a chat export" in error["error"]
+
+
+def test_import_refuses_a_bad_format_name_and_a_bad_zone(cli, cli_env, tmp_path):
+    path = _log(tmp_path)
+    bad_format = cli.invoke(app, ["import", str(path), "-c", "c", "-g", "g", "-f", "icq"])
+    assert bad_format.exit_code == 2 and "--format 'icq'" in bad_format.stderr
+    bad_zone = cli.invoke(app, ["import", str(path), "-c", "c", "-g", "g", "--tz", "Mars/Base"])
+    assert bad_zone.exit_code == 2 and "not an IANA time zone" in bad_zone.stderr
+
+
+def test_import_of_a_missing_file_fails(cli, cli_env, tmp_path):
+    result = cli.invoke(app, ["import", str(tmp_path / "nope.csv"), "-c", "c", "-g", "g"])
+    assert result.exit_code == 2 and "no such file" in result.stderr

@@ -1,0 +1,110 @@
+"""Connector tests: a community with moderation rules and a size cap, a hub, the app served
+on 127.0.0.1, and the fake platforms (connector_fakes/)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from connector_fakes.liveserver import LiveServer
+
+from qunzhu.api.app import create_app
+from qunzhu.connectors.hub import ConnectorHub, load_infos
+from qunzhu.connectors.manage import save_connector
+from qunzhu.store import Store
+from qunzhu.store.models import Community
+
+SPEC = """\
+name: 读书会
+purpose: read together
+rules:
+  contact_solicitation:
+    action: delete_warn
+    severity: 2
+  classifier:
+    action: allow
+    threshold_flag: 1.0
+    threshold_act: 1.0
+escalation:
+  points_expire_days: 30
+size: {cap: 2, policy: waitlist, protected: [owner]}
+"""
+SPAM = "加 薇 信 abc_123 了解赚钱项目"
+
+
+@pytest.fixture
+def community(store: Store) -> str:
+    with store.unit_of_work() as session:
+        session.add(Community(slug="acme", name="读书会", spec_yaml=SPEC))
+    return "acme"
+
+
+@pytest.fixture
+def hub(store: Store, community: str) -> Iterator[ConnectorHub]:
+    made = ConnectorHub(store, backoff=0.05, reconnect_base=0.05)
+    yield made
+    made.stop()
+
+
+def connect(
+    store: Store,
+    hub: ConnectorHub,
+    platform: str,
+    name: str,
+    config: dict[str, Any],
+    credentials: dict[str, str],
+) -> Any:
+    cid = save_connector(
+        store,
+        community="acme",
+        platform=platform,
+        name=name,
+        config=config,
+        credentials=credentials,
+    )
+    info = next(i for i in load_infos(store) if i.id == cid)
+    return hub.add(info)
+
+
+@contextmanager
+def serving(store: Store, hub: ConnectorHub) -> Iterator[LiveServer]:
+    app = create_app(store.settings, store, webhooks=hub.routes())
+    app.state.connector_hub = hub
+    hub.start()
+    with LiveServer(app) as server:
+        yield server
+
+
+def count(store: Store, model: Any, *where: Any) -> int:
+    with store.reading() as session:
+        return int(session.scalar(select(func.count()).select_from(model).where(*where)) or 0)
+
+
+def rows(store: Store, query: Any) -> list[Any]:
+    with store.reading() as session:
+        return list(session.execute(query).all())
+
+
+@pytest.fixture
+def wait_for() -> Callable[..., None]:
+    import time
+
+    def wait(check: Callable[[], bool], timeout: float = 15.0, what: str = "condition") -> None:
+        deadline = time.monotonic() + timeout
+        while not check():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out waiting for {what}")
+            time.sleep(0.02)
+
+    return wait
+
+
+sys.modules.setdefault("qunzhu_tests_connectors", sys.modules[__name__])

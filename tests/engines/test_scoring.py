@@ -1,0 +1,155 @@
+"""Scoring in the pipeline and in the catch-up: once per message, answers found, replies
+and reactions credited to the author, nothing counted twice."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import func, select
+
+from qunzhu import events as ev
+from qunzhu.engines.catchup import catch_up, reset_scores
+from qunzhu.engines.reactor import ValueScorer
+from qunzhu.pipeline import Pipeline
+from qunzhu.store.intelligence import MemberDayStats, MessageScore, Question, ReplyEdgeDaily
+from qunzhu.store.models import Community, Member, MemberDaily
+
+T0 = datetime(2026, 3, 2, 4, 0, tzinfo=UTC)
+
+
+def msg(i: int, member: str, text: str, minutes: float, **extra) -> ev.MessagePosted:
+    return ev.MessagePosted(
+        platform="telegram",
+        community="c1",
+        group="g1",
+        member=member,
+        occurred_at=T0 + timedelta(minutes=minutes),
+        message_id=str(i),
+        text=text,
+        member_name=member,
+        **extra,
+    )
+
+
+def conversation() -> list[ev.Event]:
+    return [
+        msg(1, "ann", "How do I make RAG retrieval better? My chunks are 1000 tokens", 0),
+        msg(
+            2, "bob", "split into 300 token chunks with overlap and add a reranker", 2, reply_to="1"
+        ),
+        msg(
+            3,
+            "cat",
+            "we use hybrid search with BM25 plus embeddings for exactly that",
+            3,
+            reply_to="1",
+        ),
+        msg(4, "ann", "thanks", 4, reply_to="2"),
+        msg(5, "dan", "收到", 5),
+        msg(6, "eve", "free crypto signals join now", 6),
+        msg(7, "eve", "free crypto signals join now", 7),
+        ev.ReactionAdded(
+            platform="telegram",
+            community="c1",
+            group="g1",
+            member="cat",
+            occurred_at=T0 + timedelta(minutes=8),
+            message_id="2",
+            emoji="👍",
+        ),
+        ev.CheckIn(
+            platform="telegram",
+            community="c1",
+            group="g1",
+            member="dan",
+            occurred_at=T0 + timedelta(minutes=9),
+            name="daily",
+        ),
+    ]
+
+
+def _values(store) -> dict[str, float]:
+    with store.engine.connect() as conn:
+        rows = conn.execute(
+            select(Member.display_name, func.sum(MemberDaily.value))
+            .join(MemberDaily, MemberDaily.member_id == Member.id)
+            .group_by(Member.display_name)
+        ).all()
+    return {name: round(float(v), 3) for name, v in rows}
+
+
+def test_pipeline_scores_answers_replies_reactions_and_check_ins(store):
+    Pipeline(store, create_communities=True, reactors=[ValueScorer(store.settings.tz)]).run(
+        conversation(), source="test"
+    )
+    values = _values(store)
+    assert values["bob"] > values["dan"] and values["cat"] > values["dan"]
+    assert values["eve"] < values["bob"]  # the repeat earns nothing
+    with store.engine.connect() as conn:
+        stats = {
+            name: (q, a, r, re)
+            for name, q, a, r, re in conn.execute(
+                select(
+                    Member.display_name,
+                    MemberDayStats.questions,
+                    MemberDayStats.answers,
+                    MemberDayStats.replies_earned,
+                    MemberDayStats.reactions_earned,
+                ).join(MemberDayStats, MemberDayStats.member_id == Member.id)
+            )
+        }
+        question = conn.execute(select(Question)).one()
+        edges = conn.execute(select(func.sum(ReplyEdgeDaily.replies))).scalar()
+        dup = conn.execute(select(MessageScore.points).where(MessageScore.value == 0)).all()
+    assert stats["ann"][0] == 1 and stats["ann"][2] == 2  # asked; two members replied
+    assert stats["bob"][1] == 1 and stats["cat"][1] == 1  # both answered
+    assert stats["bob"][2] == 1 and stats["bob"][3] == 1  # thanked, and a reaction
+    assert question.answered_at == T0 + timedelta(minutes=2)
+    assert edges == 3
+    assert any("duplicate" in p for (p,) in dup)
+
+
+def test_the_same_events_again_change_nothing(store):
+    pipeline = Pipeline(store, create_communities=True, reactors=[ValueScorer(store.settings.tz)])
+    pipeline.run(conversation(), source="test")
+    first = _values(store)
+    pipeline.run(conversation(), source="test")
+    assert _values(store) == first
+
+
+def test_catch_up_scores_history_loaded_without_the_scorer_the_same_way(store):
+    Pipeline(store, create_communities=True).run(conversation(), source="test")
+    assert set(_values(store).values()) == {0.0}
+    with store.engine.begin() as conn:
+        cid = conn.execute(select(Community.id)).scalar_one()
+        done = catch_up(conn, cid, store.settings.tz)
+    assert (done.messages, done.reactions, done.check_ins) == (7, 1, 1)
+    caught_up = _values(store)
+    with store.engine.begin() as conn:
+        again = catch_up(conn, cid, store.settings.tz)  # nothing left to do
+    assert (again.messages, again.reactions, again.check_ins) == (0, 0, 0)
+    assert _values(store) == caught_up
+    with store.engine.begin() as conn:
+        reset_scores(conn, cid)
+        catch_up(conn, cid, store.settings.tz)
+    assert _values(store) == caught_up
+    assert caught_up["bob"] > caught_up["dan"] > 0
+
+
+def test_an_answer_without_a_reply_link_is_inferred(store):
+    events = [
+        msg(1, "ann", "how do I mount an ntfs disk on ubuntu?", 0),
+        msg(2, "bob", "install ntfs-3g and then mount the disk with it", 1),
+    ]
+    Pipeline(store, create_communities=True, reactors=[ValueScorer(store.settings.tz)]).run(
+        events, source="test"
+    )
+    with store.engine.connect() as conn:
+        inferred = conn.execute(
+            select(MessageScore.reply_inferred, MessageScore.points).where(
+                MessageScore.reply_to_id.isnot(None)
+            )
+        ).one()
+        answered = conn.execute(select(Question.answered_at)).scalar()
+    assert inferred[0] is True and "answer" in inferred[1]
+    assert answered is not None and answered.date() == date(2026, 3, 2)

@@ -1,0 +1,106 @@
+"""The shipped classifier, training on an operator's file, model files and labelled files."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from qunzhu.moderation.classifier import ModelError, load_model, shipped_model
+from qunzhu.moderation.evaluate import evaluate
+from qunzhu.moderation.features import FeatureConfig, hash_features
+from qunzhu.moderation.inspect import Inspector
+from qunzhu.moderation.labelled import Example, LabelledFileError, read_labelled
+from qunzhu.moderation.normalize import normalize
+from qunzhu.moderation.training import TrainingError, train
+
+ADS = [
+    "加微信 {} 日赚五百 稳定项目",
+    "招代理 佣金日结 详情私聊 {}",
+    "Win a free iPhone now! Text WIN to {}",
+    "网上兼职 一单一结 联系 {}",
+    "URGENT! You have won a cash prize, call {} to claim",
+]
+CHAT = [
+    "今天的作业 {} 交了吗",
+    "明天下午 {} 点开会",
+    "Anyone tried kernel {} on this laptop?",
+    "谢谢大家，第 {} 章看完了",
+    "I think the bus leaves at {} tomorrow",
+]
+
+
+def _examples(n: int, seed: int = 1) -> list[Example]:
+    rng = random.Random(seed)
+    out = []
+    for i in range(n):
+        spam = i % 2 == 0
+        template = rng.choice(ADS if spam else CHAT)
+        out.append(Example(template.format(rng.randint(10, 99999)), spam))
+    return out
+
+
+def test_features_are_stable_and_stay_within_their_messages() -> None:
+    config = FeatureConfig(dim_bits=12)
+    one = hash_features(["abc 微信"], config)
+    two = hash_features(["abc 微信", "other text"], config)
+    assert np.array_equal(one.buckets, two.buckets[two.docs == 0])
+    assert one.buckets.max() < config.dim
+    assert hash_features([], config).counts.size == 0
+
+
+def test_the_shipped_model_tells_obvious_ads_from_chat() -> None:
+    model = shipped_model()
+    ads = model.scores(
+        [
+            normalize(t).compact
+            for t in (
+                "加微信 abc123 日赚五百 稳定项目 名额有限",
+                "Free entry! Text WIN to 87121 to claim",
+            )
+        ]
+    )
+    chat = model.scores([normalize(t).compact for t in ("今天的作业交了吗", "ok see you at lunch")])
+    assert ads.min() > 0.5 > chat.max()
+
+
+def test_training_on_an_operators_file_round_trips(tmp_path: Path) -> None:
+    model = train(_examples(200))
+    path = tmp_path / "model.npz"
+    model.save(path)
+    again = load_model(path)
+    text = normalize("招代理 佣金日结 详情私聊 12345").compact
+    assert again.score(text) == pytest.approx(model.score(text), abs=1e-2)
+    scores = evaluate(Inspector(model=again), _examples(100, seed=2))
+    assert scores.f1 > 0.9 and scores.n == 100
+
+
+def test_training_needs_both_kinds_and_enough_of_them() -> None:
+    with pytest.raises(TrainingError, match="both kinds"):
+        train([Example("x", True)] * 50)
+
+
+def test_a_file_that_is_not_a_model_is_named(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.npz"
+    bad.write_bytes(b"nope")
+    with pytest.raises(ModelError, match=r"bad\.npz"):
+        load_model(bad)
+
+
+def test_labelled_files_in_csv_and_tsv_and_their_errors(tmp_path: Path) -> None:
+    csv_file = tmp_path / "a.csv"
+    csv_file.write_text('target,input\n1,"buy, now"\n0,hello\n', encoding="utf-8")
+    tsv_file = tmp_path / "b.tsv"
+    tsv_file.write_text("label\ttext\nspam\twin\nham\thi\n", encoding="utf-8")
+    assert read_labelled(csv_file) == [Example("buy, now", True), Example("hello", False)]
+    assert [e.spam for e in read_labelled(tsv_file)] == [True, False]
+    wrong = tmp_path / "c.csv"
+    wrong.write_text("label,text\nmaybe,hi\n", encoding="utf-8")
+    with pytest.raises(LabelledFileError, match=r"c\.csv:2"):
+        read_labelled(wrong)
+    headless = tmp_path / "d.csv"
+    headless.write_text("a,b\n1,2\n", encoding="utf-8")
+    with pytest.raises(LabelledFileError, match="label column"):
+        read_labelled(headless)

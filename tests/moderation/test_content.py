@@ -1,0 +1,65 @@
+"""Content detectors: banned words, links, invitations, contact offers, with evidence."""
+
+from __future__ import annotations
+
+from qunzhu.moderation.content import (
+    build_words,
+    scan_contacts,
+    scan_invites,
+    scan_links,
+    scan_words,
+    words_for,
+)
+from qunzhu.moderation.normalize import normalize
+from qunzhu.spec.rules import BannedWordsRule, LinkRule, Rules
+
+
+def _contacts(text: str) -> list[tuple[str, str]]:
+    return [(f.detector, f.evidence) for f in scan_contacts(normalize(text), Rules())]
+
+
+def test_phone_wechat_and_qq_offers_are_found_with_their_evidence() -> None:
+    assert _contacts("有需要联系 138-0013-8000") == [("phone_number", "联系 138-0013-8000")]
+    assert _contacts("加 薇 信 abc_123 了解") == [("wechat_id", "薇 信 abc_123")]
+    assert _contacts("扣扣：12345678") == [("qq_number", "扣扣：12345678")]
+    assert _contacts("联系人：@fx16_bot") == [("telegram_handle", "联系人：@fx16_bot")]
+
+
+def test_ordinary_numbers_and_mentions_are_not_contact_offers() -> None:
+    assert _contacts("我们 2023 年 12 月 15 号见") == []
+    assert _contacts("@alice thanks, version 22.04 works") == []
+    assert _contacts("昨天失去了她的WX") == []
+
+
+def test_group_invitations_in_links_and_in_words() -> None:
+    rules = Rules()
+    found = scan_invites(normalize("快来 https://t.me/+AbCdEf123"), rules)
+    assert [f.detector for f in found] == ["invite_link"]
+    assert found[0].evidence == "t.me/+AbCdEf123"
+    spoken = scan_invites(normalize("进 群 🐧 群号: 12345678"), rules)
+    assert spoken and spoken[0].rule == "group_invites"
+    assert scan_invites(normalize("discord.gg/abcd12"), rules)[0].severity == 4
+
+
+def test_banned_words_match_after_normalization_and_latin_ones_as_whole_words() -> None:
+    words = build_words(["网赌", "sex"])
+    rules = Rules()
+    assert [f.evidence for f in scan_words(normalize("網 賭 平台"), rules, words)] == ["網 賭"]
+    assert scan_words(normalize("I live in Sussex"), rules, words) == []
+    assert scan_words(normalize("free SEX here"), rules, words)[0].evidence == "SEX"
+
+
+def test_the_community_list_adds_to_the_base_list_or_replaces_it() -> None:
+    with_base = words_for(Rules(banned_words=BannedWordsRule(words=["团购"])))
+    alone = words_for(Rules(banned_words=BannedWordsRule(words=["团购"], use_base_list=False)))
+    assert alone.size == 1 and with_base.size > 1
+    assert list(alone.matches(normalize("一起 团 购 吧").compact))
+
+
+def test_links_obey_the_rule_the_allowlist_and_the_newcomer_days() -> None:
+    text = normalize("see https://paste.ubuntu.com/1 and http://spam.top/x")
+    assert scan_links(text, Rules(), newcomer=False) == []
+    newcomer = scan_links(text, Rules(), newcomer=True)
+    assert [f.detail["domain"] for f in newcomer] == ["paste.ubuntu.com", "spam.top"]
+    closed = Rules(links=LinkRule(allowed=False, allow_domains=["ubuntu.com"]))
+    assert [f.detail["domain"] for f in scan_links(text, closed, newcomer=False)] == ["spam.top"]

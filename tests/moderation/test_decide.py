@@ -1,0 +1,67 @@
+"""Decisions follow the spec: rule actions, the ladder, tier slack, protected members."""
+
+from __future__ import annotations
+
+from qunzhu.moderation.decide import Standing, decide
+from qunzhu.moderation.findings import Finding
+from qunzhu.spec.rules import ActionRule, ClassifierRule, Escalation, Rules
+
+
+def _contact(score: float = 0.95, severity: int = 3) -> Finding:
+    return Finding(
+        rule="contact_solicitation",
+        detector="phone_number",
+        severity=severity,
+        score=score,
+        evidence="138 0013 8000",
+    )
+
+
+def test_nothing_found_is_allowed() -> None:
+    assert decide([], Rules(), Escalation(), Standing()).action == "allow"
+
+
+def test_first_breach_deletes_and_warns_and_adds_the_rule_severity() -> None:
+    d = decide([_contact()], Rules(), Escalation(), Standing())
+    assert (d.action, d.delete, d.sanction, d.points) == ("delete_warn", True, "warn", 3.0)
+
+
+def test_the_ladder_mutes_when_the_points_reach_its_rung() -> None:
+    d = decide([_contact()], Rules(), Escalation(), Standing(points=3.0))
+    assert d.sanction == "mute" and d.duration_minutes == 60 and d.total_points == 6.0
+    d = decide([_contact()], Rules(), Escalation(), Standing(points=18.0))
+    assert d.action == "blacklist" and d.delete
+
+
+def test_tier_slack_scales_points_and_protected_members_are_never_acted_on() -> None:
+    escalation = Escalation(tier_slack={"core": 0.5, "newcomer": 2.0})
+    assert decide([_contact()], Rules(), escalation, Standing(tier="core")).points == 1.5
+    assert decide([_contact()], Rules(), escalation, Standing(tier="newcomer")).points == 6.0
+    shielded = decide([_contact()], Rules(), escalation, Standing(protected=True))
+    assert shielded.action == "allow" and shielded.protected and shielded.findings
+
+
+def test_unsure_findings_and_middling_classifier_scores_only_flag() -> None:
+    assert decide([_contact(score=0.6)], Rules(), Escalation(), Standing()).action == "flag"
+    rules = Rules(classifier=ClassifierRule(threshold_flag=0.6, threshold_act=0.9))
+    middling = Finding(rule="classifier", detector="classifier", severity=3, score=0.75)
+    assert decide([middling], rules, Escalation(), Standing()).action == "flag"
+    sure = Finding(rule="classifier", detector="classifier", severity=3, score=0.95)
+    assert decide([sure], rules, Escalation(), Standing()).action == "delete_warn"
+
+
+def test_allowed_kinds_are_allowed_and_a_silent_delete_stays_silent() -> None:
+    allowed = Rules(contact_solicitation=ActionRule(action="allow"))
+    assert decide([_contact()], allowed, Escalation(), Standing()).action == "allow"
+    silent = Rules(contact_solicitation=ActionRule(action="delete", severity=3))
+    d = decide([_contact()], silent, Escalation(), Standing())
+    assert (d.action, d.sanction, d.points) == ("delete", None, 3.0)
+
+
+def test_the_hardest_rule_decides_one_message() -> None:
+    invite = Finding(rule="group_invites", detector="invite_link", severity=4, score=0.95)
+    flood = Finding(rule="flooding", detector="flood_window", severity=1, score=1.0)
+    d = decide([flood, invite, _contact()], Rules(), Escalation(), Standing())
+    assert d.main is not None and d.main.rule == "flooding"  # flooding's action is mute
+    # ... and the message is one breach at the worst severity, deleted for the invitation
+    assert d.sanction == "mute" and d.points == 4.0 and d.delete

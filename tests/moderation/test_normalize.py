@@ -1,0 +1,104 @@
+"""Normalization undoes the evasions spammers use and keeps the way back to the original."""
+
+from __future__ import annotations
+
+import pytest
+
+from qunzhu.moderation.normalize import normalize
+
+
+@pytest.mark.parametrize(
+    ("written", "compact"),
+    [
+        ("加 薇 信 abc_123", "加微信abc_123"),
+        ("V❤X: hello_99", "微信 hello_99"),
+        ("聯繫我 1️⃣3️⃣8️⃣ 0013 8000", "联系我13800138000"),
+        ("需要的-家-752753636是-企-鹅", "需要的家752753636是qq"),
+        ("𝐟𝐫𝐞𝐞 ｍｏｎｅｙ", "free money"),
+        ("f.r.e.e m o n e y now", "freemoney now"),
+        ("Ｖ Ｘ ①②③④⑤⑥", "微信 123456"),
+        ("扣扣 1234567", "qq1234567"),
+        ("进群🐧 12345678", "进群qq 12345678"),
+        ("раураl", "paypal"),
+        ("w\u200bx\u200d：ab\u2060c123", "微信 abc123"),
+    ],
+)
+def test_evasions_become_one_form(written: str, compact: str) -> None:
+    assert normalize(written).compact == compact
+
+
+def test_plain_words_keep_their_spaces_and_are_not_mistaken_for_contact_words() -> None:
+    assert normalize("I am a cat").compact == "i am a cat"
+    assert normalize("wxpython and vxlan").compact == "wxpython and vxlan"
+
+
+@pytest.mark.parametrize(
+    "written", ["加 薇 信 abc_123", "聯繫我 1️⃣3️⃣8️⃣ 0013 8000", "进群🐧 12345678", "ｑｑ：１２３４５６"]
+)
+def test_evidence_maps_back_to_the_original_text(written: str) -> None:
+    norm = normalize(written)
+    assert norm.evidence("compact", 0, len(norm.compact)) == written.strip()
+    start = norm.compact.index("qq") if "qq" in norm.compact else 0
+    first, last = norm.span("compact", start, start + 2)
+    assert 0 <= first < last <= len(written)
+
+
+def test_a_canonical_word_points_at_the_written_variant() -> None:
+    norm = normalize("请加 薇 信 abc")
+    at = norm.compact.index("微信")
+    assert norm.evidence("compact", at, at + 2) == "薇 信"
+
+
+@pytest.mark.parametrize("odd", ["", "   ", "\ud800\udfff\ud800", "\x00\x01", "(((((" * 1000])
+def test_odd_input_never_raises(odd: str) -> None:
+    norm = normalize(odd)
+    assert isinstance(norm.compact, str)
+    assert norm.span("compact", 0, 5) == norm.span("compact", 0, 5)
+
+
+def test_a_hundred_kilobyte_message_is_normalized_whole() -> None:
+    norm = normalize("微信 abc123 " * 10_000)
+    assert norm.compact.count("微信") == 10_000
+
+
+def _slow_compact(text: str) -> str:
+    from qunzhu.moderation.normalize import _CANON_RE, _canonical, _compact
+
+    compact, segments = _compact(text)
+    if _CANON_RE.search(compact):
+        compact, segments = _canonical(compact, segments)
+    return compact
+
+
+def test_the_fast_compact_view_equals_the_one_built_with_its_map() -> None:
+    import random
+
+    from qunzhu.moderation.evasion import evade
+
+    rng = random.Random(4)
+    samples = [
+        "加 薇 信 abc_123",
+        "f.r.e.e m o n e y now",
+        "I am a cat",
+        "12:30 - 14:45",
+        "ok...  再见!!",
+        "+v 186 7683 3260",
+        "@bob hi",
+        " - 加 - ",
+        "a",
+        "",
+    ]
+    samples += [evade(s, rng) for s in samples for _ in range(20)]
+    for sample in samples:
+        norm = normalize(sample)
+        assert norm.compact == _slow_compact(norm.text), sample
+
+
+@pytest.mark.shared_data
+def test_the_fast_compact_view_matches_on_real_messages(shared_data) -> None:
+    import csv
+
+    path = shared_data / "spam" / "zh-telegram-groups.train.csv"
+    with path.open(encoding="utf-8") as handle:
+        texts = [row["input"] for row in csv.DictReader(handle)][:3000]
+    assert all(normalize(t).compact == _slow_compact(normalize(t).text) for t in texts)

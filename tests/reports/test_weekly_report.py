@@ -1,0 +1,100 @@
+"""The weekly report: its numbers, its charts, escaping, PDF."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from xml.etree import ElementTree
+
+from sqlalchemy import select
+
+from qunzhu import events as ev
+from qunzhu.engines.recompute import recompute_community
+from qunzhu.pipeline import Pipeline
+from qunzhu.reports.render import charts, render_html, write_pdf
+from qunzhu.reports.svg import heatmap, line_chart
+from qunzhu.reports.weekly import weekly_data
+from qunzhu.store.models import Community
+
+T0 = datetime(2026, 3, 2, 4, 0, tzinfo=UTC)
+EVIL = "<script>alert(1)</script>"
+
+
+def _load(store) -> int:
+    events: list[ev.Event] = []
+    for day in range(21):
+        for i, who in enumerate((EVIL, "bob")):
+            events.append(
+                ev.MessagePosted(
+                    platform="telegram",
+                    community="c1",
+                    group="g1",
+                    member=who,
+                    member_name=who,
+                    occurred_at=T0 + timedelta(days=day, minutes=i),
+                    message_id=f"{day}-{i}",
+                    text="what is the best chunk size for RAG?"
+                    if i == 0
+                    else "300 tokens with overlap works well for most documents",
+                )
+            )
+    events.append(
+        ev.MessagePosted(
+            platform="telegram",
+            community="c1",
+            group="g1",
+            member="cat",
+            member_name="cat",
+            occurred_at=T0 + timedelta(days=20, hours=5),
+            message_id="late",
+            text="does anyone run ollama on a mac?",
+        )
+    )
+    Pipeline(store, create_communities=True).run(events, source="test")
+    with store.engine.begin() as conn:
+        cid = conn.execute(select(Community.id)).scalar_one()
+        recompute_community(conn, cid, (T0 + timedelta(days=20)).date(), store.settings.tz)
+    return cid
+
+
+def test_report_numbers_cover_every_section(store):
+    cid = _load(store)
+    with store.engine.connect() as conn:
+        d = weekly_data(conn, cid, lang="en")
+    assert d["week"] == {"start": "2026-03-16", "end": "2026-03-22"}
+    assert d["value"]["this_week"] > 0 and list(d["value_trend"]["series"]) == ["g1"]
+    assert len(d["value_trend"]["labels"]) == 28
+    assert d["top_contributors"][0]["why"]
+    assert [q["text"] for q in d["unanswered"]] == ["does anyone run ollama on a mac?"]
+    assert d["groups"][0]["metrics"]["role_mix"]
+
+
+def test_html_stands_alone_escapes_names_and_its_charts_are_valid_svg(store):
+    cid = _load(store)
+    with store.engine.connect() as conn:
+        d = weekly_data(conn, cid, lang="en")
+    html = render_html(d, "en")
+    assert EVIL not in html and "&lt;script&gt;" in html
+    assert "<link" not in html and 'src="http' not in html  # nothing to fetch
+    for svg in charts(d, "en").values():
+        ElementTree.fromstring(svg)  # well-formed, names escaped inside the charts too
+
+
+def test_pdf_is_written(store, tmp_path):
+    cid = _load(store)
+    with store.engine.connect() as conn:
+        d = weekly_data(conn, cid, lang="zh-CN")
+    path = tmp_path / "w.pdf"
+    write_pdf(d, path, "zh-CN")
+    data = path.read_bytes()
+    assert data.startswith(b"%PDF") and len(data) > 2000
+
+
+def test_charts_draw_what_they_are_given():
+    svg = line_chart({"a & b": [0.0, 5.0, 10.0]}, ["d1", "d2", "d3"], "value")
+    root = ElementTree.fromstring(svg)
+    ns = "{http://www.w3.org/2000/svg}"
+    (line,) = root.iter(f"{ns}polyline")
+    ys = [float(p.split(",")[1]) for p in line.get("points", "").split()]
+    assert ys[0] > ys[1] > ys[2]  # higher values are drawn higher
+    cells = heatmap(["w1"], ["D7", "D30"], [[0.5, None]], "cohorts")
+    assert "50%" in cells and cells.count("<rect") == 2

@@ -1,0 +1,95 @@
+"""Member: profile masked by role, value explained, tier, referrals; export and erase."""
+
+from __future__ import annotations
+
+import json
+
+from qunzhu_tests_http import csrf_from, log_in
+from sqlalchemy import select
+from web_seed import ACME_PHONE, ACME_REAL_NAME
+
+from qunzhu.store.models import AuditEntry, Member
+
+
+def test_member_page_masks_phone_and_real_name_for_moderators(client, acme):
+    log_in(client, "moderator")
+    page = client.get(f"/c/acme/members/{acme['u1']}")
+    assert page.status_code == 200
+    assert ACME_PHONE not in page.text and ACME_REAL_NAME not in page.text
+    assert "138****5678" in page.text and "王**" in page.text
+    assert 'id="personal-data"' not in page.text  # no export / erase for this role
+
+
+def test_member_page_shows_personal_data_to_admins(client, acme):
+    log_in(client, "admin")
+    page = client.get(f"/c/acme/members/{acme['u1']}")
+    assert ACME_PHONE in page.text and ACME_REAL_NAME in page.text
+    assert 'id="personal-data"' in page.text
+
+
+def test_member_page_explains_value_tier_and_referrals(client, acme):
+    log_in(client, "analyst")
+    page = client.get(f"/c/acme/members/{acme['u1']}")
+    for section in ("value", "tier", "timeline", "moderation", "referrals", "orders"):
+        assert f'id="{section}"' in page.text
+    assert "u4" in page.text and "u3" in page.text  # the people u1 invited
+    tiered = client.get(f"/c/acme/members/{acme['u2']}")
+    assert "core" in tiered.text
+
+
+def test_export_downloads_json_and_is_audited(client, acme, personas):
+    log_in(client, "admin")
+    token = csrf_from(client.get(f"/c/acme/members/{acme['u1']}").text)
+    answer = client.post(f"/c/acme/members/{acme['u1']}/export", data={"csrf_token": token})
+    assert answer.status_code == 200
+    assert "attachment" in answer.headers["content-disposition"]
+    data = json.loads(answer.text)
+    assert data["member"][0]["phone"] == ACME_PHONE
+    with personas.store.reading() as session:
+        assert (
+            session.scalar(
+                select(AuditEntry).where(
+                    AuditEntry.action == "member.export", AuditEntry.source == "web"
+                )
+            )
+            is not None
+        )
+
+
+def test_erase_needs_the_typed_confirmation(client, acme, personas):
+    log_in(client, "owner")
+    path = f"/c/acme/members/{acme['u1']}"
+    token = csrf_from(client.get(path).text)
+    unconfirmed = client.post(
+        f"{path}/erase", data={"csrf_token": token, "confirm": "nope"}, follow_redirects=False
+    )
+    assert unconfirmed.status_code == 303
+    with personas.store.reading() as session:
+        assert session.get_one(Member, acme["u1"]).phone == ACME_PHONE
+    done = client.post(
+        f"{path}/erase",
+        data={"csrf_token": token, "confirm": str(acme["u1"])},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303
+    with personas.store.reading() as session:
+        member = session.get_one(Member, acme["u1"])
+        entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "member.erase"))
+    assert member.phone is None and member.real_name is None
+    assert entry is not None and entry.operator_id == personas["owner"].operator_id
+
+
+def test_moderator_cannot_export_or_erase(client, acme):
+    log_in(client, "moderator")
+    token = csrf_from(client.get("/c/acme").text)
+    for action in ("export", "erase"):
+        answer = client.post(
+            f"/c/acme/members/{acme['u1']}/{action}",
+            data={"csrf_token": token, "confirm": str(acme["u1"])},
+        )
+        assert answer.status_code == 403
+
+
+def test_member_of_another_community_is_not_found(client, acme):
+    log_in(client, "outsider")
+    assert client.get(f"/c/rival/members/{acme['u1']}").status_code == 404
