@@ -21,6 +21,7 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
+
 def _community_id(session: Session, slug: str) -> int:
     community_id = session.scalar(select(Community.id).where(Community.slug == slug))
     if community_id is None:
