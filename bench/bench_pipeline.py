@@ -124,6 +124,8 @@ def _floor(store: Store, n: int) -> float:
     try:
         cursor = raw.cursor()
         started = time.perf_counter()
+        if store.engine.dialect.name == "sqlite":
+            cursor.execute("BEGIN")  # our SQLite connections run in autocommit mode
         cursor.executemany(sql, rows)
         raw.commit()
         return time.perf_counter() - started
