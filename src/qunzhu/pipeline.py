@@ -96,6 +96,18 @@ class IngestReport:
     def count(self, type_name: str) -> int:
         return self.by_type.get(type_name, 0)
 
+    def absorb(self, other: IngestReport) -> None:
+        """Add another run's figures to this one (one report for a load made of two runs)."""
+        self.received += other.received
+        self.added += other.added
+        self.duplicates += other.duplicates
+        self.new_members += other.new_members
+        self.replies += other.replies
+        for name, n in other.by_type.items():
+            self.by_type[name] = self.by_type.get(name, 0) + n
+        self.quarantined.extend(other.quarantined)
+        self.actions.extend(other.actions)
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "received": self.received,

@@ -25,6 +25,9 @@ from qunzhu.wiring import build_pipeline
 _OLD_PLACEHOLDER = "slug: demo\n"
 
 
+LIVE_DAYS = 7
+
+
 def anchor(created_at: datetime | None) -> datetime:
     """The day the sample's 90 days end.
 
@@ -98,9 +101,18 @@ def load_demo(
     ``now`` pins the last day (tests); by default the anchor keeps reloads idempotent.
     """
     end = _ensure_community(store, now)
-    events = generate(seed, now=end)
+    events = list(generate(seed, now=end))
+    cut = end - timedelta(days=LIVE_DAYS)
     report = build_pipeline(store, "history", create_communities=True).run(
-        events, source="demo", progress=progress
+        [e for e in events if e.occurred_at < cut], source="demo", progress=progress
+    )
+    # the last week goes through the live pipeline, as if the groups were connected: its ads
+    # are decided on (WeChat cannot act, so they become alerts) and flagged messages wait in
+    # the review queue, which is what an operator opening the dashboard should see
+    report.absorb(
+        build_pipeline(store, "live", create_communities=True).run(
+            [e for e in events if e.occurred_at >= cut], source="demo", progress=progress
+        )
     )
     _describe_groups(store, end)
     _assess(store, end)
