@@ -111,7 +111,7 @@ def import_file(
     items = importers.parse(
         path, chosen, community=community, group=group, tz=zone, progress=progress
     )
-    report = build_pipeline(store, "history", create_communities=True).run(
+    report = build_pipeline(store, "import", create_communities=True).run(
         tally.counted(items), source=str(source or path)
     )
     return summary(tally, report)

@@ -3,8 +3,11 @@
 - ``live``: events as they happen (connectors, webhooks, ``POST /events``, ``qunzhu ingest``,
   the worker): moderation decides and acts, the value engine scores, growth reacts (seats,
   referrals, join codes, applications, payments).
-- ``history``: imported exports and the sample community. Value is scored as the messages go
-  in; nothing is acted on — history happened already. Moderation's view of history is
+- ``history``: the sample community. Value is scored as the messages go in; nothing is acted
+  on — history happened already.
+- ``import``: chat exports, as fast as the store allows: stored, counted into the daily
+  rollups, nothing else; ``qunzhu recompute`` scores and assesses them afterwards (scoring
+  inline cost about two thirds of the import's time). Moderation's view of history is
   ``qunzhu moderation audit`` (decide, do not act, report per rule); referrals in history are
   recorded from the join lines themselves, and seats and rewards are not replayed.
 """
@@ -16,7 +19,7 @@ from typing import Literal
 from qunzhu.pipeline import Pipeline, Reactor
 from qunzhu.store.session import Store
 
-Mode = Literal["live", "history"]
+Mode = Literal["live", "history", "import"]
 
 
 def build_pipeline(
@@ -26,6 +29,8 @@ def build_pipeline(
     create_communities: bool = False,
     chunk_size: int | None = None,
 ) -> Pipeline:
+    if mode == "import":
+        return Pipeline(store, create_communities=create_communities, chunk_size=chunk_size)
     from qunzhu.engines.reactor import ValueScorer
 
     reactors: list[Reactor] = [ValueScorer(store.settings.tz)]

@@ -129,3 +129,8 @@ def _render(results: list[dict[str, Any]]) -> None:
             console.print(f"  {Path(r['file']).name}{where}: {q['reason']}", highlight=False)
         if r["quarantined"] > 20:
             console.print(f"  … and {r['quarantined'] - 20} more, kept in the quarantine")
+    if any(r["added"] for r in results):
+        console.print(
+            "next: `qunzhu recompute -c <community> --backfill 28` scores the new messages and "
+            "assesses health, roles and tiers"
+        )
