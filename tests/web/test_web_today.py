@@ -50,3 +50,54 @@ def test_empty_community_shows_empty_states(client, personas):
     assert page.status_code == 200
     assert page.text.count('class="empty"') >= 5
     assert 'class="act"' not in page.text  # no "act" link when nothing waits
+
+
+def test_connector_errors_and_alerts_wait_on_today(client, acme, personas):
+    from qunzhu.store.connectors import Connector, ConnectorAlert
+
+    with personas.store.unit_of_work() as session:
+        cid = personas.communities["acme"]
+        session.add(
+            Connector(
+                community_id=cid,
+                platform="telegram",
+                name="acme-bot",
+                status="error",
+                status_reason="bot was removed from the group",
+            )
+        )
+        session.add(
+            ConnectorAlert(
+                community_id=cid,
+                platform="wechat",
+                platform_group_id="g1",
+                kind="cannot_act",
+                text="删除广告：微信不能自动执行",
+                reason="WeChat cannot delete messages",
+                key="a1",
+            )
+        )
+        session.add(
+            ConnectorAlert(
+                community_id=cid,
+                platform="wechat",
+                platform_group_id="g1",
+                kind="cannot_act",
+                text="done already",
+                key="a2",
+                status="done",
+            )
+        )
+    log_in(client, "analyst")
+    html = client.get("/c/acme").text
+    assert 'id="todo-connectors"' in html
+    assert "bot was removed from the group" in html
+    assert "删除广告：微信不能自动执行" in html
+    assert "done already" not in html  # handled alerts leave Today
+
+
+def test_connectors_section_is_empty_when_all_is_well(client, personas):
+    log_in(client, "owner")
+    html = client.get("/c/acme").text
+    assert 'id="todo-connectors"' in html
+    assert "Every connector is working" in html or "所有连接器运行正常" in html

@@ -272,6 +272,39 @@ def errors_section(session: Session, community_id: int, slug: str) -> Section:
     return Section("errors", int(count), items, f"/c/{slug}/errors")
 
 
+def connectors_section(session: Session, community_id: int) -> Section:
+    """Connectors in error or disabled, and open alerts (decisions the platform cannot carry
+    out, groups disabled by the platform): each needs a person."""
+    from qunzhu.store.connectors import Connector, ConnectorAlert
+
+    broken = list(
+        session.scalars(
+            select(Connector).where(
+                Connector.community_id == community_id,
+                or_(Connector.status.in_(("error", "disabled")), Connector.enabled.is_(False)),
+            )
+        )
+    )
+    open_alerts = (ConnectorAlert.community_id == community_id, ConnectorAlert.status == "open")
+    alerts = session.scalar(select(func.count()).select_from(ConnectorAlert).where(*open_alerts))
+    items: list[dict[str, Any]] = [
+        {
+            "text": f"{c.name} ({c.platform}): {c.status}",
+            "reason": (c.status_reason or c.last_error or "")[:160],
+            "at": c.last_error_at or c.updated_at,
+        }
+        for c in broken[:SHOWN]
+    ]
+    for a in session.scalars(
+        select(ConnectorAlert)
+        .where(*open_alerts)
+        .order_by(ConnectorAlert.created_at.desc())
+        .limit(max(0, SHOWN - len(items)))
+    ):
+        items.append({"text": a.text[:160] or a.kind, "reason": a.reason[:160], "at": a.created_at})
+    return Section("connectors", len(broken) + int(alerts or 0), items)
+
+
 def today_sections(
     session: Session,
     community_id: int,
@@ -292,5 +325,6 @@ def today_sections(
         risk_section(session, community_id, slug, today),
         rewards_section(session, community_id, slug),
         errors_section(session, community_id, slug),
+        connectors_section(session, community_id),
     ]
     return sections
