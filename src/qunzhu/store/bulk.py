@@ -29,7 +29,7 @@ def insert_ignoring_conflicts(
         return []
     if conn.dialect.name == "sqlite" and not returning:
         columns = list(rows[0])
-        _raw_executemany(
+        raw_executemany(
             conn,
             f"INSERT OR IGNORE INTO {table.name} ({', '.join(columns)}) "
             f"VALUES ({', '.join('?' * len(columns))})",
@@ -57,7 +57,7 @@ def upsert_adding(
     if conn.dialect.name == "sqlite":
         columns = list(rows[0])
         adds = ", ".join(f"{c} = {c} + excluded.{c}" for c in counters)
-        _raw_executemany(
+        raw_executemany(
             conn,
             f"INSERT INTO {table.name} ({', '.join(columns)}) "
             f"VALUES ({', '.join('?' * len(columns))}) "
@@ -73,7 +73,7 @@ def upsert_adding(
     conn.execute(stmt, rows)
 
 
-def _raw_executemany(conn: Connection, sql: str, params: list[list[Any]]) -> None:
+def raw_executemany(conn: Connection, sql: str, params: list[list[Any]]) -> None:
     """SQLite: the driver's own executemany, sparing SQLAlchemy's per-row parameter work
     (the connection is already inside this unit of work's transaction)."""
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
@@ -207,7 +207,7 @@ def insert_new_by_key(
     sql = (
         f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
     )
-    _raw_executemany(conn, sql, params)
+    raw_executemany(conn, sql, params)
     # INTEGER PRIMARY KEY without AUTOINCREMENT takes max(id) + 1, and we hold the write lock
     last = conn.execute(select(func.max(table.c.id))).scalar()
     if last != first + len(fresh) - 1:

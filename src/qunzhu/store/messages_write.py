@@ -10,7 +10,7 @@ from sqlalchemy import Connection, bindparam, select, update
 from qunzhu import events as ev
 from qunzhu.store.base import table_of
 from qunzhu.store.batch import Resolved, Written, raw_payload
-from qunzhu.store.bulk import insert_ignoring_conflicts, insert_new_by_key
+from qunzhu.store.bulk import insert_ignoring_conflicts, insert_new_by_key, raw_executemany
 from qunzhu.store.models import Membership, Message
 
 
@@ -132,14 +132,11 @@ def _link_replies(
         if p and (r.group_id, p) in targets
     ]
     if links and conn.dialect.name == "sqlite":
-        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        try:
-            cursor.executemany(
-                "UPDATE messages SET reply_to_id = ? WHERE id = ?",
-                [(link["b_reply"], link["b_id"]) for link in links],
-            )
-        finally:
-            cursor.close()
+        raw_executemany(
+            conn,
+            "UPDATE messages SET reply_to_id = ? WHERE id = ?",
+            [[link["b_reply"], link["b_id"]] for link in links],
+        )
     elif links:
         conn.execute(
             update(table)
