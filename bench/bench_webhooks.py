@@ -1,9 +1,13 @@
 """Telegram webhook under load, beside the floor of the bare web framework.
 
-500 updates/s for 60 s (``--quick``: 10 s) are posted over loopback, on 40 keep-alive
-connections as Telegram uses, to ``/hooks/telegram/<name>`` of a real ``qunzhu`` app in its
-own process (secret token checked, update parsed, group-committed through the pipeline with
-moderation and the growth reactor into SQLite, actions carried out against a fake Bot API).
+500 updates/s for 60 s (``--quick``: 10 s, ``--seconds N``) are posted over loopback, on 40
+keep-alive connections as Telegram uses, to ``/hooks/telegram/<name>`` of a real ``qunzhu``
+app in its own process (secret token checked, update parsed, stored through the pipeline
+with moderation, value scoring and the growth reactor into SQLite, actions carried out
+against a fake Bot API in a third process). ``--queue`` chooses how the webhook answers:
+``commit`` (default, as ``qunzhu serve`` without a queue: once committed), ``spool`` (once
+queued in a spool file, stored by the consumer thread), ``redis`` (once queued in a Redis
+stream).
 One update in ten is an ad (it must be deleted exactly once); one post in a hundred is a
 redelivery of an earlier update (it must change nothing).
 
@@ -13,7 +17,8 @@ time from sending an ad to the fake Bot API receiving its ``deleteMessage`` (p50
 target is p99 ≤ 20 ms). The floor: a bare Starlette app answering the same posts with 200
 without any processing, under the same load, in its own process.
 
-`python bench/bench_webhooks.py --out bench/results/webhooks.json [--quick]`
+`python bench/bench_webhooks.py --out bench/results/webhooks.json [--quick | --seconds N]
+[--queue spool|redis|commit]`
 """
 
 from __future__ import annotations
@@ -84,7 +89,7 @@ def role_floor(port_file: str) -> None:
     _serve(Starlette(routes=[Route("/hooks/telegram/{name}", hook, methods=["POST"])]), port_file)
 
 
-def role_server(db: str, api_base: str, port_file: str) -> None:
+def role_server(db: str, api_base: str, queue: str, port_file: str) -> None:
     from qunzhu.api.app import create_app
     from qunzhu.connectors.hub import ConnectorHub
     from qunzhu.connectors.manage import save_connector
@@ -92,8 +97,13 @@ def role_server(db: str, api_base: str, port_file: str) -> None:
     from qunzhu.store.models import Community
     from qunzhu.store.session import Store
 
+    where: dict[str, Any] = {}
+    if queue == "spool":
+        where["live_spool"] = str(Path(port_file).with_name("live-spool.db"))
+    elif queue.startswith("redis"):
+        where["redis_url"] = queue.split(" ", 1)[1]
     settings = load_settings(
-        database_url=db, secret_key="b" * 40, sample_data=False, log_level="WARNING"
+        database_url=db, secret_key="b" * 40, sample_data=False, log_level="WARNING", **where
     )
     store = Store(settings)
     with store.unit_of_work() as session:
@@ -131,6 +141,14 @@ def _spawn(args: list[str], tmp: Path) -> tuple[subprocess.Popen[bytes], int]:
     return proc, int(port_file.read_text())
 
 
+def _count(db_path: Path, table: str) -> int:
+    try:
+        with sqlite3.connect(db_path, timeout=1) as conn:
+            return int(conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
+    except sqlite3.OperationalError:  # busy: ask again later
+        return 0
+
+
 def _stop(proc: subprocess.Popen[bytes]) -> None:
     proc.send_signal(signal.SIGTERM)
     try:
@@ -140,6 +158,17 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 # --- the fake Bot API (records when each deleteMessage arrives) -------------------------------
+
+
+def role_botapi(record: str, port_file: str) -> None:
+    """The fake Bot API in a process of its own (as the real one is on another machine):
+    the load generator's event loop must not delay its answers. Writes when each
+    deleteMessage arrived to ``record`` when stopped."""
+    fake = FakeBotApi()
+    try:
+        _serve(fake.app, port_file)
+    finally:
+        Path(record).write_text(json.dumps({"deletes": fake.deletes, "calls": fake.calls}))
 
 
 class FakeBotApi:
@@ -271,12 +300,21 @@ def main() -> None:
     parser.add_argument("--rate", type=int, default=RATE)
     parser.add_argument("--role", nargs="*", help=argparse.SUPPRESS)
     parser.add_argument("--port-file", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--queue",
+        choices=["commit", "spool", "redis"],
+        default="commit",
+        help="how the webhook answers: after the commit, or once queued durably (a spool "
+        "file, or Redis at QUNZHU_TEST_REDIS_URL / redis://127.0.0.1:6379/15)",
+    )
     args = parser.parse_args()
     if args.role:
         if args.role[0] == "floor":
             role_floor(args.port_file)
+        elif args.role[0] == "botapi":
+            role_botapi(args.role[1], args.port_file)
         else:
-            role_server(args.role[1], args.role[2], args.port_file)
+            role_server(args.role[1], args.role[2], args.role[3], args.port_file)
         return
 
     seconds = args.seconds or (10.0 if args.quick else 60.0)
@@ -291,9 +329,6 @@ def main() -> None:
     finally:
         _stop(proc)
 
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "connectors"))
-    from connector_fakes.liveserver import LiveServer
-
     from qunzhu.store import make_engine
     from qunzhu.store.migrate import upgrade
     from qunzhu.store.models import Base
@@ -304,33 +339,47 @@ def main() -> None:
     Base.metadata.create_all(engine)  # tables whose migration the lead generates later
     engine.dispose()
 
-    fake = FakeBotApi()
-    with LiveServer(fake.app) as api:
-        proc, port = _spawn(["server", f"sqlite:///{db_path}", api.url], tmp)
+    queue = args.queue
+    if queue == "redis":
+        import redis
+
+        url = os.environ.get("QUNZHU_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+        redis.Redis.from_url(url).delete("qunzhu:live")  # nothing left from an earlier run
+        queue = f"redis {url}"
+    record = tmp / "botapi.json"
+    api_proc, api_port = _spawn(["botapi", str(record)], tmp)
+    try:
+        proc, port = _spawn(
+            ["server", f"sqlite:///{db_path}", f"http://127.0.0.1:{api_port}", queue], tmp
+        )
         try:
             results = asyncio.run(run_load(port, bodies, args.rate))
-            deadline = time.monotonic() + 60  # let the last actions go out
-            while time.monotonic() < deadline and not ads <= set(fake.deletes):
+            deadline = time.monotonic() + 60  # let the last events be stored
+            while time.monotonic() < deadline and _count(db_path, "messages") < unique:
                 time.sleep(0.2)
-            time.sleep(1.0)
+            time.sleep(2.0)  # and their actions go out
         finally:
             _stop(proc)
+    finally:
+        _stop(api_proc)
+    deletes = {int(k): v for k, v in json.loads(record.read_text())["deletes"].items()}
     live = summary(results, seconds)
     with sqlite3.connect(db_path) as conn:
         stored = conn.execute("SELECT COUNT(*) FROM messages").fetchone()[0]
         distinct = conn.execute("SELECT COUNT(DISTINCT key) FROM messages").fetchone()[0]
+        quarantined = conn.execute("SELECT COUNT(*) FROM quarantine").fetchone()[0]
     first_sent: dict[int, float] = {}
     for i, (sent, _done, status) in enumerate(results):
         if status == 200:
             first_sent.setdefault(carries[i], sent)
     answered = set(first_sent)
     to_action = [
-        (fake.deletes[n][0] - first_sent[n]) * 1000
-        for n in ads
-        if n in fake.deletes and n in first_sent
+        (deletes[n][0] - first_sent[n]) * 1000 for n in ads if n in deletes and n in first_sent
     ]
     live.update(
         {
+            "answered_when": "committed" if args.queue == "commit" else f"queued ({args.queue})",
+            "quarantined": quarantined,
             "unique_updates": unique,
             "redeliveries": count - unique,
             "answered_unique": len(answered),
@@ -338,9 +387,9 @@ def main() -> None:
             "lost": len(answered) - stored,
             "duplicates": stored - distinct,
             "ads": len(ads),
-            "ads_deleted": len(ads & set(fake.deletes)),
-            "ads_not_deleted": len(ads - set(fake.deletes)),
-            "ads_deleted_twice": sum(1 for n in ads if len(fake.deletes.get(n, [])) > 1),
+            "ads_deleted": len(ads & set(deletes)),
+            "ads_not_deleted": len(ads - set(deletes)),
+            "ads_deleted_twice": sum(1 for n in ads if len(deletes.get(n, [])) > 1),
             "receipt_to_action_p50_ms": pct(to_action, 0.50),
             "receipt_to_action_p99_ms": pct(to_action, 0.99),
             "target_receipt_to_action_p99_ms": TARGET_P99_MS,

@@ -249,3 +249,34 @@ def test_two_workers_meeting_the_same_new_member_make_one(store, community):
     assert not errors
     assert count(store, Member) == 1
     assert count(store, Message) == 150
+
+
+def test_a_pipeline_kept_across_runs_notices_a_deleted_community(store, community):
+    from sqlalchemy import delete
+
+    pipeline = Pipeline(store)
+    assert pipeline.run([msg(1)], source="t").added == 1
+    with store.unit_of_work() as s:
+        s.execute(delete(Community).where(Community.slug == "c"))
+    report = pipeline.run([msg(2)], source="t")
+    # the community id it remembered is gone: the event is refused like any unknown one
+    assert report.added == 0
+    assert count(store, Quarantine) == 1
+    with store.unit_of_work() as s:
+        s.add(Community(slug="c", name="C again"))
+    assert pipeline.run([msg(3)], source="t").added == 1
+
+
+def test_a_pipeline_kept_across_runs_does_not_attach_to_an_erased_member(store, community):
+    from qunzhu.store.privacy import erase_member
+
+    pipeline = Pipeline(store)
+    pipeline.run([msg(1, member="alice")], source="t")
+    with store.unit_of_work() as s:
+        erased = s.scalar(select(Member.id).where(Member.display_name == "ALICE"))
+        cid = s.scalar(select(Community.id).where(Community.slug == "c"))
+        erase_member(s, cid, erased)
+    pipeline.run([msg(2, member="alice")], source="t")
+    with store.reading() as s:
+        owners = s.scalars(select(Message.member_id).order_by(Message.id)).all()
+    assert owners[0] == erased and owners[1] != erased

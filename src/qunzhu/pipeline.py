@@ -16,7 +16,7 @@ Control flow uses a few named exceptions::
     UnknownCommunity (LookupError, from the store) the event names no known community:
                                   that event goes to quarantine, the others go on
 
-A failing stage never stops the loop: the one error handler (:meth:`Pipeline._isolate`)
+A failing stage never stops the loop: the one error handler (:meth:`Pipeline.isolate`)
 decides what is kept and what is quarantined, and the loop goes on with the next chunk.
 """
 
@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
@@ -143,6 +144,15 @@ class Pipeline:
         self.reactors = list(reactors)
         self.chunk_size = chunk_size or store.settings.import_chunk_size
         self.tz = store.settings.tz
+        # Row ids of communities known to exist, kept from one run to the next: a live batch
+        # of one event otherwise spends one of its ~20 statements finding it again. A deleted
+        # community's id fails its foreign key and the chunk is retried event by event with
+        # the cache emptied. Members are not kept: erasing one (another process, `qunzhu
+        # members forget`) pseudonymizes its identities, and a cached id would attach the
+        # person's new messages to the erased record. Groups are not kept either: a migrated
+        # chat's old id must not lead to its new group.
+        self._known_lock = threading.Lock()
+        self._known_communities: dict[str, int] = {}
 
     def ingest_one(self, event: ev.Event, *, source: str = "live") -> IngestReport:
         return self.run([event], source=source)
@@ -157,23 +167,28 @@ class Pipeline:
         report = IngestReport()
         with self.store.engine.connect() as conn:
             resolver = Resolver(conn, create_communities=self.create_communities)
+            with self._known_lock:
+                resolver.communities.update(self._known_communities)
             recent = RecentMessages()
             for chunk in _chunks(items, self.chunk_size):
                 report.received += len(chunk)
                 try:
                     with conn.begin():
-                        self._process(conn, resolver, recent, chunk, source, report)
+                        self.process(conn, resolver, recent, chunk, source, report)
                 except Exception as exc:  # one handler for every stage; the loop goes on
                     log.warning("chunk failed, isolating events: %s", exc)
                     resolver.forget_since_rollback()
                     recent.forget()
-                    self._isolate(conn, resolver, recent, chunk, source, report)
+                    self.isolate(conn, resolver, recent, chunk, source, report)
                 if progress is not None:
                     progress(len(chunk))
             report.new_members = resolver.new_members
+        # only now: what the resolver holds was committed (a rolled-back chunk emptied it)
+        with self._known_lock:
+            self._known_communities = dict(resolver.communities)
         return report
 
-    def _isolate(
+    def isolate(
         self,
         conn: Connection,
         resolver: Resolver,
@@ -182,10 +197,12 @@ class Pipeline:
         source: str,
         report: IngestReport,
     ) -> None:
+        """After a failed chunk: each item in its own transaction, what fails to quarantine
+        (also the bulk importer's fallback)."""
         for item in chunk:
             try:
                 with conn.begin():
-                    self._process(conn, resolver, recent, [item], source, report)
+                    self.process(conn, resolver, recent, [item], source, report)
             except Exception as exc:
                 resolver.forget_since_rollback()
                 recent.forget()
@@ -208,7 +225,7 @@ class Pipeline:
             {"source": r.source, "line": r.line, "reason": r.reason} for r in records
         )
 
-    def _process(
+    def process(
         self,
         conn: Connection,
         resolver: Resolver,
@@ -217,6 +234,8 @@ class Pipeline:
         source: str,
         report: IngestReport,
     ) -> None:
+        """One chunk inside the caller's transaction (the bulk importer's non-message events
+        go through here too)."""
         resolver.bind(conn)
         events: list[ev.Event] = []
         rejects: list[Any] = []

@@ -35,6 +35,11 @@ class Settings(BaseSettings):
         description="Redis URL for the event bus between webhooks and pipeline workers "
         "(e.g. redis://127.0.0.1:6379/0). Unset: events go straight into the pipeline.",
     )
+    live_spool: str | None = Field(
+        default=None,
+        description="SQLite file where `qunzhu serve` queues webhook events durably before "
+        "answering (unset, and no Redis: a webhook answers after its events are committed).",
+    )
     secret_key: SecretStr | None = Field(
         default=None,
         description="Key that signs session cookies and CSRF tokens (32+ characters). Unset: "
@@ -62,11 +67,26 @@ class Settings(BaseSettings):
         le=100_000,
         description="Events per transaction when importing or ingesting a batch.",
     )
+    bulk_import_chunk_size: int = Field(
+        default=50_000,
+        ge=1,
+        le=1_000_000,
+        description="Records per transaction of `qunzhu import` and uploads (bigger: faster on "
+        "large files, longer write lock per transaction). See importing.md.",
+    )
     login_rate_limit: int = Field(
         default=10,
         ge=1,
         le=1000,
         description="Failed logins allowed per username and address in 15 minutes.",
+    )
+    schedule_settle_minutes: int = Field(60, ge=0, description="serve: referral settle; 0 off.")
+    schedule_sweep_minutes: int = Field(60, ge=0, description="serve: membership sweep; 0 off.")
+    schedule_recompute_minutes: int = Field(1440, ge=0, description="serve: recompute; 0 off.")
+    moderation_model: str | None = Field(
+        default=None,
+        description="Spam model file written by `qunzhu moderation train` that live "
+        "moderation uses. Unset: the model shipped with qunzhu.",
     )
 
     @field_validator("database_url")

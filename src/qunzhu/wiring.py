@@ -48,7 +48,7 @@ def build_pipeline(
     return Pipeline(
         store,
         create_communities=create_communities,
-        moderator=RuleModerator(language=store.settings.language),
+        moderator=RuleModerator.from_settings(store.settings),
         reactors=reactors,
         chunk_size=chunk_size or store.settings.import_chunk_size,
     )

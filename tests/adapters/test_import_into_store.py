@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -14,15 +15,23 @@ from test_importer_wechat_csv import ROWS as WECHAT_ROWS
 from test_importer_wechat_csv import write_csv
 from test_importer_whatsapp_txt import ANDROID
 
+from qunzhu import events as ev
+from qunzhu.adapters import importers
 from qunzhu.importing import import_file
+from qunzhu.store import Store
 from qunzhu.store.models import (
+    Community,
+    GroupDaily,
     Identity,
+    Member,
+    MemberDaily,
     Membership,
     MembershipEvent,
     Message,
     Quarantine,
     Referral,
 )
+from qunzhu.wiring import build_pipeline
 
 
 def _count(store, model, *where) -> int:
@@ -111,10 +120,22 @@ def test_an_overlapping_export_adds_only_what_is_new(store, tmp_path):
     assert import_file(store, early, community="c", group="g", tz="UTC")["added"] == 25
     assert import_file(store, later, community="c", group="g", tz="UTC")["added"] == 15
     assert _count(store, Message) == 40
+    with store.reading() as session:  # the rollups count each message once
+        assert session.scalar(select(func.sum(GroupDaily.messages))) == 40
+        assert session.scalar(select(func.sum(MemberDaily.messages))) == 40
 
 
-def test_an_interrupted_import_completes_on_a_second_run(store, tmp_path):
-    # 6,000 lines: the parser reports progress every 2,000 lines, chunks are 500 events
+@pytest.fixture
+def small_chunks(store):
+    """The store with transactions of 500 records, for imports of a few thousand lines."""
+    small = Store(store.settings.model_copy(update={"bulk_import_chunk_size": 500}))
+    yield small
+    small.dispose()
+
+
+def test_an_interrupted_import_completes_on_a_second_run(small_chunks, tmp_path):
+    # 6,000 lines: the parser reports progress every 2,000 lines, chunks are 500 records
+    store = small_chunks
     path = tmp_path / "2024-05-01.log"
     path.write_text(
         "".join(f"[{i // 300:02d}:{i % 60:02d}] <u{i % 7}> line {i}\n" for i in range(6000)),
@@ -153,3 +174,132 @@ def test_ubuntu_logs_import_into_the_store_and_reimport_adds_nothing(sqlite_stor
         == 0
     )
     assert _count(sqlite_store, Message, Message.reply_inferred.is_(True)) > 1000
+
+
+def _snapshot(store, community: str) -> dict[str, list[tuple[object, ...]]]:
+    """What an import left in a community, by platform ids (row ids and keys differ)."""
+    with store.reading() as s:
+        cid = s.scalar(select(Community.id).where(Community.slug == community))
+        users = dict(
+            s.execute(
+                select(Identity.member_id, Identity.platform_user_id).where(
+                    Identity.community_id == cid
+                )
+            ).all()
+        )
+        pids = dict(
+            s.execute(
+                select(Message.id, Message.platform_message_id).where(Message.community_id == cid)
+            ).all()
+        )
+        messages = [
+            (
+                users[m.member_id],
+                m.platform_message_id,
+                m.occurred_at,
+                m.kind,
+                m.text,
+                m.reply_to_platform_id,
+                pids.get(m.reply_to_id),
+                m.reply_inferred,
+                m.reactions,
+                m.forwarded,
+                m.recalled,
+                m.raw,
+            )
+            for m in s.scalars(select(Message).where(Message.community_id == cid))
+        ]
+        member_daily = [
+            (users[r.member_id], r.day, r.messages, r.chars, r.replies_sent)
+            for r in s.scalars(select(MemberDaily).where(MemberDaily.community_id == cid))
+        ]
+        group_daily = [
+            (r.day, r.messages, r.joins, r.leaves, r.removals)
+            for r in s.scalars(select(GroupDaily).where(GroupDaily.community_id == cid))
+        ]
+        memberships = [
+            (
+                users[r.member_id],
+                r.status,
+                r.joined_at,
+                r.left_at,
+                users.get(r.inviter_member_id),
+                r.join_via,
+            )
+            for r in s.scalars(select(Membership).where(Membership.community_id == cid))
+        ]
+        members = [
+            (users[r.id], r.display_name, r.first_seen_at)
+            for r in s.scalars(select(Member).where(Member.community_id == cid))
+        ]
+    out = {
+        "messages": messages,
+        "member_daily": member_daily,
+        "group_daily": group_daily,
+        "memberships": memberships,
+        "members": members,
+    }
+    return {k: sorted(v, key=repr) for k, v in out.items()}
+
+
+def test_the_bulk_path_stores_what_the_event_pipeline_stores(store, tmp_path):
+    """import_file's bulk write path against every message as an Event through the import
+    pipeline: the same rows, links, members and rollups. Memberships: within a chunk the
+    bulk path applies the messages (speaking makes a membership) before the joins and
+    leaves, whereas the pipeline's Writer goes by the event type it meets first — a leave
+    after someone's last message is lost when the chunk opens with a member event — so they
+    are compared with the pipeline given the messages first."""
+    utc = ZoneInfo("UTC")
+    for fmt, path in _exports(tmp_path).items():
+        bulk = import_file(store, path, community="bulk", group=fmt, fmt=fmt, tz="UTC")
+        items = importers.parse(path, fmt, community="events", group=fmt, tz=utc)
+        report = build_pipeline(store, "import", create_communities=True).run(items, source="t")
+        assert bulk["added"] == report.count("message_posted"), fmt
+        assert bulk["added_events"] == report.added, fmt
+        # one chunk each (the exports are small): messages first, the rest in file order
+        items = importers.parse(path, fmt, community="ordered", group=fmt, tz=utc)
+        ordered = sorted(items, key=lambda e: not isinstance(e, ev.MessagePosted))
+        build_pipeline(store, "import", create_communities=True).run(ordered, source="t")
+    got, events = _snapshot(store, "bulk"), _snapshot(store, "events")
+    assert got.pop("memberships") == _snapshot(store, "ordered")["memberships"]
+    events.pop("memberships")
+    assert got == events
+
+
+def test_a_repeated_message_id_is_stored_once_and_counted_once(store, tmp_path):
+    import json
+
+    messages = [
+        {"id": i % 7, "type": "message", "date_unixtime": str(1_700_000_000 + i),
+         "from": f"u{i % 3}", "from_id": f"user{i % 3}", "text": f"m{i}"}
+        for i in range(20)
+    ]  # fmt: skip
+    path = tmp_path / "result.json"
+    path.write_text(json.dumps(chat(messages)), encoding="utf-8")
+    first = import_file(store, path, community="c", group="g", tz="UTC")
+    assert first["messages"] == 20 and first["added"] == 7 and first["duplicates"] == 13
+    with store.reading() as s:
+        assert s.scalar(select(func.sum(GroupDaily.messages))) == 7
+        assert s.scalar(select(func.sum(MemberDaily.messages))) == 7
+    assert import_file(store, path, community="c", group="g", tz="UTC")["added"] == 0
+    with store.reading() as s:
+        assert s.scalar(select(func.sum(GroupDaily.messages))) == 7
+
+
+def test_chunk_boundaries_change_nothing_stored(store, tmp_path):
+    """Chunks of three records: replies to earlier chunks, members met in one chunk and
+    speaking in the next, rollups added to chunk after chunk — as the event pipeline does."""
+    tiny = Store(store.settings.model_copy(update={"bulk_import_chunk_size": 3}))
+    try:
+        for fmt, path in _exports(tmp_path).items():
+            import_file(tiny, path, community="bulk", group=fmt, fmt=fmt, tz="UTC")
+            items = importers.parse(path, fmt, community="events", group=fmt, tz=ZoneInfo("UTC"))
+            build_pipeline(tiny, "import", create_communities=True, chunk_size=3).run(
+                items, source="t"
+            )
+        got, events = _snapshot(tiny, "bulk"), _snapshot(tiny, "events")
+    finally:
+        tiny.dispose()
+    got.pop("memberships"), events.pop("memberships")  # compared in one chunk above
+    assert got == events
+    assert any(m[6] for m in got["messages"])  # replies were linked

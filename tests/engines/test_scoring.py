@@ -12,7 +12,7 @@ from qunzhu.engines.catchup import catch_up, reset_scores
 from qunzhu.engines.reactor import ValueScorer
 from qunzhu.pipeline import Pipeline
 from qunzhu.store.intelligence import MemberDayStats, MessageScore, Question, ReplyEdgeDaily
-from qunzhu.store.models import Community, Member, MemberDaily
+from qunzhu.store.models import Community, Member, MemberDaily, Message
 
 T0 = datetime(2026, 3, 2, 4, 0, tzinfo=UTC)
 
@@ -153,3 +153,87 @@ def test_an_answer_without_a_reply_link_is_inferred(store):
         answered = conn.execute(select(Question.answered_at)).scalar()
     assert inferred[0] is True and "answer" in inferred[1]
     assert answered is not None and answered.date() == date(2026, 3, 2)
+
+
+def _points(store) -> dict[str, list[dict[str, float]]]:
+    with store.engine.connect() as conn:
+        rows = conn.execute(
+            select(Member.display_name, MessageScore.points)
+            .join(Member, Member.id == MessageScore.member_id)
+            .join(Message, Message.id == MessageScore.message_id)
+            .order_by(Message.occurred_at)
+        ).all()
+    out: dict[str, list[dict[str, float]]] = {}
+    for name, points in rows:
+        out.setdefault(name, []).append(points)
+    return out
+
+
+def test_helping_one_member_counts_once_a_day_and_a_reworded_question_once(store):
+    events = [
+        msg(1, "ann", "how do I mount an ntfs disk?", 0),
+        msg(2, "ann", "it says wrong fs type, what does that mean?", 1),
+        msg(3, "bob", "install ntfs-3g first, then mount it again", 2, reply_to="1"),
+        msg(4, "bob", "and add the partition to fstab with the ntfs-3g type", 3, reply_to="2"),
+        msg(5, "cat", "my wifi drops every hour, any idea why?", 4),
+        msg(6, "bob", "check dmesg for the driver resetting the card", 5, reply_to="5"),
+        msg(7, "ann", "how do I check which partition is which?", 90),  # a new question
+    ]
+    Pipeline(store, create_communities=True, reactors=[ValueScorer(store.settings.tz)]).run(
+        events, source="test"
+    )
+    points = _points(store)
+    bob = points["bob"]
+    # ann and cat helped: one helped credit (and answer) each; the follow-up to ann has none
+    assert ["helped" in p for p in bob] == [True, False, True]
+    assert ["answer" in p for p in bob] == [True, False, True]
+    # ann's second line restates her question; the one 90 minutes later is new
+    assert ["question" in p for p in points["ann"]] == [True, False, True]
+
+
+def test_the_link_probability_and_the_importers_guess(store):
+    events = [
+        msg(1, "ann", "how do I mount an ntfs disk?", 0),
+        msg(2, "bob", "install ntfs-3g and then mount the disk with it", 1),
+        # an importer's guess from addressing, beyond the model's window: it stands
+        msg(3, "cat", "ann: did that work for you?", 60, reply_to="1", reply_inferred=True),
+    ]
+    Pipeline(store, create_communities=True, reactors=[ValueScorer(store.settings.tz)]).run(
+        events, source="test"
+    )
+    with store.engine.connect() as conn:
+        rows = conn.execute(
+            select(
+                MessageScore.reply_to_id,
+                MessageScore.reply_inferred,
+                MessageScore.reply_probability,
+            )
+            .join(Message, Message.id == MessageScore.message_id)
+            .order_by(Message.occurred_at)
+        ).all()
+    assert rows[0] == (None, False, None)
+    assert rows[1][0] is not None and rows[1][1] is True and 0 < rows[1][2] < 1
+    assert rows[2][0] is not None and rows[2][1] is True and rows[2][2] == 0.0
+
+
+def test_the_daily_catch_up_reads_only_messages_after_its_cursor(store, monkeypatch):
+    from qunzhu.engines import catchup
+    from qunzhu.store.intelligence import ScoreCursor
+
+    Pipeline(store, create_communities=True).run(conversation(), source="test")
+    with store.engine.begin() as conn:
+        cid = conn.execute(select(Community.id)).scalar_one()
+        assert catch_up(conn, cid, store.settings.tz).messages == 7
+        through = conn.execute(select(ScoreCursor.scored_through_id)).scalar_one()
+        top = conn.execute(select(func.max(Message.id))).scalar_one()
+    assert through == top
+    later = [msg(20, "bob", "one more idea: cache the embeddings", 30)]
+    Pipeline(store, create_communities=True).run(later, source="test")
+    monkeypatch.setattr(catchup, "CURSOR_LAG", 0)
+    with store.engine.begin() as conn:
+        # an unscored message below the cursor is not read again (rescore reads it all)
+        conn.execute(MessageScore.__table__.delete().where(MessageScore.message_id == top))
+        assert catch_up(conn, cid, store.settings.tz).messages == 1
+        reset_scores(conn, cid)
+        assert conn.execute(select(ScoreCursor)).first() is None
+        assert catch_up(conn, cid, store.settings.tz).messages == 8

@@ -145,3 +145,32 @@ def test_resegmentation_previews_then_applies_and_keeps_manual_choices(store, to
         assert routing.plan(conn, cid) == []
     with pytest.raises(GrowthError, match="not in the spec"), store.engine.begin() as conn:
         routing.assign(conn, cid, ann, "nope")
+
+
+def test_a_manual_decision_queues_the_platforms_answer_once(store, town):
+    from qunzhu.store.connectors import OutboxAction
+
+    t = town(FORM.replace("review: auto", "review: manual"))
+    for n, who in enumerate(("ann", "bob", "cat"), start=1):
+        _apply(t, who, {"level": "beginner", "why": "学习"}, n)
+    cid = t.community_id
+    with store.engine.begin() as conn:
+        ids = [q["id"] for q in admission.queue(conn, cid)]
+        approved = admission.review(conn, cid, ids[0], "approve", None, None)
+        asked = admission.review(conn, cid, ids[1], "ask", "请补充", None)
+        rejected = admission.review(conn, cid, ids[2], "reject", "不符合定位", None)
+    assert len(approved["queued"]) == 1 and len(rejected["queued"]) == 1
+    assert asked["queued"] == []  # the request stays open while the applicant answers
+    queued = rows(
+        store,
+        select(OutboxAction.kind, OutboxAction.origin, OutboxAction.action).order_by(
+            OutboxAction.id
+        ),
+    )
+    assert [(k, o) for k, o, _ in queued] == [
+        ("approve_join", f"application:{ids[0]}"),
+        ("decline_join", f"application:{ids[2]}"),
+    ]
+    assert queued[0][2]["group"] == "g-lobby" and queued[1][2]["text"] == "不符合定位"
+    # approving routes the applicant as the automatic review does
+    assert rows(store, select(SegmentAssignment.segment)) == [("starter",)]

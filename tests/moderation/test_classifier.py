@@ -8,13 +8,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qunzhu.moderation.classifier import ModelError, load_model, shipped_model
+from qunzhu.moderation.classifier import ModelError, SpamModel, load_model, shipped_model
 from qunzhu.moderation.evaluate import evaluate
 from qunzhu.moderation.features import FeatureConfig, hash_features
 from qunzhu.moderation.inspect import Inspector
 from qunzhu.moderation.labelled import Example, LabelledFileError, read_labelled
 from qunzhu.moderation.normalize import normalize
-from qunzhu.moderation.training import TrainingError, train
+from qunzhu.moderation.training import TrainingError, _best_threshold, train
 
 ADS = [
     "加微信 {} 日赚五百 稳定项目",
@@ -49,6 +49,39 @@ def test_features_are_stable_and_stay_within_their_messages() -> None:
     assert np.array_equal(one.buckets, two.buckets[two.docs == 0])
     assert one.buckets.max() < config.dim
     assert hash_features([], config).counts.size == 0
+
+
+def test_binary_features_count_once_per_message_and_old_files_keep_counting(
+    tmp_path: Path,
+) -> None:
+    repeated = ["❤❤❤❤ 加我 加我 加我", "hello"]
+    once = hash_features(repeated, FeatureConfig(dim_bits=12))
+    every = hash_features(repeated, FeatureConfig(dim_bits=12, binary=False))
+    for doc in (0, 1):
+        mine = once.buckets[once.docs == doc]
+        assert len(set(mine.tolist())) == len(mine) == once.counts[doc]
+        assert set(mine.tolist()) == set(every.buckets[every.docs == doc].tolist())
+    assert once.counts[0] < every.counts[0]
+    # a model file from before binary features has no "binary" in its settings
+    config = FeatureConfig(dim_bits=12, binary=False)
+    path = tmp_path / "old.npz"
+    SpamModel(np.zeros(config.dim, dtype=np.float32), 0.0, config).save(path)
+    note = dict(np.load(path))
+    text = bytes(note["note"]).decode().replace(', "binary": false', "")
+    note["note"] = np.frombuffer(text.encode(), dtype=np.uint8)
+    np.savez(path, **note)
+    assert load_model(path).config.binary is False
+
+
+def test_the_decision_point_counts_what_the_rules_catch_already() -> None:
+    labels = np.array([True] * 10 + [False] * 30)
+    # five sure ads, five the classifier barely sees (0.3), and two chats at 0.3 too
+    scores = np.array([0.9] * 5 + [0.3] * 5 + [0.3] * 2 + [0.05] * 28)
+    alone = np.zeros(40, dtype=bool)
+    assert _best_threshold(labels, scores, alone) == 0.3  # going low pays alone...
+    caught = alone.copy()
+    caught[5:10] = True  # ...but a rule detector catches those five ads anyway
+    assert _best_threshold(labels, scores, caught) == 0.5
 
 
 def test_the_shipped_model_tells_obvious_ads_from_chat() -> None:

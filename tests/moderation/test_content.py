@@ -23,12 +23,17 @@ def test_phone_wechat_and_qq_offers_are_found_with_their_evidence() -> None:
     assert _contacts("加 薇 信 abc_123 了解") == [("wechat_id", "薇 信 abc_123")]
     assert _contacts("扣扣：12345678") == [("qq_number", "扣扣：12345678")]
     assert _contacts("联系人：@fx16_bot") == [("telegram_handle", "联系人：@fx16_bot")]
+    # no digits, no 微信/qq/@: only the "add v" sign lets this one through to its pattern
+    assert _contacts("加v abcdef12 了解一下") == [("wechat_id", "加v abcdef12")]
 
 
 def test_ordinary_numbers_and_mentions_are_not_contact_offers() -> None:
     assert _contacts("我们 2023 年 12 月 15 号见") == []
     assert _contacts("@alice thanks, version 22.04 works") == []
     assert _contacts("昨天失去了她的WX") == []
+    # a plus before a word is not "+v <id>"
+    assert _contacts("mount my hfs+ without root, then chmod +w notes") == []
+    assert _contacts("➕v abc_123 了解") == [("wechat_id", "➕v abc_123")]
 
 
 def test_group_invitations_in_links_and_in_words() -> None:
@@ -63,3 +68,37 @@ def test_links_obey_the_rule_the_allowlist_and_the_newcomer_days() -> None:
     assert [f.detail["domain"] for f in newcomer] == ["paste.ubuntu.com", "spam.top"]
     closed = Rules(links=LinkRule(allowed=False, allow_domains=["ubuntu.com"]))
     assert [f.detail["domain"] for f in scan_links(text, closed, newcomer=False)] == ["spam.top"]
+
+
+def test_the_batch_screen_never_hides_a_finding() -> None:
+    import random
+
+    from qunzhu.moderation.content import screen
+    from qunzhu.moderation.evasion import evade
+
+    rules = Rules(banned_words=BannedWordsRule(words=["刷单", "casino"]))
+    words = words_for(rules)
+    samples = [
+        "有需要联系 138-0013-8000",
+        "加 薇 信 abc_123 了解",
+        "加v abcdef12 了解一下",
+        "扣扣：12345678",
+        "联系人：@fx16_bot",
+        "进群 t.me/joinchat/AbCd 看看",
+        "discord.gg/abcd1234",
+        "群号 12345678",
+        "online casino tonight",
+        "专业刷单",
+        "今天的作业交了吗",
+        "ok see you at lunch",
+        "",
+    ]
+    rng = random.Random(5)
+    samples += [evade(s, rng) for s in samples for _ in range(10)]
+    norms = [normalize(s) for s in samples]
+    signs = screen(norms, words)
+    assert signs.count(False) >= 20  # the plain chat is screened out...
+    for norm, sign in zip(norms, signs, strict=True):
+        found = scan_words(norm, rules, words) + scan_invites(norm, rules)
+        found += scan_contacts(norm, rules)
+        assert sign or not found, norm.original  # ...and nothing with a finding is

@@ -102,3 +102,13 @@ def test_the_fast_compact_view_matches_on_real_messages(shared_data) -> None:
     with path.open(encoding="utf-8") as handle:
         texts = [row["input"] for row in csv.DictReader(handle)][:3000]
     assert all(normalize(t).compact == _slow_compact(normalize(t).text) for t in texts)
+
+
+def test_long_separator_runs_are_joined_or_kept_as_one_space() -> None:
+    # a run of tens of thousands of separators is read once, not again from each character
+    assert normalize("ab" + "-" * 20_000 + "cd").compact == "ab cd"
+    assert normalize("加" + "-" * 20_000 + "x").compact == "加x"
+    assert normalize("1" + " " * 20_000 + "2").compact == "12"
+    assert normalize("-" * 40_000).compact == ""
+    norm = normalize("ab" + " -" * 10_000 + "cd")
+    assert norm.compact == "ab cd" and norm.evidence("compact", 0, 5) == norm.original

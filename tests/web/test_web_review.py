@@ -154,3 +154,16 @@ def test_empty_queue_says_so(client, personas):
     page = client.get("/c/acme/review")
     assert page.status_code == 200
     assert 'class="empty"' in page.text
+
+
+def test_the_queue_says_what_the_platform_did_with_a_decision(client, acme, personas):
+    ids = _add_pending(personas.store, personas.communities["acme"], acme["u2"], 2)
+    with personas.store.unit_of_work() as session:
+        for action_id, outcome in zip(ids, ("sent", "alerted"), strict=True):
+            row = session.get_one(ModerationAction, action_id)
+            row.status, row.outcome = "applied", outcome
+    log_in(client, "moderator")
+    client.cookies.set("qz_lang", "en")
+    page = client.get("/c/acme/review?status=applied")
+    assert "carried out on the platform" in page.text
+    assert '<span class="failed">the platform cannot do it: alert raised</span>' in page.text

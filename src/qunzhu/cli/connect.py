@@ -150,18 +150,26 @@ def onebot(
         None, envvar="QUNZHU_ONEBOT_SECRET", help="OneBot HTTP POST secret for X-Signature (env)."
     ),
     api_url: str | None = typer.Option(
-        None, help="OneBot HTTP API URL (optional when the reverse WebSocket is used)."
+        None, help="OneBot HTTP API URL (optional when a WebSocket is used)."
+    ),
+    ws_url: str | None = typer.Option(
+        None,
+        help="The OneBot implementation's own WebSocket server (forward WebSocket), e.g. "
+        "ws://127.0.0.1:6700: qunzhu connects to it and reconnects when it drops.",
     ),
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Connect QQ through a OneBot v11 implementation (HTTP POST or reverse WebSocket)."""
+    """Connect QQ through a OneBot v11 implementation (HTTP POST, reverse or forward
+    WebSocket)."""
+    if ws_url and not ws_url.startswith(("ws://", "wss://")):
+        raise fail(f"--ws-url must start with ws:// or wss://, not {ws_url!r}", as_json=as_json)
     token = _secret(access_token, "access_token")
     post_secret = secret or secrets.token_urlsafe(24)
     _save(
         community,
         "qq",
         name,
-        {"api_url": api_url or ""},
+        {"api_url": api_url or "", "ws_url": ws_url or ""},
         {"access_token": token, "secret": post_secret},
         as_json,
     )
@@ -177,6 +185,9 @@ def onebot(
                 + ("" if secret else f" (generated: {post_secret})"),
                 f"or reverse WebSocket: ws://<server>/hooks/onebot/{name}/ws with the "
                 "same access_token",
+                f"or forward WebSocket: qunzhu serve connects to {ws_url}"
+                if ws_url
+                else "or forward WebSocket: give --ws-url ws://<onebot host>:<port>",
             ],
         },
         as_json,
@@ -199,9 +210,16 @@ def wecom(
     ),
     sync_interval: int = typer.Option(3600, help="Seconds between group syncs (0: never)."),
     api_base: str = typer.Option("https://qyapi.weixin.qq.com", help="WeCom API server."),
+    welcome: str | None = typer.Option(
+        None,
+        help="Group welcome text (入群欢迎语), registered as a WeCom template when qunzhu "
+        "serve runs the connector (or now, with `qunzhu connectors welcome`).",
+    ),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Connect WeCom customer groups (callbacks and the customer-contact API)."""
+    if welcome is not None:
+        welcome = _welcome_text(welcome, as_json)
     aes = _secret(aes_key, "EncodingAESKey")
     if len(aes) != 43:
         raise fail(
@@ -212,7 +230,8 @@ def wecom(
         community,
         "wecom",
         name,
-        {"api_base": api_base, "sync_interval": sync_interval},
+        {"api_base": api_base, "sync_interval": sync_interval}
+        | ({"welcome": welcome} if welcome else {}),
         {
             "corp_id": corp_id,
             "secret": _secret(secret, "客户联系 secret"),
@@ -321,7 +340,7 @@ def sync(
     from qunzhu.connectors.hub import ConnectorHub
 
     store = store_at_head(as_json)
-    hub = ConnectorHub.load(store)
+    hub = ConnectorHub.load(store, durable=None)  # stored before this command returns
     try:
         connector: Any = hub.by_name(name)
         if connector is None or not hasattr(connector, "sync"):
@@ -341,3 +360,86 @@ def sync(
         as_json,
         lambda d: console.print(f"{d['name']}: {d['members']} members synced"),
     )
+
+
+WELCOME_MAX = 4000  # WeCom's limit for the text of a welcome template
+
+
+def _welcome_text(text: str, as_json: bool) -> str:
+    text = text.strip()
+    if not text:
+        raise fail("the welcome text is empty (use --clear to remove it)", as_json=as_json)
+    if len(text) > WELCOME_MAX:
+        raise fail(
+            f"the welcome text has {len(text)} characters; WeCom takes at most {WELCOME_MAX}",
+            as_json=as_json,
+        )
+    return text
+
+
+@connectors_app.command("welcome")
+def welcome(
+    name: str = typer.Argument(..., help="A WeCom connector's name."),
+    text: str | None = typer.Argument(None, help="The welcome text (入群欢迎语)."),
+    clear: bool = typer.Option(False, "--clear", help="Remove the welcome."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Set the group welcome a WeCom connector registers (and register it now when the
+    WeCom API answers; else qunzhu serve registers it when it runs the connector)."""
+    from sqlalchemy import select
+
+    from qunzhu.connectors.hub import load_infos
+    from qunzhu.connectors.state import StateBook
+    from qunzhu.connectors.wecom.adapter import WeComConnector, update_config
+    from qunzhu.store.connectors import Connector
+
+    if clear == (text is not None):
+        raise fail("give the welcome text, or --clear (not both)", as_json=as_json)
+    wanted = None if clear else _welcome_text(text or "", as_json)
+    store = store_at_head(as_json)
+    try:
+        with store.reading() as session:
+            row = session.execute(
+                select(Connector.id, Connector.platform).where(Connector.name == name)
+            ).first()
+        if row is None:
+            raise fail(f"no connector named {name!r}", as_json=as_json)
+        if row.platform != "wecom":
+            raise fail(
+                f"{name!r} is a {row.platform} connector: only WeCom keeps a welcome template "
+                "(on Telegram and QQ the growth rules of the spec send welcomes)",
+                as_json=as_json,
+            )
+        update_config(
+            store,
+            int(row.id),
+            welcome=wanted,
+            welcome_registered=None,
+            **({"welcome_template_id": None} if clear else {}),
+        )
+        data: dict[str, Any] = {"name": name, "welcome": wanted, "template_id": None}
+        info = next((i for i in load_infos(store) if i.name == name), None)
+        if wanted is not None and info is None:
+            data["note"] = "stored; the connector is disabled, so nothing was sent"
+        elif wanted is not None and info is not None:
+            connector = WeComConnector(info, store, StateBook(store), lambda events: None)
+            try:
+                data["template_id"] = connector.ensure_welcome()
+            except ConnectorError as exc:
+                data["note"] = (
+                    f"stored; WeCom did not take it now ({exc}): qunzhu serve registers it "
+                    "when it runs the connector"
+                )
+            finally:
+                connector.close()
+    finally:
+        store.dispose()
+
+    def render(d: dict[str, Any]) -> None:
+        if d["welcome"] is None:
+            console.print(f"{d['name']}: welcome removed")
+        elif d["template_id"]:
+            console.print(f"{d['name']}: welcome registered as template {d['template_id']}")
+        console.print(f"  {d.get('note', '')}" if d.get("note") else "", end="")
+
+    emit(data, as_json, render)

@@ -1,6 +1,7 @@
 """Growth commands: ``qunzhu referral``, ``applications``, ``capacity``, ``membership`` and
 ``routing``. Each prints a table, or one JSON document with ``--json``; refusals exit 2 with
-the reason."""
+the reason. Platform actions a command decides (an invite link, a removal) are queued in the
+outbox in the command's transaction; ``qunzhu serve`` carries them out."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from sqlalchemy import Connection, func, select
 
 from qunzhu.cli.core import store_at_head
 from qunzhu.cli.output import JSON_OPTION, console, emit, fail
+from qunzhu.connectors import outbox
 from qunzhu.growth import admission, capacity, payments, referrals, routing
 from qunzhu.growth.common import GrowthError, community_id_of, spec_of
 from qunzhu.growth.providers import PaymentNotice
@@ -100,6 +102,33 @@ def referral_codes(
         as_json,
         lambda d: _table(d, ["member_id", "code"], "invite codes"),
     )
+
+
+@referral_app.command("link")
+def referral_link(
+    community: str = COMMUNITY,
+    group: int = typer.Option(..., "--group", "-g", help="Group id (the chat the link joins)."),
+    member: int = typer.Option(..., "--member", "-m", help="Member id (the referrer)."),
+    limit: int | None = typer.Option(
+        None, "--limit", help="How many may join through the link (Telegram: 1-99999)."
+    ),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """A member's personal invite link (Telegram named link with a member limit), bound to
+    their invite code: queued for `qunzhu serve`'s connector; run again to see the link."""
+    data = _run(
+        community,
+        as_json,
+        lambda conn, cid: referrals.request_invite_link(conn, cid, member, group, limit),
+    )
+
+    def render(d: dict[str, Any]) -> None:
+        console.print(
+            f"member {d['member_id']} code {d['code']}: link {d['link'] or '(not made yet)'}; "
+            f"request {d['outbox_id']} {d['status']}"
+        )
+
+    emit(data, as_json, render)
 
 
 @referral_app.command("campaign")
@@ -433,11 +462,13 @@ def capacity_decide(
     """Answer a one-in-one-out proposal."""
     if decision not in ("approve", "dismiss"):
         raise fail("decision must be approve or dismiss", as_json=as_json)
-    acts = _run(
-        community,
-        as_json,
-        lambda conn, cid: capacity.decide_eviction(conn, cid, proposal_id, decision == "approve"),
-    )
+
+    def work(conn: Connection, cid: int) -> list[Any]:
+        acts = capacity.decide_eviction(conn, cid, proposal_id, decision == "approve")
+        outbox.enqueue(conn, cid, acts, f"proposal:{proposal_id}")
+        return acts
+
+    acts = _run(community, as_json, work)
     emit(
         {
             "id": proposal_id,
@@ -567,6 +598,8 @@ def membership_sweep(
 
     def work(conn: Connection, cid: int) -> dict[str, Any]:
         out = payments.sweep(conn, cid, at)
+        stamp = int((at or datetime.now(UTC)).timestamp())
+        out["queued"] = len(outbox.enqueue(conn, cid, out["actions"], f"sweep:{stamp}"))
         out["actions"] = [
             {"kind": a.kind, "group": a.group, "member": a.member, "reason": a.reason}
             for a in out["actions"]

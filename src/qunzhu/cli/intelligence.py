@@ -1,5 +1,6 @@
-"""`qunzhu recompute | health | funnel | report weekly` and `qunzhu members list | explain |
-lock-tier | unlock-tier`: what members contribute and how the groups are doing."""
+"""`qunzhu recompute | health | funnel | report weekly | intelligence train-replies` and
+`qunzhu members list | explain | lock-tier | unlock-tier`: what members contribute and how
+the groups are doing."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from qunzhu.reports.weekly import weekly_data
 from qunzhu.store.models import Community, Message
 
 report_app = typer.Typer(help="Reports (周报).", no_args_is_help=True)
+intelligence_app = typer.Typer(help="Member-intelligence models.", no_args_is_help=True)
 COMMUNITY = typer.Option(..., "--community", "-c", help="Community slug.")
 LANG = typer.Option("en", "--lang", help="zh-CN or en.")
 
@@ -270,6 +272,12 @@ def _print_explain(d: dict[str, Any]) -> None:
         console.print(
             f"role in {r['group']}: [bold]{r['role_name']}[/] since {r['since']} — {r['reason']}"
         )
+    for h in d.get("role_history", []):
+        was = f" (was {h['previous_role']})" if h["previous_role"] else ""
+        console.print(
+            f"  {h['day']} {h['group']}: became {h['role_name']}{was} — {h['reason']}",
+            highlight=False,
+        )
     if d["tier"]:
         lock = " (locked)" if d["tier"]["locked"] else ""
         console.print(f"tier: [bold]{d['tier']['tier']}[/]{lock} since {d['tier']['since']}")
@@ -323,6 +331,45 @@ def members_unlock_tier(
     emit(result, as_json, lambda d: console.print(json.dumps(d, ensure_ascii=False)))
 
 
+@intelligence_app.command("train-replies")
+def train_replies(
+    directory: Path = typer.Argument(
+        ..., help="Annotated IRC sessions: NAME.raw.txt beside NAME.annotation.txt (i j -)."
+    ),
+    out: Path = typer.Option(
+        ..., "--out", help="Where to write the model (JSON); the shipped one is engines/data."
+    ),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Train the reply-link model on the train half of the sessions (split by a hash of
+    each session's name) and print its precision and recall on the held-out half."""
+    from qunzhu.engines.replytrain import train
+
+    if not directory.is_dir():
+        raise fail(f"{directory}: not a directory", as_json=as_json)
+    try:
+        model, report = train(directory)
+    except ValueError as exc:
+        raise fail(str(exc), as_json=as_json) from None
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(model.to_json(), indent=1) + "\n", encoding="utf-8")
+
+    def show(d: dict[str, Any]) -> None:
+        console.print(
+            f"trained on {d['sessions_train']} sessions ({d['pairs_train']:,} candidate pairs); "
+            f"threshold {model.threshold}"
+        )
+        for half in ("train", "held_out"):
+            s = d[half]
+            console.print(
+                f"  {half}: precision {s['precision']:.3f}, recall {s['recall']:.3f}, "
+                f"F1 {s['f1']:.3f}"
+            )
+        console.print(f"written to {out}")
+
+    emit(report, as_json, show)
+
+
 def register(app: typer.Typer) -> None:
     """Add the commands to the root app and to `qunzhu members` (called from cli/main.py)."""
     from qunzhu.cli import members
@@ -331,6 +378,7 @@ def register(app: typer.Typer) -> None:
     app.command()(health)
     app.command()(funnel)
     app.add_typer(report_app, name="report")
+    app.add_typer(intelligence_app, name="intelligence")
     members.app.command("list")(members_list)
     members.app.command("explain")(members_explain)
     members.app.command("lock-tier")(members_lock_tier)

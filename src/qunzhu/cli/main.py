@@ -22,6 +22,7 @@ app.command("import")(importing.import_)
 app.add_typer(core.community_app, name="community")
 app.add_typer(core.config_app, name="config")
 app.add_typer(core.db_app, name="db")
+app.add_typer(serve.schedule_app, name="schedule")
 
 # Sub-apps (one line each; keep alphabetical):
 from qunzhu.cli import connect as connect_cli  # noqa: E402

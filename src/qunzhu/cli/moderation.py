@@ -194,7 +194,9 @@ def review_(
     ),
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """The review queue: list flagged items; approve, undo (appeal) or escalate them."""
+    """The review queue: list flagged items; approve, undo (appeal) or escalate them. What the
+    platform must do (delete, warn, unmute…) is queued with the decision and carried out by
+    the connectors of `qunzhu serve`."""
     store = store_at_head(as_json)
     try:
         with store.unit_of_work() as session:
@@ -232,6 +234,9 @@ def review_(
                 str(item.get("text", ""))[:60],
             )
         console.print(table)
+        queued = sum(len(item.get("queued", [])) for item in d)
+        if queued:
+            console.print(f"{queued} platform actions queued for `qunzhu serve` to carry out")
 
     emit(data, as_json, render)
 

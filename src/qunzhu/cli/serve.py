@@ -1,12 +1,23 @@
-"""`qunzhu serve`: the dashboard and API, with the sample community on an empty database."""
+"""`qunzhu serve`: the dashboard and API, with the sample community on an empty database, the
+live connectors with the outbox they drain, and the scheduler of the time-driven jobs;
+`qunzhu schedule status | run`: those jobs' last runs, and a run now."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+from typing import Any
+
 import typer
+from rich.table import Table
 from sqlalchemy import func, select
 
 from qunzhu.cli.core import progress_bar, store_at_head
-from qunzhu.cli.output import console
+from qunzhu.cli.output import JSON_OPTION, console, emit, fail
+
+schedule_app = typer.Typer(
+    help="Scheduled jobs of `qunzhu serve`: referral settle, membership sweep, recompute.",
+    no_args_is_help=True,
+)
 
 
 def serve(
@@ -48,8 +59,86 @@ def serve(
     console.print(f"dashboard: http://{bind_host}:{bind_port}/  API: /api/docs")
     app = create_app(settings, store, webhooks=hub.routes())
     app.state.connector_hub = hub  # the OneBot reverse WebSocket finds its connector here
+    from qunzhu.scheduler import Scheduler
+
+    scheduler = Scheduler(store)
+    if scheduler.jobs:
+        names = ", ".join(f"{j.name} every {j.every}" for j in scheduler.jobs)
+        console.print(f"scheduled: {names}")
     hub.start()
+    scheduler.start()
     try:
         uvicorn.run(app, host=bind_host, port=bind_port, log_level=settings.log_level.lower())
     finally:
+        scheduler.stop()
         hub.stop()
+
+
+_COLUMNS = ["community", "job", "runs", "last_started_at", "last_status", "last_error", "running"]
+
+
+def _render(rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        console.print("no scheduled job has run yet")
+        return
+    table = Table(*_COLUMNS)
+    for r in rows:
+        table.add_row(*["" if r.get(c) is None else str(r.get(c))[:80] for c in _COLUMNS])
+    console.print(table)
+
+
+@schedule_app.command("status")
+def schedule_status(
+    community: str | None = typer.Option(None, "--community", "-c", help="Slug; all if left out."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """The last run of each job, per community (a running one names its process)."""
+    from qunzhu.scheduler import status
+    from qunzhu.store.models import Community
+
+    store = store_at_head(as_json)
+    try:
+        with store.engine.connect() as conn:
+            cid = None
+            if community is not None:
+                cid = conn.scalar(select(Community.id).where(Community.slug == community))
+                if cid is None:
+                    raise fail(f"unknown community {community!r}", as_json=as_json)
+            rows = status(conn, cid)
+    finally:
+        store.dispose()
+    emit(rows, as_json, _render)
+
+
+@schedule_app.command("run")
+def schedule_run(
+    job: str | None = typer.Option(
+        None, "--job", help="settle, sweep or recompute; all if left out."
+    ),
+    due_only: bool = typer.Option(
+        False, "--due-only", help="Only jobs whose interval has passed (as serve would)."
+    ),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Run the scheduled jobs now, under the same lease serve takes (none runs twice at once)."""
+    from qunzhu.scheduler import WORK, Job, Scheduler, jobs_from_settings
+
+    if job is not None and job not in WORK:
+        raise fail(f"unknown job {job!r}; use {', '.join(WORK)}", as_json=as_json)
+    store = store_at_head(as_json)
+    try:
+        configured = {j.name: j for j in jobs_from_settings(store)}
+        # a job turned off in serve can still be run by hand
+        jobs = [configured.get(n) or Job(n, timedelta(days=1), WORK[n]) for n in WORK]
+        ran = Scheduler(store, jobs).run_due(force=not due_only, only=job)
+    finally:
+        store.dispose()
+    emit(ran, as_json, _render_ran)
+
+
+def _render_ran(rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        console.print("nothing ran (not due, or another process holds the lease)")
+    for r in rows:
+        error = f": {r['error']}" if r["error"] else ""
+        console.print(f"{r['job']} for community {r['community_id']}: {r['status']}{error}")

@@ -11,7 +11,8 @@ happen in that order while other groups proceed. Per action::
     PermanentError connector → the whole connector is disabled with the reason, alert
     ConnectorError         → transient: exponential backoff, up to ``max_attempts``
 
-Every outcome is one row in ``connector_actions``.
+Every outcome is one row in ``connector_actions``; the outcome of an action from the outbox
+or of a moderation decision is also written back there (see :mod:`qunzhu.connectors.outbox`).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from qunzhu.connectors import records
+from qunzhu.connectors import outbox, records
 from qunzhu.connectors.base import (
     Connector,
     ConnectorError,
@@ -64,9 +65,12 @@ class Executor:
         self._busy = 0
         self._idle = threading.Condition()
         self._log_rows: list[dict[str, Any]] = []
+        self._outcomes: list[dict[str, Any]] = []
         self._log_lock = threading.Lock()
+        self._flush_lock = threading.Lock()
         self._groups: dict[tuple[int, str], tuple[float, tuple[str, str]]] = {}
         self.on_done: Callable[[Action, str], None] | None = None  # for measurements
+        self._written = threading.Event()  # log rows are waiting for the flusher
 
     def start(self) -> None:
         if self._threads:
@@ -76,9 +80,25 @@ class Executor:
             t = threading.Thread(target=self._work, args=(q,), name=f"qunzhu-act-{n}", daemon=True)
             t.start()
             self._threads.append(t)
+        # the log is written by a thread of its own: a worker waiting for SQLite's writer
+        # lock (held by the pipeline's batch) would hold back the next action by that long
+        t = threading.Thread(target=self._flusher, name="qunzhu-act-log", daemon=True)
+        t.start()
+        self._threads.append(t)
+
+    def _flusher(self) -> None:
+        while not self._stop.is_set():
+            self._written.wait(1.0)
+            self._written.clear()
+            try:
+                self.flush_log()
+            except Exception:  # the database away: the rows are written at the next try
+                log.exception("writing the action log failed")
+            self._stop.wait(0.2)  # at most five transactions a second
 
     def stop(self) -> None:
         self._stop.set()
+        self._written.set()
         for q in self._queues:
             q.put(None)
         for t in self._threads:
@@ -96,7 +116,9 @@ class Executor:
     def drain(self, timeout: float = 30.0) -> bool:
         """Wait until every submitted action is done; False on timeout."""
         with self._idle:
-            return self._idle.wait_for(lambda: self._busy == 0, timeout)
+            done = self._idle.wait_for(lambda: self._busy == 0, timeout)
+        self.flush_log()  # what was done is in the log when this returns
+        return done
 
     def _work(self, q: queue.Queue[Action | None]) -> None:
         while True:
@@ -105,13 +127,12 @@ class Executor:
                 return
             try:
                 status = self.execute(a)
-            except Exception:  # a bug in one action must not stop the worker
+            except Exception as exc:  # a bug in one action must not stop the worker
                 log.exception("action %s failed", a.kind)
-                status = "failed"
+                status = self._log(a, None, "failed", 1, error=f"{type(exc).__name__}: {exc}")
             if self.on_done is not None:
                 self.on_done(a, status)
-            if q.empty():
-                self.flush_log()
+            self._written.set()
             with self._idle:
                 self._busy -= 1
                 self._idle.notify_all()
@@ -119,10 +140,21 @@ class Executor:
     def flush_log(self) -> None:
         """Write the buffered action log in one transaction (one per action would contend
         with the pipeline for SQLite's single writer)."""
-        with self._log_lock:
-            rows, self._log_rows = self._log_rows, []
-        if rows:
-            records.record_action(self.store, rows)
+        # one flush at a time: drain() must not return while the flusher thread is still
+        # writing rows it took a moment earlier
+        with self._flush_lock:
+            with self._log_lock:
+                rows, self._log_rows = self._log_rows, []
+                outcomes, self._outcomes = self._outcomes, []
+            if rows:
+                records.record_action(self.store, rows)
+            if outcomes:
+                try:
+                    outbox.record_outcomes(self.store, outcomes)
+                except Exception:  # the database away: keep them for the next flush
+                    log.exception("recording %d action outcomes failed", len(outcomes))
+                    with self._log_lock:
+                        self._outcomes[:0] = outcomes
 
     def _group_state(self, cid: int, group: str) -> tuple[str, str]:
         # read at most once a second per chat: a chat disabled here clears the cache, one
@@ -191,7 +223,8 @@ class Executor:
                 continue
             self.state.action(cid)
             return self._log(action, cid, "sent", attempts, result=result)
-        return self._log(action, cid, "failed", attempts, error="gave up after retries")
+        why = "gave up after retries" if attempts else "stopped before it was tried"
+        return self._log(action, cid, "failed", attempts, error=why)
 
     def _disable(self, action: Action, cid: int, exc: PermanentError) -> None:
         if exc.scope == "connector":
@@ -251,8 +284,11 @@ class Executor:
             "result": _jsonable(result or {}),
             "created_at": records.now(),
         }
+        outcome = outbox.outcome_of(action, status, attempts, error, result)
         with self._log_lock:
             self._log_rows.append(row)
+            if outcome is not None:
+                self._outcomes.append(outcome)
             full = len(self._log_rows) >= 200
         if full:
             self.flush_log()

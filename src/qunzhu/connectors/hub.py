@@ -1,5 +1,6 @@
 """All live connectors of a server: built from the ``connectors`` table, their webhook
-routes for the app, their runners, the sink into the pipeline and the action executor.
+routes for the app, their runners, the sink into the pipeline, the action executor and the
+drainer of the outbox (actions decided elsewhere: reviews, appeals, invite links).
 
 ``qunzhu serve`` does::
 
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import select
 
@@ -21,6 +22,8 @@ from qunzhu.api.webhooks import WebhookRoute
 from qunzhu.connectors.base import Connector, ConnectorInfo
 from qunzhu.connectors.credentials import CredentialsError, unseal
 from qunzhu.connectors.executor import Executor
+from qunzhu.connectors.livequeue import LiveQueue, queue_from_settings
+from qunzhu.connectors.outbox import Drainer
 from qunzhu.connectors.registry import connector_class
 from qunzhu.connectors.runner import Runner
 from qunzhu.connectors.sink import Sink
@@ -50,11 +53,18 @@ class ConnectorHub:
         workers: int = 4,
         backoff: float = 0.5,
         reconnect_base: float = 1.0,
+        outbox_interval: float = 1.0,
+        durable: LiveQueue | Literal["settings"] | None = "settings",
     ) -> None:
         self.store = store
         self.state = StateBook(store)
         self.executor = Executor(store, self.state, self.resolve, workers=workers, backoff=backoff)
-        self.sink = Sink(pipeline or live_pipeline(store), self.executor.submit)
+        self.sink = Sink(
+            pipeline or live_pipeline(store),
+            self.executor.submit,
+            durable=queue_from_settings(store.settings) if durable == "settings" else durable,
+        )
+        self.outbox = Drainer(store, self.executor.submit, interval=outbox_interval)
         self.connectors: dict[int, Connector] = {}
         self.runners: dict[int, Runner] = {}
         self.reconnect_base = reconnect_base
@@ -110,8 +120,10 @@ class ConnectorHub:
         )
 
     def start(self) -> None:
+        self.state.start()
         self.sink.start()
         self.executor.start()
+        self.outbox.start()
         for cid, c in self.connectors.items():
             if c.has_loop() and cid not in self.runners:
                 runner = Runner(c, self.state, base=self.reconnect_base)
@@ -122,10 +134,11 @@ class ConnectorHub:
         for runner in self.runners.values():
             runner.stop()
         self.runners.clear()
+        self.outbox.stop()
         self.sink.stop()
         self.executor.drain(timeout=10)
         self.executor.stop()
-        self.state.flush_all()
+        self.state.stop()
         for c in self.connectors.values():
             c.close()
 

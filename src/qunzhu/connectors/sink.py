@@ -1,8 +1,19 @@
 """From a connector to the store: events delivered by many request threads are stored in
-group commits by one thread, and each caller returns only once its events are committed
-(so a webhook answers 200 only for what is stored, and the platform retries the rest).
+small group commits by one thread, and the actions the pipeline decides for a batch go to
+the executor right after that batch's commit.
 
-The actions the pipeline decides for a batch go to the executor after the commit.
+Two ways to answer a webhook (see docs/connectors.md, "Answering fast"):
+
+- no durable queue configured: ``deliver`` returns once the events are *committed*, so a
+  webhook answers 200 only for what is stored and the platform retries the rest. Simple,
+  nothing to set up; each answer waits for a pipeline batch.
+- a durable queue (:mod:`qunzhu.connectors.livequeue`: a spool file or Redis): ``deliver``
+  returns once the events are *queued*; the consumer thread takes them out in batches,
+  stores them, and removes them from the queue only after the commit. Entries left by a
+  crash are stored at the next start; the idempotency keys make a second delivery a no-op.
+
+Batches stay small so a decision is not held back by the ones around it: the loop takes
+what is waiting, collects for at most ``linger`` seconds more, and stops at ``max_batch``.
 """
 
 from __future__ import annotations
@@ -10,9 +21,12 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
+from qunzhu.connectors.livequeue import LiveQueue, decode
 from qunzhu.events import Action, Event
 from qunzhu.pipeline import IngestReport, Pipeline
 
@@ -32,36 +46,57 @@ class Sink:
         pipeline: Pipeline,
         on_actions: Callable[[list[Action]], None],
         *,
-        max_batch: int = 500,
+        max_batch: int = 64,
+        linger: float = 0.005,
         source: str = "live",
+        durable: LiveQueue | None = None,
     ) -> None:
+        if max_batch < 1:
+            raise ValueError(f"max_batch must be at least 1, not {max_batch}")
+        if linger < 0:
+            raise ValueError(f"linger must not be negative, not {linger}")
         self.pipeline = pipeline
         self.on_actions = on_actions
         self.max_batch = max_batch
+        self.linger = linger
         self.source = source
+        self.durable = durable
         self.totals = IngestReport()
+        self.batches = 0
         self._queue: queue.Queue[_Pending | None] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._retry = 0.0
+
+    @property
+    def mode(self) -> str:
+        return "commit" if self.durable is None else f"queued ({self.durable.name})"
 
     def start(self) -> None:
         with self._lock:
             if self._thread is None:
-                self._thread = threading.Thread(target=self._loop, name="qunzhu-sink", daemon=True)
+                self._stop.clear()
+                target = self._loop if self.durable is None else self._consume
+                self._thread = threading.Thread(target=target, name="qunzhu-sink", daemon=True)
                 self._thread.start()
 
     def stop(self) -> None:
         with self._lock:
             thread, self._thread = self._thread, None
         if thread is not None:
+            self._stop.set()
             self._queue.put(None)
             thread.join(timeout=30)
 
     def deliver(self, events: Sequence[Event], timeout: float = 60.0) -> None:
-        """Store ``events``; returns when committed, raises when they could not be."""
+        """Store ``events`` (or queue them durably); raises when that could not be done."""
         if not events:
             return
         self.start()
+        if self.durable is not None:
+            self.durable.put(events)
+            return
         pending = _Pending(events)
         self._queue.put(pending)
         if not pending.done.wait(timeout):
@@ -69,6 +104,19 @@ class Sink:
         if pending.error is not None:
             raise pending.error
 
+    def drain(self, timeout: float = 30.0) -> bool:
+        """Wait until every queued event is stored; False on timeout (tests, shutdown)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.durable is None:
+                if self._queue.empty():
+                    return True
+            elif self.durable.pending() == 0:
+                return True
+            time.sleep(0.01)
+        return False
+
+    # -- commit-then-answer -----------------------------------------------------------
     def _loop(self) -> None:
         while True:
             first = self._queue.get()
@@ -76,9 +124,11 @@ class Sink:
                 return
             batch = [first]
             count = len(first.events)
+            until = time.monotonic() + self.linger
             while count < self.max_batch:
                 try:
-                    more = self._queue.get_nowait()
+                    wait = until - time.monotonic()
+                    more = self._queue.get(timeout=wait) if wait > 0 else self._queue.get_nowait()
                 except queue.Empty:
                     break
                 if more is None:
@@ -98,14 +148,56 @@ class Sink:
                 p.error = exc
                 p.done.set()
             return
+        self._account(report)  # the actions first: they are what someone is waiting for
+        for p in batch:
+            p.done.set()
+
+    # -- queue-then-answer ------------------------------------------------------------
+    def _consume(self) -> None:
+        assert self.durable is not None
+        durable = self.durable
+        while not self._stop.is_set():
+            try:
+                entries = durable.take(self.max_batch, 0.2)
+                if entries and len(entries) < self.max_batch and self.linger > 0:
+                    self._stop.wait(self.linger)
+                    entries += durable.take(self.max_batch - len(entries), 0)
+            except Exception as exc:  # the queue itself is unreachable: retry, never die
+                self._backoff(f"reading {durable.name} failed: {exc}")
+                continue
+            if not entries:
+                continue
+            items: list[Any] = [decode(i, payload, durable.name) for i, payload in entries]
+            try:
+                report = self.pipeline.run(items, source=self.source)
+            except Exception as exc:  # not committed: the entries stay queued for later
+                durable.rewind()
+                self._backoff(f"storing {len(items)} queued events failed: {exc}")
+                continue
+            self._retry = 0.0
+            self._account(report)
+            try:
+                durable.ack([i for i, _ in entries])
+            except Exception as exc:  # they come again and change nothing (their keys)
+                log.warning("removing %d stored entries failed: %s", len(entries), exc)
+                durable.rewind()
+
+    def _backoff(self, message: str) -> None:
+        log.warning("%s", message)
+        self._retry = min(30.0, max(0.1, self._retry * 2))
+        self._stop.wait(self._retry)
+
+    def _account(self, report: IngestReport) -> None:
+        self.batches += 1
         self.totals.received += report.received
         self.totals.added += report.added
         self.totals.duplicates += report.duplicates
         self.totals.quarantined.extend(report.quarantined)
-        for p in batch:
-            p.done.set()
         if report.actions:
             try:
                 self.on_actions(list(report.actions))
             except Exception:  # never let the executor stop the store loop
                 log.exception("handing %d actions to the executor failed", len(report.actions))
+
+    def describe(self) -> dict[str, Any]:
+        return {"mode": self.mode, "batches": self.batches, "stored": self.totals.added}

@@ -1,6 +1,10 @@
 """Each connector's live state (connected, last event, last error), kept in memory and
 written to the ``connectors`` row when the status changes and at most once a second for
-counters, so 500 updates a second cost one UPDATE a second, not 500."""
+counters, so 500 updates a second cost one UPDATE a second, not 500.
+
+Once :meth:`StateBook.start` has run (``qunzhu serve`` via the hub), the counters are written
+by a background thread: the UPDATE waits for the database's write lock, and a webhook
+request or an action worker must not wait behind it."""
 
 from __future__ import annotations
 
@@ -35,6 +39,35 @@ class StateBook:
         self.store = store
         self._live: dict[int, _Live] = {}
         self._lock = threading.Lock()
+        self._flusher: threading.Thread | None = None
+        self._stopping = threading.Event()
+
+    def start(self) -> None:
+        if self._flusher is not None:
+            return
+        self._stopping.clear()
+        self._flusher = threading.Thread(target=self._flush_loop, name="qunzhu-state", daemon=True)
+        self._flusher.start()
+
+    def stop(self) -> None:
+        if self._flusher is not None:
+            self._stopping.set()
+            self._flusher.join(timeout=5)
+            self._flusher = None
+        self.flush_all()
+
+    def _flush_loop(self) -> None:
+        while not self._stopping.wait(FLUSH_EVERY):
+            for connector_id in self._ids():
+                self.flush(connector_id)
+
+    def _ids(self) -> list[int]:
+        with self._lock:
+            return list(self._live)
+
+    def _flush_counters(self, connector_id: int) -> None:
+        if self._flusher is None:
+            self.flush(connector_id)
 
     def _get(self, connector_id: int) -> _Live:
         return self._live.setdefault(connector_id, _Live())
@@ -58,12 +91,12 @@ class StateBook:
             live.last_event_at = records.now()
             if live.status in ("idle", "error"):
                 live.status, live.reason = "connected", ""
-        self.flush(connector_id)
+        self._flush_counters(connector_id)
 
     def action(self, connector_id: int) -> None:
         with self._lock:
             self._get(connector_id).actions += 1
-        self.flush(connector_id)
+        self._flush_counters(connector_id)
 
     def error(self, connector_id: int, message: str, *, status: str | None = None) -> None:
         with self._lock:
@@ -97,5 +130,5 @@ class StateBook:
         records.set_status(self.store, connector_id, **values)
 
     def flush_all(self) -> None:
-        for connector_id in list(self._live):
+        for connector_id in self._ids():
             self.flush(connector_id, force=True)

@@ -1,6 +1,12 @@
 """Score what the live path did not: history imported without the scorer, or everything
 again after the weights changed (``rescore``). Reads raw messages once; everything after
-reads the rollups."""
+reads the rollups.
+
+A cursor per community (``score_cursors``) remembers the highest message, reaction and
+check-in id a run has looked at, so the daily run reads only rows written since, not the
+whole messages table. It starts :data:`CURSOR_LAG` ids back: a row written by a transaction
+still open during the last run has a lower id than rows committed before it.
+``reset_scores`` drops the cursor, so a rescore reads everything again."""
 
 from __future__ import annotations
 
@@ -8,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import tzinfo
 
-from sqlalchemy import Connection, delete, select, update
+from sqlalchemy import Connection, delete, func, insert, select, update
 
 from qunzhu.engines.reactor import credit_check_ins, credit_reactions
 from qunzhu.engines.scoring import MsgRow, score_rows
@@ -20,10 +26,12 @@ from qunzhu.store.intelligence import (
     MessageScore,
     Question,
     ReplyEdgeDaily,
+    ScoreCursor,
 )
 from qunzhu.store.models import CheckInRecord, EventLogEntry, GroupDaily, MemberDaily, Message
 
 PAGE = 5000
+CURSOR_LAG = 100_000
 
 
 @dataclass
@@ -35,7 +43,7 @@ class CatchUp:
 
 def reset_scores(conn: Connection, community_id: int) -> None:
     """Forget every score of a community, to score it again with new weights."""
-    for model in (MessageScore, MemberDayStats, ReplyEdgeDaily, Question, EventCredit):
+    for model in (MessageScore, MemberDayStats, ReplyEdgeDaily, Question, EventCredit, ScoreCursor):
         t = table_of(model)
         conn.execute(delete(t).where(t.c.community_id == community_id))
     for rollup in (MemberDaily, GroupDaily):
@@ -56,7 +64,20 @@ def catch_up(
     specs = SpecCache()
     done = CatchUp()
     m, s = table_of(Message), table_of(MessageScore)
-    last_id = 0
+    log, ci, credit = table_of(EventLogEntry), table_of(CheckInRecord), table_of(EventCredit)
+    cur = table_of(ScoreCursor)
+    seen = conn.execute(
+        select(
+            cur.c.scored_through_id, cur.c.reactions_through_id, cur.c.check_ins_through_id
+        ).where(cur.c.community_id == community_id)
+    ).first()
+    since = [max(0, int(x) - CURSOR_LAG) for x in seen] if seen else [0, 0, 0]
+    # the ids this run will have looked at: what the next run need not read again
+    upto = [
+        conn.execute(select(func.max(t.c.id)).where(t.c.community_id == community_id)).scalar()
+        for t in (m, log, ci)
+    ]
+    last_id = since[0]
     while True:
         # keyset over ids: messages are scored in id order within each page, and the page
         # is sorted by time before scoring so questions come before their answers
@@ -73,6 +94,7 @@ def catch_up(
                     m.c.flagged,
                     m.c.reply_to_id,
                     m.c.recalled,
+                    m.c.reply_inferred,
                 )
                 .select_from(m.outerjoin(s, s.c.message_id == m.c.id))
                 .where(m.c.community_id == community_id, m.c.id > last_id, s.c.message_id.is_(None))
@@ -96,20 +118,25 @@ def catch_up(
                 bool(flagged),
                 reply,
                 bool(recalled),
+                bool(inferred),
             )
-            for i, c, g, mem, at, text, kind, flagged, reply, recalled in page
+            for i, c, g, mem, at, text, kind, flagged, reply, recalled, inferred in page
         ]
         done.messages += len(score_rows(conn, specs, rows))
         if progress is not None:
             progress(len(page))
-    log, ci, credit = table_of(EventLogEntry), table_of(CheckInRecord), table_of(EventCredit)
     reaction_ids = [
         i
         for (i,) in conn.execute(
             select(log.c.id).where(
                 log.c.community_id == community_id,
+                log.c.id > since[1],
                 log.c.type == "reaction_added",
-                ~log.c.id.in_(select(credit.c.ref_id).where(credit.c.kind == "reaction")),
+                ~log.c.id.in_(
+                    select(credit.c.ref_id).where(
+                        credit.c.kind == "reaction", credit.c.ref_id > since[1]
+                    )
+                ),
             )
         )
     ]
@@ -119,9 +146,23 @@ def catch_up(
         for (i,) in conn.execute(
             select(ci.c.id).where(
                 ci.c.community_id == community_id,
-                ~ci.c.id.in_(select(credit.c.ref_id).where(credit.c.kind == "check_in")),
+                ci.c.id > since[2],
+                ~ci.c.id.in_(
+                    select(credit.c.ref_id).where(
+                        credit.c.kind == "check_in", credit.c.ref_id > since[2]
+                    )
+                ),
             )
         )
     ]
     done.check_ins = credit_check_ins(conn, specs, tz, check_in_ids)
+    conn.execute(delete(cur).where(cur.c.community_id == community_id))
+    conn.execute(
+        insert(cur).values(
+            community_id=community_id,
+            scored_through_id=upto[0] or 0,
+            reactions_through_id=upto[1] or 0,
+            check_ins_through_id=upto[2] or 0,
+        )
+    )
     return done

@@ -49,6 +49,7 @@ class ValueScorer:
                     e.kind,
                     r.flagged,
                     None,
+                    reply_inferred=e.reply_inferred,
                 )
             )
         if rows:

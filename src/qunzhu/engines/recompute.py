@@ -26,6 +26,7 @@ from qunzhu.store.intelligence import (
     IntelAlert,
     MemberValue,
     RoleAssignment,
+    RoleChange,
     TierState,
 )
 from qunzhu.store.models import TierChange
@@ -40,6 +41,7 @@ class RecomputeReport:
     day: date
     scored: CatchUp = field(default_factory=CatchUp)
     roles: int = 0
+    role_changes: int = 0
     members_valued: int = 0
     tier_changes: int = 0
     groups: int = 0
@@ -53,6 +55,7 @@ class RecomputeReport:
             "credited_reactions": self.scored.reactions,
             "credited_check_ins": self.scored.check_ins,
             "roles": self.roles,
+            "role_changes": self.role_changes,
             "members_valued": self.members_valued,
             "tier_changes": self.tier_changes,
             "groups": self.groups,
@@ -108,6 +111,7 @@ def _write_health(
     view = view_of_day(data, day, spec.roles)
     c = data.community_id
     if write_roles:
+        now = datetime.now(UTC)
         ra = table_of(RoleAssignment)
         before = {
             (g, m): (role, since)
@@ -120,9 +124,23 @@ def _write_health(
         }
         conn.execute(delete(ra).where(ra.c.community_id == c))
         rows = []
+        changes = []
         for (g, m), (decision, value) in view.roles.items():
             old = before.get((g, m))
             since = old[1] if old is not None and old[0] == decision.role else day
+            if old is None or old[0] != decision.role:
+                changes.append(
+                    {
+                        "community_id": c,
+                        "group_id": g,
+                        "member_id": m,
+                        "day": day,
+                        "role": decision.role,
+                        "previous_role": old[0] if old is not None else None,
+                        "reason": decision.reason,
+                        "created_at": now,
+                    }
+                )
             rows.append(
                 {
                     "community_id": c,
@@ -136,7 +154,10 @@ def _write_health(
                 }
             )
         _insert(conn, RoleAssignment, rows)
+        # the history keeps changes only: a member whose role holds adds no row
+        _insert(conn, RoleChange, changes)
         report.roles = len(rows)
+        report.role_changes = len(changes)
     gh = table_of(GroupHealth)
     previous = {
         g: (risk, vpd, metrics)

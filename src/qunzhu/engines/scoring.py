@@ -36,6 +36,8 @@ STAT_COUNTERS = (
     "earned_value",
 )
 _IN = 500
+# a question this soon after the author's previous one is the same question, reworded
+ASKING_SPELL = timedelta(minutes=30)
 # a credit on a day with no message yet makes the rollup row: its counters start at zero
 _ZERO_MEMBER = dict.fromkeys(("messages", "chars", "replies_sent", "check_ins", "flagged"), 0)
 _ZERO_GROUP = dict.fromkeys(
@@ -56,6 +58,7 @@ class MsgRow:
     flagged: bool
     reply_to_id: int | None
     recalled: bool = False
+    reply_inferred: bool = False  # the importer guessed reply_to_id (from addressing)
 
 
 def chunked(values: Iterable[Any], size: int = _IN) -> Iterable[list[Any]]:
@@ -187,6 +190,44 @@ def _earlier_repliers(conn: Connection, targets: set[int]) -> set[tuple[int, int
     return pairs
 
 
+def _earlier_pairs(
+    conn: Connection, pairs: set[tuple[int, date, int, int]]
+) -> set[tuple[int, date, int, int]]:
+    """(group, day, replier, author) pairs that already have a reply that day: the replier
+    helped that member already (the edges rollup keeps them)."""
+    if not pairs:
+        return set()
+    e = table_of(ReplyEdgeDaily)
+    groups = sorted({g for g, _, _, _ in pairs})
+    days = sorted({d for _, d, _, _ in pairs})
+    found: set[tuple[int, date, int, int]] = set()
+    for part in chunked({m for _, _, m, _ in pairs}):
+        stmt = select(e.c.group_id, e.c.day, e.c.from_member_id, e.c.to_member_id).where(
+            e.c.group_id.in_(groups), e.c.day.in_(days), e.c.from_member_id.in_(part)
+        )
+        found.update((g, d, f, t) for g, d, f, t in conn.execute(stmt))
+    return found & pairs
+
+
+def _last_asked(conn: Connection, rows: list[MsgRow]) -> dict[tuple[int, int], datetime]:
+    """Each asker's latest question stored before, by (group, member), from the asking
+    spell before the batch's first message on."""
+    if not rows:
+        return {}
+    q = table_of(Question)
+    since = min(r.occurred_at for r in rows) - ASKING_SPELL
+    groups = sorted({r.group_id for r in rows})
+    found: dict[tuple[int, int], datetime] = {}
+    for part in chunked({r.member_id for r in rows}):
+        stmt = (
+            select(q.c.group_id, q.c.member_id, func.max(q.c.asked_at))
+            .where(q.c.group_id.in_(groups), q.c.member_id.in_(part), q.c.asked_at >= since)
+            .group_by(q.c.group_id, q.c.member_id)
+        )
+        found.update({(g, m): at for g, m, at in conn.execute(stmt)})
+    return found
+
+
 def _context(conn: Connection, rows: list[MsgRow]) -> dict[int, list[Any]]:
     """The messages just before each group's first row: what the linker starts from."""
     m, q = table_of(Message), table_of(Question)
@@ -231,9 +272,15 @@ def link_replies(
     rows: list[MsgRow],
     feats: dict[int, TextFeatures],
     targets: dict[int, tuple[int, bool]],
-) -> dict[int, tuple[int, bool]]:
-    """Each row's reply target (explicit or inferred) as id → (target id, inferred); the
-    inferred targets' authors are added to ``targets``."""
+) -> dict[int, tuple[int, bool, float]]:
+    """Each row's reply target as id → (target id, inferred, probability); the inferred
+    targets' authors are added to ``targets``.
+
+    A platform's own reply link is kept (probability 1). Where there is none, or only an
+    importer's guess from addressing, the learned model decides; the importer's guess
+    stands (probability 0) only when the model has no candidate above its threshold —
+    e.g. the addressed member's message is older than the model's window.
+    """
     context = _context(conn, rows)
     authors = {r.member_id for r in rows} | {c[1] for cs in context.values() for c in cs}
     names = _names(conn, authors)
@@ -241,23 +288,24 @@ def link_replies(
     for g, seed in context.items():
         linker = linkers[g] = Linker(names=names)
         for mid, author, at, text, question in seed:
-            linker.link(
-                linker.prepare(mid, author, at, text or "", question is not None), infer=False
-            )
-    out: dict[int, tuple[int, bool]] = {}
+            linker.remember(linker.prepare(mid, author, at, text or "", question is not None))
+    out: dict[int, tuple[int, bool, float]] = {}
     for r in rows:
         linker = linkers[r.group_id]
         f = feats[r.id]
         said = linker.prepare(r.id, r.member_id, r.occurred_at, r.text, f.question)
-        infer = r.reply_to_id is None and r.kind not in FILLER_KINDS and not r.flagged
-        found = linker.link(said, r.reply_to_id, infer=infer)
+        given = r.reply_to_id if not r.reply_inferred else None
+        infer = given is None and r.kind not in FILLER_KINDS and not r.flagged
+        found = linker.link(said, given, infer=infer)
         if found is not None:
             asked = found.question or linker.asked_recently(found.member_id, said.at)
             targets[found.id] = (found.member_id, asked)
-        if r.reply_to_id is not None:
-            out[r.id] = (r.reply_to_id, False)
+        if given is not None:
+            out[r.id] = (given, False, 1.0)
         elif found is not None:
-            out[r.id] = (found.id, True)
+            out[r.id] = (found.id, True, round(said.probability, 3))
+        elif r.reply_to_id is not None:
+            out[r.id] = (r.reply_to_id, True, 0.0)
     return out
 
 
@@ -271,20 +319,46 @@ def score_rows(conn: Connection, specs: SpecCache, rows: list[MsgRow]) -> dict[i
     targets = _targets(conn, rows, feats)
     links = link_replies(conn, rows, feats, targets)
     seen = _recent_hashes(conn, rows, feats)
-    replied_before = _earlier_repliers(conn, {t for t, _ in links.values()})
+    replied_before = _earlier_repliers(conn, {link[0] for link in links.values()})
+    pairs = {
+        (r.group_id, r.day, r.member_id, targets[links[r.id][0]][0])
+        for r in rows
+        if r.id in links and links[r.id][0] in targets
+    }
+    helped = _earlier_pairs(conn, pairs)
+    asked = _last_asked(conn, [r for r in rows if feats[r.id].question])
     scores: dict[int, MessageValue] = {}
     score_rows_out: list[dict[str, Any]] = []
     for r in rows:
         f = feats[r.id]
         link = links.get(r.id)
         target = targets.get(link[0]) if link else None
-        answer = target is not None and target[1] and target[0] != r.member_id
+        first = False
+        if target is not None and target[0] != r.member_id and not f.filler and not r.flagged:
+            pair = (r.group_id, r.day, r.member_id, target[0])
+            first = pair not in helped
+            helped.add(pair)
+        # answer points once per member helped and day, like the helped credit: a long
+        # back-and-forth with one person is not ten answers
+        answer = first and target is not None and target[1]
         dup_key = (r.group_id, r.member_id, f.text_hash)
         last = seen.get(dup_key)
         duplicate = not f.filler and last is not None and (r.day - last).days <= 1
         if not f.filler:
             seen[dup_key] = r.day
-        ctx = Context(answer=answer, duplicate=duplicate, flagged=r.flagged, recalled=r.recalled)
+        lately = False
+        if f.question and not r.flagged:
+            before = asked.get((r.group_id, r.member_id))
+            lately = before is not None and timedelta(0) <= r.occurred_at - before <= ASKING_SPELL
+            asked[(r.group_id, r.member_id)] = r.occurred_at
+        ctx = Context(
+            answer=answer,
+            helped=first,
+            asked_lately=lately,
+            duplicate=duplicate,
+            flagged=r.flagged,
+            recalled=r.recalled,
+        )
         scored = score_message(f, ctx, specs.get(conn, r.community_id).weights)
         scores[r.id] = scored
         score_rows_out.append(
@@ -299,6 +373,7 @@ def score_rows(conn: Connection, specs: SpecCache, rows: list[MsgRow]) -> dict[i
                 "points": scored.points,
                 "reply_to_id": link[0] if link else None,
                 "reply_inferred": link[1] if link else False,
+                "reply_probability": link[2] if link else None,
             }
         )
     s = table_of(MessageScore)
@@ -317,7 +392,7 @@ def _apply(
     feats: dict[int, TextFeatures],
     scores: dict[int, MessageValue],
     targets: dict[int, tuple[int, bool]],
-    links: dict[int, tuple[int, bool]],
+    links: dict[int, tuple[int, bool, float]],
     replied_before: set[tuple[int, int]],
 ) -> None:
     credits = Credits()

@@ -1,7 +1,11 @@
 """Message value (消息价值) and member value (成员价值), each with the points behind it.
 
 A message earns points for what it carries (substance, links, files, images, code), for
-asking and for answering another member's question. Filler keeps ``1 - filler_penalty`` of
+asking, for answering another member's question and for each distinct member it replies to
+(once per member, group and day: answering one person ten times in a thread is one member
+helped, and only the first of those replies carries the answer points). A question asked
+within minutes of the author's previous one earns no question points again: people split
+one question over several lines. Filler keeps ``1 - filler_penalty`` of
 a minimal point, a duplicate loses ``duplicate_penalty`` of its value, and flagged content
 is worth nothing. Later, the author earns more when other members reply (once per
 distinct replier) or react.
@@ -28,6 +32,8 @@ class Context:
     """What other messages say about this one."""
 
     answer: bool = False  # a reply to a question another member asked
+    helped: bool = False  # the first reply to that member in the group today
+    asked_lately: bool = False  # the author asked something minutes ago (same question)
     duplicate: bool = False  # the same text from the same member in the last day
     flagged: bool = False  # moderation flagged it
     recalled: bool = False
@@ -54,8 +60,9 @@ def score_message(f: TextFeatures, ctx: Context, w: ValueWeights) -> MessageValu
         ("file", f.file, w.file),
         ("image", f.image, w.image),
         ("code", f.code, w.code),
-        ("question", f.question, w.question),
+        ("question", f.question and not ctx.asked_lately, w.question),
         ("answer", ctx.answer and not f.filler, w.answer),
+        ("helped", ctx.helped and not f.filler, w.helped_per_member),
     ):
         if present and weight:
             points[name] = weight
@@ -96,6 +103,10 @@ POINT_LABELS: dict[str, tuple[str, str]] = {
     "code": ("contains code or a command", "包含代码或命令"),
     "question": ("asks a question", "提问"),
     "answer": ("answers another member's question", "回答他人问题"),
+    "helped": (
+        "first reply to a member today (a member helped)",
+        "当天首次回复某位成员（帮助了一位成员）",
+    ),
     "filler": (
         "filler (+1, 收到, 哈哈, sticker, red envelope)",
         "水话（+1、收到、哈哈、表情、抢红包）",

@@ -23,6 +23,7 @@ from qunzhu.store.intelligence import (
     MemberValue,
     MessageScore,
     RoleAssignment,
+    RoleChange,
     TierState,
 )
 from qunzhu.store.models import (
@@ -217,6 +218,24 @@ def explain_member(
             .where(ra.c.member_id == member_id)
         )
     ]
+    rh = table_of(RoleChange)
+    role_history = [
+        {
+            "group": name,
+            "day": day.isoformat(),
+            "role": role,
+            "role_name": ROLE_NAMES[role][1 if lang[:2] == "zh" else 0],
+            "previous_role": previous,
+            "reason": describe_reason(role, reason, lang),
+            "facts": reason,
+        }
+        for name, day, role, previous, reason in conn.execute(
+            select(g.c.name, rh.c.day, rh.c.role, rh.c.previous_role, rh.c.reason)
+            .select_from(rh.join(g, g.c.id == rh.c.group_id))
+            .where(rh.c.member_id == member_id, rh.c.community_id == community_id)
+            .order_by(rh.c.day, rh.c.id)
+        )
+    ]
     state = conn.execute(
         select(ts.c.tier, ts.c.since, ts.c.below_since, ts.c.locked, ts.c.lock_reason).where(
             ts.c.member_id == member_id
@@ -250,6 +269,7 @@ def explain_member(
         },
         "top_messages": top,
         "roles": roles,
+        "role_history": role_history,
         "tier": {
             "tier": state[0],
             "since": state[1].isoformat(),

@@ -82,7 +82,12 @@ def review(
     reason: str | None,
     operator_id: int | None,
 ) -> dict[str, Any]:
-    """An operator's decision: approve, reject (with a reason) or ask for more."""
+    """An operator's decision: approve, reject (with a reason) or ask for more.
+
+    Where the application came from a platform's join request (a group and a member are
+    known), approving or rejecting it also queues the platform's answer, approve_join or
+    decline_join, in the outbox in this transaction; ``qunzhu serve`` carries it out. An
+    approved applicant is routed to their segment as the automatic review does."""
     if decision not in _DECISIONS:
         raise GrowthError(
             "bad_decision", f"decision must be approve, reject or ask, not {decision!r}"
@@ -109,7 +114,35 @@ def review(
         if status is None:
             raise GrowthError("unknown_application", f"application {application_id} does not exist")
         raise GrowthError("already_reviewed", f"application {application_id} is {status}")
-    return {"id": application_id, "status": _DECISIONS[decision], "reason": reason}
+    queued = _answer_on_platform(conn, community_id, application_id, decision, reason)
+    return {
+        "id": application_id,
+        "status": _DECISIONS[decision],
+        "reason": reason,
+        "queued": queued,
+    }
+
+
+def _answer_on_platform(
+    conn: Connection, community_id: int, application_id: int, decision: str, reason: str | None
+) -> list[int]:
+    if decision == "ask":  # the applicant answers in the form, the request stays open
+        return []
+    from qunzhu.connectors import outbox
+    from qunzhu.growth.common import action, place_of
+    from qunzhu.growth.routing import route_member
+
+    t = table_of(Application)
+    row = conn.execute(select(t.c.group_id, t.c.member_id).where(t.c.id == application_id)).one()
+    if row.group_id is None or row.member_id is None:
+        return []
+    here = place_of(conn, int(row.group_id), int(row.member_id))
+    if decision == "approve":
+        route_member(conn, community_id, int(row.member_id))
+        act = action("approve_join", here, reason="application approved")
+    else:
+        act = action("decline_join", here, reason="application rejected", text=reason)
+    return outbox.enqueue(conn, community_id, [act], f"application:{application_id}")
 
 
 def queue(

@@ -1,14 +1,17 @@
 """Growth in the pipeline: a :class:`~qunzhu.pipeline.Reactor` that, in the transaction of
 the chunk that stored them, reacts to
 
-- joins: join code and referral code checks, a seat or the size policy;
+- joins: join code and referral code checks, a seat or the size policy; a join through a
+  member's personal invite link names that member and the code (see the connectors);
+- invitations told apart from the join (``invite_used``): the referrer's ladder is settled;
 - leaves: a freed seat goes to the waitlist; referrers' clawbacks;
 - messages: invitees who speak may qualify their referrer;
 - applications: the automatic rules, then routing to a segment;
 - payments: the plan's membership starts or renews.
 
 Use it as ``Pipeline(store, reactors=[GrowthReactor()])``; time-driven work (stay windows
-ending, expiries) is ``qunzhu referral settle`` and ``qunzhu membership sweep``.
+ending, expiries) is ``qunzhu referral settle`` and ``qunzhu membership sweep``, which the
+scheduler of ``qunzhu serve`` runs (:mod:`qunzhu.scheduler`).
 """
 
 from __future__ import annotations
@@ -45,6 +48,11 @@ class GrowthReactor:
             joining[r.group_id].add(r.member_id)
         for r in sorted(joins, key=lambda r: r.event.occurred_at):
             actions += self._join(conn, r, joining[r.group_id], touched)
+        for r in written.of("invite_used"):
+            # an invitation told apart from the join (a system line, a link's own record): the
+            # writer stored the referral; its inviter's ladder is settled like a join's
+            if r.other_member_id is not None and r.other_member_id != r.member_id:
+                touched[r.community_id].add(r.other_member_id)
         for r in written.of("member_left"):
             actions += on_leave(conn, r.group_id, r.member_id, r.event.occurred_at)
             touched[r.community_id] |= _referrers_of(conn, r.community_id, {r.member_id})

@@ -3,6 +3,7 @@ rewards and their redemption, leaderboards, the attribution tree and the K-facto
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 from collections import defaultdict
 from datetime import UTC, datetime
@@ -11,12 +12,14 @@ from typing import Any
 from sqlalchemy import Connection, func, select, update
 
 from qunzhu import events as ev
-from qunzhu.growth.common import GrowthError, Place, action, aware
+from qunzhu.events import make_key
+from qunzhu.growth.common import GrowthError, Place, action, aware, place_of
 from qunzhu.spec.growth import ReferralRung
 from qunzhu.store.base import table_of
 from qunzhu.store.bulk import insert_ignoring_conflicts
+from qunzhu.store.connectors import OutboxAction
 from qunzhu.store.growth import Campaign, InviteCode, ReferralReward
-from qunzhu.store.models import Member, MembershipEvent, Referral
+from qunzhu.store.models import Group, Identity, Member, MembershipEvent, Referral
 
 _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: codes are read aloud
 
@@ -59,12 +62,95 @@ def ensure_invite_codes(
     return out
 
 
-def invite_link_action(place: Place, code: str, member_limit: int | None = None) -> ev.Action:
-    """Ask the platform for a named invite link (Telegram: a link named by the code, with a
-    member limit; QQ and WeCom carry the code as operator id / contact-way ``state``)."""
-    return action(
-        "create_invite_link", place, reason="referral code", name=code, member_limit=member_limit
+def invite_link_action(
+    place: Place, code: str, member_limit: int | None = None, referrer: str | None = None
+) -> ev.Action:
+    """Ask the platform for a named invite link (Telegram: a link named ``ref:<referrer>:
+    <code>``, with a member limit; QQ and WeCom carry the code as operator id / contact-way
+    ``state``). A join through it names the referrer and the code, so it is attributed even
+    when the link is not found in ``connector_invite_links``."""
+    made = action(
+        "create_invite_link",
+        place,
+        reason="referral code",
+        name=f"ref:{referrer or ''}:{code}"[:32],
+        member_limit=member_limit,
+        referrer=referrer,
+        code=code,
     )
+    # one key per code and limit: the default key leaves out the detail, so every member's
+    # link into a group would share one (and their alerts collapse into one)
+    key = make_key("invite_link", place.platform, place.community, place.group, code, member_limit)
+    return dataclasses.replace(made, key=key)
+
+
+MAX_LINK_MEMBERS = 99_999  # Telegram's member_limit range is 1..99999
+
+
+def request_invite_link(
+    conn: Connection, community_id: int, member_id: int, group_id: int, member_limit: int | None
+) -> dict[str, Any]:
+    """Queue a personal invite link of ``member_id`` into ``group_id`` in the outbox, bound to
+    the member's invite code; the serving process creates it and stores it on the code. Asking
+    again for the same link queues nothing new (and retries one that failed)."""
+    from qunzhu.connectors import outbox
+
+    if member_limit is not None and not 1 <= member_limit <= MAX_LINK_MEMBERS:
+        raise GrowthError(
+            "bad_member_limit", f"member limit must be 1 to {MAX_LINK_MEMBERS}, not {member_limit}"
+        )
+    known = conn.execute(
+        select(Member.id).where(
+            Member.id == member_id,
+            Member.community_id == community_id,
+            Member.merged_into_id.is_(None),
+        )
+    ).first()
+    if known is None:
+        raise GrowthError("unknown_member", f"member {member_id} is not in this community")
+    g = conn.execute(
+        select(Group.id, Group.platform).where(
+            Group.id == group_id, Group.community_id == community_id
+        )
+    ).first()
+    if g is None:
+        raise GrowthError("unknown_group", f"group {group_id} is not in this community")
+    code = ensure_invite_codes(conn, community_id, [member_id])[member_id]
+    where = place_of(conn, group_id, member_id)  # the adapters address every action to someone
+    # the referrer is named only by a real platform id: a made-up one would resolve to a
+    # stranger at join time, while the code alone still attributes the join
+    referrer = conn.execute(
+        select(Identity.platform_user_id)
+        .where(Identity.member_id == member_id, Identity.platform == g.platform)
+        .limit(1)
+    ).scalar()
+    act = invite_link_action(where, code, member_limit, referrer)
+    origin = f"invite:{member_id}:{group_id}:{member_limit or 0}"
+    outbox.enqueue(conn, community_id, [act], origin)
+    t = table_of(OutboxAction)
+    row = conn.execute(
+        select(t.c.id, t.c.status).where(
+            t.c.community_id == community_id,
+            t.c.key == make_key("outbox", origin, act.key),
+        )
+    ).one()
+    if row.status in ("failed", "alerted", "skipped"):
+        outbox.requeue(conn, community_id, [row.id])
+    link = conn.execute(
+        select(InviteCode.link).where(
+            InviteCode.community_id == community_id, InviteCode.member_id == member_id
+        )
+    ).scalar()
+    return {
+        "member_id": member_id,
+        "group_id": group_id,
+        "platform": g.platform,
+        "code": code,
+        "member_limit": member_limit,
+        "outbox_id": int(row.id),
+        "status": "queued" if row.status in ("failed", "alerted", "skipped") else row.status,
+        "link": link,
+    }
 
 
 def set_link(conn: Connection, community_id: int, code: str, link: str) -> None:

@@ -25,6 +25,8 @@ from qunzhu.moderation.features import FeatureConfig, hash_features
 SHIPPED = "spam-model.npz"
 SPAM_SCORE = 0.5
 """The default decision point; a trained model keeps its own per script in ``about``."""
+CHUNK_CHARS = 12_288
+"""Scoring hashes a batch in pieces of about this many characters (see ``scores``)."""
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\u3040-\u30ff]")
 
 
@@ -47,6 +49,18 @@ class SpamModel:
         """Probability of spam for each text (already in the normalized compact view)."""
         if not compact_texts:
             return np.zeros(0)
+        # pieces of a few thousand characters: their arrays stay in the CPU cache, which
+        # makes scoring a large batch about twice as fast as hashing it in one go
+        out: list[npt.NDArray[np.float64]] = []
+        start, size = 0, 0
+        for end, text in enumerate(compact_texts, 1):
+            size += len(text) + 2
+            if size >= CHUNK_CHARS or end == len(compact_texts):
+                out.append(self._scores(compact_texts[start:end]))
+                start, size = end, 0
+        return out[0] if len(out) == 1 else np.concatenate(out)
+
+    def _scores(self, compact_texts: Sequence[str]) -> npt.NDArray[np.float64]:
         hashed = hash_features(compact_texts, self.config)
         sums = np.bincount(
             hashed.docs, weights=self.weights[hashed.buckets], minlength=len(compact_texts)
@@ -88,6 +102,7 @@ def _config_dict(config: FeatureConfig) -> dict[str, Any]:
         "ngram_min": config.ngram_min,
         "ngram_max": config.ngram_max,
         "words": config.words,
+        "binary": config.binary,
     }
 
 
@@ -113,7 +128,12 @@ def _read(path: Path, name: str) -> SpamModel:
             note = json.loads(bytes(data["note"]).decode("utf-8"))
     except (OSError, KeyError, ValueError) as exc:
         raise ModelError(f"{name}: not a qunzhu spam model ({exc})") from None
-    config = FeatureConfig(**note.get("config", {}))
+    # files from before binary features counted every occurrence
+    settings = {"binary": False, **note.get("config", {})}
+    try:
+        config = FeatureConfig(**settings)
+    except TypeError as exc:
+        raise ModelError(f"{name}: unknown feature settings ({exc})") from None
     if weights.shape != (config.dim,):
         raise ModelError(f"{name}: {weights.shape[0]} weights, the settings need {config.dim}")
     return SpamModel(weights=weights, bias=bias, config=config, about=note.get("about", {}))

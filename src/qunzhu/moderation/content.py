@@ -8,10 +8,12 @@ so a hostile 100 kB message costs milliseconds, not minutes.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from bisect import bisect_right
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from itertools import accumulate
 
 import ahocorasick
 
@@ -38,32 +40,55 @@ _INVITE_COMPACT = re.compile(
     r"t ?me ?(?:joinchat|\+)|discord ?gg ?[a-z0-9]{4,}"
     r"|(?:qq群|q群|群号|群聊号|进群|加群|入群)[号码:：]{0,2}[^\d]{0,3}?[1-9]\d{5,10}(?!\d)"
 )
+# Patterns start with a plain character where they can (look-behinds after it): the regex
+# engine then jumps to candidates instead of trying every position of a long message.
+# A mainland mobile number, "+86" / "86" in front allowed, not inside a longer number:
+_PHONE = r"\+(?<!\d\+)861[3-9]\d{9}(?!\d)|8(?<!\d8)61[3-9]\d{9}(?!\d)|1(?<!\d1)[3-9]\d{9}(?!\d)"
 _CUE = r"(?:加|\+|家|咖|联系|私聊|咨询|找我|电话|手机|call|text|txt|whatsapp|dm|contact)"
-_CONTACT: list[tuple[re.Pattern[str], str, float]] = [
+_CONTACT: list[tuple[re.Pattern[str], str, float, str]] = [
+    # (pattern, detector, score, gate): a pattern runs only when its gate is in the text
     (
         re.compile(r"微信号?[:：]?\s?(?:[a-z][a-z0-9_-]{5,19}|\d{6,12})(?![a-z0-9_-])"),
         "wechat_id",
         0.95,
+        "微信",
     ),
-    (re.compile(r"(?:加|\+|家|咖|嘉)\s?(?:v|w)\s?[a-z0-9_-]{5,20}"), "wechat_id", 0.9),
-    (re.compile(r"(?<![a-z0-9])v\s?\d{7,12}(?!\d)"), "wechat_id", 0.85),
-    (re.compile(r"(?<!群)qq号?[:：]?\s?[1-9]\d{4,10}(?!\d)"), "qq_number", 0.95),
-    (re.compile(r"(?<![a-z0-9])q\s?[1-9]\d{6,10}(?!\d)"), "qq_number", 0.8),
-    (re.compile(r"(?<!\d)[1-9]\d{5,10}(?:是|为)?qq"), "qq_number", 0.85),
-    (re.compile(r"(?:加|\+|家)\s?[1-9]\d{5,10}(?!\d)"), "contact_number", 0.8),
-    (re.compile(_CUE + r".{0,12}?(?<!\d)(?:\+?86)?1[3-9]\d{9}(?!\d)"), "phone_number", 0.95),
-    (re.compile(r"(?<!\d)(?:\+?86)?1[3-9]\d{9}(?!\d)"), "phone_number", 0.8),
+    (re.compile(r"(?:加|家|咖|嘉)\s?(?:v|w)\s?[a-z0-9_-]{5,20}"), "wechat_id", 0.9, "add_v"),
+    (
+        # "+v abc_123", not "hfs+ without" or "chmod +w notes": a lone v/w, an id with a digit
+        re.compile(r"\+\s?(?:v|w)(?![a-z])\s?[:：]?\s?(?=[a-z0-9_-]*[\d_])[a-z0-9_-]{5,20}"),
+        "wechat_id",
+        0.9,
+        "add_v",
+    ),
+    (re.compile(r"v(?<![a-z0-9]v)\s?\d{7,12}(?!\d)"), "wechat_id", 0.85, "digits"),
+    (re.compile(r"qq(?<!群qq)号?[:：]?\s?[1-9]\d{4,10}(?!\d)"), "qq_number", 0.95, "qq"),
+    (re.compile(r"q(?<![a-z0-9]q)\s?[1-9]\d{6,10}(?!\d)"), "qq_number", 0.8, "digits"),
+    (re.compile(r"[1-9](?<!\d[1-9])\d{5,10}(?:是|为)?qq"), "qq_number", 0.85, "qq"),
+    (re.compile(r"(?:加|\+|家)\s?[1-9]\d{5,10}(?!\d)"), "contact_number", 0.8, "digits"),
+    (
+        re.compile(_CUE + r".{0,12}?(?<!\d)(?:\+?86)?1[3-9]\d{9}(?!\d)"),
+        "phone_number",
+        0.95,
+        "digits",
+    ),
+    (re.compile(_PHONE), "phone_number", 0.8, "digits"),
     (
         re.compile(r"(?:call|text|txt|sms|ring)\s(?:[a-z0-9&]+\s){0,3}?(?:0|\+44)?\d{5,11}(?!\d)"),
         "phone_number",
         0.75,
+        "digits",
     ),
     (
         re.compile(r"(?:飞机|联系|私聊|咨询|找我|加我|contact|dm)[^@\s]{0,6}@[a-z][a-z0-9_]{3,31}"),
         "telegram_handle",
         0.9,
+        "@",
     ),
 ]
+_FIVE_DIGITS = re.compile(r"\d{5}")
+_ADD_V = re.compile(r"[加+家咖嘉] ?[vw]")
+_ANY_GATE = re.compile(r"\d{5}|微信|qq|@|[加+家咖嘉] ?[vw]")
 
 
 @dataclass(frozen=True)
@@ -147,11 +172,44 @@ def scan_words(norm: Normalized, rules: Rules, words: WordList) -> list[Finding]
 
 # Cheap first looks: most messages have none of these, and skip the patterns entirely.
 _MAY_INVITE = re.compile(r"t ?\.? ?me\b|telegram|discord|qq\.com|wechat|weixin|群")
-_MAY_CONTACT = re.compile(r"\d{5}|微信|qq|@")
+_SIGNS = re.compile(
+    # _MAY_INVITE and _ANY_GATE in one, each branch starting with a plain character, which
+    # lets the regex engine skip to candidates at C speed (normalized digits are ASCII)
+    "|".join(
+        [
+            *(r"t ?\.? ?me\b", "telegram", "discord", r"qq\.com", "wechat", "weixin", "群"),
+            *("微信", "qq", "@"),
+            *(d + r"\d{4}" for d in "0123456789"),
+            *(re.escape(c) + " ?[vw]" for c in "加+家咖嘉"),
+        ]
+    )
+)
+
+
+def screen(norms: Sequence[Normalized], words: WordList) -> list[bool]:
+    """For each message, whether the word list, the invitation or the contact detectors
+    could find anything in it: one pass over the whole batch instead of three calls per
+    message. False is sure; True only means those detectors must look."""
+    hit = [False] * len(norms)
+    # both views of every message end to end; no sign or banned word spans a newline
+    starts, joined = _joined([f"{norm.compact}\n{norm.text}\n" for norm in norms])
+    for match in _SIGNS.finditer(joined):
+        hit[bisect_right(starts, match.start()) - 1] = True
+    if words.automaton is not None:
+        # banned words are looked for in the compact view only: half the text to read
+        starts, joined = _joined([f"{norm.compact}\n" for norm in norms])
+        for end, _ in words.automaton.iter(joined):
+            hit[bisect_right(starts, end) - 1] = True
+    return hit
+
+
+def _joined(pieces: list[str]) -> tuple[list[int], str]:
+    """Where each piece starts, and all of them in one string."""
+    return list(accumulate(map(len, pieces), initial=0)), "".join(pieces)
 
 
 def scan_invites(norm: Normalized, rules: Rules) -> list[Finding]:
-    if not _MAY_INVITE.search(norm.compact) and not _MAY_INVITE.search(norm.text):
+    if not _MAY_INVITE.search(f"{norm.text}\n{norm.compact}"):  # one call for both views
         return []
     severity = rules.group_invites.severity
     out = [
@@ -184,14 +242,30 @@ def scan_invites(norm: Normalized, rules: Rules) -> list[Finding]:
     return out
 
 
+def _gates(compact: str) -> set[str]:
+    """Which cheap signs of a contact offer the text has (most messages have none)."""
+    if not _ANY_GATE.search(compact):
+        return set()
+    gates = {gate for gate in ("微信", "qq", "@") if gate in compact}
+    if _FIVE_DIGITS.search(compact):
+        gates.add("digits")
+    if _ADD_V.search(compact):
+        gates.add("add_v")
+    return gates
+
+
 def scan_contacts(norm: Normalized, rules: Rules) -> list[Finding]:
-    if not _MAY_CONTACT.search(norm.compact):
+    compact = norm.compact
+    gates = _gates(compact)
+    if not gates:
         return []
     severity = rules.contact_solicitation.severity
     out: list[Finding] = []
     taken: list[tuple[int, int]] = []
-    for pattern, detector, score in _CONTACT:
-        for m in pattern.finditer(norm.compact):
+    for pattern, detector, score, gate in _CONTACT:
+        if gate not in gates:
+            continue
+        for m in pattern.finditer(compact):
             if any(m.start() < end and start < m.end() for start, end in taken):
                 continue  # one offer, reported once by the surest pattern
             taken.append(m.span())

@@ -7,17 +7,22 @@ Files (not shipped; read from a data directory such as ``../shared/data``):
 Splits are by a hash of the text (a fifth is the test part: ``bucket_of(text) == 4``), so
 duplicates never straddle train and test, and IRC by session file (half the files may
 lend normal chat to training, the other half are only ever measured).
+
+The shipped model is rebuilt with
+``python -m qunzhu.moderation.corpus ../shared/data -o src/qunzhu/moderation/data/spam-model.npz``.
 """
 
 from __future__ import annotations
 
+import argparse
 import random
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
-from qunzhu.moderation.labelled import Example, read_labelled
-from qunzhu.moderation.training import bucket_of
+from qunzhu.moderation.classifier import SpamModel
+from qunzhu.moderation.labelled import Example, LabelledFileError, read_labelled
+from qunzhu.moderation.training import TrainingError, bucket_of, train
 
 ZH = Path("spam/zh-telegram-groups.train.csv")
 EN = Path("spam/en-sms.train.tsv")
@@ -67,3 +72,33 @@ def training_set(data: Path, irc_examples: int = 8000) -> list[Example]:
         + [Example(e.text, e.spam, 2.0) for e in en]
         + [Example(text, False, 0.3) for text in chat[:irc_examples]]
     )
+
+
+def build_shipped(data: Path, out: Path, log: Callable[[str], None] = print) -> SpamModel:
+    """Train the shipped model from the train parts of ``data`` and write it to ``out``:
+    the same :func:`qunzhu.moderation.training.train` as ``qunzhu moderation train``."""
+    model = train(training_set(data), about={"trained_on": SPLITS}, log=log)
+    model.save(out)
+    log(f"wrote {out}: {model.about['messages']} messages ({model.about['spam']} spam)")
+    return model
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m qunzhu.moderation.corpus",
+        description="Rebuild the shipped spam model from the train parts of the data.",
+    )
+    parser.add_argument("data", type=Path, help="data directory holding spam/ and irc/ubuntu/")
+    parser.add_argument("-o", "--out", type=Path, required=True, help="model file to write")
+    args = parser.parse_args(argv)
+    missing = [str(args.data / p) for p in (ZH, EN, IRC) if not (args.data / p).exists()]
+    if missing:
+        parser.error("not found: " + ", ".join(missing))
+    try:
+        build_shipped(args.data, args.out)
+    except (LabelledFileError, TrainingError) as exc:
+        parser.error(str(exc))
+
+
+if __name__ == "__main__":
+    main()

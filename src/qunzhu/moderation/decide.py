@@ -54,8 +54,11 @@ class Standing:
     points: float = 0.0  # unexpired points before this message
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Decision:
+    """Not frozen: one is made per message, and a frozen dataclass costs several times as
+    much to build (every field set through ``object.__setattr__``). Treat it as read-only."""
+
     action: str  # allow | flag | delete | delete_warn | warn | mute | remove | blacklist
     findings: list[Finding] = field(default_factory=list)
     main: Finding | None = None
@@ -114,8 +117,11 @@ def rule_action(rules: Rules, finding: Finding) -> str:
     return action
 
 
+_RANKS: dict[str, int] = {action: rank for rank, action in enumerate(ACTION_ORDER)}
+
+
 def _rank(action: str) -> int:
-    return ACTION_ORDER.index(action) if action in ACTION_ORDER else 0
+    return _RANKS.get(action, 0)
 
 
 def slack(escalation: Escalation, tier: str | None) -> float:

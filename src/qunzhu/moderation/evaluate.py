@@ -63,14 +63,13 @@ def verdicts(
     """The ``spam`` verdict for each text, judged alone by the inspector's rules."""
     out: list[bool] = []
     standing = Standing()
+    rules, escalation = inspector.rules, inspector.spec.escalation
     for start in range(0, len(texts), BATCH):
         norms = [normalize(t[:MAX_CHARS]) for t in texts[start : start + BATCH]]
-        for norm, score in zip(norms, inspector.scores(norms), strict=True):
-            findings = inspector.content(norm, score, newcomer=False)
-            decision = decide(
-                findings, inspector.rules, inspector.spec.escalation, standing, score=score
-            )
-            out.append(decision.spam)
+        signs = inspector.screen(norms)
+        for norm, score, sign in zip(norms, inspector.scores(norms), signs, strict=True):
+            findings = inspector.content(norm, score, newcomer=False, signs=sign)
+            out.append(decide(findings, rules, escalation, standing, score=score).spam)
         if progress is not None:
             progress(len(norms))
     return out

@@ -8,17 +8,25 @@ to end, every n-gram that crosses from one message into the next is dropped.
 The text hashed is the ``compact`` view of :mod:`qunzhu.moderation.normalize` with every
 digit as ``0`` (phone numbers and prices generalize), wrapped in spaces so that n-grams see
 where a message starts and ends.
+
+With ``binary`` (the default since the second shipped model) a feature counts once per
+message however often it occurs, and a message's features are scaled by one over the
+square root of how many distinct ones it has (unit length): a spammer repeating "❤❤❤" or
+a word ten times does not outweigh the rest of the message. Models written before it keep
+their counting (``binary`` false in their file).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 U64 = npt.NDArray[np.uint64]
+Index = npt.NDArray[np.unsignedinteger[Any]] | npt.NDArray[np.int64]
 _BASE = np.uint64(0x100000001B3)
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 _SPACE = 32
@@ -31,6 +39,7 @@ class FeatureConfig:
     ngram_min: int = 1
     ngram_max: int = 4
     words: bool = True
+    binary: bool = True
 
     @property
     def dim(self) -> int:
@@ -39,27 +48,29 @@ class FeatureConfig:
 
 @dataclass(frozen=True, slots=True)
 class Hashed:
-    """Feature occurrences of a batch: bucket and message of each, and counts per message."""
+    """Feature occurrences of a batch: bucket and message of each, and counts per message
+    (with ``binary``: each bucket once per message, sorted by message then bucket)."""
 
-    buckets: npt.NDArray[np.int64]
-    docs: npt.NDArray[np.int64]
+    buckets: Index
+    docs: Index
     counts: npt.NDArray[np.int64]
 
 
-def _codepoints(texts: Sequence[str]) -> tuple[U64, npt.NDArray[np.int64]]:
+def _codepoints(texts: Sequence[str]) -> tuple[U64, U64]:
     joined = "".join(f" {t} " for t in texts)
     points = np.frombuffer(joined.encode("utf-32-le", "replace"), dtype=np.uint32)
     lengths = np.fromiter((len(t) + 2 for t in texts), dtype=np.int64, count=len(texts))
-    docs = np.repeat(np.arange(len(texts), dtype=np.int64), lengths)
+    docs = np.repeat(np.arange(len(texts), dtype=np.uint64), lengths)
     points = points.copy()
     points[(points >= _DIGITS[0]) & (points <= _DIGITS[1])] = _DIGITS[0]
     return points.astype(np.uint64), docs
 
 
-def _bucket(hashes: U64, tag: int, bits: int) -> npt.NDArray[np.int64]:
+def _keys(hashes: U64, tag: int, bits: int, docs: U64) -> U64:
+    """Message and bucket in one number: message << bits | bucket."""
     with np.errstate(over="ignore"):
         mixed = (hashes + np.uint64(tag) * _MIX) * _MIX
-    return (mixed >> np.uint64(64 - bits)).astype(np.int64)
+    return (docs << np.uint64(bits)) | (mixed >> np.uint64(64 - bits))
 
 
 def hash_features(texts: Sequence[str], config: FeatureConfig) -> Hashed:
@@ -67,9 +78,9 @@ def hash_features(texts: Sequence[str], config: FeatureConfig) -> Hashed:
     if not texts:
         empty = np.zeros(0, dtype=np.int64)
         return Hashed(empty, empty, empty)
+    bits = config.dim_bits
     points, docs = _codepoints(texts)
-    buckets: list[npt.NDArray[np.int64]] = []
-    owners: list[npt.NDArray[np.int64]] = []
+    keys: list[U64] = []
     grams = points
     with np.errstate(over="ignore"):
         for n in range(1, config.ngram_max + 1):
@@ -80,23 +91,33 @@ def hash_features(texts: Sequence[str], config: FeatureConfig) -> Hashed:
             same_doc = docs[: len(grams)] == docs[n - 1 :]
             if n == 1:
                 same_doc &= points != _SPACE  # a lone space says nothing
-            buckets.append(_bucket(grams[same_doc], n, config.dim_bits))
-            owners.append(docs[: len(grams)][same_doc])
+            keys.append(_keys(grams[same_doc], n, bits, docs[: len(grams)][same_doc]))
         if config.words:
             word_hashes, word_docs = _word_hashes(points, docs)
-            buckets.append(_bucket(word_hashes, 97, config.dim_bits))
-            owners.append(word_docs)
+            keys.append(_keys(word_hashes, 97, bits, word_docs))
             pairs = word_docs[:-1] == word_docs[1:]  # two words in a row, same message
             pair_hashes = word_hashes[:-1][pairs] * _MIX + word_hashes[1:][pairs]
-            buckets.append(_bucket(pair_hashes, 98, config.dim_bits))
-            owners.append(word_docs[:-1][pairs])
-    all_buckets = np.concatenate(buckets)
-    all_docs = np.concatenate(owners)
-    counts = np.bincount(all_docs, minlength=len(texts))
-    return Hashed(all_buckets, all_docs, counts)
+            keys.append(_keys(pair_hashes, 98, bits, word_docs[:-1][pairs]))
+    joined: U64 = np.concatenate(keys)
+    every: Index = joined
+    if config.binary and len(joined):
+        every = _distinct(joined, len(texts) << bits <= 1 << 32)
+    mask = every.dtype.type((1 << bits) - 1)
+    found = every >> every.dtype.type(bits)
+    return Hashed(every & mask, found, np.bincount(found, minlength=len(texts)))
 
 
-def _word_hashes(points: U64, docs: npt.NDArray[np.int64]) -> tuple[U64, npt.NDArray[np.int64]]:
+def _distinct(keys: U64, narrow: bool) -> Index:
+    """Each (message, bucket) once: one sort of the keys, cheaper than np.unique. Sorted in
+    32 bits when the batch allows it: that sorts more than twice as fast."""
+    ordered: Index = np.sort(keys.astype(np.uint32)) if narrow else np.sort(keys)
+    first = np.empty(len(ordered), dtype=bool)
+    first[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+    return ordered[first]
+
+
+def _word_hashes(points: U64, docs: U64) -> tuple[U64, U64]:
     """Hash of every run of non-space characters, by prefix sums of c[j] * B^-j."""
     inverse = np.uint64(pow(int(_BASE), -1, 1 << 64))
     size = len(points)

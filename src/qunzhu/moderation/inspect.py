@@ -19,6 +19,7 @@ from qunzhu.moderation.content import (
     scan_invites,
     scan_links,
     scan_words,
+    screen,
     words_for,
 )
 from qunzhu.moderation.decide import Decision, Standing, decide
@@ -48,14 +49,33 @@ class Inspector:
         self.rules = self.spec.rules
         self.words: WordList = words_for(self.rules)
         self.model = model or load_model()
+        # below this score the classifier adds no finding: worked out once, not per message
+        self._quiet_below = min(self.rules.classifier.threshold_flag, *self.model.thresholds)
 
-    def content(self, norm: Normalized, score: float, *, newcomer: bool) -> list[Finding]:
+    def rule_findings(
+        self, norm: Normalized, *, newcomer: bool, signs: bool = True
+    ) -> list[Finding]:
+        """What the rule detectors find in the text (everything but the classifier).
+        ``signs=False`` (from :meth:`screen`) skips the detectors that cannot find anything."""
         rules = self.rules
-        out = scan_words(norm, rules, self.words)
-        out += scan_invites(norm, rules)
-        out += scan_contacts(norm, rules)
+        out: list[Finding] = []
+        if signs:
+            out += scan_words(norm, rules, self.words)
+            out += scan_invites(norm, rules)
+            out += scan_contacts(norm, rules)
         out += scan_links(norm, rules, newcomer=newcomer)
-        if score < min(rules.classifier.threshold_flag, *self.model.thresholds):
+        return out
+
+    def screen(self, norms: Sequence[Normalized]) -> list[bool]:
+        """The ``signs`` of each message of a batch, found in one pass."""
+        return screen(norms, self.words)
+
+    def content(
+        self, norm: Normalized, score: float, *, newcomer: bool, signs: bool = True
+    ) -> list[Finding]:
+        rules = self.rules
+        out = self.rule_findings(norm, newcomer=newcomer, signs=signs)
+        if score < self._quiet_below:
             return out
         spam_at = self.model.spam_threshold(norm.compact)
         if score >= min(rules.classifier.threshold_flag, spam_at):
@@ -72,7 +92,8 @@ class Inspector:
         return out
 
     def scores(self, norms: Sequence[Normalized]) -> list[float]:
-        return [float(s) for s in self.model.scores([n.compact for n in norms])]
+        scores: list[float] = self.model.scores([n.compact for n in norms]).tolist()
+        return scores
 
     def check(self, text: str, standing: Standing | None = None) -> Decision:
         norm = normalize(text[:MAX_CHARS])
@@ -92,10 +113,14 @@ class Inspector:
         caller between messages of the same member (see :class:`RuleModerator`)."""
         norms = [normalize(e.text[:MAX_CHARS]) for e in events]
         scores = self.scores(norms)
-        out: list[Judged] = []
-        for event, norm, score, standing in zip(events, norms, scores, standings, strict=True):
-            out.append(self.judge(event, norm, score, standing, behaviour))
-        return out
+        signs = self.screen(norms)
+        behaviour.prepare([(e, n.compact, self.rules) for e, n in zip(events, norms, strict=True)])
+        return [
+            self.judge(event, norm, score, standing, behaviour, signs=sign)
+            for event, norm, score, standing, sign in zip(
+                events, norms, scores, standings, signs, strict=True
+            )
+        ]
 
     def judge(
         self,
@@ -104,10 +129,12 @@ class Inspector:
         score: float,
         standing: Standing,
         behaviour: Behaviour,
+        *,
+        signs: bool = True,
     ) -> Judged:
         rules = self.rules
         newcomer = is_newcomer(standing.joined_at, event.occurred_at, rules)
-        findings = self.content(norm, score, newcomer=newcomer)
+        findings = self.content(norm, score, newcomer=newcomer, signs=signs)
         findings += behaviour.observe(event, norm.compact, rules)
         findings += mass_mentions(event, rules)
         findings += marked_kinds(event, rules)

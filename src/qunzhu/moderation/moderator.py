@@ -20,19 +20,21 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any, Literal
 
 from sqlalchemy import Connection, select
 
 from qunzhu import events as ev
-from qunzhu.moderation.behaviour import Behaviour
-from qunzhu.moderation.classifier import SpamModel, load_model
+from qunzhu.moderation.behaviour import Behaviour, behaviour_for
+from qunzhu.moderation.classifier import ModelError, SpamModel, load_model
 from qunzhu.moderation.decide import Decision, Standing
 from qunzhu.moderation.findings import safe_text
 from qunzhu.moderation.inspect import MAX_CHARS, Inspector, default_spec
-from qunzhu.moderation.normalize import normalize
+from qunzhu.moderation.normalize import Normalized, normalize
 from qunzhu.moderation.notices import CAN_ACT, actions_for
 from qunzhu.pipeline import ModerationOutcome
+from qunzhu.settings import Settings
 from qunzhu.spec.loader import load_spec
 from qunzhu.spec.problems import SpecError
 from qunzhu.spec.schema import CommunitySpec
@@ -68,14 +70,34 @@ class _Ledger:
 
 class RuleModerator:
     def __init__(
-        self, *, mode: Mode = "live", model: SpamModel | None = None, language: str = "zh-CN"
+        self,
+        *,
+        mode: Mode = "live",
+        model: SpamModel | None = None,
+        language: str = "zh-CN",
+        behaviour: Behaviour | None = None,
     ) -> None:
         self.mode: Mode = mode
         self.model = model or load_model()
         self.language = language
-        self.behaviour = Behaviour()
+        self.behaviour = behaviour or Behaviour()
         self.tally: Counter[tuple[str, str]] = Counter()
         self._inspectors: dict[int, tuple[str | None, Inspector]] = {}
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> RuleModerator:
+        """The live moderator: the model of ``QUNZHU_MODERATION_MODEL`` (else the shipped
+        one), flooding and duplicate windows shared through ``QUNZHU_REDIS_URL`` when set."""
+        path = settings.moderation_model
+        try:
+            model = load_model(Path(path) if path else None)
+        except ModelError as exc:
+            raise ModelError(f"QUNZHU_MODERATION_MODEL: {exc}") from None
+        return cls(
+            model=model,
+            language=settings.language,
+            behaviour=behaviour_for(settings.redis_url),
+        )
 
     def inspector(self, conn: Connection, community_id: int) -> Inspector:
         row = conn.execute(
@@ -102,11 +124,18 @@ class RuleModerator:
         outcome = ModerationOutcome()
         rows: list[dict[str, Any]] = []
         inspectors = {cid: self.inspector(conn, cid) for cid in {r.community_id for r in messages}}
-        for r, event, norm, score in zip(messages, events, norms, scores, strict=True):
+        self.behaviour.prepare(
+            [
+                (event, norm.compact, inspectors[r.community_id].rules)
+                for r, event, norm in zip(messages, events, norms, strict=True)
+            ]
+        )
+        signs = _screen(inspectors, [r.community_id for r in messages], norms)
+        for r, event, norm, score, sign in zip(messages, events, norms, scores, signs, strict=True):
             inspector = inspectors[r.community_id]
             spec = inspector.spec
             member = standing.of(r, event, spec)
-            judged = inspector.judge(event, norm, float(score), member, self.behaviour)
+            judged = inspector.judge(event, norm, float(score), member, self.behaviour, signs=sign)
             decision = judged.decision
             if decision.action == "allow":
                 continue
@@ -168,6 +197,18 @@ class RuleModerator:
             {"rule": rule, "action": action, "count": count}
             for (rule, action), count in sorted(self.tally.items(), key=lambda kv: -kv[1])
         ]
+
+
+def _screen(
+    inspectors: dict[int, Inspector], communities: list[int], norms: list[Normalized]
+) -> list[bool]:
+    """Inspector.screen per community (each has its own word list), back in batch order."""
+    out = [True] * len(norms)
+    for community_id, inspector in inspectors.items():
+        places = [i for i, c in enumerate(communities) if c == community_id]
+        for i, sign in zip(places, inspector.screen([norms[i] for i in places]), strict=True):
+            out[i] = sign
+    return out
 
 
 def _spec_of(slug: str, text: str | None) -> CommunitySpec:

@@ -191,16 +191,22 @@ _FOLD = _FoldTable()
 
 _WORDISH = re.compile(r"[\w+@]+")
 """A run of characters that are not separators: letters, digits, CJK, and + @ _."""
-_SEP = r"[^\w+@]+"
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff"
-_SEPARATORS = re.compile(_SEP)
 _JOIN = re.compile(
     # a separator run was inserted to break a word when a neighbour is a Chinese character,
     # both neighbours are digits, or both neighbouring tokens are single characters
-    # ("加 - 微 - 信", "138 0013 8000", "v x", "f.r.e.e"); other runs become one space
-    rf"(?<=[{_CJK}]){_SEP}|{_SEP}(?=[{_CJK}])|(?<=\d){_SEP}(?=\d)"
-    rf"|(?<=(?<![\w+@])[\w+@]){_SEP}(?=[\w+@](?![\w+@]))"
+    # ("加 - 微 - 信", "138 0013 8000", "v x", "f.r.e.e"); other runs become one space.
+    # Written to begin with a separator character (the look-behinds reach back over it):
+    # the regex engine then skips the letters between separators without trying anything.
+    # It only starts at the first character of a run: retrying inside a long run would
+    # read the rest of the run again at every character (50,000 dashes: 25 s, now 5 ms).
+    rf"[^\w+@](?<![^\w+@][^\w+@])"
+    rf"(?:(?<=[{_CJK}][^\w+@])|(?=[^\w+@]*[{_CJK}])|(?<=\d[^\w+@])(?=[^\w+@]*\d)"
+    rf"|(?<=(?<![\w+@])[\w+@][^\w+@])(?=[^\w+@]*[\w+@](?![\w+@])))[^\w+@]*"
 )
+
+_RUNS = re.compile(f"{_JOIN.pattern}|([^\\w+@]+)")
+"""Every separator run: joined away by _JOIN, or else (group 1) kept as one space."""
 
 _LATIN_WORD = r"(?<![a-z])(?:{})(?![a-z])"
 _CANON: list[tuple[str, str]] = [
@@ -215,28 +221,81 @@ _CANON: list[tuple[str, str]] = [
 ]
 _CANON_RE = re.compile("|".join(f"({pattern})" for pattern, _ in _CANON))
 _CANON_TO = [target for _, target in _CANON]
+_CANON_PROBE = re.compile(
+    # every match of _CANON_RE holds one of these; unlike it, this regex starts each branch
+    # with a plain character, which the engine looks for at C speed
+    "|".join(
+        [
+            *("weixin", "wechat", "vxin", "wx", "vx", "信", "芯", "心"),
+            *(c + "x" for c in "微薇威徽维"),
+            *("扣", "抠", "寇", "蔻", "叩", "企鹅", "qq", "telegram", "tg", "纸飞机", "电报"),
+        ]
+    )
+)
 
 Segment = tuple[int, int, int, int]
 """(compact start, compact end, text start, text end): equal lengths map one to one;
 unequal ones (a canonical word, a separator) map as a whole."""
 
 
-@dataclass(frozen=True, slots=True)
+class _Map:
+    """Segments in compact order, with their starts for bisection (built once)."""
+
+    __slots__ = ("segments", "starts")
+
+    def __init__(self, segments: tuple[Segment, ...]) -> None:
+        self.segments = segments
+        self.starts = [seg[0] for seg in segments]
+
+    def to_text(self, position: int, *, end: bool) -> int:
+        k = max(bisect_right(self.starts, position - (1 if end else 0)) - 1, 0)
+        c_start, c_end, t_start, t_end = self.segments[k]
+        if c_end - c_start == t_end - t_start:
+            return t_start + (position - c_start)
+        return t_end if end else t_start
+
+    def slice(self, start: int, end: int, at: int) -> list[Segment]:
+        """The segments covering compact[start:end], moved to begin at ``at``."""
+        out: list[Segment] = []
+        first = max(bisect_right(self.starts, start) - 1, 0)
+        for c_start, c_end, t_start, t_end in self.segments[first:]:
+            if c_start >= end:
+                break
+            lo, hi = max(c_start, start), min(c_end, end)
+            if lo >= hi:
+                continue
+            if c_end - c_start == t_end - t_start:
+                shift = lo - c_start
+                out.append(
+                    (at + lo - start, at + hi - start, t_start + shift, t_start + shift + hi - lo)
+                )
+            else:
+                out.append((at + lo - start, at + hi - start, t_start, t_end))
+        return out
+
+
+@dataclass(slots=True)
 class Normalized:
+    """Not frozen, to be cheap to build (one per message); treat it as read-only."""
+
     original: str
     text: str
     text_index: tuple[int, ...] | None  # None: text[i] came from original[i]
     compact: str
-    _lazy: list[tuple[Segment, ...]] = field(default_factory=list, compare=False, repr=False)
+    _lazy: list[_Map] = field(default_factory=list, compare=False, repr=False)
 
     @property
     def segments(self) -> tuple[Segment, ...]:
         """How ``compact`` maps to ``text``; worked out only when evidence is asked for."""
+        return self._map.segments
+
+    @property
+    def _map(self) -> _Map:
         if not self._lazy:
             compact, segments = _compact(self.text)
-            if _CANON_RE.search(compact):
+            if _CANON_PROBE.search(compact):
                 compact, segments = _canonical(compact, segments)
-            self._lazy.append(tuple(segments))
+            self._lazy.append(_Map(tuple(segments)))
         return self._lazy[0]
 
     def _to_original(self, position: int, *, end: bool) -> int:
@@ -249,12 +308,7 @@ class Normalized:
         return self.text_index[min(position, len(self.text_index) - 1)]
 
     def _compact_to_text(self, position: int, *, end: bool) -> int:
-        starts = [seg[0] for seg in self.segments]
-        k = max(bisect_right(starts, position - (1 if end else 0)) - 1, 0)
-        c_start, c_end, t_start, t_end = self.segments[k]
-        if c_end - c_start == t_end - t_start:
-            return t_start + (position - c_start)
-        return t_end if end else t_start
+        return self._map.to_text(position, end=end)
 
     def span(self, view: View, start: int, end: int) -> tuple[int, int]:
         """Where ``view[start:end]`` came from in the original: (start, end)."""
@@ -279,12 +333,19 @@ class Normalized:
 
 def normalize(original: str) -> Normalized:
     """Both views of ``original`` with their maps back to it; never raises on odd input."""
-    text = original.translate(_FOLD)
+    if original.isascii():
+        # what the table does to ASCII: lower case, control characters to spaces
+        text = original.lower()
+        if not text.isprintable():
+            text = text.translate(_FOLD)
+    else:
+        text = original.translate(_FOLD)
     index: tuple[int, ...] | None = None
-    if not _FOLD.uneven.isdisjoint(original):
+    # every ASCII character folds to exactly one (isascii is a flag, not a scan)
+    if not original.isascii() and not _FOLD.uneven.isdisjoint(original):
         index = _index(original)
-    compact = _SEPARATORS.sub(" ", _JOIN.sub("", text)).strip(" ")
-    if _CANON_RE.search(compact):
+    compact = " ".join(_WORDISH.findall(_JOIN.sub("", text)))
+    if _CANON_PROBE.search(compact):
         compact = _CANON_RE.sub(_canonical_word, compact)
     return Normalized(original, text, index, compact)
 
@@ -301,29 +362,33 @@ def _index(original: str) -> tuple[int, ...]:
 
 
 def _compact(text: str) -> tuple[str, list[Segment]]:
-    """The compact view with its segments, token by token (the same decisions as the
-    regular expressions in :func:`normalize`, which build the string alone faster)."""
+    """The compact view with its segments (the same decisions as the regular expressions
+    in :func:`normalize`, which build the string alone faster): one pass over the separator
+    runs, each either joined away or kept as one space."""
     out: list[str] = []
     segments: list[Segment] = []
     length = 0  # of the compact text so far
-    previous_end = -1
-    for match in _WORDISH.finditer(text):
-        start, end = match.span()
-        if out:
-            joined = _JOIN.match(text, previous_end)
-            if joined is None or joined.end() != start:
-                out.append(" ")
-                segments.append((length, length + 1, previous_end, start))
-                length += 1
-        out.append(match.group())
-        segments.append((length, length + end - start, start, end))
-        length += end - start
-        previous_end = end
+    position = 0  # in text, where the next token starts
+    size = len(text)
+    for run in _RUNS.finditer(text):
+        start, end = run.span()
+        if start > position:  # the token before this run
+            out.append(text[position:start])
+            segments.append((length, length + start - position, position, start))
+            length += start - position
+        if run.group(1) is not None and out and end < size:  # a space between two tokens
+            out.append(" ")
+            segments.append((length, length + 1, start, end))
+            length += 1
+        position = end
+    if position < size:
+        out.append(text[position:])
+        segments.append((length, length + size - position, position, size))
     return "".join(out), segments
 
 
 def _canonical(compact: str, segments: list[Segment]) -> tuple[str, list[Segment]]:
-    probe = _Probe(compact, segments)
+    probe = _Map(tuple(segments))
     out: list[str] = []
     new: list[Segment] = []
     length = 0
@@ -337,7 +402,12 @@ def _canonical(compact: str, segments: list[Segment]) -> tuple[str, list[Segment
         target = _CANON_TO[(match.lastindex or 1) - 1]
         out.append(target)
         new.append(
-            (length, length + len(target), probe.text_at(start, False), probe.text_at(end, True))
+            (
+                length,
+                length + len(target),
+                probe.to_text(start, end=False),
+                probe.to_text(end, end=True),
+            )
         )
         length += len(target)
         last = end
@@ -345,29 +415,3 @@ def _canonical(compact: str, segments: list[Segment]) -> tuple[str, list[Segment
         out.append(compact[last:])
         new.extend(probe.slice(last, len(compact), length))
     return "".join(out), new
-
-
-@dataclass
-class _Probe:
-    compact: str
-    segments: list[Segment]
-
-    def text_at(self, position: int, end: bool) -> int:
-        view = Normalized("", "", None, self.compact, [tuple(self.segments)])
-        return view._compact_to_text(position, end=end)
-
-    def slice(self, start: int, end: int, at: int) -> list[Segment]:
-        """The segments covering compact[start:end], moved to begin at ``at``."""
-        out: list[Segment] = []
-        for c_start, c_end, t_start, t_end in self.segments:
-            lo, hi = max(c_start, start), min(c_end, end)
-            if lo >= hi:
-                continue
-            if c_end - c_start == t_end - t_start:
-                shift = lo - c_start
-                out.append(
-                    (at + lo - start, at + hi - start, t_start + shift, t_start + shift + hi - lo)
-                )
-            else:
-                out.append((at + lo - start, at + hi - start, t_start, t_end))
-        return out

@@ -1,18 +1,23 @@
 """The review queue and appeals, over the ``moderation_actions`` table.
 
 - **approve** (a flagged message did break the rule): the rule's points are added and the
-  actions are returned for the adapter (delete, warn, …); status ``approved``.
+  platform actions (delete, warn, …) are decided; status ``approved``.
 - **undo** (it did not, or an appeal is upheld): the points are taken back, the message is
   unflagged, a mute or ban is lifted; status ``undone``. An appeal is an undo with the
   member's reason kept in the note.
 - **escalate**: the member goes to the next rung of the ladder now; a new row records it.
+
+The platform actions a review decides are queued in the outbox in the review's own
+transaction (:mod:`qunzhu.connectors.outbox`): the connectors of ``qunzhu serve`` carry them
+out, and ``outcome`` / ``carried_out_at`` of the row they belong to say what the platform did.
+Status ``applied`` is the decision; the outcome is the carrying out.
 
 Reviewed rows are labelled data: ``feedback`` turns them into (label, text) pairs.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
@@ -20,8 +25,9 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from qunzhu import events as ev
+from qunzhu.connectors import outbox
 from qunzhu.spec.schema import CommunitySpec
-from qunzhu.store.models import Message, ModerationAction
+from qunzhu.store.models import Community, Message, ModerationAction
 
 Operation = Literal["approve", "undo", "escalate"]
 OPERATIONS: tuple[str, ...] = ("approve", "undo", "escalate")
@@ -42,6 +48,7 @@ class Reviewed:
     status: str
     points: float
     actions: list[ev.Action]
+    queued: list[int] = field(default_factory=list)  # outbox rows that carry them out
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -49,6 +56,7 @@ class Reviewed:
             "status": self.status,
             "points": self.points,
             "actions": [{"kind": a.kind, "member": a.member, "text": a.text} for a in self.actions],
+            "queued": self.queued,
         }
 
 
@@ -70,6 +78,8 @@ def as_item(row: ModerationAction) -> dict[str, Any]:
         "text": evidence.get("text", ""),
         "findings": evidence.get("findings", []),
         "review_note": row.review_note,
+        "outcome": row.outcome,
+        "carried_out_at": row.carried_out_at,
     }
 
 
@@ -90,16 +100,23 @@ def _row(session: Session, community_id: int, item_id: int) -> ModerationAction:
     return row
 
 
-def _target(row: ModerationAction, kind: str, **extra: Any) -> ev.Action:
+def _target(
+    session: Session, row: ModerationAction, kind: str, *, decision: int | None = None, **extra: Any
+) -> ev.Action:
+    """An action on the row's member where the message was posted; ``decision`` is the row
+    whose outcome it reports (an escalation's own row), else this one."""
     evidence = row.evidence if isinstance(row.evidence, dict) else {}
+    community = evidence.get("community") or session.scalar(
+        select(Community.slug).where(Community.id == row.community_id)
+    )
     return ev.Action(
         kind=kind,
         platform=str(evidence.get("platform", "api")),
-        community=str(evidence.get("community", row.community_id)),
+        community=str(community),
         group=str(evidence.get("group", row.group_id or "")) or "-",
         member=evidence.get("member"),
         reason=f"review of {row.rule}",
-        detail={"moderation_action": row.id},
+        detail={"moderation_action": decision or row.id},
         **extra,
     )
 
@@ -114,7 +131,11 @@ def review(
     operator_id: int | None = None,
     note: str | None = None,
     now: datetime | None = None,
+    origin: str = "review",
+    dispatch: bool = True,
 ) -> Reviewed:
+    """Decide one item; its platform actions are queued in the outbox under
+    ``<origin>:<id>`` (``appeal:12``) unless ``dispatch`` is False."""
     if operation not in OPERATIONS:
         raise ReviewError(
             f"unknown operation {operation!r}; use {', '.join(OPERATIONS)}", field="operation"
@@ -133,18 +154,18 @@ def review(
             message = session.get(Message, row.message_id)
             if message is not None:
                 actions.append(
-                    _target(row, "delete_message", message_id=message.platform_message_id)
+                    _target(session, row, "delete_message", message_id=message.platform_message_id)
                 )
-        actions.append(_target(row, "warn", text=f"rule: {row.rule}"))
+        actions.append(_target(session, row, "warn", text=f"rule: {row.rule}"))
     elif operation == "undo":
         if row.status not in _UNDOABLE:
             raise ReviewError(f"item {item_id} is {row.status} and cannot be undone", field="id")
         evidence = row.evidence if isinstance(row.evidence, dict) else {}
         sanction = evidence.get("sanction")
         if row.status in ("applied", "approved") and sanction == "mute":
-            actions.append(_target(row, "unmute"))
+            actions.append(_target(session, row, "unmute"))
         elif row.status in ("applied", "approved") and sanction in ("remove", "blacklist"):
-            actions.append(_target(row, "unban"))
+            actions.append(_target(session, row, "unban"))
         row.status = "undone"
         row.points = 0.0
         if row.message_id is not None:
@@ -159,7 +180,12 @@ def review(
     if note is not None:
         row.review_note = note[:2000]
     session.flush()
-    return Reviewed(row.id, row.status, row.points, actions)
+    queued: list[int] = []
+    if dispatch and actions:
+        # an escalation's actions are its new row's: that row's id makes them a new origin
+        decided = actions[0].detail.get("moderation_action", row.id)
+        queued = outbox.enqueue(session, row.community_id, actions, f"{origin}:{decided}")
+    return Reviewed(row.id, row.status, row.points, actions, queued)
 
 
 def _escalate(
@@ -181,28 +207,28 @@ def _escalate(
     if not higher:
         raise ReviewError("the member is already on the top rung of the ladder", field="id")
     step = min(higher, key=lambda s: s.points)
-    session.add(
-        ModerationAction(
-            community_id=row.community_id,
-            group_id=row.group_id,
-            member_id=row.member_id,
-            message_id=row.message_id,
-            key=f"{row.key}:escalate:{int(now.timestamp())}",
-            action=step.action,
-            rule=row.rule,
-            detector="review",
-            evidence=row.evidence,
-            score=row.score,
-            points=float(step.points - total),
-            status="applied",
-            mode="live",
-            expires_at=now + timedelta(days=spec.escalation.points_expire_days),
-            created_at=now,
-        )
+    escalation = ModerationAction(
+        community_id=row.community_id,
+        group_id=row.group_id,
+        member_id=row.member_id,
+        message_id=row.message_id,
+        key=f"{row.key}:escalate:{int(now.timestamp())}",
+        action=step.action,
+        rule=row.rule,
+        detector="review",
+        evidence=row.evidence,
+        score=row.score,
+        points=float(step.points - total),
+        status="applied",
+        mode="live",
+        expires_at=now + timedelta(days=spec.escalation.points_expire_days),
+        created_at=now,
     )
+    session.add(escalation)
+    session.flush()  # its id: the escalation's actions report their outcome on it
     kind = {"mute": "mute", "remove": "remove", "blacklist": "ban"}.get(step.action, "warn")
     seconds = (step.duration_minutes or 10) * 60 if kind == "mute" else None
-    return [_target(row, kind, duration_seconds=seconds)]
+    return [_target(session, row, kind, decision=escalation.id, duration_seconds=seconds)]
 
 
 def feedback(session: Session, community_id: int) -> list[tuple[int, str]]:

@@ -1,8 +1,14 @@
 """Training the spam model from labelled messages (scikit-learn, needed only here).
 
 The features are the same hashed n-grams the runtime scores with, so a model trained here
-scores identically in numpy. The regularization strength is chosen on a validation part
-of the training data (every fifth message by hash), never on the data evaluated later.
+scores identically in numpy. Everything tuned is tuned on a validation part of the
+training data (every fifth message by hash), never on the data evaluated later:
+
+- the regularization strength, by the F1 of the classifier alone;
+- the decision point per script (Chinese/Japanese text, other text), by the F1 of what
+  the verdict really is: the classifier's score *or* a sure finding of the rule detectors
+  (a contact offer, an invitation, a banned word). Messages the rules already catch then
+  do not pull the classifier's threshold down, and the rest get the point that suits them.
 """
 
 from __future__ import annotations
@@ -14,11 +20,15 @@ from typing import Any
 import numpy as np
 
 from qunzhu.moderation.classifier import SPAM_SCORE, SpamModel, has_cjk
+from qunzhu.moderation.decide import CONTENT_RULES
 from qunzhu.moderation.features import FeatureConfig, hash_features
+from qunzhu.moderation.findings import ACT_SCORE
+from qunzhu.moderation.inspect import MAX_CHARS, Inspector
 from qunzhu.moderation.labelled import Example
-from qunzhu.moderation.normalize import normalize
+from qunzhu.moderation.normalize import Normalized, normalize
 
-STRENGTHS = (5.0, 20.0, 50.0)
+STRENGTHS = (20.0, 50.0, 100.0, 300.0)
+THRESHOLDS = tuple(round(0.25 + 0.05 * k, 2) for k in range(11))  # 0.25 .. 0.75
 
 
 class TrainingError(ValueError):
@@ -46,7 +56,8 @@ def _matrix(texts: Sequence[str], config: FeatureConfig) -> Any:
 def _fit(matrix: Any, labels: Any, weights: Any, strength: float) -> Any:
     from sklearn.linear_model import LogisticRegression
 
-    model = LogisticRegression(C=strength, solver="liblinear", max_iter=200)
+    # a fixed seed: liblinear shuffles, and the shipped model must come out the same again
+    model = LogisticRegression(C=strength, solver="liblinear", max_iter=300, random_state=0)
     model.fit(matrix, labels, sample_weight=weights)
     return model
 
@@ -58,12 +69,29 @@ def _f1(labels: Any, predicted: Any) -> float:
     return 0.0 if tp == 0 else 2 * tp / (2 * tp + fp + fn)
 
 
-def _best_threshold(labels: Any, scores: Any) -> float:
-    """The decision point with the best F1 on validation data (0.5 when it cannot tell)."""
+def _best_threshold(labels: Any, scores: Any, caught: Any) -> float:
+    """The decision point with the best F1 of the verdict (score over the point, or caught
+    by a rule) on validation data; 0.5 when it cannot tell."""
     if len(labels) < 20 or labels.all() or not labels.any():
         return SPAM_SCORE
-    candidates = [round(0.3 + 0.05 * k, 2) for k in range(9)]  # 0.30 .. 0.70
-    return max(candidates, key=lambda t: (_f1(labels, scores >= t), -abs(t - SPAM_SCORE)))
+    return max(
+        THRESHOLDS, key=lambda t: (_f1(labels, (scores >= t) | caught), -abs(t - SPAM_SCORE))
+    )
+
+
+def _caught_by_rules(norms: Sequence[Normalized], model: SpamModel) -> Any:
+    """Which messages the rule detectors alone call spam, under the default rules."""
+    inspector = Inspector(model=model)
+    return np.array(
+        [
+            any(
+                f.rule in CONTENT_RULES and f.score >= ACT_SCORE
+                for f in inspector.rule_findings(norm, newcomer=False)
+            )
+            for norm in norms
+        ],
+        dtype=bool,
+    )
 
 
 def train(
@@ -97,19 +125,28 @@ def train(
     best, best_f1 = STRENGTHS[0], -1.0
     thresholds = {"cjk": SPAM_SCORE, "other": SPAM_SCORE}
     if held.any() and (~held).any() and len(set(labels[~held])) == 2:
-        cjk = np.array([has_cjk(t) for t in texts], dtype=bool)
+        tried: list[tuple[float, float, Any]] = []
         for strength in STRENGTHS:
             fitted = _fit(matrix[~held], labels[~held], weights[~held], strength)
             scores = fitted.predict_proba(matrix[held])[:, 1]
             f1 = _f1(labels[held], scores >= SPAM_SCORE)
+            tried.append((strength, f1, fitted))
             if log is not None:
                 log(f"C={strength}: validation F1 {f1:.4f}")
-            if f1 > best_f1:
-                best, best_f1 = strength, f1
-                thresholds = {
-                    "cjk": _best_threshold(labels[held][cjk[held]], scores[cjk[held]]),
-                    "other": _best_threshold(labels[held][~cjk[held]], scores[~cjk[held]]),
-                }
+        # the best on validation; between equals the stronger regularization (listed first)
+        best, best_f1, fitted = max(tried, key=lambda t: t[1])
+        best_scores = fitted.predict_proba(matrix[held])[:, 1]
+        # judged as at run time: the first MAX_CHARS, normalized; the script of the compact view
+        norms = [normalize(t[:MAX_CHARS]) for t, h in zip(texts, held, strict=True) if h]
+        caught = _caught_by_rules(norms, _model_of(fitted, config, {}))
+        cjk = np.array([has_cjk(n.compact) for n in norms], dtype=bool)
+        y = labels[held]
+        thresholds = {
+            "cjk": _best_threshold(y[cjk], best_scores[cjk], caught[cjk]),
+            "other": _best_threshold(y[~cjk], best_scores[~cjk], caught[~cjk]),
+        }
+        if log is not None:
+            log(f"decision points on validation data: {thresholds}")
     fitted = _fit(matrix, labels, weights, best)
     info = dict(about or {})
     info.update(
@@ -121,9 +158,13 @@ def train(
             "thresholds": thresholds,
         }
     )
+    return _model_of(fitted, config, info)
+
+
+def _model_of(fitted: Any, config: FeatureConfig, about: dict[str, Any]) -> SpamModel:
     return SpamModel(
         weights=fitted.coef_[0].astype(np.float32),
         bias=float(fitted.intercept_[0]),
         config=config,
-        about=info,
+        about=about,
     )

@@ -84,6 +84,7 @@ class ValueWeights(SpecModel):
     code: float = Field(1.5, ge=0)
     question: float = Field(0.8, ge=0)
     answer: float = Field(2.0, ge=0)
+    helped_per_member: float = Field(1.5, ge=0)
     reply_earned_per_member: float = Field(0.5, ge=0)
     reaction: float = Field(0.1, ge=0)
     check_in: float = Field(0.5, ge=0)

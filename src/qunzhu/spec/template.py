@@ -171,6 +171,7 @@ value:
   code: 1.5
   question: 0.8
   answer: 2.0                 # 解答他人问题 answering someone
+  helped_per_member: 1.5      # 每天首次回复的不同成员 per distinct member replied to each day
   reply_earned_per_member: 0.5   # 每位回复你的不同成员 per distinct member who replies
   reaction: 0.1
   check_in: 0.5               # 打卡

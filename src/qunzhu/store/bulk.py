@@ -8,7 +8,7 @@ itself decides with ``ON CONFLICT DO NOTHING RETURNING``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from operator import itemgetter
 from typing import Any
@@ -56,12 +56,9 @@ def upsert_adding(
         return
     if conn.dialect.name == "sqlite":
         columns = list(rows[0])
-        adds = ", ".join(f"{c} = {c} + excluded.{c}" for c in counters)
         raw_executemany(
             conn,
-            f"INSERT INTO {table.name} ({', '.join(columns)}) "
-            f"VALUES ({', '.join('?' * len(columns))}) "
-            f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {adds}",
+            upsert_adding_sql(table, columns, keys, counters),
             _db_values(conn, table, columns, rows),
         )
         return
@@ -73,7 +70,20 @@ def upsert_adding(
     conn.execute(stmt, rows)
 
 
-def raw_executemany(conn: Connection, sql: str, params: list[list[Any]]) -> None:
+def upsert_adding_sql(
+    table: Table, columns: list[str], keys: tuple[str, ...], counters: tuple[str, ...]
+) -> str:
+    """SQLite: the statement of :func:`upsert_adding`, for callers with rows of database
+    values in ``columns`` order already (``raw_executemany``)."""
+    adds = ", ".join(f"{c} = {c} + excluded.{c}" for c in counters)
+    return (
+        f"INSERT INTO {table.name} ({', '.join(columns)}) "
+        f"VALUES ({', '.join('?' * len(columns))}) "
+        f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {adds}"
+    )
+
+
+def raw_executemany(conn: Connection, sql: str, params: Sequence[Sequence[Any]]) -> None:
     """SQLite: the driver's own executemany, sparing SQLAlchemy's per-row parameter work
     (the connection is already inside this unit of work's transaction)."""
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]

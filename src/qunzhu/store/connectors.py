@@ -1,5 +1,6 @@
 """Tables of the live connectors: configured bots and their state, per-group state, the log of
-actions carried out, alerts for operators, pending join requests and named invite links.
+actions carried out, alerts for operators, pending join requests, named invite links, the
+outbox of actions decided outside the live pipeline and the scheduled jobs of `qunzhu serve`.
 
 Credentials are kept encrypted (``secret``: a Fernet token, see
 :mod:`qunzhu.connectors.credentials`); nothing here holds a token in clear.
@@ -153,3 +154,56 @@ class ConnectorInviteLink(Base):
     code: Mapped[str | None] = mapped_column(String(64))
     member_limit: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+OUTBOX_STATUSES = ("queued", "sending", "sent", "failed", "alerted", "skipped")
+
+
+class OutboxAction(Base):
+    """A platform action decided outside the live pipeline (a review, an appeal, an invite
+    link asked for), written in the decision's transaction and carried out by the serving
+    process's connectors. ``key`` is unique per community: a double click enqueues once."""
+
+    __tablename__ = "action_outbox"
+    __table_args__ = (
+        UniqueConstraint("community_id", "key"),
+        Index("ix_action_outbox_status", "status", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    community_id: Mapped[int] = mapped_column(
+        ForeignKey("communities.id", ondelete="CASCADE"), index=True
+    )
+    origin: Mapped[str] = mapped_column(String(64))  # review:123, appeal:123, invite:45
+    key: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(32))
+    platform: Mapped[str] = mapped_column(String(16))
+    action: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    attempts: Mapped[int] = mapped_column(default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    result: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    done_at: Mapped[datetime | None]
+
+
+class ScheduledJob(Base):
+    """A time-driven job of ``qunzhu serve`` for one community (referral settle, membership
+    sweep, recompute): its lease, so one process of several runs it, and its last run."""
+
+    __tablename__ = "scheduled_jobs"
+    __table_args__ = (UniqueConstraint("community_id", "name"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(32))
+    locked_by: Mapped[str | None] = mapped_column(String(64))
+    locked_until: Mapped[datetime | None]
+    last_started_at: Mapped[datetime | None]
+    last_finished_at: Mapped[datetime | None]
+    last_status: Mapped[str | None] = mapped_column(String(16))  # ok | error
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_result: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    runs: Mapped[int] = mapped_column(default=0)

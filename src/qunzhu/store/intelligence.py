@@ -37,6 +37,9 @@ class MessageScore(Base):
     # the message it answers: the platform's reply link, or one the linker inferred
     reply_to_id: Mapped[int | None] = mapped_column(BigId, index=True)
     reply_inferred: Mapped[bool] = mapped_column(Boolean, default=False)
+    # how likely the reply model found the inferred link (1.0 for the platform's own, 0.0
+    # for an importer's guess the model could not weigh); None without a link
+    reply_probability: Mapped[float | None] = mapped_column(Float)
 
 
 class MemberDayStats(Base):
@@ -215,3 +218,40 @@ class EventCredit(Base):
     community_id: Mapped[int] = mapped_column(
         ForeignKey("communities.id", ondelete="CASCADE"), index=True
     )
+
+
+class RoleChange(Base):
+    """A member's role in a group changed on ``day`` (the daily role assignment writes a row
+    only when the role differs from the one before): the role history, with the reason."""
+
+    __tablename__ = "role_history"
+    __table_args__ = (
+        Index("ix_role_history_member", "member_id", "day"),
+        Index("ix_role_history_community_day", "community_id", "day"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"))
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    day: Mapped[date] = mapped_column(Date)
+    role: Mapped[str] = mapped_column(String(16))
+    previous_role: Mapped[str | None] = mapped_column(String(16))
+    reason: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ScoreCursor(Base):
+    """How far the daily catch-up has looked: the messages, reactions (event_log ids) and
+    check-ins of the community at or below these ids were scored or credited by an earlier
+    run, so the next run reads only the rows after them instead of the whole tables."""
+
+    __tablename__ = "score_cursors"
+
+    community_id: Mapped[int] = mapped_column(
+        ForeignKey("communities.id", ondelete="CASCADE"), primary_key=True
+    )
+    scored_through_id: Mapped[int] = mapped_column(BigId, default=0)
+    reactions_through_id: Mapped[int] = mapped_column(BigId, default=0)
+    check_ins_through_id: Mapped[int] = mapped_column(BigId, default=0)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

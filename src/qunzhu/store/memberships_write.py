@@ -14,7 +14,7 @@ from qunzhu.store.bulk import insert_ignoring_conflicts, insert_new_by_key
 from qunzhu.store.models import Membership, MembershipEvent, Referral
 
 
-def _membership_event_row(r: Resolved) -> dict[str, Any]:
+def membership_event_row(r: Resolved) -> dict[str, Any]:
     e = r.event
     if isinstance(e, ev.MemberJoined):
         kind, via, detail = "join", e.via, e.invite_code
@@ -56,7 +56,7 @@ def referral_row(r: Resolved) -> dict[str, Any]:
 def write_memberships(conn: Connection, items: list[Resolved]) -> list[Resolved]:
     """Record joins and leaves once each and bring the current membership up to date."""
     keys = insert_new_by_key(
-        conn, table_of(MembershipEvent), [_membership_event_row(r) for r in items]
+        conn, table_of(MembershipEvent), [membership_event_row(r) for r in items]
     )
     new = [r for r in items if r.event.key in keys]
     table = table_of(Membership)
@@ -109,6 +109,12 @@ def write_memberships(conn: Connection, items: list[Resolved]) -> list[Resolved]
                 )
                 .values(status=status, left_at=e.occurred_at)
             )
+    record_referrals(conn, new)
+    return new
+
+
+def record_referrals(conn: Connection, new: list[Resolved]) -> None:
+    """A referral for each newly stored join that names someone else as its inviter."""
     referred = [
         r
         for r in new
@@ -117,4 +123,3 @@ def write_memberships(conn: Connection, items: list[Resolved]) -> list[Resolved]
         and r.other_member_id != r.member_id
     ]
     insert_ignoring_conflicts(conn, table_of(Referral), [referral_row(r) for r in referred])
-    return new

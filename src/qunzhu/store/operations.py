@@ -40,6 +40,10 @@ class ModerationAction(Base):
     reviewed_by: Mapped[int | None] = mapped_column(ForeignKey("operators.id"))
     reviewed_at: Mapped[datetime | None]
     review_note: Mapped[str | None] = mapped_column(Text)
+    # what the platform did with the decision's actions (sent | failed | alerted | skipped);
+    # None until a connector reports: "applied" is the decision, this is the carrying out
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    carried_out_at: Mapped[datetime | None]
 
 
 class TierChange(Base):

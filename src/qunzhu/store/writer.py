@@ -16,8 +16,12 @@ from qunzhu import events as ev
 from qunzhu.store.base import table_of
 from qunzhu.store.batch import Resolved, Written, raw_payload
 from qunzhu.store.bulk import insert_ignoring_conflicts, insert_new_by_key
-from qunzhu.store.memberships_write import referral_row, write_memberships
-from qunzhu.store.messages_write import RecentMessages, write_messages
+from qunzhu.store.memberships_write import referral_row
+from qunzhu.store.messages_write import (
+    RecentMessages,
+    write_membership_changes,
+    write_messages,
+)
 from qunzhu.store.models import (
     Activity,
     Application,
@@ -92,7 +96,7 @@ class Writer:
         return write_messages(self.conn, self.recent, items, out)
 
     def _memberships(self, items: list[Resolved], out: Written) -> list[Resolved]:
-        return write_memberships(self.conn, items)
+        return write_membership_changes(self.conn, items)
 
     def _insert_new(
         self, table: Any, items: list[Resolved], row: Callable[[Resolved], dict[str, Any]]

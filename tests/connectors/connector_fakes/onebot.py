@@ -160,6 +160,103 @@ class FakeOneBotWs:
         self.loop.call_soon_threadsafe(abort)
 
 
+class FakeOneBotWsServer:
+    """The forward WebSocket server of a OneBot implementation (``ws://host:port/``), in its
+    own thread: checks the access token (401 without one, 403 for a wrong one, as go-cqhttp
+    answers), reports events to every connected client, answers API calls by ``echo``, and
+    on each new connection reports again what it reported before (at-least-once)."""
+
+    def __init__(self, token: str, api: FakeOneBotApi) -> None:
+        self.token = token
+        self.api = api
+        self.sent: list[dict[str, Any]] = []
+        self.connections = 0
+        self.refused = 0
+        self.port = 0
+        self.loop = asyncio.new_event_loop()
+        self.clients: set[Any] = set()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/"
+
+    def __enter__(self) -> FakeOneBotWsServer:
+        from websockets.asyncio.server import serve
+
+        self.thread.start()
+
+        async def start() -> Any:
+            return await serve(self._client, "127.0.0.1", 0, process_request=self._check_token)
+
+        self.server = asyncio.run_coroutine_threadsafe(start(), self.loop).result(10)
+        self.port = next(iter(self.server.sockets)).getsockname()[1]
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        async def stop() -> None:
+            self.server.close()
+            await self.server.wait_closed()
+
+        asyncio.run_coroutine_threadsafe(stop(), self.loop).result(10)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(5)
+
+    def _check_token(self, connection: Any, request: Any) -> Any:
+        from http import HTTPStatus
+
+        auth = request.headers.get("Authorization", "")
+        given = auth.split(" ", 1)[1] if " " in auth else ""
+        if not given:
+            self.refused += 1
+            return connection.respond(HTTPStatus.UNAUTHORIZED, "access token missing\n")
+        if given != self.token:
+            self.refused += 1
+            return connection.respond(HTTPStatus.FORBIDDEN, "access token wrong\n")
+        return None
+
+    async def _client(self, ws: Any) -> None:
+        self.connections += 1
+        self.clients.add(ws)
+        try:
+            for event in list(self.sent):
+                await ws.send(json.dumps(event))
+            async for raw in ws:
+                call = json.loads(raw)
+                _status, body = self.api.answer(call["action"], call.get("params", {}))
+                await ws.send(json.dumps({**body, "echo": call.get("echo")}))
+        except websockets.ConnectionClosed:
+            pass
+        finally:
+            self.clients.discard(ws)
+
+    def wait_connected(self, connections: int = 1, timeout: float = 10) -> None:
+        deadline = time.monotonic() + timeout
+        while self.connections < connections or not self.clients:
+            if time.monotonic() > deadline:
+                raise AssertionError("qunzhu did not connect to the fake OneBot server")
+            time.sleep(0.02)
+
+    def report(self, event: dict[str, Any]) -> None:
+        self.sent.append(event)
+
+        async def send() -> None:
+            for ws in list(self.clients):
+                with contextlib.suppress(websockets.ConnectionClosed):
+                    await ws.send(json.dumps(event))
+
+        asyncio.run_coroutine_threadsafe(send(), self.loop).result(5)
+
+    def drop(self) -> None:
+        """Kill every client's TCP connection without a closing handshake."""
+
+        def abort() -> None:
+            for ws in list(self.clients):
+                ws.transport.abort()
+
+        self.loop.call_soon_threadsafe(abort)
+
+
 # -- events shaped as the OneBot v11 spec documents them ------------------------------------
 
 GROUP = 765432

@@ -1,5 +1,5 @@
 """A fake WeCom: the server API (gettoken, groupchat/list, groupchat/get, add_msg_template,
-group_welcome_template/add) answering with ``errcode`` as WeCom documents, tokens that can
+group_welcome_template/add and edit) answering with ``errcode`` as WeCom documents, tokens that can
 be made to expire, and callbacks encrypted and signed as WeCom sends them."""
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ class FakeWeCom:
         self.chats: dict[str, dict[str, Any]] = {}
         self.tokens: set[str] = set()
         self.failures: dict[str, list[dict[str, Any]]] = {}
+        self.welcomes: dict[str, str] = {}  # template id -> text
         self._n = itertools.count(1)
         self._lock = threading.Lock()
         self.app = Starlette(
@@ -89,7 +90,14 @@ class FakeWeCom:
                 }
             )
         if name == "group_welcome_template/add":
-            return JSONResponse({"errcode": 0, "errmsg": "ok", "template_id": "msgXXXXXXX"})
+            template = f"msgWelcome{next(self._n)}"
+            self.welcomes[template] = body["text"]["content"]
+            return JSONResponse({"errcode": 0, "errmsg": "ok", "template_id": template})
+        if name == "group_welcome_template/edit":
+            if body.get("template_id") not in self.welcomes:
+                return JSONResponse({"errcode": 41063, "errmsg": "invalid template id"})
+            self.welcomes[body["template_id"]] = body["text"]["content"]
+            return JSONResponse({"errcode": 0, "errmsg": "ok"})
         return JSONResponse({"errcode": 60011, "errmsg": "no privilege to access"})
 
 

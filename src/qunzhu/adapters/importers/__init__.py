@@ -1,11 +1,12 @@
 """Importers of chat exports, one module per format, loaded on first use.
 
-Each module has ``FORMAT`` (its name), ``sniff(head, filename) -> bool`` and
-``parse(path, *, community, group, tz, progress) -> Iterator[Event | Rejected]``. Parsers
-stream (memory does not grow with the file), give every event a stable key (re-imports and
-overlapping exports add nothing twice) and yield a :class:`Rejected` for each record they
-cannot read, with its line and reason. A file that cannot be read at all raises
-:class:`ImportFormatError` naming the file and why.
+Each module has ``FORMAT`` (its name), ``PLATFORM``, ``sniff(head, filename) -> bool`` and
+``rows(path, *, community, group, tz, progress) -> Iterator[Posted | Event | Rejected]``:
+messages as light :class:`Posted` tuples (the import's hot path); :func:`parse` gives the
+same with every message an ``Event``. Parsers stream (memory does not grow with the file),
+give every event a stable key (re-imports and overlapping exports add nothing twice) and
+yield a :class:`Rejected` for each record they cannot read, with its line and reason. A
+file that cannot be read at all raises :class:`ImportFormatError` naming the file and why.
 """
 
 from __future__ import annotations
@@ -18,13 +19,27 @@ from types import ModuleType
 
 from qunzhu.adapters.importers.common import (
     ImportFormatError,
+    Posted,
     ProgressFn,
     Rejected,
+    Row,
+    as_events,
     read_head,
 )
 from qunzhu.events import Event
 
-__all__ = ["FORMATS", "ImportFormatError", "Rejected", "detect", "module_for", "parse"]
+__all__ = [
+    "FORMATS",
+    "ImportFormatError",
+    "Posted",
+    "Rejected",
+    "Row",
+    "detect",
+    "module_for",
+    "parse",
+    "parse_rows",
+    "platform_of",
+]
 
 # format name -> module; the order is the order of detection (most specific first)
 FORMATS: dict[str, str] = {
@@ -71,6 +86,35 @@ def parse(
     progress: ProgressFn | None = None,
 ) -> Iterator[Event | Rejected]:
     """Events (and rejects) of ``path`` read as ``fmt``; ``progress`` gets bytes read."""
+    module = _checked(path, fmt)
+    rows = module.rows(path, community=community, group=group, tz=tz, progress=progress)
+    return as_events(rows, module.PLATFORM, community, group)
+
+
+def parse_rows(
+    path: Path,
+    fmt: str,
+    *,
+    community: str,
+    group: str,
+    tz: tzinfo,
+    progress: ProgressFn | None = None,
+) -> Iterator[Row]:
+    """What :func:`parse` gives, with messages as light :class:`Posted` tuples (the import's
+    hot path: ``Posted.event(platform, community, group)`` is the Event)."""
+    module = _checked(path, fmt)
+    items: Iterator[Row] = module.rows(
+        path, community=community, group=group, tz=tz, progress=progress
+    )
+    return items
+
+
+def platform_of(fmt: str) -> str:
+    platform: str = module_for(fmt).PLATFORM
+    return platform
+
+
+def _checked(path: Path, fmt: str) -> ModuleType:
     module = module_for(fmt)
     try:
         head = read_head(path)
@@ -78,10 +122,7 @@ def parse(
         raise ImportFormatError(path, f"cannot read: {exc.strerror or exc}") from None
     if not module.sniff(head, path.name):
         raise ImportFormatError(path, f"does not look like {fmt}: {_first_line(head)!r}")
-    items: Iterator[Event | Rejected] = module.parse(
-        path, community=community, group=group, tz=tz, progress=progress
-    )
-    return items
+    return module
 
 
 def _first_line(head: bytes) -> str:

@@ -3,13 +3,15 @@ and stable message ids for formats that have none."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, tzinfo
 from hashlib import blake2b
 from pathlib import Path
 from typing import BinaryIO
 
+from qunzhu import events as ev
 from qunzhu.events import make_key
+from qunzhu.store.messages_write import Posted as Posted
 from qunzhu.store.quarantine import RejectedRecord
 
 # An importer yields events and, for what it cannot read, these (source, line, reason, text).
@@ -142,3 +144,15 @@ class Ordinals:
     def event_key(self, kind: str, slot: object, *parts: object) -> str:
         n = self.next(slot, kind, *parts)
         return make_key(kind, *self.scope, slot, *parts, n)
+
+
+# What a parser's ``rows`` yields: light messages, other events (few), rejects.
+Row = Posted | ev.Event | RejectedRecord
+
+
+def as_events(
+    rows: Iterable[Row], platform: str, community: str, group: str
+) -> Iterator[ev.Event | RejectedRecord]:
+    """The Event form of a parser's rows (tests, the pipeline's event path)."""
+    for row in rows:
+        yield row.event(platform, community, group) if type(row) is Posted else row  # type: ignore[misc]

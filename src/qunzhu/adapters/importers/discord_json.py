@@ -19,8 +19,10 @@ from qunzhu import events as ev
 from qunzhu.adapters.importers import jsonstream
 from qunzhu.adapters.importers.common import (
     ImportFormatError,
+    Posted,
     ProgressFn,
     Rejected,
+    Row,
     local,
     message_key,
 )
@@ -40,14 +42,14 @@ def sniff(head: bytes | str, filename: str = "") -> bool:
     return text.startswith("{") and '"guild"' in text[:4000] and '"channel"' in text[:4000]
 
 
-def parse(
+def rows(
     path: Path,
     *,
     community: str,
     group: str,
     tz: tzinfo,
     progress: ProgressFn | None = None,
-) -> Iterator[ev.Event | Rejected]:
+) -> Iterator[Row]:
     source = str(path)
     index = -1
     try:
@@ -92,7 +94,7 @@ def _kind(m: dict[str, Any]) -> tuple[str, str | None]:
     return "text", None
 
 
-def _event(m: Any, community: str, group: str, tz: tzinfo) -> ev.Event | None:
+def _event(m: Any, community: str, group: str, tz: tzinfo) -> Posted | ev.Event | None:
     if not isinstance(m, dict):
         raise ValueError("not an object")
     author = m.get("author")
@@ -125,15 +127,12 @@ def _event(m: Any, community: str, group: str, tz: tzinfo) -> ev.Event | None:
     mentions = tuple(
         str(x["id"]) for x in m.get("mentions") or () if isinstance(x, dict) and x.get("id")
     )
-    return ev.MessagePosted(
-        platform=PLATFORM,
-        community=community,
-        group=group,
+    return Posted(
+        key=message_key(PLATFORM, community, group, str(m["id"])),
+        message_id=str(m["id"]),
         member=member,
         member_name=name,
         occurred_at=when,
-        message_id=str(m["id"]),
-        key=message_key(PLATFORM, community, group, str(m["id"])),
         text=str(m.get("content") or ""),
         kind=kind,
         reply_to=str(reply_to) if reply_to else None,

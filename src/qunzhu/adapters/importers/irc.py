@@ -24,8 +24,10 @@ from qunzhu import events as ev
 from qunzhu.adapters.importers.common import (
     ImportFormatError,
     Ordinals,
+    Posted,
     ProgressFn,
     Rejected,
+    Row,
     message_key,
     numbered_lines,
 )
@@ -91,15 +93,15 @@ class _State:
         self.minute, self.second = now, second
 
 
-def parse(
+def rows(
     path: Path,
     *,
     community: str,
     group: str,
     tz: tzinfo,
     progress: ProgressFn | None = None,
-) -> Iterator[ev.Event | Rejected]:
-    for _number, item in parse_lines(
+) -> Iterator[Row]:
+    for _number, item in numbered_rows(
         path, numbered_lines(path, progress), community=community, group=group, tz=tz
     ):
         yield item
@@ -114,6 +116,22 @@ def parse_lines(
     tz: tzinfo,
 ) -> Iterator[tuple[int, ev.Event | Rejected]]:
     """(line number, event or reject) for each line that holds one."""
+    for number, item in numbered_rows(path, lines, community=community, group=group, tz=tz):
+        if type(item) is Posted:
+            yield number, item.event(PLATFORM, community, group)
+        else:
+            yield number, item  # type: ignore[misc]
+
+
+def numbered_rows(
+    path: Path,
+    lines: Iterable[tuple[int, bytes]],
+    *,
+    community: str,
+    group: str,
+    tz: tzinfo,
+) -> Iterator[tuple[int, Row]]:
+    """(line number, light message, other event or reject) for each line that holds one."""
     state = _State(day=date_from_name(path.name))
     ids = Ordinals(PLATFORM, group)
     source = str(path)
@@ -197,7 +215,7 @@ def _message(
     community: str,
     group: str,
     tz: tzinfo,
-) -> ev.MessagePosted:
+) -> Posted:
     member = state.member(nick)
     when = _when(state, tz)
     slot = (state.day, state.minute)
@@ -213,20 +231,21 @@ def _message(
             mentions = (target,)
     state.said += 1
     state.latest[member] = (message_id, target, state.said)
-    return ev.MessagePosted(
-        platform=PLATFORM,
-        community=community,
-        group=group,
-        member=member,
-        member_name=nick,
-        occurred_at=when,
-        message_id=message_id,
-        key=message_key(PLATFORM, community, group, message_id),
-        text=text,
-        reply_to=reply_to,
-        reply_inferred=reply_to is not None,
-        mentions=mentions,
-        raw=line,
+    return Posted(
+        message_key(PLATFORM, community, group, message_id),
+        message_id,
+        member,
+        nick,
+        when,
+        text,
+        "text",
+        reply_to,
+        reply_to is not None,
+        mentions,
+        0,
+        False,
+        None,
+        line,
     )
 
 
@@ -251,7 +270,7 @@ def _system(
     group: str,
     tz: tzinfo,
     source: str,
-) -> Iterator[tuple[int, ev.Event | Rejected]]:
+) -> Iterator[tuple[int, Row]]:
     when = _when(state, tz)
     slot = (state.day, state.minute)
     common: dict[str, Any] = {

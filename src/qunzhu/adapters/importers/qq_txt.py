@@ -35,8 +35,10 @@ from typing import Any
 from qunzhu import events as ev
 from qunzhu.adapters.importers.common import (
     Ordinals,
+    Posted,
     ProgressFn,
     Rejected,
+    Row,
     decode_line,
     detect_encoding,
     message_key,
@@ -84,14 +86,14 @@ class _Pending:
     bad: bool = False
 
 
-def parse(
+def rows(
     path: Path,
     *,
     community: str,
     group: str,
     tz: tzinfo,
     progress: ProgressFn | None = None,
-) -> Iterator[ev.Event | Rejected]:
+) -> Iterator[Row]:
     encoding = detect_encoding(read_head(path))
     source = str(path)
     ids = Ordinals(PLATFORM, group)
@@ -143,7 +145,7 @@ def _emit(
     latest: dict[str, str],
     community: str,
     group: str,
-) -> Iterator[ev.Event | Rejected]:
+) -> Iterator[Row]:
     while p.body and not p.body[-1].strip():
         p.body.pop()
     text = "\n".join(p.body)
@@ -170,16 +172,16 @@ def _emit(
         if target and target != p.member:
             reply_to = latest.get(target)
     latest[p.member] = message_id
-    yield ev.MessagePosted(
+    yield Posted(
+        key=message_key(PLATFORM, community, group, message_id),
+        message_id=message_id,
         member=p.member,
         member_name=p.nick,
-        message_id=message_id,
-        key=message_key(PLATFORM, community, group, message_id),
+        occurred_at=p.when,
         text=text,
         kind=KINDS.get(text.strip(), "text"),
         reply_to=reply_to,
         reply_inferred=reply_to is not None,
-        **common,
     )
 
 

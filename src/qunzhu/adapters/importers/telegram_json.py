@@ -27,8 +27,10 @@ from qunzhu import events as ev
 from qunzhu.adapters.importers import jsonstream
 from qunzhu.adapters.importers.common import (
     ImportFormatError,
+    Posted,
     ProgressFn,
     Rejected,
+    Row,
     local,
     message_key,
 )
@@ -104,14 +106,14 @@ def _account_messages(
         )
 
 
-def parse(
+def rows(
     path: Path,
     *,
     community: str,
     group: str,
     tz: tzinfo,
     progress: ProgressFn | None = None,
-) -> Iterator[ev.Event | Rejected]:
+) -> Iterator[Row]:
     if _layout(path) == "single":
         messages = jsonstream.items(path, "messages.item", progress)
     else:
@@ -202,7 +204,7 @@ def _mentions(m: dict[str, Any]) -> tuple[str, ...]:
 
 def _message(
     m: dict[str, Any], names: dict[str, str], community: str, group: str, tz: tzinfo
-) -> ev.MessagePosted:
+) -> Posted:
     if "id" not in m:
         raise ValueError("no 'id'")
     member = m.get("from_id")
@@ -213,19 +215,19 @@ def _message(
         names.setdefault(str(name), str(member))
     reply = m.get("reply_to_message_id")
     reactions = m.get("reactions") or ()
-    return ev.MessagePosted(
-        platform=PLATFORM,
-        community=community,
-        group=group,
+    message_id = str(m["id"])
+    if not message_id:
+        raise ValueError("an empty 'id'")
+    return Posted(
+        key=message_key(PLATFORM, community, group, message_id),
+        message_id=message_id,
         member=str(member),
         member_name=str(name),
         occurred_at=_when(m, tz),
-        message_id=str(m["id"]),
-        key=message_key(PLATFORM, community, group, str(m["id"])),
         text=flatten(m.get("text")),
         kind=_kind(m),
         reply_to=None if reply is None else str(reply),
-        mentions=_mentions(m),
+        mentions=_mentions(m) if "text_entities" in m else (),
         reactions=sum(int(r.get("count", 0)) for r in reactions if isinstance(r, dict)),
         forwarded="forwarded_from" in m,
         attachment=m.get("file") or m.get("photo"),

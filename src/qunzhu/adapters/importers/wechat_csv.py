@@ -16,9 +16,11 @@ content and an ordinal: the same message exported from two phones is stored once
 
 from __future__ import annotations
 
+import csv
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, tzinfo
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -26,16 +28,22 @@ from qunzhu import events as ev
 from qunzhu.adapters.importers.common import (
     ImportFormatError,
     Ordinals,
+    Posted,
     ProgressFn,
     Rejected,
+    detect_encoding,
     local,
     message_key,
+    read_head,
 )
+from qunzhu.adapters.importers.common import Row as Item
 from qunzhu.adapters.importers.csvrows import Row, csv_rows
 
 FORMAT = "wechat-csv"
 PLATFORM = "wechat"
 REQUIRED = ("Type", "StrContent")
+PICKED = ("Type", "SubType", "CreateTime", "StrTime", "StrContent", "NickName", "Sender",
+          "IsSender")  # fmt: skip
 ME = "你"  # how system lines name the account that exported the chat
 
 KINDS = {1: "text", 3: "image", 34: "voice", 43: "video", 47: "sticker", 42: "contact_card",
@@ -73,45 +81,70 @@ class _Columns:
             raise ImportFormatError(path, f"WeChat CSV without column(s) {', '.join(missing)}")
         self.index = index
         self.width = len(header)
+        # the columns a record is read from, in one C call; an absent column reads the ""
+        # that :meth:`pick` appends past the last field
+        self._pick = itemgetter(*(index.get(name, self.width) for name in PICKED))
 
-    def get(self, fields: list[str], name: str) -> str:
-        i = self.index.get(name)
-        return fields[i].strip() if i is not None and i < len(fields) else ""
+    def pick(self, fields: list[str]) -> tuple[str, ...]:
+        """The PICKED columns of a record at least as wide as the header."""
+        fields.append("")
+        picked: tuple[str, ...] = self._pick(fields)
+        return picked
 
 
 def _names(path: Path, cols: _Columns) -> tuple[dict[str, str], str]:
-    """First pass: display name -> WeChat id, and the id of the exporting account."""
+    """First pass: display name -> WeChat id, and the id of the exporting account.
+
+    Plain csv over the decoded text (a bad byte becomes U+FFFD): only names are taken here,
+    the second pass reads every record with its line and quarantines what is broken."""
     names: dict[str, str] = {}
     me = ""
-    rows = csv_rows(path)
-    next(rows, None)
-    for row in rows:
-        sender = cols.get(row.fields, "Sender")
-        nick = cols.get(row.fields, "NickName")
-        if sender and nick:
-            names.setdefault(nick, sender)
-        if sender and cols.get(row.fields, "IsSender") == "1":
-            me = me or sender
+    sender_at, nick_at, is_sender_at = (cols.index.get(c) for c in ("Sender", "NickName",
+                                                                    "IsSender"))  # fmt: skip
+    if sender_at is None:
+        return names, "me"
+    encoding = detect_encoding(read_head(path))
+    with path.open(encoding=encoding, errors="replace", newline="") as handle:
+        reader = csv.reader(handle, strict=False)
+        next(reader, None)
+        while True:
+            try:
+                fields = next(reader)
+            except StopIteration:
+                break
+            except csv.Error:
+                continue
+            if len(fields) <= sender_at:
+                continue
+            sender = fields[sender_at].strip()
+            if not sender:
+                continue
+            if nick_at is not None and nick_at < len(fields):
+                nick = fields[nick_at].strip()
+                if nick and nick not in names:
+                    names[nick] = sender
+            if not me and is_sender_at is not None and is_sender_at < len(fields):
+                me = sender if fields[is_sender_at].strip() == "1" else ""
     return names, me or "me"
 
 
-def parse(
+def rows(
     path: Path,
     *,
     community: str,
     group: str,
     tz: tzinfo,
     progress: ProgressFn | None = None,
-) -> Iterator[ev.Event | Rejected]:
-    rows = csv_rows(path, progress)
-    header = next(rows, None)
+) -> Iterator[Item]:
+    records = csv_rows(path, progress)
+    header = next(records, None)
     if header is None:
         raise ImportFormatError(path, "the file is empty")
     cols = _Columns(path, header.fields)
     names, me = _names(path, cols)
     ids = Ordinals(PLATFORM, group)
     source = str(path)
-    for row in rows:
+    for row in records:
         if not row.fields or row.fields == [""]:
             continue
         if row.undecodable:
@@ -127,8 +160,9 @@ def _join(row: Row) -> str:
     return ",".join(row.fields)[:4000]
 
 
-def _when(row: Row, cols: _Columns, tz: tzinfo) -> datetime:
-    stamp = cols.get(row.fields, "CreateTime")
+def _when(create_time: str, str_time: str, tz: tzinfo) -> tuple[datetime, int]:
+    """The time of a record and its Unix second."""
+    stamp = create_time.strip()
     if stamp:
         try:
             value = int(stamp)
@@ -136,12 +170,13 @@ def _when(row: Row, cols: _Columns, tz: tzinfo) -> datetime:
             raise ValueError(f"CreateTime is not a Unix time: {stamp!r}") from None
         if value > 10**11:  # milliseconds
             value //= 1000
-        return datetime.fromtimestamp(value, UTC)
-    text = cols.get(row.fields, "StrTime")
+        return datetime.fromtimestamp(value, UTC), value
+    text = str_time.strip()
     try:
-        return local(datetime.strptime(text, "%Y-%m-%d %H:%M:%S"), tz)
+        when = local(datetime.strptime(text, "%Y-%m-%d %H:%M:%S"), tz)
     except ValueError:
         raise ValueError(f"StrTime is not YYYY-MM-DD HH:MM:SS: {text!r}") from None
+    return when, int(when.timestamp())
 
 
 def _record(
@@ -153,29 +188,30 @@ def _record(
     community: str,
     group: str,
     tz: tzinfo,
-) -> Iterator[ev.Event]:
+) -> Iterator[Item]:
     if len(row.fields) < cols.width:
         raise ValueError(f"{len(row.fields)} fields where the header has {cols.width}")
-    type_text = cols.get(row.fields, "Type")
+    type_text, sub_text, create_time, str_time, content, nick, sender, is_sender = cols.pick(
+        row.fields
+    )
     try:
         msg_type = int(type_text)
-        sub_type = int(cols.get(row.fields, "SubType") or 0)
+        sub_type = int(sub_text) if sub_text.strip() else 0
     except ValueError:
-        raise ValueError(f"Type/SubType not a number: {type_text!r}") from None
-    when = _when(row, cols, tz)
-    content = cols.get(row.fields, "StrContent")
+        raise ValueError(f"Type/SubType not a number: {type_text.strip()!r}") from None
+    when, stamp = _when(create_time, str_time, tz)
+    content = content.strip()
     if msg_type in (10000, 10002):
         yield from _system(content, when, names, me, ids, community, group)
         return
-    nick = cols.get(row.fields, "NickName")
-    sender = cols.get(row.fields, "Sender") or names.get(nick, "")
+    nick = nick.strip()
+    sender = sender.strip() or names.get(nick, "")
     if not sender:
-        sender = me if cols.get(row.fields, "IsSender") == "1" else ""
+        sender = me if is_sender.strip() == "1" else ""
     if not sender:
         raise ValueError("a message without Sender or NickName")
     kind = APP_KINDS.get(sub_type, "other") if msg_type == 49 else KINDS.get(msg_type, "other")
     text, reply_to = content, None
-    stamp = int(when.timestamp())
     if kind == "quote":
         refer = _REFER.search(content)
         if refer is not None:
@@ -183,18 +219,15 @@ def _record(
             # the quoted message's id, made the way its own row made it: time, sender, content
             reply_to = ids.message_id_for(int(refer["time"]), refer["user"], refer["content"])
     message_id = ids.message_id(stamp, sender, content)
-    yield ev.MessagePosted(
-        platform=PLATFORM,
-        community=community,
-        group=group,
-        member=sender,
-        member_name=nick,
-        occurred_at=when,
-        message_id=message_id,
-        key=message_key(PLATFORM, community, group, message_id),
-        text=text if kind in ("text", "quote", "link", "file") else text[:2000],
-        kind=kind,
-        reply_to=reply_to,
+    yield Posted(
+        message_key(PLATFORM, community, group, message_id),
+        message_id,
+        sender,
+        nick,
+        when,
+        text if kind in ("text", "quote", "link", "file") else text[:2000],
+        kind,
+        reply_to,
     )
 
 

@@ -23,8 +23,10 @@ from typing import Any
 from qunzhu import events as ev
 from qunzhu.adapters.importers.common import (
     Ordinals,
+    Posted,
     ProgressFn,
     Rejected,
+    Row,
     decode_line,
     detect_encoding,
     message_key,
@@ -105,14 +107,14 @@ def _when(found: re.Match[str], order: str, tz: tzinfo) -> datetime:
     return datetime(year, month, day, hour, minute, second, tzinfo=tz)
 
 
-def parse(
+def rows(
     path: Path,
     *,
     community: str,
     group: str,
     tz: tzinfo,
     progress: ProgressFn | None = None,
-) -> Iterator[ev.Event | Rejected]:
+) -> Iterator[Row]:
     head = read_head(path)
     encoding = detect_encoding(head)
     order = date_order(head.decode(encoding, "replace"))
@@ -150,9 +152,7 @@ def _member(name: str) -> str:
     return ME if name in ("You", "you") else name
 
 
-def _emit(
-    p: _Pending, source: str, ids: Ordinals, community: str, group: str
-) -> Iterator[ev.Event | Rejected]:
+def _emit(p: _Pending, source: str, ids: Ordinals, community: str, group: str) -> Iterator[Row]:
     common: dict[str, Any] = {
         "platform": PLATFORM,
         "community": community,
@@ -167,6 +167,9 @@ def _emit(
     if text.startswith(_NOTICES):
         return
     member = _member(name)
+    if not member:
+        yield Rejected(source, p.line, "a message without a sender name", p.rest[:4000])
+        return
     if text in _DELETED:
         key = ids.event_key("recall", p.when, member)
         yield ev.MessageRecalled(member=member, key=key, **common)
@@ -181,14 +184,14 @@ def _emit(
             else "file"
         )  # fmt: skip
     message_id = ids.message_id(p.when, member, text)
-    yield ev.MessagePosted(
+    yield Posted(
+        key=message_key(PLATFORM, community, group, message_id),
+        message_id=message_id,
         member=member,
         member_name=name.strip(),
-        message_id=message_id,
-        key=message_key(PLATFORM, community, group, message_id),
+        occurred_at=p.when,
         text=text,
         kind=kind,
-        **common,
     )
 
 

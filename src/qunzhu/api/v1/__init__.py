@@ -8,6 +8,7 @@ from qunzhu.api.v1 import communities, events, imports, intelligence, members
 from qunzhu.api.v1 import connectors as connectors_api
 from qunzhu.api.v1 import growth as growth_api
 from qunzhu.api.v1 import moderation as moderation_api
+from qunzhu.api.v1 import outbox as outbox_api
 
 
 def build_router() -> APIRouter:
@@ -20,4 +21,5 @@ def build_router() -> APIRouter:
     router.include_router(imports.router)
     router.include_router(growth_api.router)
     router.include_router(connectors_api.router)
+    router.include_router(outbox_api.router)
     return router

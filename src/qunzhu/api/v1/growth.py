@@ -1,6 +1,8 @@
-"""Growth over HTTP: referral rewards and campaigns, applications, join codes, capacity,
-plans and orders, routing; and the payment webhook, which carries no session or token and
-is authenticated by the provider's signature instead."""
+"""Growth over HTTP: referral rewards, campaigns and personal invite links, applications,
+join codes, capacity, plans and orders, routing; and the payment webhook, which carries no
+session or token and is authenticated by the provider's signature instead. Platform actions
+decided here (an invite link, a one-in-one-out removal) are queued in the outbox in the
+request's transaction and carried out by the connectors of ``qunzhu serve``."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from sqlalchemy import Connection
 from qunzhu.api.deps import CommunityAccess, get_store, require
 from qunzhu.api.errors import ApiError
 from qunzhu.auth.audit import record
+from qunzhu.connectors import outbox
 from qunzhu.growth import admission, capacity, payments, referrals, routing
 from qunzhu.growth.common import GrowthError, spec_of
 from qunzhu.growth.providers import (
@@ -63,6 +66,11 @@ def _in_tx(
             return out
     except GrowthError as exc:
         raise _error(exc) from None
+
+
+def _queued(conn: Connection, community_id: int, actions: list[Any], origin: str) -> list[Any]:
+    outbox.enqueue(conn, community_id, actions, origin)
+    return actions
 
 
 # -- referral ---------------------------------------------------------------------------
@@ -161,6 +169,34 @@ def campaign(
     )
 
 
+class InviteLinkIn(BaseModel):
+    group_id: int
+    member_limit: int | None = Field(None, ge=1, le=referrals.MAX_LINK_MEMBERS)
+
+
+@router.post(
+    "/communities/{slug}/members/{member_id}/invite-link",
+    status_code=202,
+    summary="Ask for a member's personal invite link (Telegram: named, with a member limit)",
+)
+def invite_link(
+    slug: str,
+    member_id: int,
+    body: InviteLinkIn,
+    request: Request,
+    access: CommunityAccess = Depends(require("manage")),
+) -> dict[str, Any]:
+    return _in_tx(
+        request,
+        access,
+        "referral.invite_link",
+        lambda c, cid: referrals.request_invite_link(
+            c, cid, member_id, body.group_id, body.member_limit
+        ),
+        str(member_id),
+    )
+
+
 @router.post("/communities/{slug}/referral/settle", summary="Settle qualification and rewards")
 def settle_now(
     slug: str, request: Request, access: CommunityAccess = Depends(require("manage"))
@@ -254,7 +290,12 @@ def decide_proposal(
         request,
         access,
         f"capacity.proposal.{decision}",
-        lambda c, cid: capacity.decide_eviction(c, cid, proposal_id, decision == "approve"),
+        lambda c, cid: _queued(
+            c,
+            cid,
+            capacity.decide_eviction(c, cid, proposal_id, decision == "approve"),
+            f"proposal:{proposal_id}",
+        ),
         str(proposal_id),
     )
     return {

@@ -2,7 +2,9 @@
 
 Moderators (and admins, owners) list flagged items and approve, undo or escalate them, one
 at a time or in bulk; an upheld appeal undoes an action and its points. The actions a
-review produces (delete, warn, unmute, …) come back in the answer for the live adapter.
+review produces (delete, warn, unmute, …) are queued in the outbox in the review's
+transaction and carried out by the connectors of ``qunzhu serve``; the answer lists them and
+their outbox ids (``queued``).
 """
 
 from __future__ import annotations
@@ -48,7 +50,12 @@ def _operator(access: CommunityAccess) -> int | None:
 
 
 def _apply(
-    request: Request, access: CommunityAccess, ids: list[int], operation: str, note: str | None
+    request: Request,
+    access: CommunityAccess,
+    ids: list[int],
+    operation: str,
+    note: str | None,
+    origin: str = "review",
 ) -> list[dict[str, Any]]:
     try:
         with get_store(request).unit_of_work() as session:
@@ -62,6 +69,7 @@ def _apply(
                     spec,
                     operator_id=_operator(access),
                     note=note,
+                    origin=origin,
                 ).as_dict()
                 for item in ids
             ]
@@ -116,7 +124,7 @@ def appeal(
 ) -> dict[str, Any]:
     note = f"appeal {body.decision}: {body.reason}"
     if body.decision == "uphold":
-        return _apply(request, access, [item_id], "undo", note)[0]
+        return _apply(request, access, [item_id], "undo", note, origin="appeal")[0]
     with get_store(request).unit_of_work() as session:
         row = session.get(ModerationAction, item_id)
         if row is None or row.community_id != access.community.id:

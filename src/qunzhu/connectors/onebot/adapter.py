@@ -1,11 +1,13 @@
 """The OneBot v11 connector for QQ groups.
 
 In: HTTP POST reporting to ``/hooks/onebot/<name>`` (``X-Signature: sha1=<HMAC-SHA1 of the
-body with the secret>``), and the reverse WebSocket ``/hooks/onebot/<name>/ws`` that the
-OneBot implementation connects to (``Authorization: Bearer <access_token>``).
-Out: API calls over the live WebSocket, else over HTTP to ``api_url``.
+body with the secret>``), the reverse WebSocket ``/hooks/onebot/<name>/ws`` that the
+OneBot implementation connects to (``Authorization: Bearer <access_token>``), and the
+forward WebSocket: qunzhu connects to the implementation's own WebSocket server at
+``ws_url`` (same token), reconnecting with backoff when it drops.
+Out: API calls over a live WebSocket (reverse or forward), else over HTTP to ``api_url``.
 
-Config: ``api_url`` (optional). Credentials: ``access_token``, ``secret``.
+Config: ``api_url``, ``ws_url`` (both optional). Credentials: ``access_token``, ``secret``.
 """
 
 from __future__ import annotations
@@ -18,11 +20,19 @@ import json
 import logging
 import threading
 from collections.abc import Awaitable, Callable, Mapping
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
 from qunzhu.api.webhooks import WebhookRejected, WebhookRequest, WebhookResponse, WebhookRoute
 from qunzhu.connectors import records
-from qunzhu.connectors.base import ConnectorError, ConnectorInfo, Deliver, Unsupported
+from qunzhu.connectors.base import (
+    ConnectorError,
+    ConnectorInfo,
+    Deliver,
+    PermanentError,
+    Unsupported,
+)
 from qunzhu.connectors.onebot.api import HttpApi, answer
 from qunzhu.connectors.onebot.parse import escape, parse_event
 from qunzhu.connectors.state import StateBook
@@ -67,6 +77,52 @@ class _Session:
                 future.set_exception(ConnectorError("the WebSocket closed"))
 
 
+class _ForwardSession:
+    """The forward WebSocket: API calls from executor threads, answers read by the runner
+    thread that also reads the events, matched by ``echo``."""
+
+    def __init__(self, ws: Any) -> None:
+        self.ws = ws
+        self.pending: dict[str, Future[Any]] = {}
+        self.ids = itertools.count(1)
+        self.closed = False
+        self._lock = threading.Lock()
+
+    def call(self, action: str, params: dict[str, Any]) -> Any:
+        echo = f"qzf-{next(self.ids)}"
+        future: Future[Any] = Future()
+        with self._lock:
+            if self.closed:
+                raise ConnectorError(f"{action}: the WebSocket closed")
+            self.pending[echo] = future
+        try:
+            self.ws.send(json.dumps({"action": action, "params": params, "echo": echo}))
+            return future.result(CALL_TIMEOUT)
+        except FutureTimeout as exc:
+            raise ConnectorError(f"{action}: no answer within {CALL_TIMEOUT:.0f} s") from exc
+        except ConnectorError:
+            raise
+        except Exception as exc:  # the socket broke under the send: try again later
+            raise ConnectorError(f"{action}: {type(exc).__name__}: {exc}") from exc
+        finally:
+            with self._lock:
+                self.pending.pop(echo, None)
+
+    def resolve(self, message: Mapping[str, Any]) -> None:
+        with self._lock:
+            future = self.pending.get(str(message.get("echo")))
+        if future is not None and not future.done():
+            future.set_result(message)
+
+    def close(self) -> None:
+        with self._lock:
+            self.closed = True
+            waiting = list(self.pending.values())
+        for future in waiting:
+            if not future.done():
+                future.set_exception(ConnectorError("the WebSocket closed"))
+
+
 class OneBotConnector:
     def __init__(
         self, info: ConnectorInfo, store: Store, state: StateBook, deliver: Deliver
@@ -79,7 +135,9 @@ class OneBotConnector:
         self.token = info.credentials.get("access_token", "")
         api_url = str(info.config.get("api_url") or "")
         self.http = HttpApi(api_url, self.token) if api_url else None
+        self.ws_url = str(info.config.get("ws_url") or "")
         self.session: _Session | None = None
+        self.forward: _ForwardSession | None = None
         self._lock = threading.Lock()
 
     # -- in: HTTP POST --------------------------------------------------------------------
@@ -182,6 +240,9 @@ class OneBotConnector:
 
     # -- out --------------------------------------------------------------------------
     def call(self, action: str, params: dict[str, Any]) -> Any:
+        forward = self.forward
+        if forward is not None and not forward.closed and self.session is None:
+            return answer(action, 200, forward.call(action, params))
         session = self.session
         if session is not None and not session.closed:
             future = asyncio.run_coroutine_threadsafe(session.call(action, params), session.loop)
@@ -276,11 +337,49 @@ class OneBotConnector:
         self.deliver(events)
         return len(events)
 
+    # -- in and out: forward WebSocket ---------------------------------------------------
     def has_loop(self) -> bool:
-        return False
+        return bool(self.ws_url)
 
-    def run_once(self, stop: Any) -> None:
-        return None
+    def run_once(self, stop: threading.Event) -> None:
+        """Hold the forward WebSocket until ``stop`` or a drop (the runner reconnects with
+        backoff); a refused token disables the connector with the reason."""
+        from websockets.exceptions import ConnectionClosed, InvalidStatus
+        from websockets.sync.client import connect
+
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        try:
+            ws = connect(self.ws_url, additional_headers=headers, open_timeout=10, close_timeout=2)
+        except InvalidStatus as exc:
+            code = exc.response.status_code
+            if code in (401, 403):
+                raise PermanentError(
+                    f"the OneBot WebSocket refused the access token ({code})", scope="connector"
+                ) from exc
+            raise ConnectorError(f"the OneBot WebSocket answered {code}") from exc
+        forward = _ForwardSession(ws)
+        self.forward = forward
+        self.state.set(self.info.id, "connected")
+        try:
+            while not stop.is_set():
+                try:
+                    raw = ws.recv(timeout=0.5)
+                except TimeoutError:
+                    continue
+                message = json.loads(raw)
+                if not isinstance(message, dict):
+                    continue
+                if "echo" in message and "post_type" not in message:
+                    forward.resolve(message)
+                else:
+                    self.handle(message)  # stored before the next one is read: in order
+        except ConnectionClosed as exc:
+            raise ConnectorError(f"the OneBot WebSocket closed: {exc}") from exc
+        finally:
+            forward.close()
+            if self.forward is forward:
+                self.forward = None
+            ws.close()
 
     def close(self) -> None:
         if self.http is not None:

@@ -8,7 +8,9 @@ template. WeCom has no API to delete a message, mute or remove a customer-group 
 and without the paid archive SDK no message content arrives: those decisions become alerts.
 
 Credentials: ``corp_id``, ``secret`` (客户联系 secret), ``token``, ``aes_key``.
-Config: ``api_base``, ``sync_interval`` (seconds, default 3600), ``welcome``.
+Config: ``api_base``, ``sync_interval`` (seconds, default 3600), ``welcome`` (the group
+welcome text; registered as a template when the connector runs or when
+``qunzhu connectors welcome`` sets it, its id kept as ``welcome_template_id``).
 """
 
 from __future__ import annotations
@@ -66,6 +68,9 @@ class WeComConnector:
             else None
         )
         self.sync_interval = float(info.config.get("sync_interval", 3600))
+        self.welcome = str(info.config.get("welcome") or "")
+        self.welcome_template_id = str(info.config.get("welcome_template_id") or "")
+        self.welcome_registered = str(info.config.get("welcome_registered") or "")
         self.owners: dict[str, str] = {}
         self._lock = threading.Lock()
 
@@ -202,6 +207,7 @@ class WeComConnector:
         return self.api is not None and self.sync_interval > 0
 
     def run_once(self, stop: threading.Event) -> None:
+        self.ensure_welcome()
         while not stop.is_set():
             self.sync()
             self.state.set(self.info.id, "connected")
@@ -228,14 +234,57 @@ class WeComConnector:
         raise Unsupported(CANNOT.get(action.kind, f"WeCom has no API for {action.kind}"))
 
     def set_welcome(self, text: str) -> str:
-        """Register the group welcome (入群欢迎语) template; returns its template id."""
+        """Register the group welcome (入群欢迎语) template, or change the one registered
+        before; returns its template id."""
         if self.api is None:
             raise ConnectorError("no API secret configured")
+        if self.welcome_template_id:
+            self.api.post(
+                "/cgi-bin/externalcontact/group_welcome_template/edit",
+                {"template_id": self.welcome_template_id, "text": {"content": text}},
+            )
+            return self.welcome_template_id
         data = self.api.post(
             "/cgi-bin/externalcontact/group_welcome_template/add", {"text": {"content": text}}
         )
         return str(data.get("template_id"))
 
+    def ensure_welcome(self) -> str | None:
+        """Send the configured welcome to WeCom unless it was sent as it is; keep the
+        template id in the connector's config. None when no welcome is configured."""
+        if not self.welcome:
+            return None
+        if self.welcome_template_id and self.welcome_registered == self.welcome:
+            return self.welcome_template_id
+        template_id = self.set_welcome(self.welcome)
+        self.welcome_template_id, self.welcome_registered = template_id, self.welcome
+        update_config(
+            self.store,
+            self.info.id,
+            welcome_template_id=template_id,
+            welcome_registered=self.welcome,
+        )
+        return template_id
+
     def close(self) -> None:
         if self.api is not None:
             self.api.close()
+
+
+def update_config(store: Store, connector_id: int, **values: Any) -> dict[str, Any]:
+    """Change some keys of a connector's (non-secret) config in one transaction; a value of
+    None removes its key. Returns the new config."""
+    from qunzhu.store.connectors import Connector
+
+    with store.unit_of_work() as session:
+        row = session.get(Connector, connector_id, with_for_update=True)
+        if row is None:
+            raise LookupError(f"no connector {connector_id}")
+        config = dict(row.config or {})
+        for key, value in values.items():
+            if value is None:
+                config.pop(key, None)
+            else:
+                config[key] = value
+        row.config = config
+        return config

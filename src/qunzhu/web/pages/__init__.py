@@ -10,11 +10,31 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from qunzhu.web.pages import audit, community, group, growth, member, moderation, operators, today
+from qunzhu.web.pages import (
+    audit,
+    community,
+    connectors,
+    group,
+    growth,
+    member,
+    moderation,
+    operators,
+    today,
+)
 
 
 def build_router() -> APIRouter:
     router = APIRouter(include_in_schema=False)
-    for module in (today, community, group, member, moderation, growth, operators, audit):
+    for module in (
+        today,
+        community,
+        group,
+        member,
+        moderation,
+        growth,
+        connectors,
+        operators,
+        audit,
+    ):
         router.include_router(module.router)
     return router

@@ -1,5 +1,7 @@
 """Member (成员档案): timeline, value explained, tier progress, moderation history,
-referrals, orders; and the member's personal data exported or erased (admins, owners)."""
+referrals with the member's invite code and personal invite link (asked for here by admins,
+made by the bot of ``qunzhu serve``), orders; and the member's personal data exported or
+erased (admins, owners)."""
 
 from __future__ import annotations
 
@@ -8,10 +10,14 @@ from datetime import date, datetime
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
+from sqlalchemy import select
 
 from qunzhu.api.deps import CommunityAccess, get_store, require
 from qunzhu.api.errors import ApiError
 from qunzhu.auth.audit import record
+from qunzhu.growth.common import GrowthError
+from qunzhu.growth.referrals import request_invite_link
+from qunzhu.store.growth import InviteCode
 from qunzhu.store.privacy import PrivacyError, erase_member, export_member
 from qunzhu.web.pages.common import back, community_spec, local_today, page, unmasked
 from qunzhu.web.queries import member as q
@@ -43,10 +49,55 @@ def member_page(
             ),
             "moderation": q.moderation_history(session, member.id),
             "referrals": q.referrals(session, member.id),
+            "invite": session.execute(
+                select(InviteCode.code, InviteCode.link).where(
+                    InviteCode.community_id == cid, InviteCode.member_id == member.id
+                )
+            ).first(),
             "orders": orders,
             "payments": payments,
         }
     return page(request, access, "member.html", "community", context)
+
+
+@router.post("/c/{slug}/members/{member_id}/invite-link")
+def invite_link(
+    request: Request,
+    member_id: int,
+    group_id: int = Form(...),
+    member_limit: str = Form(""),
+    access: CommunityAccess = Depends(require("manage")),
+) -> Response:
+    """Ask for the member's personal invite link into one of their groups (audited); the
+    outbox carries it to the bot, which stores the link on the member's invite code."""
+    limit_text = member_limit.strip()
+    if limit_text and not limit_text.isdigit():
+        raise ApiError(422, "invalid", "member limit must be a whole number", field="member_limit")
+    try:
+        with get_store(request).unit_of_work() as session:
+            asked = request_invite_link(
+                session.connection(),
+                access.community.id,
+                member_id,
+                group_id,
+                int(limit_text) if limit_text else None,
+            )
+            record(
+                session,
+                "referral.invite_link",
+                source="web",
+                operator_id=access.caller.operator_id,
+                community_id=access.community.id,
+                target=str(member_id),
+                detail={"group_id": group_id, "member_limit": asked["member_limit"]},
+            )
+    except GrowthError as exc:
+        status = 404 if exc.reason.startswith("unknown_") else 422
+        raise ApiError(status, exc.reason, str(exc)) from None
+    return back(
+        f"/c/{access.community.slug}/members/{member_id}",
+        done="invite_link_queued",
+    )
 
 
 def _json_default(value: object) -> str:

@@ -46,6 +46,7 @@ class QueueItem:
     status: str
     text: str
     evidence: str
+    outcome: str | None  # what the platform did (sent, failed, alerted, skipped); None: not yet
 
 
 def _evidence(value: Any) -> str:
@@ -99,6 +100,7 @@ def queue(
                 status=a.status,
                 text=shown_text,
                 evidence=evidence,
+                outcome=a.outcome,
             )
         )
     return items, shown

@@ -272,7 +272,7 @@ def errors_section(session: Session, community_id: int, slug: str) -> Section:
     return Section("errors", int(count), items, f"/c/{slug}/errors")
 
 
-def connectors_section(session: Session, community_id: int) -> Section:
+def connectors_section(session: Session, community_id: int, slug: str) -> Section:
     """Connectors in error or disabled, and open alerts (decisions the platform cannot carry
     out, groups disabled by the platform): each needs a person."""
     from qunzhu.store.connectors import Connector, ConnectorAlert
@@ -302,7 +302,7 @@ def connectors_section(session: Session, community_id: int) -> Section:
         .limit(max(0, SHOWN - len(items)))
     ):
         items.append({"text": a.text[:160] or a.kind, "reason": a.reason[:160], "at": a.created_at})
-    return Section("connectors", len(broken) + int(alerts or 0), items)
+    return Section("connectors", len(broken) + int(alerts or 0), items, f"/c/{slug}/connectors")
 
 
 def today_sections(
@@ -325,6 +325,6 @@ def today_sections(
         risk_section(session, community_id, slug, today),
         rewards_section(session, community_id, slug),
         errors_section(session, community_id, slug),
-        connectors_section(session, community_id),
+        connectors_section(session, community_id, slug),
     ]
     return sections
