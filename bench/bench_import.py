@@ -334,6 +334,12 @@ def _chunk_size() -> int:
     return size
 
 
+def _batch_records() -> int:
+    from qunzhu.importing import BULK_BATCH_RECORDS
+
+    return BULK_BATCH_RECORDS
+
+
 def main() -> int:
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
         what, fmt, path, workdir = sys.argv[2:6]
@@ -357,6 +363,7 @@ def main() -> int:
         "messages_per_format": n,
         "database": "sqlite",
         "bulk_import_chunk_size": _chunk_size(),
+        "bulk_batch_records": _batch_records(),
         "floor": FLOOR_NOTE,
         "targets": {
             "msgs_per_s": TARGET_MSGS_PER_S,

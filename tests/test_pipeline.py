@@ -232,6 +232,36 @@ def test_reactions_edits_and_recalls_apply_once(store, community):
     assert (m.reactions, m.edited_text, m.recalled) == (1, "fixed", True)
 
 
+def test_many_reactions_and_edits_in_one_batch_all_count_in_order(store, community):
+    Pipeline(store).run([msg(1), msg(2)], source="t")
+    batch = []
+    for i, who in enumerate(["u2", "u3", "u4"]):
+        at = T0 + timedelta(minutes=10 + i)
+        common = dict(platform="wechat", community="c", group="g1", member=who, occurred_at=at)
+        batch.append(ev.ReactionAdded(message_id="m1", emoji="👍", **common))
+        batch.append(ev.MessageEdited(message_id="m2", text=f"edit {i}", **common))
+    batch.append(
+        ev.MessageRecalled(
+            message_id="m1",
+            platform="wechat",
+            community="c",
+            group="g1",
+            member="u1",
+            occurred_at=T0,
+        )
+    )
+    Pipeline(store).run(batch, source="t")
+    Pipeline(store).run(batch, source="t")
+    with store.reading() as s:
+        rows = {m.platform_message_id: m for m in s.scalars(select(Message))}
+    assert (rows["m1"].reactions, rows["m1"].recalled, rows["m1"].edited_text) == (3, True, None)
+    assert (rows["m2"].reactions, rows["m2"].recalled, rows["m2"].edited_text) == (
+        0,
+        False,
+        "edit 2",
+    )
+
+
 def test_two_workers_meeting_the_same_new_member_make_one(store, community):
     errors: list[BaseException] = []
 

@@ -2,11 +2,12 @@
 
 Used by `qunzhu import` and the API's upload. The parser streams, messages as light tuples
 (:class:`~qunzhu.adapters.importers.Posted`); they go to the store in chunks, each chunk one
-transaction: messages through :class:`~qunzhu.store.messages_write.BulkMessages` (one
-``executemany``, new rows only, rollups of those), the few other events (joins, leaves,
-renames, recalls) and the rejects through the import pipeline's own stages. A re-run (after
-Ctrl-C, a kill, or on an overlapping export) adds only what is missing. A chunk that fails
-is replayed one event at a time through the pipeline, which quarantines what still fails.
+transaction written in batches (savepoints after the first): messages through
+:class:`~qunzhu.store.messages_write.BulkMessages` (one ``executemany``, new rows only,
+rollups of those), the few other events (joins, leaves, renames, recalls) and the rejects
+through the import pipeline's own stages. A re-run (after Ctrl-C, a kill, or on an
+overlapping export) adds only what is missing. A batch that fails is replayed one event at
+a time through the pipeline, which quarantines what still fails.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import gc
 import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from itertools import islice
@@ -23,7 +24,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, RootTransaction
 
 from qunzhu import events as ev
 from qunzhu.adapters.importers.common import Posted, Row
@@ -166,37 +167,63 @@ def load(
             platform=platform,
             tz=store.settings.tz,
         )
+        per_transaction = store.settings.bulk_import_chunk_size
+        held = 0  # records the open transaction holds
+        transaction: RootTransaction | None = None
         it = iter(rows)
-        while chunk := list(islice(it, store.settings.bulk_import_chunk_size)):
-            posted = [r for r in chunk if type(r) is Posted]
-            others = [r for r in chunk if type(r) is not Posted] if len(posted) < len(chunk) else []
-            done = IngestReport(received=len(chunk))
-            try:
-                with conn.begin():
-                    if others:  # members made in the order the pipeline makes them
-                        _meet(resolver, community_id, platform, chunk)
-                    written = messages.write(posted)
-                    if others:
-                        pipeline.process(conn, resolver, recent, others, source, done)
-            except Exception as exc:  # replayed event by event: the pipeline's one handler
-                log.warning("import chunk failed, isolating events: %s", exc)
-                resolver.forget_since_rollback()
-                recent.forget()
-                messages.forget()
+        try:
+            while chunk := list(islice(it, min(per_transaction, BULK_BATCH_RECORDS))):
+                if transaction is None:
+                    transaction, held = conn.begin(), 0
+                posted = [r for r in chunk if type(r) is Posted]
+                others = []
+                if len(posted) < len(chunk):
+                    others = [r for r in chunk if type(r) is not Posted]
                 done = IngestReport(received=len(chunk))
-                events = [
-                    r.event(platform, community, group) if type(r) is Posted else r for r in chunk
-                ]
-                pipeline.isolate(conn, resolver, recent, events, source, done)
-            else:
-                done.added += written.added
-                done.duplicates += written.duplicates
-                done.replies += written.replies
-                if written.added:
-                    done.by_type["message_posted"] = (
-                        done.by_type.get("message_posted", 0) + written.added
-                    )
-            report.absorb(done)
+                try:
+                    # the first batch of a transaction needs no savepoint: a failure rolls
+                    # back the transaction itself, which holds nothing else
+                    with conn.begin_nested() if held else nullcontext():
+                        if others:  # members made in the order the pipeline makes them
+                            _meet(resolver, community_id, platform, chunk)
+                        written = messages.write(posted)
+                        if others:
+                            pipeline.process(conn, resolver, recent, others, source, done)
+                except Exception as exc:  # replayed event by event: the pipeline's one handler
+                    log.warning("import chunk failed, isolating events: %s", exc)
+                    if held:
+                        transaction.commit()  # the batches before this one are sound
+                    else:
+                        transaction.rollback()
+                    transaction = None
+                    resolver.forget_since_rollback()
+                    recent.forget()
+                    messages.forget()
+                    done = IngestReport(received=len(chunk))
+                    events = [
+                        r.event(platform, community, group) if type(r) is Posted else r
+                        for r in chunk
+                    ]
+                    pipeline.isolate(conn, resolver, recent, events, source, done)
+                else:
+                    held += len(chunk)
+                    if held >= per_transaction:
+                        transaction.commit()
+                        transaction = None
+                    done.added += written.added
+                    done.duplicates += written.duplicates
+                    done.replies += written.replies
+                    if written.added:
+                        done.by_type["message_posted"] = (
+                            done.by_type.get("message_posted", 0) + written.added
+                        )
+                report.absorb(done)
+            if transaction is not None:
+                transaction.commit()
+        except BaseException:
+            if transaction is not None and transaction.is_active:
+                transaction.rollback()  # Ctrl-C or a failed commit: the open batches go
+            raise
         report.new_members = resolver.new_members
     return report
 
@@ -273,4 +300,8 @@ def _bulk_pragmas(conn: Connection) -> Iterator[None]:
 
 
 BULK_CACHE_KIB = 128 * 1024
+# records read and written at once; a transaction (bulk_import_chunk_size) may hold several
+# such batches, each in a savepoint, so that commits stay few without the memory of a whole
+# transaction's records
+BULK_BATCH_RECORDS = 50_000
 BULK_CHECKPOINT_PAGES = 16_384

@@ -68,7 +68,7 @@ class Settings(BaseSettings):
         description="Events per transaction when importing or ingesting a batch.",
     )
     bulk_import_chunk_size: int = Field(
-        default=50_000,
+        default=200_000,
         ge=1,
         le=1_000_000,
         description="Records per transaction of `qunzhu import` and uploads (bigger: faster on "

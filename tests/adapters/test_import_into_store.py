@@ -16,9 +16,11 @@ from test_importer_wechat_csv import write_csv
 from test_importer_whatsapp_txt import ANDROID
 
 from qunzhu import events as ev
+from qunzhu import importing
 from qunzhu.adapters import importers
 from qunzhu.importing import import_file
 from qunzhu.store import Store
+from qunzhu.store.messages_write import BulkMessages
 from qunzhu.store.models import (
     Community,
     GroupDaily,
@@ -286,10 +288,13 @@ def test_a_repeated_message_id_is_stored_once_and_counted_once(store, tmp_path):
         assert s.scalar(select(func.sum(GroupDaily.messages))) == 7
 
 
-def test_chunk_boundaries_change_nothing_stored(store, tmp_path):
-    """Chunks of three records: replies to earlier chunks, members met in one chunk and
-    speaking in the next, rollups added to chunk after chunk — as the event pipeline does."""
-    tiny = Store(store.settings.model_copy(update={"bulk_import_chunk_size": 3}))
+@pytest.mark.parametrize("per_transaction", [3, 9])
+def test_chunk_boundaries_change_nothing_stored(store, tmp_path, monkeypatch, per_transaction):
+    """Batches of three records (alone or three to a transaction, in savepoints): replies to
+    earlier batches, members met in one batch and speaking in the next, rollups added batch
+    after batch — as the event pipeline does."""
+    monkeypatch.setattr(importing, "BULK_BATCH_RECORDS", 3)
+    tiny = Store(store.settings.model_copy(update={"bulk_import_chunk_size": per_transaction}))
     try:
         for fmt, path in _exports(tmp_path).items():
             import_file(tiny, path, community="bulk", group=fmt, fmt=fmt, tz="UTC")
@@ -303,3 +308,35 @@ def test_chunk_boundaries_change_nothing_stored(store, tmp_path):
     got.pop("memberships"), events.pop("memberships")  # compared in one chunk above
     assert got == events
     assert any(m[6] for m in got["messages"])  # replies were linked
+
+
+def test_a_failing_batch_inside_a_transaction_is_replayed_alone(store, tmp_path, monkeypatch):
+    """Transactions of 12 records in batches of 4: the second batch fails once; the first
+    stays (its savepoint was released), the second is replayed event by event, the rest
+    follow in new transactions — and every message is stored once."""
+    monkeypatch.setattr(importing, "BULK_BATCH_RECORDS", 4)
+    small = Store(store.settings.model_copy(update={"bulk_import_chunk_size": 12}))
+    path = tmp_path / "2024-05-01.log"
+    path.write_text(
+        "".join(f"[10:{i:02d}] <u{i % 3}> line {i}\n" for i in range(30)), encoding="utf-8"
+    )
+    real_write, calls = BulkMessages.write, []
+
+    def flaky(self, items):
+        calls.append(len(items))
+        written = real_write(self, items)
+        if len(calls) == 2:
+            raise RuntimeError("disk hiccup")
+        return written
+
+    monkeypatch.setattr(BulkMessages, "write", flaky)
+    try:
+        first = import_file(small, path, community="c", group="g", tz="UTC")
+        assert first["added"] == 30 and first["quarantined"] == 0
+        assert _count(small, Message) == 30
+        with small.reading() as session:
+            assert session.scalar(select(func.sum(GroupDaily.messages))) == 30
+        assert import_file(small, path, community="c", group="g", tz="UTC")["added"] == 0
+    finally:
+        small.dispose()
+    assert len(calls) > 2

@@ -10,16 +10,35 @@ from __future__ import annotations
 from datetime import date, datetime, tzinfo
 from typing import Any
 
-from sqlalchemy import Connection, and_, select
+from sqlalchemy import Connection, and_, bindparam, select
 
 from qunzhu import events as ev
 from qunzhu.engines.scoring import Credits, MsgRow, chunked, score_rows
-from qunzhu.engines.specs import SpecCache
+from qunzhu.engines.specs import EngineSpec, SpecCache, engine_spec_from_yaml
 from qunzhu.store.base import table_of
 from qunzhu.store.batch import Written
 from qunzhu.store.bulk import insert_ignoring_conflicts
 from qunzhu.store.intelligence import EventCredit
 from qunzhu.store.models import CheckInRecord, EventLogEntry, Message
+from qunzhu.store.resolve import community_specs
+
+
+class CurrentSpecs(SpecCache):
+    """Engine specs that follow edits: the stored text is read once per transaction (shared
+    with the other stages, :func:`~qunzhu.store.resolve.community_specs`) and parsed again only
+    when it changed. A long-lived live pipeline scores the next batch with an edited spec."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._parsed: dict[int, tuple[str | None, EngineSpec]] = {}
+
+    def get(self, conn: Connection, community_id: int) -> EngineSpec:
+        row = community_specs(conn, (community_id,)).get(community_id)
+        text = row.spec_yaml if row is not None else None
+        cached = self._parsed.get(community_id)
+        if cached is None or cached[0] != text:
+            cached = self._parsed[community_id] = (text, engine_spec_from_yaml(text))
+        return cached[1]
 
 
 class ValueScorer:
@@ -27,16 +46,18 @@ class ValueScorer:
 
     def __init__(self, tz: tzinfo) -> None:
         self.tz = tz
-        self.specs = SpecCache()
+        self.specs: SpecCache = CurrentSpecs()
 
     def __call__(self, conn: Connection, written: Written) -> list[ev.Action]:
         rows: list[MsgRow] = []
+        linked = False  # only a message naming its target gets a reply link from the writer
         for r in written.of("message_posted"):
             e = r.event
             assert isinstance(e, ev.MessagePosted)
             mid = written.message_ids.get(e.key)
             if mid is None:
                 continue
+            linked = linked or bool(e.reply_to)
             rows.append(
                 MsgRow(
                     mid,
@@ -53,9 +74,10 @@ class ValueScorer:
                 )
             )
         if rows:
-            links = _reply_links(conn, [r.id for r in rows])
-            for row in rows:
-                row.reply_to_id = links.get(row.id)
+            if linked:
+                links = _reply_links(conn, [r.id for r in rows])
+                for row in rows:
+                    row.reply_to_id = links.get(row.id)
             score_rows(conn, self.specs, rows)
         reactions = written.of("reaction_added")
         if reactions:
@@ -91,12 +113,16 @@ class ValueScorer:
         return []
 
 
+_m = table_of(Message)
+_REPLY_LINKS = select(_m.c.id, _m.c.reply_to_id).where(
+    _m.c.id.in_(bindparam("ids", expanding=True)), _m.c.reply_to_id.isnot(None)
+)
+
+
 def _reply_links(conn: Connection, ids: list[int]) -> dict[int, int]:
-    m = table_of(Message)
     out: dict[int, int] = {}
     for part in chunked(ids):
-        stmt = select(m.c.id, m.c.reply_to_id).where(m.c.id.in_(part), m.c.reply_to_id.isnot(None))
-        out.update({i: t for i, t in conn.execute(stmt)})
+        out.update({i: t for i, t in conn.execute(_REPLY_LINKS, {"ids": part})})
     return out
 
 

@@ -143,20 +143,85 @@ class Credits:
         )
 
 
+def _in(name: str) -> Any:
+    return bindparam(name, expanding=True)
+
+
+# The reads of every scored batch, built once: on the live path (a batch of one message)
+# building a select and its cache key cost several times running it.
+_m, _q, _s, _e, _mem = (
+    table_of(Message),
+    table_of(Question),
+    table_of(MessageScore),
+    table_of(ReplyEdgeDaily),
+    table_of(Member),
+)
+_TARGETS = (
+    select(_m.c.id, _m.c.member_id, _q.c.message_id)
+    .select_from(_m.outerjoin(_q, _q.c.message_id == _m.c.id))
+    .where(_m.c.id.in_(_in("ids")))
+)
+_RECENT_HASHES = (
+    select(_s.c.group_id, _s.c.member_id, _s.c.text_hash, func.max(_s.c.day))
+    .where(
+        _s.c.group_id.in_(_in("groups")),
+        _s.c.text_hash.in_(_in("hashes")),
+        _s.c.day >= bindparam("first_day"),
+    )
+    .group_by(_s.c.group_id, _s.c.member_id, _s.c.text_hash)
+)
+_EARLIER_REPLIERS = select(_s.c.reply_to_id, _s.c.member_id).where(
+    _s.c.reply_to_id.in_(_in("targets"))
+)
+_EARLIER_PAIRS = select(_e.c.group_id, _e.c.day, _e.c.from_member_id, _e.c.to_member_id).where(
+    _e.c.group_id.in_(_in("groups")),
+    _e.c.day.in_(_in("days")),
+    _e.c.from_member_id.in_(_in("members")),
+)
+_LAST_ASKED = (
+    select(_q.c.group_id, _q.c.member_id, func.max(_q.c.asked_at))
+    .where(
+        _q.c.group_id.in_(_in("groups")),
+        _q.c.member_id.in_(_in("members")),
+        _q.c.asked_at >= bindparam("since"),
+    )
+    .group_by(_q.c.group_id, _q.c.member_id)
+)
+# the author's display name comes along: the linker needs it, and a batch's own authors
+# have mostly spoken in the window too, which spares _names' read
+_CONTEXT = (
+    select(
+        _m.c.id, _m.c.member_id, _m.c.occurred_at, _m.c.text, _q.c.message_id, _mem.c.display_name
+    )
+    .select_from(
+        _m.outerjoin(_q, _q.c.message_id == _m.c.id).outerjoin(_mem, _mem.c.id == _m.c.member_id)
+    )
+    .where(
+        _m.c.group_id == bindparam("group"),
+        _m.c.occurred_at < bindparam("first"),
+        _m.c.occurred_at >= bindparam("since"),
+    )
+    .order_by(_m.c.occurred_at.desc())
+    .limit(2 * MAX_CANDIDATES)
+)
+_NAMES = select(_mem.c.id, _mem.c.display_name).where(_mem.c.id.in_(_in("ids")))
+_SET_VALUE = update(_m).where(_m.c.id == bindparam("b_id")).values(value=bindparam("b_value"))
+_ANSWERED = (
+    update(_q)
+    .where(_q.c.message_id == bindparam("q"))
+    .where(or_(_q.c.answered_at.is_(None), _q.c.answered_at > bindparam("t")))
+    .values(answered_at=bindparam("t"), answer_member_id=bindparam("m"))
+)
+
+
 def _targets(
     conn: Connection, rows: list[MsgRow], feats: dict[int, TextFeatures]
 ) -> dict[int, tuple[int, bool]]:
     """Reply targets: id → (author, is a question), from this batch or the store."""
     found = {r.id: (r.member_id, feats[r.id].question) for r in rows}
     wanted = {r.reply_to_id for r in rows if r.reply_to_id and r.reply_to_id not in found}
-    m, q = table_of(Message), table_of(Question)
-    for part in chunked(wanted):
-        stmt = (
-            select(m.c.id, m.c.member_id, q.c.message_id)
-            .select_from(m.outerjoin(q, q.c.message_id == m.c.id))
-            .where(m.c.id.in_(part))
-        )
-        for mid, author, question in conn.execute(stmt):
+    for part in chunked(sorted(wanted)):
+        for mid, author, question in conn.execute(_TARGETS, {"ids": part}):
             found[mid] = (author, question is not None)
     return found
 
@@ -164,29 +229,22 @@ def _targets(
 def _recent_hashes(
     conn: Connection, rows: list[MsgRow], feats: dict[int, TextFeatures]
 ) -> dict[tuple[int, int, str], date]:
-    s = table_of(MessageScore)
     seen: dict[tuple[int, int, str], date] = {}
     hashes = {feats[r.id].text_hash for r in rows if not feats[r.id].filler}
-    groups = {r.group_id for r in rows}
+    groups = sorted({r.group_id for r in rows})
     first_day = min((r.day for r in rows), default=None)
-    for part in chunked(hashes):
-        stmt = (
-            select(s.c.group_id, s.c.member_id, s.c.text_hash, func.max(s.c.day))
-            .where(s.c.group_id.in_(groups), s.c.text_hash.in_(part), s.c.day >= first_day)
-            .group_by(s.c.group_id, s.c.member_id, s.c.text_hash)
-        )
-        for g, mem, h, d in conn.execute(stmt):
+    for part in chunked(sorted(hashes)):
+        params = {"groups": groups, "hashes": part, "first_day": first_day}
+        for g, mem, h, d in conn.execute(_RECENT_HASHES, params):
             seen[(g, mem, h)] = d
     return seen
 
 
 def _earlier_repliers(conn: Connection, targets: set[int]) -> set[tuple[int, int]]:
     """(target, replier) pairs already scored: a replier earns the author credit once."""
-    s = table_of(MessageScore)
     pairs: set[tuple[int, int]] = set()
-    for part in chunked(targets):
-        stmt = select(s.c.reply_to_id, s.c.member_id).where(s.c.reply_to_id.in_(part))
-        pairs.update((t, r) for t, r in conn.execute(stmt))
+    for part in chunked(sorted(targets)):
+        pairs.update((t, r) for t, r in conn.execute(_EARLIER_REPLIERS, {"targets": part}))
     return pairs
 
 
@@ -197,15 +255,12 @@ def _earlier_pairs(
     helped that member already (the edges rollup keeps them)."""
     if not pairs:
         return set()
-    e = table_of(ReplyEdgeDaily)
     groups = sorted({g for g, _, _, _ in pairs})
     days = sorted({d for _, d, _, _ in pairs})
     found: set[tuple[int, date, int, int]] = set()
-    for part in chunked({m for _, _, m, _ in pairs}):
-        stmt = select(e.c.group_id, e.c.day, e.c.from_member_id, e.c.to_member_id).where(
-            e.c.group_id.in_(groups), e.c.day.in_(days), e.c.from_member_id.in_(part)
-        )
-        found.update((g, d, f, t) for g, d, f, t in conn.execute(stmt))
+    for part in chunked(sorted({m for _, _, m, _ in pairs})):
+        params = {"groups": groups, "days": days, "members": part}
+        found.update((g, d, f, t) for g, d, f, t in conn.execute(_EARLIER_PAIRS, params))
     return found & pairs
 
 
@@ -214,56 +269,33 @@ def _last_asked(conn: Connection, rows: list[MsgRow]) -> dict[tuple[int, int], d
     spell before the batch's first message on."""
     if not rows:
         return {}
-    q = table_of(Question)
     since = min(r.occurred_at for r in rows) - ASKING_SPELL
     groups = sorted({r.group_id for r in rows})
     found: dict[tuple[int, int], datetime] = {}
-    for part in chunked({r.member_id for r in rows}):
-        stmt = (
-            select(q.c.group_id, q.c.member_id, func.max(q.c.asked_at))
-            .where(q.c.group_id.in_(groups), q.c.member_id.in_(part), q.c.asked_at >= since)
-            .group_by(q.c.group_id, q.c.member_id)
-        )
-        found.update({(g, m): at for g, m, at in conn.execute(stmt)})
+    for part in chunked(sorted({r.member_id for r in rows})):
+        params = {"groups": groups, "members": part, "since": since}
+        found.update({(g, m): at for g, m, at in conn.execute(_LAST_ASKED, params)})
     return found
 
 
 def _context(conn: Connection, rows: list[MsgRow]) -> dict[int, list[Any]]:
     """The messages just before each group's first row: what the linker starts from."""
-    m, q = table_of(Message), table_of(Question)
     firsts: dict[int, datetime] = {}
     for r in rows:
         if r.group_id not in firsts or r.occurred_at < firsts[r.group_id]:
             firsts[r.group_id] = r.occurred_at
     out: dict[int, list[Any]] = {}
     for g, first in firsts.items():
-        stmt = (
-            select(m.c.id, m.c.member_id, m.c.occurred_at, m.c.text, q.c.message_id)
-            .select_from(m.outerjoin(q, q.c.message_id == m.c.id))
-            .where(
-                m.c.group_id == g,
-                m.c.occurred_at < first,
-                m.c.occurred_at >= first - timedelta(minutes=WINDOW_MINUTES),
-            )
-            .order_by(m.c.occurred_at.desc())
-            .limit(2 * MAX_CANDIDATES)
-        )
-        out[g] = list(reversed(list(conn.execute(stmt))))
+        since = first - timedelta(minutes=WINDOW_MINUTES)
+        rows_before = conn.execute(_CONTEXT, {"group": g, "first": first, "since": since})
+        out[g] = list(reversed(list(rows_before)))
     return out
 
 
 def _names(conn: Connection, ids: set[int]) -> dict[int, str]:
-    mem = table_of(Member)
     names: dict[int, str] = {}
-    for part in chunked(ids):
-        names.update(
-            {
-                i: n or ""
-                for i, n in conn.execute(
-                    select(mem.c.id, mem.c.display_name).where(mem.c.id.in_(part))
-                )
-            }
-        )
+    for part in chunked(sorted(ids)):
+        names.update({i: n or "" for i, n in conn.execute(_NAMES, {"ids": part})})
     return names
 
 
@@ -282,12 +314,14 @@ def link_replies(
     e.g. the addressed member's message is older than the model's window.
     """
     context = _context(conn, rows)
-    authors = {r.member_id for r in rows} | {c[1] for cs in context.values() for c in cs}
-    names = _names(conn, authors)
+    named = {c[1]: c[5] or "" for cs in context.values() for c in cs}
+    named.update(_names(conn, {r.member_id for r in rows} - named.keys()))
+    # by id, as the one read by id gave them: of two members with one name, the later wins
+    names = dict(sorted(named.items()))
     linkers: dict[int, Linker] = {}
     for g, seed in context.items():
         linker = linkers[g] = Linker(names=names)
-        for mid, author, at, text, question in seed:
+        for mid, author, at, text, question, _name in seed:
             linker.remember(linker.prepare(mid, author, at, text or "", question is not None))
     out: dict[int, tuple[int, bool, float]] = {}
     for r in rows:
@@ -435,22 +469,11 @@ def _apply(
             credits.count(c, g, author, d, "replies_earned")
             credits.count(c, g, author, d, "earned_value", earned)
     insert_ignoring_conflicts(conn, table_of(Question), questions)
-    q = table_of(Question)
     if answered:
-        conn.execute(
-            update(q)
-            .where(q.c.message_id == bindparam("q"))
-            .where(or_(q.c.answered_at.is_(None), q.c.answered_at > bindparam("t")))
-            .values(answered_at=bindparam("t"), answer_member_id=bindparam("m")),
-            answered,
-        )
-    m_t = table_of(Message)
+        conn.execute(_ANSWERED, answered)
     values = [{"b_id": r.id, "b_value": scores[r.id].value} for r in rows]
     if values:
-        conn.execute(
-            update(m_t).where(m_t.c.id == bindparam("b_id")).values(value=bindparam("b_value")),
-            values,
-        )
+        conn.execute(_SET_VALUE, values)
     credits.write(conn)
 
 

@@ -18,22 +18,24 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 
 from qunzhu import events as ev
 from qunzhu.events import make_key
 from qunzhu.growth.admission import apply_auto_review, redeem_join_code
 from qunzhu.growth.capacity import admit, on_leave
-from qunzhu.growth.common import GrowthError, action, place_of, record_refusal, spec_of
+from qunzhu.growth.common import GrowthError, action, parsed_spec, place_of, record_refusal
 from qunzhu.growth.payments import activate, has_paid
 from qunzhu.growth.referral_settle import settle
 from qunzhu.growth.referrals import owner_of_code
 from qunzhu.growth.routing import route_member
+from qunzhu.spec.schema import CommunitySpec
 from qunzhu.store.base import table_of
 from qunzhu.store.batch import Resolved, Written
 from qunzhu.store.bulk import insert_ignoring_conflicts
 from qunzhu.store.growth import InviteCode
 from qunzhu.store.models import Application, Order, Referral
+from qunzhu.store.resolve import community_specs
 
 
 class GrowthReactor:
@@ -53,14 +55,19 @@ class GrowthReactor:
             # writer stored the referral; its inviter's ladder is settled like a join's
             if r.other_member_id is not None and r.other_member_id != r.member_id:
                 touched[r.community_id].add(r.other_member_id)
+        leavers: dict[int, set[int]] = defaultdict(set)
         for r in written.of("member_left"):
             actions += on_leave(conn, r.group_id, r.member_id, r.event.occurred_at)
-            touched[r.community_id] |= _referrers_of(conn, r.community_id, {r.member_id})
+            leavers[r.community_id].add(r.member_id)
         posters: dict[int, set[int]] = defaultdict(set)
         for r in written.of("message_posted"):
             posters[r.community_id].add(r.member_id)
-        for community_id, members in posters.items():
-            touched[community_id] |= _referrers_of(conn, community_id, members, "pending")
+        # one read per community for both: a leaver's referrers (any status) may be clawed
+        # back, a poster's pending ones may qualify
+        for community_id in leavers.keys() | posters.keys():
+            touched[community_id] |= _referrers_of(
+                conn, community_id, leavers.get(community_id, set()), posters.get(community_id)
+            )
         for r in written.of("application_submitted"):
             actions += self._application(conn, r)
         for r in written.of("payment_received"):
@@ -79,7 +86,7 @@ class GrowthReactor:
     ) -> list[ev.Action]:
         e = r.event
         assert isinstance(e, ev.MemberJoined)
-        spec = spec_of(conn, r.community_id)
+        spec = _spec(conn, r.community_id)
         code = (e.invite_code or "").strip().upper()
         inviter = r.other_member_id
         if code and _is_referral_code(conn, r.community_id, code):
@@ -153,7 +160,7 @@ class GrowthReactor:
         ).scalar()
         if app_id is None:
             return []
-        verdict = apply_auto_review(conn, spec_of(conn, r.community_id).threshold, int(app_id))
+        verdict = apply_auto_review(conn, _spec(conn, r.community_id).threshold, int(app_id))
         here = place_of(conn, r.group_id, r.member_id)
         if verdict.status == "approved":
             route_member(conn, r.community_id, r.member_id)
@@ -179,6 +186,12 @@ class GrowthReactor:
             activate(conn, r.community_id, r.member_id, plan, e.occurred_at)
 
 
+def _spec(conn: Connection, community_id: int) -> CommunitySpec:
+    """:func:`~qunzhu.growth.common.spec_of` through the batch's one read of the specs."""
+    row = community_specs(conn, (community_id,)).get(community_id)
+    return parsed_spec((row.spec_yaml if row is not None else None) or "")
+
+
 def _is_referral_code(conn: Connection, community_id: int, code: str) -> bool:
     t = table_of(InviteCode)
     return (
@@ -189,13 +202,28 @@ def _is_referral_code(conn: Connection, community_id: int, code: str) -> bool:
     )
 
 
-def _referrers_of(
-    conn: Connection, community_id: int, invitees: set[int], status: str | None = None
-) -> set[int]:
-    t = table_of(Referral)
-    q = select(t.c.inviter_member_id).where(
-        t.c.community_id == community_id, t.c.invitee_member_id.in_(sorted(invitees))
+_referrals = table_of(Referral)
+# built once: posters' referrers are looked up in nearly every live batch
+_REFERRERS = (
+    select(_referrals.c.inviter_member_id, _referrals.c.invitee_member_id, _referrals.c.status)
+    .where(
+        _referrals.c.community_id == bindparam("community_id"),
+        _referrals.c.invitee_member_id.in_(bindparam("invitees", expanding=True)),
     )
-    if status:
-        q = q.where(t.c.status == status)
-    return {int(m) for (m,) in conn.execute(q.distinct())}
+    .distinct()
+)
+_PENDING_REFERRERS = _REFERRERS.where(_referrals.c.status == "pending")
+
+
+def _referrers_of(
+    conn: Connection, community_id: int, leavers: set[int], posters: set[int] | None = None
+) -> set[int]:
+    """Inviters of ``leavers`` (any status) and pending inviters of ``posters``."""
+    posting = posters or set()
+    query = _REFERRERS if leavers else _PENDING_REFERRERS
+    params = {"community_id": community_id, "invitees": sorted(leavers | posting)}
+    return {
+        int(inviter)
+        for inviter, invitee, status in conn.execute(query, params)
+        if invitee in leavers or (invitee in posting and status == "pending")
+    }

@@ -17,13 +17,13 @@ Audit mode (imports of history) decides the same way, keeps its own points ledge
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 
 from qunzhu import events as ev
 from qunzhu.moderation.behaviour import Behaviour, behaviour_for
@@ -42,13 +42,13 @@ from qunzhu.store.base import table_of
 from qunzhu.store.batch import Resolved, Written
 from qunzhu.store.bulk import insert_ignoring_conflicts
 from qunzhu.store.models import (
-    Community,
     Member,
     Membership,
     Message,
     ModerationAction,
     TierChange,
 )
+from qunzhu.store.resolve import community_specs
 
 Mode = Literal["live", "audit"]
 COUNTING = ("applied", "alerted", "approved", "audited")
@@ -100,16 +100,26 @@ class RuleModerator:
         )
 
     def inspector(self, conn: Connection, community_id: int) -> Inspector:
-        row = conn.execute(
-            select(Community.slug, Community.spec_yaml).where(Community.id == community_id)
-        ).one()
-        cached = self._inspectors.get(community_id)
-        if cached is not None and cached[0] == row.spec_yaml:
-            return cached[1]
-        spec = _spec_of(row.slug, row.spec_yaml)
-        made = Inspector(spec, self.model)
-        self._inspectors[community_id] = (row.spec_yaml, made)
-        return made
+        return self.inspectors(conn, [community_id])[community_id]
+
+    def inspectors(self, conn: Connection, community_ids: Iterable[int]) -> dict[int, Inspector]:
+        """One Inspector per community, rebuilt only when its stored spec text changed (the
+        spec is read once per transaction, so an edit is seen by the next batch)."""
+        wanted = set(community_ids)
+        rows = community_specs(conn, wanted)
+        out: dict[int, Inspector] = {}
+        for community_id in wanted:
+            row = rows.get(community_id)
+            if row is None:
+                raise LookupError(f"community id {community_id} does not exist")
+            cached = self._inspectors.get(community_id)
+            if cached is not None and cached[0] == row.spec_yaml:
+                out[community_id] = cached[1]
+                continue
+            made = Inspector(_spec_of(row.slug, row.spec_yaml), self.model)
+            self._inspectors[community_id] = (row.spec_yaml, made)
+            out[community_id] = made
+        return out
 
     def __call__(self, conn: Connection, items: Sequence[Resolved]) -> ModerationOutcome:
         messages = [r for r in items if isinstance(r.event, ev.MessagePosted)]
@@ -123,7 +133,7 @@ class RuleModerator:
         scores = self.model.scores([n.compact for n in norms])
         outcome = ModerationOutcome()
         rows: list[dict[str, Any]] = []
-        inspectors = {cid: self.inspector(conn, cid) for cid in {r.community_id for r in messages}}
+        inspectors = self.inspectors(conn, {r.community_id for r in messages})
         self.behaviour.prepare(
             [
                 (event, norm.compact, inspectors[r.community_id].rules)
@@ -222,17 +232,22 @@ def _spec_of(slug: str, text: str | None) -> CommunitySpec:
 
 
 def _not_stored(conn: Connection, messages: list[Resolved]) -> list[Resolved]:
-    """Messages whose key is not in the store yet (a re-run decides nothing twice)."""
+    """Messages whose key is not in the store yet (a re-run decides nothing twice). Looked
+    up per community: the unique index is (community_id, key), and a lookup by key alone
+    would walk the whole index on SQLite."""
     if not messages:
         return []
-    table = table_of(Message)
-    keys = [r.event.key for r in messages]
-    stored: set[str] = set()
-    for start in range(0, len(keys), 500):
-        stored.update(
-            conn.scalars(select(table.c.key).where(table.c.key.in_(keys[start : start + 500])))
-        )
-    return [r for r in messages if r.event.key not in stored]
+    by_community: dict[int, list[str]] = {}
+    for r in messages:
+        by_community.setdefault(r.community_id, []).append(r.event.key)
+    stored: set[tuple[int, str]] = set()
+    for community_id, keys in by_community.items():
+        for start in range(0, len(keys), 500):
+            found = conn.scalars(
+                _STORED_KEYS, {"community": community_id, "keys": keys[start : start + 500]}
+            )
+            stored.update((community_id, key) for key in found)
+    return [r for r in messages if (r.community_id, r.event.key) not in stored]
 
 
 @dataclass
@@ -256,6 +271,44 @@ class _Standings:
         )
 
 
+# Built once: every live batch runs them, and building a statement and its cache key cost
+# several times the query itself.
+_messages = table_of(Message)
+_STORED_KEYS = select(_messages.c.key).where(
+    _messages.c.community_id == bindparam("community"),
+    _messages.c.key.in_(bindparam("keys", expanding=True)),
+)
+_actions = table_of(ModerationAction)
+_LEDGER = select(_actions.c.member_id, _actions.c.expires_at, _actions.c.points).where(
+    _actions.c.member_id.in_(bindparam("ids", expanding=True)),
+    _actions.c.mode == bindparam("mode"),
+    _actions.c.status.in_(COUNTING),
+    _actions.c.points > 0,
+    _actions.c.expires_at > bindparam("earliest"),
+)
+_latest_tier = (
+    select(TierChange.tier)
+    .where(TierChange.member_id == Member.id)
+    .order_by(TierChange.changed_at.desc(), TierChange.id.desc())
+    .limit(1)
+    .scalar_subquery()
+)
+# the member, its latest tier and its memberships in one read (was three)
+_MEMBERS = (
+    select(
+        Member.id,
+        Member.protected,
+        Member.first_seen_at,
+        _latest_tier,
+        Membership.group_id,
+        Membership.joined_at,
+    )
+    .select_from(Member)
+    .outerjoin(Membership, Membership.member_id == Member.id)
+    .where(Member.id.in_(bindparam("ids", expanding=True)))
+)
+
+
 def _standing(conn: Connection, messages: list[Resolved], mode: Mode) -> _Standings:
     member_ids = sorted({r.member_id for r in messages})
     earliest = min(r.event.occurred_at for r in messages)
@@ -264,38 +317,21 @@ def _standing(conn: Connection, messages: list[Resolved], mode: Mode) -> _Standi
     protected: set[int] = set()
     joined: dict[tuple[int, int], datetime] = {}
     first_seen: dict[int, datetime] = {}
-    actions = table_of(ModerationAction)
     for start in range(0, len(member_ids), 500):
         ids = member_ids[start : start + 500]
-        for member_id, until, points in conn.execute(
-            select(actions.c.member_id, actions.c.expires_at, actions.c.points).where(
-                actions.c.member_id.in_(ids),
-                actions.c.mode == mode,
-                actions.c.status.in_(COUNTING),
-                actions.c.points > 0,
-                actions.c.expires_at > earliest,
-            )
-        ):
+        params = {"ids": ids, "mode": mode, "earliest": earliest}
+        for member_id, until, points in conn.execute(_LEDGER, params):
             ledger.add(member_id, until, points)
-        for member_id, tier in conn.execute(
-            select(TierChange.member_id, TierChange.tier)
-            .where(TierChange.member_id.in_(ids))
-            .order_by(TierChange.changed_at, TierChange.id)
-        ):
-            tiers[member_id] = tier
-        for member_id, is_protected, first in conn.execute(
-            select(Member.id, Member.protected, Member.first_seen_at).where(Member.id.in_(ids))
+        for member_id, is_protected, first, tier, group_id, at in conn.execute(
+            _MEMBERS, {"ids": ids}
         ):
             if is_protected:
                 protected.add(member_id)
             if first is not None:
                 first_seen[member_id] = first
-        for group_id, member_id, at in conn.execute(
-            select(Membership.group_id, Membership.member_id, Membership.joined_at).where(
-                Membership.member_id.in_(ids)
-            )
-        ):
-            if at is not None:
+            if tier is not None:
+                tiers[member_id] = tier
+            if group_id is not None and at is not None:
                 joined[(group_id, member_id)] = at
     return _Standings(ledger, tiers, protected, joined, first_seen)
 

@@ -5,7 +5,18 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy import text as sql
 from sqlalchemy.orm import Mapped, mapped_column
 
 from qunzhu.store.base import Base, BigId
@@ -18,6 +29,14 @@ class Message(Base):
         Index("ix_messages_group_time", "group_id", "occurred_at"),
         Index("ix_messages_group_platform_id", "group_id", "platform_message_id"),
         Index("ix_messages_member_time", "member_id", "occurred_at"),
+        # partial: most messages are not replies, and the index is only ever asked for a
+        # given message's replies; a bulk import then writes one entry per reply, not per row
+        Index(
+            "ix_messages_reply_to_id",
+            "reply_to_id",
+            sqlite_where=sql("reply_to_id IS NOT NULL"),
+            postgresql_where=sql("reply_to_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -30,7 +49,7 @@ class Message(Base):
     kind: Mapped[str] = mapped_column(String(16), default="text")
     text: Mapped[str] = mapped_column(Text, default="")
     reply_to_platform_id: Mapped[str | None] = mapped_column(String(128))
-    reply_to_id: Mapped[int | None] = mapped_column(BigId, index=True)
+    reply_to_id: Mapped[int | None] = mapped_column(BigId)
     reply_inferred: Mapped[bool] = mapped_column(Boolean, default=False)
     reactions: Mapped[int] = mapped_column(default=0)
     forwarded: Mapped[bool] = mapped_column(Boolean, default=False)

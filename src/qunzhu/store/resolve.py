@@ -8,12 +8,64 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import NamedTuple
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 
 from qunzhu.store.base import table_of
 from qunzhu.store.bulk import insert_ignoring_conflicts
 from qunzhu.store.models import Community, Group, Identity, Member, utcnow
+
+
+class CommunitySpecText(NamedTuple):
+    slug: str
+    spec_yaml: str | None
+
+
+_SPECS_KEY = "qunzhu.community_specs"
+
+# The live path runs these for every batch: built once, a statement costs its execution only
+# (building a select and its cache key each time cost about five times the query on SQLite).
+_communities = table_of(Community)
+_SPECS = select(_communities.c.id, _communities.c.slug, _communities.c.spec_yaml).where(
+    _communities.c.id.in_(bindparam("ids", expanding=True))
+)
+_ident = table_of(Identity)
+_IDENTITIES = select(_ident.c.platform_user_id, _ident.c.member_id).where(
+    _ident.c.community_id == bindparam("community_id"),
+    _ident.c.platform == bindparam("platform"),
+    _ident.c.platform_user_id.in_(bindparam("users", expanding=True)),
+)
+_groups = table_of(Group)
+_GROUP = select(_groups.c.id).where(
+    _groups.c.community_id == bindparam("community_id"),
+    _groups.c.platform == bindparam("platform"),
+    _groups.c.platform_group_id == bindparam("group"),
+)
+
+
+def community_specs(conn: Connection, community_ids: Iterable[int]) -> dict[int, CommunitySpecText]:
+    """Slug and stored spec of each community, read at most once per transaction.
+
+    The stages of one pipeline batch (moderation, scoring, growth) all need the spec; they
+    share this one read instead of one each. It is kept for the transaction only, so a spec
+    edited in the dashboard or with ``qunzhu community`` (another transaction, maybe another
+    process) is what the next batch reads. Parsing is cached by the callers, keyed by the text.
+    """
+    wanted = set(community_ids)
+    txn = conn.get_transaction()
+    memo = conn.info.get(_SPECS_KEY)
+    if txn is None or memo is None or memo[0] is not txn:
+        # the transaction object itself is the key: a new transaction is a new object
+        memo = (txn, {})
+        if txn is not None:
+            conn.info[_SPECS_KEY] = memo
+    known: dict[int, CommunitySpecText] = memo[1]
+    missing = sorted(wanted - known.keys())
+    if missing:
+        for cid, slug, text in conn.execute(_SPECS, {"ids": missing}):
+            known[int(cid)] = CommunitySpecText(slug, text)
+    return {cid: known[cid] for cid in wanted if cid in known}
 
 
 class UnknownCommunity(LookupError):
@@ -64,17 +116,12 @@ class Resolver:
         found = self.groups.get(key)
         if found is not None:
             return found
-        table = table_of(Group)
-        where = (
-            (table.c.community_id == community_id)
-            & (table.c.platform == platform)
-            & (table.c.platform_group_id == group)
-        )
-        row = self.conn.execute(select(table.c.id).where(where)).first()
+        params = {"community_id": community_id, "platform": platform, "group": group}
+        row = self.conn.execute(_GROUP, params).first()
         if row is None:
             insert_ignoring_conflicts(
                 self.conn,
-                table,
+                _groups,
                 [
                     {
                         "community_id": community_id,
@@ -85,7 +132,7 @@ class Resolver:
                     }
                 ],
             )
-            row = self.conn.execute(select(table.c.id).where(where)).one()
+            row = self.conn.execute(_GROUP, params).one()
         self.groups[key] = int(row[0])
         return int(row[0])
 
@@ -146,15 +193,10 @@ class Resolver:
             self.conn.execute(members.delete().where(members.c.id.in_(orphans)))
 
     def _load(self, community_id: int, platform: str, users: list[str]) -> None:
-        ident = table_of(Identity)
         for start in range(0, len(users), 500):
             part = users[start : start + 500]
             rows = self.conn.execute(
-                select(ident.c.platform_user_id, ident.c.member_id).where(
-                    ident.c.community_id == community_id,
-                    ident.c.platform == platform,
-                    ident.c.platform_user_id.in_(part),
-                )
+                _IDENTITIES, {"community_id": community_id, "platform": platform, "users": part}
             )
             for user, member_id in rows:
                 self.members[(community_id, platform, user)] = int(member_id)

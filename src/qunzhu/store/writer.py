@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, and_, select, update
+from sqlalchemy import Connection, and_, bindparam, select, update
 
 from qunzhu import events as ev
 from qunzhu.store.base import table_of
@@ -54,6 +54,16 @@ def _log_row(r: Resolved) -> dict[str, Any]:
         "occurred_at": e.occurred_at,
         "detail": detail,
     }
+
+
+_messages = table_of(Message)
+_here = and_(
+    _messages.c.group_id == bindparam("b_group"),
+    _messages.c.platform_message_id == bindparam("b_msg"),
+)
+_EDIT = update(_messages).where(_here).values(edited_text=bindparam("b_text"))
+_RECALL = update(_messages).where(_here).values(recalled=True)
+_REACT = update(_messages).where(_here).values(reactions=_messages.c.reactions + 1)
 
 
 class Writer:
@@ -112,17 +122,26 @@ class Writer:
 
     def _logged(self, items: list[Resolved], out: Written) -> list[Resolved]:
         new = self._insert_new(table_of(EventLogEntry), items, _log_row)
-        table = table_of(Message)
+        edits: list[dict[str, Any]] = []
+        recalls: list[dict[str, Any]] = []
+        reactions: list[dict[str, Any]] = []
         for r in new:
             e = r.event
             msg_id = getattr(e, "message_id", None)
-            here = and_(table.c.group_id == r.group_id, table.c.platform_message_id == msg_id)
             if isinstance(e, ev.MessageEdited):
-                self.conn.execute(update(table).where(here).values(edited_text=e.text))
+                edits.append({"b_group": r.group_id, "b_msg": msg_id, "b_text": e.text})
             elif isinstance(e, ev.MessageRecalled) and msg_id:
-                self.conn.execute(update(table).where(here).values(recalled=True))
+                recalls.append({"b_group": r.group_id, "b_msg": msg_id})
             elif isinstance(e, ev.ReactionAdded):
-                self.conn.execute(update(table).where(here).values(reactions=table.c.reactions + 1))
+                reactions.append({"b_group": r.group_id, "b_msg": msg_id})
+        # one executemany per kind instead of one statement per event; each kind sets its own
+        # column, and within a kind the events' order is kept (the last edit wins)
+        if edits:
+            self.conn.execute(_EDIT, edits)
+        if recalls:
+            self.conn.execute(_RECALL, recalls)
+        if reactions:
+            self.conn.execute(_REACT, reactions)
         return new
 
     def _applications(self, items: list[Resolved], out: Written) -> list[Resolved]:
@@ -162,19 +181,26 @@ class Writer:
 
         new = self._insert_new(table_of(Payment), items, row)
         orders = table_of(Order)
-        for r in new:
-            e = r.event
-            assert isinstance(e, ev.PaymentReceived)
-            if e.order_id:
-                self.conn.execute(
-                    update(orders)
-                    .where(
-                        orders.c.community_id == r.community_id,
-                        orders.c.order_no == e.order_id,
-                        orders.c.status == "open",
-                    )
-                    .values(status="paid", paid_at=e.occurred_at)
+        paid = [
+            {
+                "b_community": r.community_id,
+                "b_order": r.event.order_id,
+                "b_at": r.event.occurred_at,
+            }
+            for r in new
+            if isinstance(r.event, ev.PaymentReceived) and r.event.order_id
+        ]
+        if paid:
+            self.conn.execute(
+                update(orders)
+                .where(
+                    orders.c.community_id == bindparam("b_community"),
+                    orders.c.order_no == bindparam("b_order"),
+                    orders.c.status == "open",
                 )
+                .values(status="paid", paid_at=bindparam("b_at")),
+                paid,
+            )
         return new
 
     def _check_ins(self, items: list[Resolved], out: Written) -> list[Resolved]:
