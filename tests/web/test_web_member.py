@@ -93,3 +93,33 @@ def test_moderator_cannot_export_or_erase(client, acme):
 def test_member_of_another_community_is_not_found(client, acme):
     log_in(client, "outsider")
     assert client.get(f"/c/rival/members/{acme['u1']}").status_code == 404
+
+
+def test_member_timeline_shows_role_changes_in_the_chosen_language(client, acme, personas):
+    from datetime import date
+
+    from qunzhu.store.intelligence import RoleChange
+
+    with personas.store.unit_of_work() as session:
+        for day, before, after in (
+            (date(2026, 1, 5), None, "newcomer"),
+            (date(2026, 2, 1), "newcomer", "core"),
+        ):
+            session.add(
+                RoleChange(
+                    community_id=personas.communities["acme"],
+                    group_id=acme["g1"],
+                    member_id=acme["u1"],
+                    day=day,
+                    role=after,
+                    previous_role=before,
+                    reason={},
+                )
+            )
+    log_in(client, "analyst")
+    client.cookies.set("qz_lang", "zh-CN")
+    page = client.get(f"/c/acme/members/{acme['u1']}")
+    assert "入门新手 → 忠实粉" in page.text
+    client.cookies.set("qz_lang", "en")
+    page = client.get(f"/c/acme/members/{acme['u1']}")
+    assert "Newcomer → Core" in page.text and "– → Newcomer" in page.text

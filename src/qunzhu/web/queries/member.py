@@ -4,7 +4,7 @@ worth and why, their tier and what the next one needs, moderation, referrals and
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from qunzhu.auth.permissions import NotFound, mask_name, mask_phone, mask_text
 from qunzhu.spec.schema import CommunitySpec
+from qunzhu.store.intelligence import RoleChange
 from qunzhu.store.models import (
     CheckInRecord,
     Group,
@@ -96,6 +97,7 @@ class TimelineItem:
     kind: str
     text: str
     group: str
+    roles: tuple[str, str] | None = None  # a role change: (before or "", after), as codes
 
 
 def timeline(
@@ -142,6 +144,15 @@ def timeline(
         .limit(n)
     ):
         items.append(TimelineItem(t.changed_at, "tier", f"{t.previous_tier or '–'} → {t.tier}", ""))
+    for r in session.scalars(
+        select(RoleChange)
+        .where(RoleChange.member_id == member_id)
+        .order_by(RoleChange.day.desc(), RoleChange.id.desc())
+        .limit(n)
+    ):
+        at = datetime.combine(r.day, time.min, tzinfo=UTC)
+        roles = (r.previous_role or "", r.role)
+        items.append(TimelineItem(at, "role", "", groups.get(r.group_id, ""), roles))
     items.sort(key=lambda i: i.at, reverse=True)
     return items[:n]
 
