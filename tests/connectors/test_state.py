@@ -8,9 +8,9 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from qunzhu_tests_connectors import rows
 from sqlalchemy import select
 
-from conftest import rows
 from qunzhu.connectors import state as state_module
 from qunzhu.connectors.manage import save_connector
 from qunzhu.connectors.state import StateBook

@@ -6,15 +6,14 @@ import json
 from pathlib import Path
 
 import typer
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from qunzhu.auth.audit import record
 from qunzhu.cli.core import store_at_head
 from qunzhu.cli.output import JSON_OPTION, console, emit, fail
 from qunzhu.store.merge import MergeError, find_member, merge_members, unmerge_member
-from qunzhu.store.models import Community
 from qunzhu.store.privacy import PrivacyError, erase_member, export_member
+from qunzhu.store.resolve import community_id_by_slug
 
 app = typer.Typer(
     help="Members: merge one person's accounts; export or erase their personal data.",
@@ -23,7 +22,7 @@ app = typer.Typer(
 
 
 def _community_id(session: Session, slug: str) -> int:
-    community_id = session.scalar(select(Community.id).where(Community.slug == slug))
+    community_id = community_id_by_slug(session, slug)
     if community_id is None:
         raise MergeError(f"unknown community {slug!r}")
     return community_id

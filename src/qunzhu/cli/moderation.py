@@ -10,7 +10,6 @@ from typing import Any
 
 import typer
 from rich.table import Table
-from sqlalchemy import select
 
 from qunzhu.cli.core import progress_bar, store_at_head
 from qunzhu.cli.output import JSON_OPTION, console, emit, fail
@@ -21,7 +20,7 @@ from qunzhu.moderation.labelled import Example, LabelledFileError, read_labelled
 from qunzhu.moderation.review import OPERATIONS, ReviewError, feedback, queue, review
 from qunzhu.moderation.stored import AuditError, audit_stored, community_spec
 from qunzhu.moderation.training import TrainingError, train
-from qunzhu.store.models import Community
+from qunzhu.store.resolve import community_id_by_slug
 
 app = typer.Typer(
     help="Moderation: check a message, measure and retrain the classifier, review the queue.",
@@ -200,7 +199,7 @@ def review_(
     store = store_at_head(as_json)
     try:
         with store.unit_of_work() as session:
-            community_id = session.scalar(select(Community.id).where(Community.slug == community))
+            community_id = community_id_by_slug(session, community)
             if community_id is None:
                 raise ReviewError(f"unknown community {community!r}")
             if operation == "list":
@@ -251,7 +250,7 @@ def export_feedback(
     store = store_at_head(as_json)
     try:
         with store.reading() as session:
-            community_id = session.scalar(select(Community.id).where(Community.slug == community))
+            community_id = community_id_by_slug(session, community)
             if community_id is None:
                 raise ReviewError(f"unknown community {community!r}")
             rows = feedback(session, community_id)

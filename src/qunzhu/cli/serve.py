@@ -94,14 +94,14 @@ def schedule_status(
 ) -> None:
     """The last run of each job, per community (a running one names its process)."""
     from qunzhu.scheduler import status
-    from qunzhu.store.models import Community
+    from qunzhu.store.resolve import community_id_by_slug
 
     store = store_at_head(as_json)
     try:
         with store.engine.connect() as conn:
             cid = None
             if community is not None:
-                cid = conn.scalar(select(Community.id).where(Community.slug == community))
+                cid = community_id_by_slug(conn, community)
                 if cid is None:
                     raise fail(f"unknown community {community!r}", as_json=as_json)
             rows = status(conn, cid)

@@ -19,6 +19,7 @@ from qunzhu.store.connectors import (
     ConnectorRequest,
 )
 from qunzhu.store.models import Community, Group
+from qunzhu.store.resolve import community_id_by_slug
 from qunzhu.store.session import Store
 
 
@@ -28,8 +29,7 @@ def now() -> datetime:
 
 def community_id(store: Store, slug: str) -> int | None:
     with store.engine.connect() as conn:
-        found = conn.execute(select(Community.id).where(Community.slug == slug)).scalar()
-    return None if found is None else int(found)
+        return community_id_by_slug(conn, slug)
 
 
 def _community_of(conn: Connection, connector_id: int) -> int:

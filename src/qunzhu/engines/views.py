@@ -27,7 +27,6 @@ from qunzhu.store.intelligence import (
     TierState,
 )
 from qunzhu.store.models import (
-    Community,
     Group,
     GroupDaily,
     Identity,
@@ -40,6 +39,7 @@ from qunzhu.store.models import (
     Referral,
     TierChange,
 )
+from qunzhu.store.resolve import community_id_by_slug
 
 
 class UnknownCommunity(LookupError):
@@ -47,10 +47,10 @@ class UnknownCommunity(LookupError):
 
 
 def community_id_of(conn: Connection, slug: str) -> int:
-    found = conn.execute(select(Community.id).where(Community.slug == slug)).scalar()
+    found = community_id_by_slug(conn, slug)
     if found is None:
         raise UnknownCommunity(f"unknown community {slug!r} (see `qunzhu community list`)")
-    return int(found)
+    return found
 
 
 def group_id_of(conn: Connection, community_id: int, ref: str) -> int:

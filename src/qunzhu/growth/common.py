@@ -14,6 +14,7 @@ from qunzhu import events as ev
 from qunzhu.spec.schema import CommunitySpec
 from qunzhu.store.models import Community, Group, Identity, Membership
 from qunzhu.store.quarantine import RejectedRecord, quarantine_rows
+from qunzhu.store.resolve import community_id_by_slug
 
 
 class GrowthError(ValueError):
@@ -49,10 +50,10 @@ def parsed_spec(text: str) -> CommunitySpec:
 
 
 def community_id_of(conn: Connection, slug: str) -> int:
-    found = conn.execute(select(Community.id).where(Community.slug == slug)).scalar()
+    found = community_id_by_slug(conn, slug)
     if found is None:
         raise GrowthError("unknown_community", f"community {slug!r} does not exist")
-    return int(found)
+    return found
 
 
 @dataclass(frozen=True)

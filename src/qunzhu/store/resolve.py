@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import NamedTuple
 
 from sqlalchemy import Connection, bindparam, select
+from sqlalchemy.orm import Session
 
 from qunzhu.store.base import table_of
 from qunzhu.store.bulk import insert_ignoring_conflicts
@@ -66,6 +67,16 @@ def community_specs(conn: Connection, community_ids: Iterable[int]) -> dict[int,
         for cid, slug, text in conn.execute(_SPECS, {"ids": missing}):
             known[int(cid)] = CommunitySpecText(slug, text)
     return {cid: known[cid] for cid in wanted if cid in known}
+
+
+_BY_SLUG = select(_communities.c.id).where(_communities.c.slug == bindparam("slug"))
+
+
+def community_id_by_slug(db: Session | Connection, slug: str) -> int | None:
+    """The id of community ``slug``, None where there is none: each caller says so in the
+    words (and error type) of its own command or API."""
+    found = db.execute(_BY_SLUG, {"slug": slug}).scalar()
+    return None if found is None else int(found)
 
 
 class UnknownCommunity(LookupError):
