@@ -9,8 +9,10 @@ from typing import Any
 
 from sqlalchemy import Connection, select, update
 
-from qunzhu.growth.common import GrowthError
+from qunzhu.connectors import outbox
+from qunzhu.growth.common import GrowthError, action, place_of
 from qunzhu.growth.referrals import new_code
+from qunzhu.growth.routing import route_member
 from qunzhu.spec.positioning import Threshold
 from qunzhu.store.base import table_of
 from qunzhu.store.bulk import insert_ignoring_conflicts
@@ -128,10 +130,6 @@ def _answer_on_platform(
 ) -> list[int]:
     if decision == "ask":  # the applicant answers in the form, the request stays open
         return []
-    from qunzhu.connectors import outbox
-    from qunzhu.growth.common import action, place_of
-    from qunzhu.growth.routing import route_member
-
     t = table_of(Application)
     row = conn.execute(select(t.c.group_id, t.c.member_id).where(t.c.id == application_id)).one()
     if row.group_id is None or row.member_id is None:

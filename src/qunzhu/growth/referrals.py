@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Connection, func, select, update
 
 from qunzhu import events as ev
+from qunzhu.connectors import outbox
 from qunzhu.events import make_key
 from qunzhu.growth.common import GrowthError, Place, action, aware, place_of
 from qunzhu.spec.growth import ReferralRung
@@ -93,8 +94,6 @@ def request_invite_link(
     """Queue a personal invite link of ``member_id`` into ``group_id`` in the outbox, bound to
     the member's invite code; the serving process creates it and stores it on the code. Asking
     again for the same link queues nothing new (and retries one that failed)."""
-    from qunzhu.connectors import outbox
-
     if member_limit is not None and not 1 <= member_limit <= MAX_LINK_MEMBERS:
         raise GrowthError(
             "bad_member_limit", f"member limit must be 1 to {MAX_LINK_MEMBERS}, not {member_limit}"
