@@ -79,19 +79,24 @@ class ImportTally:
 
     def counted(self, items: Iterable[Any]) -> Iterator[Any]:
         members = self.members
-        for item in items:
-            if type(item) is Posted:  # the hot path: most of a file
-                self.messages += 1
-                members.add(item.member)
-                if item.reply_to:
-                    self.replies += 1
-                    self.inferred_replies += item.reply_inferred
+        posted = 0  # messages counted here, added to self.messages as other items come
+        try:
+            for item in items:
+                if type(item) is Posted:  # the hot path: most of a file
+                    posted += 1
+                    members.add(item.member)
+                    if item.reply_to:
+                        self.replies += 1
+                        self.inferred_replies += item.reply_inferred
+                    yield item
+                    continue
+                if isinstance(item, RejectedRecord) and item.source != self.file:
+                    item = replace(item, source=self.file)  # an upload's name, not its path
+                self.messages, posted = self.messages + posted, 0
+                self.count(item)
                 yield item
-                continue
-            if isinstance(item, RejectedRecord) and item.source != self.file:
-                item = replace(item, source=self.file)  # an upload's name, not its temp path
-            self.count(item)
-            yield item
+        finally:
+            self.messages += posted
 
 
 def summary(tally: ImportTally, report: IngestReport) -> dict[str, Any]:
@@ -234,10 +239,16 @@ def _meet(resolver: Resolver, community_id: int, platform: str, chunk: list[Row]
     members (inviters, removers)."""
     wanted: list[tuple[str, str, datetime]] = []
     seconds: list[tuple[str, str, datetime]] = []
+    # a member's first row is the one that counts (members_for keeps the first it is given):
+    # the messages of members already met need not be handed over at all
+    met: set[str] = set()
     for row in chunk:
         if type(row) is Posted:
-            wanted.append((row.member, row.member_name, row.occurred_at))
+            if row.member not in met:
+                met.add(row.member)
+                wanted.append((row.member, row.member_name, row.occurred_at))
         elif isinstance(row, ev.Event):
+            met.add(row.member)
             wanted.append((row.member, getattr(row, "member_name", ""), row.occurred_at))
             other = second_member(row)
             if other:

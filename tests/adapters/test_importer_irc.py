@@ -80,6 +80,17 @@ def test_irc_ids_are_stable_and_repeated_lines_stay_distinct(tmp_path, parsed, m
     assert once == again and len(set(once)) == 3
 
 
+def test_irc_ids_and_keys_are_the_ones_earlier_versions_stored(log, parsed, messages_of):
+    # a re-import of a file an earlier version imported must find its messages again: ids
+    # and keys may be computed faster, never differently (values pinned from that version)
+    msgs = messages_of(parsed(log, "irc"))[:3]
+    assert [(m.message_id, m.key) for m in msgs] == [
+        ("72feff0b9efd164071150316", "c6e2a1b01559cb4b233523a790715ea9"),
+        ("4c1c2f9595e6d9dbf052c9fa", "bef7ced7fe46f1b98efe0959ed9fc857"),
+        ("d8d39441dd5a1fafb029f7c4", "775e67afa5be8e85054fc9b9c045b7aa"),
+    ]
+
+
 def test_irc_date_from_an_irssi_header(tmp_path, parsed, messages_of):
     path = tmp_path / "chan.log"
     path.write_text(

@@ -75,6 +75,21 @@ def test_wechat_messages_with_kinds_and_a_quote_reply(export, parsed, messages_o
     assert quote.reply_to == question.message_id and not quote.reply_inferred
 
 
+def test_wechat_ids_and_keys_are_the_ones_earlier_versions_stored(export, parsed, messages_of):
+    # a re-import of an export an earlier version imported must find its messages again:
+    # ids, keys and quote links may be computed faster, never differently (values pinned)
+    msgs = messages_of(parsed(export, "wechat-csv"))[:3]
+    assert [(m.message_id, m.key, m.reply_to) for m in msgs] == [
+        ("38698ab7f3833c29dcd47d06", "e209b4a33771ac11fb6070a0789ca9d7", None),
+        ("4975b12563a4f198ecab30fe", "66b9939d4c3bacccae63e9327af5248e", None),
+        (
+            "6e6eddbc99dab43f120025c0",
+            "0f22f2cf9140c2aaabcb9b62aa28602c",
+            "4975b12563a4f198ecab30fe",
+        ),
+    ]
+
+
 def test_wechat_system_lines_become_joins_with_inviter_removal_and_recall(export, parsed):
     items = parsed(export, "wechat-csv")
     joins = [i for i in items if isinstance(i, ev.MemberJoined)]

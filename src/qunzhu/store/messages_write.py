@@ -6,7 +6,7 @@ import sqlite3
 from collections import Counter, OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from json.encoder import encode_basestring_ascii as _json_string
 from operator import itemgetter
 from typing import Any, NamedTuple
@@ -225,10 +225,28 @@ MESSAGE_COLUMNS = (
     "kind", "text", "reply_to_platform_id", "reply_to_id", "reply_inferred", "reactions",
     "forwarded", "recalled", "edited_text", "flagged", "value", "raw",
 )  # fmt: skip
-_INSERT = (
-    f"INSERT INTO messages ({', '.join(MESSAGE_COLUMNS)}) "
-    f"VALUES ({', '.join('?' * len(MESSAGE_COLUMNS))}) ON CONFLICT DO NOTHING"
-)
+# what a new message of an import holds whatever the file says
+_FIXED: dict[str, Any] = {
+    "reply_to_id": None, "recalled": False, "edited_text": None, "flagged": False, "value": None,
+}  # fmt: skip
+# the columns a bulk row holds, in its order: those that vary from message to message
+# (community and group are one per import, the rest is _FIXED)
+ROW_COLUMNS = tuple(c for c in MESSAGE_COLUMNS[2:] if c not in _FIXED)
+
+
+def _insert_sqlite_sql(community_id: int, group_id: int) -> str:
+    """The insert of a bulk row, what does not vary written into the statement: sqlite3
+    binds None and bools through its adapter lookup, which cost as much per row as the
+    rest of the binding. Literals store the same values (SQLite keeps a bool as 0/1)."""
+    literals = {"community_id": str(int(community_id)), "group_id": str(int(group_id))}
+    literals.update({c: "NULL" if v is None else str(int(v)) for c, v in _FIXED.items()})
+    return (
+        f"INSERT INTO messages ({', '.join(MESSAGE_COLUMNS)}) "
+        f"VALUES ({', '.join(literals.get(c, '?') for c in MESSAGE_COLUMNS)}) "
+        "ON CONFLICT DO NOTHING"
+    )
+
+
 # replies of the rows just inserted, to any message of the group (earlier chunks, earlier
 # imports, this chunk), the target found through (group_id, platform id): one statement per
 # chunk. UPDATE … FROM looks each target up once; SQLite before 3.33 lacks it and gets a
@@ -285,6 +303,7 @@ class BulkMessages:
         self.members: dict[str, int] = {}
         self.in_group: set[int] = set()  # members whose membership this run made sure of
         self._raw = _processors(conn, table_of(Message), ["raw"])[0]
+        self._insert = _insert_sqlite_sql(community_id, group_id)
 
     def forget(self) -> None:
         """Ids made inside a rolled-back transaction no longer exist."""
@@ -329,7 +348,9 @@ class BulkMessages:
             members[user] = known[(cid, platform, user)]
 
     def _rows(self, items: Sequence[Posted]) -> tuple[list[tuple[Any, ...]], list[date]]:
-        cid, gid, members, tz = self.community_id, self.group_id, self.members, self.tz
+        """Rows in ROW_COLUMNS order (flags as 0/1: sqlite3 binds an int without its adapter
+        lookup), and each row's local date."""
+        members, tz = self.members, self.tz
         as_text = self.sqlite  # SQLite gets database values; PostgreSQL's COPY converts
         raw_json = self._raw if as_text else None
         null = raw_json(None) if raw_json is not None else None
@@ -337,7 +358,10 @@ class BulkMessages:
         days: list[date] = []
         add, add_day = params.append, days.append
         last: datetime | None = None
-        last_quarter = -1
+        # the local date is the same all through a quarter hour (present-day UTC offsets
+        # and their changes fall on quarter hours): one lookup per quarter, told by two
+        # comparisons with the quarter's bounds
+        since = until = _EPOCH
         stamp: Any = None
         day: Any = None
         for key, message_id, member, _, at, text, kind, reply_to, inferred, _, reactions, \
@@ -345,12 +369,16 @@ class BulkMessages:
             if at is not last:  # parsers reuse the time object of messages in the same slot
                 last = at
                 utc = at if at.tzinfo is UTC else at.astimezone(UTC)
-                stamp = _sqlite_datetime(utc) if as_text else utc
-                # the local date is the same all through a quarter hour (present-day UTC
-                # offsets and their changes fall on quarter hours): one lookup per quarter
-                quarter = int(utc.timestamp()) // 900
-                if quarter != last_quarter:
-                    last_quarter, day = quarter, at.astimezone(tz).date()
+                if as_text:  # _sqlite_datetime(utc), inline: this runs once per message
+                    stamp = utc.isoformat(" ")[:-6]
+                    if not utc.microsecond:
+                        stamp += ".000000"
+                else:
+                    stamp = utc
+                if not since <= utc < until:
+                    since = _EPOCH + timedelta(seconds=int(utc.timestamp()) // 900 * 900)
+                    until = since + _QUARTER
+                    day = at.astimezone(tz).date()
             if raw_json is not None:
                 if raw is None:
                     raw = null
@@ -358,8 +386,8 @@ class BulkMessages:
                     raw = _json_string(raw)  # what json.dumps gives a str, minus its overhead
                 else:
                     raw = raw_json(raw)
-            add((cid, gid, members[member], key, message_id, stamp, kind, text, reply_to, None,
-                 inferred, reactions, forwarded, False, None, False, None, raw))  # fmt: skip
+            add((members[member], key, message_id, stamp, kind, text, reply_to, +inferred,
+                 reactions, +forwarded, raw))  # fmt: skip
             add_day(day)
         return params, days
 
@@ -368,7 +396,7 @@ class BulkMessages:
         cursor = self.conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
             first = (cursor.execute("SELECT max(id) FROM messages").fetchone()[0] or 0) + 1
-            cursor.executemany(_INSERT, params)
+            cursor.executemany(self._insert, params)
             if cursor.rowcount == len(params):  # all new: ids are consecutive, in order
                 (last,) = cursor.execute("SELECT max(id) FROM messages").fetchone()
                 if last != first + len(params) - 1:  # INTEGER PRIMARY KEY, our write lock
@@ -383,7 +411,18 @@ class BulkMessages:
 
     def _insert_postgresql(self, params: list[tuple[Any, ...]]) -> dict[int, int]:
         # the COPY path converts values through the columns' own types
-        rows = [dict(zip(MESSAGE_COLUMNS, p, strict=True)) for p in params]
+        cid, gid = self.community_id, self.group_id
+        rows = [
+            {
+                "community_id": cid,
+                "group_id": gid,
+                **_FIXED,
+                **dict(zip(ROW_COLUMNS, p, strict=True)),
+                "reply_inferred": bool(p[_INFERRED_AT]),
+                "forwarded": bool(p[_FORWARDED_AT]),
+            }
+            for p in params
+        ]
         return _new_of(params, insert_new_by_key(self.conn, table_of(Message), rows))
 
     def _tally(self, rows: list[tuple[Any, ...]], days: list[date]) -> int:
@@ -454,16 +493,21 @@ class BulkMessages:
 def _new_of(params: list[tuple[Any, ...]], stored: dict[str, int]) -> dict[int, int]:
     new: dict[int, int] = {}
     for i, p in enumerate(params):
-        got = stored.pop(p[3], None)  # pop: the same key twice in a chunk is stored once
+        got = stored.pop(p[_KEY_AT], None)  # pop: the same key twice in a chunk is stored once
         if got is not None:
             new[i] = got
     return new
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_QUARTER = timedelta(minutes=15)
 _MEMBER = itemgetter(2)  # Posted.member
-# columns of a row in MESSAGE_COLUMNS order
-_MEMBER_ID, _OCCURRED_AT, _TEXT, _REPLY_TO = (itemgetter(MESSAGE_COLUMNS.index(c)) for c in (
+# columns of a bulk row (ROW_COLUMNS order)
+_MEMBER_ID, _OCCURRED_AT, _TEXT, _REPLY_TO = (itemgetter(ROW_COLUMNS.index(c)) for c in (
     "member_id", "occurred_at", "text", "reply_to_platform_id"))  # fmt: skip
+_KEY_AT, _INFERRED_AT, _FORWARDED_AT = (
+    ROW_COLUMNS.index(c) for c in ("key", "reply_inferred", "forwarded")
+)
 _IMPLICIT = (
     "INSERT INTO memberships (community_id, group_id, member_id, status, joined_at, left_at, "
     "inviter_member_id, join_via) VALUES (?, ?, ?, 'active', ?, NULL, NULL, 'unknown') "

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, tzinfo
 from hashlib import blake2b
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from qunzhu import events as ev
 from qunzhu.events import make_key
@@ -113,6 +113,12 @@ def message_key(platform: str, community: str, group: str, message_id: str) -> s
     return _digest(_SEP.join(("message_posted", platform, community, group, message_id)))
 
 
+def message_key_prefix(platform: str, community: str, group: str) -> str:
+    """What :func:`message_key` hashes, up to the message id: a parser's hot loop may hash
+    ``prefix + message_id`` with :func:`_digest` itself."""
+    return _SEP.join(("message_posted", platform, community, group, ""))
+
+
 class Ordinals:
     """Stable ids for messages that carry none: content + time + sender + how many identical
     ones came before in the same time slot, so a re-import or an overlapping export yields
@@ -123,18 +129,22 @@ class Ordinals:
         self.prefix = _SEP.join(scope) + _SEP
         self.slot: object = None
         self.seen: dict[tuple[object, ...], int] = {}
+        # the start of a message id's text in the current slot: str() of a slot (a tuple
+        # with a date, say) costs more than the rest of the id, and a slot holds many
+        self.head = f"{self.prefix}{self.slot}{_SEP}"
 
     def next(self, slot: object, *parts: object) -> int:
         if slot != self.slot:
             self.slot = slot
             self.seen.clear()
+            self.head = f"{self.prefix}{slot}{_SEP}"
         n = self.seen.get(parts, 0)
         self.seen[parts] = n + 1
         return n
 
     def message_id(self, slot: object, *parts: str) -> str:
         n = self.next(slot, "msg", *parts)
-        return _digest(f"{self.prefix}{slot}{_SEP}{_SEP.join(parts)}{_SEP}{n}", 12)
+        return _digest(f"{self.head}{_SEP.join(parts)}{_SEP}{n}", 12)
 
     def message_id_for(self, slot: object, *parts: str) -> str:
         """The id :meth:`message_id` gave (or will give) the first such message: for a
@@ -145,6 +155,10 @@ class Ordinals:
         n = self.next(slot, kind, *parts)
         return make_key(kind, *self.scope, slot, *parts, n)
 
+
+# ``new_posted(Posted, (all fourteen fields))``: a Posted without the Python-level __new__
+# of a NamedTuple (a frame per message); every field given, in order
+new_posted: Callable[[type[Posted], tuple[Any, ...]], Posted] = tuple.__new__
 
 # What a parser's ``rows`` yields: light messages, other events (few), rejects.
 Row = Posted | ev.Event | RejectedRecord

@@ -17,6 +17,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,9 @@ from qunzhu.adapters.importers.common import (
     ProgressFn,
     Rejected,
     Row,
-    message_key,
+    _digest,
+    message_key_prefix,
+    new_posted,
     numbered_lines,
 )
 
@@ -47,6 +50,7 @@ _ADDRESSED = re.compile(r"\s*([^\s:,]{1,32})[:,](?:\s|$)")
 _DATE_IN_NAME = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 _LOG_OPENED = re.compile(r"--- Log opened \w{3} (\w{3} +\d{1,2} [\d:]+ \d{4})")
 _DAY_CHANGED = re.compile(r"--- Day changed \w{3} (\w{3} +\d{1,2} \d{4})")
+_SECOND = itemgetter(1)
 _SNIFF = re.compile(rb"^(?:\[\d{1,2}:\d{2}(?::\d{2})?\] (?:<[^>]+>|\s*\*)|=== |--- (?:Log|Day) )")
 
 
@@ -101,10 +105,10 @@ def rows(
     tz: tzinfo,
     progress: ProgressFn | None = None,
 ) -> Iterator[Row]:
-    for _number, item in numbered_rows(
+    numbered = numbered_rows(
         path, numbered_lines(path, progress), community=community, group=group, tz=tz
-    ):
-        yield item
+    )
+    return map(_SECOND, numbered)  # no generator frame of its own per line
 
 
 def parse_lines(
@@ -134,8 +138,16 @@ def numbered_rows(
     """(line number, light message, other event or reject) for each line that holds one."""
     state = _State(day=date_from_name(path.name))
     ids = Ordinals(PLATFORM, group)
+    keys = message_key_prefix(PLATFORM, community, group)
+    where = (community, group, keys)
     source = str(path)
     pending: list[tuple[int, str]] = []  # system lines before the first time: wait for it
+    # the clock of the last message line and what it gave: most lines share their minute
+    # with the line before, and the time, its slot and its UTC moment stay as they were
+    clock: tuple[str, str, str | None] | None = None
+    when: datetime | None = None
+    slot: tuple[date | None, int] = (None, -1)
+    message, action = _MESSAGE.match, _ACTION.match
     for number, raw in lines:
         try:
             line = raw.decode("utf-8")
@@ -145,6 +157,7 @@ def numbered_rows(
             continue
         if line.startswith("---"):
             _header(line, state)
+            clock = None
             continue
         if state.day is None:
             raise ImportFormatError(
@@ -154,30 +167,36 @@ def numbered_rows(
                 line=number,
             )
         if line.startswith("["):
-            found = _MESSAGE.match(line) or _ACTION.match(line)
+            found = message(line) or action(line)
             if found is None:
                 yield number, Rejected(source, number, "not an IRC log line", line)
                 continue
-            hour, minute, second = int(found[1]), int(found[2]), int(found[3] or 0)
-            if hour > 23 or minute > 59 or second > 59:
-                yield number, Rejected(source, number, f"impossible time {hour}:{minute}", line)
-                continue
-            state.at(hour, minute, second)
-            for early, text in pending:
-                yield from _system(early, text, state, ids, community, group, tz, source)
-            pending.clear()
-            yield number, _message(found[4], found[5] or "", line, state, ids, community, group, tz)
+            hours, minutes, seconds, nick, text = found.groups()
+            if clock is None or clock != (hours, minutes, seconds):
+                hour, minute, second = int(hours), int(minutes), int(seconds or 0)
+                if hour > 23 or minute > 59 or second > 59:
+                    yield number, Rejected(source, number, f"impossible time {hour}:{minute}", line)
+                    continue
+                state.at(hour, minute, second)
+                clock = (hours, minutes, seconds)
+                when, slot = _when(state, tz), (state.day, state.minute)
+            if pending:
+                for early, system in pending:
+                    yield from _system(early, system, state, ids, where, tz, source)
+                pending.clear()
+            assert when is not None
+            yield number, _message(nick, text or "", line, state, ids, keys, when, slot)
         elif line.startswith("=== "):
             if state.minute < 0:
                 pending.append((number, line))
             else:
-                yield from _system(number, line, state, ids, community, group, tz, source)
+                yield from _system(number, line, state, ids, where, tz, source)
         else:
             yield number, Rejected(source, number, "not an IRC log line", line)
     if pending:  # a log of system lines only: they happened at the start of its day
         state.at(0, 0, 0)
         for early, text in pending:
-            yield from _system(early, text, state, ids, community, group, tz, source)
+            yield from _system(early, text, state, ids, where, tz, source)
 
 
 def _header(line: str, state: _State) -> None:
@@ -212,13 +231,12 @@ def _message(
     line: str,
     state: _State,
     ids: Ordinals,
-    community: str,
-    group: str,
-    tz: tzinfo,
+    keys: str,
+    when: datetime,
+    slot: tuple[date | None, int],
 ) -> Posted:
-    member = state.member(nick)
-    when = _when(state, tz)
-    slot = (state.day, state.minute)
+    low = nick.lower()
+    member = state.alias.get(low, low)
     message_id = ids.message_id(slot, nick, text)
     reply_to: str | None = None
     mentions: tuple[str, ...] = ()
@@ -231,21 +249,24 @@ def _message(
             mentions = (target,)
     state.said += 1
     state.latest[member] = (message_id, target, state.said)
-    return Posted(
-        message_key(PLATFORM, community, group, message_id),
-        message_id,
-        member,
-        nick,
-        when,
-        text,
-        "text",
-        reply_to,
-        reply_to is not None,
-        mentions,
-        0,
-        False,
-        None,
-        line,
+    return new_posted(
+        Posted,
+        (
+            _digest(keys + message_id),  # message_key(PLATFORM, community, group, message_id)
+            message_id,
+            member,
+            nick,
+            when,
+            text,
+            "text",
+            reply_to,
+            reply_to is not None,
+            mentions,
+            0,
+            False,
+            None,
+            line,
+        ),
     )
 
 
@@ -266,11 +287,12 @@ def _system(
     line: str,
     state: _State,
     ids: Ordinals,
-    community: str,
-    group: str,
+    where: tuple[str, str, str],
     tz: tzinfo,
     source: str,
 ) -> Iterator[tuple[int, Row]]:
+    """The rows of a system line; ``where`` is (community, group, the message keys' prefix)."""
+    community, group, keys = where
     when = _when(state, tz)
     slot = (state.day, state.minute)
     common: dict[str, Any] = {
@@ -319,4 +341,4 @@ def _system(
     if emote is None:
         yield number, Rejected(source, number, "not an IRC system line", line)
         return
-    yield number, _message(emote[1], emote[2], line, state, ids, community, group, tz)
+    yield number, _message(emote[1], emote[2], line, state, ids, keys, when, slot)

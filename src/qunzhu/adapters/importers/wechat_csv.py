@@ -31,9 +31,11 @@ from qunzhu.adapters.importers.common import (
     Posted,
     ProgressFn,
     Rejected,
+    _digest,
     detect_encoding,
     local,
-    message_key,
+    message_key_prefix,
+    new_posted,
     read_head,
 )
 from qunzhu.adapters.importers.common import Row as Item
@@ -143,6 +145,7 @@ def rows(
     cols = _Columns(path, header.fields)
     names, me = _names(path, cols)
     ids = Ordinals(PLATFORM, group)
+    keys = message_key_prefix(PLATFORM, community, group)
     source = str(path)
     for row in records:
         if not row.fields or row.fields == [""]:
@@ -151,9 +154,18 @@ def rows(
             yield Rejected(source, row.line, "not valid text in the file's encoding", _join(row))
             continue
         try:
-            yield from _record(row, cols, names, me, ids, community, group, tz)
+            got = _record(row, cols, names, me, ids, keys, tz)
         except (ValueError, ev.EventError) as exc:
             yield Rejected(source, row.line, str(exc), _join(row))
+            continue
+        if isinstance(got, Posted):
+            yield got
+        else:
+            content, when = got
+            try:
+                yield from _system(content, when, names, me, ids, community, group)
+            except (ValueError, ev.EventError) as exc:
+                yield Rejected(source, row.line, str(exc), _join(row))
 
 
 def _join(row: Row) -> str:
@@ -185,10 +197,13 @@ def _record(
     names: dict[str, str],
     me: str,
     ids: Ordinals,
-    community: str,
-    group: str,
+    keys: str,
     tz: tzinfo,
-) -> Iterator[Item]:
+) -> Posted | tuple[str, datetime]:
+    """A message; or, for a system line, its (content, time) for :func:`_system`.
+
+    A function rather than a generator of the record's items: a generator object per
+    record of a file of millions cost more than reading most of them."""
     if len(row.fields) < cols.width:
         raise ValueError(f"{len(row.fields)} fields where the header has {cols.width}")
     type_text, sub_text, create_time, str_time, content, nick, sender, is_sender = cols.pick(
@@ -202,8 +217,7 @@ def _record(
     when, stamp = _when(create_time, str_time, tz)
     content = content.strip()
     if msg_type in (10000, 10002):
-        yield from _system(content, when, names, me, ids, community, group)
-        return
+        return content, when
     nick = nick.strip()
     sender = sender.strip() or names.get(nick, "")
     if not sender:
@@ -219,15 +233,24 @@ def _record(
             # the quoted message's id, made the way its own row made it: time, sender, content
             reply_to = ids.message_id_for(int(refer["time"]), refer["user"], refer["content"])
     message_id = ids.message_id(stamp, sender, content)
-    yield Posted(
-        message_key(PLATFORM, community, group, message_id),
-        message_id,
-        sender,
-        nick,
-        when,
-        text if kind in ("text", "quote", "link", "file") else text[:2000],
-        kind,
-        reply_to,
+    return new_posted(
+        Posted,
+        (
+            _digest(keys + message_id),  # message_key(PLATFORM, community, group, message_id)
+            message_id,
+            sender,
+            nick,
+            when,
+            text if kind in ("text", "quote", "link", "file") else text[:2000],
+            kind,
+            reply_to,
+            False,
+            (),
+            0,
+            False,
+            None,
+            None,
+        ),
     )
 
 
