@@ -48,6 +48,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import gen_exports  # noqa: E402
+import machine  # noqa: E402
 
 TARGET_MSGS_PER_S = {"irc": 50_000, "wechat-csv": 50_000}
 TARGET_VS_FLOOR = 3.0
@@ -361,6 +362,7 @@ def main() -> int:
     n = 20_000 if args.quick else args.size or 1_000_000
     results: dict[str, Any] = {
         "machine": f"{os.cpu_count()} cores (one used), shared: load {os.getloadavg()[0]:.1f}",
+        "machine_speed_at_start": machine.speed(),
         "rates": "messages per CPU second of the measuring process; *_wall: per wall second",
         "messages_per_format": n,
         "database": "sqlite",
@@ -379,6 +381,7 @@ def main() -> int:
             results["formats"][fmt] = measure(fmt, n, Path(tmp))
             print(fmt, json.dumps(results["formats"][fmt]), flush=True)
     results["irc_inferred_reply_precision"] = irc_precision()
+    results["machine_speed_at_end"] = machine.speed()
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     _print_table(results)

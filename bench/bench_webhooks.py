@@ -5,9 +5,11 @@ keep-alive connections as Telegram uses, to ``/hooks/telegram/<name>`` of a real
 app in its own process (secret token checked, update parsed, stored through the pipeline
 with moderation, value scoring and the growth reactor into SQLite, actions carried out
 against a fake Bot API in a third process). ``--queue`` chooses how the webhook answers:
-``commit`` (default, as ``qunzhu serve`` without a queue: once committed), ``spool`` (once
-queued in a spool file, stored by the consumer thread), ``redis`` (once queued in a Redis
-stream).
+``redis`` (default, as ``qunzhu serve`` with QUNZHU_REDIS_URL: once queued in a Redis stream;
+a live worker process stores and acts, the web process deletes ads at receipt),
+``redis-one`` (the same in one process, QUNZHU_LIVE_PROCESS=false), ``commit`` (as serve
+without a queue: once committed), ``spool`` (once queued in a spool file, stored by a
+consumer thread).
 One update in ten is an ad (it must be deleted exactly once); one post in a hundred is a
 redelivery of an earlier update (it must change nothing).
 
@@ -18,7 +20,7 @@ target is p99 ≤ 20 ms). The floor: a bare Starlette app answering the same pos
 without any processing, under the same load, in its own process.
 
 `python bench/bench_webhooks.py --out bench/results/webhooks.json [--quick | --seconds N]
-[--queue spool|redis|commit]`
+[--queue redis|redis-one|commit|spool]`
 """
 
 from __future__ import annotations
@@ -36,6 +38,10 @@ import threading
 import time
 from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import machine
 
 TOKEN = "123456:BENCH-token"
 SECRET = "bench-secret-token"
@@ -90,8 +96,9 @@ def role_floor(port_file: str) -> None:
 
 
 def role_server(db: str, api_base: str, queue: str, port_file: str) -> None:
-    from qunzhu.api.app import create_app
+    from qunzhu.api.app import create_app, served
     from qunzhu.connectors.hub import ConnectorHub
+    from qunzhu.connectors.liveprocess import LiveProcess, wants_live_process
     from qunzhu.connectors.manage import save_connector
     from qunzhu.settings import load_settings
     from qunzhu.store.models import Community
@@ -101,7 +108,8 @@ def role_server(db: str, api_base: str, queue: str, port_file: str) -> None:
     if queue == "spool":
         where["live_spool"] = str(Path(port_file).with_name("live-spool.db"))
     elif queue.startswith("redis"):
-        where["redis_url"] = queue.split(" ", 1)[1]
+        kind, where["redis_url"] = queue.split(" ", 1)
+        where["live_process"] = kind == "redis"  # redis-one: one process, as before
     settings = load_settings(
         database_url=db, secret_key="b" * 40, sample_data=False, log_level="WARNING", **where
     )
@@ -116,13 +124,20 @@ def role_server(db: str, api_base: str, queue: str, port_file: str) -> None:
         config={"mode": "webhook", "api_base": api_base},
         credentials={"token": TOKEN, "webhook_secret": SECRET},
     )
-    hub = ConnectorHub.load(store)
+    # as `qunzhu serve` does it: with Redis, a live worker process stores and acts
+    split = wants_live_process(settings)
+    hub = ConnectorHub.load(store, role="web" if split else "all")
     app = create_app(settings, store, webhooks=hub.routes())
     app.state.connector_hub = hub
+    live = LiveProcess(settings) if split else None
     hub.start()
+    if live is not None:
+        live.start()
     try:
-        _serve(app, port_file)
+        _serve(served(app), port_file)
     finally:
+        if live is not None:
+            live.stop()
         hub.stop()
         store.dispose()
 
@@ -302,10 +317,12 @@ def main() -> None:
     parser.add_argument("--port-file", help=argparse.SUPPRESS)
     parser.add_argument(
         "--queue",
-        choices=["commit", "spool", "redis"],
-        default="commit",
+        choices=["commit", "spool", "redis", "redis-one"],
+        default="redis",
         help="how the webhook answers: after the commit, or once queued durably (a spool "
-        "file, or Redis at QUNZHU_TEST_REDIS_URL / redis://127.0.0.1:6379/15)",
+        "file, or Redis at QUNZHU_TEST_REDIS_URL / redis://127.0.0.1:6379/15); with redis "
+        "a live worker process stores and acts, as `qunzhu serve` does (redis-one: the "
+        "same in one process, QUNZHU_LIVE_PROCESS=false)",
     )
     args = parser.parse_args()
     if args.role:
@@ -319,6 +336,7 @@ def main() -> None:
 
     seconds = args.seconds or (10.0 if args.quick else 60.0)
     count = int(seconds * args.rate)
+    speed_at_start = machine.speed()
     bodies, carries, ads = make_posts(count)
     unique = len(set(carries.values()))
     tmp = Path(tempfile.mkdtemp(prefix="qunzhu-bench-webhooks-"))
@@ -340,12 +358,15 @@ def main() -> None:
     engine.dispose()
 
     queue = args.queue
-    if queue == "redis":
+    if queue.startswith("redis"):
         import redis
 
         url = os.environ.get("QUNZHU_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-        redis.Redis.from_url(url).delete("qunzhu:live")  # nothing left from an earlier run
-        queue = f"redis {url}"
+        client = redis.Redis.from_url(url)
+        # nothing left from an earlier run: its queue, and its early deletes (the updates
+        # of every run have the same ids, so the same keys)
+        client.delete("qunzhu:live", *client.keys("qunzhu:early:qunzhu:live:*"))
+        queue = f"{queue} {url}"
     record = tmp / "botapi.json"
     api_proc, api_port = _spawn(["botapi", str(record)], tmp)
     try:
@@ -401,6 +422,8 @@ def main() -> None:
         "seconds": seconds,
         "connections": CONNECTIONS,
         "cpus": os.cpu_count(),
+        "machine_speed_at_start": speed_at_start,
+        "machine_speed_at_end": machine.speed(),
         "webhook": live,
         "floor_bare_framework": floor,
     }

@@ -64,3 +64,32 @@ def test_every_setting_is_documented():
     for name, field in Settings.model_fields.items():
         assert field.description, f"{name} has no description"
         assert f"QUNZHU_{name.upper()}" in doc, f"QUNZHU_{name.upper()} not in configuration.md"
+
+
+def test_settings_travel_to_a_child_process_through_the_environment(monkeypatch):
+    from qunzhu.settings import load_settings
+
+    given = load_settings(
+        database_url="sqlite:////tmp/x.db",
+        redis_url="redis://127.0.0.1:6379/3",
+        secret_key="k" * 40,
+        live_process=False,
+        live_nice=5,
+    )
+    env = given.as_environment()
+    assert env["QUNZHU_SECRET_KEY"] == "k" * 40 and env["QUNZHU_LIVE_PROCESS"] == "false"
+    assert "QUNZHU_LIVE_SPOOL" not in env  # unset stays unset
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert load_settings() == given
+
+
+def test_a_random_signing_key_goes_to_the_child_too():
+    import warnings
+
+    from qunzhu.settings import load_settings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        settings = load_settings(sample_data=False)
+        assert settings.as_environment()["QUNZHU_SECRET_KEY"] == settings.signing_key()

@@ -104,7 +104,7 @@ class Scheduler:
         """Run every job whose interval has passed (all of them with ``force``) and whose
         lease this process takes; what ran, with its result or error."""
         now = now or datetime.now(UTC)
-        with self.store.engine.connect() as conn:
+        with self.store.read_engine.connect() as conn:
             communities = list(conn.scalars(select(Community.id).order_by(Community.id)))
         done: list[dict[str, Any]] = []
         for job in self.jobs:

@@ -40,6 +40,27 @@ class Settings(BaseSettings):
         description="SQLite file where `qunzhu serve` queues webhook events durably before "
         "answering (unset, and no Redis: a webhook answers after its events are committed).",
     )
+    live_process: bool = Field(
+        default=True,
+        description="With Redis: `qunzhu serve` stores live events and carries out actions "
+        "in a process of its own (`qunzhu worker --live`), so the web server and the "
+        "pipeline each have a core. false: one process does both.",
+    )
+    live_stream: str = Field(
+        default="qunzhu:live",
+        min_length=1,
+        max_length=200,
+        description="Redis stream between the webhooks and the live worker (another name "
+        "per deployment sharing one Redis).",
+    )
+    live_nice: int = Field(
+        default=10,
+        ge=0,
+        le=19,
+        description="How much lower the live worker's CPU priority is than the web "
+        "server's (Unix nice): on a busy machine the webhook answers and early deletes go "
+        "first. 0: the same priority.",
+    )
     secret_key: SecretStr | None = Field(
         default=None,
         description="Key that signs session cookies and CSRF tokens (32+ characters). Unset: "
@@ -133,6 +154,23 @@ class Settings(BaseSettings):
         if self.secret_key is not None:
             return self.secret_key.get_secret_value()
         return _ephemeral_key()
+
+    def as_environment(self) -> dict[str, str]:
+        """These settings as QUNZHU_* variables, for a child process that must see the same
+        (the live worker of `qunzhu serve`). The signing key goes too, also a random one:
+        both processes must read the credentials sealed under it."""
+        out: dict[str, str] = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if value is None:
+                continue
+            if isinstance(value, SecretStr):
+                value = value.get_secret_value()
+            elif isinstance(value, bool):
+                value = "true" if value else "false"
+            out[PREFIX + name.upper()] = str(value)
+        out[PREFIX + "SECRET_KEY"] = self.signing_key()
+        return out
 
     def shown(self) -> dict[str, Any]:
         """The effective settings with secrets masked, for `qunzhu config show`."""

@@ -27,7 +27,7 @@ def serve(
     """Serve the dashboard and the API."""
     import uvicorn
 
-    from qunzhu.api.app import create_app
+    from qunzhu.api.app import create_app, served
     from qunzhu.auth.bootstrap import ensure_first_operator
     from qunzhu.store.models import Community
 
@@ -52,10 +52,16 @@ def serve(
     bind_host = host or settings.host
     bind_port = port or settings.port
     from qunzhu.connectors.hub import ConnectorHub
+    from qunzhu.connectors.liveprocess import LiveProcess, wants_live_process
 
-    hub = ConnectorHub.load(store)  # a connector that cannot start shows why in its state
+    split = wants_live_process(settings)
+    # a connector that cannot start shows why in its state
+    hub = ConnectorHub.load(store, role="web" if split else "all")
     for c in hub.connectors.values():
         console.print(f"connector [bold]{c.info.name}[/] ({c.info.platform}, {c.info.community})")
+    live = LiveProcess(settings) if split else None
+    if live is not None:
+        console.print("live events are stored by a worker process (QUNZHU_LIVE_PROCESS)")
     console.print(f"dashboard: http://{bind_host}:{bind_port}/  API: /api/docs")
     app = create_app(settings, store, webhooks=hub.routes())
     app.state.connector_hub = hub  # the OneBot reverse WebSocket finds its connector here
@@ -66,11 +72,22 @@ def serve(
         names = ", ".join(f"{j.name} every {j.every}" for j in scheduler.jobs)
         console.print(f"scheduled: {names}")
     hub.start()
+    if live is not None and not live.start():
+        console.print(
+            "[yellow]the live worker was not ready within 60 s: webhook updates wait in "
+            "Redis until it is (see its output above)[/]"
+        )
     scheduler.start()
     try:
-        uvicorn.run(app, host=bind_host, port=bind_port, log_level=settings.log_level.lower())
+        uvicorn.run(
+            served(app), host=bind_host, port=bind_port, log_level=settings.log_level.lower()
+        )
+    except KeyboardInterrupt:  # Ctrl-C: uvicorn raises it again once it has shut down
+        pass
     finally:
         scheduler.stop()
+        if live is not None:
+            live.stop()
         hub.stop()
 
 

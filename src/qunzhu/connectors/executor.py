@@ -18,6 +18,7 @@ or of a moderation decision is also written back there (see :mod:`qunzhu.connect
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import logging
 import queue
 import threading
@@ -35,12 +36,16 @@ from qunzhu.connectors.base import (
     Refused,
     Unsupported,
 )
+from qunzhu.connectors.early_ledger import EarlyLedger, MemoryLedger
 from qunzhu.connectors.state import StateBook
 from qunzhu.events import Action, make_key
+from qunzhu.moderation.early import EARLY
 from qunzhu.store.session import Store
 
 log = logging.getLogger(__name__)
 MAX_RETRY_AFTER = 300.0
+EARLY_WAIT_S = 10.0
+"""How long a batch's delete waits for the outcome of its early twin still under way."""
 
 
 class Executor:
@@ -53,13 +58,19 @@ class Executor:
         workers: int = 4,
         max_attempts: int = 5,
         backoff: float = 0.5,
+        early_ledger: EarlyLedger | None = None,
     ) -> None:
         self.store = store
         self.state = state
         self.resolve = resolve
         self.max_attempts = max_attempts
         self.backoff = backoff
-        self._queues: list[queue.Queue[Action | None]] = [queue.Queue() for _ in range(workers)]
+        # (lane, order, action): an early delete (lane 0) overtakes the group's queued
+        # warnings and mutes of earlier messages, which can wait; within a lane, in order
+        self._queues: list[queue.PriorityQueue[tuple[int, int, Action | None]]] = [
+            queue.PriorityQueue() for _ in range(workers)
+        ]
+        self._order = itertools.count()
         self._threads: list[threading.Thread] = []
         self._stop = threading.Event()
         self._busy = 0
@@ -70,6 +81,9 @@ class Executor:
         self._flush_lock = threading.Lock()
         self._groups: dict[tuple[int, str], tuple[float, tuple[str, str]]] = {}
         self.on_done: Callable[[Action, str], None] | None = None  # for measurements
+        # deletes sent before their batch committed (qunzhu.moderation.early): the batch's
+        # own delete with that key is not sent again, it records that outcome on its decision
+        self.early_ledger: EarlyLedger = early_ledger or MemoryLedger()
         self._written = threading.Event()  # log rows are waiting for the flusher
 
     def start(self) -> None:
@@ -100,7 +114,7 @@ class Executor:
         self._stop.set()
         self._written.set()
         for q in self._queues:
-            q.put(None)
+            q.put((2, next(self._order), None))
         for t in self._threads:
             t.join(timeout=10)
         self._threads = []
@@ -111,7 +125,17 @@ class Executor:
         with self._idle:
             self._busy += len(actions)
         for a in actions:
-            self._queues[hash((a.platform, a.group)) % len(self._queues)].put(a)
+            lane = 0 if a.detail.get(EARLY) else 1
+            self._queues[hash((a.platform, a.group)) % len(self._queues)].put(
+                (lane, next(self._order), a)
+            )
+
+    def submit_early(self, actions: Sequence[Action]) -> None:
+        """Send ``actions`` (marked ``detail[EARLY]``) ahead of their batch; one already
+        sent early (a redelivered update) is not sent again."""
+        fresh = [a for a in actions if self.early_ledger.claim(a.key)]
+        if fresh:
+            self.submit(fresh)
 
     def drain(self, timeout: float = 30.0) -> bool:
         """Wait until every submitted action is done; False on timeout."""
@@ -120,9 +144,9 @@ class Executor:
         self.flush_log()  # what was done is in the log when this returns
         return done
 
-    def _work(self, q: queue.Queue[Action | None]) -> None:
+    def _work(self, q: queue.PriorityQueue[tuple[int, int, Action | None]]) -> None:
         while True:
-            a = q.get()
+            _lane, _n, a = q.get()
             if a is None:
                 return
             try:
@@ -167,6 +191,23 @@ class Executor:
         return state
 
     def execute(self, action: Action) -> str:
+        # a live delete is sent by whoever claims its key first: the early one at receipt,
+        # or the batch's when it gets there first (the web process slow between its check
+        # and its claim); the other only records what came of it. An operator's delete
+        # from the outbox is always tried: it may be the retry of one that failed.
+        live_delete = action.kind == "delete_message" and "outbox" not in action.detail
+        if live_delete and not action.detail.get(EARLY):
+            early = None
+            if not self.early_ledger.claim(action.key):
+                early = self.early_ledger.outcome(action.key, EARLY_WAIT_S)
+            if early is not None:
+                status, attempts, error, result = early
+                outcome = outbox.outcome_of(action, status, attempts, error, result)
+                if outcome is not None:
+                    with self._log_lock:
+                        self._outcomes.append(outcome)
+                    self._written.set()
+                return status
         if action.kind == "alert":
             self._alert(action, None, action.text or action.reason, kind=action.reason or "alert")
             return self._log(action, None, "alerted", 1)
@@ -284,14 +325,19 @@ class Executor:
             "result": _jsonable(result or {}),
             "created_at": records.now(),
         }
+        if action.kind == "delete_message" and "outbox" not in action.detail:
+            try:
+                self.early_ledger.settle(action.key, (status, attempts, error, result))
+            except Exception:  # Redis away: the batch's delete waits, then goes again
+                log.exception("recording an early delete's outcome failed")
         outcome = outbox.outcome_of(action, status, attempts, error, result)
         with self._log_lock:
             self._log_rows.append(row)
             if outcome is not None:
                 self._outcomes.append(outcome)
-            full = len(self._log_rows) >= 200
-        if full:
-            self.flush_log()
+        # written by the flusher thread (or drain/stop): a worker that wrote it here would
+        # hold the group's next action behind SQLite's writer
+        self._written.set()
         return status
 
 

@@ -4,10 +4,23 @@ drainer of the outbox (actions decided elsewhere: reviews, appeals, invite links
 
 ``qunzhu serve`` does::
 
-    hub = ConnectorHub.load(store)
+    hub = ConnectorHub.load(store, role=...)
     app = create_app(settings, store, webhooks=hub.routes())
     app.state.connector_hub = hub     # the OneBot reverse WebSocket finds it here
     hub.start(); uvicorn.run(app, ...); hub.stop()
+
+A hub plays one of three roles:
+
+- ``all``: one process answers webhooks, stores events and carries out actions;
+- ``web``: answers webhooks into the durable queue (Redis) and holds reverse WebSockets,
+  whose calls it makes for the worker (:mod:`qunzhu.connectors.relay`); nothing else;
+- ``worker`` (``qunzhu worker --live``, started by serve): takes the queue, stores, carries
+  out actions, drains the outbox and runs the polling and forward-WebSocket loops.
+
+Split in two, the web server and the pipeline each have a core and their own interpreter:
+in one process the pipeline's many short database calls each waited for the interpreter
+lock behind the web server's requests, and at a few hundred updates a second the queue
+grew faster than it was stored.
 """
 
 from __future__ import annotations
@@ -19,12 +32,14 @@ from typing import Any, Literal
 from sqlalchemy import select
 
 from qunzhu.api.webhooks import WebhookRoute
-from qunzhu.connectors.base import Connector, ConnectorInfo
+from qunzhu.connectors.base import Connector, ConnectorError, ConnectorInfo
 from qunzhu.connectors.credentials import CredentialsError, unseal
+from qunzhu.connectors.early_ledger import MemoryLedger, RedisLedger
 from qunzhu.connectors.executor import Executor
-from qunzhu.connectors.livequeue import LiveQueue, queue_from_settings
+from qunzhu.connectors.livequeue import LiveQueue, RedisQueue, queue_from_settings
 from qunzhu.connectors.outbox import Drainer
 from qunzhu.connectors.registry import connector_class
+from qunzhu.connectors.relay import RelayClient, RelayServer
 from qunzhu.connectors.runner import Runner
 from qunzhu.connectors.sink import Sink
 from qunzhu.connectors.state import StateBook
@@ -35,6 +50,8 @@ from qunzhu.store.models import Community
 from qunzhu.store.session import Store
 
 log = logging.getLogger(__name__)
+
+Role = Literal["all", "web", "worker"]
 
 
 def live_pipeline(store: Store) -> Pipeline:
@@ -55,15 +72,38 @@ class ConnectorHub:
         reconnect_base: float = 1.0,
         outbox_interval: float = 1.0,
         durable: LiveQueue | Literal["settings"] | None = "settings",
+        role: Role = "all",
     ) -> None:
         self.store = store
+        self.role = role
         self.state = StateBook(store)
-        self.executor = Executor(store, self.state, self.resolve, workers=workers, backoff=backoff)
-        self.sink = Sink(
-            pipeline or live_pipeline(store),
-            self.executor.submit,
-            durable=queue_from_settings(store.settings) if durable == "settings" else durable,
+        queue = queue_from_settings(store.settings) if durable == "settings" else durable
+        if role != "all" and not isinstance(queue, RedisQueue):
+            raise ValueError(
+                f"a {role} hub needs the Redis queue (QUNZHU_REDIS_URL) between web and worker"
+            )
+        # split in two, the web process sends early deletes and the worker the batches'
+        # actions: which deletes went early is known to both through Redis
+        ledger = (
+            RedisLedger(queue.client, queue.stream)
+            if isinstance(queue, RedisQueue)
+            else MemoryLedger()
         )
+        self.executor = Executor(
+            store, self.state, self.resolve, workers=workers, backoff=backoff, early_ledger=ledger
+        )
+        # the web role never runs the pipeline: no need to build it
+        pipe = pipeline or (Pipeline(store) if role == "web" else live_pipeline(store))
+        self.sink = Sink(
+            pipe,
+            self.executor.submit,
+            durable=queue,
+            consume=role != "web",
+            # at receipt in the web process; in one process, by a watcher of the queue
+            early=None if role == "worker" else _early_deletes(store, pipe, role),
+            on_early=self.executor.submit_early,
+        )
+        self.relay: RelayServer | None = None
         self.outbox = Drainer(store, self.executor.submit, interval=outbox_interval)
         self.connectors: dict[int, Connector] = {}
         self.runners: dict[int, Runner] = {}
@@ -87,8 +127,18 @@ class ConnectorHub:
         made: Connector = connector_class(info.platform)(
             info, self.store, self.state, self._deliver_for(info.id)
         )
+        if self.role == "worker" and hasattr(made, "relay"):
+            made.relay = RelayClient(self._redis(), info.id, namespace=self._stream())
         self.connectors[info.id] = made
         return made
+
+    def _redis(self) -> Any:
+        assert isinstance(self.sink.durable, RedisQueue)
+        return self.sink.durable.client
+
+    def _stream(self) -> str:
+        assert isinstance(self.sink.durable, RedisQueue)
+        return self.sink.durable.stream
 
     def _deliver_for(self, connector_id: int) -> Any:
         def deliver(events: Sequence[Event]) -> None:
@@ -96,6 +146,15 @@ class ConnectorHub:
                 self._groups.setdefault((e.platform, e.community, e.group), connector_id)
             self.sink.deliver(events)
 
+        async def adeliver(events: Sequence[Event]) -> None:
+            for e in events:
+                self._groups.setdefault((e.platform, e.community, e.group), connector_id)
+            await self.sink.adeliver(events)
+
+        # with Redis a webhook may deliver from the event loop (a spool's fsync or a commit
+        # must not hold it: those go through deliver, on a worker thread)
+        if self.sink.queues_async:
+            deliver.adeliver = adeliver  # type: ignore[attr-defined]
         return deliver
 
     def routes(self) -> list[WebhookRoute]:
@@ -121,6 +180,22 @@ class ConnectorHub:
 
     def start(self) -> None:
         self.state.start()
+        if self.role == "web":
+            # the worker carries out the batches' actions; the web process sends the early
+            # deletes and makes the calls that need a socket it holds
+            self.executor.start()
+            warm = getattr(self.sink.early, "warm", None)
+            if warm is not None:
+                try:
+                    warm({c.info.community for c in self.connectors.values()})
+                except Exception:  # only a head start: the first updates pay for it instead
+                    log.exception("warming the early deletes failed")
+            relayed = [cid for cid, c in self.connectors.items() if hasattr(c, "session_call")]
+            self.relay = RelayServer(
+                self._redis(), relayed, self._relayed_call, namespace=self._stream()
+            )
+            self.relay.start()
+            return
         self.sink.start()
         self.executor.start()
         self.outbox.start()
@@ -130,7 +205,26 @@ class ConnectorHub:
                 self.runners[cid] = runner
                 runner.start()
 
+    def _relayed_call(self, connector_id: int) -> Any:
+        connector = self.connectors.get(connector_id)
+        call = getattr(connector, "session_call", None)
+        if call is None:
+            return None
+
+        def relayed(api: str, params: dict[str, Any]) -> Any:
+            answer = call(api, params)
+            if answer is None:
+                raise ConnectorError(
+                    f"no live WebSocket in the web process for connector {connector_id}"
+                )
+            return answer
+
+        return relayed
+
     def stop(self) -> None:
+        if self.relay is not None:
+            self.relay.stop()
+            self.relay = None
         for runner in self.runners.values():
             runner.stop()
         self.runners.clear()
@@ -141,6 +235,20 @@ class ConnectorHub:
         self.state.stop()
         for c in self.connectors.values():
             c.close()
+
+
+def _early_deletes(store: Store, pipeline: Pipeline, role: Role) -> Any:
+    """The early deletes of the live moderator (the pipeline's; in the web process, which
+    runs no pipeline, one of its own), or None without one."""
+    from qunzhu.moderation.early import EarlyDeletes
+    from qunzhu.moderation.moderator import RuleModerator
+
+    moderator = pipeline.moderator
+    if role == "web":
+        moderator = RuleModerator.from_settings(store.settings)
+    if not isinstance(moderator, RuleModerator) or moderator.mode != "live":
+        return None
+    return EarlyDeletes(moderator, store.read_engine.connect)
 
 
 def load_infos(store: Store, on_error: Any = None) -> list[ConnectorInfo]:

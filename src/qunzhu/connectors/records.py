@@ -28,7 +28,7 @@ def now() -> datetime:
 
 
 def community_id(store: Store, slug: str) -> int | None:
-    with store.engine.connect() as conn:
+    with store.read_engine.connect() as conn:
         return community_id_by_slug(conn, slug)
 
 
@@ -45,7 +45,7 @@ def _community_of(conn: Connection, connector_id: int) -> int:
 def group_state(store: Store, connector_id: int, group: str) -> tuple[str, str]:
     """(status, reason) of a chat for a connector; ('active', '') when never recorded."""
     t = table_of(ConnectorGroup)
-    with store.engine.connect() as conn:
+    with store.read_engine.connect() as conn:
         row = conn.execute(
             select(t.c.status, t.c.reason).where(
                 t.c.connector_id == connector_id, t.c.platform_group_id == group
@@ -229,7 +229,7 @@ def remember_link(
 def link_owner(store: Store, connector_id: int, link: str) -> tuple[str | None, str | None]:
     """(referrer, code) of an invite link the bot created, or (None, None)."""
     t = table_of(ConnectorInviteLink)
-    with store.engine.connect() as conn:
+    with store.read_engine.connect() as conn:
         row = conn.execute(
             select(t.c.referrer, t.c.code).where(t.c.connector_id == connector_id, t.c.link == link)
         ).first()

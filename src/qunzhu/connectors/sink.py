@@ -50,6 +50,9 @@ class Sink:
         linger: float = 0.005,
         source: str = "live",
         durable: LiveQueue | None = None,
+        consume: bool = True,
+        early: Callable[[Sequence[Any]], list[Action]] | None = None,
+        on_early: Callable[[list[Action]], None] | None = None,
     ) -> None:
         if max_batch < 1:
             raise ValueError(f"max_batch must be at least 1, not {max_batch}")
@@ -61,33 +64,54 @@ class Sink:
         self.linger = linger
         self.source = source
         self.durable = durable
+        if not consume and durable is None:
+            raise ValueError("a sink that does not consume needs a durable queue to fill")
+        # False in a web process whose live worker (another process) takes the queue
+        self.consume = consume
+        # deletes decided from content alone, sent before the batch runs (moderation.early)
+        self.early = early
+        self.on_early = on_early or on_actions
         self.totals = IngestReport()
         self.batches = 0
         self._queue: queue.Queue[_Pending | None] = queue.Queue()
         self._thread: threading.Thread | None = None
+        self._watcher: threading.Thread | None = None
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._retry = 0.0
 
     @property
     def mode(self) -> str:
-        return "commit" if self.durable is None else f"queued ({self.durable.name})"
+        if self.durable is None:
+            return "commit"
+        where = "" if self.consume else ", stored by the live worker"
+        return f"queued ({self.durable.name}{where})"
 
     def start(self) -> None:
+        if not self.consume:
+            return
         with self._lock:
             if self._thread is None:
                 self._stop.clear()
                 target = self._loop if self.durable is None else self._consume
                 self._thread = threading.Thread(target=target, name="qunzhu-sink", daemon=True)
                 self._thread.start()
+                if self.early is not None and hasattr(self.durable, "watch"):
+                    self._watcher = threading.Thread(
+                        target=self._watch, name="qunzhu-early", daemon=True
+                    )
+                    self._watcher.start()
 
     def stop(self) -> None:
         with self._lock:
             thread, self._thread = self._thread, None
+            watcher, self._watcher = self._watcher, None
         if thread is not None:
             self._stop.set()
             self._queue.put(None)
             thread.join(timeout=30)
+        if watcher is not None:
+            watcher.join(timeout=5)
 
     def deliver(self, events: Sequence[Event], timeout: float = 60.0) -> None:
         """Store ``events`` (or queue them durably); raises when that could not be done."""
@@ -96,6 +120,8 @@ class Sink:
         self.start()
         if self.durable is not None:
             self.durable.put(events)
+            if not self.consume:  # the web process of a split serve: early deletes at receipt
+                self._act_early(events)
             return
         pending = _Pending(events)
         self._queue.put(pending)
@@ -103,6 +129,20 @@ class Sink:
             raise TimeoutError(f"events not stored within {timeout:.0f} s")
         if pending.error is not None:
             raise pending.error
+
+    @property
+    def queues_async(self) -> bool:
+        """``adeliver`` can queue without blocking an event loop (Redis)."""
+        return hasattr(self.durable, "aput")
+
+    async def adeliver(self, events: Sequence[Event]) -> None:
+        """``deliver`` from an event loop; only with a queue that ``queues_async``."""
+        if not events:
+            return
+        self.start()
+        await self.durable.aput(events)  # type: ignore[union-attr]
+        if not self.consume:
+            self._act_early(events)
 
     def drain(self, timeout: float = 30.0) -> bool:
         """Wait until every queued event is stored; False on timeout (tests, shutdown)."""
@@ -140,6 +180,7 @@ class Sink:
 
     def _store(self, batch: list[_Pending]) -> None:
         events = [e for p in batch for e in p.events]
+        self._act_early(events)
         try:
             report = self.pipeline.run(events, source=self.source)
         except Exception as exc:  # the database is unreachable: every caller must know
@@ -168,6 +209,8 @@ class Sink:
             if not entries:
                 continue
             items: list[Any] = [decode(i, payload, durable.name) for i, payload in entries]
+            if self._watcher is None:
+                self._act_early(items)
             try:
                 report = self.pipeline.run(items, source=self.source)
             except Exception as exc:  # not committed: the entries stay queued for later
@@ -181,6 +224,39 @@ class Sink:
             except Exception as exc:  # they come again and change nothing (their keys)
                 log.warning("removing %d stored entries failed: %s", len(entries), exc)
                 durable.rewind()
+
+    def _watch(self) -> None:
+        """Early deletes as updates arrive, not when the consumer reaches them: under load
+        the consumer is a batch or more behind. Entries it missed (a restart, Redis away)
+        the batch decides as usual."""
+        durable: Any = self.durable
+        after: Any = None
+        while not self._stop.is_set():
+            try:
+                if after is None:
+                    after = durable.last_id()
+                after, entries = durable.watch(after, 0.5)
+            except Exception as exc:
+                log.warning("watching %s for early deletes failed: %s", durable.name, exc)
+                after = None
+                self._stop.wait(1.0)
+                continue
+            if entries:
+                self._act_early([decode(i, payload, durable.name) for i, payload in entries])
+
+    def _act_early(self, items: Sequence[Any]) -> None:
+        if self.early is None:
+            return
+        try:
+            actions = self.early(items)
+        except Exception:  # the batch decides them anyway, a little later
+            log.exception("deciding early deletes failed")
+            return
+        if actions:
+            try:
+                self.on_early(actions)
+            except Exception:
+                log.exception("handing %d early deletes to the executor failed", len(actions))
 
     def _backoff(self, message: str) -> None:
         log.warning("%s", message)

@@ -32,6 +32,10 @@ class _Live:
     flushed_events: int = 0
     flushed_actions: int = 0
     flushed_at: float = field(default_factory=time.monotonic)
+    # the fields this process changed since its last write: only those are written, so a
+    # web process and its live worker (one connector row, two state books) do not put
+    # back each other's older values
+    dirty: set[str] = field(default_factory=set)
 
 
 class StateBook:
@@ -81,6 +85,8 @@ class StateBook:
             live = self._get(connector_id)
             changed = (live.status, live.reason) != (status, reason)
             live.status, live.reason = status, reason
+            if changed:
+                live.dirty |= {"status", "status_reason"}
         if changed:
             self.flush(connector_id, force=True)
 
@@ -89,8 +95,10 @@ class StateBook:
             live = self._get(connector_id)
             live.events += count
             live.last_event_at = records.now()
+            live.dirty.add("last_event_at")
             if live.status in ("idle", "error"):
                 live.status, live.reason = "connected", ""
+                live.dirty |= {"status", "status_reason"}
         self._flush_counters(connector_id)
 
     def action(self, connector_id: int) -> None:
@@ -102,8 +110,10 @@ class StateBook:
         with self._lock:
             live = self._get(connector_id)
             live.last_error, live.last_error_at = message[:2000], records.now()
+            live.dirty |= {"last_error", "last_error_at"}
             if status is not None:
                 live.status, live.reason = status, message[:2000]
+                live.dirty |= {"status", "status_reason"}
         self.flush(connector_id, force=True)
 
     def flush(self, connector_id: int, *, force: bool = False) -> None:
@@ -111,14 +121,19 @@ class StateBook:
             live = self._get(connector_id)
             if not force and time.monotonic() - live.flushed_at < FLUSH_EVERY:
                 return
-            values: dict[str, Any] = {
+            known: dict[str, Any] = {
                 "status": live.status,
                 "status_reason": live.reason,
                 "last_event_at": live.last_event_at,
                 "last_error": live.last_error,
                 "last_error_at": live.last_error_at,
             }
+            values = {k: v for k, v in known.items() if k in live.dirty}
+            live.dirty.clear()
             events, actions = live.events - live.flushed_events, live.actions - live.flushed_actions
+            if not values and not events and not actions:
+                live.flushed_at = time.monotonic()
+                return
             live.flushed_events, live.flushed_actions = live.events, live.actions
             live.flushed_at = time.monotonic()
         from qunzhu.store.base import table_of

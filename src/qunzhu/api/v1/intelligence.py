@@ -44,7 +44,7 @@ def health(
     lang: str = LANG,
     access: CommunityAccess = Depends(require("read")),
 ) -> dict[str, Any]:
-    with get_store(request).engine.connect() as conn:
+    with get_store(request).read_engine.connect() as conn:
         rows = views.health_rows(conn, access.community.id, day, lang)
     for r in rows:
         r.pop("reason_detail")
@@ -58,7 +58,7 @@ def health_history(
     days: int = Query(28, ge=1, le=365),
     access: CommunityAccess = Depends(require("read")),
 ) -> dict[str, Any]:
-    with get_store(request).engine.connect() as conn:
+    with get_store(request).read_engine.connect() as conn:
         return {"community": slug, "groups": views.health_history(conn, access.community.id, days)}
 
 
@@ -70,7 +70,7 @@ def members_value(
     limit: int = Query(100, ge=1, le=1000),
     access: CommunityAccess = Depends(require("read")),
 ) -> dict[str, Any]:
-    with get_store(request).engine.connect() as conn:
+    with get_store(request).read_engine.connect() as conn:
         try:
             gid = views.group_id_of(conn, access.community.id, group) if group else None
         except views.UnknownCommunity as exc:
@@ -92,7 +92,7 @@ def member_explain(
     lang: str = LANG,
     access: CommunityAccess = Depends(require("read")),
 ) -> dict[str, Any]:
-    with get_store(request).engine.connect() as conn:
+    with get_store(request).read_engine.connect() as conn:
         data = views.explain_member(conn, access.community.id, member_id, lang)
     if not data["names"] and not data["messages"] and data["tier"] is None:
         raise ApiError(404, "unknown_member", f"no member {member_id} here", field="member_id")
@@ -108,7 +108,7 @@ def alerts(
     limit: int = Query(50, ge=1, le=500),
     access: CommunityAccess = Depends(require("read")),
 ) -> dict[str, Any]:
-    with get_store(request).engine.connect() as conn:
+    with get_store(request).read_engine.connect() as conn:
         return {"community": slug, "alerts": views.alerts(conn, access.community.id, limit)}
 
 
@@ -119,7 +119,7 @@ def funnel(
     weeks: int = Query(12, ge=1, le=104),
     access: CommunityAccess = Depends(require("read")),
 ) -> dict[str, Any]:
-    with get_store(request).engine.connect() as conn:
+    with get_store(request).read_engine.connect() as conn:
         day = (
             views.latest_day(conn, access.community.id)
             or datetime.now(get_settings(request).tz).date()
@@ -135,7 +135,7 @@ def weekly(
     lang: str = LANG,
     access: CommunityAccess = Depends(require("read")),
 ) -> dict[str, Any]:
-    with get_store(request).engine.connect() as conn:
+    with get_store(request).read_engine.connect() as conn:
         try:
             data = weekly_data(conn, access.community.id, day, lang)
         except LookupError as exc:

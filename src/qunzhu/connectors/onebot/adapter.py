@@ -138,6 +138,9 @@ class OneBotConnector:
         self.ws_url = str(info.config.get("ws_url") or "")
         self.session: _Session | None = None
         self.forward: _ForwardSession | None = None
+        # set in the live worker of a split `qunzhu serve`: the reverse WebSocket is held
+        # by the web process, which makes the calls sent through this relay
+        self.relay: Any = None
         self._lock = threading.Lock()
 
     # -- in: HTTP POST --------------------------------------------------------------------
@@ -239,20 +242,33 @@ class OneBotConnector:
                     self.state.set(self.info.id, "idle", "the WebSocket closed")
 
     # -- out --------------------------------------------------------------------------
+    def session_call(self, action: str, params: dict[str, Any]) -> Any:
+        """The raw answer over the reverse WebSocket held here; None when there is none
+        (the relay server of the web process calls this for the live worker)."""
+        session = self.session
+        if session is None or session.closed:
+            return None
+        future = asyncio.run_coroutine_threadsafe(session.call(action, params), session.loop)
+        try:
+            return future.result(CALL_TIMEOUT + 1)
+        except ConnectorError:
+            raise
+        except Exception as exc:  # timed out, or the loop is gone: try again later
+            raise ConnectorError(f"{action}: {type(exc).__name__}: {exc}") from exc
+
     def call(self, action: str, params: dict[str, Any]) -> Any:
         forward = self.forward
         if forward is not None and not forward.closed and self.session is None:
             return answer(action, 200, forward.call(action, params))
-        session = self.session
-        if session is not None and not session.closed:
-            future = asyncio.run_coroutine_threadsafe(session.call(action, params), session.loop)
-            try:
-                message = future.result(CALL_TIMEOUT + 1)
-            except ConnectorError:
-                raise
-            except Exception as exc:  # timed out, or the loop is gone: try again later
-                raise ConnectorError(f"{action}: {type(exc).__name__}: {exc}") from exc
+        message = self.session_call(action, params)
+        if message is not None:
             return answer(action, 200, message)
+        if self.relay is not None:
+            try:
+                return answer(action, 200, self.relay.call(action, params))
+            except ConnectorError:
+                if self.http is None:
+                    raise
         if self.http is not None:
             return self.http.call(action, params)
         raise ConnectorError(f"{action}: no live WebSocket and no api_url to call")

@@ -13,6 +13,8 @@ import threading
 import time
 from typing import Any
 
+import anyio.to_thread
+
 from qunzhu.api.webhooks import WebhookRejected, WebhookRequest, WebhookResponse, WebhookRoute
 from qunzhu.connectors import records
 from qunzhu.connectors.base import ConnectorInfo, Deliver, Unsupported
@@ -31,6 +33,15 @@ ALLOWED_UPDATES = [
     "my_chat_member",
     "chat_join_request",
 ]
+# updates whose handling reads or writes the database (link owners, join requests, the
+# bot's own status, chat migrations): never on the event loop, always on a worker thread
+_NEEDS_DATABASE = (
+    b'"invite_link"',
+    b'"chat_join_request"',
+    b'"my_chat_member"',
+    b'"migrate_to_chat_id"',
+    b'"migrate_from_chat_id"',
+)
 _SILENT = {
     "can_send_messages": False,
     "can_send_audios": False,
@@ -43,6 +54,10 @@ _SILENT = {
     "can_send_other_messages": False,
     "can_add_web_page_previews": False,
 }
+
+
+def _no_lookup(_link: str) -> tuple[str | None, str | None]:
+    return None, None  # only asked for updates with an invite link, which take the thread
 
 
 class TelegramConnector:
@@ -70,7 +85,22 @@ class TelegramConnector:
             )
         ]
 
-    def webhook(self, request: WebhookRequest) -> WebhookResponse:
+    async def webhook(self, request: WebhookRequest) -> WebhookResponse:
+        """On the web server's event loop: with Redis, an update that needs no database
+        lookup is parsed and queued right here; any other goes to a worker thread (a
+        commit, a spool's fsync or a lookup must not hold the loop)."""
+        update = self._update_of(request)
+        adeliver = getattr(self.deliver, "adeliver", None)
+        if adeliver is not None and not any(m in request.body for m in _NEEDS_DATABASE):
+            parsed = parse_update(update, self.info.community, _no_lookup)
+            if not (parsed.migrations or parsed.bot_status or parsed.requests):
+                await adeliver(parsed.events)
+                self.state.event(self.info.id, 1)
+                return WebhookResponse(200, {"ok": True})
+        await anyio.to_thread.run_sync(self.handle, [update])
+        return WebhookResponse(200, {"ok": True})
+
+    def _update_of(self, request: WebhookRequest) -> dict[str, Any]:
         expected = self.info.credentials.get("webhook_secret", "")
         given = request.headers.get(SECRET_HEADER, "")
         if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
@@ -81,8 +111,7 @@ class TelegramConnector:
             raise WebhookRejected(400, "the body is not JSON") from None
         if not isinstance(update, dict) or "update_id" not in update:
             raise WebhookRejected(400, "not a Telegram update (no update_id)")
-        self.handle([update])
-        return WebhookResponse(200, {"ok": True})
+        return update
 
     def handle(self, updates: list[dict[str, Any]]) -> None:
         """Store what the updates say; raises if they could not be stored (so they come

@@ -1,0 +1,206 @@
+"""Deletes that do not wait for the batch: an ad goes from the group before it is stored.
+
+A live batch resolves members, moderates, writes, scores value and runs the growth reactor
+in one transaction; under load that is tens of milliseconds, and the ad stays visible all
+that time. The content of a message alone is enough to know that it must be deleted: a
+finding whose rule says delete (``delete``, ``delete_warn``, ``remove``, ``blacklist``)
+deletes the message whatever the sender's points, unless the sender is protected. So before
+the batch runs, it judges each new message on what needs no history —
+the content rules, the classifier, mass mentions and marked kinds, never newcomer rules or
+the flood counters — and :class:`EarlyDeletes` returns the ``delete_message`` actions of
+those that must go. They
+carry the same key as the delete the batch will decide (``Action`` keys are made from the
+message), so the executor does the delete once and records its outcome on the decision the
+batch writes (:meth:`qunzhu.connectors.executor.Executor.submit_early`).
+
+Never more than the batch would do: the findings are a subset of the batch's (same model,
+same spec, newcomer rules off), the protected are left alone (``members.protected`` and the
+spec's list, read now), and messages already stored (a redelivery) are skipped.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, select
+
+from qunzhu import events as ev
+from qunzhu.moderation.behaviour import marked_kinds, mass_mentions
+from qunzhu.moderation.decide import _DELETES, rule_action
+from qunzhu.moderation.inspect import MAX_CHARS, Inspector
+from qunzhu.moderation.moderator import _STORED_KEYS, RuleModerator
+from qunzhu.moderation.normalize import normalize
+from qunzhu.moderation.notices import CAN_ACT
+from qunzhu.store.community import Identity, Member
+from qunzhu.store.models import Community
+
+EARLY = "early"
+"""``detail[EARLY]`` is True on an action sent before its batch committed."""
+
+_COMMUNITIES = select(Community.slug, Community.id).where(
+    Community.slug.in_(bindparam("slugs", expanding=True))
+)
+_IDENTITIES = (
+    select(Identity.platform_user_id, Member.id, Member.protected)
+    .join(Member, Member.id == Identity.member_id)
+    .where(
+        Identity.community_id == bindparam("community"),
+        Identity.platform == bindparam("platform"),
+        Identity.platform_user_id.in_(bindparam("users", expanding=True)),
+    )
+)
+
+
+class EarlyDeletes:
+    """Called with the events as they arrive (``early(events)``): the deletes to send now.
+
+    Most messages are not ads, and those cost no database read: the communities' ids and
+    inspectors are kept for ``spec_ttl`` seconds (a spec edit reaches early deletes within
+    that; the batch always reads the spec afresh), and the store is asked only about the
+    messages that would be deleted — already stored? sender protected?"""
+
+    def __init__(self, moderator: RuleModerator, connect: Any, *, spec_ttl: float = 2.0) -> None:
+        self.moderator = moderator
+        self.connect = connect  # () -> a read-only Connection context manager
+        self.spec_ttl = spec_ttl
+        self._places: dict[str, tuple[float, int, Inspector]] = {}
+
+    def __call__(self, events: Sequence[Any]) -> list[ev.Action]:
+        # only where the platform can act: elsewhere (WeCom) the batch turns the decision
+        # into one alert for the operator, and an early delete would be a second
+        posted = [
+            e
+            for e in events
+            if isinstance(e, ev.MessagePosted) and e.message_id and e.platform in CAN_ACT
+        ]
+        if not posted or self.moderator.mode != "live":
+            return []
+        places = self._places_of({e.community for e in posted})
+        posted = [e for e in posted if e.community in places]
+        doomed = self._doomed(posted, places) if posted else []
+        if not doomed:
+            return []
+        ids = {slug: place[0] for slug, place in places.items()}
+        with self.connect() as conn:
+            fresh = {e.key for e in _not_stored(conn, ids, [e for e, _ in doomed])}
+            doomed = [(e, why) for e, why in doomed if e.key in fresh]
+            shielded = _protected(conn, ids, [e for e, _ in doomed]) if doomed else {}
+        out: list[ev.Action] = []
+        for event, reason in doomed:
+            spec = places[event.community][1].spec
+            member_id = shielded.get((event.community, event.platform, event.member))
+            names = {event.member, event.member_name or event.member}
+            if member_id is not None:
+                names.add(str(member_id))
+            if member_id is True or set(spec.escalation.protected) & names:
+                continue
+            out.append(
+                ev.Action(
+                    kind="delete_message",
+                    platform=event.platform,
+                    community=event.community,
+                    group=event.group,
+                    member=event.member,
+                    message_id=event.message_id,
+                    reason=reason,
+                    detail={EARLY: True, "event": event.key},
+                )
+            )
+        return out
+
+    def warm(self, slugs: set[str]) -> None:
+        """Read the specs and run every detector once, so the first updates after a start
+        are not the ones that pay for loading them."""
+        places = self._places_of(slugs)
+        sample = [
+            ev.MessagePosted(
+                platform="telegram",
+                community=slug,
+                group="warm",
+                member="warm",
+                occurred_at=datetime.now(UTC),
+                message_id="1",
+                text="加 薇 信 abc123 了解 https://t.me/joinchat/x 赚钱",
+            )
+            for slug in places
+        ]
+        if sample:
+            self._doomed(sample, places)
+
+    def _places_of(self, slugs: set[str]) -> dict[str, tuple[int, Inspector]]:
+        now = time.monotonic()
+        stale = {s for s in slugs if (p := self._places.get(s)) is None or p[0] < now}
+        if stale:
+            with self.connect() as conn:
+                ids = dict(conn.execute(_COMMUNITIES, {"slugs": sorted(stale)}).all())
+                inspectors = self.moderator.inspectors(conn, set(ids.values())) if ids else {}
+            for slug in stale:
+                if slug in ids:
+                    self._places[slug] = (now + self.spec_ttl, ids[slug], inspectors[ids[slug]])
+                else:
+                    self._places.pop(slug, None)
+        return {s: (self._places[s][1], self._places[s][2]) for s in slugs if s in self._places}
+
+    def _doomed(
+        self, posted: list[ev.MessagePosted], places: dict[str, tuple[int, Inspector]]
+    ) -> list[tuple[ev.MessagePosted, str]]:
+        norms = [normalize(e.text[:MAX_CHARS]) for e in posted]
+        # the classifier is asked only where its finding could delete: where the spec lets
+        # it flag or allow, its score cannot make an early delete
+        scored = [i for i, e in enumerate(posted) if _classifier_deletes(places[e.community][1])]
+        scores = [0.0] * len(posted)
+        if scored:
+            found = self.moderator.model.scores([norms[i].compact for i in scored])
+            for i, score in zip(scored, found, strict=True):
+                scores[i] = float(score)
+        doomed: list[tuple[ev.MessagePosted, str]] = []
+        for event, norm, score in zip(posted, norms, scores, strict=True):
+            inspector = places[event.community][1]
+            rules = inspector.rules
+            findings = inspector.content(norm, float(score), newcomer=False)
+            findings += mass_mentions(event, rules)
+            findings += marked_kinds(event, rules)
+            acting = [f for f in findings if rule_action(rules, f) in _DELETES]
+            if acting:
+                main = max(acting, key=lambda f: (f.severity, f.score))
+                doomed.append((event, f"{main.rule}: {main.detector}"))
+        return doomed
+
+
+def _classifier_deletes(inspector: Inspector) -> bool:
+    clf = inspector.rules.classifier
+    return clf.action in _DELETES and clf.threshold_act <= 1.0
+
+
+def _not_stored(
+    conn: Connection, ids: dict[str, int], posted: list[ev.MessagePosted]
+) -> list[ev.MessagePosted]:
+    by_community: dict[int, list[str]] = {}
+    for e in posted:
+        by_community.setdefault(ids[e.community], []).append(e.key)
+    stored: set[str] = set()
+    for community_id, keys in by_community.items():
+        stored.update(conn.scalars(_STORED_KEYS, {"community": community_id, "keys": keys}))
+    return [e for e in posted if e.key not in stored]
+
+
+def _protected(
+    conn: Connection, ids: dict[str, int], posted: list[ev.MessagePosted]
+) -> dict[tuple[str, str, str], Any]:
+    """(community, platform, user) → True when the member is protected, else its id (the
+    spec may name members by id)."""
+    wanted: dict[tuple[str, str], set[str]] = {}
+    for e in posted:
+        wanted.setdefault((e.community, e.platform), set()).add(e.member)
+    out: dict[tuple[str, str, str], Any] = {}
+    for (slug, platform), users in wanted.items():
+        rows = conn.execute(
+            _IDENTITIES,
+            {"community": ids[slug], "platform": platform, "users": sorted(users)},
+        )
+        for user, member_id, protected in rows:
+            out[(slug, platform, str(user))] = True if protected else member_id
+    return out
