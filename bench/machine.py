@@ -1,10 +1,11 @@
-"""How fast this machine runs Python at the moment of a benchmark.
+"""How fast this machine runs plain Python at the moment of a benchmark.
 
-Shared machines change speed from hour to hour (other tenants, CPU frequency): the same
-code, same input, took 2.6 times the CPU seconds one afternoon that it took the morning
-before. Every result file records this figure at its start and end, so figures from
-different runs can be compared: scale by the ratio of their loop times. The floors, being
-measured in the same run, need no such care.
+Shared machines change speed from hour to hour (other tenants, CPU frequency, the disk):
+on 2026-11-23 the import floor, same script and file, needed 2.2 times the CPU seconds in
+the afternoon that it needed in the morning. Every result file records this figure at its
+start and end. It is a rough guide only: that afternoon this loop was *not* slower, the
+SQLite- and file-bound work was. The floors, measured in the same run as each figure, are
+the comparison to trust.
 """
 
 from __future__ import annotations
