@@ -48,6 +48,17 @@ def community(store: Store) -> str:
 
 
 @pytest.fixture
+def fake_telegram() -> Iterator[Any]:
+    """The fake Bot API served on 127.0.0.1; its address in ``.url``."""
+    from connector_fakes import telegram as tg
+
+    platform = tg.FakeTelegram()
+    with LiveServer(platform.app) as server:
+        platform.url = server.url  # type: ignore[attr-defined]
+        yield platform
+
+
+@pytest.fixture
 def hub(store: Store, community: str) -> Iterator[ConnectorHub]:
     made = ConnectorHub(store, backoff=0.05, reconnect_base=0.05)
     yield made

@@ -32,11 +32,8 @@ NOW = int(time.time()) - 600
 
 
 @pytest.fixture
-def fake() -> Iterator[tg.FakeTelegram]:
-    platform = tg.FakeTelegram()
-    with LiveServer(platform.app) as server:
-        platform.url = server.url  # type: ignore[attr-defined]
-        yield platform
+def fake(fake_telegram: tg.FakeTelegram) -> tg.FakeTelegram:
+    return fake_telegram
 
 
 @pytest.fixture

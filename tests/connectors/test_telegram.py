@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -25,11 +24,8 @@ NOW = int(time.time()) - 600
 
 
 @pytest.fixture
-def fake() -> Iterator[tg.FakeTelegram]:
-    platform = tg.FakeTelegram()
-    with LiveServer(platform.app) as server:
-        platform.url = server.url  # type: ignore[attr-defined]
-        yield platform
+def fake(fake_telegram: tg.FakeTelegram) -> tg.FakeTelegram:
+    return fake_telegram
 
 
 def _bot(store: Store, hub: ConnectorHub, fake: tg.FakeTelegram, mode: str = "webhook") -> Any:

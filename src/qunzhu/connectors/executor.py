@@ -193,20 +193,14 @@ class Executor:
     def execute(self, action: Action) -> str:
         # a live delete is sent by whoever claims its key first: the early one at receipt,
         # or the batch's when it gets there first (the web process slow between its check
-        # and its claim); the other only records what came of it. An operator's delete
-        # from the outbox is always tried: it may be the retry of one that failed.
-        live_delete = action.kind == "delete_message" and "outbox" not in action.detail
-        if live_delete and not action.detail.get(EARLY):
+        # and its claim); the other only records what came of it
+        if _live_delete(action) and not action.detail.get(EARLY):
             early = None
             if not self.early_ledger.claim(action.key):
                 early = self.early_ledger.outcome(action.key, EARLY_WAIT_S)
             if early is not None:
                 status, attempts, error, result = early
-                outcome = outbox.outcome_of(action, status, attempts, error, result)
-                if outcome is not None:
-                    with self._log_lock:
-                        self._outcomes.append(outcome)
-                    self._written.set()
+                self._note(None, outbox.outcome_of(action, status, attempts, error, result))
                 return status
         if action.kind == "alert":
             self._alert(action, None, action.text or action.reason, kind=action.reason or "alert")
@@ -325,20 +319,30 @@ class Executor:
             "result": _jsonable(result or {}),
             "created_at": records.now(),
         }
-        if action.kind == "delete_message" and "outbox" not in action.detail:
+        if _live_delete(action):
             try:
                 self.early_ledger.settle(action.key, (status, attempts, error, result))
             except Exception:  # Redis away: the batch's delete waits, then goes again
                 log.exception("recording an early delete's outcome failed")
-        outcome = outbox.outcome_of(action, status, attempts, error, result)
+        self._note(row, outbox.outcome_of(action, status, attempts, error, result))
+        return status
+
+    def _note(self, row: dict[str, Any] | None, outcome: dict[str, Any] | None) -> None:
+        """Buffer a log row and an outcome for the flusher thread (or drain/stop): a worker
+        that wrote them itself would hold the group's next action behind SQLite's writer."""
         with self._log_lock:
-            self._log_rows.append(row)
+            if row is not None:
+                self._log_rows.append(row)
             if outcome is not None:
                 self._outcomes.append(outcome)
-        # written by the flusher thread (or drain/stop): a worker that wrote it here would
-        # hold the group's next action behind SQLite's writer
         self._written.set()
-        return status
+
+
+def _live_delete(action: Action) -> bool:
+    """A delete a live batch or an early check decided: one per message, whoever claims
+    its key first (an operator's delete from the outbox is always tried: it may be the
+    retry of one that failed)."""
+    return action.kind == "delete_message" and "outbox" not in action.detail
 
 
 def _what(action: Action) -> str:

@@ -31,7 +31,7 @@ from qunzhu import events as ev
 from qunzhu.moderation.behaviour import marked_kinds, mass_mentions
 from qunzhu.moderation.decide import _DELETES, rule_action
 from qunzhu.moderation.inspect import MAX_CHARS, Inspector
-from qunzhu.moderation.moderator import _STORED_KEYS, RuleModerator
+from qunzhu.moderation.moderator import RuleModerator, named_protected, stored_keys
 from qunzhu.moderation.normalize import normalize
 from qunzhu.moderation.notices import CAN_ACT
 from qunzhu.store.community import Identity, Member
@@ -85,17 +85,19 @@ class EarlyDeletes:
             return []
         ids = {slug: place[0] for slug, place in places.items()}
         with self.connect() as conn:
-            fresh = {e.key for e in _not_stored(conn, ids, [e for e, _ in doomed])}
-            doomed = [(e, why) for e, why in doomed if e.key in fresh]
-            shielded = _protected(conn, ids, [e for e, _ in doomed]) if doomed else {}
+            by_community: dict[int, list[str]] = {}
+            for e, _ in doomed:
+                by_community.setdefault(ids[e.community], []).append(e.key)
+            stored = stored_keys(conn, by_community)
+            doomed = [(e, why) for e, why in doomed if (ids[e.community], e.key) not in stored]
+            members = _members(conn, ids, [e for e, _ in doomed]) if doomed else {}
         out: list[ev.Action] = []
         for event, reason in doomed:
             spec = places[event.community][1].spec
-            member_id = shielded.get((event.community, event.platform, event.member))
-            names = {event.member, event.member_name or event.member}
-            if member_id is not None:
-                names.add(str(member_id))
-            if member_id is True or set(spec.escalation.protected) & names:
+            member_id, protected = members.get(
+                (event.community, event.platform, event.member), (None, False)
+            )
+            if protected or named_protected(spec, event, member_id):
                 continue
             out.append(
                 ev.Action(
@@ -175,32 +177,19 @@ def _classifier_deletes(inspector: Inspector) -> bool:
     return clf.action in _DELETES and clf.threshold_act <= 1.0
 
 
-def _not_stored(
+def _members(
     conn: Connection, ids: dict[str, int], posted: list[ev.MessagePosted]
-) -> list[ev.MessagePosted]:
-    by_community: dict[int, list[str]] = {}
-    for e in posted:
-        by_community.setdefault(ids[e.community], []).append(e.key)
-    stored: set[str] = set()
-    for community_id, keys in by_community.items():
-        stored.update(conn.scalars(_STORED_KEYS, {"community": community_id, "keys": keys}))
-    return [e for e in posted if e.key not in stored]
-
-
-def _protected(
-    conn: Connection, ids: dict[str, int], posted: list[ev.MessagePosted]
-) -> dict[tuple[str, str, str], Any]:
-    """(community, platform, user) → True when the member is protected, else its id (the
-    spec may name members by id)."""
+) -> dict[tuple[str, str, str], tuple[int, bool]]:
+    """(community, platform, user) → (member id, protected) of the senders already known."""
     wanted: dict[tuple[str, str], set[str]] = {}
     for e in posted:
         wanted.setdefault((e.community, e.platform), set()).add(e.member)
-    out: dict[tuple[str, str, str], Any] = {}
+    out: dict[tuple[str, str, str], tuple[int, bool]] = {}
     for (slug, platform), users in wanted.items():
         rows = conn.execute(
             _IDENTITIES,
             {"community": ids[slug], "platform": platform, "users": sorted(users)},
         )
         for user, member_id, protected in rows:
-            out[(slug, platform, str(user))] = True if protected else member_id
+            out[(slug, platform, str(user))] = (int(member_id), bool(protected))
     return out

@@ -232,14 +232,20 @@ def _spec_of(slug: str, text: str | None) -> CommunitySpec:
 
 
 def _not_stored(conn: Connection, messages: list[Resolved]) -> list[Resolved]:
-    """Messages whose key is not in the store yet (a re-run decides nothing twice). Looked
-    up per community: the unique index is (community_id, key), and a lookup by key alone
-    would walk the whole index on SQLite."""
+    """Messages whose key is not in the store yet (a re-run decides nothing twice)."""
     if not messages:
         return []
     by_community: dict[int, list[str]] = {}
     for r in messages:
         by_community.setdefault(r.community_id, []).append(r.event.key)
+    stored = stored_keys(conn, by_community)
+    return [r for r in messages if (r.community_id, r.event.key) not in stored]
+
+
+def stored_keys(conn: Connection, by_community: dict[int, list[str]]) -> set[tuple[int, str]]:
+    """(community id, key) of the given message keys already stored. Looked up per
+    community: the unique index is (community_id, key), and a lookup by key alone would
+    walk the whole index on SQLite."""
     stored: set[tuple[int, str]] = set()
     for community_id, keys in by_community.items():
         for start in range(0, len(keys), 500):
@@ -247,7 +253,16 @@ def _not_stored(conn: Connection, messages: list[Resolved]) -> list[Resolved]:
                 _STORED_KEYS, {"community": community_id, "keys": keys[start : start + 500]}
             )
             stored.update((community_id, key) for key in found)
-    return [r for r in messages if (r.community_id, r.event.key) not in stored]
+    return stored
+
+
+def named_protected(spec: CommunitySpec, event: ev.MessagePosted, member_id: int | None) -> bool:
+    """The spec's ``escalation.protected`` names the sender: by platform id, member id or
+    display name."""
+    names = {event.member, event.member_name}
+    if member_id is not None:
+        names.add(str(member_id))
+    return bool(set(spec.escalation.protected) & names)
 
 
 @dataclass
@@ -259,10 +274,7 @@ class _Standings:
     first_seen: dict[int, datetime]
 
     def of(self, r: Resolved, event: ev.MessagePosted, spec: CommunitySpec) -> Standing:
-        named = set(spec.escalation.protected)
-        protected = r.member_id in self.protected or bool(
-            named & {event.member, str(r.member_id), event.member_name}
-        )
+        protected = r.member_id in self.protected or named_protected(spec, event, r.member_id)
         return Standing(
             tier=self.tiers.get(r.member_id),
             protected=protected,
