@@ -180,11 +180,13 @@ def _messages_ddl(indexed: bool) -> list[str]:
 def floor(fmt: str, path: Path, workdir: Path, *, indexed: bool = True) -> dict[str, Any]:
     from qunzhu.importing import BULK_CACHE_KIB
     from qunzhu.store.messages_write import MESSAGE_COLUMNS
+    from qunzhu.store.session import SQLITE_PAGE_BYTES
 
     db = workdir / f"floor-{fmt}.db"
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
     conn = sqlite3.connect(db, isolation_level=None)
+    conn.execute(f"PRAGMA page_size={SQLITE_PAGE_BYTES}")  # as the product's databases
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute(f"PRAGMA cache_size=-{BULK_CACHE_KIB}")

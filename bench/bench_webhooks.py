@@ -98,7 +98,11 @@ def role_floor(port_file: str) -> None:
 def role_server(db: str, api_base: str, queue: str, port_file: str) -> None:
     from qunzhu.api.app import create_app, served
     from qunzhu.connectors.hub import ConnectorHub
-    from qunzhu.connectors.liveprocess import LiveProcess, wants_live_process
+    from qunzhu.connectors.liveprocess import (
+        LiveProcess,
+        freeze_startup_heap,
+        wants_live_process,
+    )
     from qunzhu.connectors.manage import save_connector
     from qunzhu.settings import load_settings
     from qunzhu.store.models import Community
@@ -133,6 +137,7 @@ def role_server(db: str, api_base: str, queue: str, port_file: str) -> None:
     hub.start()
     if live is not None:
         live.start()
+    freeze_startup_heap()
     try:
         _serve(served(app), port_file)
     finally:

@@ -21,7 +21,7 @@ from qunzhu.wiring import build_pipeline
 SPAM = "加 薇 信 abc_123 了解赚钱项目"
 
 
-def messages(count: int) -> list[ev.Event]:
+def messages(count: int, first: int = 1) -> list[ev.Event]:
     now = datetime.now(UTC)
     return [
         ev.MessagePosted(
@@ -33,7 +33,7 @@ def messages(count: int) -> list[ev.Event]:
             message_id=str(n),
             text=SPAM if n % 3 == 0 else f"第 {n} 条",
         )
-        for n in range(1, count + 1)
+        for n in range(first, first + count)
     ]
 
 

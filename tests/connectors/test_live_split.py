@@ -213,3 +213,17 @@ def test_early_actions_are_marked(store, community, fake, redis_url, stream):
         web.stop()
     [(action, status)] = seen
     assert action.kind == "delete_message" and action.detail[EARLY] is True and status == "sent"
+
+
+def test_the_start_up_heap_leaves_the_collectors_sight():
+    import gc
+
+    from qunzhu.connectors.liveprocess import freeze_startup_heap
+
+    kept = [[n] for n in range(1000)]  # lives as long as a serving process would
+    before = gc.get_freeze_count()
+    try:
+        freeze_startup_heap()
+        assert gc.get_freeze_count() >= before + len(kept)
+    finally:
+        gc.unfreeze()  # the rest of the test session collects as usual

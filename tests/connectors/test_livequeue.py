@@ -3,6 +3,7 @@ even when the serving process dies between the answer and the commit."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import threading
@@ -117,3 +118,77 @@ def test_a_crash_after_answering_loses_and_doubles_nothing(
     if kind == "redis":
         queue.client.delete(where.split(" ", 1)[1])  # type: ignore[attr-defined]
     queue.close()
+
+
+def _redis_queue(redis_url: str) -> Any:
+    from qunzhu.connectors.livequeue import RedisQueue
+
+    return RedisQueue(redis_url, stream=f"qunzhu:test-live:{uuid.uuid4().hex}")
+
+
+def _execs(client: Any) -> int:
+    return int(client.info("commandstats").get("cmdstat_exec", {}).get("calls", 0))
+
+
+def test_updates_queued_at_once_share_a_transaction_and_stay_whole(redis_url):
+    import asyncio
+
+    queue = _redis_queue(redis_url)
+    updates = [messages(3, first=10 * n + 1) for n in range(40)]
+    before = _execs(queue.client)
+
+    async def post_all() -> list[list[bool]]:
+        return await asyncio.gather(*(queue.aput(events) for events in updates))
+
+    try:
+        assert asyncio.run(post_all()) == [[] for _ in updates]
+        # the first update goes alone, the 39 that came while it was on its way together
+        assert _execs(queue.client) - before < len(updates)
+        entries = queue.take(500, 1.0)
+        assert len(entries) == 120
+        keys = [json.loads(payload)["key"] for _, payload in entries]
+        assert keys == [e.key for events in updates for e in events]  # each update in order
+    finally:
+        queue.client.delete(queue.stream)
+
+
+def test_a_claim_queued_with_its_update_is_won_once(redis_url):
+    import asyncio
+
+    from qunzhu.connectors.early_ledger import RedisLedger
+
+    queue = _redis_queue(redis_url)
+    ledger = RedisLedger(queue.client, queue.stream)
+    first, again = messages(1), messages(1)
+
+    async def deliveries() -> list[list[bool]]:
+        claim = [ledger.key_of("delete-1")]
+        return [await queue.aput(first, claim), await queue.aput(again, claim)]
+
+    try:
+        assert asyncio.run(deliveries()) == [[True], [False]]
+        assert ledger.claim("delete-1") is False  # the batch's delete sees it claimed
+        assert len(queue.take(10, 1.0)) == 2  # both deliveries queued: the batch dedupes
+    finally:
+        queue.client.delete(queue.stream, ledger.key_of("delete-1"))
+
+
+def test_when_redis_refuses_every_waiting_update_hears_it(redis_url):
+    import asyncio
+
+    import redis
+
+    queue = _redis_queue(redis_url)
+    queue.url = "redis://127.0.0.1:1/0"  # where the event loop's client connects: nobody
+
+    async def post_two() -> list[Any]:
+        return await asyncio.gather(
+            queue.aput(messages(1)), queue.aput(messages(1, first=2)), return_exceptions=True
+        )
+
+    try:
+        errors = asyncio.run(post_two())
+        assert len(errors) == 2
+        assert all(isinstance(e, redis.ConnectionError) for e in errors), errors
+    finally:
+        queue.client.delete(queue.stream)

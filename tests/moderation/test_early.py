@@ -3,6 +3,7 @@ would delete, with the key of the batch's own delete."""
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 
 from sqlalchemy import select
@@ -138,3 +139,50 @@ def test_warming_reads_the_specs_without_deciding_anything(store):
     early, _moderator = _early(store)
     early.warm({"c1", "nobody"})
     assert set(early._places) == {"c1"}
+
+
+def _protect(store: Store, user: str, *, flag: bool) -> int:
+    with store.unit_of_work() as session:
+        cid = session.execute(select(Community.id)).scalar_one()
+        member = Member(community_id=cid, display_name=user, protected=flag)
+        session.add(member)
+        session.flush()
+        session.add(
+            Identity(
+                community_id=cid, member_id=member.id, platform="telegram", platform_user_id=user
+            )
+        )
+        return member.id
+
+
+def test_a_member_protected_later_is_left_alone_once_the_cache_is_read_again(store):
+    _community(store)
+    early = EarlyDeletes(RuleModerator(), store.read_engine.connect, spec_ttl=0.3)
+    assert len(early([_message(1, SPAM, member="t7")])) == 1
+    _protect(store, "t7", flag=True)
+    assert len(early([_message(2, SPAM, member="t7")])) == 1  # within the cache time
+    time.sleep(0.35)
+    assert early([_message(3, SPAM, member="t7")]) == []
+
+
+def test_a_member_id_in_the_spec_protects_every_identity_of_that_member(store):
+    _community(store)
+    member_id = _protect(store, "t8", flag=False)
+    with store.unit_of_work() as session:
+        row = session.execute(select(Community)).scalar_one()
+        row.spec_yaml = SPEC.replace("[老王]", f"[老王, '{member_id}']")
+    early, _moderator = _early(store)
+    events = [_message(1, SPAM, member="t8"), _message(2, SPAM, member="t9")]
+    assert [a.message_id for a in early(events)] == ["2"]
+
+
+def test_without_the_stored_check_the_callers_claim_tells_a_redelivery(store):
+    _community(store)
+    moderator = RuleModerator()
+    early = EarlyDeletes(moderator, store.read_engine.connect, check_stored=False)
+    events = [_message(1, SPAM)]
+    _batch_actions(store, moderator, events)
+    # the message is stored, and no database read asks: the Redis claim of the first
+    # delivery keeps the delete from going out twice (tests/connectors/test_live_split.py)
+    [again] = early(events)
+    assert again.key == early(events)[0].key

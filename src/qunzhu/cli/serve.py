@@ -52,7 +52,11 @@ def serve(
     bind_host = host or settings.host
     bind_port = port or settings.port
     from qunzhu.connectors.hub import ConnectorHub
-    from qunzhu.connectors.liveprocess import LiveProcess, wants_live_process
+    from qunzhu.connectors.liveprocess import (
+        LiveProcess,
+        freeze_startup_heap,
+        wants_live_process,
+    )
 
     split = wants_live_process(settings)
     # a connector that cannot start shows why in its state
@@ -78,6 +82,7 @@ def serve(
             "Redis until it is (see its output above)[/]"
         )
     scheduler.start()
+    freeze_startup_heap()
     try:
         uvicorn.run(
             served(app), host=bind_host, port=bind_port, log_level=settings.log_level.lower()

@@ -62,7 +62,7 @@ def _live(store: Store) -> None:
     import threading
 
     from qunzhu.connectors.hub import ConnectorHub
-    from qunzhu.connectors.liveprocess import tell_ready
+    from qunzhu.connectors.liveprocess import freeze_startup_heap, tell_ready
 
     if store.settings.live_nice:
         # behind the web server for the CPU: its answers (and the early deletes it sends)
@@ -79,6 +79,7 @@ def _live(store: Store) -> None:
     names = ", ".join(c.info.name for c in hub.connectors.values()) or "none yet"
     console.print(f"live worker {os.getpid()}: connectors {names}")
     hub.start()
+    freeze_startup_heap()
     tell_ready()
     try:
         while not stopping.wait(0.5):

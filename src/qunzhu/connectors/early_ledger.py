@@ -76,8 +76,13 @@ class RedisLedger:
         self.client = client
         self.prefix = f"{REDIS_PREFIX}{namespace}:"
 
+    def key_of(self, key: str) -> str:
+        """The Redis key of the claim on ``key``: the web process sets it in the same
+        transaction that queues the update (``RedisQueue.aput``)."""
+        return self.prefix + key
+
     def claim(self, key: str) -> bool:
-        return bool(self.client.set(self.prefix + key, PENDING, nx=True, ex=REDIS_TTL_S))
+        return bool(self.client.set(self.key_of(key), PENDING, nx=True, ex=REDIS_TTL_S))
 
     def settle(self, key: str, outcome: Outcome) -> None:
         body = json.dumps(list(outcome), ensure_ascii=False, default=str)

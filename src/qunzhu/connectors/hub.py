@@ -34,7 +34,7 @@ from sqlalchemy import select
 from qunzhu.api.webhooks import WebhookRoute
 from qunzhu.connectors.base import Connector, ConnectorError, ConnectorInfo
 from qunzhu.connectors.credentials import CredentialsError, unseal
-from qunzhu.connectors.early_ledger import MemoryLedger, RedisLedger
+from qunzhu.connectors.early_ledger import EarlyLedger, MemoryLedger, RedisLedger
 from qunzhu.connectors.executor import Executor
 from qunzhu.connectors.livequeue import LiveQueue, RedisQueue, queue_from_settings
 from qunzhu.connectors.outbox import Drainer
@@ -100,8 +100,10 @@ class ConnectorHub:
             durable=queue,
             consume=role != "web",
             # at receipt in the web process; in one process, by a watcher of the queue
-            early=None if role == "worker" else _early_deletes(store, pipe, role),
+            early=None if role == "worker" else _early_deletes(store, pipe, role, ledger),
             on_early=self.executor.submit_early,
+            early_claims=ledger.key_of if isinstance(ledger, RedisLedger) else None,
+            on_claimed=self.executor.submit,
             # the web process deleted the ads already: the worker's batches are throughput
             # work, and bigger ones cost less CPU per update, which the web process needs
             max_batch=256 if role == "worker" else 64,
@@ -241,9 +243,10 @@ class ConnectorHub:
             c.close()
 
 
-def _early_deletes(store: Store, pipeline: Pipeline, role: Role) -> Any:
+def _early_deletes(store: Store, pipeline: Pipeline, role: Role, ledger: EarlyLedger) -> Any:
     """The early deletes of the live moderator (the pipeline's; in the web process, which
-    runs no pipeline, one of its own), or None without one."""
+    runs no pipeline, one of its own), or None without one. A redelivered ad is told by
+    its claim in a Redis ledger (kept an hour), else by asking the store."""
     from qunzhu.moderation.early import EarlyDeletes
     from qunzhu.moderation.moderator import RuleModerator
 
@@ -252,7 +255,9 @@ def _early_deletes(store: Store, pipeline: Pipeline, role: Role) -> Any:
         moderator = RuleModerator.from_settings(store.settings)
     if not isinstance(moderator, RuleModerator) or moderator.mode != "live":
         return None
-    return EarlyDeletes(moderator, store.read_engine.connect)
+    return EarlyDeletes(
+        moderator, store.read_engine.connect, check_stored=not isinstance(ledger, RedisLedger)
+    )
 
 
 def load_infos(store: Store, on_error: Any = None) -> list[ConnectorInfo]:

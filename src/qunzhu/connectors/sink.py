@@ -53,6 +53,8 @@ class Sink:
         consume: bool = True,
         early: Callable[[Sequence[Any]], list[Action]] | None = None,
         on_early: Callable[[list[Action]], None] | None = None,
+        early_claims: Callable[[str], str] | None = None,
+        on_claimed: Callable[[list[Action]], None] | None = None,
     ) -> None:
         if max_batch < 1:
             raise ValueError(f"max_batch must be at least 1, not {max_batch}")
@@ -71,6 +73,11 @@ class Sink:
         # deletes decided from content alone, sent before the batch runs (moderation.early)
         self.early = early
         self.on_early = on_early or on_actions
+        # with a Redis ledger, the claims of early deletes go to Redis in the transaction
+        # that queues their update (``aput``): one round trip, not two; the claimed ones go
+        # to ``on_claimed``, which sends them without claiming again
+        self.early_claims = early_claims
+        self.on_claimed = on_claimed or on_actions
         self.totals = IngestReport()
         self.batches = 0
         self._queue: queue.Queue[_Pending | None] = queue.Queue()
@@ -140,9 +147,19 @@ class Sink:
         if not events:
             return
         self.start()
+        if self.consume:  # one process: the watcher of the queue sends early deletes
+            await self.durable.aput(events)  # type: ignore[union-attr]
+            return
+        # the web process of a split serve: the ads are judged before the update is
+        # queued, so that their claims travel with it
+        actions = self._decide_early(events)
+        if actions and self.early_claims is not None:
+            keys = [self.early_claims(a.key) for a in actions]
+            won = await self.durable.aput(events, keys)  # type: ignore[union-attr]
+            self._hand(self.on_claimed, [a for a, ok in zip(actions, won, strict=True) if ok])
+            return
         await self.durable.aput(events)  # type: ignore[union-attr]
-        if not self.consume:
-            self._act_early(events)
+        self._hand(self.on_early, actions)
 
     def drain(self, timeout: float = 30.0) -> bool:
         """Wait until every queued event is stored; False on timeout (tests, shutdown)."""
@@ -245,16 +262,22 @@ class Sink:
                 self._act_early([decode(i, payload, durable.name) for i, payload in entries])
 
     def _act_early(self, items: Sequence[Any]) -> None:
+        self._hand(self.on_early, self._decide_early(items))
+
+    def _decide_early(self, items: Sequence[Any]) -> list[Action]:
         if self.early is None:
-            return
+            return []
         try:
-            actions = self.early(items)
+            return self.early(items)
         except Exception:  # the batch decides them anyway, a little later
             log.exception("deciding early deletes failed")
-            return
+            return []
+
+    @staticmethod
+    def _hand(to: Callable[[list[Action]], None], actions: list[Action]) -> None:
         if actions:
             try:
-                self.on_early(actions)
+                to(actions)
             except Exception:
                 log.exception("handing %d early deletes to the executor failed", len(actions))
 

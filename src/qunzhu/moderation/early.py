@@ -22,16 +22,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, select
+from sqlalchemy import bindparam, or_, select
 
 from qunzhu import events as ev
 from qunzhu.moderation.behaviour import marked_kinds, mass_mentions
 from qunzhu.moderation.decide import _DELETES, rule_action
 from qunzhu.moderation.inspect import MAX_CHARS, Inspector
-from qunzhu.moderation.moderator import RuleModerator, named_protected, stored_keys
+from qunzhu.moderation.moderator import RuleModerator, stored_keys
 from qunzhu.moderation.normalize import normalize
 from qunzhu.moderation.notices import CAN_ACT
 from qunzhu.store.community import Identity, Member
@@ -43,30 +44,56 @@ EARLY = "early"
 _COMMUNITIES = select(Community.slug, Community.id).where(
     Community.slug.in_(bindparam("slugs", expanding=True))
 )
-_IDENTITIES = (
-    select(Identity.platform_user_id, Member.id, Member.protected)
+# the identities of the members protected in the store, or named by member id in the spec
+_GUARDED = (
+    select(Identity.platform, Identity.platform_user_id)
     .join(Member, Member.id == Identity.member_id)
     .where(
         Identity.community_id == bindparam("community"),
-        Identity.platform == bindparam("platform"),
-        Identity.platform_user_id.in_(bindparam("users", expanding=True)),
+        or_(Member.protected.is_(True), Member.id.in_(bindparam("named", expanding=True))),
     )
 )
+
+
+@dataclass(frozen=True)
+class _Place:
+    """What a community's early deletes need, read once per ``spec_ttl``."""
+
+    until: float
+    id: int
+    inspector: Inspector
+    guarded: frozenset[tuple[str, str]]  # (platform, platform user id) never deleted early
+    names: frozenset[str]  # the spec's protected: platform ids, member ids, display names
+
+    def protects(self, event: ev.MessagePosted) -> bool:
+        return (event.platform, event.member) in self.guarded or bool(
+            self.names & {event.member, event.member_name}
+        )
 
 
 class EarlyDeletes:
     """Called with the events as they arrive (``early(events)``): the deletes to send now.
 
-    Most messages are not ads, and those cost no database read: the communities' ids and
-    inspectors are kept for ``spec_ttl`` seconds (a spec edit reaches early deletes within
-    that; the batch always reads the spec afresh), and the store is asked only about the
-    messages that would be deleted — already stored? sender protected?"""
+    No database read per message: the communities' ids, inspectors and protected members
+    are kept for ``spec_ttl`` seconds (a spec edit, or a member protected, reaches early
+    deletes within that; the batch always reads them afresh). With ``check_stored`` the
+    store is asked whether a message to delete is stored already (a redelivery); without,
+    the caller's claim on the delete tells (a Redis ledger: claims live an hour, far longer
+    than a platform redelivers)."""
 
-    def __init__(self, moderator: RuleModerator, connect: Any, *, spec_ttl: float = 2.0) -> None:
+    def __init__(
+        self,
+        moderator: RuleModerator,
+        connect: Any,
+        *,
+        spec_ttl: float = 2.0,
+        check_stored: bool = True,
+    ) -> None:
         self.moderator = moderator
         self.connect = connect  # () -> a read-only Connection context manager
         self.spec_ttl = spec_ttl
-        self._places: dict[str, tuple[float, int, Inspector]] = {}
+        self.check_stored = check_stored
+        self._places: dict[str, _Place] = {}
 
     def __call__(self, events: Sequence[Any]) -> list[ev.Action]:
         # only where the platform can act: elsewhere (WeCom) the batch turns the decision
@@ -81,37 +108,27 @@ class EarlyDeletes:
         places = self._places_of({e.community for e in posted})
         posted = [e for e in posted if e.community in places]
         doomed = self._doomed(posted, places) if posted else []
-        if not doomed:
-            return []
-        ids = {slug: place[0] for slug, place in places.items()}
-        with self.connect() as conn:
+        doomed = [(e, why) for e, why in doomed if not places[e.community].protects(e)]
+        if doomed and self.check_stored:
             by_community: dict[int, list[str]] = {}
             for e, _ in doomed:
-                by_community.setdefault(ids[e.community], []).append(e.key)
-            stored = stored_keys(conn, by_community)
-            doomed = [(e, why) for e, why in doomed if (ids[e.community], e.key) not in stored]
-            members = _members(conn, ids, [e for e, _ in doomed]) if doomed else {}
-        out: list[ev.Action] = []
-        for event, reason in doomed:
-            spec = places[event.community][1].spec
-            member_id, protected = members.get(
-                (event.community, event.platform, event.member), (None, False)
+                by_community.setdefault(places[e.community].id, []).append(e.key)
+            with self.connect() as conn:
+                stored = stored_keys(conn, by_community)
+            doomed = [(e, w) for e, w in doomed if (places[e.community].id, e.key) not in stored]
+        return [
+            ev.Action(
+                kind="delete_message",
+                platform=event.platform,
+                community=event.community,
+                group=event.group,
+                member=event.member,
+                message_id=event.message_id,
+                reason=reason,
+                detail={EARLY: True, "event": event.key},
             )
-            if protected or named_protected(spec, event, member_id):
-                continue
-            out.append(
-                ev.Action(
-                    kind="delete_message",
-                    platform=event.platform,
-                    community=event.community,
-                    group=event.group,
-                    member=event.member,
-                    message_id=event.message_id,
-                    reason=reason,
-                    detail={EARLY: True, "event": event.key},
-                )
-            )
-        return out
+            for event, reason in doomed
+        ]
 
     def warm(self, slugs: set[str]) -> None:
         """Read the specs and run every detector once, so the first updates after a start
@@ -132,27 +149,39 @@ class EarlyDeletes:
         if sample:
             self._doomed(sample, places)
 
-    def _places_of(self, slugs: set[str]) -> dict[str, tuple[int, Inspector]]:
+    def _places_of(self, slugs: set[str]) -> dict[str, _Place]:
         now = time.monotonic()
-        stale = {s for s in slugs if (p := self._places.get(s)) is None or p[0] < now}
+        stale = {s for s in slugs if (p := self._places.get(s)) is None or p.until < now}
         if stale:
             with self.connect() as conn:
                 ids = dict(conn.execute(_COMMUNITIES, {"slugs": sorted(stale)}).all())
                 inspectors = self.moderator.inspectors(conn, set(ids.values())) if ids else {}
-            for slug in stale:
-                if slug in ids:
-                    self._places[slug] = (now + self.spec_ttl, ids[slug], inspectors[ids[slug]])
-                else:
-                    self._places.pop(slug, None)
-        return {s: (self._places[s][1], self._places[s][2]) for s in slugs if s in self._places}
+                for slug in stale:
+                    if slug not in ids:
+                        self._places.pop(slug, None)
+                        continue
+                    inspector = inspectors[ids[slug]]
+                    names = frozenset(inspector.spec.escalation.protected)
+                    named = sorted({int(n) for n in names if n.isdigit()})
+                    rows = conn.execute(_GUARDED, {"community": ids[slug], "named": named})
+                    self._places[slug] = _Place(
+                        until=now + self.spec_ttl,
+                        id=ids[slug],
+                        inspector=inspector,
+                        guarded=frozenset((str(p), str(u)) for p, u in rows),
+                        names=names,
+                    )
+        return {s: self._places[s] for s in slugs if s in self._places}
 
     def _doomed(
-        self, posted: list[ev.MessagePosted], places: dict[str, tuple[int, Inspector]]
+        self, posted: list[ev.MessagePosted], places: dict[str, _Place]
     ) -> list[tuple[ev.MessagePosted, str]]:
         norms = [normalize(e.text[:MAX_CHARS]) for e in posted]
         # the classifier is asked only where its finding could delete: where the spec lets
         # it flag or allow, its score cannot make an early delete
-        scored = [i for i, e in enumerate(posted) if _classifier_deletes(places[e.community][1])]
+        scored = [
+            i for i, e in enumerate(posted) if _classifier_deletes(places[e.community].inspector)
+        ]
         scores = [0.0] * len(posted)
         if scored:
             found = self.moderator.model.scores([norms[i].compact for i in scored])
@@ -160,7 +189,7 @@ class EarlyDeletes:
                 scores[i] = float(score)
         doomed: list[tuple[ev.MessagePosted, str]] = []
         for event, norm, score in zip(posted, norms, scores, strict=True):
-            inspector = places[event.community][1]
+            inspector = places[event.community].inspector
             rules = inspector.rules
             findings = inspector.content(norm, float(score), newcomer=False)
             findings += mass_mentions(event, rules)
@@ -175,21 +204,3 @@ class EarlyDeletes:
 def _classifier_deletes(inspector: Inspector) -> bool:
     clf = inspector.rules.classifier
     return clf.action in _DELETES and clf.threshold_act <= 1.0
-
-
-def _members(
-    conn: Connection, ids: dict[str, int], posted: list[ev.MessagePosted]
-) -> dict[tuple[str, str, str], tuple[int, bool]]:
-    """(community, platform, user) → (member id, protected) of the senders already known."""
-    wanted: dict[tuple[str, str], set[str]] = {}
-    for e in posted:
-        wanted.setdefault((e.community, e.platform), set()).add(e.member)
-    out: dict[tuple[str, str, str], tuple[int, bool]] = {}
-    for (slug, platform), users in wanted.items():
-        rows = conn.execute(
-            _IDENTITIES,
-            {"community": ids[slug], "platform": platform, "users": sorted(users)},
-        )
-        for user, member_id, protected in rows:
-            out[(slug, platform, str(user))] = (int(member_id), bool(protected))
-    return out
