@@ -126,6 +126,16 @@ def _redis_queue(redis_url: str) -> Any:
     return RedisQueue(redis_url, stream=f"qunzhu:test-live:{uuid.uuid4().hex}")
 
 
+def _run(coroutine: Any) -> Any:
+    """``asyncio.run`` on a thread of its own: in a test worker that ran the browser tests,
+    Playwright's sync API keeps an event loop running on the main thread."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 def _execs(client: Any) -> int:
     return int(client.info("commandstats").get("cmdstat_exec", {}).get("calls", 0))
 
@@ -141,7 +151,7 @@ def test_updates_queued_at_once_share_a_transaction_and_stay_whole(redis_url):
         return await asyncio.gather(*(queue.aput(events) for events in updates))
 
     try:
-        assert asyncio.run(post_all()) == [[] for _ in updates]
+        assert _run(post_all()) == [[] for _ in updates]
         # the first update goes alone, the 39 that came while it was on its way together
         assert _execs(queue.client) - before < len(updates)
         entries = queue.take(500, 1.0)
@@ -153,7 +163,6 @@ def test_updates_queued_at_once_share_a_transaction_and_stay_whole(redis_url):
 
 
 def test_a_claim_queued_with_its_update_is_won_once(redis_url):
-    import asyncio
 
     from qunzhu.connectors.early_ledger import RedisLedger
 
@@ -166,7 +175,7 @@ def test_a_claim_queued_with_its_update_is_won_once(redis_url):
         return [await queue.aput(first, claim), await queue.aput(again, claim)]
 
     try:
-        assert asyncio.run(deliveries()) == [[True], [False]]
+        assert _run(deliveries()) == [[True], [False]]
         assert ledger.claim("delete-1") is False  # the batch's delete sees it claimed
         assert len(queue.take(10, 1.0)) == 2  # both deliveries queued: the batch dedupes
     finally:
@@ -187,7 +196,7 @@ def test_when_redis_refuses_every_waiting_update_hears_it(redis_url):
         )
 
     try:
-        errors = asyncio.run(post_two())
+        errors = _run(post_two())
         assert len(errors) == 2
         assert all(isinstance(e, redis.ConnectionError) for e in errors), errors
     finally:
