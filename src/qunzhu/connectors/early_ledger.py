@@ -26,6 +26,12 @@ REDIS_TTL_S = 3600
 PENDING = "pending"
 
 
+def set_claim(redis: Any, key: str) -> Any:
+    """``SET key NX`` for a claim, on a client (True when it was this call's) or on a
+    pipeline (the answer comes with its ``execute``)."""
+    return redis.set(key, PENDING, nx=True, ex=REDIS_TTL_S)
+
+
 class EarlyLedger(Protocol):
     def claim(self, key: str) -> bool:
         """True for the first caller of ``key``, who sends the action."""
@@ -78,20 +84,20 @@ class RedisLedger:
 
     def key_of(self, key: str) -> str:
         """The Redis key of the claim on ``key``: the web process sets it in the same
-        transaction that queues the update (``RedisQueue.aput``)."""
+        transaction that queues the update (``RedisQueue.put_claiming``, ``aput``)."""
         return self.prefix + key
 
     def claim(self, key: str) -> bool:
-        return bool(self.client.set(self.key_of(key), PENDING, nx=True, ex=REDIS_TTL_S))
+        return bool(set_claim(self.client, self.key_of(key)))
 
     def settle(self, key: str, outcome: Outcome) -> None:
         body = json.dumps(list(outcome), ensure_ascii=False, default=str)
-        self.client.set(self.prefix + key, body, ex=REDIS_TTL_S)
+        self.client.set(self.key_of(key), body, ex=REDIS_TTL_S)
 
     def outcome(self, key: str, wait: float) -> Outcome | None:
         deadline = time.monotonic() + wait
         while True:
-            raw = self.client.get(self.prefix + key)
+            raw = self.client.get(self.key_of(key))
             if raw is None:
                 return None
             text = raw.decode() if isinstance(raw, bytes) else str(raw)

@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-from qunzhu.connectors.early_ledger import PENDING, REDIS_TTL_S
+from qunzhu.connectors.early_ledger import set_claim
 from qunzhu.events import Event, EventError, event_from_json
 from qunzhu.store.quarantine import RejectedRecord
 
@@ -261,11 +261,14 @@ class RedisQueue:
         if len(events) == 1:  # most updates: one command, no transaction to wrap it in
             self.client.xadd(self.stream, {"event": encode(events[0])})
             return
+        self.put_claiming(events, ())
+
+    def put_claiming(self, events: Sequence[Event], claims: Sequence[str]) -> list[bool]:
+        """``put`` with ``claims`` set in the same transaction, as :meth:`aput` does."""
         # one MULTI/EXEC: the events of one update reach the consumer together
         pipe = self.client.pipeline(transaction=True)
-        for event in events:
-            pipe.xadd(self.stream, {"event": encode(event)})
-        pipe.execute()
+        _append(pipe, self.stream, [encode(e) for e in events], claims)
+        return [bool(r) for r in pipe.execute()[: len(claims)]]
 
     def take(self, limit: int, wait: float) -> list[tuple[Any, bytes]]:
         if self._own_pending:
@@ -337,6 +340,14 @@ def queue_from_settings(settings: Any) -> LiveQueue | None:
     return None
 
 
+def _append(pipe: Any, stream: str, payloads: Sequence[bytes], claims: Sequence[str]) -> None:
+    """An update's commands: its claims first, so a reader of the stream finds them set."""
+    for key in claims:
+        set_claim(pipe, key)
+    for payload in payloads:
+        pipe.xadd(stream, {"event": payload})
+
+
 class _Appends:
     """The appends of one event loop, gathered: while one transaction is on its way to
     Redis, the updates that arrive meanwhile wait for the next, so under load one round
@@ -368,10 +379,7 @@ class _Appends:
                 batch, self._waiting = self._waiting, []
                 pipe = self.client.pipeline(transaction=True)
                 for payloads, claims, _ in batch:
-                    for key in claims:
-                        pipe.set(key, PENDING, nx=True, ex=REDIS_TTL_S)
-                    for payload in payloads:
-                        pipe.xadd(self.stream, {"event": payload})
+                    _append(pipe, self.stream, payloads, claims)
                 try:
                     replies = await pipe.execute()
                 except Exception as exc:

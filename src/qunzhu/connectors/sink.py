@@ -74,8 +74,8 @@ class Sink:
         self.early = early
         self.on_early = on_early or on_actions
         # with a Redis ledger, the claims of early deletes go to Redis in the transaction
-        # that queues their update (``aput``): one round trip, not two; the claimed ones go
-        # to ``on_claimed``, which sends them without claiming again
+        # that queues their update (``aput``, ``put_claiming``): one round trip, not two;
+        # the claimed ones go to ``on_claimed``, which sends them without claiming again
         self.early_claims = early_claims
         self.on_claimed = on_claimed or on_actions
         self.totals = IngestReport()
@@ -126,9 +126,18 @@ class Sink:
             return
         self.start()
         if self.durable is not None:
-            self.durable.put(events)
-            if not self.consume:  # the web process of a split serve: early deletes at receipt
-                self._act_early(events)
+            if self.consume:
+                self.durable.put(events)
+                return
+            # the web process of a split serve: early deletes at receipt (see adeliver)
+            actions = self._decide_early(events)
+            keys = self._claim_keys(actions)
+            if keys:
+                won = self.durable.put_claiming(events, keys)  # type: ignore[attr-defined]
+                self._send_early(actions, won)
+            else:
+                self.durable.put(events)
+                self._send_early(actions, None)
             return
         pending = _Pending(events)
         self._queue.put(pending)
@@ -153,13 +162,9 @@ class Sink:
         # the web process of a split serve: the ads are judged before the update is
         # queued, so that their claims travel with it
         actions = self._decide_early(events)
-        if actions and self.early_claims is not None:
-            keys = [self.early_claims(a.key) for a in actions]
-            won = await self.durable.aput(events, keys)  # type: ignore[union-attr]
-            self._hand(self.on_claimed, [a for a, ok in zip(actions, won, strict=True) if ok])
-            return
-        await self.durable.aput(events)  # type: ignore[union-attr]
-        self._hand(self.on_early, actions)
+        keys = self._claim_keys(actions)
+        won = await self.durable.aput(events, keys or ())  # type: ignore[union-attr]
+        self._send_early(actions, None if keys is None else won)
 
     def drain(self, timeout: float = 30.0) -> bool:
         """Wait until every queued event is stored; False on timeout (tests, shutdown)."""
@@ -263,6 +268,21 @@ class Sink:
 
     def _act_early(self, items: Sequence[Any]) -> None:
         self._hand(self.on_early, self._decide_early(items))
+
+    def _claim_keys(self, actions: list[Action]) -> list[str] | None:
+        """The claims on ``actions`` to queue with their update; None without a Redis
+        ledger (``on_early`` then claims them itself)."""
+        if self.early_claims is None:
+            return None
+        return [self.early_claims(a.key) for a in actions]
+
+    def _send_early(self, actions: list[Action], won: list[bool] | None) -> None:
+        """Hand over the early deletes: those whose claim went with their update and was
+        won, or, without such claims (``won`` None), all of them to ``on_early``."""
+        if won is None:
+            self._hand(self.on_early, actions)
+        else:
+            self._hand(self.on_claimed, [a for a, ok in zip(actions, won, strict=True) if ok])
 
     def _decide_early(self, items: Sequence[Any]) -> list[Action]:
         if self.early is None:

@@ -15,7 +15,8 @@ batch writes (:meth:`qunzhu.connectors.executor.Executor.submit_early`).
 
 Never more than the batch would do: the findings are a subset of the batch's (same model,
 same spec, newcomer rules off), the protected are left alone (``members.protected`` and the
-spec's list, read now), and messages already stored (a redelivery) are skipped.
+spec's list, read with the spec), and a redelivered message is skipped (already stored, or
+its delete already claimed: see :class:`EarlyDeletes`).
 """
 
 from __future__ import annotations
@@ -26,13 +27,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, or_, select
+from sqlalchemy import Connection, bindparam, or_, select
 
 from qunzhu import events as ev
 from qunzhu.moderation.behaviour import marked_kinds, mass_mentions
 from qunzhu.moderation.decide import _DELETES, rule_action
 from qunzhu.moderation.inspect import MAX_CHARS, Inspector
-from qunzhu.moderation.moderator import RuleModerator, stored_keys
+from qunzhu.moderation.moderator import RuleModerator, named_protected, stored_keys
 from qunzhu.moderation.normalize import normalize
 from qunzhu.moderation.notices import CAN_ACT
 from qunzhu.store.community import Identity, Member
@@ -62,12 +63,13 @@ class _Place:
     until: float
     id: int
     inspector: Inspector
-    guarded: frozenset[tuple[str, str]]  # (platform, platform user id) never deleted early
-    names: frozenset[str]  # the spec's protected: platform ids, member ids, display names
+    # (platform, platform user id) of the members protected by their flag or by their
+    # member id in the spec: named_protected needs no member id then
+    guarded: frozenset[tuple[str, str]]
 
     def protects(self, event: ev.MessagePosted) -> bool:
-        return (event.platform, event.member) in self.guarded or bool(
-            self.names & {event.member, event.member_name}
+        return (event.platform, event.member) in self.guarded or named_protected(
+            self.inspector.spec, event, None
         )
 
 
@@ -156,21 +158,10 @@ class EarlyDeletes:
             with self.connect() as conn:
                 ids = dict(conn.execute(_COMMUNITIES, {"slugs": sorted(stale)}).all())
                 inspectors = self.moderator.inspectors(conn, set(ids.values())) if ids else {}
-                for slug in stale:
-                    if slug not in ids:
-                        self._places.pop(slug, None)
-                        continue
-                    inspector = inspectors[ids[slug]]
-                    names = frozenset(inspector.spec.escalation.protected)
-                    named = sorted({int(n) for n in names if n.isdigit()})
-                    rows = conn.execute(_GUARDED, {"community": ids[slug], "named": named})
-                    self._places[slug] = _Place(
-                        until=now + self.spec_ttl,
-                        id=ids[slug],
-                        inspector=inspector,
-                        guarded=frozenset((str(p), str(u)) for p, u in rows),
-                        names=names,
-                    )
+                for slug in stale - ids.keys():
+                    self._places.pop(slug, None)
+                for slug, cid in ids.items():
+                    self._places[slug] = _place(conn, cid, inspectors[cid], now + self.spec_ttl)
         return {s: self._places[s] for s in slugs if s in self._places}
 
     def _doomed(
@@ -199,6 +190,14 @@ class EarlyDeletes:
                 main = max(acting, key=lambda f: (f.severity, f.score))
                 doomed.append((event, f"{main.rule}: {main.detector}"))
         return doomed
+
+
+def _place(conn: Connection, cid: int, inspector: Inspector, until: float) -> _Place:
+    spec = inspector.spec
+    named = sorted({int(n) for n in spec.escalation.protected if n.isdigit()})
+    rows = conn.execute(_GUARDED, {"community": cid, "named": named})
+    guarded = frozenset((str(platform), str(user)) for platform, user in rows)
+    return _Place(until=until, id=cid, inspector=inspector, guarded=guarded)
 
 
 def _classifier_deletes(inspector: Inspector) -> bool:
