@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -164,3 +165,25 @@ def cli_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> dict[str, st
 @pytest.fixture
 def cli() -> CliRunner:
     return CliRunner()
+
+
+def add_member(store: Store, community: str, user: str, *, protected: bool = False) -> int:
+    """A member of ``community`` (a slug) with the Telegram identity ``user``; its id."""
+    from sqlalchemy import select
+
+    from qunzhu.store.models import Community, Identity, Member
+
+    with store.unit_of_work() as session:
+        cid = session.execute(select(Community.id).where(Community.slug == community)).scalar_one()
+        member = Member(community_id=cid, display_name=user, protected=protected)
+        session.add(member)
+        session.flush()
+        session.add(
+            Identity(
+                community_id=cid, member_id=member.id, platform="telegram", platform_user_id=user
+            )
+        )
+        return int(member.id)
+
+
+sys.modules.setdefault("qunzhu_tests", sys.modules[__name__])

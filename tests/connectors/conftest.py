@@ -4,11 +4,13 @@ on 127.0.0.1, and the fake platforms (connector_fakes/)."""
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import func, select
 
@@ -104,18 +106,46 @@ def rows(store: Store, query: Any) -> list[Any]:
         return list(session.execute(query).all())
 
 
+def wait_until(check: Callable[[], Any], timeout: float = 15.0, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.02)
+
+
 @pytest.fixture
 def wait_for() -> Callable[..., None]:
-    import time
+    return wait_until
 
-    def wait(check: Callable[[], bool], timeout: float = 15.0, what: str = "condition") -> None:
-        deadline = time.monotonic() + timeout
-        while not check():
-            if time.monotonic() > deadline:
-                raise AssertionError(f"timed out waiting for {what}")
-            time.sleep(0.02)
 
-    return wait
+TELEGRAM_SECRET = "s3cret-token-from-setWebhook"
+
+
+def telegram_bot(
+    store: Store, hub: ConnectorHub, fake: Any, *, secret: str = TELEGRAM_SECRET, **config: Any
+) -> Any:
+    """The Telegram connector ``tgbot`` of ``acme`` on the fake Bot API (a webhook unless
+    ``mode`` says otherwise)."""
+    return connect(
+        store,
+        hub,
+        "telegram",
+        "tgbot",
+        {"mode": "webhook", "api_base": fake.url, **config},
+        {"token": fake.token, "webhook_secret": secret},
+    )
+
+
+def post_update(
+    server: LiveServer, update: dict[str, Any], secret: str = TELEGRAM_SECRET
+) -> httpx.Response:
+    return httpx.post(
+        f"{server.url}/hooks/telegram/tgbot",
+        json=update,
+        headers={"X-Telegram-Bot-Api-Secret-Token": secret},
+        timeout=30,
+    )
 
 
 sys.modules.setdefault("qunzhu_tests_connectors", sys.modules[__name__])

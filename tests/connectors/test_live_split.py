@@ -10,11 +10,18 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import pytest
 from connector_fakes import telegram as tg
-from connector_fakes.liveserver import LiveServer
-from qunzhu_tests_connectors import SPAM, connect, count, rows, serving
+from qunzhu_tests import add_member
+from qunzhu_tests_connectors import (
+    SPAM,
+    count,
+    post_update,
+    rows,
+    serving,
+    telegram_bot,
+    wait_until,
+)
 from sqlalchemy import select
 
 from qunzhu.connectors.hub import ConnectorHub, load_infos
@@ -24,9 +31,8 @@ from qunzhu.moderation.early import EARLY
 from qunzhu.settings import Settings
 from qunzhu.store import Store
 from qunzhu.store.connectors import ConnectorAction
-from qunzhu.store.models import Community, Identity, Member, Message, ModerationAction
+from qunzhu.store.models import Message, ModerationAction
 
-SECRET = "s3cret-token-from-setWebhook"
 CHAT = "-1001234567890"
 NOW = int(time.time()) - 600
 
@@ -50,34 +56,6 @@ def _queue(redis_url: str, stream: str, consumer: str) -> RedisQueue:
     return RedisQueue(redis_url, stream=stream, consumer=consumer)
 
 
-def _bot(store: Store, hub: ConnectorHub, fake: tg.FakeTelegram) -> Any:
-    return connect(
-        store,
-        hub,
-        "telegram",
-        "tgbot",
-        {"mode": "webhook", "api_base": fake.url},  # type: ignore[attr-defined]
-        {"token": fake.token, "webhook_secret": SECRET},
-    )
-
-
-def _post(server: LiveServer, update: dict[str, Any]) -> httpx.Response:
-    return httpx.post(
-        f"{server.url}/hooks/telegram/tgbot",
-        json=update,
-        headers={"X-Telegram-Bot-Api-Secret-Token": SECRET},
-        timeout=30,
-    )
-
-
-def _wait(check: Any, timeout: float = 30.0, what: str = "it") -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
-
-
 def test_the_web_deletes_at_receipt_and_the_worker_does_the_rest_once(
     store, community, fake, redis_url, stream
 ):
@@ -86,23 +64,25 @@ def test_the_web_deletes_at_receipt_and_the_worker_does_the_rest_once(
         store, role="worker", durable=_queue(redis_url, stream, "t-worker"), backoff=0.05
     )
     try:
-        _bot(store, web, fake)
+        telegram_bot(store, web, fake)
         worker.add(next(i for i in load_infos(store) if i.name == "tgbot"))
         with serving(store, web) as server:
             spam = tg.message_update(1, 501, 1001, SPAM, date=NOW)
-            assert _post(server, spam).status_code == 200
+            assert post_update(server, spam).status_code == 200
             # the delete went out from the web process, before anything was stored
-            _wait(lambda: fake.called("deleteMessage"), what="the early delete")
+            wait_until(lambda: fake.called("deleteMessage"), 30, what="the early delete")
             assert web.executor.drain()
             assert fake.called("sendMessage") == []  # the warning is the batch's
             assert (
-                _post(server, tg.message_update(2, 502, 1002, "大家早上好", date=NOW)).status_code
+                post_update(
+                    server, tg.message_update(2, 502, 1002, "大家早上好", date=NOW)
+                ).status_code
                 == 200
             )
             worker.start()
-            _wait(lambda: count(store, Message) == 2, what="the worker to store both")
-            _wait(lambda: fake.called("sendMessage"), what="the warning")
-            assert _post(server, spam).status_code == 200  # Telegram redelivers the ad
+            wait_until(lambda: count(store, Message) == 2, 30, what="the worker to store both")
+            wait_until(lambda: fake.called("sendMessage"), 30, what="the warning")
+            assert post_update(server, spam).status_code == 200  # Telegram redelivers the ad
             assert worker.sink.drain(30)
             assert worker.executor.drain() and web.executor.drain()
     finally:
@@ -125,10 +105,13 @@ def test_an_early_delete_that_fails_goes_the_workers_way_with_its_retries(
     fake.fail("deleteMessage", 500, "Internal Server Error")  # the first call, then it works
     web = ConnectorHub(store, role="web", durable=_queue(redis_url, stream, "t-web"), backoff=0.05)
     try:
-        _bot(store, web, fake)
+        telegram_bot(store, web, fake)
         with serving(store, web) as server:
-            assert _post(server, tg.message_update(1, 501, 1001, SPAM, date=NOW)).status_code == 200
-            _wait(lambda: len(fake.called("deleteMessage")) >= 2, what="the retry")
+            assert (
+                post_update(server, tg.message_update(1, 501, 1001, SPAM, date=NOW)).status_code
+                == 200
+            )
+            wait_until(lambda: len(fake.called("deleteMessage")) >= 2, 30, what="the retry")
             assert web.executor.drain()
     finally:
         web.stop()
@@ -137,21 +120,15 @@ def test_an_early_delete_that_fails_goes_the_workers_way_with_its_retries(
 
 
 def test_a_protected_member_is_not_deleted_early(store, community, fake, redis_url, stream):
-    with store.unit_of_work() as session:
-        c = session.execute(select(Community.id)).scalar_one()
-        member = Member(community_id=c, display_name="老师", protected=True)
-        session.add(member)
-        session.flush()
-        session.add(
-            Identity(
-                community_id=c, member_id=member.id, platform="telegram", platform_user_id="1001"
-            )
-        )
+    add_member(store, community, "1001", protected=True)
     web = ConnectorHub(store, role="web", durable=_queue(redis_url, stream, "t-web"))
     try:
-        _bot(store, web, fake)
+        telegram_bot(store, web, fake)
         with serving(store, web) as server:
-            assert _post(server, tg.message_update(1, 501, 1001, SPAM, date=NOW)).status_code == 200
+            assert (
+                post_update(server, tg.message_update(1, 501, 1001, SPAM, date=NOW)).status_code
+                == 200
+            )
             assert web.executor.drain()
     finally:
         web.stop()
@@ -172,20 +149,20 @@ def test_serve_starts_a_worker_process_that_stores_and_comes_back_after_a_kill(
     web = ConnectorHub(split, role="web")
     live = LiveProcess(settings, backoff=0.2)
     try:
-        _bot(split, web, fake)
+        telegram_bot(split, web, fake)
         with serving(split, web) as server:
             assert live.start(ready_timeout=120), "the worker process did not get ready"
             for n in range(1, 4):
                 update = tg.message_update(n, 500 + n, 1000 + n, f"第 {n} 条", date=NOW + n)
-                assert _post(server, update).status_code == 200
-            _wait(lambda: count(store, Message) == 3, 60, "the worker process to store")
+                assert post_update(server, update).status_code == 200
+            wait_until(lambda: count(store, Message) == 3, 60, "the worker process to store")
             first = live.describe()["pid"]
             assert live.proc is not None
             live.proc.kill()  # as the OOM killer would
             for n in range(4, 7):  # answered while no worker runs: they wait in Redis
                 update = tg.message_update(n, 500 + n, 1000 + n, f"第 {n} 条", date=NOW + n)
-                assert _post(server, update).status_code == 200
-            _wait(lambda: count(store, Message) == 6, 120, "the restarted worker to store")
+                assert post_update(server, update).status_code == 200
+            wait_until(lambda: count(store, Message) == 6, 120, "the restarted worker to store")
             assert live.describe()["pid"] != first and live.starts == 2
     finally:
         live.stop()
@@ -205,10 +182,10 @@ def test_early_actions_are_marked(store, community, fake, redis_url, stream):
     seen: list[Any] = []
     web.executor.on_done = lambda action, status: seen.append((action, status))
     try:
-        _bot(store, web, fake)
+        telegram_bot(store, web, fake)
         with serving(store, web) as server:
-            _post(server, tg.message_update(1, 501, 1001, SPAM, date=NOW))
-            _wait(lambda: seen, what="the early delete")
+            post_update(server, tg.message_update(1, 501, 1001, SPAM, date=NOW))
+            wait_until(lambda: seen, 30, what="the early delete")
     finally:
         web.stop()
     [(action, status)] = seen

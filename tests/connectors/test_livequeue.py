@@ -162,20 +162,24 @@ def test_updates_queued_at_once_share_a_transaction_and_stay_whole(redis_url):
         queue.client.delete(queue.stream)
 
 
-def test_a_claim_queued_with_its_update_is_won_once(redis_url):
-
+@pytest.mark.parametrize("how", ["aput", "put_claiming"])
+def test_a_claim_queued_with_its_update_is_won_once(redis_url, how):
     from qunzhu.connectors.early_ledger import RedisLedger
 
     queue = _redis_queue(redis_url)
     ledger = RedisLedger(queue.client, queue.stream)
     first, again = messages(1), messages(1)
+    claim = [ledger.key_of("delete-1")]
 
     async def deliveries() -> list[list[bool]]:
-        claim = [ledger.key_of("delete-1")]
         return [await queue.aput(first, claim), await queue.aput(again, claim)]
 
     try:
-        assert _run(deliveries()) == [[True], [False]]
+        if how == "aput":
+            won = _run(deliveries())
+        else:  # a webhook answered on a worker thread
+            won = [queue.put_claiming(first, claim), queue.put_claiming(again, claim)]
+        assert won == [[True], [False]]
         assert ledger.claim("delete-1") is False  # the batch's delete sees it claimed
         assert len(queue.take(10, 1.0)) == 2  # both deliveries queued: the batch dedupes
     finally:

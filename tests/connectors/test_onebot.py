@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from connector_fakes import onebot as ob
 from connector_fakes.liveserver import LiveServer
-from qunzhu_tests_connectors import SPAM, connect, count, rows, serving
+from qunzhu_tests_connectors import SPAM, connect, count, rows, serving, wait_until
 from sqlalchemy import select
 
 from qunzhu.connectors.hub import ConnectorHub
@@ -178,7 +178,7 @@ def test_the_reverse_websocket_carries_events_in_and_actions_out(store, hub, api
         with ob.FakeOneBotWs(url, api.token, api) as bot:
             bot.wait_connected()
             bot.report(ob.group_message(7001, 555, SPAM, at=NOW))
-            _wait(lambda: len(api.called("delete_msg")) == 1 and hub.executor.drain(1))
+            wait_until(lambda: len(api.called("delete_msg")) == 1 and hub.executor.drain(1))
     assert api.called("delete_msg") == [{"message_id": 7001}]
     assert count(store, Message) == 1
 
@@ -188,7 +188,7 @@ def test_the_reverse_websocket_refuses_a_wrong_token(store, hub, api):
     with serving(store, hub) as server:
         url = f"ws://127.0.0.1:{server.port}/hooks/onebot/qqbot/ws"
         with ob.FakeOneBotWs(url, "forged", api) as bot:
-            _wait(lambda: bot.refused >= 1)
+            wait_until(lambda: bot.refused >= 1)
             bot.report(ob.group_message(7001, 555, SPAM, at=NOW))
             assert bot.connections == 0
     assert count(store, Message) == 0
@@ -206,18 +206,11 @@ def test_a_dropped_socket_reconnects_with_nothing_lost_or_doubled(store, hub, ap
                 if n == 9:
                     bot.drop()
             bot.wait_connected(2)
-            _wait(lambda: count(store, Message) >= 20 and hub.executor.drain(1))
+            wait_until(lambda: count(store, Message) >= 20 and hub.executor.drain(1))
             time.sleep(0.3)  # anything doubled would arrive now
             assert hub.executor.drain()
     assert count(store, Message) == 20
     assert api.called("delete_msg") == [{"message_id": 8012}]
-
-
-def _wait(check: Any, timeout: float = 15) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.02)
 
 
 def test_a_ban_kicks_refuses_rejoining_and_tells_the_group(store, hub, api):

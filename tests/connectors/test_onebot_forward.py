@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from connector_fakes import onebot as ob
-from qunzhu_tests_connectors import SPAM, connect, count, rows
+from qunzhu_tests_connectors import SPAM, connect, count, rows, wait_until
 from sqlalchemy import select
 
 from qunzhu.connectors.base import ConnectorError
@@ -37,13 +37,6 @@ def _qq(store: Store, hub: ConnectorHub, url: str, token: str) -> Any:
     return connect(store, hub, "qq", "qqfwd", {"ws_url": url}, {"access_token": token})
 
 
-def _wait(check: Any, timeout: float = 15, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.02)
-
-
 def _status(store: Store) -> tuple[str, str]:
     [(status, reason)] = rows(store, select(Connector.status, Connector.status_reason))
     return status, reason
@@ -53,10 +46,10 @@ def test_events_come_in_and_actions_go_out_on_the_socket(store, hub, api, server
     _qq(store, hub, server.url, api.token)
     hub.start()
     server.wait_connected()
-    _wait(lambda: _status(store)[0] == "connected", what="connected state")
+    wait_until(lambda: _status(store)[0] == "connected", what="connected state")
     server.report(ob.group_message(7001, 555, SPAM, at=NOW))
     server.report(ob.group_message(7002, 556, "早上好", at=NOW))
-    _wait(lambda: len(api.called("send_group_msg")) == 1, what="the warning")
+    wait_until(lambda: len(api.called("send_group_msg")) == 1, what="the warning")
     assert hub.executor.drain()
     assert api.called("delete_msg") == [{"message_id": 7001}]
     assert api.called("send_group_msg")[0]["message"].startswith("[CQ:at,qq=555] ")
@@ -66,7 +59,7 @@ def test_events_come_in_and_actions_go_out_on_the_socket(store, hub, api, server
 def test_a_wrong_token_disables_the_connector_with_the_reason(store, hub, api, server):
     _qq(store, hub, server.url, "forged")
     hub.start()
-    _wait(lambda: _status(store)[0] == "disabled", what="disabled state")
+    wait_until(lambda: _status(store)[0] == "disabled", what="disabled state")
     assert "refused the access token (403)" in _status(store)[1]
     assert server.connections == 0 and server.refused == 1  # no retrying a refused token
     server.report(ob.group_message(7001, 555, SPAM, at=NOW))
@@ -83,8 +76,8 @@ def test_a_dropped_socket_reconnects_with_nothing_lost_or_doubled(store, hub, ap
         if n == 9:
             server.drop()
             server.wait_connected(2)  # the runner came back (and was sent 0–9 again)
-    _wait(lambda: count(store, Message) >= 20, what="twenty messages")
-    _wait(lambda: len(api.called("delete_msg")) >= 1, what="the delete")
+    wait_until(lambda: count(store, Message) >= 20, what="twenty messages")
+    wait_until(lambda: len(api.called("delete_msg")) >= 1, what="the delete")
     time.sleep(0.3)  # anything doubled would arrive now
     assert hub.executor.drain()
     assert count(store, Message) == 20

@@ -12,12 +12,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from connector_fakes import telegram as tg
 from connector_fakes.liveserver import LiveServer
 from fastapi.testclient import TestClient
-from qunzhu_tests_connectors import SPAM, connect, rows, serving
+from qunzhu_tests_connectors import SPAM, post_update, rows, serving, telegram_bot
 from sqlalchemy import delete, select, update
 
 from qunzhu.api.app import create_app
@@ -76,24 +75,8 @@ def fast_hub(store: Store, community: str) -> Iterator[ConnectorHub]:
     made.stop()
 
 
-def _bot(store: Store, hub: ConnectorHub, fake: tg.FakeTelegram) -> Any:
-    return connect(
-        store,
-        hub,
-        "telegram",
-        "tgbot",
-        {"mode": "webhook", "api_base": fake.url},  # type: ignore[attr-defined]
-        {"token": fake.token, "webhook_secret": SECRET},
-    )
-
-
 def _post(server: LiveServer, update: dict[str, Any]) -> None:
-    answer = httpx.post(
-        f"{server.url}/hooks/telegram/tgbot",
-        json=update,
-        headers={"X-Telegram-Bot-Api-Secret-Token": SECRET},
-        timeout=30,
-    )
+    answer = post_update(server, update, SECRET)
     assert answer.status_code == 200, answer.text
 
 
@@ -104,7 +87,7 @@ def _outbox(store: Store) -> list[tuple[str, str]]:
 def test_a_review_approved_in_the_dashboard_is_carried_out_on_telegram(
     store, settings, fast_hub, fake, wait_for
 ):
-    _bot(store, fast_hub, fake)
+    telegram_bot(store, fast_hub, fake, secret=SECRET)
     http = _http()
     with store.reading() as session:
         cid = session.scalar(select(Community.id).where(Community.slug == "acme"))
@@ -150,7 +133,7 @@ def _member_of(store: Store, user: str) -> int:
 def test_a_join_through_a_members_invite_link_is_credited_to_them(
     store, fast_hub, fake, wait_for, cli, cli_env
 ):
-    _bot(store, fast_hub, fake)
+    telegram_bot(store, fast_hub, fake, secret=SECRET)
     with serving(store, fast_hub) as server:
         _post(server, tg.message_update(1, 501, 1001, "大家好，我是新来的", date=NOW))
         assert fast_hub.executor.drain()

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import redis
 from connector_fakes import onebot as ob
-from qunzhu_tests_connectors import SPAM, connect, count, rows, serving
+from qunzhu_tests_connectors import SPAM, connect, count, rows, serving, wait_until
 from sqlalchemy import select
 
 from qunzhu.connectors.base import ConnectorError
@@ -27,14 +27,6 @@ from qunzhu.store.models import Message
 
 CID = 7
 NOW = int(time.time()) - 600
-
-
-def _wait(check: Callable[[], Any], what: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.02)
 
 
 def _forget(client: redis.Redis, pattern: str) -> None:
@@ -139,7 +131,7 @@ def test_a_request_found_after_its_deadline_is_not_performed(client, namespace, 
         late.call("delete_msg", {"message_id": 1})  # no web process yet: it waits in Redis
     assert client.llen(request_key(namespace, CID)) == 1
     server = serve(lambda cid: web)
-    _wait(lambda: client.llen(request_key(namespace, CID)) == 0, "the server to take it")
+    wait_until(lambda: client.llen(request_key(namespace, CID)) == 0, 30, "the server to take it")
     # a fresh call after the stale one is still made: the server works, it only skipped
     fresh = RelayClient(client, CID, namespace=namespace)
     assert fresh.call("delete_msg", {"message_id": 2})["status"] == "ok"
@@ -209,8 +201,8 @@ def test_an_ad_over_the_web_socket_is_acted_on_once_through_the_web(store, split
         bot.wait_connected()
         bot.report(ob.group_message(7001, 555, SPAM, at=NOW))
         bot.report(ob.group_message(7002, 556, "早上好", at=NOW + 1))
-        _wait(lambda: count(store, Message) == 2, "the worker to store both")
-        _wait(lambda: api.called("send_group_msg"), "the warning over the web's socket")
+        wait_until(lambda: count(store, Message) == 2, 30, "the worker to store both")
+        wait_until(lambda: api.called("send_group_msg"), 30, "the warning over the web's socket")
         assert worker.sink.drain(30), "the worker did not finish the stream"
         assert worker.executor.drain(30) and web.executor.drain(30)
         assert web.relay is not None
@@ -242,7 +234,7 @@ def test_without_a_live_socket_the_workers_action_fails_saying_so(store, split, 
         worker.start()
         with ob.FakeOneBotWs(_ws_url(server), api.token, api) as bot:
             bot.wait_connected()
-        _wait(lambda: held.session is None, "the web process to see the socket closed")
+        wait_until(lambda: held.session is None, 30, "the web process to see the socket closed")
         worker.executor.submit(
             [
                 Action(
@@ -258,7 +250,9 @@ def test_without_a_live_socket_the_workers_action_fails_saying_so(store, split, 
         assert worker.executor.drain(30), "the worker's action did not settle"
         relay = web.relay
         assert relay is not None
-        _wait(lambda: relay.answered >= worker.executor.max_attempts, "every attempt answered")
+        wait_until(
+            lambda: relay.answered >= worker.executor.max_attempts, 30, "every attempt answered"
+        )
         answered = relay.answered
     [(status, attempts, error)] = rows(
         store, select(ConnectorAction.status, ConnectorAction.attempts, ConnectorAction.error)

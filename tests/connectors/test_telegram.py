@@ -3,22 +3,17 @@
 from __future__ import annotations
 
 import time
-from typing import Any
 
 import httpx
 import pytest
 from connector_fakes import telegram as tg
-from connector_fakes.liveserver import LiveServer
-from qunzhu_tests_connectors import SPAM, connect, count, rows, serving
+from qunzhu_tests_connectors import SPAM, count, post_update, rows, serving, telegram_bot
 from sqlalchemy import select
 
-from qunzhu.connectors.hub import ConnectorHub
 from qunzhu.events import Action
-from qunzhu.store import Store
 from qunzhu.store.connectors import ConnectorAction, ConnectorAlert, ConnectorGroup
 from qunzhu.store.models import Group, Identity, Membership, Message
 
-SECRET = "s3cret-token-from-setWebhook"
 CHAT = "-1001234567890"
 NOW = int(time.time()) - 600
 
@@ -28,32 +23,14 @@ def fake(fake_telegram: tg.FakeTelegram) -> tg.FakeTelegram:
     return fake_telegram
 
 
-def _bot(store: Store, hub: ConnectorHub, fake: tg.FakeTelegram, mode: str = "webhook") -> Any:
-    return connect(
-        store,
-        hub,
-        "telegram",
-        "tgbot",
-        {"mode": mode, "api_base": fake.url, "poll_timeout": 1},  # type: ignore[attr-defined]
-        {"token": fake.token, "webhook_secret": SECRET},
-    )
-
-
-def _post(server: LiveServer, update: dict[str, Any], secret: str = SECRET) -> httpx.Response:
-    return httpx.post(
-        f"{server.url}/hooks/telegram/tgbot",
-        json=update,
-        headers={"X-Telegram-Bot-Api-Secret-Token": secret},
-        timeout=30,
-    )
-
-
 def test_an_ad_is_deleted_and_its_sender_warned(store, hub, fake):
-    _bot(store, hub, fake)
+    telegram_bot(store, hub, fake)
     with serving(store, hub) as server:
-        assert _post(server, tg.message_update(1, 501, 1001, SPAM, date=NOW)).status_code == 200
         assert (
-            _post(server, tg.message_update(2, 502, 1002, "大家早上好", date=NOW)).status_code
+            post_update(server, tg.message_update(1, 501, 1001, SPAM, date=NOW)).status_code == 200
+        )
+        assert (
+            post_update(server, tg.message_update(2, 502, 1002, "大家早上好", date=NOW)).status_code
             == 200
         )
         assert hub.executor.drain()
@@ -65,10 +42,12 @@ def test_an_ad_is_deleted_and_its_sender_warned(store, hub, fake):
 
 
 def test_the_third_offence_mutes(store, hub, fake):
-    _bot(store, hub, fake)
+    telegram_bot(store, hub, fake)
     with serving(store, hub) as server:
         for n in range(3):
-            _post(server, tg.message_update(10 + n, 600 + n, 1001, f"{SPAM} {n}", date=NOW + n))
+            post_update(
+                server, tg.message_update(10 + n, 600 + n, 1001, f"{SPAM} {n}", date=NOW + n)
+            )
             assert hub.executor.drain()
     [mute] = fake.called("restrictChatMember")
     assert mute["user_id"] == 1001 and mute["permissions"]["can_send_messages"] is False
@@ -77,11 +56,11 @@ def test_the_third_offence_mutes(store, hub, fake):
 
 
 def test_a_join_over_the_cap_is_waitlisted(store, hub, fake):
-    _bot(store, hub, fake)
+    telegram_bot(store, hub, fake)
     with serving(store, hub) as server:
         for n, uid in enumerate((2001, 2002, 2003)):
             update = tg.chat_member_update(20 + n, uid, "left", "member", date=NOW + n)
-            assert _post(server, update).status_code == 200
+            assert post_update(server, update).status_code == 200
         assert hub.executor.drain()
     # cap 2, policy waitlist: the third joiner is let out again (no pending request: a kick
     # that lets them come back) and told their waitlist position
@@ -91,10 +70,12 @@ def test_a_join_over_the_cap_is_waitlisted(store, hub, fake):
 
 
 def test_a_forged_secret_is_refused_and_nothing_stored(store, hub, fake):
-    _bot(store, hub, fake)
+    telegram_bot(store, hub, fake)
     with serving(store, hub) as server:
         assert (
-            _post(server, tg.message_update(1, 501, 1001, "hi", date=NOW), "forged").status_code
+            post_update(
+                server, tg.message_update(1, 501, 1001, "hi", date=NOW), "forged"
+            ).status_code
             == 401
         )
         answer = httpx.post(f"{server.url}/hooks/telegram/tgbot", json={"update_id": 2})
@@ -103,22 +84,22 @@ def test_a_forged_secret_is_refused_and_nothing_stored(store, hub, fake):
 
 
 def test_a_redelivered_update_is_stored_and_acted_on_once(store, hub, fake):
-    _bot(store, hub, fake)
+    telegram_bot(store, hub, fake)
     with serving(store, hub) as server:
         update = tg.message_update(5, 777, 1001, SPAM, date=NOW)
         for _ in range(3):
-            assert _post(server, update).status_code == 200
+            assert post_update(server, update).status_code == 200
         assert hub.executor.drain()
     assert count(store, Message) == 1
     assert len(fake.called("deleteMessage")) == 1
 
 
 def test_retry_after_is_honoured(store, hub, fake):
-    _bot(store, hub, fake)
+    telegram_bot(store, hub, fake)
     fake.fail("deleteMessage", 429, "Too Many Requests: retry after 1", retry_after=1)
     with serving(store, hub) as server:
         started = time.monotonic()
-        _post(server, tg.message_update(1, 501, 1001, SPAM, date=NOW))
+        post_update(server, tg.message_update(1, 501, 1001, SPAM, date=NOW))
         assert hub.executor.drain()
         waited = time.monotonic() - started
     assert len(fake.called("deleteMessage")) == 2
@@ -133,21 +114,21 @@ def test_retry_after_is_honoured(store, hub, fake):
 
 
 def test_a_server_error_is_retried(store, hub, fake):
-    _bot(store, hub, fake)
+    telegram_bot(store, hub, fake)
     fake.fail("deleteMessage", 502, "Bad Gateway")
     with serving(store, hub) as server:
-        _post(server, tg.message_update(1, 501, 1001, SPAM, date=NOW))
+        post_update(server, tg.message_update(1, 501, 1001, SPAM, date=NOW))
         assert hub.executor.drain()
     assert len(fake.called("deleteMessage")) == 2
 
 
 def test_a_kicked_bot_disables_the_group_with_a_visible_reason(store, hub, fake):
-    _bot(store, hub, fake)
+    telegram_bot(store, hub, fake)
     fake.fail("deleteMessage", 403, "Forbidden: bot was kicked from the supergroup chat")
     with serving(store, hub) as server:
-        _post(server, tg.message_update(1, 501, 1001, SPAM, date=NOW))
+        post_update(server, tg.message_update(1, 501, 1001, SPAM, date=NOW))
         assert hub.executor.drain()
-        _post(server, tg.message_update(2, 502, 1001, SPAM + "!", date=NOW + 1))
+        post_update(server, tg.message_update(2, 502, 1001, SPAM + "!", date=NOW + 1))
         assert hub.executor.drain()
     [(status, reason)] = rows(store, select(ConnectorGroup.status, ConnectorGroup.reason))
     assert status == "disabled" and "kicked" in reason
@@ -158,17 +139,17 @@ def test_a_kicked_bot_disables_the_group_with_a_visible_reason(store, hub, fake)
 
 
 def test_removing_the_bot_disables_the_group(store, hub, fake):
-    _bot(store, hub, fake)
+    telegram_bot(store, hub, fake)
     with serving(store, hub) as server:
-        _post(server, tg.my_chat_member_update(1, "kicked", date=NOW, actor=1001))
+        post_update(server, tg.my_chat_member_update(1, "kicked", date=NOW, actor=1001))
     [(status, reason)] = rows(store, select(ConnectorGroup.status, ConnectorGroup.reason))
     assert status == "disabled" and "removed" in reason
 
 
 def test_a_join_through_a_named_link_credits_its_referrer(store, hub, fake):
-    _bot(store, hub, fake)
+    telegram_bot(store, hub, fake)
     with serving(store, hub) as server:
-        _post(server, tg.chat_member_update(1, 3001, "left", "member", date=NOW))
+        post_update(server, tg.chat_member_update(1, 3001, "left", "member", date=NOW))
         hub.executor.submit(
             [
                 Action(
@@ -196,7 +177,7 @@ def test_a_join_through_a_named_link_credits_its_referrer(store, hub, fake):
             "is_primary": False,
             "is_revoked": False,
         }
-        _post(
+        post_update(
             server, tg.chat_member_update(2, 3002, "left", "member", date=NOW + 5, invite_link=link)
         )
     inviter = rows(
@@ -211,10 +192,10 @@ def test_a_join_through_a_named_link_credits_its_referrer(store, hub, fake):
 
 
 def test_join_requests_are_approved_and_declined(store, hub, fake):
-    _bot(store, hub, fake)
+    telegram_bot(store, hub, fake)
     with serving(store, hub) as server:
-        _post(server, tg.join_request_update(1, 4001, date=NOW))
-        _post(server, tg.join_request_update(2, 4002, date=NOW))
+        post_update(server, tg.join_request_update(1, 4001, date=NOW))
+        post_update(server, tg.join_request_update(2, 4002, date=NOW))
         assert hub.executor.drain()
         base = {"platform": "telegram", "community": "acme", "group": CHAT}
         hub.executor.submit(
@@ -230,17 +211,19 @@ def test_join_requests_are_approved_and_declined(store, hub, fake):
 
 
 def test_chat_migration_is_followed(store, hub, fake):
-    _bot(store, hub, fake)
+    telegram_bot(store, hub, fake)
     old, new = "-4001", "-1009999"
     with serving(store, hub) as server:
-        _post(server, tg.message_update(1, 11, 1001, "hello", date=NOW, chat_id=int(old)))
-        _post(
+        post_update(server, tg.message_update(1, 11, 1001, "hello", date=NOW, chat_id=int(old)))
+        post_update(
             server,
             tg.message_update(
                 2, 12, 1001, "", date=NOW + 1, chat_id=int(old), migrate_to_chat_id=int(new)
             ),
         )
-        _post(server, tg.message_update(3, 1, 1001, "hello again", date=NOW + 2, chat_id=int(new)))
+        post_update(
+            server, tg.message_update(3, 1, 1001, "hello again", date=NOW + 2, chat_id=int(new))
+        )
         # an action still addressed to the old chat follows the platform's answer
         fake.fail(
             "sendMessage",
@@ -262,7 +245,7 @@ def test_chat_migration_is_followed(store, hub, fake):
 
 
 def test_polling_survives_a_dropped_socket_without_loss_or_doubles(store, hub, fake, wait_for):
-    bot = _bot(store, hub, fake, mode="polling")
+    bot = telegram_bot(store, hub, fake, mode="polling", poll_timeout=1)
     fake.push(
         *[
             tg.message_update(100 + n, 900 + n, 1001 + n % 3, f"第 {n} 条", date=NOW + n)
@@ -280,7 +263,7 @@ def test_polling_survives_a_dropped_socket_without_loss_or_doubles(store, hub, f
 
 
 def test_a_revoked_token_disables_the_connector(store, hub, fake, wait_for):
-    bot = _bot(store, hub, fake, mode="polling")
+    bot = telegram_bot(store, hub, fake, mode="polling", poll_timeout=1)
     fake.token = "revoked"
     with serving(store, hub):
         wait_for(lambda: hub.state.status(bot.info.id) == "disabled", what="disabled")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 
+from qunzhu_tests import add_member
 from sqlalchemy import select
 
 from qunzhu import events as ev
@@ -13,7 +14,7 @@ from qunzhu.moderation.early import EARLY, EarlyDeletes
 from qunzhu.moderation.moderator import RuleModerator
 from qunzhu.pipeline import Pipeline
 from qunzhu.store import Store
-from qunzhu.store.models import Community, Identity, Member
+from qunzhu.store.models import Community
 
 SPEC = """\
 name: 测试群
@@ -81,16 +82,7 @@ def test_a_stored_message_is_not_deleted_again(store):
 
 def test_protected_members_are_left_alone(store):
     _community(store)
-    with store.unit_of_work() as session:
-        cid = session.execute(select(Community.id)).scalar_one()
-        member = Member(community_id=cid, display_name="老师", protected=True)
-        session.add(member)
-        session.flush()
-        session.add(
-            Identity(
-                community_id=cid, member_id=member.id, platform="telegram", platform_user_id="t1"
-            )
-        )
+    add_member(store, "c1", "t1", protected=True)
     early, moderator = _early(store)
     events = [_message(1, SPAM, member="t1"), _message(2, SPAM, member="老王"), _message(3, SPAM)]
     assert [a.message_id for a in early(events)] == ["3"]  # by flag, by the spec's list
@@ -141,25 +133,11 @@ def test_warming_reads_the_specs_without_deciding_anything(store):
     assert set(early._places) == {"c1"}
 
 
-def _protect(store: Store, user: str, *, flag: bool) -> int:
-    with store.unit_of_work() as session:
-        cid = session.execute(select(Community.id)).scalar_one()
-        member = Member(community_id=cid, display_name=user, protected=flag)
-        session.add(member)
-        session.flush()
-        session.add(
-            Identity(
-                community_id=cid, member_id=member.id, platform="telegram", platform_user_id=user
-            )
-        )
-        return member.id
-
-
 def test_a_member_protected_later_is_left_alone_once_the_cache_is_read_again(store):
     _community(store)
     early = EarlyDeletes(RuleModerator(), store.read_engine.connect, spec_ttl=0.3)
     assert len(early([_message(1, SPAM, member="t7")])) == 1
-    _protect(store, "t7", flag=True)
+    add_member(store, "c1", "t7", protected=True)
     assert len(early([_message(2, SPAM, member="t7")])) == 1  # within the cache time
     time.sleep(0.35)
     assert early([_message(3, SPAM, member="t7")]) == []
@@ -167,7 +145,7 @@ def test_a_member_protected_later_is_left_alone_once_the_cache_is_read_again(sto
 
 def test_a_member_id_in_the_spec_protects_every_identity_of_that_member(store):
     _community(store)
-    member_id = _protect(store, "t8", flag=False)
+    member_id = add_member(store, "c1", "t8")
     with store.unit_of_work() as session:
         row = session.execute(select(Community)).scalar_one()
         row.spec_yaml = SPEC.replace("[老王]", f"[老王, '{member_id}']")
