@@ -36,9 +36,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
-from qunzhu.api.app import create_app
 from qunzhu.auth.operators import create_operator, grant
 from qunzhu.auth.ratelimit import MemoryLimiter
+from qunzhu.http.app import create_app
+from qunzhu.http.web import pages as web_pages
+from qunzhu.http.web.queries.common import optional_module
 from qunzhu.settings import load_settings
 from qunzhu.store.base import table_of
 from qunzhu.store.migrate import upgrade
@@ -57,8 +59,6 @@ from qunzhu.store.models import (
     Referral,
 )
 from qunzhu.store.session import Store, make_engine
-from qunzhu.web import pages as web_pages
-from qunzhu.web.queries.common import optional_module
 
 PG_URL = os.environ.get("QUNZHU_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 PASSWORD = "bench password 1234"

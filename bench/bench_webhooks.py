@@ -96,14 +96,14 @@ def role_floor(port_file: str) -> None:
 
 
 def role_server(db: str, api_base: str, queue: str, port_file: str) -> None:
-    from qunzhu.api.app import create_app, served
-    from qunzhu.connectors.hub import ConnectorHub
-    from qunzhu.connectors.liveprocess import (
+    from qunzhu.adapters.manage import save_connector
+    from qunzhu.http.app import create_app, served
+    from qunzhu.live.hub import ConnectorHub
+    from qunzhu.live.process import (
         LiveProcess,
         freeze_startup_heap,
         wants_live_process,
     )
-    from qunzhu.connectors.manage import save_connector
     from qunzhu.settings import load_settings
     from qunzhu.store.models import Community
     from qunzhu.store.session import Store

@@ -1,11 +1,11 @@
 #!/bin/sh
 # Vendor the dashboard's two JavaScript libraries from npm at pinned versions (no CDN at run
 # time): htmx for partial page updates, ECharts for charts. Run from the repository root;
-# the minified files and their licences land in src/qunzhu/web/static/vendor/.
+# the minified files and their licences land in src/qunzhu/http/web/static/vendor/.
 set -eu
 HTMX_VERSION=2.0.4
 ECHARTS_VERSION=5.6.0
-DEST="$(pwd)/src/qunzhu/web/static/vendor"
+DEST="$(pwd)/src/qunzhu/http/web/static/vendor"
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 cd "$WORK"

@@ -175,7 +175,7 @@ def test_a_failing_stage_quarantines_only_the_event_it_failed_on(store, communit
     def moderator(conn, items):
         if any(r.event.text == "boom" for r in items):
             raise RuntimeError("detector crashed")
-        from qunzhu.pipeline import ModerationOutcome
+        from qunzhu.stages import ModerationOutcome
 
         return ModerationOutcome()
 

@@ -28,16 +28,17 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import Connection
 
 from qunzhu import events as ev
+from qunzhu.stages import ModerationOutcome, Moderator, Reactor, Rejected
 from qunzhu.store.quarantine import RejectedRecord, quarantine_rows
 from qunzhu.store.resolve import Resolver, UnknownCommunity
 from qunzhu.store.rollups import update_rollups
 from qunzhu.store.session import Store
-from qunzhu.store.writer import RecentMessages, Resolved, Writer, Written
+from qunzhu.store.writer import RecentMessages, Resolved, Writer
 
 log = logging.getLogger(__name__)
 
@@ -51,34 +52,6 @@ class StageFailed(PipelineError):
         super().__init__(f"{stage} failed: {type(cause).__name__}: {cause}")
         self.stage = stage
         self.cause = cause
-
-
-class Rejected(Protocol):
-    """Anything an importer could not parse: where it was and why."""
-
-    source: str
-    line: int
-    reason: str
-    text: str
-
-
-class Moderator(Protocol):
-    """Decides on new messages before they are stored; returns flagged keys and actions."""
-
-    def __call__(self, conn: Connection, items: Sequence[Resolved]) -> ModerationOutcome: ...
-
-
-class Reactor(Protocol):
-    """An engine that reacts now to what was stored (welcome, capacity, referral credit)."""
-
-    def __call__(self, conn: Connection, written: Written) -> list[ev.Action]: ...
-
-
-@dataclass
-class ModerationOutcome:
-    flagged: set[str] = field(default_factory=set)
-    actions: list[ev.Action] = field(default_factory=list)
-    after_store: Callable[[Connection, Written], None] | None = None
 
 
 @dataclass

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 from typing import Literal
 
-from qunzhu.pipeline import Pipeline, Reactor
+from qunzhu.pipeline import Pipeline
+from qunzhu.stages import Reactor
 from qunzhu.store.session import Store
 
 Mode = Literal["live", "history", "import"]

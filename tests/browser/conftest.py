@@ -21,10 +21,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from qunzhu.api.app import create_app
 from qunzhu.auth.operators import create_operator, grant
 from qunzhu.auth.ratelimit import MemoryLimiter
 from qunzhu.demo import SLUG, load_demo
+from qunzhu.http.app import create_app
 from qunzhu.settings import load_settings
 from qunzhu.store import Store
 from qunzhu.store.models import Message, ModerationAction

@@ -9,9 +9,9 @@ from qunzhu_tests_growth import T0, days, rows
 from sqlalchemy import select, update
 
 from qunzhu import events as ev
-from qunzhu.connectors import outbox
 from qunzhu.growth import referrals
 from qunzhu.growth.common import GrowthError
+from qunzhu.store import outbox
 from qunzhu.store.connectors import OutboxAction
 from qunzhu.store.growth import InviteCode, ReferralReward
 from qunzhu.store.models import Community, Referral

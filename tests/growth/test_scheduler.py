@@ -14,7 +14,7 @@ from sqlalchemy import Connection, select, update
 from qunzhu.cli.main import app as cli_app
 from qunzhu.growth import payments
 from qunzhu.growth.providers import PaymentNotice
-from qunzhu.scheduler import WORK, Job, Scheduler
+from qunzhu.live.scheduler import WORK, Job, Scheduler
 from qunzhu.store import Store
 from qunzhu.store.connectors import OutboxAction, ScheduledJob
 from qunzhu.store.models import Community

@@ -161,6 +161,6 @@ def test_without_the_stored_check_the_callers_claim_tells_a_redelivery(store):
     events = [_message(1, SPAM)]
     _batch_actions(store, moderator, events)
     # the message is stored, and no database read asks: the Redis claim of the first
-    # delivery keeps the delete from going out twice (tests/connectors/test_live_split.py)
+    # delivery keeps the delete from going out twice (tests/live/test_live_split.py)
     [again] = early(events)
     assert again.key == early(events)[0].key

@@ -10,12 +10,11 @@ import pytest
 from sqlalchemy import select
 
 from qunzhu import events as ev
-from qunzhu.connectors import outbox
 from qunzhu.moderation.moderator import RuleModerator
 from qunzhu.moderation.review import ReviewError, review
 from qunzhu.moderation.stored import community_spec
 from qunzhu.pipeline import Pipeline
-from qunzhu.store import Store
+from qunzhu.store import Store, outbox
 from qunzhu.store.connectors import OutboxAction
 from qunzhu.store.models import Community, ModerationAction
 

@@ -1,7 +1,7 @@
 """Who may do what: the one table of roles and capabilities, and the one check.
 
 Every API route and dashboard page asks :func:`authorize` (through the FastAPI dependency
-``qunzhu.api.deps.require``), so the rules live here and nowhere else::
+``qunzhu.http.deps.require``), so the rules live here and nowhere else::
 
     capability   analyst  moderator  admin  owner  superuser
     read            ✓         ✓        ✓      ✓       ✓

@@ -13,11 +13,11 @@ from typing import Any
 import typer
 from rich.table import Table
 
+from qunzhu.adapters.base import ConnectorError
+from qunzhu.adapters.manage import ConnectorConfigError, describe, save_connector, set_enabled
 from qunzhu.cli.core import store_at_head
 from qunzhu.cli.output import JSON_OPTION, console, emit, fail
-from qunzhu.connectors.base import ConnectorError
-from qunzhu.connectors.credentials import CredentialsError
-from qunzhu.connectors.manage import ConnectorConfigError, describe, save_connector, set_enabled
+from qunzhu.store.credentials import CredentialsError
 
 connect_app = typer.Typer(
     name="connect",
@@ -98,8 +98,8 @@ def telegram(
     hook = f"/hooks/telegram/{name}"
     steps = []
     if public_url and mode == "webhook":
-        from qunzhu.connectors.telegram.adapter import ALLOWED_UPDATES
-        from qunzhu.connectors.telegram.api import BotApi
+        from qunzhu.adapters.telegram.adapter import ALLOWED_UPDATES
+        from qunzhu.adapters.telegram.api import BotApi
 
         api = BotApi(bot_token, base_url=api_base)
         try:
@@ -337,7 +337,7 @@ def sync(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Sync group members from the platform (QQ get_group_member_list, WeCom groupchat)."""
-    from qunzhu.connectors.hub import ConnectorHub
+    from qunzhu.live.hub import ConnectorHub
 
     store = store_at_head(as_json)
     hub = ConnectorHub.load(store, durable=None)  # stored before this command returns
@@ -388,9 +388,9 @@ def welcome(
     WeCom API answers; else qunzhu serve registers it when it runs the connector)."""
     from sqlalchemy import select
 
-    from qunzhu.connectors.hub import load_infos
-    from qunzhu.connectors.state import StateBook
-    from qunzhu.connectors.wecom.adapter import WeComConnector, update_config
+    from qunzhu.adapters.state import StateBook
+    from qunzhu.adapters.wecom.adapter import WeComConnector, update_config
+    from qunzhu.live.hub import load_infos
     from qunzhu.store.connectors import Connector
 
     if clear == (text is not None):

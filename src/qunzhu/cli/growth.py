@@ -16,12 +16,12 @@ from sqlalchemy import Connection, func, select
 
 from qunzhu.cli.core import store_at_head
 from qunzhu.cli.output import JSON_OPTION, console, emit, fail
-from qunzhu.connectors import outbox
 from qunzhu.growth import admission, capacity, payments, referrals, routing
 from qunzhu.growth.common import GrowthError, community_id_of, spec_of
 from qunzhu.growth.providers import PaymentNotice
 from qunzhu.growth.referral_settle import settle
 from qunzhu.growth.seats import occupancy
+from qunzhu.store import outbox
 from qunzhu.store.growth import EvictionProposal, WaitlistEntry
 from qunzhu.store.models import Community, Group
 

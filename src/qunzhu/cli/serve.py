@@ -27,8 +27,8 @@ def serve(
     """Serve the dashboard and the API."""
     import uvicorn
 
-    from qunzhu.api.app import create_app, served
     from qunzhu.auth.bootstrap import ensure_first_operator
+    from qunzhu.http.app import create_app, served
     from qunzhu.store.models import Community
 
     store = store_at_head()
@@ -51,8 +51,8 @@ def serve(
         console.print(f"[bold green]{message}[/]")
     bind_host = host or settings.host
     bind_port = port or settings.port
-    from qunzhu.connectors.hub import ConnectorHub
-    from qunzhu.connectors.liveprocess import (
+    from qunzhu.live.hub import ConnectorHub
+    from qunzhu.live.process import (
         LiveProcess,
         freeze_startup_heap,
         wants_live_process,
@@ -69,7 +69,7 @@ def serve(
     console.print(f"dashboard: http://{bind_host}:{bind_port}/  API: /api/docs")
     app = create_app(settings, store, webhooks=hub.routes())
     app.state.connector_hub = hub  # the OneBot reverse WebSocket finds its connector here
-    from qunzhu.scheduler import Scheduler
+    from qunzhu.live.scheduler import Scheduler
 
     scheduler = Scheduler(store)
     if scheduler.jobs:
@@ -115,7 +115,7 @@ def schedule_status(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """The last run of each job, per community (a running one names its process)."""
-    from qunzhu.scheduler import status
+    from qunzhu.live.scheduler import status
     from qunzhu.store.resolve import community_id_by_slug
 
     store = store_at_head(as_json)
@@ -143,7 +143,7 @@ def schedule_run(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Run the scheduled jobs now, under the same lease serve takes (none runs twice at once)."""
-    from qunzhu.scheduler import WORK, Job, Scheduler, jobs_from_settings
+    from qunzhu.live.scheduler import WORK, Job, Scheduler, jobs_from_settings
 
     if job is not None and job not in WORK:
         raise fail(f"unknown job {job!r}; use {', '.join(WORK)}", as_json=as_json)

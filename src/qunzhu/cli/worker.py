@@ -29,7 +29,7 @@ def worker(
     ),
 ) -> None:
     """Store events published to Redis (QUNZHU_REDIS_URL) until stopped (Ctrl-C, SIGTERM)."""
-    from qunzhu import bus
+    from qunzhu.live import bus
     from qunzhu.wiring import build_pipeline
 
     store = store_at_head()
@@ -61,8 +61,8 @@ def worker(
 def _live(store: Store) -> None:
     import threading
 
-    from qunzhu.connectors.hub import ConnectorHub
-    from qunzhu.connectors.liveprocess import freeze_startup_heap, tell_ready
+    from qunzhu.live.hub import ConnectorHub
+    from qunzhu.live.process import freeze_startup_heap, tell_ready
 
     if store.settings.live_nice:
         # behind the web server for the CPU: its answers (and the early deletes it sends)

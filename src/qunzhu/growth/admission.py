@@ -9,11 +9,11 @@ from typing import Any
 
 from sqlalchemy import Connection, select, update
 
-from qunzhu.connectors import outbox
 from qunzhu.growth.common import GrowthError, action, place_of
 from qunzhu.growth.referrals import new_code
 from qunzhu.growth.routing import route_member
 from qunzhu.spec.positioning import Threshold
+from qunzhu.store import outbox
 from qunzhu.store.base import table_of
 from qunzhu.store.bulk import insert_ignoring_conflicts
 from qunzhu.store.growth import JoinCode

@@ -11,7 +11,7 @@ the chunk that stored them, reacts to
 
 Use it as ``Pipeline(store, reactors=[GrowthReactor()])``; time-driven work (stay windows
 ending, expiries) is ``qunzhu referral settle`` and ``qunzhu membership sweep``, which the
-scheduler of ``qunzhu serve`` runs (:mod:`qunzhu.scheduler`).
+scheduler of ``qunzhu serve`` runs (:mod:`qunzhu.live.scheduler`).
 """
 
 from __future__ import annotations

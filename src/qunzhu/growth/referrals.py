@@ -12,10 +12,10 @@ from typing import Any
 from sqlalchemy import Connection, func, select, update
 
 from qunzhu import events as ev
-from qunzhu.connectors import outbox
 from qunzhu.events import make_key
 from qunzhu.growth.common import GrowthError, Place, action, aware, place_of
 from qunzhu.spec.growth import ReferralRung
+from qunzhu.store import outbox
 from qunzhu.store.base import table_of
 from qunzhu.store.bulk import insert_ignoring_conflicts
 from qunzhu.store.connectors import OutboxAction

@@ -11,7 +11,7 @@ the flood counters — and :class:`EarlyDeletes` returns the ``delete_message`` 
 those that must go. They
 carry the same key as the delete the batch will decide (``Action`` keys are made from the
 message), so the executor does the delete once and records its outcome on the decision the
-batch writes (:meth:`qunzhu.connectors.executor.Executor.submit_early`).
+batch writes (:meth:`qunzhu.live.executor.Executor.submit_early`).
 
 Never more than the batch would do: the findings are a subset of the batch's (same model,
 same spec, newcomer rules off), the protected are left alone (``members.protected`` and the

@@ -33,11 +33,11 @@ from qunzhu.moderation.findings import safe_text
 from qunzhu.moderation.inspect import MAX_CHARS, Inspector, default_spec
 from qunzhu.moderation.normalize import Normalized, normalize
 from qunzhu.moderation.notices import CAN_ACT, actions_for
-from qunzhu.pipeline import ModerationOutcome
 from qunzhu.settings import Settings
 from qunzhu.spec.loader import load_spec
 from qunzhu.spec.problems import SpecError
 from qunzhu.spec.schema import CommunitySpec
+from qunzhu.stages import ModerationOutcome
 from qunzhu.store.base import table_of
 from qunzhu.store.batch import Resolved, Written
 from qunzhu.store.bulk import insert_ignoring_conflicts

@@ -8,7 +8,7 @@
 - **escalate**: the member goes to the next rung of the ladder now; a new row records it.
 
 The platform actions a review decides are queued in the outbox in the review's own
-transaction (:mod:`qunzhu.connectors.outbox`): the connectors of ``qunzhu serve`` carry them
+transaction (:mod:`qunzhu.store.outbox`): the connectors of ``qunzhu serve`` carry them
 out, and ``outcome`` / ``carried_out_at`` of the row they belong to say what the platform did.
 Status ``applied`` is the decision; the outcome is the carrying out.
 
@@ -25,8 +25,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from qunzhu import events as ev
-from qunzhu.connectors import outbox
 from qunzhu.spec.schema import CommunitySpec
+from qunzhu.store import outbox
 from qunzhu.store.models import Community, Message, ModerationAction
 
 Operation = Literal["approve", "undo", "escalate"]

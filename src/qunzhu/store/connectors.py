@@ -3,7 +3,7 @@ actions carried out, alerts for operators, pending join requests, named invite l
 outbox of actions decided outside the live pipeline and the scheduled jobs of `qunzhu serve`.
 
 Credentials are kept encrypted (``secret``: a Fernet token, see
-:mod:`qunzhu.connectors.credentials`); nothing here holds a token in clear.
+:mod:`qunzhu.store.credentials`); nothing here holds a token in clear.
 """
 
 from __future__ import annotations

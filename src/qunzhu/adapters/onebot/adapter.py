@@ -1,0 +1,402 @@
+"""The OneBot v11 connector for QQ groups.
+
+In: HTTP POST reporting to ``/hooks/onebot/<name>`` (``X-Signature: sha1=<HMAC-SHA1 of the
+body with the secret>``), the reverse WebSocket ``/hooks/onebot/<name>/ws`` that the
+OneBot implementation connects to (``Authorization: Bearer <access_token>``), and the
+forward WebSocket: qunzhu connects to the implementation's own WebSocket server at
+``ws_url`` (same token), reconnecting with backoff when it drops.
+Out: API calls over a live WebSocket (reverse or forward), else over HTTP to ``api_url``.
+
+Config: ``api_url``, ``ws_url`` (both optional). Credentials: ``access_token``, ``secret``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import itertools
+import json
+import logging
+import threading
+from collections.abc import Awaitable, Callable, Mapping
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
+from typing import Any
+
+from qunzhu.adapters.base import (
+    ConnectorError,
+    ConnectorInfo,
+    Deliver,
+    PermanentError,
+    Unsupported,
+)
+from qunzhu.adapters.onebot.api import HttpApi, answer
+from qunzhu.adapters.onebot.parse import escape, parse_event
+from qunzhu.adapters.state import StateBook
+from qunzhu.adapters.webhook import WebhookRejected, WebhookRequest, WebhookResponse, WebhookRoute
+from qunzhu.events import Action, Event, MemberJoined
+from qunzhu.store import connector_records as records
+from qunzhu.store.session import Store
+
+log = logging.getLogger(__name__)
+CALL_TIMEOUT = 15.0
+
+
+class _Session:
+    """One live reverse WebSocket: API calls out, answers matched back by ``echo``."""
+
+    def __init__(
+        self, loop: asyncio.AbstractEventLoop, send: Callable[[str], Awaitable[None]]
+    ) -> None:
+        self.loop = loop
+        self.send = send
+        self.pending: dict[str, asyncio.Future[Any]] = {}
+        self.ids = itertools.count(1)
+        self.closed = False
+
+    async def call(self, action: str, params: dict[str, Any]) -> Any:
+        echo = f"qz-{next(self.ids)}"
+        future: asyncio.Future[Any] = self.loop.create_future()
+        self.pending[echo] = future
+        try:
+            await self.send(json.dumps({"action": action, "params": params, "echo": echo}))
+            return await asyncio.wait_for(future, CALL_TIMEOUT)
+        finally:
+            self.pending.pop(echo, None)
+
+    def resolve(self, message: Mapping[str, Any]) -> None:
+        future = self.pending.get(str(message.get("echo")))
+        if future is not None and not future.done():
+            future.set_result(message)
+
+    def close(self) -> None:
+        self.closed = True
+        for future in self.pending.values():
+            if not future.done():
+                future.set_exception(ConnectorError("the WebSocket closed"))
+
+
+class _ForwardSession:
+    """The forward WebSocket: API calls from executor threads, answers read by the runner
+    thread that also reads the events, matched by ``echo``."""
+
+    def __init__(self, ws: Any) -> None:
+        self.ws = ws
+        self.pending: dict[str, Future[Any]] = {}
+        self.ids = itertools.count(1)
+        self.closed = False
+        self._lock = threading.Lock()
+
+    def call(self, action: str, params: dict[str, Any]) -> Any:
+        echo = f"qzf-{next(self.ids)}"
+        future: Future[Any] = Future()
+        with self._lock:
+            if self.closed:
+                raise ConnectorError(f"{action}: the WebSocket closed")
+            self.pending[echo] = future
+        try:
+            self.ws.send(json.dumps({"action": action, "params": params, "echo": echo}))
+            return future.result(CALL_TIMEOUT)
+        except FutureTimeout as exc:
+            raise ConnectorError(f"{action}: no answer within {CALL_TIMEOUT:.0f} s") from exc
+        except ConnectorError:
+            raise
+        except Exception as exc:  # the socket broke under the send: try again later
+            raise ConnectorError(f"{action}: {type(exc).__name__}: {exc}") from exc
+        finally:
+            with self._lock:
+                self.pending.pop(echo, None)
+
+    def resolve(self, message: Mapping[str, Any]) -> None:
+        with self._lock:
+            future = self.pending.get(str(message.get("echo")))
+        if future is not None and not future.done():
+            future.set_result(message)
+
+    def close(self) -> None:
+        with self._lock:
+            self.closed = True
+            waiting = list(self.pending.values())
+        for future in waiting:
+            if not future.done():
+                future.set_exception(ConnectorError("the WebSocket closed"))
+
+
+class OneBotConnector:
+    def __init__(
+        self, info: ConnectorInfo, store: Store, state: StateBook, deliver: Deliver
+    ) -> None:
+        self.info = info
+        self.store = store
+        self.state = state
+        self.deliver = deliver
+        self.secret = info.credentials.get("secret", "")
+        self.token = info.credentials.get("access_token", "")
+        api_url = str(info.config.get("api_url") or "")
+        self.http = HttpApi(api_url, self.token) if api_url else None
+        self.ws_url = str(info.config.get("ws_url") or "")
+        self.session: _Session | None = None
+        self.forward: _ForwardSession | None = None
+        # set in the live worker of a split `qunzhu serve`: the reverse WebSocket is held
+        # by the web process, which makes the calls sent through this relay
+        self.relay: Any = None
+        self._lock = threading.Lock()
+
+    # -- in: HTTP POST --------------------------------------------------------------------
+    def routes(self) -> list[WebhookRoute]:
+        return [
+            WebhookRoute(
+                f"onebot/{self.info.name}", self.webhook, name=f"hook:onebot:{self.info.name}"
+            )
+        ]
+
+    def webhook(self, request: WebhookRequest) -> WebhookResponse:
+        if self.secret:
+            given = request.headers.get("x-signature", "")
+            want = "sha1=" + hmac.new(self.secret.encode(), request.body, hashlib.sha1).hexdigest()
+            if not hmac.compare_digest(given.encode(), want.encode()):
+                raise WebhookRejected(403, "X-Signature missing or wrong")
+        elif not self.token_ok(request.headers, request.query):
+            raise WebhookRejected(401, "set a secret (X-Signature) or an access token")
+        try:
+            event = request.json()
+        except ValueError:
+            raise WebhookRejected(400, "the body is not JSON") from None
+        if not isinstance(event, dict) or "post_type" not in event:
+            raise WebhookRejected(400, "not a OneBot event (no post_type)")
+        self.handle(event)
+        return WebhookResponse(204, b"")  # an empty answer: no quick operation
+
+    def token_ok(self, headers: Mapping[str, str], query: Mapping[str, str]) -> bool:
+        if not self.token:
+            return False
+        auth = headers.get("authorization", "")
+        given = auth.split(" ", 1)[1] if " " in auth else query.get("access_token", "")
+        return hmac.compare_digest(given.encode(), self.token.encode())
+
+    def handle(self, event: Mapping[str, Any]) -> None:
+        cid = self.info.id
+        if event.get("post_type") == "meta_event":
+            self.state.event(cid, 0)
+            return
+        parsed = parse_event(event, self.info.community)
+        for group, status, why in parsed.group_status:
+            records.set_group_state(self.store, cid, group, status, why)
+            if status == "disabled":
+                records.add_alert(
+                    self.store,
+                    community=self.info.community,
+                    connector_id=cid,
+                    platform="qq",
+                    group=group,
+                    kind="connector_disabled",
+                    text=why,
+                    key=f"qq-kicked-{group}-{event.get('time')}",
+                )
+        for n in parsed.notices:
+            records.add_alert(
+                self.store,
+                community=self.info.community,
+                connector_id=cid,
+                platform="qq",
+                group=n["group"],
+                member=n["member"],
+                kind=n["kind"],
+                text=n["text"],
+                level="info",
+                key=n["key"],
+            )
+        for group, user, flag in parsed.requests:
+            records.remember_request(self.store, cid, group, user, flag)
+        self.deliver(parsed.events)
+        self.state.event(cid)
+
+    # -- in: reverse WebSocket ------------------------------------------------------------
+    async def ws_session(
+        self, receive: Callable[[], Awaitable[str]], send: Callable[[str], Awaitable[None]]
+    ) -> None:
+        """Serve one reverse WebSocket until it closes (the caller checked the token)."""
+        loop = asyncio.get_running_loop()
+        session = _Session(loop, send)
+        with self._lock:
+            old, self.session = self.session, session
+        if old is not None:
+            old.close()
+        self.state.set(self.info.id, "connected")
+        try:
+            while True:
+                message = json.loads(await receive())
+                if not isinstance(message, dict):
+                    continue
+                if "echo" in message and "post_type" not in message:
+                    session.resolve(message)
+                else:
+                    # stored in order, off the event loop (the pipeline is synchronous)
+                    await asyncio.to_thread(self.handle, message)
+        finally:
+            session.close()
+            with self._lock:
+                if self.session is session:
+                    self.session = None
+                    self.state.set(self.info.id, "idle", "the WebSocket closed")
+
+    # -- out --------------------------------------------------------------------------
+    def session_call(self, action: str, params: dict[str, Any]) -> Any:
+        """The raw answer over the reverse WebSocket held here; None when there is none
+        (the relay server of the web process calls this for the live worker)."""
+        session = self.session
+        if session is None or session.closed:
+            return None
+        future = asyncio.run_coroutine_threadsafe(session.call(action, params), session.loop)
+        try:
+            return future.result(CALL_TIMEOUT + 1)
+        except ConnectorError:
+            raise
+        except Exception as exc:  # timed out, or the loop is gone: try again later
+            raise ConnectorError(f"{action}: {type(exc).__name__}: {exc}") from exc
+
+    def call(self, action: str, params: dict[str, Any]) -> Any:
+        forward = self.forward
+        if forward is not None and not forward.closed and self.session is None:
+            return answer(action, 200, forward.call(action, params))
+        message = self.session_call(action, params)
+        if message is not None:
+            return answer(action, 200, message)
+        if self.relay is not None:
+            try:
+                return answer(action, 200, self.relay.call(action, params))
+            except ConnectorError:
+                if self.http is None:
+                    raise
+        if self.http is not None:
+            return self.http.call(action, params)
+        raise ConnectorError(f"{action}: no live WebSocket and no api_url to call")
+
+    def perform(self, action: Action) -> dict[str, Any]:
+        group = int(action.group)
+        user = int(action.member) if action.member else None
+        kind = action.kind
+        if kind == "delete_message":
+            self.call("delete_msg", {"message_id": int(action.message_id or 0)})
+            return {}
+        if kind in ("send_message", "warn"):
+            text = escape(action.text or action.reason)
+            if kind == "warn" and user is not None:
+                text = f"[CQ:at,qq={user}] {text}"
+            data = self.call("send_group_msg", {"group_id": group, "message": text})
+            return {"message_id": (data or {}).get("message_id")}
+        if user is None:
+            raise Unsupported(f"{kind} needs a member")
+        if kind in ("mute", "unmute"):
+            seconds = int(action.duration_seconds or 600) if kind == "mute" else 0
+            self.call("set_group_ban", {"group_id": group, "user_id": user, "duration": seconds})
+            if kind == "mute" and action.text:
+                self.call(
+                    "send_group_msg",
+                    {"group_id": group, "message": f"[CQ:at,qq={user}] {escape(action.text)}"},
+                )
+            return {"duration": seconds}
+        if kind in ("remove", "ban"):
+            self.call(
+                "set_group_kick",
+                {"group_id": group, "user_id": user, "reject_add_request": kind == "ban"},
+            )
+            if action.text:  # the group learns why
+                self.call("send_group_msg", {"group_id": group, "message": escape(action.text)})
+            return {}
+        if kind in ("approve_join", "decline_join"):
+            approve = kind == "approve_join"
+            flag = records.take_request(
+                self.store,
+                self.info.id,
+                action.group,
+                action.member or "",
+                "approved" if approve else "declined",
+            )
+            if flag is not None:
+                params: dict[str, Any] = {"flag": flag, "sub_type": "add", "approve": approve}
+                if not approve:
+                    params["reason"] = action.text or action.reason
+                self.call("set_group_add_request", params)
+                return {"request": flag}
+            if approve:
+                return {"request": None}
+            self.call(
+                "set_group_kick", {"group_id": group, "user_id": user, "reject_add_request": False}
+            )
+            return {"request": None, "removed": True}
+        if kind == "unban":
+            raise Unsupported("QQ has no ban list to lift: the member can ask to join again")
+        raise Unsupported(f"QQ (OneBot v11) has no API for {kind}")
+
+    def sync(self, group: str) -> int:
+        """Members of ``group`` from ``get_group_member_list`` as joins at their join time;
+        a second sync adds nothing (the keys are the same)."""
+        members = self.call("get_group_member_list", {"group_id": int(group)}) or []
+        from datetime import UTC, datetime
+
+        events: list[Event] = [
+            MemberJoined(
+                platform="qq",
+                community=self.info.community,
+                group=group,
+                member=str(m["user_id"]),
+                occurred_at=datetime.fromtimestamp(int(m.get("join_time") or 0), UTC),
+                member_name=str(m.get("card") or m.get("nickname") or ""),
+                via="unknown",
+                raw=dict(m),
+            )
+            for m in members
+            if str(m.get("user_id")) != str(m.get("self_id", ""))
+        ]
+        self.deliver(events)
+        return len(events)
+
+    # -- in and out: forward WebSocket ---------------------------------------------------
+    def has_loop(self) -> bool:
+        return bool(self.ws_url)
+
+    def run_once(self, stop: threading.Event) -> None:
+        """Hold the forward WebSocket until ``stop`` or a drop (the runner reconnects with
+        backoff); a refused token disables the connector with the reason."""
+        from websockets.exceptions import ConnectionClosed, InvalidStatus
+        from websockets.sync.client import connect
+
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        try:
+            ws = connect(self.ws_url, additional_headers=headers, open_timeout=10, close_timeout=2)
+        except InvalidStatus as exc:
+            code = exc.response.status_code
+            if code in (401, 403):
+                raise PermanentError(
+                    f"the OneBot WebSocket refused the access token ({code})", scope="connector"
+                ) from exc
+            raise ConnectorError(f"the OneBot WebSocket answered {code}") from exc
+        forward = _ForwardSession(ws)
+        self.forward = forward
+        self.state.set(self.info.id, "connected")
+        try:
+            while not stop.is_set():
+                try:
+                    raw = ws.recv(timeout=0.5)
+                except TimeoutError:
+                    continue
+                message = json.loads(raw)
+                if not isinstance(message, dict):
+                    continue
+                if "echo" in message and "post_type" not in message:
+                    forward.resolve(message)
+                else:
+                    self.handle(message)  # stored before the next one is read: in order
+        except ConnectionClosed as exc:
+            raise ConnectorError(f"the OneBot WebSocket closed: {exc}") from exc
+        finally:
+            forward.close()
+            if self.forward is forward:
+                self.forward = None
+            ws.close()
+
+    def close(self) -> None:
+        if self.http is not None:
+            self.http.close()

@@ -1,0 +1,71 @@
+"""A member's personal data through the API: export it whole, or erase it (admins, owners)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+
+from qunzhu.auth.audit import record
+from qunzhu.http.deps import CommunityAccess, get_store, require
+from qunzhu.http.errors import ApiError
+from qunzhu.store.privacy import PrivacyError, erase_member, export_member
+
+router = APIRouter(tags=["members"])
+
+
+def _operator(access: CommunityAccess) -> int | None:
+    return getattr(access.caller, "operator_id", None)
+
+
+@router.get(
+    "/communities/{slug}/members/{member_id}/personal-data",
+    summary="Everything stored about a member (personal-data capability)",
+)
+def export(
+    slug: str,
+    member_id: int,
+    request: Request,
+    access: CommunityAccess = Depends(require("personal_data")),
+) -> dict[str, Any]:
+    try:
+        with get_store(request).unit_of_work() as session:
+            data = export_member(session, access.community.id, member_id)
+            record(
+                session,
+                "member.export",
+                source="api",
+                operator_id=_operator(access),
+                community_id=access.community.id,
+                target=str(member_id),
+            )
+    except PrivacyError as exc:
+        raise ApiError(404, "unknown_member", str(exc), field="member_id") from None
+    return data
+
+
+@router.delete(
+    "/communities/{slug}/members/{member_id}/personal-data",
+    summary="Erase a member's names, account ids and message texts; counts stay",
+)
+def erase(
+    slug: str,
+    member_id: int,
+    request: Request,
+    access: CommunityAccess = Depends(require("personal_data")),
+) -> dict[str, Any]:
+    try:
+        with get_store(request).unit_of_work() as session:
+            counts = erase_member(session, access.community.id, member_id)
+            record(
+                session,
+                "member.erase",
+                source="api",
+                operator_id=_operator(access),
+                community_id=access.community.id,
+                target=str(member_id),
+                detail=counts,
+            )
+    except PrivacyError as exc:
+        raise ApiError(404, "unknown_member", str(exc), field="member_id") from None
+    return {"member": member_id, "erased": counts}

@@ -1,0 +1,40 @@
+"""The dashboard's pages, one module per page; :data:`router` mounts them all.
+
+Every route takes its community through ``require(action)`` (qunzhu.http.deps), which
+answers 404 for a community the caller may not see and 403 for a role that may not act,
+and checks the CSRF token of every form post. Every change writes an audit entry in the
+same unit of work.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from qunzhu.http.web.pages import (
+    audit,
+    community,
+    connectors,
+    group,
+    growth,
+    member,
+    moderation,
+    operators,
+    today,
+)
+
+
+def build_router() -> APIRouter:
+    router = APIRouter(include_in_schema=False)
+    for module in (
+        today,
+        community,
+        group,
+        member,
+        moderation,
+        growth,
+        connectors,
+        operators,
+        audit,
+    ):
+        router.include_router(module.router)
+    return router

@@ -1,0 +1,73 @@
+"""Group (群详情): members with role, tier, value, joined and last valuable message (sort,
+filter, search, page); the message stream with moderation marks; capacity and waitlist.
+
+The members table answers htmx requests with the table alone (``HX-Request``), so sorting,
+filtering and searching swap one fragment instead of reloading the page.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+
+from qunzhu.http.deps import CommunityAccess, get_store, require
+from qunzhu.http.web.pages.common import local_today, page, unmasked
+from qunzhu.http.web.queries.group import (
+    SORTS,
+    STATUSES,
+    MemberQuery,
+    capacity,
+    find_group,
+    group_members,
+    message_stream,
+    roles_in_use,
+    tiers_in_use,
+)
+
+router = APIRouter()
+
+
+@router.get("/c/{slug}/groups/{group_id}")
+def group_page(
+    request: Request,
+    group_id: int,
+    sort: str = "value",
+    status: str = "active",
+    q: str = "",
+    tier: str = "",
+    role: str = "",
+    p: int = 1,
+    before: int | None = None,
+    access: CommunityAccess = Depends(require("read")),
+) -> Response:
+    query = MemberQuery(
+        sort=sort, status=status, search=q, tier=tier, role=role, page=p
+    ).normalized()
+    with get_store(request).reading() as session:
+        group = find_group(session, access.community.id, group_id)
+        members, members_page = group_members(session, group, query, local_today(request))
+        context = {
+            "group": {
+                "id": group.id,
+                "name": group.name,
+                "platform": group.platform,
+                "segment": group.segment,
+                "cap": group.cap,
+            },
+            "members": members,
+            "members_page": members_page,
+            "query": query,
+            "sorts": SORTS,
+            "statuses": STATUSES,
+            "tiers": tiers_in_use(session, access.community.id),
+            "roles": roles_in_use(session, group.id),
+        }
+        fragment = request.headers.get("hx-target") == "members"
+        if not fragment:
+            context["stream"] = message_stream(
+                session, group, before=before, unmasked=unmasked(access)
+            )
+            context["capacity"] = capacity(session, group)
+            context["before"] = before
+    template = "group_members.html" if fragment else "group.html"
+    return page(request, access, template, "community", context)

@@ -1,0 +1,165 @@
+"""Member (成员档案): timeline, value explained, tier progress, moderation history,
+referrals with the member's invite code and personal invite link (asked for here by admins,
+made by the bot of ``qunzhu serve``), orders; and the member's personal data exported or
+erased (admins, owners)."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import Response
+from sqlalchemy import select
+
+from qunzhu.auth.audit import record
+from qunzhu.growth.common import GrowthError
+from qunzhu.growth.referrals import request_invite_link
+from qunzhu.http.deps import CommunityAccess, get_store, require
+from qunzhu.http.errors import ApiError
+from qunzhu.http.templating import request_language
+from qunzhu.http.web.pages.common import back, community_spec, local_today, page, unmasked
+from qunzhu.http.web.queries import member as q
+from qunzhu.store.growth import InviteCode
+from qunzhu.store.privacy import PrivacyError, erase_member, export_member
+
+router = APIRouter()
+
+
+@router.get("/c/{slug}/members/{member_id}")
+def member_page(
+    request: Request, member_id: int, access: CommunityAccess = Depends(require("read"))
+) -> Response:
+    open_ = unmasked(access)
+    today = local_today(request)
+    lang = request_language(request, access.caller)
+    cid = access.community.id
+    with get_store(request).reading() as session:
+        member = q.find_member(session, cid, member_id)
+        groups = q.group_names(session, cid)
+        values = q.value_explained(session, member.id, groups, today)
+        orders, payments = q.orders_and_payments(session, member.id)
+        context = {
+            "who": q.who(session, member, open_),
+            "memberships": q.memberships(session, member.id),
+            "timeline": q.timeline(session, member.id, groups, open_),
+            "values": values,
+            "tier": q.tier_progress(
+                session, member.id, community_spec(session, cid), lang, today, values
+            ),
+            "moderation": q.moderation_history(session, member.id),
+            "referrals": q.referrals(session, member.id),
+            "invite": session.execute(
+                select(InviteCode.code, InviteCode.link).where(
+                    InviteCode.community_id == cid, InviteCode.member_id == member.id
+                )
+            ).first(),
+            "orders": orders,
+            "payments": payments,
+        }
+    return page(request, access, "member.html", "community", context)
+
+
+@router.post("/c/{slug}/members/{member_id}/invite-link")
+def invite_link(
+    request: Request,
+    member_id: int,
+    group_id: int = Form(...),
+    member_limit: str = Form(""),
+    access: CommunityAccess = Depends(require("manage")),
+) -> Response:
+    """Ask for the member's personal invite link into one of their groups (audited); the
+    outbox carries it to the bot, which stores the link on the member's invite code."""
+    limit_text = member_limit.strip()
+    if limit_text and not limit_text.isdigit():
+        raise ApiError(422, "invalid", "member limit must be a whole number", field="member_limit")
+    try:
+        with get_store(request).unit_of_work() as session:
+            asked = request_invite_link(
+                session.connection(),
+                access.community.id,
+                member_id,
+                group_id,
+                int(limit_text) if limit_text else None,
+            )
+            record(
+                session,
+                "referral.invite_link",
+                source="web",
+                operator_id=access.caller.operator_id,
+                community_id=access.community.id,
+                target=str(member_id),
+                detail={"group_id": group_id, "member_limit": asked["member_limit"]},
+            )
+    except GrowthError as exc:
+        status = 404 if exc.reason.startswith("unknown_") else 422
+        raise ApiError(status, exc.reason, str(exc)) from None
+    return back(
+        f"/c/{access.community.slug}/members/{member_id}",
+        done="invite_link_queued",
+    )
+
+
+def _json_default(value: object) -> str:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return str(value)
+
+
+@router.post("/c/{slug}/members/{member_id}/export")
+def export(
+    request: Request, member_id: int, access: CommunityAccess = Depends(require("personal_data"))
+) -> Response:
+    """Everything stored about the member, as a JSON download (audited)."""
+    try:
+        with get_store(request).unit_of_work() as session:
+            data = export_member(session, access.community.id, member_id)
+            record(
+                session,
+                "member.export",
+                source="web",
+                operator_id=access.caller.operator_id,
+                community_id=access.community.id,
+                target=str(member_id),
+            )
+    except PrivacyError as exc:
+        raise ApiError(404, "not_found", str(exc), field="member_id") from None
+    body = json.dumps(data, ensure_ascii=False, indent=2, default=_json_default)
+    name = f"{access.community.slug}-member-{member_id}.json"
+    return Response(
+        body,
+        media_type="application/json",
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@router.post("/c/{slug}/members/{member_id}/erase")
+def erase(
+    request: Request,
+    member_id: int,
+    confirm: str = Form(""),
+    access: CommunityAccess = Depends(require("personal_data")),
+) -> Response:
+    """Erase names, account ids and message texts; counts stay. The operator types the
+    member's number to confirm, so a stray tap cannot erase anyone."""
+    path = f"/c/{access.community.slug}/members/{member_id}"
+    if confirm.strip() != str(member_id):
+        return back(path, done="erase_unconfirmed")
+    try:
+        with get_store(request).unit_of_work() as session:
+            counts = erase_member(session, access.community.id, member_id)
+            record(
+                session,
+                "member.erase",
+                source="web",
+                operator_id=access.caller.operator_id,
+                community_id=access.community.id,
+                target=str(member_id),
+                detail=counts,
+            )
+    except PrivacyError as exc:
+        raise ApiError(404, "not_found", str(exc), field="member_id") from None
+    return back(path, done="erased")

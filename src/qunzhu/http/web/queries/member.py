@@ -1,0 +1,371 @@
+"""The member page: who they are (masked as the role requires), what they did, what it was
+worth and why, their tier and what the next one needs, moderation, referrals and orders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from qunzhu.auth.permissions import NotFound, mask_name, mask_phone, mask_text
+from qunzhu.http.web.queries import intel
+from qunzhu.spec.schema import CommunitySpec
+from qunzhu.store.intelligence import RoleChange
+from qunzhu.store.models import (
+    CheckInRecord,
+    Group,
+    Identity,
+    Member,
+    MemberDaily,
+    Membership,
+    MembershipEvent,
+    Message,
+    ModerationAction,
+    Order,
+    Payment,
+    Referral,
+    TierChange,
+)
+
+TIMELINE_ITEMS = 40
+VALUE_DAYS = 30
+
+
+def find_member(session: Session, community_id: int, member_id: int) -> Member:
+    member = session.get(Member, member_id)
+    if member is None or member.community_id != community_id:
+        raise NotFound(f"member {member_id} not found", field="member_id")
+    return member
+
+
+@dataclass(frozen=True, slots=True)
+class Who:
+    id: int
+    name: str
+    real_name: str | None
+    phone: str | None
+    first_seen_at: datetime | None
+    protected: bool
+    merged_into_id: int | None
+    identities: list[tuple[str, str]]
+
+
+def who(session: Session, member: Member, unmasked: bool) -> Who:
+    identities = [
+        (i.platform, i.name)
+        for i in session.scalars(
+            select(Identity).where(Identity.member_id == member.id).order_by(Identity.platform)
+        )
+    ]
+    return Who(
+        id=member.id,
+        name=member.display_name,
+        real_name=member.real_name if unmasked else mask_name(member.real_name),
+        phone=member.phone if unmasked else mask_phone(member.phone),
+        first_seen_at=member.first_seen_at,
+        protected=member.protected,
+        merged_into_id=member.merged_into_id,
+        identities=identities,
+    )
+
+
+def memberships(session: Session, member_id: int) -> list[dict[str, Any]]:
+    return [
+        {
+            "group_id": g.id,
+            "group": g.name,
+            "status": m.status,
+            "joined_at": m.joined_at,
+            "left_at": m.left_at,
+            "via": m.join_via,
+        }
+        for m, g in session.execute(
+            select(Membership, Group)
+            .join(Group, Group.id == Membership.group_id)
+            .where(Membership.member_id == member_id)
+            .order_by(Membership.joined_at)
+        ).tuples()
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineItem:
+    at: datetime
+    kind: str
+    text: str
+    group: str
+    roles: tuple[str, str] | None = None  # a role change: (before or "", after), as codes
+
+
+def timeline(
+    session: Session, member_id: int, groups: dict[int, str], unmasked: bool
+) -> list[TimelineItem]:
+    """The member's newest events of every kind, newest first (each kind bounded)."""
+    n = TIMELINE_ITEMS
+    items: list[TimelineItem] = []
+    for m in session.scalars(
+        select(Message)
+        .where(Message.member_id == member_id)
+        .order_by(Message.occurred_at.desc())
+        .limit(n)
+    ):
+        text = m.text if unmasked else mask_text(m.text)
+        items.append(TimelineItem(m.occurred_at, "message", text[:200], groups.get(m.group_id, "")))
+    for e in session.scalars(
+        select(MembershipEvent)
+        .where(MembershipEvent.member_id == member_id)
+        .order_by(MembershipEvent.occurred_at.desc())
+        .limit(n)
+    ):
+        items.append(TimelineItem(e.occurred_at, e.kind, e.via or "", groups.get(e.group_id, "")))
+    for c in session.scalars(
+        select(CheckInRecord)
+        .where(CheckInRecord.member_id == member_id)
+        .order_by(CheckInRecord.occurred_at.desc())
+        .limit(n)
+    ):
+        items.append(TimelineItem(c.occurred_at, "check_in", c.name, groups.get(c.group_id, "")))
+    for p in session.scalars(
+        select(Payment)
+        .where(Payment.member_id == member_id)
+        .order_by(Payment.occurred_at.desc())
+        .limit(n)
+    ):
+        items.append(
+            TimelineItem(p.occurred_at, "payment", f"{p.amount_cents / 100:.2f} {p.currency}", "")
+        )
+    for t in session.scalars(
+        select(TierChange)
+        .where(TierChange.member_id == member_id)
+        .order_by(TierChange.changed_at.desc())
+        .limit(n)
+    ):
+        items.append(TimelineItem(t.changed_at, "tier", f"{t.previous_tier or '–'} → {t.tier}", ""))
+    for r in session.scalars(
+        select(RoleChange)
+        .where(RoleChange.member_id == member_id)
+        .order_by(RoleChange.day.desc(), RoleChange.id.desc())
+        .limit(n)
+    ):
+        at = datetime.combine(r.day, time.min, tzinfo=UTC)
+        roles = (r.previous_role or "", r.role)
+        items.append(TimelineItem(at, "role", "", groups.get(r.group_id, ""), roles))
+    items.sort(key=lambda i: i.at, reverse=True)
+    return items[:n]
+
+
+@dataclass(frozen=True, slots=True)
+class ValueLine:
+    group: str
+    messages: int
+    chars: int
+    replies: int
+    check_ins: int
+    flagged: int
+    value: float
+    days_active: int
+    detail: dict[str, float] = field(default_factory=dict)
+
+
+def value_explained(
+    session: Session, member_id: int, groups: dict[int, str], today: date
+) -> list[ValueLine]:
+    """Per group over the last 30 days: what the member did, and the value it earned, with
+    the engine's breakdown (member_daily.detail) summed when the engine left one."""
+    since = today - timedelta(days=VALUE_DAYS - 1)
+    lines: dict[int, dict[str, Any]] = {}
+    for r in session.scalars(
+        select(MemberDaily).where(MemberDaily.member_id == member_id, MemberDaily.day >= since)
+    ):
+        line = lines.setdefault(
+            r.group_id,
+            {
+                "messages": 0,
+                "chars": 0,
+                "replies": 0,
+                "check_ins": 0,
+                "flagged": 0,
+                "value": 0.0,
+                "days_active": 0,
+                "detail": {},
+            },
+        )
+        line["messages"] += r.messages
+        line["chars"] += r.chars
+        line["replies"] += r.replies_sent
+        line["check_ins"] += r.check_ins
+        line["flagged"] += r.flagged
+        line["value"] += r.value
+        line["days_active"] += 1 if r.messages or r.check_ins else 0
+        for key, amount in (r.detail or {}).items():
+            if isinstance(amount, int | float):
+                line["detail"][key] = line["detail"].get(key, 0.0) + float(amount)
+    return [
+        ValueLine(group=groups.get(g, ""), value=round(v.pop("value"), 1), **v)
+        for g, v in sorted(lines.items())
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class TierProgress:
+    current: str | None
+    current_name: str | None
+    next_id: str | None
+    next_name: str | None
+    # (criterion, needed, has, met)
+    needs: list[tuple[str, float | str, float | str, bool]]
+
+
+def tier_progress(
+    session: Session,
+    member_id: int,
+    spec: CommunitySpec | None,
+    lang: str,
+    today: date,
+    value_lines: list[ValueLine],
+) -> TierProgress:
+    current = intel.current_tier(session, member_id) or session.scalar(
+        select(TierChange.tier)
+        .where(TierChange.member_id == member_id)
+        .order_by(TierChange.changed_at.desc(), TierChange.id.desc())
+        .limit(1)
+    )
+    if spec is None or not spec.tiers:
+        return TierProgress(current, current, None, None, [])
+    ids = [t.id for t in spec.tiers]
+
+    def name(t: Any) -> str:
+        return str(t.name_zh if lang.startswith("zh") or not t.name_en else t.name_en)
+
+    index = ids.index(current) if current in ids else 0  # no tier yet: the lowest one
+    current_name = name(spec.tiers[index])
+    if index + 1 >= len(spec.tiers):
+        return TierProgress(current, current_name, None, None, [])
+    nxt = spec.tiers[index + 1]
+    needs: list[tuple[str, float | str, float | str, bool]] = []
+    crit = nxt.promote
+    if crit is not None:
+        value = round(sum(v.value for v in value_lines), 1)
+        days = sum(v.days_active for v in value_lines)
+        first = session.scalar(
+            select(func.min(Membership.joined_at)).where(Membership.member_id == member_id)
+        )
+        tenure = (today - first.date()).days if first is not None else 0
+        referrals = (
+            session.scalar(
+                select(func.count())
+                .select_from(Referral)
+                .where(Referral.inviter_member_id == member_id, Referral.status == "qualified")
+            )
+            or 0
+        )
+        if crit.min_value is not None:
+            needs.append(("min_value", crit.min_value, value, value >= crit.min_value))
+        if crit.min_days_active is not None:
+            needs.append(
+                ("min_days_active", crit.min_days_active, days, days >= crit.min_days_active)
+            )
+        if crit.min_tenure_days is not None:
+            needs.append(
+                ("min_tenure_days", crit.min_tenure_days, tenure, tenure >= crit.min_tenure_days)
+            )
+        if crit.min_referrals is not None:
+            needs.append(
+                (
+                    "min_referrals",
+                    crit.min_referrals,
+                    int(referrals),
+                    referrals >= crit.min_referrals,
+                )
+            )
+        if crit.plan is not None:
+            paid = (
+                session.scalar(
+                    select(func.count())
+                    .select_from(Payment)
+                    .where(Payment.member_id == member_id, Payment.plan == crit.plan)
+                )
+                or 0
+            )
+            needs.append(("plan", crit.plan, "✓" if paid else "–", bool(paid)))
+    return TierProgress(current, current_name, nxt.id, name(nxt), needs)
+
+
+def moderation_history(session: Session, member_id: int) -> list[ModerationAction]:
+    return list(
+        session.scalars(
+            select(ModerationAction)
+            .where(ModerationAction.member_id == member_id)
+            .order_by(ModerationAction.created_at.desc())
+            .limit(50)
+        )
+    )
+
+
+def referrals(session: Session, member_id: int) -> dict[str, list[dict[str, Any]]]:
+    made = (
+        session.execute(
+            select(Referral, Member.display_name)
+            .join(Member, Member.id == Referral.invitee_member_id)
+            .where(Referral.inviter_member_id == member_id)
+            .order_by(Referral.occurred_at.desc())
+            .limit(100)
+        )
+        .tuples()
+        .all()
+    )
+    by = (
+        session.execute(
+            select(Referral, Member.display_name)
+            .join(Member, Member.id == Referral.inviter_member_id)
+            .where(Referral.invitee_member_id == member_id)
+        )
+        .tuples()
+        .all()
+    )
+
+    def row(r: Referral, other: str, other_id: int) -> dict[str, Any]:
+        return {
+            "id": r.id,
+            "other": other,
+            "other_id": other_id,
+            "status": r.status,
+            "at": r.occurred_at,
+            "code": r.code,
+        }
+
+    return {
+        "made": [row(r, n, r.invitee_member_id) for r, n in made],
+        "by": [row(r, n, r.inviter_member_id) for r, n in by],
+    }
+
+
+def orders_and_payments(session: Session, member_id: int) -> tuple[list[Order], list[Payment]]:
+    orders = list(
+        session.scalars(
+            select(Order)
+            .where(Order.member_id == member_id)
+            .order_by(Order.created_at.desc())
+            .limit(50)
+        )
+    )
+    payments = list(
+        session.scalars(
+            select(Payment)
+            .where(Payment.member_id == member_id)
+            .order_by(Payment.occurred_at.desc())
+            .limit(50)
+        )
+    )
+    return orders, payments
+
+
+def group_names(session: Session, community_id: int) -> dict[int, str]:
+    return dict(
+        session.execute(select(Group.id, Group.name).where(Group.community_id == community_id))
+        .tuples()
+        .all()
+    )

@@ -1,0 +1,1 @@
+"""The live runtime: hub, queue, sink, executor, outbox drainer, runner and scheduler."""

@@ -1,0 +1,72 @@
+"""The outbox drainer: claims queued outbox rows and hands them to the executor.
+
+Enqueueing, claiming and recording outcomes are the store's (:mod:`qunzhu.store.outbox`);
+this is the loop of the live runtime that carries them out.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+from collections.abc import Callable, Sequence
+
+from qunzhu.events import Action
+from qunzhu.store.outbox import WAKE, claim
+from qunzhu.store.session import Store
+
+log = logging.getLogger(__name__)
+
+
+class Drainer:
+    """Claims queued outbox rows and hands them to ``submit`` (the executor's)."""
+
+    def __init__(
+        self,
+        store: Store,
+        submit: Callable[[Sequence[Action]], None],
+        *,
+        interval: float = 1.0,
+        batch: int = 200,
+    ) -> None:
+        self.store = store
+        self.submit = submit
+        self.interval = interval
+        self.batch = batch
+        self.worker = f"{socket.gethostname()}:{os.getpid()}"[:48]
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def run_once(self) -> int:
+        """Claim and hand over what is queued now; how many actions."""
+        actions = claim(self.store, self.worker, limit=self.batch)
+        if actions:
+            self.submit(actions)
+        return len(actions)
+
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._loop, name="qunzhu-outbox", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        WAKE.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                taken = self.run_once()
+            except Exception:  # the database away for a moment: try again next round
+                log.exception("draining the outbox failed")
+                taken = 0
+            if taken >= self.batch:
+                continue  # more may be waiting
+            WAKE.wait(self.interval)
+            WAKE.clear()

@@ -1,0 +1,361 @@
+"""Carries out the pipeline's Actions on the platforms, in order per group.
+
+Each group's actions go to one worker (hash of the group), so "delete, then warn, then mute"
+happen in that order while other groups proceed. Per action::
+
+    alert                  → stored for an operator (connector_alerts), nothing sent
+    Unsupported            → the platform cannot do it (WeCom kick…): becomes an alert
+    RateLimited            → wait retry_after (the platform's number), try again
+    Migrated               → the chat moved: the same action at the new chat id
+    PermanentError group   → that chat's connector is disabled with the reason, alert
+    PermanentError connector → the whole connector is disabled with the reason, alert
+    ConnectorError         → transient: exponential backoff, up to ``max_attempts``
+
+Every outcome is one row in ``connector_actions``; the outcome of an action from the outbox
+or of a moderation decision is also written back there (see :mod:`qunzhu.store.outbox`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from qunzhu.adapters.base import (
+    Connector,
+    ConnectorError,
+    Migrated,
+    PermanentError,
+    RateLimited,
+    Refused,
+    Unsupported,
+)
+from qunzhu.adapters.state import StateBook
+from qunzhu.events import Action, make_key
+from qunzhu.live.early_ledger import EarlyLedger, MemoryLedger
+from qunzhu.moderation.early import EARLY
+from qunzhu.store import connector_records as records
+from qunzhu.store import outbox
+from qunzhu.store.session import Store
+
+log = logging.getLogger(__name__)
+MAX_RETRY_AFTER = 300.0
+EARLY_WAIT_S = 10.0
+"""How long a batch's delete waits for the outcome of its early twin still under way."""
+
+
+class Executor:
+    def __init__(
+        self,
+        store: Store,
+        state: StateBook,
+        resolve: Callable[[Action], Connector | None],
+        *,
+        workers: int = 4,
+        max_attempts: int = 5,
+        backoff: float = 0.5,
+        early_ledger: EarlyLedger | None = None,
+    ) -> None:
+        self.store = store
+        self.state = state
+        self.resolve = resolve
+        self.max_attempts = max_attempts
+        self.backoff = backoff
+        # (lane, order, action): an early delete (lane 0) overtakes the group's queued
+        # warnings and mutes of earlier messages, which can wait; within a lane, in order
+        self._queues: list[queue.PriorityQueue[tuple[int, int, Action | None]]] = [
+            queue.PriorityQueue() for _ in range(workers)
+        ]
+        self._order = itertools.count()
+        self._threads: list[threading.Thread] = []
+        self._stop = threading.Event()
+        self._busy = 0
+        self._idle = threading.Condition()
+        self._log_rows: list[dict[str, Any]] = []
+        self._outcomes: list[dict[str, Any]] = []
+        self._log_lock = threading.Lock()
+        self._flush_lock = threading.Lock()
+        self._groups: dict[tuple[int, str], tuple[float, tuple[str, str]]] = {}
+        self.on_done: Callable[[Action, str], None] | None = None  # for measurements
+        # deletes sent before their batch committed (qunzhu.moderation.early): the batch's
+        # own delete with that key is not sent again, it records that outcome on its decision
+        self.early_ledger: EarlyLedger = early_ledger or MemoryLedger()
+        self._written = threading.Event()  # log rows are waiting for the flusher
+
+    def start(self) -> None:
+        if self._threads:
+            return
+        self._stop.clear()
+        for n, q in enumerate(self._queues):
+            t = threading.Thread(target=self._work, args=(q,), name=f"qunzhu-act-{n}", daemon=True)
+            t.start()
+            self._threads.append(t)
+        # the log is written by a thread of its own: a worker waiting for SQLite's writer
+        # lock (held by the pipeline's batch) would hold back the next action by that long
+        t = threading.Thread(target=self._flusher, name="qunzhu-act-log", daemon=True)
+        t.start()
+        self._threads.append(t)
+
+    def _flusher(self) -> None:
+        while not self._stop.is_set():
+            self._written.wait(1.0)
+            self._written.clear()
+            try:
+                self.flush_log()
+            except Exception:  # the database away: the rows are written at the next try
+                log.exception("writing the action log failed")
+            self._stop.wait(0.2)  # at most five transactions a second
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._written.set()
+        for q in self._queues:
+            q.put((2, next(self._order), None))
+        for t in self._threads:
+            t.join(timeout=10)
+        self._threads = []
+        self.flush_log()
+
+    def submit(self, actions: Sequence[Action]) -> None:
+        self.start()
+        with self._idle:
+            self._busy += len(actions)
+        for a in actions:
+            lane = 0 if a.detail.get(EARLY) else 1
+            self._queues[hash((a.platform, a.group)) % len(self._queues)].put(
+                (lane, next(self._order), a)
+            )
+
+    def submit_early(self, actions: Sequence[Action]) -> None:
+        """Send ``actions`` (marked ``detail[EARLY]``) ahead of their batch; one already
+        sent early (a redelivered update) is not sent again."""
+        fresh = [a for a in actions if self.early_ledger.claim(a.key)]
+        if fresh:
+            self.submit(fresh)
+
+    def drain(self, timeout: float = 30.0) -> bool:
+        """Wait until every submitted action is done; False on timeout."""
+        with self._idle:
+            done = self._idle.wait_for(lambda: self._busy == 0, timeout)
+        self.flush_log()  # what was done is in the log when this returns
+        return done
+
+    def _work(self, q: queue.PriorityQueue[tuple[int, int, Action | None]]) -> None:
+        while True:
+            _lane, _n, a = q.get()
+            if a is None:
+                return
+            try:
+                status = self.execute(a)
+            except Exception as exc:  # a bug in one action must not stop the worker
+                log.exception("action %s failed", a.kind)
+                status = self._log(a, None, "failed", 1, error=f"{type(exc).__name__}: {exc}")
+            if self.on_done is not None:
+                self.on_done(a, status)
+            self._written.set()
+            with self._idle:
+                self._busy -= 1
+                self._idle.notify_all()
+
+    def flush_log(self) -> None:
+        """Write the buffered action log in one transaction (one per action would contend
+        with the pipeline for SQLite's single writer)."""
+        # one flush at a time: drain() must not return while the flusher thread is still
+        # writing rows it took a moment earlier
+        with self._flush_lock:
+            with self._log_lock:
+                rows, self._log_rows = self._log_rows, []
+                outcomes, self._outcomes = self._outcomes, []
+            if rows:
+                records.record_action(self.store, rows)
+            if outcomes:
+                try:
+                    outbox.record_outcomes(self.store, outcomes)
+                except Exception:  # the database away: keep them for the next flush
+                    log.exception("recording %d action outcomes failed", len(outcomes))
+                    with self._log_lock:
+                        self._outcomes[:0] = outcomes
+
+    def _group_state(self, cid: int, group: str) -> tuple[str, str]:
+        # read at most once a second per chat: a chat disabled here clears the cache, one
+        # disabled by the adapter (my_chat_member) is seen within a second
+        cached = self._groups.get((cid, group))
+        if cached is not None and time.monotonic() - cached[0] < 1.0:
+            return cached[1]
+        state = records.group_state(self.store, cid, group)
+        self._groups[(cid, group)] = (time.monotonic(), state)
+        return state
+
+    def execute(self, action: Action) -> str:
+        # a live delete is sent by whoever claims its key first: the early one at receipt,
+        # or the batch's when it gets there first (the web process slow between its check
+        # and its claim); the other only records what came of it
+        if _live_delete(action) and not action.detail.get(EARLY):
+            early = None
+            if not self.early_ledger.claim(action.key):
+                early = self.early_ledger.outcome(action.key, EARLY_WAIT_S)
+            if early is not None:
+                status, attempts, error, result = early
+                self._note(None, outbox.outcome_of(action, status, attempts, error, result))
+                return status
+        if action.kind == "alert":
+            self._alert(action, None, action.text or action.reason, kind=action.reason or "alert")
+            return self._log(action, None, "alerted", 1)
+        connector = self.resolve(action)
+        if connector is None:
+            text = (
+                f"no live {action.platform} connector for {action.community}: {action.kind} "
+                f"{action.member or ''} in {action.group} was not carried out"
+            )
+            self._alert(action, None, text, kind=action.kind)
+            return self._log(action, None, "alerted", 1, error="no connector")
+        cid = connector.info.id
+        status, reason = self._group_state(cid, action.group)
+        if status == "disabled":
+            return self._log(action, cid, "skipped", 0, error=f"group disabled: {reason}")
+        if self.state.status(cid) == "disabled":
+            return self._log(action, cid, "skipped", 0, error="connector disabled")
+        attempts = 0
+        while attempts < self.max_attempts and not self._stop.is_set():
+            attempts += 1
+            try:
+                result = connector.perform(action)
+            except Migrated as moved:
+                records.follow_migration(
+                    self.store,
+                    cid,
+                    action.community,
+                    action.platform,
+                    moved.old_group,
+                    moved.new_group,
+                )
+                action = dataclasses.replace(action, group=moved.new_group)
+                continue
+            except RateLimited as slow:
+                self._stop.wait(min(slow.retry_after or 1.0, MAX_RETRY_AFTER))
+                continue
+            except Unsupported as exc:
+                self._alert(
+                    action,
+                    cid,
+                    f"{action.platform} cannot {action.kind}: {exc}. "
+                    f"Please do it by hand: {_what(action)}",
+                    kind=action.kind,
+                )
+                return self._log(action, cid, "alerted", attempts, error=str(exc))
+            except Refused as exc:
+                return self._log(action, cid, "failed", attempts, error=str(exc))
+            except PermanentError as exc:
+                self._disable(action, cid, exc)
+                return self._log(action, cid, "failed", attempts, error=str(exc))
+            except ConnectorError as exc:
+                self.state.error(cid, f"{action.kind}: {exc}")
+                self._stop.wait(self.backoff * 2 ** (attempts - 1))
+                continue
+            self.state.action(cid)
+            return self._log(action, cid, "sent", attempts, result=result)
+        why = "gave up after retries" if attempts else "stopped before it was tried"
+        return self._log(action, cid, "failed", attempts, error=why)
+
+    def _disable(self, action: Action, cid: int, exc: PermanentError) -> None:
+        if exc.scope == "connector":
+            self.state.error(cid, str(exc), status="disabled")
+            where = "the connector"
+        else:
+            records.set_group_state(self.store, cid, action.group, "disabled", str(exc))
+            self._groups.pop((cid, action.group), None)
+            self.state.error(cid, f"group {action.group} disabled: {exc}")
+            where = f"group {action.group}"
+        self._alert(
+            action,
+            cid,
+            f"{where} is disabled: {exc}. {_what(action)} was not done.",
+            kind="connector_disabled",
+            key=make_key("disabled", cid, action.group, str(exc)),
+        )
+
+    def _alert(
+        self, action: Action, cid: int | None, text: str, *, kind: str, key: str | None = None
+    ) -> None:
+        records.add_alert(
+            self.store,
+            community=action.community,
+            connector_id=cid,
+            platform=action.platform,
+            group=action.group,
+            member=action.member,
+            kind=kind,
+            text=text,
+            reason=action.reason,
+            detail=_jsonable(action.detail),
+            key=key or make_key("alert", action.key, text),
+        )
+
+    def _log(
+        self,
+        action: Action,
+        cid: int | None,
+        status: str,
+        attempts: int,
+        *,
+        error: str | None = None,
+        result: dict[str, Any] | None = None,
+    ) -> str:
+        row = {
+            "connector_id": cid,
+            "community": action.community,
+            "platform": action.platform,
+            "platform_group_id": action.group,
+            "member": action.member,
+            "kind": action.kind,
+            "key": action.key,
+            "status": status,
+            "attempts": attempts,
+            "error": error,
+            "result": _jsonable(result or {}),
+            "created_at": records.now(),
+        }
+        if _live_delete(action):
+            try:
+                self.early_ledger.settle(action.key, (status, attempts, error, result))
+            except Exception:  # Redis away: the batch's delete waits, then goes again
+                log.exception("recording an early delete's outcome failed")
+        self._note(row, outbox.outcome_of(action, status, attempts, error, result))
+        return status
+
+    def _note(self, row: dict[str, Any] | None, outcome: dict[str, Any] | None) -> None:
+        """Buffer a log row and an outcome for the flusher thread (or drain/stop): a worker
+        that wrote them itself would hold the group's next action behind SQLite's writer."""
+        with self._log_lock:
+            if row is not None:
+                self._log_rows.append(row)
+            if outcome is not None:
+                self._outcomes.append(outcome)
+        self._written.set()
+
+
+def _live_delete(action: Action) -> bool:
+    """A delete a live batch or an early check decided: one per message, whoever claims
+    its key first (an operator's delete from the outbox is always tried: it may be the
+    retry of one that failed)."""
+    return action.kind == "delete_message" and "outbox" not in action.detail
+
+
+def _what(action: Action) -> str:
+    parts = [action.kind, action.member or "", f"in {action.group}"]
+    if action.message_id:
+        parts.append(f"(message {action.message_id})")
+    if action.reason:
+        parts.append(f"because {action.reason}")
+    return " ".join(p for p in parts if p)
+
+
+def _jsonable(value: Any) -> dict[str, Any]:
+    import json
+
+    return dict(json.loads(json.dumps(dict(value), default=str, ensure_ascii=False)))
