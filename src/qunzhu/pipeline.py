@@ -110,8 +110,12 @@ class Pipeline:
         moderator: Moderator | None = None,
         reactors: Sequence[Reactor] = (),
         chunk_size: int | None = None,
+        decisions: Callable[[Connection, list[ev.Action], str], list[ev.Action]] | None = None,
     ) -> None:
         self.store = store
+        # where decided actions are recorded in the chunk's transaction (the outbox; see
+        # qunzhu.store.outbox_decisions); None: only reported (imports, history, tests)
+        self.decisions = decisions
         self.create_communities = create_communities
         self.moderator = moderator
         self.reactors = list(reactors)
@@ -242,9 +246,12 @@ class Pipeline:
         if outcome.after_store is not None:
             outcome.after_store(conn, written)
         new_keys = {r.event.key for items in written.new.values() for r in items}
-        report.actions.extend(a for a in outcome.actions if a.detail.get("event") in new_keys)
+        decided = [a for a in outcome.actions if a.detail.get("event") in new_keys]
         for react in self.reactors:
-            report.actions.extend(react(conn, written))
+            decided.extend(react(conn, written))
+        if self.decisions is not None and decided:  # with the events that caused them
+            decided = self.decisions(conn, decided, source)
+        report.actions.extend(decided)
 
     def _resolve(
         self,

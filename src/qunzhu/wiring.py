@@ -2,7 +2,10 @@
 
 - ``live``: events as they happen (connectors, webhooks, ``POST /events``, ``qunzhu ingest``,
   the worker): moderation decides and acts, the value engine scores, growth reacts (seats,
-  referrals, join codes, applications, payments).
+  referrals, join codes, applications, payments). Every decided action is written to the
+  outbox in the transaction of the events that caused it (``qunzhu.store.outbox_decisions``):
+  queued for ``qunzhu serve`` or a bridge, or — ``claimed_by`` the live process of ``qunzhu
+  serve`` that carries them out itself — already claimed.
 - ``history``: the sample community. Value is scored as the messages go in; nothing is acted
   on — history happened already.
 - ``import``: chat exports, as fast as the store allows: stored, counted into the daily
@@ -29,6 +32,7 @@ def build_pipeline(
     *,
     create_communities: bool = False,
     chunk_size: int | None = None,
+    claimed_by: str | None = None,
 ) -> Pipeline:
     if mode == "import":
         return Pipeline(store, create_communities=create_communities, chunk_size=chunk_size)
@@ -44,6 +48,7 @@ def build_pipeline(
         )
     from qunzhu.growth.reactor import GrowthReactor
     from qunzhu.moderation.moderator import RuleModerator
+    from qunzhu.store.outbox_decisions import OutboxDecisions
 
     reactors.append(GrowthReactor())
     return Pipeline(
@@ -52,4 +57,5 @@ def build_pipeline(
         moderator=RuleModerator.from_settings(store.settings),
         reactors=reactors,
         chunk_size=chunk_size or store.settings.import_chunk_size,
+        decisions=OutboxDecisions(claimed_by),
     )

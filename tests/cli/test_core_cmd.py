@@ -3,9 +3,10 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from qunzhu.cli.main import app
+from qunzhu.store.connectors import OutboxAction
 from qunzhu.store.models import Community, Message, Quarantine
 
 T = datetime(2026, 3, 1, 12, 0, tzinfo=UTC).isoformat()
@@ -103,3 +104,46 @@ def test_community_row_created_in_one_transaction(cli, cli_env, store):
     cli.invoke(app, ["community", "create", "bad slug!"])
     with store.reading() as s:
         assert s.scalar(select(func.count()).select_from(Community)) == 0
+
+
+RULES = """\
+name: 演示
+purpose: ingest tests
+rules:
+  contact_solicitation:
+    action: delete_warn
+    severity: 2
+  classifier:
+    action: allow
+    threshold_flag: 1.0
+    threshold_act: 1.0
+escalation:
+  points_expire_days: 30
+"""
+SPAM = "加 薇 信 abc_123 了解赚钱项目"
+
+
+def test_ingest_of_an_ad_queues_its_delete_and_prints_the_outbox_ids(cli, cli_env, tmp_path, store):
+    cli.invoke(app, ["community", "create", "demo-c"])
+    with store.unit_of_work() as s:
+        s.execute(update(Community).where(Community.slug == "demo-c").values(spec_yaml=RULES))
+    path = tmp_path / "events.jsonl"
+    path.write_text(_line(1, text=SPAM) + "\n" + _line(2) + "\n", encoding="utf-8")
+    result = cli.invoke(app, ["ingest", str(path), "--json"])
+    assert result.exit_code == 0, result.output
+    actions = json.loads(result.stdout)["actions"]
+    assert [(a["kind"], a["message_id"]) for a in actions] == [
+        ("delete_message", "1"),
+        ("warn", None),
+    ]
+    with store.reading() as s:
+        queued = s.execute(
+            select(OutboxAction.id, OutboxAction.status).order_by(OutboxAction.id)
+        ).all()
+    assert [(a["outbox_id"], "queued") for a in actions] == [tuple(r) for r in queued]
+
+    path.write_text(_line(3, text=SPAM + "!") + "\n", encoding="utf-8")
+    shown = cli.invoke(app, ["ingest", str(path)])
+    assert shown.exit_code == 0, shown.output
+    assert "2 actions decided" in shown.output and "delete_message 555 message 3" in shown.output
+    assert f"outbox #{queued[-1].id + 1}: delete_message" in shown.output

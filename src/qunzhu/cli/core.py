@@ -249,7 +249,10 @@ def ingest(
     files: list[Path] = typer.Argument(..., help="JSONL files, one event a line."),
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Feed normalized events (docs/events.schema.json) into the pipeline."""
+    """Feed normalized events (docs/events.schema.json) into the pipeline; the actions it
+    decides (a delete, a warning, a declined application) are queued in the outbox, for
+    `qunzhu serve` or your own bridge to carry out (docs/connectors.md)."""
+    from qunzhu.store.outbox_decisions import decided
     from qunzhu.wiring import build_pipeline
 
     store = store_at_head(as_json)
@@ -263,7 +266,7 @@ def ingest(
             report = pipeline.run(
                 _jsonl(path), source=str(path), progress=partial(bar.advance, task)
             )
-        results.append({"file": str(path), **report.as_dict()})
+        results.append({"file": str(path), **report.as_dict(), "actions": decided(report.actions)})
 
     def render(data: list[dict[str, Any]]) -> None:
         for r in data:
@@ -273,12 +276,33 @@ def ingest(
             )
             for q in r["quarantined"][:20]:
                 console.print(f"  line {q['line']}: {q['reason']}", highlight=False)
+            _render_actions(r["actions"])
 
     emit(
         results[0] if len(results) == 1 else results,
         as_json,
         lambda d: render(d if isinstance(d, list) else [d]),
     )
+
+
+def _render_actions(actions: list[dict[str, Any]]) -> None:
+    if not actions:
+        return
+    console.print(
+        f"  {len(actions)} actions decided, queued in the outbox "
+        "(carried out by `qunzhu serve`, or by your bridge):"
+    )
+    for a in actions[:20]:
+        where = f"{a['platform']} {a['group']}"
+        who = f" {a['member']}" if a["member"] else ""
+        message = f" message {a['message_id']}" if a["message_id"] else ""
+        why = f" ({a['reason']})" if a["reason"] else ""
+        console.print(
+            f"  outbox #{a['outbox_id']}: {a['kind']}{who}{message} in {where}{why}",
+            highlight=False,
+        )
+    if len(actions) > 20:
+        console.print(f"  … and {len(actions) - 20} more (--json lists them all)")
 
 
 @config_app.command("show")

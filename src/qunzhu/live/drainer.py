@@ -1,7 +1,9 @@
 """The outbox drainer: claims queued outbox rows and hands them to the executor.
 
 Enqueueing, claiming and recording outcomes are the store's (:mod:`qunzhu.store.outbox`);
-this is the loop of the live runtime that carries them out.
+this is the loop of the live runtime that carries them out. Rows of a platform qunzhu has no
+connector for are left to an external bridge for ``bridge_wait``; then they are taken too,
+and the executor, finding no connector, makes each an alert for an operator.
 """
 
 from __future__ import annotations
@@ -10,10 +12,12 @@ import logging
 import os
 import socket
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
+from datetime import timedelta
 
+from qunzhu.adapters.registry import CONNECTORS
 from qunzhu.events import Action
-from qunzhu.store.outbox import WAKE, claim
+from qunzhu.store.outbox import BRIDGE_WAIT, WAKE, claim
 from qunzhu.store.session import Store
 
 log = logging.getLogger(__name__)
@@ -29,18 +33,28 @@ class Drainer:
         *,
         interval: float = 1.0,
         batch: int = 200,
+        served: Collection[str] = frozenset(CONNECTORS),
+        bridge_wait: timedelta = BRIDGE_WAIT,
     ) -> None:
         self.store = store
         self.submit = submit
         self.interval = interval
         self.batch = batch
+        self.served = served
+        self.bridge_wait = bridge_wait
         self.worker = f"{socket.gethostname()}:{os.getpid()}"[:48]
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     def run_once(self) -> int:
         """Claim and hand over what is queued now; how many actions."""
-        actions = claim(self.store, self.worker, limit=self.batch)
+        actions = claim(
+            self.store,
+            self.worker,
+            limit=self.batch,
+            served=self.served,
+            bridge_wait=self.bridge_wait,
+        )
         if actions:
             self.submit(actions)
         return len(actions)

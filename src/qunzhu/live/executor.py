@@ -41,6 +41,7 @@ from qunzhu.live.early_ledger import EarlyLedger, MemoryLedger
 from qunzhu.moderation.early import EARLY
 from qunzhu.store import connector_records as records
 from qunzhu.store import outbox
+from qunzhu.store.outbox_decisions import LIVE
 from qunzhu.store.session import Store
 
 log = logging.getLogger(__name__)
@@ -342,8 +343,10 @@ class Executor:
 def _live_delete(action: Action) -> bool:
     """A delete a live batch or an early check decided: one per message, whoever claims
     its key first (an operator's delete from the outbox is always tried: it may be the
-    retry of one that failed)."""
-    return action.kind == "delete_message" and "outbox" not in action.detail
+    retry of one that failed). A live batch's delete has an outbox row too, written claimed
+    by this process (``LIVE``): still the live decision, sent once with its early twin."""
+    d = action.detail
+    return action.kind == "delete_message" and ("outbox" not in d or bool(d.get(LIVE)))
 
 
 def _what(action: Action) -> str:

@@ -26,6 +26,8 @@ grew faster than it was stored.
 from __future__ import annotations
 
 import logging
+import os
+import socket
 from collections.abc import Sequence
 from typing import Any, Literal
 
@@ -54,11 +56,13 @@ log = logging.getLogger(__name__)
 Role = Literal["all", "web", "worker"]
 
 
-def live_pipeline(store: Store) -> Pipeline:
-    """The pipeline live events go through (moderation, value, growth): see qunzhu.wiring."""
+def live_pipeline(store: Store, claimed_by: str | None = None) -> Pipeline:
+    """The pipeline live events go through (moderation, value, growth): see qunzhu.wiring.
+    With ``claimed_by``, its decisions are written to the outbox already claimed by this
+    process, whose executor gets them from the sink at once (the drainer leaves them)."""
     from qunzhu.wiring import build_pipeline
 
-    return build_pipeline(store, "live")
+    return build_pipeline(store, "live", claimed_by=claimed_by)
 
 
 class ConnectorHub:
@@ -93,7 +97,11 @@ class ConnectorHub:
             store, self.state, self.resolve, workers=workers, backoff=backoff, early_ledger=ledger
         )
         # the web role never runs the pipeline: no need to build it
-        pipe = pipeline or (Pipeline(store) if role == "web" else live_pipeline(store))
+        pipe = pipeline or (
+            Pipeline(store)
+            if role == "web"
+            else live_pipeline(store, f"{socket.gethostname()}:{os.getpid()}:live")
+        )
         self.sink = Sink(
             pipe,
             self.executor.submit,

@@ -25,11 +25,21 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, case, event, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    bindparam,
+    case,
+    event,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from qunzhu.events import Action, make_key
@@ -44,6 +54,9 @@ log = logging.getLogger(__name__)
 
 STALE_CLAIM = timedelta(minutes=10)
 """A row still ``sending`` this long after its claim belonged to a process that died."""
+BRIDGE_WAIT = timedelta(minutes=2)
+"""How long ``qunzhu serve`` leaves an action on a platform it has no connector for to an
+external bridge, before it makes the action an alert for an operator."""
 
 DONE = ("sent", "failed", "alerted", "skipped")
 _FIELDS = (
@@ -135,26 +148,50 @@ def requeue(db: Session | Connection, community_id: int, ids: Sequence[int]) -> 
     return int(done.rowcount or 0)
 
 
-def claim(
-    store: Store, worker: str, *, limit: int = 200, now: datetime | None = None
-) -> list[Action]:
-    """Take up to ``limit`` queued rows (oldest first) for this worker, as Actions that carry
-    their row id in ``detail['outbox']``."""
-    now = now or datetime.now(UTC)
+def claimable(now: datetime) -> ColumnElement[bool]:
+    """A row nobody carries out: queued, or claimed by a process (or bridge) that died."""
     t = table_of(OutboxAction)
-    token = f"{worker}:{uuid.uuid4().hex[:12]}"[:64]
-    claimable = or_(
+    return or_(
         t.c.status == "queued",
         (t.c.status == "sending") & (t.c.claimed_at < now - STALE_CLAIM),
     )
+
+
+def claim(
+    store: Store,
+    worker: str,
+    *,
+    limit: int = 200,
+    now: datetime | None = None,
+    served: Collection[str] | None = None,
+    bridge_wait: timedelta = BRIDGE_WAIT,
+) -> list[Action]:
+    """Take up to ``limit`` queued rows (oldest first) for this worker, as Actions that carry
+    their row id in ``detail['outbox']``.
+
+    With ``served`` (the platforms qunzhu has connectors for), a row of another platform is
+    left ``bridge_wait`` for an external bridge to claim (:mod:`qunzhu.store.outbox_bridge`);
+    after that it is taken, and the executor, with no connector for it, makes it an alert.
+    """
+    now = now or datetime.now(UTC)
+    t = table_of(OutboxAction)
+    token = f"{worker}:{uuid.uuid4().hex[:12]}"[:64]
+    ready = claimable(now)
+    if served is not None:
+        ready = ready & or_(
+            t.c.kind == "alert",  # nothing for a bridge to do: the operator is told at once
+            t.c.platform.in_(sorted(served)),
+            t.c.created_at < now - bridge_wait,
+            t.c.status == "sending",  # a claim gone stale: a bridge had its chance
+        )
     with store.engine.begin() as conn:
-        ids = list(conn.scalars(select(t.c.id).where(claimable).order_by(t.c.id).limit(limit)))
+        ids = list(conn.scalars(select(t.c.id).where(ready).order_by(t.c.id).limit(limit)))
         if not ids:
             return []
         # the condition again in the update: of two processes, one gets each row
         conn.execute(
             update(t)
-            .where(t.c.id.in_(ids), claimable)
+            .where(t.c.id.in_(ids), ready)
             .values(status="sending", claimed_by=token, claimed_at=now)
         )
         claimed = conn.execute(
@@ -213,80 +250,81 @@ def record_outcomes(store: Store, outcomes: Sequence[Mapping[str, Any]]) -> None
     """Write what the executor did with outbox and moderation actions, in one transaction."""
     if not outcomes:
         return
+    with store.engine.begin() as conn:
+        write_outcomes(conn, outcomes)
+
+
+def write_outcomes(conn: Connection, outcomes: Sequence[Mapping[str, Any]]) -> None:
+    """:func:`record_outcomes` in the caller's transaction (a bridge's report goes here too)."""
     now = datetime.now(UTC)
     t, m, codes = table_of(OutboxAction), table_of(ModerationAction), table_of(InviteCode)
-    with store.engine.begin() as conn:
-        slugs = {str(o["community"]) for o in outcomes}
-        ids = dict(
-            conn.execute(select(Community.slug, Community.id).where(Community.slug.in_(slugs)))
-            .tuples()
-            .all()
+    slugs = {str(o["community"]) for o in outcomes}
+    ids = dict(
+        conn.execute(select(Community.slug, Community.id).where(Community.slug.in_(slugs)))
+        .tuples()
+        .all()
+    )
+    done, untried = [], []
+    for o in outcomes:
+        if o["outbox"] is None:
+            continue
+        row = {"b_id": int(o["outbox"]), "b_error": o["error"]}
+        if o["status"] == "failed" and not o["attempts"]:
+            untried.append(row)
+        else:
+            row.update(b_status=o["status"], b_attempts=int(o["attempts"]), b_result=o["result"])
+            done.append(row)
+    if done:  # one statement for the batch: a bulk review is thousands of rows
+        conn.execute(
+            update(t)
+            .where(t.c.id == bindparam("b_id"))
+            .values(
+                status=bindparam("b_status"),
+                attempts=t.c.attempts + bindparam("b_attempts"),
+                error=bindparam("b_error"),
+                result=bindparam("b_result", type_=t.c.result.type),
+                done_at=now,
+            ),
+            done,
         )
-        done, untried = [], []
-        for o in outcomes:
-            if o["outbox"] is None:
-                continue
-            row = {"b_id": int(o["outbox"]), "b_error": o["error"]}
-            if o["status"] == "failed" and not o["attempts"]:
-                untried.append(row)
-            else:
-                row.update(
-                    b_status=o["status"], b_attempts=int(o["attempts"]), b_result=o["result"]
-                )
-                done.append(row)
-        if done:  # one statement for the batch: a bulk review is thousands of rows
+    if untried:  # the server stopped before trying them: queued for the next drainer
+        conn.execute(
+            update(t)
+            .where(t.c.id == bindparam("b_id"), t.c.status == "sending")
+            .values(status="queued", error=bindparam("b_error"), claimed_by=None, claimed_at=None),
+            untried,
+        )
+    for o in outcomes:
+        status = str(o["status"])
+        if status == "failed" and not o["attempts"]:
+            continue  # not tried: the decision is not carried out, nor failed
+        community_id = ids.get(str(o["community"]))
+        link = o["result"].get("invite_link")
+        if o["kind"] == "create_invite_link" and status == "sent" and link and o["code"]:
             conn.execute(
-                update(t)
-                .where(t.c.id == bindparam("b_id"))
-                .values(
-                    status=bindparam("b_status"),
-                    attempts=t.c.attempts + bindparam("b_attempts"),
-                    error=bindparam("b_error"),
-                    result=bindparam("b_result", type_=t.c.result.type),
-                    done_at=now,
+                update(codes)
+                .where(codes.c.community_id == community_id, codes.c.code == str(o["code"]))
+                .values(link=str(link)[:500])
+            )
+        if o["moderation_action"] is not None:
+            target = m.c.id == int(o["moderation_action"])
+        elif o["event"] is not None and community_id is not None:
+            target = (m.c.community_id == community_id) & (m.c.key == str(o["event"]))
+        else:
+            continue
+        # one decision, several actions (delete, then warn): the first that did not go
+        # through is what the decision's outcome says
+        conn.execute(
+            update(m)
+            .where(target)
+            .values(
+                outcome=case(
+                    (or_(m.c.outcome.is_(None), m.c.outcome == "sent"), status),
+                    else_=m.c.outcome,
                 ),
-                done,
+                carried_out_at=now if status == "sent" else m.c.carried_out_at,
             )
-        if untried:  # the server stopped before trying them: queued for the next drainer
-            conn.execute(
-                update(t)
-                .where(t.c.id == bindparam("b_id"), t.c.status == "sending")
-                .values(
-                    status="queued", error=bindparam("b_error"), claimed_by=None, claimed_at=None
-                ),
-                untried,
-            )
-        for o in outcomes:
-            status = str(o["status"])
-            if status == "failed" and not o["attempts"]:
-                continue  # not tried: the decision is not carried out, nor failed
-            community_id = ids.get(str(o["community"]))
-            link = o["result"].get("invite_link")
-            if o["kind"] == "create_invite_link" and status == "sent" and link and o["code"]:
-                conn.execute(
-                    update(codes)
-                    .where(codes.c.community_id == community_id, codes.c.code == str(o["code"]))
-                    .values(link=str(link)[:500])
-                )
-            if o["moderation_action"] is not None:
-                target = m.c.id == int(o["moderation_action"])
-            elif o["event"] is not None and community_id is not None:
-                target = (m.c.community_id == community_id) & (m.c.key == str(o["event"]))
-            else:
-                continue
-            # one decision, several actions (delete, then warn): the first that did not go
-            # through is what the decision's outcome says
-            conn.execute(
-                update(m)
-                .where(target)
-                .values(
-                    outcome=case(
-                        (or_(m.c.outcome.is_(None), m.c.outcome == "sent"), status),
-                        else_=m.c.outcome,
-                    ),
-                    carried_out_at=now if status == "sent" else m.c.carried_out_at,
-                )
-            )
+        )
 
 
 def rows(
@@ -295,9 +333,12 @@ def rows(
     *,
     status: str | None = None,
     origin: str | None = None,
+    platform: str | None = None,
+    after: int | None = None,
     limit: int = 100,
 ) -> list[dict[str, Any]]:
-    """The community's outbox, newest first (``origin`` matches a prefix: ``review:``)."""
+    """The community's outbox, newest first (``origin`` matches a prefix: ``review:``); with
+    ``after``, the rows after that id, oldest first (a cursor for a reader that follows)."""
     conn = db.connection() if isinstance(db, Session) else db
     t = table_of(OutboxAction)
     q = select(t).where(t.c.community_id == community_id)
@@ -305,6 +346,11 @@ def rows(
         q = q.where(t.c.status == status)
     if origin:
         q = q.where(t.c.origin.startswith(origin, autoescape=True))
+    if platform:
+        q = q.where(t.c.platform == platform)
+    order = t.c.id.desc()
+    if after is not None:
+        q, order = q.where(t.c.id > after), t.c.id.asc()
     return [
         {
             "id": r.id,
@@ -320,7 +366,7 @@ def rows(
             "created_at": r.created_at,
             "done_at": r.done_at,
         }
-        for r in conn.execute(q.order_by(t.c.id.desc()).limit(limit))
+        for r in conn.execute(q.order_by(order).limit(limit))
     ]
 
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from qunzhu_tests_http import message
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
-from qunzhu.store.models import AuditEntry, Message, Quarantine
+from qunzhu.store.connectors import OutboxAction
+from qunzhu.store.models import AuditEntry, Community, Message, Quarantine
 
 
 def _messages(store) -> int:
@@ -139,3 +140,50 @@ def test_body_that_is_not_json_events_is_refused(client, personas):
     answer = client.post("/api/v1/events", headers=personas["moderator"].headers, json="hello")
     assert answer.status_code == 422
     assert answer.json()["error"]["code"] == "invalid"
+
+
+RULES = """\
+name: 栗子读书会
+purpose: api tests
+rules:
+  contact_solicitation:
+    action: delete_warn
+    severity: 2
+  classifier:
+    action: allow
+    threshold_flag: 1.0
+    threshold_act: 1.0
+escalation:
+  points_expire_days: 30
+"""
+SPAM = "加 薇 信 abc_123 了解赚钱项目"
+
+
+def test_an_ad_posted_answers_with_its_delete_and_warning_and_their_outbox_rows(client, personas):
+    with personas.store.unit_of_work() as session:
+        session.execute(update(Community).where(Community.slug == "acme").values(spec_yaml=RULES))
+    answer = client.post(
+        "/api/v1/events",
+        headers=personas["moderator"].headers,
+        json=[message(1, text=SPAM, member="spammer"), message(2)],
+    )
+    assert answer.status_code == 200, answer.text
+    actions = answer.json()["actions"]
+    assert [(a["kind"], a["member"], a["message_id"]) for a in actions] == [
+        ("delete_message", "spammer", "g1-m1-0"),
+        ("warn", "spammer", None),
+    ]
+    assert "contact_solicitation" in actions[0]["reason"] and actions[1]["text"]
+    with personas.store.reading() as session:
+        rows = session.execute(
+            select(OutboxAction.id, OutboxAction.status, OutboxAction.platform).order_by(
+                OutboxAction.id
+            )
+        ).all()
+    assert [(a["outbox_id"], "queued", "api") for a in actions] == [tuple(r) for r in rows]
+    again = client.post(
+        "/api/v1/events",
+        headers=personas["moderator"].headers,
+        json=[message(1, text=SPAM, member="spammer")],
+    )
+    assert again.json()["actions"] == []  # stored already: decided already

@@ -59,6 +59,24 @@ class QuarantinedOut(BaseModel):
     field: str | None = None
 
 
+class DecidedOut(BaseModel):
+    """An action decided for the posted events, recorded in the outbox with them."""
+
+    outbox_id: int | None = Field(
+        description="the outbox row that carries it out (claim it with "
+        "POST /communities/{slug}/outbox/claim and report with .../outbox/{id}/outcome)"
+    )
+    kind: str = Field(description="delete_message, warn, mute, remove, ban, decline_join, …")
+    platform: str
+    community: str
+    group: str
+    member: str | None = None
+    message_id: str | None = None
+    text: str | None = Field(None, description="what to send (a warning, a welcome)")
+    duration_seconds: int | None = Field(None, description="of a mute")
+    reason: str = ""
+
+
 class IngestOut(BaseModel):
     received: int
     added: int
@@ -67,7 +85,9 @@ class IngestOut(BaseModel):
     replies: int
     by_type: dict[str, int]
     quarantined: list[QuarantinedOut]
-    actions: list[str]
+    actions: list[DecidedOut] = Field(
+        description="what the pipeline decided for the new events, each with its outbox row"
+    )
 
 
 class QuarantineItem(BaseModel):

@@ -4,6 +4,11 @@ All or nothing on authority, one by one on content: every community the posted e
 must be known to the caller with ``moderate`` or more, or the whole request is refused
 before anything is written. Then each event that cannot be built is quarantined with its
 index and reason, and the good ones go through the pipeline, which stores each once.
+
+The answer lists the actions decided for the new events (a delete, a warning, a declined
+application), each with the id of the outbox row written with the events: a program that
+feeds a platform qunzhu has no connector for carries them out through the outbox
+(``qunzhu.http.api.v1.outbox``: claim, act, report the outcome).
 """
 
 from __future__ import annotations
@@ -19,10 +24,11 @@ from fastapi import APIRouter, Body, Depends, Request
 from qunzhu.auth.audit import record
 from qunzhu.auth.permissions import Caller, CommunityRef, NotFound, authorize
 from qunzhu.events import Event, EventError, event_from_json
-from qunzhu.http.api.schemas import IngestOut, QuarantinedOut
+from qunzhu.http.api.schemas import DecidedOut, IngestOut, QuarantinedOut
 from qunzhu.http.deps import current_caller, get_store
 from qunzhu.http.errors import ERROR_RESPONSES, ApiError
 from qunzhu.pipeline import IngestReport, Pipeline
+from qunzhu.store.outbox_decisions import decided
 from qunzhu.store.quarantine import RejectedRecord, quarantine_rows
 from qunzhu.store.session import Store
 
@@ -126,6 +132,7 @@ def _audit(
                     "added": report.added,
                     "duplicates": report.duplicates,
                     "quarantined": len(report.quarantined) + bad,
+                    "actions": len(report.actions),
                 },
             )
 
@@ -190,5 +197,5 @@ def post_events(
         replies=report.replies,
         by_type=dict(report.by_type),
         quarantined=quarantined,
-        actions=[a.kind for a in report.actions],
+        actions=[DecidedOut(**d) for d in decided(report.actions)],
     )
