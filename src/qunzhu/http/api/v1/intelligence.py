@@ -21,6 +21,7 @@ from qunzhu.engines.recompute import recompute_community
 from qunzhu.engines.tierlock import TierLockError, lock_tier, unlock_tier
 from qunzhu.http.deps import CommunityAccess, get_settings, get_store, require
 from qunzhu.http.errors import ERROR_RESPONSES, ApiError
+from qunzhu.readmodels.health import group_health
 from qunzhu.reports.weekly import weekly_data
 
 router = APIRouter(tags=["intelligence"], responses=ERROR_RESPONSES)
@@ -45,10 +46,8 @@ def health(
     access: CommunityAccess = Depends(require("read")),
 ) -> dict[str, Any]:
     with get_store(request).read_engine.connect() as conn:
-        rows = views.health_rows(conn, access.community.id, day, lang)
-    for r in rows:
-        r.pop("reason_detail")
-    return {"community": slug, "groups": rows}
+        rows = group_health(conn, access.community.id, day, lang)
+    return {"community": slug, "groups": [r.as_json() for r in rows]}
 
 
 @router.get("/communities/{slug}/health/history", summary="Death risk and value per day")

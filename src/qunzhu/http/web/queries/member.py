@@ -11,9 +11,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from qunzhu.auth.permissions import NotFound, mask_name, mask_phone, mask_text
-from qunzhu.http.web.queries import intel
 from qunzhu.spec.schema import CommunitySpec
-from qunzhu.store.intelligence import RoleChange
+from qunzhu.store.intelligence import RoleChange, TierState
 from qunzhu.store.models import (
     CheckInRecord,
     Group,
@@ -227,7 +226,9 @@ def tier_progress(
     today: date,
     value_lines: list[ValueLine],
 ) -> TierProgress:
-    current = intel.current_tier(session, member_id) or session.scalar(
+    current = session.scalar(
+        select(TierState.tier).where(TierState.member_id == member_id)
+    ) or session.scalar(
         select(TierChange.tier)
         .where(TierChange.member_id == member_id)
         .order_by(TierChange.changed_at.desc(), TierChange.id.desc())

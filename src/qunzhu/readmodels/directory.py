@@ -1,0 +1,34 @@
+"""Who and what a community has, for commands that act on "all of them": its slugs, its
+members counted on their own, how many messages it (or one member in it) has. Each query
+but the list of communities is scoped by the community's id."""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, func, select
+
+from qunzhu.store.models import Community, Member, Message
+
+
+def community_slugs(conn: Connection) -> list[str]:
+    """Every community's slug, in order (for commands run over all communities)."""
+    return [str(s) for s in conn.execute(select(Community.slug).order_by(Community.slug)).scalars()]
+
+
+def member_ids(conn: Connection, community_id: int) -> list[int]:
+    """The community's members that count on their own (not merged into another), by id."""
+    return [
+        int(m)
+        for m in conn.execute(
+            select(Member.id)
+            .where(Member.community_id == community_id, Member.merged_into_id.is_(None))
+            .order_by(Member.id)
+        ).scalars()
+    ]
+
+
+def message_count(conn: Connection, community_id: int, member_id: int | None = None) -> int:
+    """Messages stored for the community, or for one member of it."""
+    query = select(func.count()).where(Message.community_id == community_id)
+    if member_id is not None:
+        query = query.where(Message.member_id == member_id)
+    return int(conn.execute(query).scalar() or 0)
