@@ -14,7 +14,9 @@ dashboard's group page all read these functions, so each figure has one definiti
     since the cap was set) it is the group's active members, which is exactly what the
     counter starts from.
 ``members``
-    Active memberships of the group (who is in it now), a different figure from seats.
+    Active memberships of the group: the joins the platform reported, less leaves. Not a
+    capacity figure: a join admission declined (group full) stays a membership until the
+    platform reports it gone, so it may exceed the cap; seats never do.
 ``waitlist``
     People queued for a seat (候补, ``waitlist_entries.status = 'waiting'``). Someone
     *offered* a seat holds it already (counted in ``seats_taken``), so is not counted here.
