@@ -5,6 +5,7 @@ the groups are doing."""
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from datetime import UTC, date, datetime
 from functools import partial
 from pathlib import Path
@@ -21,6 +22,7 @@ from qunzhu.engines.recompute import recompute_community
 from qunzhu.engines.tierlock import TierLockError, lock_tier, unlock_tier
 from qunzhu.readmodels.directory import community_slugs, message_count
 from qunzhu.readmodels.health import group_health
+from qunzhu.readmodels.members import UnknownMember, member_profile, members_by_value
 from qunzhu.reports.render import PdfUnavailable, render_html, write_pdf
 from qunzhu.reports.weekly import weekly_data
 
@@ -220,7 +222,7 @@ def members_list(
             gid = views.group_id_of(conn, cid, group) if group else None
         except views.UnknownCommunity as exc:
             raise fail(str(exc), as_json=as_json) from None
-        rows = views.members_list(conn, cid, gid, limit)
+        rows = [asdict(r) for r in members_by_value(conn, cid, gid, limit)]
 
     def show(rs: list[dict[str, Any]]) -> None:
         table = Table("member", "names", "messages", "value", "role", "tier")
@@ -249,11 +251,11 @@ def members_explain(
     store = store_at_head(as_json)
     with store.engine.connect() as conn:
         cid = _community(conn, community, as_json)
-        known = message_count(conn, cid, member)
-        data = views.explain_member(conn, cid, member, lang)
-    if not data["names"] and not known:
-        raise fail(f"no member {member} in {community!r}", as_json=as_json)
-    emit(data, as_json, _print_explain)
+        try:
+            profile = member_profile(conn, cid, member, lang)
+        except UnknownMember:
+            raise fail(f"no member {member} in {community!r}", as_json=as_json) from None
+    emit(profile.document, as_json, _print_explain)
 
 
 def _print_explain(d: dict[str, Any]) -> None:

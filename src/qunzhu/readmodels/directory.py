@@ -1,5 +1,5 @@
 """Who and what a community has, for commands that act on "all of them": its slugs, its
-members counted on their own, how many messages it (or one member in it) has. Each query
+members counted on their own, how many messages it has. Each query
 but the list of communities is scoped by the community's id."""
 
 from __future__ import annotations
@@ -26,9 +26,7 @@ def member_ids(conn: Connection, community_id: int) -> list[int]:
     ]
 
 
-def message_count(conn: Connection, community_id: int, member_id: int | None = None) -> int:
-    """Messages stored for the community, or for one member of it."""
+def message_count(conn: Connection, community_id: int) -> int:
+    """Messages stored for the community."""
     query = select(func.count()).where(Message.community_id == community_id)
-    if member_id is not None:
-        query = query.where(Message.member_id == member_id)
     return int(conn.execute(query).scalar() or 0)
