@@ -1,4 +1,5 @@
-"""What needs an operator today: one small query per section, each bounded."""
+"""What needs an operator today: one small query per section, each bounded; the counts are
+qunzhu.readmodels.queues (the figures of ``GET …/queues``)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from sqlalchemy.orm import Session, aliased
 
 from qunzhu.auth.permissions import mask_text
 from qunzhu.http.web.queries.community import group_health as rollup_health
-from qunzhu.readmodels import referrals
+from qunzhu.readmodels import queues, referrals
 from qunzhu.readmodels.health import group_health
 from qunzhu.store.intelligence import Question
 from qunzhu.store.models import (
@@ -63,7 +64,7 @@ def review_section(
         ModerationAction.community_id == community_id,
         ModerationAction.status == "pending_review",
     )
-    count = session.scalar(select(func.count()).select_from(ModerationAction).where(*where)) or 0
+    count = queues.pending_review(session.connection(), community_id)
     rows = session.execute(
         select(ModerationAction, Message.text)
         .outerjoin(Message, Message.id == ModerationAction.message_id)
@@ -92,7 +93,7 @@ def applications_section(
     session: Session, community_id: int, slug: str, groups: dict[int, str]
 ) -> Section:
     where = (Application.community_id == community_id, Application.status == "pending")
-    count = session.scalar(select(func.count()).select_from(Application).where(*where)) or 0
+    count = queues.pending_applications(session.connection(), community_id)
     rows = list(
         session.scalars(
             select(Application)
@@ -236,7 +237,7 @@ def risk_section(session: Session, community_id: int, slug: str, today: date) ->
 def rewards_section(session: Session, community_id: int, slug: str) -> Section:
     """Referral rewards held by the fraud check for an operator (qunzhu.readmodels.referrals)."""
     conn = session.connection()
-    held = referrals.reward_counts(conn, community_id).get("held", 0)
+    held = queues.held_rewards(conn, community_id)
     items = [
         {
             "id": r.id,
