@@ -46,7 +46,7 @@ class MemberRow:
     joined_at: datetime | None
     tier: str | None
     role: str | None
-    value: float
+    value_30d: float  # member_daily.value over VALUE_DAYS; not the engines' decayed value
     messages: int
     last_active: date | None
     last_valuable: date | None
@@ -172,7 +172,7 @@ def group_members(
             joined_at=r.joined_at,
             tier=r.tier,
             role=r.role,
-            value=round(float(r.value), 1),
+            value_30d=round(float(r.value), 1),
             messages=int(r.messages),
             last_active=r.last_active,
             last_valuable=r.last_valuable,
