@@ -12,14 +12,17 @@ from qunzhu_tests_http import log_in
 from qunzhu_tests_readmodels import feed, ids, join
 from sqlalchemy import update
 
+from qunzhu import events as ev
 from qunzhu.cli.main import app
+from qunzhu.growth.capacity import size_policy
 from qunzhu.readmodels.capacity import (
     UnknownGroup,
     community_capacity,
+    effective_caps,
     group_capacity,
     waitlist,
 )
-from qunzhu.store.models import Community
+from qunzhu.store.models import Community, Group
 
 T0 = datetime(2025, 1, 1, 9, 0, tzinfo=UTC)
 ONE_IN_ONE_OUT = """
@@ -121,3 +124,28 @@ def test_open_one_in_one_out_proposals_are_listed(store, personas):
     assert [(g.platform_group_id, g.seats_taken) for g in shown.groups] == [("g1", 2)]
     assert [(p.group_id, p.for_member_id) for p in shown.proposals] == [(found["g1"], found["c"])]
     assert shown.proposals[0].member_id in (found["a"], found["b"])
+
+
+def test_the_cap_is_the_one_admission_enforces_everywhere(store, personas, client):
+    with store.unit_of_work() as session:
+        session.execute(
+            update(Community).where(Community.slug == "acme").values(spec_yaml=ONE_IN_ONE_OUT)
+        )
+    feed(store, join("a", T0), join("b", T0, group="g2"))
+    feed(
+        store,
+        ev.MemberJoined(platform="test", community="rival", group="r1", member="z", occurred_at=T0),
+    )
+    found = ids(store)
+    with store.unit_of_work() as session:
+        session.get_one(Group, found["g2"]).cap = 10
+    with store.engine.connect() as conn:
+        caps = effective_caps(conn, [found["acme"], personas.communities["rival"]])
+        enforced = {g: size_policy(conn, g)[2] for g in caps}
+    assert caps == enforced == {found["g1"]: 2, found["g2"]: 10, found["r1"]: None}
+
+    listed = client.get("/api/v1/communities/acme/groups", headers=personas["analyst"].headers)
+    capacity = client.get("/api/v1/communities/acme/capacity", headers=personas["analyst"].headers)
+    assert {g["id"]: g["cap"] for g in listed.json()} == {
+        g["group_id"]: g["cap"] for g in capacity.json()["groups"]
+    }

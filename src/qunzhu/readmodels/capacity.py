@@ -4,8 +4,9 @@ dashboard's group page all read these functions, so each figure has one definiti
 
 ``cap``
     The cap admission enforces now: the group's own cap, else the spec's ``size.cap``
-    (a community without a spec has no caps unless a group sets one) —
-    ``qunzhu.growth.capacity.size_policy``.
+    (a community without a spec has no caps unless a group sets one) — the rule of
+    ``qunzhu.growth.capacity.size_policy``, see :func:`effective_caps`. The groups listed
+    by ``GET …/groups``, the communities page and the community page show this cap too.
 ``seats_taken``
     Members holding a seat. Once admission has started a group's seat counter
     (``group_seats``, growth/seats.py) it is the counter: it also counts a seat held for
@@ -32,10 +33,9 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, func, select
 
-from qunzhu.growth.capacity import size_policy
-from qunzhu.growth.common import spec_of
+from qunzhu.growth.common import parsed_spec, spec_of
 from qunzhu.store.growth import EvictionProposal, GroupSeats, WaitlistEntry
-from qunzhu.store.models import Application, Group, Membership
+from qunzhu.store.models import Application, Community, Group, Membership
 
 WAITING = "waiting"
 IN_QUEUE = ("waiting", "offered")  # the queue as listed: waiting, or offered a held seat
@@ -94,6 +94,23 @@ class WaitlistPlace:
     notified_at: datetime | None
 
 
+def effective_caps(conn: Connection, community_ids: list[int]) -> dict[int, int | None]:
+    """Each group's cap as admission enforces it — the rule of
+    ``qunzhu.growth.capacity.size_policy`` (the group's own cap, else the spec's when the
+    community wrote one) — for all the communities' groups in one query."""
+    if not community_ids:
+        return {}
+    rows = conn.execute(
+        select(Group.id, Group.cap, Community.spec_yaml)
+        .join(Community, Community.id == Group.community_id)
+        .where(Group.community_id.in_(community_ids))
+    ).tuples()
+    return {
+        int(gid): cap if cap is not None else (parsed_spec(spec).size.cap if spec else None)
+        for gid, cap, spec in rows
+    }
+
+
 def _per_group(conn: Connection, query: Select[Any]) -> dict[int, int]:
     return {int(g): int(n) for g, n in conn.execute(query).tuples() if g is not None}
 
@@ -126,6 +143,7 @@ def _groups(conn: Connection, community_id: int, only: int | None) -> list[Group
         .where(WaitlistEntry.group_id.in_(ids), WaitlistEntry.status == WAITING)
         .group_by(WaitlistEntry.group_id),
     )
+    caps = effective_caps(conn, [community_id])
     pending = _per_group(
         conn,
         select(Application.group_id, func.count())
@@ -137,7 +155,7 @@ def _groups(conn: Connection, community_id: int, only: int | None) -> list[Group
             group_id=gid,
             platform_group_id=str(pgid),
             name=str(name),
-            cap=size_policy(conn, gid)[2],
+            cap=caps.get(gid),
             seats_taken=seats.get(gid, members.get(gid, 0)),
             members=members.get(gid, 0),
             waitlist=waiting.get(gid, 0),

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from qunzhu.readmodels.capacity import effective_caps
 from qunzhu.readmodels.health import group_health as engine_health
 from qunzhu.readmodels.health import risk_of
 from qunzhu.store.models import Group, GroupDaily, Membership
@@ -125,9 +126,10 @@ def group_health(
             .tuples()
             .all()
         )
+    caps = effective_caps(session.connection(), [community_id])
     out = []
     for g in session.execute(
-        select(Group.id, Group.name, Group.platform, Group.segment, Group.cap).where(
+        select(Group.id, Group.name, Group.platform, Group.segment).where(
             Group.community_id == community_id
         )
     ):
@@ -138,7 +140,7 @@ def group_health(
                 name=g.name,
                 platform=g.platform,
                 segment=g.segment,
-                cap=g.cap,
+                cap=caps.get(g.id),
                 members=int(members.get(g.id, 0)),
                 messages_7d=int(m7 or 0),
                 messages_prev_7d=int(mp or 0),
