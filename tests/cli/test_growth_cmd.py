@@ -154,7 +154,7 @@ def test_referral_commands(cli, cli_env, store):
 def test_capacity_membership_routing_commands(cli, cli_env, store):
     _setup(store)
     shown = _json(cli.invoke(app, ["capacity", "show", "-c", "acme", "--json"]))
-    assert shown["groups"][0]["taken"] == 3 and shown["groups"][0]["waiting"] == 1
+    assert shown["groups"][0]["seats_taken"] == 3 and shown["groups"][0]["waitlist"] == 1
     queue = _json(cli.invoke(app, ["capacity", "waitlist", "g1", "-c", "acme", "--json"]))
     assert [q["position"] for q in queue] == [1]
     plans = _json(cli.invoke(app, ["membership", "plans", "-c", "acme", "--json"]))

@@ -7,23 +7,25 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import typer
 from rich.table import Table
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection
 
 from qunzhu.cli.core import store_at_head
 from qunzhu.cli.output import JSON_OPTION, console, emit, fail
+from qunzhu.engines import views
 from qunzhu.growth import admission, capacity, payments, referrals, routing
 from qunzhu.growth.common import GrowthError, community_id_of, spec_of
 from qunzhu.growth.providers import PaymentNotice
 from qunzhu.growth.referral_settle import settle
-from qunzhu.growth.seats import occupancy
+from qunzhu.readmodels import referrals as read_referrals
+from qunzhu.readmodels.capacity import community_capacity, waitlist
+from qunzhu.readmodels.directory import member_ids
 from qunzhu.store import outbox
-from qunzhu.store.growth import EvictionProposal, WaitlistEntry
-from qunzhu.store.models import Community, Group
 
 T = TypeVar("T")
 COMMUNITY = typer.Option(..., "--community", "-c", help="Community slug.")
@@ -67,6 +69,14 @@ def _table(rows: list[dict[str, Any]], columns: list[str], title: str = "") -> N
     console.print(table)
 
 
+def _group_id(conn: Connection, community_id: int, ref: str) -> int:
+    """A group of the community by its id or platform id; refused when it is not there."""
+    try:
+        return views.group_id_of(conn, community_id, ref)
+    except views.UnknownCommunity as exc:
+        raise GrowthError("unknown_group", str(exc)) from None
+
+
 def _when(text: str | None) -> datetime | None:
     if text is None:
         return None
@@ -86,14 +96,7 @@ def referral_codes(
     """Give members their personal invite code (邀请码); all members when none named."""
 
     def work(conn: Connection, cid: int) -> list[dict[str, Any]]:
-        from qunzhu.store.models import Member
-
-        ids = member or [
-            int(m)
-            for (m,) in conn.execute(
-                select(Member.id).where(Member.community_id == cid, Member.merged_into_id.is_(None))
-            )
-        ]
+        ids = member or member_ids(conn, cid)
         codes = referrals.ensure_invite_codes(conn, cid, ids)
         return [{"member_id": m, "code": c} for m, c in sorted(codes.items())]
 
@@ -192,7 +195,11 @@ def referral_rewards(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Rewards by status; ``--status held`` is the fraud review queue."""
-    data = _run(community, as_json, lambda conn, cid: referrals.rewards(conn, cid, status))
+    data = _run(
+        community,
+        as_json,
+        lambda conn, cid: [asdict(r) for r in read_referrals.rewards(conn, cid, status)],
+    )
     emit(
         data,
         as_json,
@@ -236,13 +243,18 @@ def referral_leaderboard(
 ) -> None:
     """Referrers ranked by qualified invitees (排行榜)."""
     data = _run(
-        community, as_json, lambda conn, cid: referrals.leaderboard(conn, cid, campaign, limit)
+        community,
+        as_json,
+        lambda conn, cid: [
+            asdict(leader)
+            for leader in read_referrals.campaign_leaderboard(conn, cid, campaign, limit).leaders
+        ],
     )
     emit(
         data,
         as_json,
         lambda d: _table(
-            d, ["rank", "member_id", "member", "qualified", "pending", "joined"], campaign
+            d, ["rank", "member_id", "member", "qualified", "pending", "held", "joined"], campaign
         ),
     )
 
@@ -336,13 +348,7 @@ def applications_codes(
     """Issue one-time join codes (入群码)."""
 
     def work(conn: Connection, cid: int) -> list[str]:
-        gid = None
-        if group:
-            gid = conn.execute(
-                select(Group.id).where(Group.community_id == cid, Group.platform_group_id == group)
-            ).scalar()
-            if gid is None:
-                raise GrowthError("unknown_group", f"group {group!r} is not in {community}")
+        gid = _group_id(conn, cid, group) if group else None
         return admission.issue_join_codes(
             conn, cid, count, group_id=gid, valid_days=days, note=note
         )
@@ -355,95 +361,31 @@ def applications_codes(
 
 @capacity_app.command("show")
 def capacity_show(community: str = COMMUNITY, as_json: bool = JSON_OPTION) -> None:
-    """Seats taken per group, the cap, and who waits."""
-
-    def work(conn: Connection, cid: int) -> dict[str, Any]:
-        spec = spec_of(conn, cid)
-        w = WaitlistEntry
-        waiting = dict(
-            conn.execute(
-                select(w.group_id, func.count())
-                .where(w.community_id == cid, w.status == "waiting")
-                .group_by(w.group_id)
-            )
-            .tuples()
-            .all()
-        )
-        groups = []
-        for g in conn.execute(select(Group).where(Group.community_id == cid).order_by(Group.id)):
-            seats = occupancy(conn, g.id)
-            groups.append(
-                {
-                    "group": g.platform_group_id,
-                    "name": g.name,
-                    "taken": seats[0] if seats else None,
-                    "cap": seats[1] if seats else g.cap,
-                    "waiting": waiting.get(g.id, 0),
-                }
-            )
-        proposals = [
-            dict(r._mapping)
-            for r in conn.execute(
-                select(
-                    EvictionProposal.id,
-                    EvictionProposal.group_id,
-                    EvictionProposal.member_id,
-                    EvictionProposal.for_member_id,
-                    EvictionProposal.value,
-                    EvictionProposal.status,
-                ).where(EvictionProposal.community_id == cid, EvictionProposal.status == "proposed")
-            )
-        ]
-        return {
-            "policy": spec.size.policy,
-            "cap": spec.size.cap,
-            "auto": spec.size.auto,
-            "groups": groups,
-            "proposals": proposals,
-        }
+    """Seats taken per group of the cap, members, who waits, and open proposals."""
 
     def render(d: dict[str, Any]) -> None:
         console.print(f"policy {d['policy']}, cap {d['cap']}" + (" (auto)" if d["auto"] else ""))
-        _table(d["groups"], ["group", "name", "taken", "cap", "waiting"], "groups")
+        _table(
+            d["groups"],
+            ["platform_group_id", "name", "seats_taken", "cap", "members", "waitlist"],
+            "groups",
+        )
         _table(
             d["proposals"],
             ["id", "group_id", "member_id", "for_member_id", "value"],
             "one-in-one-out proposals",
         )
 
-    emit(_run(community, as_json, work), as_json, render)
+    data = _run(community, as_json, lambda conn, cid: asdict(community_capacity(conn, cid)))
+    emit(data, as_json, render)
 
 
 @capacity_app.command("waitlist")
 def capacity_waitlist(group: str, community: str = COMMUNITY, as_json: bool = JSON_OPTION) -> None:
-    """The queue of a full group, in order (候补名单)."""
+    """The queue of a full group, in order (候补名单): waiting, or offered a held seat."""
 
     def work(conn: Connection, cid: int) -> list[dict[str, Any]]:
-        gid = conn.execute(
-            select(Group.id).where(Group.community_id == cid, Group.platform_group_id == group)
-        ).scalar()
-        if gid is None:
-            raise GrowthError("unknown_group", f"group {group!r} is not in {community}")
-        w = WaitlistEntry
-        out = []
-        for i, r in enumerate(
-            conn.execute(
-                select(w)
-                .where(w.group_id == gid, w.status.in_(("waiting", "offered")))
-                .order_by(w.id)
-            ),
-            1,
-        ):
-            out.append(
-                {
-                    "position": i,
-                    "member_id": r.member_id,
-                    "status": r.status,
-                    "since": r.created_at,
-                    "notified_at": r.notified_at,
-                }
-            )
-        return out
+        return [asdict(p) for p in waitlist(conn, cid, _group_id(conn, cid, group))]
 
     emit(
         _run(community, as_json, work),
@@ -550,12 +492,11 @@ def membership_mark_paid(
         o = [x for x in payments.orders(conn, cid) if x["order_no"] == order_no]
         if not o:
             raise GrowthError("unknown_order", f"order {order_no!r} does not exist")
-        slug = conn.execute(select(Community.slug).where(Community.id == cid)).scalar_one()
         paid = payments.record_payment(
             conn,
             "manual",
             PaymentNotice(
-                community=slug,
+                community=community,  # the slug _run resolved to ``cid``
                 order_no=order_no,
                 payment_id=ref,
                 amount_cents=o[0]["amount_cents"],

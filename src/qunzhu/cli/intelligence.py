@@ -5,6 +5,7 @@ the groups are doing."""
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from datetime import UTC, date, datetime
 from functools import partial
 from pathlib import Path
@@ -12,16 +13,18 @@ from typing import Any
 
 import typer
 from rich.table import Table
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection
 
 from qunzhu.cli.core import progress_bar, store_at_head
 from qunzhu.cli.output import JSON_OPTION, console, emit, fail
 from qunzhu.engines import views
 from qunzhu.engines.recompute import recompute_community
 from qunzhu.engines.tierlock import TierLockError, lock_tier, unlock_tier
+from qunzhu.readmodels.directory import community_slugs, message_count
+from qunzhu.readmodels.health import group_health
+from qunzhu.readmodels.members import UnknownMember, member_profile, members_by_value
 from qunzhu.reports.render import PdfUnavailable, render_html, write_pdf
 from qunzhu.reports.weekly import weekly_data
-from qunzhu.store.models import Community, Message
 
 report_app = typer.Typer(help="Reports (周报).", no_args_is_help=True)
 intelligence_app = typer.Typer(help="Member-intelligence models.", no_args_is_help=True)
@@ -68,16 +71,12 @@ def recompute(
         raise fail(f"--day {day!r}: expected YYYY-MM-DD", as_json=as_json) from None
     reports: list[dict[str, Any]] = []
     with store.engine.connect() as conn:
-        slugs = (
-            [community]
-            if community
-            else list(conn.execute(select(Community.slug).order_by(Community.slug)).scalars())
-        )
+        slugs = [community] if community else community_slugs(conn)
     for slug in slugs:
         with store.engine.connect() as conn, conn.begin():
             cid = _community(conn, slug, as_json)
             at = wanted or default_day(conn, cid, datetime.now(tz).date())
-            total = conn.execute(select(func.count()).where(Message.community_id == cid)).scalar()
+            total = message_count(conn, cid)
             with progress_bar() as bar:
                 task = bar.add_task(f"scoring {slug}", total=total if rescore else None)
                 result = recompute_community(
@@ -109,21 +108,22 @@ def health(community: str = COMMUNITY, lang: str = LANG, as_json: bool = JSON_OP
     lang = _lang(lang, as_json)
     store = store_at_head(as_json)
     with store.engine.connect() as conn:
-        rows = views.health_rows(conn, _community(conn, community, as_json), lang=lang)
+        rows = group_health(conn, _community(conn, community, as_json), lang=lang)
     if not rows:
         raise fail(
             f"no health computed for {community!r} yet: run `qunzhu recompute -c {community}`",
             as_json=as_json,
         )
-    for r in rows:
-        r.pop("reason_detail")
-    emit(rows, as_json, _print_health)
+    emit([r.as_json() for r in rows], as_json, _print_health)
+
+
+RISK_STYLE = {"high": "bold red", "watch": "yellow", "ok": ""}
 
 
 def _print_health(rows: list[dict[str, Any]]) -> None:
     table = Table("group", "death risk", "value/day", "spoke 7d", "members", "reasons")
     for r in rows:
-        style = "bold red" if r["death_risk"] >= 70 else "yellow" if r["death_risk"] >= 40 else ""
+        style = RISK_STYLE[r["risk"]]
         table.add_row(
             f"{r['name']} ({r['group']})",
             f"[{style}]{r['death_risk']:.0f}[/]" if style else f"{r['death_risk']:.0f}",
@@ -222,7 +222,7 @@ def members_list(
             gid = views.group_id_of(conn, cid, group) if group else None
         except views.UnknownCommunity as exc:
             raise fail(str(exc), as_json=as_json) from None
-        rows = views.members_list(conn, cid, gid, limit)
+        rows = [asdict(r) for r in members_by_value(conn, cid, gid, limit)]
 
     def show(rs: list[dict[str, Any]]) -> None:
         table = Table("member", "names", "messages", "value", "role", "tier")
@@ -251,13 +251,11 @@ def members_explain(
     store = store_at_head(as_json)
     with store.engine.connect() as conn:
         cid = _community(conn, community, as_json)
-        known = conn.execute(
-            select(func.count()).where(Message.member_id == member, Message.community_id == cid)
-        ).scalar()
-        data = views.explain_member(conn, cid, member, lang)
-    if not data["names"] and not known:
-        raise fail(f"no member {member} in {community!r}", as_json=as_json)
-    emit(data, as_json, _print_explain)
+        try:
+            profile = member_profile(conn, cid, member, lang)
+        except UnknownMember:
+            raise fail(f"no member {member} in {community!r}", as_json=as_json) from None
+    emit(profile.document, as_json, _print_explain)
 
 
 def _print_explain(d: dict[str, Any]) -> None:

@@ -13,6 +13,7 @@ from sqlalchemy import case, distinct, func, select
 from sqlalchemy.orm import Session
 
 from qunzhu.auth.permissions import Caller, capabilities_of, mask_text
+from qunzhu.readmodels.capacity import effective_caps
 from qunzhu.store.models import Community, Group, GroupDaily, Membership, Quarantine
 
 
@@ -24,7 +25,7 @@ class GroupRow:
     platform_group_id: str
     name: str
     segment: str | None
-    cap: int | None
+    cap: int | None  # the cap admission enforces (qunzhu.readmodels.capacity)
     members: int
     messages_7d: int
     messages_total: int
@@ -73,6 +74,7 @@ def _groups(session: Session, community_ids: list[int], today: date) -> list[Gro
             .group_by(GroupDaily.group_id)
         ).tuples()
     }
+    caps = effective_caps(session.connection(), community_ids)
     rows = session.execute(
         select(Group)
         .where(Group.community_id.in_(community_ids))
@@ -86,7 +88,7 @@ def _groups(session: Session, community_ids: list[int], today: date) -> list[Gro
             platform_group_id=g.platform_group_id,
             name=g.name,
             segment=g.segment,
-            cap=g.cap,
+            cap=caps.get(g.id),
             members=int(members.get(g.id, 0)),
             messages_7d=messages.get(g.id, (0, 0))[0],
             messages_total=messages.get(g.id, (0, 0))[1],

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import date, datetime
+from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy import select
@@ -23,6 +25,7 @@ from qunzhu.http.api.schemas import (
 from qunzhu.http.deps import CommunityAccess, current_caller, get_settings, get_store, require
 from qunzhu.http.errors import ERROR_RESPONSES
 from qunzhu.readmodels.communities import CommunityRow, GroupRow, communities_for, quarantine_for
+from qunzhu.readmodels.queues import queue_counts
 from qunzhu.store.models import Community, Operator
 
 router = APIRouter(responses=ERROR_RESPONSES)
@@ -200,3 +203,16 @@ def list_quarantine(
         for q in rows
     ]
     return QuarantinePage(items=items, next_offset=offset + limit if more else None)
+
+
+@router.get(
+    "/communities/{slug}/queues",
+    tags=["communities"],
+    summary="What waits for a person: reviews, applications, held rewards, outbox by status",
+)
+def queues(
+    slug: str, request: Request, access: CommunityAccess = Depends(require("read"))
+) -> dict[str, Any]:
+    with get_store(request).reading() as session:
+        found = queue_counts(session.connection(), access.community.id)
+    return {**asdict(found), "outbox_needing_operator": found.outbox_needing_operator}

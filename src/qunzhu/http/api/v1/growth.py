@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable
+from dataclasses import asdict
 from typing import Any, TypeVar
 
 from fastapi import APIRouter, Depends, Request
@@ -28,6 +29,8 @@ from qunzhu.growth.providers import (
 from qunzhu.growth.referral_settle import settle
 from qunzhu.http.deps import CommunityAccess, get_store, require
 from qunzhu.http.errors import ApiError
+from qunzhu.readmodels import referrals as read_referrals
+from qunzhu.readmodels.capacity import UnknownGroup, community_capacity, waitlist
 from qunzhu.store import outbox
 
 router = APIRouter(tags=["growth"])
@@ -83,7 +86,9 @@ def list_rewards(
     status: str | None = None,
     access: CommunityAccess = Depends(require("read")),
 ) -> list[dict[str, Any]]:
-    return _in_tx(request, access, None, lambda c, cid: referrals.rewards(c, cid, status))
+    with get_store(request).reading() as session:
+        found = read_referrals.rewards(session.connection(), access.community.id, status)
+    return [asdict(r) for r in found]
 
 
 @router.post(
@@ -164,7 +169,10 @@ def campaign(
         None,
         lambda c, cid: {
             **referrals.campaign_stats(c, cid, campaign),
-            "leaderboard": referrals.leaderboard(c, cid, campaign),
+            "leaderboard": [
+                asdict(leader)
+                for leader in read_referrals.campaign_leaderboard(c, cid, campaign).leaders
+            ],
         },
     )
 
@@ -271,6 +279,32 @@ def join_codes(
 
 
 # -- capacity ---------------------------------------------------------------------------
+
+
+@router.get(
+    "/communities/{slug}/capacity",
+    summary="Seats taken per group of the cap, members, who waits, open proposals",
+)
+def capacity_overview(
+    slug: str, request: Request, access: CommunityAccess = Depends(require("read"))
+) -> dict[str, Any]:
+    with get_store(request).reading() as session:
+        return asdict(community_capacity(session.connection(), access.community.id))
+
+
+@router.get(
+    "/communities/{slug}/groups/{group_id}/waitlist",
+    summary="The queue of a group in order: waiting, or offered a held seat",
+)
+def group_waitlist(
+    slug: str, group_id: int, request: Request, access: CommunityAccess = Depends(require("read"))
+) -> list[dict[str, Any]]:
+    with get_store(request).reading() as session:
+        try:
+            queue = waitlist(session.connection(), access.community.id, group_id)
+        except UnknownGroup as exc:
+            raise ApiError(404, "unknown_group", str(exc), field="group_id") from None
+    return [asdict(p) for p in queue]
 
 
 @router.post(

@@ -8,6 +8,7 @@ holds the ``personal_data`` capability.
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import date, datetime
 from typing import Any
 
@@ -21,6 +22,8 @@ from qunzhu.engines.recompute import recompute_community
 from qunzhu.engines.tierlock import TierLockError, lock_tier, unlock_tier
 from qunzhu.http.deps import CommunityAccess, get_settings, get_store, require
 from qunzhu.http.errors import ERROR_RESPONSES, ApiError
+from qunzhu.readmodels.health import group_health
+from qunzhu.readmodels.members import UnknownMember, member_profile, members_by_value
 from qunzhu.reports.weekly import weekly_data
 
 router = APIRouter(tags=["intelligence"], responses=ERROR_RESPONSES)
@@ -45,10 +48,8 @@ def health(
     access: CommunityAccess = Depends(require("read")),
 ) -> dict[str, Any]:
     with get_store(request).read_engine.connect() as conn:
-        rows = views.health_rows(conn, access.community.id, day, lang)
-    for r in rows:
-        r.pop("reason_detail")
-    return {"community": slug, "groups": rows}
+        rows = group_health(conn, access.community.id, day, lang)
+    return {"community": slug, "groups": [r.as_json() for r in rows]}
 
 
 @router.get("/communities/{slug}/health/history", summary="Death risk and value per day")
@@ -75,10 +76,8 @@ def members_value(
             gid = views.group_id_of(conn, access.community.id, group) if group else None
         except views.UnknownCommunity as exc:
             raise ApiError(404, "unknown_group", str(exc), field="group") from None
-        return {
-            "community": slug,
-            "members": views.members_list(conn, access.community.id, gid, limit),
-        }
+        rows = members_by_value(conn, access.community.id, gid, limit)
+    return {"community": slug, "members": [asdict(r) for r in rows]}
 
 
 @router.get(
@@ -93,9 +92,13 @@ def member_explain(
     access: CommunityAccess = Depends(require("read")),
 ) -> dict[str, Any]:
     with get_store(request).read_engine.connect() as conn:
-        data = views.explain_member(conn, access.community.id, member_id, lang)
-    if not data["names"] and not data["messages"] and data["tier"] is None:
+        try:
+            profile = member_profile(conn, access.community.id, member_id, lang)
+        except UnknownMember:
+            profile = None
+    if profile is None or not profile.known:
         raise ApiError(404, "unknown_member", f"no member {member_id} here", field="member_id")
+    data = profile.document
     for m in data["top_messages"]:
         m["text"] = _masked(access, m["text"])
     return data

@@ -16,13 +16,13 @@ from qunzhu.http.web.queries.group import (
     SORTS,
     STATUSES,
     MemberQuery,
-    capacity,
     find_group,
     group_members,
     message_stream,
     roles_in_use,
     tiers_in_use,
 )
+from qunzhu.readmodels.capacity import group_capacity
 
 router = APIRouter()
 
@@ -67,7 +67,9 @@ def group_page(
             context["stream"] = message_stream(
                 session, group, before=before, unmasked=unmasked(access)
             )
-            context["capacity"] = capacity(session, group)
+            context["capacity"] = group_capacity(
+                session.connection(), access.community.id, group.id
+            )
             context["before"] = before
     template = "group_members.html" if fragment else "group.html"
     return page(request, access, template, "community", context)

@@ -17,8 +17,8 @@ from qunzhu.http.web.queries.growth import (
     ladder,
     leaderboard,
     pending_applications,
-    referral_counts,
 )
+from qunzhu.readmodels import referrals
 
 router = APIRouter()
 
@@ -29,18 +29,16 @@ def growth_page(request: Request, access: CommunityAccess = Depends(require("rea
     cid = access.community.id
     with get_store(request).reading() as session:
         spec = community_spec(session, cid)
+        conn = session.connection()
         context = {
             "enabled": bool(spec and spec.referral.enabled),
             "ladder": ladder(spec, lang),
-            "leaders": leaderboard(
-                session, cid, spec, local_today(request), get_settings(request).tz
-            ),
-            "counts": referral_counts(session, cid),
+            "leaders": leaderboard(conn, cid, spec, local_today(request), get_settings(request).tz),
+            "counts": referrals.referral_counts(conn, cid),
             "applications": pending_applications(session, cid, unmasked=unmasked(access)),
-            "campaigns": rewards.campaigns(session, cid),
-            "held": rewards.rewards(session, cid, "held"),
-            "granted": rewards.rewards(session, cid, "granted"),
-            "rewards_available": rewards.available(),
+            "campaigns": referrals.campaigns(conn, cid),
+            "held": referrals.rewards(conn, cid, "held", rewards.SHOWN),
+            "granted": referrals.rewards(conn, cid, "granted", rewards.SHOWN),
         }
     return page(request, access, "growth.html", "growth", context)
 

@@ -45,7 +45,7 @@ def member_page(
             "timeline": q.timeline(session, member.id, groups, open_),
             "values": values,
             "tier": q.tier_progress(
-                session, member.id, community_spec(session, cid), lang, today, values
+                session, cid, member.id, community_spec(session, cid), lang, today
             ),
             "moderation": q.moderation_history(session, member.id),
             "referrals": q.referrals(session, member.id),

@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import case, exists, func, literal, select
 from sqlalchemy.orm import Session
 
-from qunzhu.http.web.queries import intel
 from qunzhu.http.web.queries.common import day_start
+from qunzhu.readmodels.health import role_counts
 from qunzhu.store.models import GroupDaily, MemberDaily, Membership, Payment
 
 TREND_DAYS = 30
@@ -54,7 +54,7 @@ def value_trend(session: Session, community_id: int, today: date, days: int = TR
 
 def role_mix(session: Session, community_id: int, today: date) -> dict[str, int]:
     """Members per behavioural role, as the roles engine assigned them (empty until then)."""
-    return intel.role_counts(session, community_id)
+    return role_counts(session.connection(), community_id)
 
 
 def funnel(

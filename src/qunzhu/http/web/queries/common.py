@@ -1,11 +1,9 @@
-"""Small pieces the page queries share: time windows, paging, and optional engine hooks."""
+"""Small pieces the page queries share: time windows and paging."""
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from types import ModuleType
 from zoneinfo import ZoneInfo
 
 
@@ -47,15 +45,3 @@ class Page:
 def page_of(number: int, size: int, total: int) -> Page:
     pages = max(1, -(-total // size))
     return Page(number=min(max(1, number), pages), size=size, total=total)
-
-
-def optional_module(name: str) -> ModuleType | None:
-    """A module another part of qunzhu provides (engines, moderation, growth), if installed.
-
-    The dashboard shows what those modules compute when they are there and an empty state
-    when they are not, so a page never breaks because an engine has not landed yet.
-    """
-    try:
-        return importlib.import_module(name)
-    except ImportError:
-        return None

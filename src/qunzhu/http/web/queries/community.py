@@ -1,7 +1,9 @@
-"""The community page: every group with its health, death risk and trend, from rollups.
+"""The community page: every group with its health, death risk and trend.
 
-Until the health engine (qunzhu.engines.health) lands, health is read from the rollups
-alone: messages and value this week against last week, and members against the cap.
+Death risk, its reasons and members come from the health engine through
+qunzhu.readmodels.health (the figures of ``qunzhu health`` and ``GET …/health``). Before the
+engine ran for the community, the risk is judged from the rollups alone: messages this
+week against last week, and members counted from memberships.
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from qunzhu.http.web.queries import intel
+from qunzhu.readmodels.capacity import effective_caps
+from qunzhu.readmodels.health import group_health as engine_health
+from qunzhu.readmodels.health import risk_of
 from qunzhu.store.models import Group, GroupDaily, Membership
 
 # A group is at high risk of dying (死群预警) when it went silent, or when this week has
@@ -52,7 +56,7 @@ class GroupHealth:
     @property
     def risk(self) -> str:
         if self.death_risk is not None:
-            return intel.Health(self.death_risk, self.members, 0.0, 0.0, []).risk
+            return risk_of(self.death_risk)
         if self.messages_7d == 0 and self.messages_prev_7d == 0 and self.members == 0:
             return "new"
         if self.messages_7d == 0 and self.members >= SILENT_MIN_MEMBERS:
@@ -109,7 +113,7 @@ def group_health(
             .group_by(GroupDaily.group_id)
         ).tuples()
     }
-    engine = intel.latest_health(session, community_id, lang)
+    engine = {h.group_id: h for h in engine_health(session.connection(), community_id, lang=lang)}
     if engine:
         members = {g: h.members for g, h in engine.items()}
     else:
@@ -122,9 +126,10 @@ def group_health(
             .tuples()
             .all()
         )
+    caps = effective_caps(session.connection(), [community_id])
     out = []
     for g in session.execute(
-        select(Group.id, Group.name, Group.platform, Group.segment, Group.cap).where(
+        select(Group.id, Group.name, Group.platform, Group.segment).where(
             Group.community_id == community_id
         )
     ):
@@ -135,7 +140,7 @@ def group_health(
                 name=g.name,
                 platform=g.platform,
                 segment=g.segment,
-                cap=g.cap,
+                cap=caps.get(g.id),
                 members=int(members.get(g.id, 0)),
                 messages_7d=int(m7 or 0),
                 messages_prev_7d=int(mp or 0),
@@ -143,8 +148,8 @@ def group_health(
                 value_prev_7d=float(vp or 0.0),
                 joins_7d=int(j7 or 0),
                 leaves_7d=int(l7 or 0),
-                death_risk=engine[g.id].death_risk if engine and g.id in engine else None,
-                reasons=tuple(engine[g.id].reasons) if engine and g.id in engine else (),
+                death_risk=engine[g.id].death_risk if g.id in engine else None,
+                reasons=engine[g.id].reasons[:3] if g.id in engine else (),
             )
         )
     out.sort(

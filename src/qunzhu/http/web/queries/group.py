@@ -1,5 +1,6 @@
-"""The group page: its members (sortable, filterable, searchable, paged), its message stream
-with moderation marks, and its capacity and waitlist."""
+"""The group page: its members (sortable, filterable, searchable, paged) and its message
+stream with moderation marks. Its capacity and waitlist come from qunzhu.readmodels.capacity,
+the same figures as ``qunzhu capacity show`` and ``GET …/capacity``."""
 
 from __future__ import annotations
 
@@ -7,14 +8,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, case, func, literal, select
+from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session
 
 from qunzhu.auth.permissions import NotFound, mask_text
-from qunzhu.http.web.queries import intel
-from qunzhu.http.web.queries.common import Page, optional_module, page_of
+from qunzhu.http.web.queries.common import Page, page_of
+from qunzhu.store.intelligence import RoleAssignment, TierState
 from qunzhu.store.models import (
-    Application,
     Group,
     Member,
     MemberDaily,
@@ -46,7 +46,7 @@ class MemberRow:
     joined_at: datetime | None
     tier: str | None
     role: str | None
-    value: float
+    value_30d: float  # member_daily.value over VALUE_DAYS; not the engines' decayed value
     messages: int
     last_active: date | None
     last_valuable: date | None
@@ -105,10 +105,11 @@ def _member_select(group: Group, q: MemberQuery, today: date) -> Select[Any]:
         .subquery()
     )
     tiers = _latest_tiers(group.community_id)
-    # the engines' current role (per group) and tier (per member), when they have run
-    ra, ts = intel.table("RoleAssignment"), intel.table("TierState")
-    role = ra.role if ra is not None else literal(None)
-    tier = func.coalesce(ts.tier, tiers.c.tier) if ts is not None else tiers.c.tier
+    # the engines' current role (per group) and tier (per member); before the engines ran
+    # for this community, the newest tier change stands in for the tier
+    ra, ts = RoleAssignment, TierState
+    role = ra.role
+    tier = func.coalesce(ts.tier, tiers.c.tier)
     query = (
         select(
             Member.id,
@@ -126,14 +127,12 @@ def _member_select(group: Group, q: MemberQuery, today: date) -> Select[Any]:
         .join(Member, Member.id == Membership.member_id)
         .outerjoin(agg, agg.c.member_id == Membership.member_id)
         .outerjoin(tiers, tiers.c.member_id == Membership.member_id)
-        .where(Membership.group_id == group.id)
-    )
-    if ra is not None:
-        query = query.outerjoin(
+        .outerjoin(
             ra, (ra.group_id == Membership.group_id) & (ra.member_id == Membership.member_id)
         )
-    if ts is not None:
-        query = query.outerjoin(ts, ts.member_id == Membership.member_id)
+        .outerjoin(ts, ts.member_id == Membership.member_id)
+        .where(Membership.group_id == group.id)
+    )
     if q.status != "all":
         query = query.where(Membership.status == q.status)
     if q.search:
@@ -173,7 +172,7 @@ def group_members(
             joined_at=r.joined_at,
             tier=r.tier,
             role=r.role,
-            value=round(float(r.value), 1),
+            value_30d=round(float(r.value), 1),
             messages=int(r.messages),
             last_active=r.last_active,
             last_valuable=r.last_valuable,
@@ -188,19 +187,22 @@ def tiers_in_use(session: Session, community_id: int) -> list[str]:
             select(TierChange.tier).where(TierChange.community_id == community_id).distinct()
         )
     )
-    ts = intel.table("TierState")
-    if ts is not None:
-        found |= set(
-            session.scalars(select(ts.tier).where(ts.community_id == community_id).distinct())
+    found |= set(
+        session.scalars(
+            select(TierState.tier).where(TierState.community_id == community_id).distinct()
         )
+    )
     return sorted(found)
 
 
 def roles_in_use(session: Session, group_id: int) -> list[str]:
-    ra = intel.table("RoleAssignment")
-    if ra is None:
-        return []
-    return sorted(set(session.scalars(select(ra.role).where(ra.group_id == group_id).distinct())))
+    return sorted(
+        set(
+            session.scalars(
+                select(RoleAssignment.role).where(RoleAssignment.group_id == group_id).distinct()
+            )
+        )
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,58 +275,3 @@ def message_stream(
         )
         for m in rows
     ]
-
-
-@dataclass(frozen=True, slots=True)
-class Capacity:
-    cap: int | None
-    active: int
-    waitlisted: int
-    pending_applications: int
-
-    @property
-    def free(self) -> int | None:
-        return None if self.cap is None else max(0, self.cap - self.active)
-
-    @property
-    def percent(self) -> int | None:
-        return None if not self.cap else min(100, round(100 * self.active / self.cap))
-
-
-def capacity(session: Session, group: Group) -> Capacity:
-    """Seats taken of the cap, and who waits: the growth package's waitlist (候补) when it
-    is installed, else memberships marked waitlisted; plus pending applications."""
-    counts = dict(
-        session.execute(
-            select(Membership.status, func.count())
-            .where(Membership.group_id == group.id)
-            .group_by(Membership.status)
-        )
-        .tuples()
-        .all()
-    )
-    waiting = int(counts.get("waitlisted", 0))
-    entry = getattr(optional_module("qunzhu.store.growth"), "WaitlistEntry", None)
-    if entry is not None:
-        waiting += int(
-            session.scalar(
-                select(func.count())
-                .select_from(entry)
-                .where(entry.group_id == group.id, entry.status.in_(("waiting", "offered")))
-            )
-            or 0
-        )
-    pending = (
-        session.scalar(
-            select(func.count())
-            .select_from(Application)
-            .where(Application.group_id == group.id, Application.status == "pending")
-        )
-        or 0
-    )
-    return Capacity(
-        cap=group.cap,
-        active=int(counts.get("active", 0)),
-        waitlisted=waiting,
-        pending_applications=int(pending),
-    )

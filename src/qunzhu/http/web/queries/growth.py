@@ -1,26 +1,24 @@
-"""The growth page: the referral ladder (campaign), the inviters' leaderboard, rewards
-reached, and applications waiting for a decision.
-
-Rewards and campaigns come from the growth package (``qunzhu.growth``) when it offers them;
-until then the ladder comes from the spec and the rewards reached are counted from the
-qualified referrals, which is what the ladder pays on.
-"""
+"""The growth page: the referral ladder of the spec, the inviters' leaderboard of the last
+30 days, and applications waiting for a decision. The leaderboard, campaigns, rewards and
+referral counts are qunzhu.readmodels.referrals (the figures of the CLI and the API)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, Literal, get_args
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from qunzhu.auth.audit import record
 from qunzhu.auth.permissions import mask_text
-from qunzhu.http.web.queries.common import day_start, optional_module
+from qunzhu.growth import admission
+from qunzhu.http.web.queries.common import day_start
+from qunzhu.readmodels import referrals
+from qunzhu.readmodels.referrals import Leader
 from qunzhu.spec.schema import CommunitySpec
-from qunzhu.store.models import Application, Group, Member, Referral, utcnow
+from qunzhu.store.models import Application, Group, Member
 
 LEADERBOARD_SIZE = 20
 LEADERBOARD_DAYS = 30
@@ -29,57 +27,19 @@ REVIEWABLE = ("pending", "more_info")
 APP_DECISIONS: tuple[str, ...] = get_args(AppDecision)
 
 
-@dataclass(frozen=True, slots=True)
-class Inviter:
-    member_id: int
-    name: str
-    invited: int
-    qualified: int
-    held: int
-    rung: int  # how many rungs of the ladder the qualified count has reached
-    next_at: int | None  # qualified invitees needed for the next rung
-
-
 def leaderboard(
-    session: Session,
+    conn: Connection,
     community_id: int,
     spec: CommunitySpec | None,
     today: date,
     tz: ZoneInfo,
     days: int = LEADERBOARD_DAYS,
-) -> list[Inviter]:
+) -> tuple[Leader, ...]:
+    """Inviters of the last ``days`` days (in the community's time zone), against the
+    spec's ladder: the leaderboard of qunzhu.readmodels.referrals over that window."""
     since = day_start(today - timedelta(days=days - 1), tz)
-    qualified = func.sum(case((Referral.status == "qualified", 1), else_=0))
-    held = func.sum(case((Referral.status == "held", 1), else_=0))
-    rows = (
-        session.execute(
-            select(Referral.inviter_member_id, Member.display_name, func.count(), qualified, held)
-            .join(Member, Member.id == Referral.inviter_member_id)
-            .where(Referral.community_id == community_id, Referral.occurred_at >= since)
-            .group_by(Referral.inviter_member_id, Member.display_name)
-            .order_by(qualified.desc(), func.count().desc(), Referral.inviter_member_id)
-            .limit(LEADERBOARD_SIZE)
-        )
-        .tuples()
-        .all()
-    )
-    ladder = sorted(r.invitees for r in spec.referral.ladder) if spec is not None else []
-    out = []
-    for member_id, name, invited, q, h in rows:
-        q = int(q or 0)
-        reached = sum(1 for need in ladder if q >= need)
-        out.append(
-            Inviter(
-                member_id=member_id,
-                name=name,
-                invited=int(invited),
-                qualified=q,
-                held=int(h or 0),
-                rung=reached,
-                next_at=ladder[reached] if reached < len(ladder) else None,
-            )
-        )
-    return out
+    rungs = spec.referral.ladder if spec is not None else []
+    return referrals.leaderboard(conn, community_id, since, None, rungs, LEADERBOARD_SIZE)
 
 
 def ladder(spec: CommunitySpec | None, lang: str) -> list[dict[str, Any]]:
@@ -89,17 +49,6 @@ def ladder(spec: CommunitySpec | None, lang: str) -> list[dict[str, Any]]:
         {"invitees": r.invitees, "kind": r.reward.kind, "value": r.reward.value}
         for r in sorted(spec.referral.ladder, key=lambda r: r.invitees)
     ]
-
-
-def referral_counts(session: Session, community_id: int) -> dict[str, int]:
-    return {
-        str(s): int(n)
-        for s, n in session.execute(
-            select(Referral.status, func.count())
-            .where(Referral.community_id == community_id)
-            .group_by(Referral.status)
-        ).tuples()
-    }
 
 
 def pending_applications(
@@ -145,27 +94,20 @@ def decide_application(
 ) -> bool:
     """An operator's decision on a pending application; False if it is not pending here.
 
-    Goes through the growth package's admission review when it is installed (it needs a
-    reason the applicant reads for reject and ask); recorded here otherwise."""
-    admission = optional_module("qunzhu.growth.admission")
+    Goes through the growth package's admission review (it needs a reason the applicant
+    reads for reject and ask, and raises GrowthError without one)."""
     app = session.get(Application, application_id)
     if app is None or app.community_id != community_id or app.status not in REVIEWABLE:
         return False
-    if admission is not None and hasattr(admission, "review"):
-        admission.review(
-            session.connection(),
-            community_id,
-            application_id,
-            decision,
-            reason.strip() or None,
-            operator_id,
-        )
-        session.expire(app)
-    else:
-        app.status = {"approve": "approved", "reject": "rejected", "ask": "more_info"}[decision]
-        app.reason = reason[:500] or None
-        app.reviewed_by = operator_id
-        app.reviewed_at = utcnow()
+    admission.review(
+        session.connection(),
+        community_id,
+        application_id,
+        decision,
+        reason.strip() or None,
+        operator_id,
+    )
+    session.expire(app)
     record(
         session,
         f"application.{decision}",

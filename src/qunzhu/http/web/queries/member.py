@@ -1,5 +1,7 @@
 """The member page: who they are (masked as the role requires), what they did, what it was
-worth and why, their tier and what the next one needs, moderation, referrals and orders."""
+worth in the last 30 days and why, their tier and what the next one needs (from
+qunzhu.readmodels.members, the figures of ``qunzhu members explain``), moderation,
+referrals and orders."""
 
 from __future__ import annotations
 
@@ -7,11 +9,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from qunzhu.auth.permissions import NotFound, mask_name, mask_phone, mask_text
-from qunzhu.http.web.queries import intel
+from qunzhu.readmodels.members import tier_standing
 from qunzhu.spec.schema import CommunitySpec
 from qunzhu.store.intelligence import RoleChange
 from qunzhu.store.models import (
@@ -209,6 +211,11 @@ def value_explained(
     ]
 
 
+def _plain(number: Any) -> Any:
+    """30.0 reads as 30 (the engines keep thresholds as floats)."""
+    return int(number) if isinstance(number, float) and number.is_integer() else number
+
+
 @dataclass(frozen=True, slots=True)
 class TierProgress:
     current: str | None
@@ -216,82 +223,34 @@ class TierProgress:
     next_id: str | None
     next_name: str | None
     # (criterion, needed, has, met)
-    needs: list[tuple[str, float | str, float | str, bool]]
+    needs: list[tuple[str, Any, Any, bool]]
 
 
 def tier_progress(
     session: Session,
+    community_id: int,
     member_id: int,
     spec: CommunitySpec | None,
     lang: str,
     today: date,
-    value_lines: list[ValueLine],
 ) -> TierProgress:
-    current = intel.current_tier(session, member_id) or session.scalar(
-        select(TierChange.tier)
-        .where(TierChange.member_id == member_id)
-        .order_by(TierChange.changed_at.desc(), TierChange.id.desc())
-        .limit(1)
-    )
-    if spec is None or not spec.tiers:
-        return TierProgress(current, current, None, None, [])
-    ids = [t.id for t in spec.tiers]
-
-    def name(t: Any) -> str:
-        return str(t.name_zh if lang.startswith("zh") or not t.name_en else t.name_en)
-
-    index = ids.index(current) if current in ids else 0  # no tier yet: the lowest one
-    current_name = name(spec.tiers[index])
-    if index + 1 >= len(spec.tiers):
-        return TierProgress(current, current_name, None, None, [])
-    nxt = spec.tiers[index + 1]
-    needs: list[tuple[str, float | str, float | str, bool]] = []
-    crit = nxt.promote
-    if crit is not None:
-        value = round(sum(v.value for v in value_lines), 1)
-        days = sum(v.days_active for v in value_lines)
-        first = session.scalar(
-            select(func.min(Membership.joined_at)).where(Membership.member_id == member_id)
-        )
-        tenure = (today - first.date()).days if first is not None else 0
-        referrals = (
-            session.scalar(
-                select(func.count())
-                .select_from(Referral)
-                .where(Referral.inviter_member_id == member_id, Referral.status == "qualified")
-            )
-            or 0
-        )
-        if crit.min_value is not None:
-            needs.append(("min_value", crit.min_value, value, value >= crit.min_value))
-        if crit.min_days_active is not None:
-            needs.append(
-                ("min_days_active", crit.min_days_active, days, days >= crit.min_days_active)
-            )
-        if crit.min_tenure_days is not None:
-            needs.append(
-                ("min_tenure_days", crit.min_tenure_days, tenure, tenure >= crit.min_tenure_days)
-            )
-        if crit.min_referrals is not None:
-            needs.append(
-                (
-                    "min_referrals",
-                    crit.min_referrals,
-                    int(referrals),
-                    referrals >= crit.min_referrals,
-                )
-            )
-        if crit.plan is not None:
-            paid = (
-                session.scalar(
-                    select(func.count())
-                    .select_from(Payment)
-                    .where(Payment.member_id == member_id, Payment.plan == crit.plan)
-                )
-                or 0
-            )
-            needs.append(("plan", crit.plan, "✓" if paid else "–", bool(paid)))
-    return TierProgress(current, current_name, nxt.id, name(nxt), needs)
+    """The member's tier and what the next one needs, as qunzhu.readmodels.members judges
+    it (the engines' own promotion test), with the tiers' names in the page's language."""
+    standing = tier_standing(session.connection(), community_id, member_id, today)
+    zh = lang.startswith("zh")
+    names = {
+        t.id: (t.name_zh if zh or not t.name_en else t.name_en)
+        for t in (spec.tiers if spec is not None else [])
+    }
+    current = standing.current
+    lowest = spec.tiers[0].id if spec is not None and spec.tiers else None
+    current_name = names.get(current or lowest or "", current)
+    needs: list[tuple[str, Any, Any, bool]] = []
+    for n in standing.needs:
+        has = ("✓" if n.met else "–") if n.criterion == "plan" else _plain(n.have)
+        needs.append((n.criterion, _plain(n.need), has, n.met))
+    next_name = standing.next_name_zh if zh or not standing.next_name_en else standing.next_name_en
+    return TierProgress(current, current_name, standing.next_tier, next_name, needs)
 
 
 def moderation_history(session: Session, member_id: int) -> list[ModerationAction]:

@@ -1,11 +1,11 @@
 """The moderation review queue: what waits for a moderator, and their decisions on it.
 
-Decisions go through the moderation package (``qunzhu.moderation.review.review``) when it
-is installed, so points and the escalation ladder follow its rules: **approve** confirms the
-flag (the rule's points apply), **undo** reverses it (points back, message unflagged; an
-upheld appeal), **escalate** moves the member to the next rung of the ladder now. Without
-that package the decision is recorded here on the row itself. Either way the item leaves
-the queue with the operator and time, and the audit log says who decided what.
+Decisions go through the moderation package (``qunzhu.moderation.review.review``), so points
+and the escalation ladder follow its rules: **approve** confirms the flag (the rule's points
+apply), **undo** reverses it (points back, message unflagged; an upheld appeal),
+**escalate** moves the member to the next rung of the ladder now. When the community's
+stored spec does not load, the decision is recorded here on the row itself. Either way the
+item leaves the queue with the operator and time, and the audit log says who decided what.
 """
 
 from __future__ import annotations
@@ -20,7 +20,9 @@ from sqlalchemy.orm import Session
 
 from qunzhu.auth.audit import record
 from qunzhu.auth.permissions import mask_text
-from qunzhu.http.web.queries.common import Page, optional_module, page_of
+from qunzhu.http.web.queries.common import Page, page_of
+from qunzhu.moderation.review import review
+from qunzhu.moderation.stored import AuditError, community_spec
 from qunzhu.store.models import Group, Member, Message, ModerationAction, utcnow
 
 Decision = Literal["approve", "undo", "escalate"]
@@ -106,31 +108,14 @@ def queue(
     return items, shown
 
 
-def pending_count(session: Session, community_id: int) -> int:
-    return int(
-        session.scalar(
-            select(func.count())
-            .select_from(ModerationAction)
-            .where(
-                ModerationAction.community_id == community_id,
-                ModerationAction.status == "pending_review",
-            )
-        )
-        or 0
-    )
-
-
-def _reviewer(session: Session, slug: str) -> Callable[..., Any] | None:
-    """``qunzhu.moderation.review.review`` bound to the community's spec, when installed."""
-    review_mod = optional_module("qunzhu.moderation.review")
-    stored = optional_module("qunzhu.moderation.stored")
-    review = getattr(review_mod, "review", None)
-    spec_of = getattr(stored, "community_spec", None)
-    if review is None or spec_of is None:
-        return None
+def _reviewer(
+    session: Session, slug: str
+) -> Callable[[ModerationAction, str, int, str], None] | None:
+    """``qunzhu.moderation.review.review`` bound to the community's spec; None when the
+    stored spec does not load (the decision is then recorded here on the row)."""
     try:
-        spec = spec_of(session, slug)
-    except Exception:  # a stored spec that does not load: record the decision here instead
+        spec = community_spec(session, slug)
+    except AuditError:
         return None
 
     def run(action: ModerationAction, decision: str, operator_id: int, note: str) -> None:

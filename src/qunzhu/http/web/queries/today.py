@@ -1,4 +1,5 @@
-"""What needs an operator today: one small query per section, each bounded."""
+"""What needs an operator today: one small query per section, each bounded; the counts are
+qunzhu.readmodels.queues (the figures of ``GET …/queues``)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from qunzhu.auth.permissions import mask_text
-from qunzhu.http.web.queries import intel, rewards
-from qunzhu.http.web.queries.community import group_health
+from qunzhu.http.web.queries.community import group_health as rollup_health
+from qunzhu.readmodels import queues, referrals
+from qunzhu.readmodels.health import group_health
+from qunzhu.store.intelligence import Question
 from qunzhu.store.models import (
     Application,
     Group,
@@ -19,7 +22,6 @@ from qunzhu.store.models import (
     Message,
     ModerationAction,
     Quarantine,
-    Referral,
 )
 
 SHOWN = 5  # items per section; the section links to the page with all of them
@@ -62,7 +64,7 @@ def review_section(
         ModerationAction.community_id == community_id,
         ModerationAction.status == "pending_review",
     )
-    count = session.scalar(select(func.count()).select_from(ModerationAction).where(*where)) or 0
+    count = queues.pending_review(session.connection(), community_id)
     rows = session.execute(
         select(ModerationAction, Message.text)
         .outerjoin(Message, Message.id == ModerationAction.message_id)
@@ -91,7 +93,7 @@ def applications_section(
     session: Session, community_id: int, slug: str, groups: dict[int, str]
 ) -> Section:
     where = (Application.community_id == community_id, Application.status == "pending")
-    count = session.scalar(select(func.count()).select_from(Application).where(*where)) or 0
+    count = queues.pending_applications(session.connection(), community_id)
     rows = list(
         session.scalars(
             select(Application)
@@ -114,6 +116,26 @@ def applications_section(
     return Section("applications", int(count), items, f"/c/{slug}/growth#applications")
 
 
+def _tracks_questions(session: Session, community_id: int) -> bool:
+    """Whether the engines track questions for this community (so their answers count)."""
+    found = session.scalar(
+        select(Question.message_id).where(Question.community_id == community_id).limit(1)
+    )
+    return found is not None
+
+
+def _unanswered_questions(
+    session: Session, community_id: int, since: datetime
+) -> tuple[int, list[int]]:
+    """(how many questions since ``since`` have no answer, the newest few message ids)."""
+    q = Question
+    where = (q.community_id == community_id, q.asked_at >= since, q.answered_at.is_(None))
+    count = session.scalar(select(func.count()).select_from(q).where(*where)) or 0
+    newest = select(q.message_id).where(*where).order_by(q.asked_at.desc()).limit(SHOWN)
+    ids = session.scalars(newest)
+    return int(count), [int(i) for i in ids]
+
+
 def questions_section(
     session: Session,
     community_id: int,
@@ -125,8 +147,8 @@ def questions_section(
     """Questions of the last 48 hours nobody has answered: as the engines track them when
     they do for this community, else messages with a question mark and no reply yet (a
     bounded, indexed window of recent messages)."""
-    if intel.has_questions(session, community_id):
-        count, ids = intel.unanswered_questions(session, community_id, now - QUESTION_WINDOW, SHOWN)
+    if _tracks_questions(session, community_id):
+        count, ids = _unanswered_questions(session, community_id, now - QUESTION_WINDOW)
         rows = (
             list(
                 session.scalars(
@@ -180,25 +202,25 @@ def _question_section(
 
 
 def risk_section(session: Session, community_id: int, slug: str, today: date) -> Section:
-    """Groups at risk of dying: the health engine's verdict when it has run (one indexed
-    read of its newest day), else the rollup trend of every group."""
-    engine = intel.dying_groups(session, community_id)
-    if engine is not None:
-        count, rows = engine
-        items = [
+    """Groups at risk of dying: the health engine's verdict when it has run (its newest
+    day, qunzhu.readmodels.health), else the rollup trend of every group."""
+    engine = group_health(session.connection(), community_id)
+    if engine:
+        dying = [h for h in engine if h.risk == "high"]  # riskiest first
+        items: list[dict[str, Any]] = [
             {
-                "id": g,
-                "name": name,
+                "id": h.group_id,
+                "name": h.name,
                 "messages_7d": None,
                 "messages_prev_7d": None,
-                "members": members,
-                "death_risk": round(risk),
-                "reason": reason,
+                "members": h.members,
+                "death_risk": round(h.death_risk),
+                "reason": h.reasons[0] if h.reasons else "",
             }
-            for g, name, risk, members, reason in rows[:SHOWN]
+            for h in dying[:SHOWN]
         ]
-        return Section("at_risk", count, items, f"/c/{slug}/community#groups")
-    at_risk = [g for g in group_health(session, community_id, today) if g.risk == "high"]
+        return Section("at_risk", len(dying), items, f"/c/{slug}/community#groups")
+    at_risk = [g for g in rollup_health(session, community_id, today) if g.risk == "high"]
     items = [
         {
             "id": g.id,
@@ -213,47 +235,21 @@ def risk_section(session: Session, community_id: int, slug: str, today: date) ->
 
 
 def rewards_section(session: Session, community_id: int, slug: str) -> Section:
-    """Rewards held by a fraud check (growth package), or without it the referrals an
-    operator has to decide: held, or still pending."""
-    held = rewards.waiting_count(session, community_id)
-    if held is not None:
-        items = [
-            {
-                "id": r["id"],
-                "status": "held",
-                "at": None,
-                "inviter": r["member"],
-                "inviter_id": r["member_id"],
-                "invitee": f"{r['campaign']} · {r['rung']} · {r['kind']} {r['value']}",
-            }
-            for r in rewards.rewards(session, community_id, "held")[:SHOWN]
-        ]
-        return Section("rewards", held, items, f"/c/{slug}/growth#rewards")
-    where = (Referral.community_id == community_id, Referral.status.in_(("held", "pending")))
-    count = session.scalar(select(func.count()).select_from(Referral).where(*where)) or 0
-    rows = list(
-        session.scalars(
-            select(Referral)
-            .where(*where)
-            .order_by((Referral.status == "pending"), Referral.occurred_at.desc())
-            .limit(SHOWN)
-        )
-    )
-    names = _names(
-        session, {r.inviter_member_id for r in rows} | {r.invitee_member_id for r in rows}
-    )
+    """Referral rewards held by the fraud check for an operator (qunzhu.readmodels.referrals)."""
+    conn = session.connection()
+    held = queues.held_rewards(conn, community_id)
     items = [
         {
             "id": r.id,
-            "status": r.status,
-            "at": r.occurred_at,
-            "inviter": names.get(r.inviter_member_id, "?"),
-            "inviter_id": r.inviter_member_id,
-            "invitee": names.get(r.invitee_member_id, "?"),
+            "status": "held",
+            "at": None,
+            "inviter": r.member,
+            "inviter_id": r.member_id,
+            "invitee": f"{r.campaign} · {r.rung} · {r.kind} {r.value}",
         }
-        for r in rows
+        for r in referrals.rewards(conn, community_id, "held", SHOWN)
     ]
-    return Section("rewards", int(count), items, f"/c/{slug}/growth#rewards")
+    return Section("rewards", held, items, f"/c/{slug}/growth#rewards")
 
 
 def errors_section(session: Session, community_id: int, slug: str) -> Section:
