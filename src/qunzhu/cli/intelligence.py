@@ -251,12 +251,10 @@ def members_explain(
     store = store_at_head(as_json)
     with store.engine.connect() as conn:
         cid = _community(conn, community, as_json)
-        known = conn.execute(
-            select(func.count()).where(Message.member_id == member, Message.community_id == cid)
-        ).scalar()
-        data = views.explain_member(conn, cid, member, lang)
-    if not data["names"] and not known:
-        raise fail(f"no member {member} in {community!r}", as_json=as_json)
+        try:
+            data = views.explain_member(conn, cid, member, lang)
+        except views.UnknownMember:
+            raise fail(f"no member {member} in {community!r}", as_json=as_json) from None
     emit(data, as_json, _print_explain)
 
 

@@ -28,6 +28,7 @@ from qunzhu.growth.providers import (
 from qunzhu.growth.referral_settle import settle
 from qunzhu.http.deps import CommunityAccess, get_store, require
 from qunzhu.http.errors import ApiError
+from qunzhu.http.ownership import BodyId, ObjectId
 from qunzhu.store import outbox
 
 router = APIRouter(tags=["growth"])
@@ -92,7 +93,7 @@ def list_rewards(
 )
 def decide_reward(
     slug: str,
-    reward_id: int,
+    reward_id: ObjectId,
     decision: str,
     request: Request,
     access: CommunityAccess = Depends(require("manage")),
@@ -170,7 +171,7 @@ def campaign(
 
 
 class InviteLinkIn(BaseModel):
-    group_id: int
+    group_id: BodyId
     member_limit: int | None = Field(None, ge=1, le=referrals.MAX_LINK_MEMBERS)
 
 
@@ -181,7 +182,7 @@ class InviteLinkIn(BaseModel):
 )
 def invite_link(
     slug: str,
-    member_id: int,
+    member_id: ObjectId,
     body: InviteLinkIn,
     request: Request,
     access: CommunityAccess = Depends(require("manage")),
@@ -228,7 +229,7 @@ class ReviewIn(BaseModel):
 )
 def review_application(
     slug: str,
-    application_id: int,
+    application_id: ObjectId,
     body: ReviewIn,
     request: Request,
     access: CommunityAccess = Depends(require("moderate")),
@@ -279,7 +280,7 @@ def join_codes(
 )
 def decide_proposal(
     slug: str,
-    proposal_id: int,
+    proposal_id: ObjectId,
     decision: str,
     request: Request,
     access: CommunityAccess = Depends(require("manage")),
@@ -320,7 +321,7 @@ def plans(
 
 
 class OrderIn(BaseModel):
-    member_id: int
+    member_id: BodyId
     plan: str
 
 

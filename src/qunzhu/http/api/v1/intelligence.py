@@ -21,6 +21,7 @@ from qunzhu.engines.recompute import recompute_community
 from qunzhu.engines.tierlock import TierLockError, lock_tier, unlock_tier
 from qunzhu.http.deps import CommunityAccess, get_settings, get_store, require
 from qunzhu.http.errors import ERROR_RESPONSES, ApiError
+from qunzhu.http.ownership import ObjectId
 from qunzhu.reports.weekly import weekly_data
 
 router = APIRouter(tags=["intelligence"], responses=ERROR_RESPONSES)
@@ -88,14 +89,17 @@ def members_value(
 def member_explain(
     request: Request,
     slug: str,
-    member_id: int,
+    member_id: ObjectId,
     lang: str = LANG,
     access: CommunityAccess = Depends(require("read")),
 ) -> dict[str, Any]:
-    with get_store(request).read_engine.connect() as conn:
-        data = views.explain_member(conn, access.community.id, member_id, lang)
-    if not data["names"] and not data["messages"] and data["tier"] is None:
-        raise ApiError(404, "unknown_member", f"no member {member_id} here", field="member_id")
+    try:
+        with get_store(request).read_engine.connect() as conn:
+            data = views.explain_member(conn, access.community.id, member_id, lang)
+    except views.UnknownMember:
+        raise ApiError(
+            404, "unknown_member", f"no member {member_id} here", field="member_id"
+        ) from None
     for m in data["top_messages"]:
         m["text"] = _masked(access, m["text"])
     return data
@@ -171,7 +175,7 @@ def recompute(
 def tier_lock(
     request: Request,
     slug: str,
-    member_id: int,
+    member_id: ObjectId,
     body: TierLockIn,
     access: CommunityAccess = Depends(require("manage")),
 ) -> dict[str, Any]:
@@ -202,7 +206,7 @@ def tier_lock(
 def tier_unlock(
     request: Request,
     slug: str,
-    member_id: int,
+    member_id: ObjectId,
     access: CommunityAccess = Depends(require("manage")),
 ) -> dict[str, Any]:
     now = datetime.now(get_settings(request).tz)

@@ -12,9 +12,10 @@ from fastapi import APIRouter, Depends, Query, Request
 from qunzhu.auth.audit import record
 from qunzhu.http.deps import CommunityAccess, get_store, require
 from qunzhu.http.errors import ApiError
+from qunzhu.http.ownership import ObjectId, rows_of
 from qunzhu.live.scheduler import status as schedule_status
 from qunzhu.store import outbox
-from qunzhu.store.connectors import OUTBOX_STATUSES
+from qunzhu.store.connectors import OUTBOX_STATUSES, OutboxAction
 
 router = APIRouter(tags=["outbox"])
 
@@ -44,9 +45,9 @@ def list_outbox(
 )
 def retry(
     slug: str,
-    item_id: int,
+    item_id: ObjectId,
     request: Request,
-    access: CommunityAccess = Depends(require("moderate")),
+    access: CommunityAccess = Depends(require("moderate", ids={"item_id": rows_of(OutboxAction)})),
 ) -> dict[str, Any]:
     with get_store(request).unit_of_work() as session:
         done = outbox.requeue(session, access.community.id, [item_id])
