@@ -112,7 +112,7 @@ class Settings(BaseSettings):
         description="Addresses (or networks, comma-separated: 127.0.0.1,10.0.0.0/8) of the "
         "reverse proxies whose X-Forwarded-For / X-Forwarded-Proto `qunzhu serve` believes. "
         "Empty: none, the client address is the connection's own, so nobody can choose "
-        "theirs for the login limit or the audit log. See security.md.",
+        "theirs for the login limit. See security.md.",
     )
     schedule_settle_minutes: int = Field(60, ge=0, description="serve: referral settle; 0 off.")
     schedule_sweep_minutes: int = Field(60, ge=0, description="serve: membership sweep; 0 off.")

@@ -20,17 +20,33 @@ import pytest
 from fastapi.testclient import TestClient
 from qunzhu_tests_http import ROLES_IN_ACME, feed, message
 from qunzhu_tests_routes import ID_ROUTES, PARAM, ROUTES, VERBS, object_params
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from qunzhu.store import Store
 from qunzhu.store.base import Base
 from qunzhu.store.connectors import Connector, ConnectorAlert, OutboxAction
 from qunzhu.store.growth import Campaign, EvictionProposal, ReferralReward
-from qunzhu.store.models import ApiToken, Application, Group, Member, ModerationAction
+from qunzhu.store.models import (
+    ApiToken,
+    Application,
+    Community,
+    Group,
+    Member,
+    ModerationAction,
+)
 
 # routes outside any community: authenticated otherwise (signatures), nothing to scope
 UNSCOPED = {"/api/v1/payments/{provider}/webhook"}
 CALLERS = (*ROLES_IN_ACME, "root")
+SPEC = """
+name: acme
+purpose: read together
+tiers:
+  - {id: member, name_zh: 成员}
+monetization:
+  plans:
+    - {id: year, name: 年费, price_cents: 36500, period_days: 365, tier: member}
+"""
 IMPORT_LOG = b"[10:00] <ann> hello\n[10:01] <bo> ann: hi\n"
 
 
@@ -265,3 +281,40 @@ def test_another_communitys_ids_answer_404_for_every_role(
     assert control.status_code != 500 and not refused, (
         f"owner: {method} {own} → {control.status_code}: {control.text[:300]}"
     )
+
+
+def test_another_communitys_ids_in_bodies_and_forms_change_nothing(
+    client: TestClient, store: Store, personas: Any
+) -> None:
+    """Ids that travel in a body (bulk review, invite link's group, an order's member, the
+    review form's ticks) are looked up in the path's community too."""
+    objects = Objects(client, store, personas)
+    item = int(objects.id_for("item_id", "/moderation/", "rival"))
+    rival_group = int(objects.id_for("group_id", "", "rival"))
+    rival_member = int(objects.id_for("member_id", "", "rival"))
+    own_member = objects.id_for("member_id", "", "acme")
+    base, owner = "/api/v1/communities/acme", personas["owner"].headers
+    before = _rival_state(store, personas.communities["rival"], personas["outsider"].operator_id)
+    bulk = client.post(
+        f"{base}/moderation/bulk", json={"operation": "approve", "ids": [item]}, headers=owner
+    )
+    assert bulk.status_code == 404, bulk.text
+    link = client.post(
+        f"{base}/members/{own_member}/invite-link", json={"group_id": rival_group}, headers=owner
+    )
+    assert link.status_code == 404 and link.json()["error"]["code"] == "unknown_group"
+    with store.unit_of_work() as session:
+        session.execute(update(Community).where(Community.slug == "acme").values(spec_yaml=SPEC))
+    order = client.post(
+        f"{base}/orders", json={"member_id": rival_member, "plan": "year"}, headers=owner
+    )
+    assert order.status_code == 404 and order.json()["error"]["code"] == "unknown_member"
+    form = client.post(
+        "/c/acme/review/decide",
+        data={"decision": "approve", "ids": [str(item)]},
+        headers=owner,
+        follow_redirects=False,
+    )
+    assert form.status_code == 303 and "nothing_changed" in form.headers["location"]
+    after = _rival_state(store, personas.communities["rival"], personas["outsider"].operator_id)
+    assert after == before
