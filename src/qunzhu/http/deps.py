@@ -8,8 +8,9 @@ A route or page states what it needs and nothing else::
 
 ``require`` reads the community slug from the path, finds the caller (bearer token or
 session cookie), checks CSRF for unsafe methods that came with a cookie, and answers 401
-(API) / redirect to /login (pages), 404 when the community is not visible, 403 when the
-role is too low. Routes never check roles themselves.
+(API) / redirect to /login (pages), 404 when the community is not visible or an object id
+in the path is not the community's (:mod:`qunzhu.http.ownership`), 403 when the role is too
+low. Routes never check roles themselves.
 """
 
 from __future__ import annotations
