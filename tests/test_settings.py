@@ -93,3 +93,66 @@ def test_a_random_signing_key_goes_to_the_child_too():
         warnings.simplefilter("ignore")
         settings = load_settings(sample_data=False)
         assert settings.as_environment()["QUNZHU_SECRET_KEY"] == settings.signing_key()
+
+
+SECRETS = {
+    "QUNZHU_DATABASE_URL": ("mysql://ops:hunter2@db/q", "hunter2"),
+    "QUNZHU_REDIS_URL": ("redis//:redispass@r:6379", "redispass"),
+    "QUNZHU_SECRET_KEY": ("almost-the-real-key", "almost-the-real-key"),
+}
+
+
+@pytest.mark.parametrize("variable", list(SECRETS))
+def test_an_invalid_setting_never_prints_its_secret(monkeypatch, variable):
+    value, secret = SECRETS[variable]
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(SettingsError) as info:
+        load_settings()
+    message = str(info.value)
+    assert variable in message and secret not in message
+    assert "********" in message or "19 characters" in message
+
+
+def test_the_cli_prints_an_invalid_database_url_masked(monkeypatch, cli):
+    from qunzhu.cli.main import app
+
+    monkeypatch.setenv("QUNZHU_DATABASE_URL", "mysql://ops:hunter2@db/q?password=hunter3")
+    monkeypatch.setenv("QUNZHU_SECRET_KEY", "short-but-secret")
+    for command in (["config", "show"], ["db", "current"]):
+        result = cli.invoke(app, command)
+        assert result.exit_code != 0
+        assert "QUNZHU_DATABASE_URL" in result.output
+        assert "mysql://ops:********@db/q" in result.output
+        for secret in ("hunter2", "hunter3", "short-but-secret"):
+            assert secret not in result.output
+
+
+def test_settings_repr_and_validation_errors_hide_passwords():
+    settings = load_settings(
+        database_url="postgresql://ops:hunter2@db/q",
+        redis_url="redis://:redispass@r:6379/0",
+        secret_key="s" * 40,
+    )
+    for text in (repr(settings), str(settings)):
+        assert "hunter2" not in text and "redispass" not in text and "s" * 40 not in text
+    with pytest.raises(ValueError) as info:  # pydantic's own error, if one is ever printed
+        Settings(database_url="mysql://ops:hunter2@db/q")
+    assert "hunter2" not in str(info.value)
+
+
+def test_mask_url_hides_a_password_in_the_query_and_without_a_scheme():
+    assert mask_url("postgresql://db/q?sslmode=require&password=pw") == (
+        "postgresql://db/q?sslmode=require&password=********"
+    )
+    assert mask_url("ops:pw@db:5432") == "ops:********@db:5432"
+
+
+def test_trusted_proxies_are_addresses_or_networks(monkeypatch):
+    monkeypatch.setenv("QUNZHU_TRUSTED_PROXIES", " 127.0.0.1, 10.0.0.0/8 ,::1")
+    assert load_settings().trusted_proxy_list == ["127.0.0.1", "10.0.0.0/8", "::1"]
+    monkeypatch.setenv("QUNZHU_TRUSTED_PROXIES", "nginx.local")
+    with pytest.raises(SettingsError) as info:
+        load_settings()
+    assert "QUNZHU_TRUSTED_PROXIES" in str(info.value) and "'nginx.local'" in str(info.value)
+    monkeypatch.delenv("QUNZHU_TRUSTED_PROXIES")
+    assert load_settings().trusted_proxy_list == []

@@ -6,6 +6,8 @@ their own. A wrong value fails at start naming the variable and what it expects.
 
 from __future__ import annotations
 
+import ipaddress
+import re
 import secrets
 import warnings
 from pathlib import Path
@@ -23,7 +25,10 @@ class SettingsError(ValueError):
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix=PREFIX, extra="ignore", frozen=True)
+    # hide_input_in_errors: a ValidationError printed anywhere never echoes a password
+    model_config = SettingsConfigDict(
+        env_prefix=PREFIX, extra="ignore", frozen=True, hide_input_in_errors=True
+    )
 
     database_url: str = Field(
         default="sqlite:///qunzhu.db",
@@ -99,7 +104,15 @@ class Settings(BaseSettings):
         default=10,
         ge=1,
         le=1000,
-        description="Failed logins allowed per username and address in 15 minutes.",
+        description="Failed logins allowed per account in 15 minutes (and three times as "
+        "many per client address).",
+    )
+    trusted_proxies: str = Field(
+        default="",
+        description="Addresses (or networks, comma-separated: 127.0.0.1,10.0.0.0/8) of the "
+        "reverse proxies whose X-Forwarded-For / X-Forwarded-Proto `qunzhu serve` believes. "
+        "Empty: none, the client address is the connection's own, so nobody can choose "
+        "theirs for the login limit. See security.md.",
     )
     schedule_settle_minutes: int = Field(60, ge=0, description="serve: referral settle; 0 off.")
     schedule_sweep_minutes: int = Field(60, ge=0, description="serve: membership sweep; 0 off.")
@@ -133,6 +146,19 @@ class Settings(BaseSettings):
             raise ValueError("must be at least 32 characters (try: openssl rand -hex 32)")
         return value
 
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _addresses(cls, value: str) -> str:
+        entries = [e.strip() for e in value.split(",") if e.strip()]
+        for entry in entries:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"{entry!r} is not an IP address or network (e.g. 10.0.0.0/8)"
+                ) from None
+        return ",".join(entries)
+
     @field_validator("timezone")
     @classmethod
     def _real_zone(cls, value: str) -> str:
@@ -145,6 +171,10 @@ class Settings(BaseSettings):
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        return [e for e in self.trusted_proxies.split(",") if e]
 
     @property
     def is_sqlite(self) -> bool:
@@ -172,6 +202,13 @@ class Settings(BaseSettings):
         out[PREFIX + "SECRET_KEY"] = self.signing_key()
         return out
 
+    def __repr_args__(self) -> Any:
+        # repr() and str() end up in logs and tracebacks: URLs without their passwords
+        for name, value in super().__repr_args__():
+            if name in URL_FIELDS and isinstance(value, str):
+                value = mask_url(value)
+            yield name, value
+
     def shown(self) -> dict[str, Any]:
         """The effective settings with secrets masked, for `qunzhu config show`."""
         out: dict[str, Any] = {}
@@ -179,7 +216,7 @@ class Settings(BaseSettings):
             value = getattr(self, name)
             if isinstance(value, SecretStr):
                 value = "********"
-            elif name in ("database_url", "redis_url") and value:
+            elif name in URL_FIELDS and value:
                 value = mask_url(value)
             out[PREFIX + name.upper()] = value
         return out
@@ -199,13 +236,31 @@ def _ephemeral_key() -> str:
 
 
 def mask_url(url: str) -> str:
-    """Hide the password in a database or Redis URL."""
+    """Hide the password in a database or Redis URL: after ``user:`` and in a
+    ``password=`` query parameter; the rest stays readable to find the mistake."""
     scheme, sep, rest = url.partition("://")
-    if not sep or "@" not in rest:
-        return url
-    creds, _, host = rest.rpartition("@")
-    user, colon, _password = creds.partition(":")
-    return f"{scheme}://{user}{':********' if colon else ''}@{host}"
+    if not sep:
+        scheme, rest = "", url
+    if "@" in rest:
+        creds, _, host = rest.rpartition("@")
+        user, colon, _password = creds.partition(":")
+        rest = f"{user}{':********' if colon else ''}@{host}"
+    rest = _QUERY_SECRET.sub(r"\1********", rest)
+    return f"{scheme}{sep}{rest}"
+
+
+_QUERY_SECRET = re.compile(r"(?i)([?&](?:password|passwd|pwd|sslpassword)=)[^&#]*")
+URL_FIELDS = ("database_url", "redis_url")
+SECRET_FIELDS = ("secret_key",)
+
+
+def _shown_input(field: str, value: Any) -> str:
+    """What a settings error may say about the value it refused."""
+    if field in SECRET_FIELDS:  # not even a wrong secret is echoed: it may be nearly right
+        return f"{len(value)} characters" if isinstance(value, str) else "hidden"
+    if field in URL_FIELDS and isinstance(value, str):
+        return repr(mask_url(value))
+    return repr(value)
 
 
 def load_settings(**overrides: Any) -> Settings:
@@ -215,9 +270,9 @@ def load_settings(**overrides: Any) -> Settings:
     except ValidationError as exc:
         lines = []
         for err in exc.errors():
-            name = PREFIX + "_".join(str(p) for p in err["loc"]).upper()
-            got = err.get("input")
-            lines.append(f"{name}: {err['msg']} (got {got!r})")
+            field = "_".join(str(p) for p in err["loc"])
+            got = _shown_input(field, err.get("input"))
+            lines.append(f"{PREFIX}{field.upper()}: {err['msg']} (got {got})")
         raise SettingsError("invalid settings:\n  " + "\n  ".join(lines)) from None
     if settings.is_sqlite and settings.database_url.startswith("sqlite:///"):
         path = settings.database_url.removeprefix("sqlite:///")

@@ -106,17 +106,28 @@ def unknown_community(slug: str) -> NotFound:
     return NotFound(f"community {slug!r} not found", field="slug")
 
 
-def authorize(session: Session, caller: Caller, slug: str, action: Action) -> CommunityRef:
-    """The community ``slug`` if ``caller`` may do ``action`` there; else NotFound/Forbidden."""
+def visible_community(session: Session, caller: Caller, slug: str) -> CommunityRef:
+    """The community ``slug`` if ``caller`` may know it exists; else NotFound."""
     row = session.execute(
         select(Community.id, Community.slug, Community.name).where(Community.slug == slug)
     ).first()
     if row is None or not caller.sees(row.id):
         raise unknown_community(slug)
-    if not caller.can(row.id, action):
-        role = caller.role_in(row.id)
-        raise Forbidden(f"your role {role!r} in {slug!r} does not allow {action!r}")
     return CommunityRef(id=row.id, slug=row.slug, name=row.name)
+
+
+def check_role(caller: Caller, community: CommunityRef, action: Action) -> None:
+    """Forbidden unless ``caller``'s role in the (visible) community allows ``action``."""
+    if not caller.can(community.id, action):
+        role = caller.role_in(community.id)
+        raise Forbidden(f"your role {role!r} in {community.slug!r} does not allow {action!r}")
+
+
+def authorize(session: Session, caller: Caller, slug: str, action: Action) -> CommunityRef:
+    """The community ``slug`` if ``caller`` may do ``action`` there; else NotFound/Forbidden."""
+    community = visible_community(session, caller, slug)
+    check_role(caller, community, action)
+    return community
 
 
 def capabilities_of(caller: Caller, community_id: int) -> list[str]:

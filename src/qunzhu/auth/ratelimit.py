@@ -1,5 +1,11 @@
-"""Login rate limit: at most ``settings.login_rate_limit`` failures per username and address
-in a sliding 15-minute window.
+"""Login rate limit, in a sliding 15-minute window: at most ``settings.login_rate_limit``
+failures per account (whatever address they come from: rotating addresses does not help)
+and :data:`ADDRESS_FACTOR` times as many per client address (many accounts tried from one
+place; an office behind one address gets room for its people's typos).
+
+The address is the TCP peer, or the one a trusted proxy reports (``QUNZHU_TRUSTED_PROXIES``,
+applied by the server before the app sees the request): a forwarded header from anyone
+else cannot change it.
 
 Shaped like zulip's limiter: the check is a question (``need_to_limit(key) -> (limited,
 retry_after_seconds)``) and recording a failure is a separate step, so the caller decides.
@@ -23,16 +29,45 @@ if TYPE_CHECKING:
     from redis import Redis
 
 WINDOW_SECONDS = 15 * 60
+ADDRESS_FACTOR = 3
 
 
-def login_key(username: str, address: str | None) -> str:
-    return f"{username.strip().lower()}|{address or '-'}"
+def login_keys(limit: int, username: str, address: str | None) -> list[tuple[str, int]]:
+    """The counters one login attempt is checked against, each with its limit."""
+    keys = [(f"account:{username.strip().lower()}", limit)]
+    if address:
+        keys.append((f"address:{address}", limit * ADDRESS_FACTOR))
+    return keys
+
+
+def need_to_limit_login(
+    limiter: LoginLimiter, username: str, address: str | None
+) -> tuple[bool, int]:
+    """Whether this attempt must wait, and for how many seconds (the longest of its keys)."""
+    waits = [
+        limiter.need_to_limit(key, limit)
+        for key, limit in login_keys(limiter.limit, username, address)
+    ]
+    limited = [seconds for hit, seconds in waits if hit]
+    return (True, max(limited)) if limited else (False, 0)
+
+
+def record_login_failure(limiter: LoginLimiter, username: str, address: str | None) -> None:
+    for key, _ in login_keys(limiter.limit, username, address):
+        limiter.record_failure(key)
+
+
+def reset_login(limiter: LoginLimiter, username: str) -> None:
+    """After a good password: the account's count starts again; the address's runs out on
+    its own, so one known account cannot clear the way for guessing others."""
+    key, _ = login_keys(limiter.limit, username, None)[0]
+    limiter.reset(key)
 
 
 class LoginLimiter(Protocol):
     limit: int
 
-    def need_to_limit(self, key: str) -> tuple[bool, int]: ...
+    def need_to_limit(self, key: str, limit: int | None = None) -> tuple[bool, int]: ...
 
     def record_failure(self, key: str) -> None: ...
 
@@ -61,11 +96,11 @@ class MemoryLimiter:
             times.popleft()
         return times
 
-    def need_to_limit(self, key: str) -> tuple[bool, int]:
+    def need_to_limit(self, key: str, limit: int | None = None) -> tuple[bool, int]:
         now = self._clock()
         with self._lock:
             times = self._recent(key, now)
-            if len(times) < self.limit:
+            if len(times) < (limit or self.limit):
                 if not times:
                     self._failures.pop(key, None)  # keep the table from growing without bound
                 return False, 0
@@ -97,7 +132,7 @@ class RedisLimiter:
         self.window = window
         self.prefix = prefix
 
-    def need_to_limit(self, key: str) -> tuple[bool, int]:
+    def need_to_limit(self, key: str, limit: int | None = None) -> tuple[bool, int]:
         name = self.prefix + key
         now = time.time()
         pipe = self.client.pipeline()
@@ -105,7 +140,7 @@ class RedisLimiter:
         pipe.zcard(name)
         pipe.zrange(name, 0, 0, withscores=True)
         _, count, oldest = pipe.execute()
-        if int(count) < self.limit:
+        if int(count) < (limit or self.limit):
             return False, 0
         first = float(oldest[0][1]) if oldest else now
         return True, max(1, math.ceil(first + self.window - now))

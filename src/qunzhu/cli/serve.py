@@ -28,7 +28,7 @@ def serve(
     import uvicorn
 
     from qunzhu.auth.bootstrap import ensure_first_operator
-    from qunzhu.http.app import create_app, served
+    from qunzhu.http.app import create_app, proxy_options, served
     from qunzhu.store.models import Community
 
     store = store_at_head()
@@ -85,7 +85,11 @@ def serve(
     freeze_startup_heap()
     try:
         uvicorn.run(
-            served(app), host=bind_host, port=bind_port, log_level=settings.log_level.lower()
+            served(app),
+            host=bind_host,
+            port=bind_port,
+            log_level=settings.log_level.lower(),
+            **proxy_options(settings),
         )
     except KeyboardInterrupt:  # Ctrl-C: uvicorn raises it again once it has shut down
         pass

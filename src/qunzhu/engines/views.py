@@ -46,6 +46,10 @@ class UnknownCommunity(LookupError):
     pass
 
 
+class UnknownMember(LookupError):
+    """No such member in the community asked about (another community's: the same)."""
+
+
 def community_id_of(conn: Connection, slug: str) -> int:
     found = community_id_by_slug(conn, slug)
     if found is None:
@@ -164,22 +168,31 @@ def _names(conn: Connection, ids: list[int]) -> dict[int, list[str]]:
 def explain_member(
     conn: Connection, community_id: int, member_id: int, lang: str = "en"
 ) -> dict[str, Any]:
-    """Why a member has their value, role and tier, and what the next tier needs."""
+    """Why a member has their value, role and tier, and what the next tier needs.
+
+    Raises :class:`UnknownMember` unless the member belongs to ``community_id``; every read
+    below is scoped by the community as well."""
+    member_of = conn.execute(
+        select(Member.id).where(Member.id == member_id, Member.community_id == community_id)
+    ).first()
+    if member_of is None:
+        raise UnknownMember(f"no member {member_id} in this community")
     spec = SpecCache().get(conn, community_id)
     mv, ra, ts = table_of(MemberValue), table_of(RoleAssignment), table_of(TierState)
     value_row = conn.execute(
         select(mv.c.value, mv.c.raw_value, mv.c.messages, mv.c.days_active, mv.c.day).where(
-            mv.c.member_id == member_id
+            mv.c.member_id == member_id, mv.c.community_id == community_id
         )
     ).first()
     s, st = table_of(MessageScore), table_of(MemberDayStats)
     points: dict[str, float] = defaultdict(float)
-    for (p,) in conn.execute(select(s.c.points).where(s.c.member_id == member_id)):
+    mine = (s.c.member_id == member_id, s.c.community_id == community_id)
+    for (p,) in conn.execute(select(s.c.points).where(*mine)):
         for k, v in (p or {}).items():
             points[k] += float(v)
     earned = conn.execute(
         select(func.sum(st.c.replies_earned), func.sum(st.c.reactions_earned)).where(
-            st.c.member_id == member_id
+            st.c.member_id == member_id, st.c.community_id == community_id
         )
     ).first()
     w = spec.weights
@@ -188,7 +201,9 @@ def explain_member(
         points["reactions"] = float(earned[1] or 0) * w.reaction
     md = table_of(MemberDaily)
     check_ins = conn.execute(
-        select(func.sum(md.c.check_ins)).where(md.c.member_id == member_id)
+        select(func.sum(md.c.check_ins)).where(
+            md.c.member_id == member_id, md.c.community_id == community_id
+        )
     ).scalar()
     points["check_in"] = float(check_ins or 0) * w.check_in
     m = table_of(Message)
@@ -197,7 +212,7 @@ def explain_member(
         for i, v, t, p in conn.execute(
             select(s.c.message_id, s.c.value, m.c.text, s.c.points)
             .select_from(s.join(m, m.c.id == s.c.message_id))
-            .where(s.c.member_id == member_id)
+            .where(*mine, m.c.community_id == community_id)
             .order_by(s.c.value.desc())
             .limit(5)
         )
@@ -215,7 +230,7 @@ def explain_member(
         for name, role, since, reason in conn.execute(
             select(g.c.name, ra.c.role, ra.c.since, ra.c.reason)
             .select_from(ra.join(g, g.c.id == ra.c.group_id))
-            .where(ra.c.member_id == member_id)
+            .where(ra.c.member_id == member_id, ra.c.community_id == community_id)
         )
     ]
     rh = table_of(RoleChange)
@@ -238,7 +253,7 @@ def explain_member(
     ]
     state = conn.execute(
         select(ts.c.tier, ts.c.since, ts.c.below_since, ts.c.locked, ts.c.lock_reason).where(
-            ts.c.member_id == member_id
+            ts.c.member_id == member_id, ts.c.community_id == community_id
         )
     ).first()
     tc = table_of(TierChange)
@@ -246,7 +261,7 @@ def explain_member(
         {"tier": t, "previous": p, "reason": r, "source": src, "at": at.isoformat()}
         for t, p, r, src, at in conn.execute(
             select(tc.c.tier, tc.c.previous_tier, tc.c.reason, tc.c.source, tc.c.changed_at)
-            .where(tc.c.member_id == member_id)
+            .where(tc.c.member_id == member_id, tc.c.community_id == community_id)
             .order_by(tc.c.changed_at, tc.c.id)
         )
     ]
@@ -293,21 +308,28 @@ def standing_of(
     r, p, mod = table_of(Referral), table_of(Payment), table_of(ModerationAction)
     days = conn.execute(
         select(func.count(func.distinct(md.c.day))).where(
-            md.c.member_id == member_id, md.c.day <= as_of
+            md.c.member_id == member_id, md.c.community_id == community_id, md.c.day <= as_of
         )
     ).scalar()
     joined = conn.execute(
-        select(func.min(ms.c.joined_at)).where(ms.c.member_id == member_id)
+        select(func.min(ms.c.joined_at)).where(
+            ms.c.member_id == member_id, ms.c.community_id == community_id
+        )
     ).scalar()
     referrals = conn.execute(
         select(func.count()).where(
-            r.c.inviter_member_id == member_id, r.c.status.notin_(("disqualified", "clawed_back"))
+            r.c.inviter_member_id == member_id,
+            r.c.community_id == community_id,
+            r.c.status.notin_(("disqualified", "clawed_back")),
         )
     ).scalar()
-    plans = {x for (x,) in conn.execute(select(p.c.plan).where(p.c.member_id == member_id)) if x}
+    paid = select(p.c.plan).where(p.c.member_id == member_id, p.c.community_id == community_id)
+    plans = {x for (x,) in conn.execute(paid) if x}
     points = conn.execute(
         select(func.sum(mod.c.points)).where(
-            mod.c.member_id == member_id, mod.c.status.in_(ACTIVE_MODERATION)
+            mod.c.member_id == member_id,
+            mod.c.community_id == community_id,
+            mod.c.status.in_(ACTIVE_MODERATION),
         )
     ).scalar()
     return Standing(

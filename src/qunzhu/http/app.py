@@ -180,6 +180,16 @@ def served(app: FastAPI) -> Any:
     return WebhookLane(app, getattr(app.state, "webhook_routes", []), headers=SECURITY_HEADERS)
 
 
+def proxy_options(settings: Settings) -> dict[str, Any]:
+    """How the server treats X-Forwarded-For / -Proto: believed only from the proxies in
+    ``QUNZHU_TRUSTED_PROXIES``, never by default (uvicorn's own default believes any
+    local process, which let one pick its address for the login limit)."""
+    trusted = settings.trusted_proxy_list
+    if not trusted:
+        return {"proxy_headers": False}
+    return {"proxy_headers": True, "forwarded_allow_ips": trusted}
+
+
 def _plain_pipeline(store: Store) -> Pipeline:
     from qunzhu.wiring import build_pipeline
 

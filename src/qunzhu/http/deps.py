@@ -8,13 +8,14 @@ A route or page states what it needs and nothing else::
 
 ``require`` reads the community slug from the path, finds the caller (bearer token or
 session cookie), checks CSRF for unsafe methods that came with a cookie, and answers 401
-(API) / redirect to /login (pages), 404 when the community is not visible, 403 when the
-role is too low. Routes never check roles themselves.
+(API) / redirect to /login (pages), 404 when the community is not visible or an object id
+in the path is not the community's (:mod:`qunzhu.http.ownership`), 403 when the role is too
+low. Routes never check roles themselves.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from fastapi import Depends, Request, Security
@@ -23,10 +24,18 @@ from sqlalchemy import update
 
 from qunzhu.auth.credentials import password_fingerprint
 from qunzhu.auth.operators import caller_for, operator_for_token, token_needs_touch
-from qunzhu.auth.permissions import Action, Caller, CommunityRef, NotAuthenticated, authorize
+from qunzhu.auth.permissions import (
+    Action,
+    Caller,
+    CommunityRef,
+    NotAuthenticated,
+    check_role,
+    visible_community,
+)
 from qunzhu.auth.sessions import CSRF_FIELD, CSRF_HEADER, SAFE_METHODS, csrf_matches
 from qunzhu.http.browser import codec_of, read_session, remember_caller, set_session_cookie
 from qunzhu.http.errors import csrf_failed
+from qunzhu.http.ownership import IdScope, Owner, check_path_ids
 from qunzhu.settings import Settings
 from qunzhu.store.models import ApiToken, Operator, utcnow
 from qunzhu.store.session import Store
@@ -130,14 +139,22 @@ class CommunityAccess:
         return self.caller.can(self.community.id, action)
 
 
-def require(action: Action, *, slug_param: str = "slug") -> Callable[..., CommunityAccess]:
-    """A dependency that lets the request through only if the caller may ``action`` in the
-    community named by the path parameter ``slug_param``."""
+def require(
+    action: Action, *, slug_param: str = "slug", ids: Mapping[str, Owner] | None = None
+) -> Callable[..., CommunityAccess]:
+    """A dependency that lets the request through only if the community named by the path
+    parameter ``slug_param`` is visible to the caller (else 404), every object id in the
+    path belongs to that community (else 404; see :mod:`qunzhu.http.ownership`, ``ids``
+    for parameters whose name alone does not say what they are), and the caller's role
+    there allows ``action`` (else 403)."""
 
     def dependency(request: Request, caller: Caller = Depends(current_caller)) -> CommunityAccess:
         slug = request.path_params[slug_param]
         with get_store(request).reading() as session:
-            community = authorize(session, caller, slug, action)
+            community = visible_community(session, caller, slug)
+            scope = IdScope(request=request, community_id=community.id, caller=caller)
+            check_path_ids(session, scope, request.path_params, ids)
+        check_role(caller, community, action)
         return CommunityAccess(caller=caller, community=community)
 
     dependency.__name__ = f"require_{action}"

@@ -24,6 +24,7 @@ from qunzhu.auth.credentials import CredentialError
 from qunzhu.auth.permissions import Conflict, Forbidden, NotAuthenticated, NotFound
 from qunzhu.events import EventError
 from qunzhu.http.templating import render_error
+from qunzhu.store.scoped import NotInCommunity
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +102,7 @@ def _as_api_error(exc: Exception) -> ApiError:
         return exc
     if isinstance(exc, NotAuthenticated):
         return ApiError(401, "not_authenticated", str(exc), headers={"WWW-Authenticate": "Bearer"})
-    if isinstance(exc, NotFound):
+    if isinstance(exc, NotFound | NotInCommunity):
         return ApiError(404, "not_found", str(exc), field=exc.field)
     if isinstance(exc, Forbidden):
         return ApiError(403, "forbidden", str(exc))
@@ -160,6 +161,7 @@ def install_error_handlers(app: FastAPI) -> None:
         ApiError,
         NotAuthenticated,
         NotFound,
+        NotInCommunity,
         Forbidden,
         Conflict,
         CredentialError,

@@ -28,6 +28,7 @@ from qunzhu import events as ev
 from qunzhu.spec.schema import CommunitySpec
 from qunzhu.store import outbox
 from qunzhu.store.models import Community, Message, ModerationAction
+from qunzhu.store.scoped import row_in
 
 Operation = Literal["approve", "undo", "escalate"]
 OPERATIONS: tuple[str, ...] = ("approve", "undo", "escalate")
@@ -94,8 +95,8 @@ def queue(
 
 
 def _row(session: Session, community_id: int, item_id: int) -> ModerationAction:
-    row = session.get(ModerationAction, item_id)
-    if row is None or row.community_id != community_id:
+    row = row_in(session, ModerationAction, community_id, item_id)
+    if row is None:
         raise ReviewError(f"no moderation item {item_id} in this community", field="id")
     return row
 
@@ -196,6 +197,7 @@ def _escalate(
         r.points
         for r in session.scalars(
             select(ModerationAction).where(
+                ModerationAction.community_id == row.community_id,
                 ModerationAction.member_id == row.member_id,
                 ModerationAction.mode == "live",
                 ModerationAction.status.in_(("applied", "alerted", "approved")),

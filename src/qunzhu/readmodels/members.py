@@ -30,9 +30,7 @@ from qunzhu.engines.tiers import next_tier_needs
 from qunzhu.store.intelligence import MemberValue, TierState
 from qunzhu.store.models import Member, TierChange
 
-
-class UnknownMember(LookupError):
-    """The member is not one of the community's."""
+UnknownMember = views.UnknownMember  # one error for "not this community's member"
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from qunzhu.auth.operators import check_password_login, record_login
 from qunzhu.auth.permissions import Caller
-from qunzhu.auth.ratelimit import LoginLimiter, login_key
+from qunzhu.auth.ratelimit import (
+    LoginLimiter,
+    need_to_limit_login,
+    record_login_failure,
+    reset_login,
+)
 from qunzhu.auth.sessions import csrf_matches, login_session, safe_next
 from qunzhu.http.browser import read_session, set_language_cookie, set_session_cookie
 from qunzhu.http.deps import current_caller, get_settings, get_store, optional_caller
@@ -87,10 +92,11 @@ def login(
     next_path = safe_next(next)
     t = translator(request_language(request))
     limiter: LoginLimiter = request.app.state.login_limiter
-    key = login_key(username, request.client.host if request.client else None)
-    limited, retry_after = limiter.need_to_limit(key)
+    # the peer, or what a trusted proxy said it is (QUNZHU_TRUSTED_PROXIES, see serve)
+    address = request.client.host if request.client else None
+    limited, retry_after = need_to_limit_login(limiter, username, address)
     if limited:
-        log.warning("login rate limit hit for %s", key)
+        log.warning("login rate limit hit for %r from %s", username[:64], address)
         minutes = max(1, (retry_after + 59) // 60)
         return _login_form(
             request,
@@ -105,13 +111,13 @@ def login(
         operator = check_password_login(session, username, password)
         operator_id = operator.id if operator is not None else None
     if operator_id is None:
-        limiter.record_failure(key)
+        record_login_failure(limiter, username, address)
         return _login_form(
             request, next_path=next_path, username=username, error=t("login.failed"), status=401
         )
     with store.unit_of_work() as session:
         fingerprint = record_login(session, operator_id, password, source="web")
-    limiter.reset(key)
+    reset_login(limiter, username)
     set_session_cookie(request, login_session(operator_id, fingerprint))
     return _redirect(next_path)
 

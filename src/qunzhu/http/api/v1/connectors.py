@@ -14,6 +14,7 @@ from qunzhu.adapters.manage import describe
 from qunzhu.auth.audit import record
 from qunzhu.http.deps import CommunityAccess, get_store, require
 from qunzhu.http.errors import ERROR_RESPONSES, ApiError
+from qunzhu.http.ownership import ObjectId
 from qunzhu.store.connectors import ConnectorAlert
 
 router = APIRouter(tags=["connectors"], responses=ERROR_RESPONSES)
@@ -71,7 +72,7 @@ def list_alerts(
 )
 def alert_done(
     slug: str,
-    alert_id: int,
+    alert_id: ObjectId,
     request: Request,
     access: CommunityAccess = Depends(require("moderate")),
 ) -> dict[str, Any]:

@@ -29,6 +29,7 @@ from qunzhu.growth.providers import (
 from qunzhu.growth.referral_settle import settle
 from qunzhu.http.deps import CommunityAccess, get_store, require
 from qunzhu.http.errors import ApiError
+from qunzhu.http.ownership import BodyId, ObjectId
 from qunzhu.readmodels import referrals as read_referrals
 from qunzhu.readmodels.capacity import UnknownGroup, community_capacity, waitlist
 from qunzhu.store import outbox
@@ -97,7 +98,7 @@ def list_rewards(
 )
 def decide_reward(
     slug: str,
-    reward_id: int,
+    reward_id: ObjectId,
     decision: str,
     request: Request,
     access: CommunityAccess = Depends(require("manage")),
@@ -178,7 +179,7 @@ def campaign(
 
 
 class InviteLinkIn(BaseModel):
-    group_id: int
+    group_id: BodyId
     member_limit: int | None = Field(None, ge=1, le=referrals.MAX_LINK_MEMBERS)
 
 
@@ -189,7 +190,7 @@ class InviteLinkIn(BaseModel):
 )
 def invite_link(
     slug: str,
-    member_id: int,
+    member_id: ObjectId,
     body: InviteLinkIn,
     request: Request,
     access: CommunityAccess = Depends(require("manage")),
@@ -236,7 +237,7 @@ class ReviewIn(BaseModel):
 )
 def review_application(
     slug: str,
-    application_id: int,
+    application_id: ObjectId,
     body: ReviewIn,
     request: Request,
     access: CommunityAccess = Depends(require("moderate")),
@@ -313,7 +314,7 @@ def group_waitlist(
 )
 def decide_proposal(
     slug: str,
-    proposal_id: int,
+    proposal_id: ObjectId,
     decision: str,
     request: Request,
     access: CommunityAccess = Depends(require("manage")),
@@ -354,7 +355,7 @@ def plans(
 
 
 class OrderIn(BaseModel):
-    member_id: int
+    member_id: BodyId
     plan: str
 
 

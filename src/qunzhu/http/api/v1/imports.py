@@ -22,11 +22,14 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import Path as PathParam
 from pydantic import BaseModel
+from sqlalchemy.orm import Session
 
 from qunzhu.auth.audit import record
 from qunzhu.http.deps import CommunityAccess, get_store, require
 from qunzhu.http.errors import ERROR_RESPONSES, ApiError
+from qunzhu.http.ownership import IdScope
 from qunzhu.store.models import utcnow
 from qunzhu.store.session import Store
 
@@ -118,6 +121,13 @@ def _jobs(request: Request) -> _Jobs:
     return jobs
 
 
+def _job_of_community(session: Session, scope: IdScope, raw: str) -> bool:
+    """Whether the import job ``raw`` was started in the scope's community (jobs live in
+    this process's memory, not in the database)."""
+    job = _jobs(scope.request).jobs.get(raw)
+    return job is not None and job.community_id == scope.community_id
+
+
 def _run(store: Store, job: _Job, path: Path, slug: str, tz: str | None, operator: int) -> None:
     from qunzhu.adapters.importers import ImportFormatError
     from qunzhu.importing import import_file
@@ -165,6 +175,7 @@ def _run(store: Store, job: _Job, path: Path, slug: str, tz: str | None, operato
 )
 def start_import(
     request: Request,
+    slug: str,
     file: UploadFile = File(
         ...,
         description="The export: WeChat CSV, Telegram JSON, QQ or "
@@ -217,7 +228,10 @@ def start_import(
     summary="Progress of an import, and its summary when done",
 )
 def get_import(
-    request: Request, job_id: str, access: CommunityAccess = Depends(require("read"))
+    request: Request,
+    slug: str,
+    job_id: str = PathParam(max_length=64, description="The job's id from the upload's answer"),
+    access: CommunityAccess = Depends(require("read", ids={"job_id": _job_of_community})),
 ) -> ImportJobOut:
     return _jobs(request).get(access.community.id, job_id).out()
 
@@ -228,7 +242,7 @@ def get_import(
     summary="Imports of this community since the server started",
 )
 def list_imports(
-    request: Request, access: CommunityAccess = Depends(require("read"))
+    request: Request, slug: str, access: CommunityAccess = Depends(require("read"))
 ) -> list[ImportJobOut]:
     jobs = [j for j in _jobs(request).jobs.values() if j.community_id == access.community.id]
     return [j.out() for j in sorted(jobs, key=lambda j: j.started_at, reverse=True)]

@@ -22,6 +22,7 @@ from qunzhu.engines.recompute import recompute_community
 from qunzhu.engines.tierlock import TierLockError, lock_tier, unlock_tier
 from qunzhu.http.deps import CommunityAccess, get_settings, get_store, require
 from qunzhu.http.errors import ERROR_RESPONSES, ApiError
+from qunzhu.http.ownership import ObjectId
 from qunzhu.readmodels.health import group_health
 from qunzhu.readmodels.members import UnknownMember, member_profile, members_by_value
 from qunzhu.reports.weekly import weekly_data
@@ -87,7 +88,7 @@ def members_value(
 def member_explain(
     request: Request,
     slug: str,
-    member_id: int,
+    member_id: ObjectId,
     lang: str = LANG,
     access: CommunityAccess = Depends(require("read")),
 ) -> dict[str, Any]:
@@ -174,7 +175,7 @@ def recompute(
 def tier_lock(
     request: Request,
     slug: str,
-    member_id: int,
+    member_id: ObjectId,
     body: TierLockIn,
     access: CommunityAccess = Depends(require("manage")),
 ) -> dict[str, Any]:
@@ -205,7 +206,7 @@ def tier_lock(
 def tier_unlock(
     request: Request,
     slug: str,
-    member_id: int,
+    member_id: ObjectId,
     access: CommunityAccess = Depends(require("manage")),
 ) -> dict[str, Any]:
     now = datetime.now(get_settings(request).tz)

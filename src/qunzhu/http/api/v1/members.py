@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from qunzhu.auth.audit import record
 from qunzhu.http.deps import CommunityAccess, get_store, require
 from qunzhu.http.errors import ApiError
+from qunzhu.http.ownership import ObjectId
 from qunzhu.store.privacy import PrivacyError, erase_member, export_member
 
 router = APIRouter(tags=["members"])
@@ -24,7 +25,7 @@ def _operator(access: CommunityAccess) -> int | None:
 )
 def export(
     slug: str,
-    member_id: int,
+    member_id: ObjectId,
     request: Request,
     access: CommunityAccess = Depends(require("personal_data")),
 ) -> dict[str, Any]:
@@ -50,7 +51,7 @@ def export(
 )
 def erase(
     slug: str,
-    member_id: int,
+    member_id: ObjectId,
     request: Request,
     access: CommunityAccess = Depends(require("personal_data")),
 ) -> dict[str, Any]:

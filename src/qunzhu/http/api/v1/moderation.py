@@ -17,13 +17,16 @@ from pydantic import BaseModel, Field
 from qunzhu.auth.audit import record
 from qunzhu.http.deps import CommunityAccess, get_store, require
 from qunzhu.http.errors import ApiError
+from qunzhu.http.ownership import BodyId, ObjectId, rows_of
 from qunzhu.moderation.inspect import Inspector
 from qunzhu.moderation.review import ReviewError, feedback, queue, review
 from qunzhu.moderation.stored import AuditError, community_spec
 from qunzhu.store.models import ModerationAction
+from qunzhu.store.scoped import row_in
 
 router = APIRouter(tags=["moderation"])
 _MAX_BULK = 500
+_ITEMS = {"item_id": rows_of(ModerationAction)}  # item ids here are moderation items
 
 
 class ReviewIn(BaseModel):
@@ -32,7 +35,7 @@ class ReviewIn(BaseModel):
 
 class BulkIn(BaseModel):
     operation: Literal["approve", "undo", "escalate"]
-    ids: list[int] = Field(min_length=1, max_length=_MAX_BULK)
+    ids: list[BodyId] = Field(min_length=1, max_length=_MAX_BULK)
     note: str | None = Field(None, max_length=2000)
 
 
@@ -117,17 +120,17 @@ def list_queue(
 )
 def appeal(
     slug: str,
-    item_id: int,
+    item_id: ObjectId,
     body: AppealIn,
     request: Request,
-    access: CommunityAccess = Depends(require("moderate")),
+    access: CommunityAccess = Depends(require("moderate", ids=_ITEMS)),
 ) -> dict[str, Any]:
     note = f"appeal {body.decision}: {body.reason}"
     if body.decision == "uphold":
         return _apply(request, access, [item_id], "undo", note, origin="appeal")[0]
     with get_store(request).unit_of_work() as session:
-        row = session.get(ModerationAction, item_id)
-        if row is None or row.community_id != access.community.id:
+        row = row_in(session, ModerationAction, access.community.id, item_id)
+        if row is None:
             raise ApiError(
                 404, "review_refused", f"no moderation item {item_id} in this community", field="id"
             )
@@ -151,11 +154,11 @@ def appeal(
 )
 def review_one(
     slug: str,
-    item_id: int,
+    item_id: ObjectId,
     operation: Literal["approve", "undo", "escalate"],
     request: Request,
     body: ReviewIn | None = None,
-    access: CommunityAccess = Depends(require("moderate")),
+    access: CommunityAccess = Depends(require("moderate", ids=_ITEMS)),
 ) -> dict[str, Any]:
     return _apply(request, access, [item_id], operation, body.note if body else None)[0]
 

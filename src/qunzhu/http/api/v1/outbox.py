@@ -15,9 +15,10 @@ from qunzhu.auth.audit import record
 from qunzhu.events import PLATFORMS
 from qunzhu.http.deps import CommunityAccess, get_store, require
 from qunzhu.http.errors import ApiError
+from qunzhu.http.ownership import ObjectId, rows_of
 from qunzhu.live.scheduler import status as schedule_status
 from qunzhu.store import outbox
-from qunzhu.store.connectors import OUTBOX_STATUSES
+from qunzhu.store.connectors import OUTBOX_STATUSES, OutboxAction
 from qunzhu.store.outbox_bridge import claim_for_bridge, report_outcome
 
 router = APIRouter(tags=["outbox"])
@@ -60,9 +61,9 @@ def list_outbox(
 )
 def retry(
     slug: str,
-    item_id: int,
+    item_id: ObjectId,
     request: Request,
-    access: CommunityAccess = Depends(require("moderate")),
+    access: CommunityAccess = Depends(require("moderate", ids={"item_id": rows_of(OutboxAction)})),
 ) -> dict[str, Any]:
     with get_store(request).unit_of_work() as session:
         done = outbox.requeue(session, access.community.id, [item_id])

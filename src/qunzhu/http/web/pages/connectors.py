@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from qunzhu.auth.audit import record
 from qunzhu.http.deps import CommunityAccess, get_store, require
 from qunzhu.http.errors import ApiError
+from qunzhu.http.ownership import ObjectId
 from qunzhu.http.web.pages.common import back, page
 from qunzhu.store.base import utcnow
 from qunzhu.store.connectors import Connector, ConnectorAction, ConnectorAlert, ConnectorGroup
@@ -136,14 +137,14 @@ def connectors_page(
 
 @router.post("/c/{slug}/connectors/{connector_id}/enable")
 def enable_connector(
-    request: Request, connector_id: int, access: CommunityAccess = Depends(require("manage"))
+    request: Request, connector_id: ObjectId, access: CommunityAccess = Depends(require("manage"))
 ) -> Response:
     return _toggle(request, access, connector_id, True)
 
 
 @router.post("/c/{slug}/connectors/{connector_id}/disable")
 def disable_connector(
-    request: Request, connector_id: int, access: CommunityAccess = Depends(require("manage"))
+    request: Request, connector_id: ObjectId, access: CommunityAccess = Depends(require("manage"))
 ) -> Response:
     return _toggle(request, access, connector_id, False)
 

@@ -7,10 +7,11 @@ filtering and searching swap one fragment instead of reloading the page.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from qunzhu.http.deps import CommunityAccess, get_store, require
+from qunzhu.http.ownership import ObjectId
 from qunzhu.http.web.pages.common import local_today, page, unmasked
 from qunzhu.http.web.queries.group import (
     SORTS,
@@ -23,6 +24,7 @@ from qunzhu.http.web.queries.group import (
     tiers_in_use,
 )
 from qunzhu.readmodels.capacity import group_capacity
+from qunzhu.store.scoped import MAX_ID
 
 router = APIRouter()
 
@@ -30,14 +32,14 @@ router = APIRouter()
 @router.get("/c/{slug}/groups/{group_id}")
 def group_page(
     request: Request,
-    group_id: int,
+    group_id: ObjectId,
     sort: str = "value",
     status: str = "active",
     q: str = "",
     tier: str = "",
     role: str = "",
     p: int = 1,
-    before: int | None = None,
+    before: int | None = Query(None, ge=1, le=MAX_ID),
     access: CommunityAccess = Depends(require("read")),
 ) -> Response:
     query = MemberQuery(

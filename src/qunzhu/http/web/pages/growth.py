@@ -7,6 +7,7 @@ from fastapi.responses import Response
 
 from qunzhu.http.deps import CommunityAccess, get_settings, get_store, require
 from qunzhu.http.errors import ApiError
+from qunzhu.http.ownership import ObjectId
 from qunzhu.http.templating import request_language
 from qunzhu.http.web.pages.common import back, community_spec, local_today, page, unmasked
 from qunzhu.http.web.queries import rewards
@@ -46,7 +47,7 @@ def growth_page(request: Request, access: CommunityAccess = Depends(require("rea
 @router.post("/c/{slug}/applications/{application_id}")
 def application_decide(
     request: Request,
-    application_id: int,
+    application_id: ObjectId,
     decision: str = Form(...),
     reason: str = Form(""),
     access: CommunityAccess = Depends(require("manage")),
@@ -75,7 +76,7 @@ def application_decide(
 @router.post("/c/{slug}/rewards/{reward_id}")
 def reward_decide(
     request: Request,
-    reward_id: int,
+    reward_id: ObjectId,
     move: str = Form(...),
     note: str = Form(""),
     access: CommunityAccess = Depends(require("manage")),

@@ -17,18 +17,20 @@ from qunzhu.growth.common import GrowthError
 from qunzhu.growth.referrals import request_invite_link
 from qunzhu.http.deps import CommunityAccess, get_store, require
 from qunzhu.http.errors import ApiError
+from qunzhu.http.ownership import ObjectId
 from qunzhu.http.templating import request_language
 from qunzhu.http.web.pages.common import back, community_spec, local_today, page, unmasked
 from qunzhu.http.web.queries import member as q
 from qunzhu.store.growth import InviteCode
 from qunzhu.store.privacy import PrivacyError, erase_member, export_member
+from qunzhu.store.scoped import MAX_ID
 
 router = APIRouter()
 
 
 @router.get("/c/{slug}/members/{member_id}")
 def member_page(
-    request: Request, member_id: int, access: CommunityAccess = Depends(require("read"))
+    request: Request, member_id: ObjectId, access: CommunityAccess = Depends(require("read"))
 ) -> Response:
     open_ = unmasked(access)
     today = local_today(request)
@@ -63,8 +65,8 @@ def member_page(
 @router.post("/c/{slug}/members/{member_id}/invite-link")
 def invite_link(
     request: Request,
-    member_id: int,
-    group_id: int = Form(...),
+    member_id: ObjectId,
+    group_id: int = Form(..., ge=1, le=MAX_ID),
     member_limit: str = Form(""),
     access: CommunityAccess = Depends(require("manage")),
 ) -> Response:
@@ -108,7 +110,9 @@ def _json_default(value: object) -> str:
 
 @router.post("/c/{slug}/members/{member_id}/export")
 def export(
-    request: Request, member_id: int, access: CommunityAccess = Depends(require("personal_data"))
+    request: Request,
+    member_id: ObjectId,
+    access: CommunityAccess = Depends(require("personal_data")),
 ) -> Response:
     """Everything stored about the member, as a JSON download (audited)."""
     try:
@@ -139,7 +143,7 @@ def export(
 @router.post("/c/{slug}/members/{member_id}/erase")
 def erase(
     request: Request,
-    member_id: int,
+    member_id: ObjectId,
     confirm: str = Form(""),
     access: CommunityAccess = Depends(require("personal_data")),
 ) -> Response:

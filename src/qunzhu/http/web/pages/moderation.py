@@ -9,6 +9,7 @@ from qunzhu.http.deps import CommunityAccess, get_store, require
 from qunzhu.http.errors import ApiError
 from qunzhu.http.web.pages.common import back, page, unmasked
 from qunzhu.http.web.queries.review import DECISIONS, QUEUE_STATUSES, Decision, decide, queue
+from qunzhu.store.scoped import parse_id
 
 router = APIRouter()
 
@@ -50,8 +51,9 @@ async def review_decide(
     form = await request.form()
     ids = []
     for raw in form.getlist("ids"):
-        if isinstance(raw, str) and raw.isdigit():
-            ids.append(int(raw))
+        item_id = parse_id(raw) if isinstance(raw, str) else None
+        if item_id is not None:  # anything else cannot name an item
+            ids.append(item_id)
     if not ids:
         return back(f"/c/{access.community.slug}/review", status=status, done="none_selected")
     decided: Decision = decision  # type: ignore[assignment]

@@ -16,6 +16,7 @@ from qunzhu.auth.credentials import check_username, random_password
 from qunzhu.auth.operators import create_operator, create_token, grant, revoke, revoke_token
 from qunzhu.http.deps import CommunityAccess, get_store, require
 from qunzhu.http.errors import ApiError
+from qunzhu.http.ownership import ObjectId
 from qunzhu.http.web.pages.common import back, page
 from qunzhu.http.web.queries.admin import community_operators, own_tokens, token_of_community
 from qunzhu.store.models import ROLES, Operator
@@ -75,7 +76,7 @@ def invite(
 @router.post("/c/{slug}/operators/{operator_id}/role")
 def change_role(
     request: Request,
-    operator_id: int,
+    operator_id: ObjectId,
     role: str = Form(...),
     access: CommunityAccess = Depends(require("operators")),
 ) -> Response:
@@ -128,7 +129,7 @@ def new_token(
 
 @router.post("/c/{slug}/tokens/{token_id}/revoke")
 def drop_token(
-    request: Request, token_id: int, access: CommunityAccess = Depends(require("operators"))
+    request: Request, token_id: ObjectId, access: CommunityAccess = Depends(require("operators"))
 ) -> Response:
     with get_store(request).unit_of_work() as session:
         token = token_of_community(
