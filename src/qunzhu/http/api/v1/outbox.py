@@ -156,10 +156,10 @@ def claim(
 )
 def outcome(
     slug: str,
-    item_id: int,
+    item_id: ObjectId,
     body: OutcomeIn,
     request: Request,
-    access: CommunityAccess = Depends(require("moderate")),
+    access: CommunityAccess = Depends(require("moderate", ids={"item_id": rows_of(OutboxAction)})),
 ) -> dict[str, Any]:
     caller = access.caller
     with get_store(request).unit_of_work() as session:
