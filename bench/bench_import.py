@@ -178,9 +178,9 @@ def _messages_ddl(indexed: bool) -> list[str]:
 
 
 def floor(fmt: str, path: Path, workdir: Path, *, indexed: bool = True) -> dict[str, Any]:
-    from qunzhu.importing import BULK_CACHE_KIB
-    from qunzhu.store.messages_write import MESSAGE_COLUMNS
+    from qunzhu.store.bulk_messages import MESSAGE_COLUMNS
     from qunzhu.store.session import SQLITE_PAGE_BYTES
+    from qunzhu.store.write_strategies import BULK_CACHE_KIB
 
     db = workdir / f"floor-{fmt}.db"
     for suffix in ("", "-wal", "-shm"):
@@ -339,7 +339,7 @@ def _chunk_size() -> int:
 
 
 def _batch_records() -> int:
-    from qunzhu.importing import BULK_BATCH_RECORDS
+    from qunzhu.store.write_strategies import BULK_BATCH_RECORDS
 
     return BULK_BATCH_RECORDS
 

@@ -310,3 +310,41 @@ def test_a_pipeline_kept_across_runs_does_not_attach_to_an_erased_member(store, 
     with store.reading() as s:
         owners = s.scalars(select(Message.member_id).order_by(Message.id)).all()
     assert owners[0] == erased and owners[1] != erased
+
+
+def test_a_chunk_that_fails_after_storing_is_isolated_and_counted_once(store, community):
+    seen: list[int] = []
+
+    def flaky(conn, written):
+        seen.append(len(written.of("message_posted")))
+        if len(seen) == 1:
+            raise RuntimeError("reactor down")
+        return []
+
+    report = Pipeline(store, reactors=[flaky]).run([msg(i) for i in range(5)], source="t")
+    # the chunk was rolled back and replayed event by event: each stored and counted once
+    assert seen == [5, 1, 1, 1, 1, 1]
+    assert (report.received, report.added, report.duplicates) == (5, 5, 0)
+    assert report.quarantined == []
+    assert count(store, Message) == 5
+
+
+def test_a_failed_commit_of_a_chunk_is_that_chunks_failure_and_is_isolated(store, community):
+    from sqlalchemy import event
+
+    commits: list[int] = []
+
+    def refuse_first(conn) -> None:
+        commits.append(1)
+        if len(commits) == 1:
+            raise RuntimeError("commit refused")
+
+    event.listen(store.engine, "commit", refuse_first)
+    try:
+        report = Pipeline(store).run([msg(1), msg(2)], source="t")
+    finally:
+        event.remove(store.engine, "commit", refuse_first)
+    # the chunk's own transaction failed at its commit: replayed event by event
+    assert (report.added, report.quarantined) == (2, [])
+    assert len(commits) == 3  # the failed one, then one per event
+    assert count(store, Message) == 2

@@ -1,12 +1,18 @@
 """The pipeline: one explicit ordered loop from normalized events to the store.
 
-For each chunk of events, in one transaction::
+For each chunk of records, in one transaction (or a savepoint inside one)::
 
     quarantine rejects → dedupe → resolve ids → moderate → store → rollups → react
 
-``run`` is the batch entry point (importers, ``qunzhu ingest``); ``ingest_one`` is the live
-one (adapters, webhooks). The same event delivered twice changes nothing: every table an
-event lands in is unique on its idempotency key, and only rows really inserted have effects.
+Every entry point runs it (``qunzhu import`` and the API's upload, ``qunzhu ingest``,
+``POST /events``, webhooks, the worker, the demo), configured in :mod:`qunzhu.wiring` with
+its reactors and a writer strategy for the store stage
+(:mod:`qunzhu.store.write_strategies`): per event, one transaction per chunk; or bulk for
+chat exports, which also stores *rows* (messages without an Event each, of the run's one
+``place``) and holds several chunks per transaction. ``run`` is the entry point;
+``ingest_one`` is a run of one event. The same record delivered twice changes nothing:
+every table a record lands in is unique on its idempotency key, and only rows really
+inserted have effects.
 
 Control flow uses a few named exceptions::
 
@@ -15,9 +21,13 @@ Control flow uses a few named exceptions::
                                   and the event that still fails goes to quarantine
     UnknownCommunity (LookupError, from the store) the event names no known community:
                                   that event goes to quarantine, the others go on
+    TransactionLost (RuntimeError, from the store) the commit of a transaction of several
+                                  chunks (bulk) failed: the chunks before are no longer
+                                  held, so the run stops; a re-run adds what it lost
 
 A failing stage never stops the loop: the one error handler (:meth:`Pipeline.isolate`)
-decides what is kept and what is quarantined, and the loop goes on with the next chunk.
+decides what is kept and what is quarantined, whatever the writer, and the loop goes on
+with the next chunk. The chunks before it in the same transaction are kept.
 """
 
 from __future__ import annotations
@@ -27,6 +37,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from itertools import islice
 from typing import Any
 
@@ -34,11 +45,14 @@ from sqlalchemy import Connection
 
 from qunzhu import events as ev
 from qunzhu.stages import ModerationOutcome, Moderator, Reactor, Rejected
+from qunzhu.store.batch import Place, Resolved, Written
+from qunzhu.store.chunk_transactions import ChunkTransactions, TransactionLost
+from qunzhu.store.messages_write import Posted
 from qunzhu.store.quarantine import RejectedRecord, quarantine_rows
 from qunzhu.store.resolve import Resolver, UnknownCommunity
 from qunzhu.store.rollups import update_rollups
 from qunzhu.store.session import Store
-from qunzhu.store.writer import RecentMessages, Resolved, Writer
+from qunzhu.store.write_strategies import ChunkWriter, PerEventWriter, WriterStrategy
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +115,22 @@ def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
         yield chunk
 
 
+@dataclass
+class RunState:
+    """What one run holds from chunk to chunk: its connection, the ids found so far, the
+    writer strategy's writer, and the group its rows belong to."""
+
+    conn: Connection
+    resolver: Resolver
+    writer: ChunkWriter
+    place: Place | None
+
+    def forget(self) -> None:
+        """After a rollback: ids made inside it no longer exist."""
+        self.resolver.forget_since_rollback()
+        self.writer.forget()
+
+
 class Pipeline:
     def __init__(
         self,
@@ -111,6 +141,7 @@ class Pipeline:
         reactors: Sequence[Reactor] = (),
         chunk_size: int | None = None,
         decisions: Callable[[Connection, list[ev.Action], str], list[ev.Action]] | None = None,
+        writer: WriterStrategy | None = None,
     ) -> None:
         self.store = store
         # where decided actions are recorded in the chunk's transaction (the outbox; see
@@ -120,6 +151,13 @@ class Pipeline:
         self.moderator = moderator
         self.reactors = list(reactors)
         self.chunk_size = chunk_size or store.settings.import_chunk_size
+        self.writer: WriterStrategy = writer or PerEventWriter()
+        if self.writer.takes_rows and (moderator is not None or self.reactors):
+            # rows are stored without an Event each: nothing would moderate or react to them
+            raise ValueError(
+                f"the {self.writer.name} writer stores rows no moderator or reactor sees; "
+                "give a pipeline with a moderator or reactors the per-event writer"
+            )
         self.tz = store.settings.tz
         # Row ids of communities known to exist, kept from one run to the next: a live batch
         # of one event otherwise spends one of its ~20 statements finding it again. A deleted
@@ -136,59 +174,69 @@ class Pipeline:
 
     def run(
         self,
-        items: Iterable[ev.Event | Rejected],
+        items: Iterable[ev.Event | Posted | Rejected | RejectedRecord],
         *,
         source: str,
         progress: Callable[[int], None] | None = None,
+        place: Place | None = None,
     ) -> IngestReport:
+        """Store ``items`` chunk after chunk; ``progress`` is told each chunk's size once it
+        is done. Rows (:class:`Posted`) belong to ``place``; the writer strategy stores them
+        as they are or the pipeline makes events of them."""
         report = IngestReport()
+        per_chunk, per_transaction = self.writer.batching(self.chunk_size)
         with self.store.engine.connect() as conn:
             resolver = Resolver(conn, create_communities=self.create_communities)
             with self._known_lock:
                 resolver.communities.update(self._known_communities)
-            recent = RecentMessages()
-            for chunk in _chunks(items, self.chunk_size):
-                report.received += len(chunk)
-                try:
-                    with conn.begin():
-                        self.process(conn, resolver, recent, chunk, source, report)
-                except Exception as exc:  # one handler for every stage; the loop goes on
-                    log.warning("chunk failed, isolating events: %s", exc)
-                    resolver.forget_since_rollback()
-                    recent.forget()
-                    self.isolate(conn, resolver, recent, chunk, source, report)
-                if progress is not None:
-                    progress(len(chunk))
+            with (
+                self.writer.open(conn, resolver, place, self.tz) as writer,
+                ChunkTransactions(conn, per_chunk, per_transaction) as transactions,
+            ):
+                run = RunState(conn, resolver, writer, place)
+                for chunk in _chunks(items, per_chunk):
+                    report.received += len(chunk)
+                    done = IngestReport()
+                    try:
+                        with transactions.holding(len(chunk)):
+                            self.process(run, chunk, source, done)
+                    except TransactionLost:  # nothing left to isolate: the run stops
+                        raise
+                    except Exception as exc:  # one handler for every stage; the loop goes on
+                        log.warning("chunk failed, isolating events: %s", exc)
+                        transactions.failed()
+                        run.forget()
+                        done = IngestReport()
+                        self.isolate(run, chunk, source, done)
+                    report.absorb(done)
+                    if progress is not None:
+                        progress(len(chunk))
             report.new_members = resolver.new_members
         # only now: what the resolver holds was committed (a rolled-back chunk emptied it)
         with self._known_lock:
             self._known_communities = dict(resolver.communities)
         return report
 
-    def isolate(
-        self,
-        conn: Connection,
-        resolver: Resolver,
-        recent: RecentMessages,
-        chunk: list[Any],
-        source: str,
-        report: IngestReport,
-    ) -> None:
-        """After a failed chunk: each item in its own transaction, what fails to quarantine
-        (also the bulk importer's fallback)."""
+    def isolate(self, run: RunState, chunk: list[Any], source: str, report: IngestReport) -> None:
+        """After a failed chunk: each item in its own transaction, what fails to quarantine."""
+        conn = run.conn
         for item in chunk:
+            done = IngestReport()
             try:
+                if type(item) is Posted:  # one at a time, an event says more in quarantine
+                    item = _event_of(item, run.place)
                 with conn.begin():
-                    self.process(conn, resolver, recent, [item], source, report)
+                    self.process(run, [item], source, done)
             except Exception as exc:
-                resolver.forget_since_rollback()
-                recent.forget()
+                run.forget()
                 failure = exc if isinstance(exc, PipelineError) else StageFailed("store", exc)
                 record = RejectedRecord(
                     source=source, line=0, reason=str(failure), text=_describe(item)
                 )
+                done = IngestReport()
                 with conn.begin():
-                    self._quarantine(conn, [record], report)
+                    self._quarantine(conn, [record], done)
+            report.absorb(done)
 
     def _quarantine(
         self,
@@ -202,31 +250,15 @@ class Pipeline:
             {"source": r.source, "line": r.line, "reason": r.reason} for r in records
         )
 
-    def process(
-        self,
-        conn: Connection,
-        resolver: Resolver,
-        recent: RecentMessages,
-        chunk: list[Any],
-        source: str,
-        report: IngestReport,
-    ) -> None:
-        """One chunk inside the caller's transaction (the bulk importer's non-message events
-        go through here too)."""
+    def process(self, run: RunState, chunk: list[Any], source: str, report: IngestReport) -> None:
+        """One chunk, every stage, inside the caller's transaction."""
+        conn, resolver = run.conn, run.resolver
         resolver.bind(conn)
-        events: list[ev.Event] = []
-        rejects: list[Any] = []
-        seen: set[str] = set()
-        for item in chunk:
-            if not isinstance(item, ev.Event):
-                rejects.append(item)
-            elif item.key in seen:  # dedupe within the chunk before the database does
-                report.duplicates += 1
-            else:
-                seen.add(item.key)
-                events.append(item)
+        rows, events, rejects = self._sort(run, chunk, report)
         if rejects:
             self._quarantine(conn, rejects, report)
+        if rows and events:  # members made in the order the chunk names them
+            _meet(resolver, run.place, chunk)
         resolved = self._resolve(resolver, events, source, conn, report)
         outcome = ModerationOutcome()
         if self.moderator is not None:
@@ -235,13 +267,8 @@ class Pipeline:
             )
             for r in resolved:
                 r.flagged = r.event.key in outcome.flagged
-        written = Writer(conn, recent).write(resolved)
-        new_count = sum(len(v) for v in written.new.values())
-        report.added += new_count
-        report.duplicates += len(resolved) - new_count
-        report.replies += written.replies
-        for type_name, items in written.new.items():
-            report.by_type[type_name] = report.by_type.get(type_name, 0) + len(items)
+        written = run.writer.write(resolved, rows)
+        _count_written(report, resolved, written)
         update_rollups(conn, written)
         if outcome.after_store is not None:
             outcome.after_store(conn, written)
@@ -252,6 +279,31 @@ class Pipeline:
         if self.decisions is not None and decided:  # with the events that caused them
             decided = self.decisions(conn, decided, source)
         report.actions.extend(decided)
+
+    def _sort(
+        self, run: RunState, chunk: list[Any], report: IngestReport
+    ) -> tuple[list[Posted], list[ev.Event], list[Any]]:
+        """A chunk's rows, events (each key once: dedupe within the chunk before the database
+        does) and rejects; rows become events for a writer that takes none."""
+        if not self.writer.takes_rows and any(type(item) is Posted for item in chunk):
+            chunk = [_event_of(i, run.place) if type(i) is Posted else i for i in chunk]
+        rows = [item for item in chunk if type(item) is Posted]
+        if len(rows) == len(chunk):  # the hot path of an import: rows only
+            return rows, [], []
+        events: list[ev.Event] = []
+        rejects: list[Any] = []
+        seen: set[str] = set()
+        for item in chunk:
+            if type(item) is Posted:
+                continue
+            if not isinstance(item, ev.Event):
+                rejects.append(item)
+            elif item.key in seen:
+                report.duplicates += 1
+            else:
+                seen.add(item.key)
+                events.append(item)
+        return rows, events, rejects
 
     def _resolve(
         self,
@@ -295,6 +347,50 @@ class Pipeline:
         if unknown:
             self._quarantine(conn, unknown, report)
         return out
+
+
+def _count_written(report: IngestReport, resolved: list[Resolved], written: Written) -> None:
+    new = sum(len(v) for v in written.new.values())
+    report.added += new + written.rows_added
+    report.duplicates += len(resolved) - new + written.rows_duplicate
+    report.replies += written.replies
+    for type_name, items in written.new.items():
+        report.by_type[type_name] = report.by_type.get(type_name, 0) + len(items)
+    if written.rows_added:  # rows are messages
+        posted = report.by_type.get("message_posted", 0)
+        report.by_type["message_posted"] = posted + written.rows_added
+
+
+def _meet(resolver: Resolver, place: Place | None, chunk: list[Any]) -> None:
+    """Make the members of a chunk of rows and events of the place's group in the order
+    they come (first seen = their first row, message or not), then the second members
+    (inviters, removers), as :meth:`Pipeline._resolve` makes them for events alone."""
+    if place is None:
+        return
+    community_id = resolver.community(place.community)
+    wanted: list[tuple[str, str, datetime]] = []
+    seconds: list[tuple[str, str, datetime]] = []
+    # a member's first row is the one that counts (members_for keeps the first it is given):
+    # the messages of members already met need not be handed over at all
+    met: set[str] = set()
+    for row in chunk:
+        if type(row) is Posted:
+            if row.member not in met:
+                met.add(row.member)
+                wanted.append((row.member, row.member_name, row.occurred_at))
+        elif isinstance(row, ev.Event) and (row.community, row.platform) == place[:2]:
+            met.add(row.member)
+            wanted.append((row.member, getattr(row, "member_name", ""), row.occurred_at))
+            other = _other(row)
+            if other:
+                seconds.append((other, "", row.occurred_at))
+    resolver.members_for(community_id, place.platform, wanted + seconds)
+
+
+def _event_of(row: Posted, place: Place | None) -> ev.MessagePosted:
+    if place is None:
+        raise TypeError("rows need the run's place (community, platform, group)")
+    return row.event(place.platform, place.community, place.group)
 
 
 def _other(e: ev.Event) -> str | None:

@@ -1,18 +1,22 @@
-"""The pipelines the product runs, in one place, so every entry point gets the same stages.
+"""The pipelines the product runs, in one place: every entry point gets the one
+:class:`~qunzhu.pipeline.Pipeline`, with the reactors and the writer strategy of its mode.
 
-- ``live``: events as they happen (connectors, webhooks, ``POST /events``, ``qunzhu ingest``,
-  the worker): moderation decides and acts, the value engine scores, growth reacts (seats,
-  referrals, join codes, applications, payments). Every decided action is written to the
-  outbox in the transaction of the events that caused it (``qunzhu.store.outbox_decisions``):
-  queued for ``qunzhu serve`` or a bridge, or — ``claimed_by`` the live process of ``qunzhu
-  serve`` that carries them out itself — already claimed.
-- ``history``: the sample community. Value is scored as the messages go in; nothing is acted
-  on — history happened already.
-- ``import``: chat exports, as fast as the store allows: stored, counted into the daily
-  rollups, nothing else; ``qunzhu recompute`` scores and assesses them afterwards (scoring
-  inline cost about two thirds of the import's time). Moderation's view of history is
-  ``qunzhu moderation audit`` (decide, do not act, report per rule); referrals in history are
-  recorded from the join lines themselves, and seats and rewards are not replayed.
+- ``live`` (per-event writer): events as they happen (connectors, webhooks, ``POST
+  /events``, ``qunzhu ingest``, the worker): moderation decides and acts, the value engine
+  scores, growth reacts (seats, referrals, join codes, applications, payments). Every decided
+  action is written to the outbox in the transaction of the events that caused it
+  (``qunzhu.store.outbox_decisions``): queued for ``qunzhu serve`` or a bridge, or —
+  ``claimed_by`` the live process of ``qunzhu serve`` that carries them out itself — already
+  claimed.
+- ``history`` (per-event writer): the sample community. Value is scored as the messages go
+  in; nothing is acted on — history happened already.
+- ``import`` (bulk writer: messages as rows, several chunks to a transaction of
+  ``chunk_size`` or else ``bulk_import_chunk_size`` records): chat exports, as fast as the
+  store allows: stored, counted into the daily rollups, nothing else; ``qunzhu recompute``
+  scores and assesses them afterwards (scoring inline cost about two thirds of the import's
+  time). Moderation's view of history is ``qunzhu moderation audit`` (decide, do not act,
+  report per rule); referrals in history are recorded from the join lines themselves, and
+  seats and rewards are not replayed.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from typing import Literal
 from qunzhu.pipeline import Pipeline
 from qunzhu.stages import Reactor
 from qunzhu.store.session import Store
+from qunzhu.store.write_strategies import BulkWriter, PerEventWriter
 
 Mode = Literal["live", "history", "import"]
 
@@ -35,7 +40,11 @@ def build_pipeline(
     claimed_by: str | None = None,
 ) -> Pipeline:
     if mode == "import":
-        return Pipeline(store, create_communities=create_communities, chunk_size=chunk_size)
+        return Pipeline(
+            store,
+            create_communities=create_communities,
+            writer=BulkWriter.from_settings(store.settings, per_transaction=chunk_size),
+        )
     from qunzhu.engines.reactor import ValueScorer
 
     reactors: list[Reactor] = [ValueScorer(store.settings.tz)]
@@ -45,6 +54,7 @@ def build_pipeline(
             create_communities=create_communities,
             reactors=reactors,
             chunk_size=chunk_size or store.settings.import_chunk_size,
+            writer=PerEventWriter(),
         )
     from qunzhu.growth.reactor import GrowthReactor
     from qunzhu.moderation.moderator import RuleModerator
@@ -58,4 +68,5 @@ def build_pipeline(
         reactors=reactors,
         chunk_size=chunk_size or store.settings.import_chunk_size,
         decisions=OutboxDecisions(claimed_by),
+        writer=PerEventWriter(),
     )

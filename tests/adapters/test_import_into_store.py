@@ -6,7 +6,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from test_importer_discord_json import MESSAGES as DISCORD_MESSAGES
 from test_importer_qq_txt import EXPORT as QQ_EXPORT
 from test_importer_telegram_json import MESSAGES as TELEGRAM_MESSAGES
@@ -16,11 +16,13 @@ from test_importer_wechat_csv import write_csv
 from test_importer_whatsapp_txt import ANDROID
 
 from qunzhu import events as ev
-from qunzhu import importing
 from qunzhu.adapters import importers
 from qunzhu.importing import import_file
-from qunzhu.store import Store
-from qunzhu.store.messages_write import BulkMessages
+from qunzhu.pipeline import Pipeline
+from qunzhu.store import Store, write_strategies
+from qunzhu.store.batch import Place
+from qunzhu.store.bulk_messages import BulkMessages
+from qunzhu.store.chunk_transactions import TransactionLost
 from qunzhu.store.models import (
     Community,
     GroupDaily,
@@ -33,6 +35,7 @@ from qunzhu.store.models import (
     Quarantine,
     Referral,
 )
+from qunzhu.store.write_strategies import BulkWriter
 from qunzhu.wiring import build_pipeline
 
 
@@ -293,7 +296,7 @@ def test_chunk_boundaries_change_nothing_stored(store, tmp_path, monkeypatch, pe
     """Batches of three records (alone or three to a transaction, in savepoints): replies to
     earlier batches, members met in one batch and speaking in the next, rollups added batch
     after batch — as the event pipeline does."""
-    monkeypatch.setattr(importing, "BULK_BATCH_RECORDS", 3)
+    monkeypatch.setattr(write_strategies, "BULK_BATCH_RECORDS", 3)
     tiny = Store(store.settings.model_copy(update={"bulk_import_chunk_size": per_transaction}))
     try:
         for fmt, path in _exports(tmp_path).items():
@@ -314,7 +317,7 @@ def test_a_failing_batch_inside_a_transaction_is_replayed_alone(store, tmp_path,
     """Transactions of 12 records in batches of 4: the second batch fails once; the first
     stays (its savepoint was released), the second is replayed event by event, the rest
     follow in new transactions — and every message is stored once."""
-    monkeypatch.setattr(importing, "BULK_BATCH_RECORDS", 4)
+    monkeypatch.setattr(write_strategies, "BULK_BATCH_RECORDS", 4)
     small = Store(store.settings.model_copy(update={"bulk_import_chunk_size": 12}))
     path = tmp_path / "2024-05-01.log"
     path.write_text(
@@ -340,3 +343,90 @@ def test_a_failing_batch_inside_a_transaction_is_replayed_alone(store, tmp_path,
     finally:
         small.dispose()
     assert len(calls) > 2
+
+
+def test_an_import_is_a_run_of_the_pipeline_with_the_bulk_writer(store, tmp_path, monkeypatch):
+    runs = []
+    real_run = Pipeline.run
+
+    def spy(self, items, **kw):
+        runs.append((self.writer, kw.get("place")))
+        return real_run(self, items, **kw)
+
+    monkeypatch.setattr(Pipeline, "run", spy)
+    path = _exports(tmp_path)["irc"]
+    assert import_file(store, path, community="c", group="#c", tz="UTC")["added"] == 2
+    [(writer, place)] = runs
+    assert isinstance(writer, BulkWriter)
+    assert place == Place("c", "irc", "#c")
+
+
+def test_a_record_that_keeps_failing_goes_to_quarantine_through_the_pipeline(
+    store, tmp_path, monkeypatch
+):
+    """A chunk of an import that fails is handed to Pipeline.isolate like any other: the
+    record that fails alone is quarantined with the file and the error, the rest stored."""
+    real_write, isolated = write_strategies._Bulk.write, []
+
+    def poisoned(self, resolved, rows):
+        texts = [r.text for r in rows] + [getattr(r.event, "text", "") for r in resolved]
+        if "poison" in texts:
+            raise RuntimeError("cannot store poison")
+        return real_write(self, resolved, rows)
+
+    real_isolate = Pipeline.isolate
+
+    def spy(self, run, chunk, source, report):
+        isolated.append(len(chunk))
+        return real_isolate(self, run, chunk, source, report)
+
+    monkeypatch.setattr(write_strategies._Bulk, "write", poisoned)
+    monkeypatch.setattr(Pipeline, "isolate", spy)
+    path = tmp_path / "2024-05-01.log"
+    path.write_text(
+        "".join(f"[10:{i:02d}] <u{i % 3}> {'poison' if i == 4 else f'line {i}'}\n"
+                for i in range(10)),
+        encoding="utf-8",
+    )  # fmt: skip
+    got = import_file(store, path, community="c", group="g", tz="UTC", source="upload.log")
+    assert isolated == [10]
+    assert got["added"] == 9 and got["quarantined"] == 1
+    [record] = got["quarantined_records"]
+    assert record["source"] == "upload.log" and "cannot store poison" in record["reason"]
+    assert _count(store, Message) == 9
+    with store.reading() as session:
+        assert session.scalar(select(func.sum(GroupDaily.messages))) == 9
+
+
+def test_a_failed_commit_of_several_chunks_stops_the_import_and_a_rerun_completes(
+    store, tmp_path, monkeypatch
+):
+    """Transactions of 12 records in chunks of 4: the second commit fails. Its chunks are no
+    longer held, so nothing can be isolated: the import stops (TransactionLost) and keeps
+    the first transaction; the same import again adds the rest."""
+    monkeypatch.setattr(write_strategies, "BULK_BATCH_RECORDS", 4)
+    small = Store(store.settings.model_copy(update={"bulk_import_chunk_size": 12}))
+    path = tmp_path / "2024-05-01.log"
+    path.write_text(
+        "".join(f"[10:{i:02d}] <u{i % 3}> line {i}\n" for i in range(30)), encoding="utf-8"
+    )
+    commits: list[int] = []
+
+    def full_disk(conn) -> None:
+        commits.append(1)
+        if len(commits) == 2:
+            raise RuntimeError("disk full")
+
+    event.listen(small.engine, "commit", full_disk)
+    try:
+        with pytest.raises(TransactionLost, match="disk full"):
+            import_file(small, path, community="c", group="g", tz="UTC")
+        event.remove(small.engine, "commit", full_disk)
+        assert _count(small, Message) == 12
+        again = import_file(small, path, community="c", group="g", tz="UTC")
+        assert (again["added"], again["duplicates"]) == (18, 12)
+        assert _count(small, Message) == 30
+        with small.reading() as session:
+            assert session.scalar(select(func.sum(GroupDaily.messages))) == 30
+    finally:
+        small.dispose()

@@ -1,4 +1,4 @@
-"""Bulk writes for one chunk of events whose ids are resolved: each event type to its table.
+"""Writes for one chunk of events whose ids are resolved: each event type to its table.
 
 Every insert is ``ON CONFLICT DO NOTHING`` on the event's idempotency key and returns the
 keys it really inserted, so side effects (memberships, rollups, referrals) follow only from
@@ -17,11 +17,7 @@ from qunzhu.store.base import table_of
 from qunzhu.store.batch import Resolved, Written, raw_payload
 from qunzhu.store.bulk import insert_ignoring_conflicts, insert_new_by_key
 from qunzhu.store.memberships_write import referral_row
-from qunzhu.store.messages_write import (
-    RecentMessages,
-    write_membership_changes,
-    write_messages,
-)
+from qunzhu.store.messages_write import write_membership_changes, write_messages
 from qunzhu.store.models import (
     Activity,
     Application,
@@ -34,7 +30,7 @@ from qunzhu.store.models import (
     Referral,
 )
 
-__all__ = ["RecentMessages", "Resolved", "Writer", "Written"]
+__all__ = ["Resolved", "Writer", "Written"]
 
 
 def _log_row(r: Resolved) -> dict[str, Any]:
@@ -67,9 +63,11 @@ _REACT = update(_messages).where(_here).values(reactions=_messages.c.reactions +
 
 
 class Writer:
-    def __init__(self, conn: Connection, recent: RecentMessages | None = None) -> None:
+    """The per-event writer: each resolved event to its table, events sharing a table in one
+    statement."""
+
+    def __init__(self, conn: Connection) -> None:
         self.conn = conn
-        self.recent = recent if recent is not None else RecentMessages()
 
     def write(self, items: Sequence[Resolved]) -> Written:
         handlers = self._handlers()
@@ -103,7 +101,7 @@ class Writer:
         }
 
     def _messages(self, items: list[Resolved], out: Written) -> list[Resolved]:
-        return write_messages(self.conn, self.recent, items, out)
+        return write_messages(self.conn, items, out)
 
     def _memberships(self, items: list[Resolved], out: Written) -> list[Resolved]:
         return write_membership_changes(self.conn, items)
