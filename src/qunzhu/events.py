@@ -16,6 +16,9 @@ from dataclasses import MISSING, dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Literal, get_args
 
+from qunzhu import bounds
+from qunzhu.bounds import OutOfBounds
+
 Platform = Literal["telegram", "qq", "wecom", "wechat", "discord", "irc", "whatsapp", "api", "test"]
 PLATFORMS: tuple[str, ...] = get_args(Platform)
 
@@ -68,10 +71,17 @@ class Event:
         for name in ("community", "group", "member"):
             if not getattr(self, name):
                 raise EventError(f"{name} must not be empty", field=name)
+        if not isinstance(self.occurred_at, datetime):
+            raise EventError("must be a datetime", field="occurred_at")
         if self.occurred_at.tzinfo is None:
             raise EventError("occurred_at must carry a time zone", field="occurred_at")
+        try:
+            bounds.check_time(self.occurred_at)  # before astimezone: year 1 would overflow
+        except OutOfBounds as exc:
+            raise EventError(str(exc), field="occurred_at") from None
         if self.occurred_at.utcoffset() != UTC.utcoffset(None):
             object.__setattr__(self, "occurred_at", self.occurred_at.astimezone(UTC))
+        _within_bounds(self)
         if not self.key:
             object.__setattr__(self, "key", make_key(*self.identity()))
 
@@ -104,8 +114,87 @@ class EventError(ValueError):
     """An event that cannot be built; ``field`` names the offending field."""
 
     def __init__(self, message: str, *, field: str | None = None) -> None:
+        if len(message) > 500:  # a reason a person reads, not the whole offending value
+            message = message[:500] + " …"
         super().__init__(message if field is None else f"{field}: {message}")
         self.field = field
+
+
+# How each field is held to its bounds (qunzhu.bounds): identifiers are refused when they
+# hold NUL or are too long (a repaired id would name another thing); text has NUL removed
+# and is refused when too long; display names are cleaned and cut; counts stay in 32 bits.
+_NAMES = frozenset({"member_name", "old_name", "new_name"})
+_TEXTS = frozenset({"text", "note", "attachment"})
+_COUNTS = frozenset({"reactions", "amount_cents"})
+_ENUMS = frozenset({"platform", "kind", "via", "reason", "status", "occurred_at", "raw"})
+MAX_LIST = 1_000  # mentions of one message, answers of one application
+_plans: dict[type[Any], tuple[tuple[str, str], ...]] = {}
+
+
+def _plan(cls: type[Any]) -> tuple[tuple[str, str], ...]:
+    """(field, how it is checked) for an event class, worked out once per class."""
+    plan = _plans.get(cls)
+    if plan is None:
+        out = []
+        for f in fields(cls):
+            if f.name in _ENUMS or str(f.type) == "bool":
+                continue
+            how = (
+                "name" if f.name in _NAMES
+                else "text" if f.name in _TEXTS
+                else "count" if f.name in _COUNTS
+                else "list" if str(f.type).startswith("tuple")
+                else "map" if str(f.type).startswith("Mapping")
+                else "id"
+            )  # fmt: skip
+            out.append((f.name, how))
+        plan = _plans[cls] = tuple(out)
+    return plan
+
+
+def _within_bounds(event: Event) -> None:
+    for name, how in _plan(type(event)):
+        value = getattr(event, name)
+        if value is None:
+            continue
+        try:
+            if how == "id":
+                bounds.check_identifier(name, value)
+            elif how == "text":
+                if len(value) > bounds.MAX_TEXT:
+                    raise OutOfBounds(
+                        f"{len(value):,} characters, at most {bounds.MAX_TEXT:,} allowed"
+                    )
+                object.__setattr__(event, name, bounds.clean_text(value))
+            elif how == "name":
+                object.__setattr__(event, name, bounds.clean_text(value[: bounds.MAX_NAME]))
+            elif how == "count":
+                bounds.check_count(value)
+            elif how == "list":
+                if len(value) > MAX_LIST:
+                    raise OutOfBounds(f"{len(value):,} entries, at most {MAX_LIST:,}")
+                for item in value:
+                    bounds.check_identifier(name, item)
+            elif how == "map":
+                if len(value) > MAX_LIST:
+                    raise OutOfBounds(f"{len(value):,} entries, at most {MAX_LIST:,}")
+                cleaned = {
+                    bounds.clean_text(str(k)[: bounds.MAX_NAME]): bounds.clean_text(
+                        str(v)[: bounds.MAX_TEXT]
+                    )
+                    for k, v in value.items()
+                }
+                object.__setattr__(event, name, cleaned)
+        except OutOfBounds as exc:
+            raise EventError(str(exc), field=name) from None
+    raw = event.raw
+    try:
+        if isinstance(raw, str):
+            object.__setattr__(event, "raw", bounds.clean_text(raw[: bounds.MAX_EVENT_BYTES]))
+        elif raw is not None:
+            object.__setattr__(event, "raw", bounds.clean_payload(raw))
+    except OutOfBounds as exc:
+        raise EventError(str(exc), field="raw") from None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -303,12 +392,15 @@ def _parse_time(value: object) -> datetime:
     if isinstance(value, datetime):
         moment = value
     elif isinstance(value, int | float) and not isinstance(value, bool):
-        moment = datetime.fromtimestamp(value, UTC)
+        try:
+            moment = bounds.time_from_unix(value)
+        except OutOfBounds as exc:
+            raise EventError(str(exc), field="occurred_at") from None
     elif isinstance(value, str):
         try:
             moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError as exc:
-            raise EventError(f"not an ISO 8601 time: {value!r}", field="occurred_at") from exc
+        except ValueError:
+            raise EventError(f"not an ISO 8601 time: {value[:60]!r}", field="occurred_at") from None
     else:
         raise EventError("must be an ISO 8601 string or a Unix time", field="occurred_at")
     if moment.tzinfo is None:
@@ -317,7 +409,18 @@ def _parse_time(value: object) -> datetime:
 
 
 def event_from_json(data: object) -> Event:
-    """Build an event from its JSON form; raises EventError naming the field at fault."""
+    """Build an event from its JSON form; raises EventError naming the field at fault, and
+    nothing else, whatever ``data`` holds."""
+    try:
+        return _event_from_json(data)
+    except EventError:
+        raise
+    except (ValueError, TypeError, OverflowError, RecursionError) as exc:
+        # e.g. an integer id of 5,000 digits that Python will not turn into a string
+        raise EventError(f"cannot be read: {type(exc).__name__}: {exc}") from None
+
+
+def _event_from_json(data: object) -> Event:
     if not isinstance(data, Mapping):
         raise EventError("an event must be a JSON object")
     type_name = data.get("type")
@@ -339,11 +442,15 @@ def event_from_json(data: object) -> Event:
     kwargs["occurred_at"] = _parse_time(kwargs["occurred_at"])
     for name, f in allowed.items():
         value = kwargs.get(name)
-        if value is None:
-            continue
         expected = str(f.type)
+        if value is None:
+            if name in kwargs and "None" not in expected:
+                raise EventError("must not be null (leave it out for its default)", field=name)
+            continue
         if expected.startswith("str") and not isinstance(value, str):
             if isinstance(value, int) and not isinstance(value, bool):
+                if value.bit_length() > 128:
+                    raise EventError("a number far too long for an id", field=name)
                 kwargs[name] = str(value)  # platform ids often arrive as numbers
             else:
                 raise EventError(f"must be a string, got {type(value).__name__}", field=name)

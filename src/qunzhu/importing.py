@@ -148,7 +148,7 @@ def import_file(
     where = (community, importers.platform_of(chosen), group)
     with _gc_paused():
         report = load(store, tally.counted(rows), where, source=name)
-    return summary(tally, report)
+    return {**summary(tally, report), **rows.notes.as_dict()}
 
 
 def load(
