@@ -129,3 +129,7 @@ def loads_event_json(text: str | bytes) -> Any:
         return json.loads(text)
     except RecursionError:
         raise OutOfBounds(f"JSON nested far deeper than {MAX_DEPTH} levels") from None
+    except json.JSONDecodeError:
+        raise
+    except ValueError as exc:  # an integer of thousands of digits
+        raise OutOfBounds(f"a number too long to read ({str(exc)[:60]})") from None

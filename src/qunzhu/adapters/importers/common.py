@@ -100,7 +100,9 @@ def detect_encoding(head: bytes) -> str:
     head = head[: cut + 1] if cut > 0 else head[:-4] or head
     decoded = head.decode("utf-8", "replace")
     bad = decoded.count("\ufffd") - head.count(b"\xef\xbf\xbd")  # U+FFFD written as such
-    if bad <= max(2, len(head) // 2000):
+    # text in another encoding spoils most of its non-ASCII bytes as UTF-8; a UTF-8 file
+    # with a few bad bytes spoils few (each then costs its own line, not the whole file)
+    if bad <= max(8, (len(head) - len(head.decode("ascii", "ignore"))) // 50):
         return "utf-8"
     best = charset_normalizer.from_bytes(head).best()
     name = "" if best is None else codecs.lookup(best.encoding).name
@@ -125,8 +127,9 @@ _LATIN = ("cp1250", "cp1252", "cp1254", "cp1257", "latin-1", "iso8859-2", "iso88
           "iso8859-16", "mac-roman", "mac-latin2")  # fmt: skip
 
 
-# control characters but tab and CR: a line holding one is no text a person typed
-CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# control characters (C0 but tab and CR, DEL, C1): a line holding one is no text a person
+# typed
+CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 CONTROL_REASON = (
     "a line with control characters ({found}) that is no dated message even without them: "
     "kept apart, not joined to the message before"

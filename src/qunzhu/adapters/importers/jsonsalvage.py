@@ -27,6 +27,7 @@ MAX_ELEMENT = 64 << 20  # an element (one message) this large is not read but sk
 _WHITE = re.compile(r"[ \t\r\n]*")
 _BAD_BYTE = re.compile("[\udc80-\udcff]")  # what surrogateescape makes of a non-UTF-8 byte
 _DECODE = json.JSONDecoder().raw_decode
+_ANY_BOUNDARY = re.compile(r",\s*[{\[]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,9 +114,9 @@ def elements(path: Path, start: int, skip: int) -> Iterator[Any | Unreadable]:
             if char == ",":
                 pos += 1
                 continue
-            if boundary is None:  # learnt from the first element: what comes before one
-                boundary = _boundary_after(buf.text, pos)
             if char == "{" or char == "[":
+                if boundary is None:  # learnt from the first element: what comes before one
+                    boundary = _boundary_after(buf.text, pos)
                 try:
                     value, end = _decode_whole(buf, pos)
                 except json.JSONDecodeError as exc:
@@ -141,7 +142,7 @@ def elements(path: Path, start: int, skip: int) -> Iterator[Any | Unreadable]:
                     yield value
                 pos = buf.drop(end)
                 continue
-            stop = _next_element(buf, boundary, pos + 1)
+            stop = _next_opener(buf, pos + 1)  # the next bracket: tried as an element
             yield _unreadable(buf, pos, stop, "stray bytes between two messages", element=False)
             if stop >= len(buf.text) and buf.eof:
                 return
@@ -184,16 +185,33 @@ def _decode_whole(buf: _Buffer, pos: int) -> tuple[Any, int]:
 
 def _next_element(buf: _Buffer, boundary: re.Pattern[str] | None, pos: int) -> int:
     """Where the next element starts after ``pos`` (its bracket), or the end of the file."""
-    if boundary is None:
-        boundary = re.compile(r",\s*[{\[]")
+    start = pos
     while True:
-        found = boundary.search(buf.text, pos)
+        found = (boundary or _ANY_BOUNDARY).search(buf.text, pos)
         if found:
             return found.end() - 1
         searched = len(buf.text)
         if not buf.more():
-            return searched
+            # the layout learnt from the first element is not kept up to the end: any
+            # comma before a bracket will do (the file is all here now)
+            found = _ANY_BOUNDARY.search(buf.text, start)
+            return found.end() - 1 if found else searched
         pos = max(pos, searched - 256)  # search on from where this search ended
+
+
+_OPENER = re.compile(r"[{\[\]]")
+
+
+def _next_opener(buf: _Buffer, pos: int) -> int:
+    """The next bracket after stray bytes (an element's start, or the array's end)."""
+    while True:
+        found = _OPENER.search(buf.text, pos)
+        if found:
+            return found.start()
+        searched = len(buf.text)
+        if not buf.more():
+            return searched
+        pos = searched
 
 
 def _unreadable(buf: _Buffer, start: int, stop: int, why: str, *, element: bool) -> Unreadable:

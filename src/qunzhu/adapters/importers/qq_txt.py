@@ -109,7 +109,14 @@ def rows(
         try:
             line = decode_line(raw, encoding)
         except UnicodeDecodeError:
-            if current is not None:
+            loose = CONTROL.sub("", raw.decode(encoding, "replace").replace("\ufffd", ""))
+            if _HEADER.match(loose):  # a header all the same
+                if current is not None:
+                    yield from _guarded(current, source, ids, names, latest, community, group)
+                refused = f"the header is not valid {encoding} text"
+                current = _Pending(number, T0, "", "", refused=refused)
+                current.body.append(repr(raw[:200]))
+            elif current is not None:
                 current.bad = True
             else:
                 yield Rejected(source, number, f"not valid {encoding} text", repr(raw[:200]))
@@ -120,7 +127,7 @@ def rows(
             # the message before; other lines are the message's text (NUL removed later)
             header = _HEADER.match(CONTROL.sub("", line))
         if header is None:
-            stripped = line.strip()
+            stripped = CONTROL.sub("", line).strip()  # a spoilt banner is still the banner
             if current is not None:
                 current.body.append(line)
             elif in_banner and (not stripped or stripped.startswith(_BANNER)):
