@@ -44,6 +44,7 @@ IDENTIFIER_LIMITS: dict[str, int] = {
     "invite_code": 64,
 }
 
+_EARLIEST_UNIX, _LATEST_UNIX = EARLIEST.timestamp(), LATEST.timestamp()
 _NUL = "\x00"
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -80,6 +81,10 @@ def check_identifier(name: str, value: str) -> None:
 
 
 def check_time(moment: datetime) -> None:
+    # the year alone settles nearly every time, and cheaply: comparing aware datetimes of
+    # two time zones costs an offset lookup on each side (hot in every importer)
+    if EARLIEST.year < moment.year < LATEST.year - 1:
+        return
     if not EARLIEST <= moment < LATEST:
         raise OutOfBounds(
             f"{moment.isoformat()} is outside {EARLIEST.year}–{LATEST.year - 1}: "
@@ -95,7 +100,7 @@ def check_count(value: int) -> None:
 
 def time_from_unix(value: float) -> datetime:
     """A Unix time in seconds as an aware UTC datetime, within bounds."""
-    if value != value or not EARLIEST.timestamp() <= value < LATEST.timestamp():  # NaN too
+    if value != value or not _EARLIEST_UNIX <= value < _LATEST_UNIX:  # NaN fails as well
         raise OutOfBounds(
             f"Unix time {value!r} is outside {EARLIEST.year}–{LATEST.year - 1} "
             "(seconds are expected, not milliseconds)"

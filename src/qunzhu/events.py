@@ -123,59 +123,73 @@ class EventError(ValueError):
 # How each field is held to its bounds (qunzhu.bounds): identifiers are refused when they
 # hold NUL or are too long (a repaired id would name another thing); text has NUL removed
 # and is refused when too long; display names are cleaned and cut; counts stay in 32 bits.
+# Every event is built through here, live ones too: the common case (short ASCII-or-clean
+# values) is decided by a few comparisons per field, the bounds module only when needed.
 _NAMES = frozenset({"member_name", "old_name", "new_name"})
 _TEXTS = frozenset({"text", "note", "attachment"})
 _COUNTS = frozenset({"reactions", "amount_cents"})
 _ENUMS = frozenset({"platform", "kind", "via", "reason", "status", "occurred_at", "raw"})
 MAX_LIST = 1_000  # mentions of one message, answers of one application
-_plans: dict[type[Any], tuple[tuple[str, str], ...]] = {}
+_ID, _TEXT, _NAME, _COUNT, _LIST, _MAP = range(6)
+_plans: dict[type[Any], tuple[tuple[str, int, int], ...]] = {}
 
 
-def _plan(cls: type[Any]) -> tuple[tuple[str, str], ...]:
-    """(field, how it is checked) for an event class, worked out once per class."""
+def _plan(cls: type[Any]) -> tuple[tuple[str, int, int], ...]:
+    """(field, how it is checked, its length limit) for an event class, once per class."""
     plan = _plans.get(cls)
     if plan is None:
         out = []
         for f in fields(cls):
-            if f.name in _ENUMS or str(f.type) == "bool":
+            kind = str(f.type)
+            if f.name in _ENUMS or kind == "bool":
                 continue
             how = (
-                "name" if f.name in _NAMES
-                else "text" if f.name in _TEXTS
-                else "count" if f.name in _COUNTS
-                else "list" if str(f.type).startswith("tuple")
-                else "map" if str(f.type).startswith("Mapping")
-                else "id"
+                _NAME if f.name in _NAMES
+                else _TEXT if f.name in _TEXTS
+                else _COUNT if f.name in _COUNTS
+                else _LIST if kind.startswith("tuple")
+                else _MAP if kind.startswith("Mapping")
+                else _ID
             )  # fmt: skip
-            out.append((f.name, how))
+            limit = {_NAME: bounds.MAX_NAME, _TEXT: bounds.MAX_TEXT}.get(
+                how, bounds.IDENTIFIER_LIMITS.get(f.name, bounds.MAX_IDENTIFIER)
+            )
+            out.append((f.name, how, limit))
         plan = _plans[cls] = tuple(out)
     return plan
 
 
+def _clean(value: str) -> bool:
+    """True when ``value`` needs nothing from clean_text (no NUL, no lone surrogate)."""
+    return "\x00" not in value and (value.isascii() or bounds.clean_text(value) is value)
+
+
 def _within_bounds(event: Event) -> None:
-    for name, how in _plan(type(event)):
+    for name, how, limit in _plan(type(event)):
         value = getattr(event, name)
         if value is None:
             continue
         try:
-            if how == "id":
-                bounds.check_identifier(name, value)
-            elif how == "text":
-                if len(value) > bounds.MAX_TEXT:
-                    raise OutOfBounds(
-                        f"{len(value):,} characters, at most {bounds.MAX_TEXT:,} allowed"
-                    )
-                object.__setattr__(event, name, bounds.clean_text(value))
-            elif how == "name":
-                object.__setattr__(event, name, bounds.clean_text(value[: bounds.MAX_NAME]))
-            elif how == "count":
-                bounds.check_count(value)
-            elif how == "list":
+            if how == _ID:
+                if len(value) > limit or not _clean(value):
+                    bounds.check_identifier(name, value)
+            elif how in (_TEXT, _NAME):
+                if len(value) > limit:
+                    if how == _TEXT:
+                        raise OutOfBounds(f"{len(value):,} characters, at most {limit:,} allowed")
+                    value = value[:limit]
+                    object.__setattr__(event, name, value)
+                if not _clean(value):
+                    object.__setattr__(event, name, bounds.clean_text(value))
+            elif how == _COUNT:
+                if not 0 <= value <= bounds.MAX_INT:
+                    bounds.check_count(value)
+            elif how == _LIST:
                 if len(value) > MAX_LIST:
                     raise OutOfBounds(f"{len(value):,} entries, at most {MAX_LIST:,}")
                 for item in value:
                     bounds.check_identifier(name, item)
-            elif how == "map":
+            elif how == _MAP and value:
                 if len(value) > MAX_LIST:
                     raise OutOfBounds(f"{len(value):,} entries, at most {MAX_LIST:,}")
                 cleaned = {
@@ -187,14 +201,9 @@ def _within_bounds(event: Event) -> None:
                 object.__setattr__(event, name, cleaned)
         except OutOfBounds as exc:
             raise EventError(str(exc), field=name) from None
-    raw = event.raw
-    try:
-        if isinstance(raw, str):
-            object.__setattr__(event, "raw", bounds.clean_text(raw[: bounds.MAX_EVENT_BYTES]))
-        elif raw is not None:
-            object.__setattr__(event, "raw", bounds.clean_payload(raw))
-    except OutOfBounds as exc:
-        raise EventError(str(exc), field="raw") from None
+    # a payload from JSON is cleaned by event_from_json (depth, NaN); a text one here
+    if isinstance(event.raw, str) and not _clean(event.raw):
+        object.__setattr__(event, "raw", bounds.clean_text(event.raw))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -466,8 +475,11 @@ def _event_from_json(data: object) -> Event:
             if not isinstance(value, Mapping):
                 raise EventError("must be an object", field=name)
             kwargs[name] = {str(k): str(v) for k, v in value.items()}
-    if "raw" not in kwargs:
-        kwargs["raw"] = dict(data)
+    raw = kwargs.get("raw", data)
+    try:  # stored as JSON and read back by every reader: within depth, without NaN
+        kwargs["raw"] = None if raw is None else bounds.clean_payload(raw)
+    except OutOfBounds as exc:
+        raise EventError(str(exc), field="raw") from None
     try:
         return cls(**kwargs)
     except TypeError as exc:  # wrong argument shape not caught above

@@ -20,7 +20,6 @@ from qunzhu import bounds
 from qunzhu.adapters.importers.common import Posted, Rejected, Row, Skipped
 from qunzhu.events import EventError
 
-_EARLIEST, _LATEST = bounds.EARLIEST, bounds.LATEST
 _NUL = "\x00"
 _MAX_ID = bounds.IDENTIFIER_LIMITS["message_id"]
 
@@ -53,13 +52,15 @@ class CheckedRows:
         self.notes = notes
 
     def __iter__(self) -> Iterator[Row]:
-        earliest, latest, nul, max_text = _EARLIEST, _LATEST, _NUL, bounds.MAX_TEXT
+        # years strictly inside the bounds are inside whatever the zone (see check_time)
+        earliest, latest = bounds.EARLIEST.year, bounds.LATEST.year - 1
+        nul, max_text = _NUL, bounds.MAX_TEXT
         max_name, max_id, max_member = bounds.MAX_NAME, _MAX_ID, bounds.MAX_IDENTIFIER
         for row in self.rows:
             if type(row) is Posted:
                 text = row.text
                 if (
-                    earliest <= row.occurred_at < latest
+                    earliest < row.occurred_at.year < latest
                     and len(text) <= max_text
                     and nul not in text
                     and len(row.message_id) <= max_id
