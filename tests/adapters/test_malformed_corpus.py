@@ -20,6 +20,7 @@ from malformed_samples import (
 )
 from sqlalchemy import select
 
+from qunzhu.adapters.importers import ImportFormatError
 from qunzhu.bounds import MAX_TEXT
 from qunzhu.importing import import_file
 from qunzhu.store import Store
@@ -172,3 +173,12 @@ def test_a_message_nested_100000_deep_costs_that_message(store, tmp_path, fmt):
     summary = _import(store, path, fmt)
     stored, _ = _accounted(store, summary)
     assert stored >= N - 1
+
+
+def test_a_group_id_the_store_cannot_hold_refuses_the_import_before_anything_is_written(
+    store, tmp_path
+):
+    path = sample(tmp_path, "irc", N)
+    with pytest.raises(ImportFormatError, match="--group"):
+        import_file(store, path, community="c1", group="g" * 129, fmt="irc")
+    assert _stored(store) == [] and _quarantined(store) == []

@@ -17,6 +17,7 @@ from importlib import import_module
 from pathlib import Path
 from types import ModuleType
 
+from qunzhu import bounds
 from qunzhu.adapters.importers.checked import CheckedRows, ReadNotes
 from qunzhu.adapters.importers.common import (
     ImportFormatError,
@@ -110,6 +111,11 @@ def parse_rows(
     hot path: ``Posted.event(platform, community, group)`` is the Event), every one within
     the bounds of qunzhu.bounds; ``.notes`` says what the reading noted (encoding, bytes
     skipped) once the rows are consumed."""
+    for name, value in (("community", community), ("group", group)):
+        try:  # every message would be refused for it: refuse the import instead
+            bounds.check_identifier(name, value)
+        except bounds.OutOfBounds as exc:
+            raise ImportFormatError(path, f"--{name} {value[:40]!r}: {exc}") from None
     module = _checked(path, fmt)
     items: Iterator[Row] = module.rows(
         path, community=community, group=group, tz=tz, progress=progress
