@@ -9,6 +9,7 @@ import json
 from dataclasses import MISSING, fields
 from typing import Any
 
+from qunzhu import bounds
 from qunzhu.events import EVENT_TYPES, MESSAGE_KINDS, PLATFORMS, Event
 
 _FIELD_DOCS = {
@@ -49,12 +50,31 @@ def _type_schema(annotation: str, name: str) -> dict[str, Any]:
         schema = {"type": "object", "additionalProperties": {"type": "string"}}
     else:
         schema = {}
+    schema.update(_bounds(name, base))
     if nullable and "type" in schema:
         kinds = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
         schema["type"] = [*kinds, "null"]
     if name in _FIELD_DOCS:
         schema["description"] = _FIELD_DOCS[name]
     return schema
+
+
+def _bounds(name: str, base: str) -> dict[str, Any]:
+    """The bounds of qunzhu.bounds a JSON Schema can say (NUL and surrogates it cannot)."""
+    if name == "occurred_at":
+        return {
+            "minimum": bounds.EARLIEST.timestamp(),
+            "exclusiveMaximum": bounds.LATEST.timestamp(),
+        }
+    if base == "int":
+        return {"minimum": 0, "maximum": bounds.MAX_INT}
+    if base != "str" or name in ("platform", "kind"):
+        return {}
+    if name in ("text", "note", "attachment"):
+        return {"maxLength": bounds.MAX_TEXT}
+    if name in ("member_name", "old_name", "new_name"):
+        return {}  # cut to MAX_NAME, not refused
+    return {"maxLength": bounds.IDENTIFIER_LIMITS.get(name, bounds.MAX_IDENTIFIER)}
 
 
 def _event_schema(cls: type[Event]) -> dict[str, Any]:

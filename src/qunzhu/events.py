@@ -16,6 +16,9 @@ from dataclasses import MISSING, dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Literal, get_args
 
+from qunzhu import bounds
+from qunzhu.bounds import OutOfBounds
+
 Platform = Literal["telegram", "qq", "wecom", "wechat", "discord", "irc", "whatsapp", "api", "test"]
 PLATFORMS: tuple[str, ...] = get_args(Platform)
 
@@ -68,10 +71,17 @@ class Event:
         for name in ("community", "group", "member"):
             if not getattr(self, name):
                 raise EventError(f"{name} must not be empty", field=name)
+        if not isinstance(self.occurred_at, datetime):
+            raise EventError("must be a datetime", field="occurred_at")
         if self.occurred_at.tzinfo is None:
             raise EventError("occurred_at must carry a time zone", field="occurred_at")
+        try:
+            bounds.check_time(self.occurred_at)  # before astimezone: year 1 would overflow
+        except OutOfBounds as exc:
+            raise EventError(str(exc), field="occurred_at") from None
         if self.occurred_at.utcoffset() != UTC.utcoffset(None):
             object.__setattr__(self, "occurred_at", self.occurred_at.astimezone(UTC))
+        _within_bounds(self)
         if not self.key:
             object.__setattr__(self, "key", make_key(*self.identity()))
 
@@ -104,8 +114,96 @@ class EventError(ValueError):
     """An event that cannot be built; ``field`` names the offending field."""
 
     def __init__(self, message: str, *, field: str | None = None) -> None:
+        if len(message) > 500:  # a reason a person reads, not the whole offending value
+            message = message[:500] + " …"
         super().__init__(message if field is None else f"{field}: {message}")
         self.field = field
+
+
+# How each field is held to its bounds (qunzhu.bounds): identifiers are refused when they
+# hold NUL or are too long (a repaired id would name another thing); text has NUL removed
+# and is refused when too long; display names are cleaned and cut; counts stay in 32 bits.
+# Every event is built through here, live ones too: the common case (short ASCII-or-clean
+# values) is decided by a few comparisons per field, the bounds module only when needed.
+_NAMES = frozenset({"member_name", "old_name", "new_name"})
+_TEXTS = frozenset({"text", "note", "attachment"})
+_COUNTS = frozenset({"reactions", "amount_cents"})
+_ENUMS = frozenset({"platform", "kind", "via", "reason", "status", "occurred_at", "raw"})
+MAX_LIST = 1_000  # mentions of one message, answers of one application
+_ID, _TEXT, _NAME, _COUNT, _LIST, _MAP = range(6)
+_plans: dict[type[Any], tuple[tuple[str, int, int], ...]] = {}
+
+
+def _plan(cls: type[Any]) -> tuple[tuple[str, int, int], ...]:
+    """(field, how it is checked, its length limit) for an event class, once per class."""
+    plan = _plans.get(cls)
+    if plan is None:
+        out = []
+        for f in fields(cls):
+            kind = str(f.type)
+            if f.name in _ENUMS or kind == "bool":
+                continue
+            how = (
+                _NAME if f.name in _NAMES
+                else _TEXT if f.name in _TEXTS
+                else _COUNT if f.name in _COUNTS
+                else _LIST if kind.startswith("tuple")
+                else _MAP if kind.startswith("Mapping")
+                else _ID
+            )  # fmt: skip
+            limit = {_NAME: bounds.MAX_NAME, _TEXT: bounds.MAX_TEXT}.get(
+                how, bounds.IDENTIFIER_LIMITS.get(f.name, bounds.MAX_IDENTIFIER)
+            )
+            out.append((f.name, how, limit))
+        plan = _plans[cls] = tuple(out)
+    return plan
+
+
+def _clean(value: str) -> bool:
+    """True when ``value`` needs nothing from clean_text (no NUL, no lone surrogate)."""
+    return "\x00" not in value and (value.isascii() or bounds.clean_text(value) is value)
+
+
+def _within_bounds(event: Event) -> None:
+    for name, how, limit in _plan(type(event)):
+        value = getattr(event, name)
+        if value is None:
+            continue
+        try:
+            if how == _ID:
+                if len(value) > limit or not _clean(value):
+                    bounds.check_identifier(name, value)
+            elif how in (_TEXT, _NAME):
+                if len(value) > limit:
+                    if how == _TEXT:
+                        raise OutOfBounds(f"{len(value):,} characters, at most {limit:,} allowed")
+                    value = value[:limit]
+                    object.__setattr__(event, name, value)
+                if not _clean(value):
+                    object.__setattr__(event, name, bounds.clean_text(value))
+            elif how == _COUNT:
+                if not 0 <= value <= bounds.MAX_INT:
+                    bounds.check_count(value)
+            elif how == _LIST:
+                if len(value) > MAX_LIST:
+                    raise OutOfBounds(f"{len(value):,} entries, at most {MAX_LIST:,}")
+                for item in value:
+                    bounds.check_identifier(name, item)
+            elif how == _MAP and value:
+                if len(value) > MAX_LIST:
+                    raise OutOfBounds(f"{len(value):,} entries, at most {MAX_LIST:,}")
+                cleaned = {
+                    bounds.clean_text(str(k)[: bounds.MAX_NAME]): bounds.clean_text(
+                        str(v)[: bounds.MAX_TEXT]
+                    )
+                    for k, v in value.items()
+                }
+                object.__setattr__(event, name, cleaned)
+        except OutOfBounds as exc:
+            raise EventError(str(exc), field=name) from None
+    # a payload from JSON is cleaned by event_from_json (depth, NaN); a text one here
+    if isinstance(event.raw, str) and not _clean(event.raw):
+        object.__setattr__(event, "raw", bounds.clean_text(event.raw))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -303,12 +401,15 @@ def _parse_time(value: object) -> datetime:
     if isinstance(value, datetime):
         moment = value
     elif isinstance(value, int | float) and not isinstance(value, bool):
-        moment = datetime.fromtimestamp(value, UTC)
+        try:
+            moment = bounds.time_from_unix(value)
+        except OutOfBounds as exc:
+            raise EventError(str(exc), field="occurred_at") from None
     elif isinstance(value, str):
         try:
             moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError as exc:
-            raise EventError(f"not an ISO 8601 time: {value!r}", field="occurred_at") from exc
+        except ValueError:
+            raise EventError(f"not an ISO 8601 time: {value[:60]!r}", field="occurred_at") from None
     else:
         raise EventError("must be an ISO 8601 string or a Unix time", field="occurred_at")
     if moment.tzinfo is None:
@@ -317,7 +418,18 @@ def _parse_time(value: object) -> datetime:
 
 
 def event_from_json(data: object) -> Event:
-    """Build an event from its JSON form; raises EventError naming the field at fault."""
+    """Build an event from its JSON form; raises EventError naming the field at fault, and
+    nothing else, whatever ``data`` holds."""
+    try:
+        return _event_from_json(data)
+    except EventError:
+        raise
+    except (ValueError, TypeError, OverflowError, RecursionError) as exc:
+        # e.g. an integer id of 5,000 digits that Python will not turn into a string
+        raise EventError(f"cannot be read: {type(exc).__name__}: {exc}") from None
+
+
+def _event_from_json(data: object) -> Event:
     if not isinstance(data, Mapping):
         raise EventError("an event must be a JSON object")
     type_name = data.get("type")
@@ -339,11 +451,15 @@ def event_from_json(data: object) -> Event:
     kwargs["occurred_at"] = _parse_time(kwargs["occurred_at"])
     for name, f in allowed.items():
         value = kwargs.get(name)
-        if value is None:
-            continue
         expected = str(f.type)
+        if value is None:
+            if name in kwargs and "None" not in expected:
+                raise EventError("must not be null (leave it out for its default)", field=name)
+            continue
         if expected.startswith("str") and not isinstance(value, str):
             if isinstance(value, int) and not isinstance(value, bool):
+                if value.bit_length() > 128:
+                    raise EventError("a number far too long for an id", field=name)
                 kwargs[name] = str(value)  # platform ids often arrive as numbers
             else:
                 raise EventError(f"must be a string, got {type(value).__name__}", field=name)
@@ -359,8 +475,11 @@ def event_from_json(data: object) -> Event:
             if not isinstance(value, Mapping):
                 raise EventError("must be an object", field=name)
             kwargs[name] = {str(k): str(v) for k, v in value.items()}
-    if "raw" not in kwargs:
-        kwargs["raw"] = dict(data)
+    raw = kwargs.get("raw", data)
+    try:  # stored as JSON and read back by every reader: within depth, without NaN
+        kwargs["raw"] = None if raw is None else bounds.clean_payload(raw)
+    except OutOfBounds as exc:
+        raise EventError(str(exc), field="raw") from None
     try:
         return cls(**kwargs)
     except TypeError as exc:  # wrong argument shape not caught above

@@ -133,7 +133,7 @@ def import_file(
     )
     where = (community, importers.platform_of(chosen), group)
     report = load(store, tally.counted(rows), where, source=name)
-    return summary(tally, report)
+    return {**summary(tally, report), **rows.notes.as_dict()}
 
 
 def load(

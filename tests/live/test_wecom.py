@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+import httpx
 import pytest
 from connector_fakes import wecom as wc
 from connector_fakes.liveserver import LiveServer
@@ -60,6 +61,27 @@ def test_a_forged_callback_is_refused_and_nothing_stored(store, hub, fake):
     with serving(store, hub) as server:
         assert wc.post_callback(_hook(server), xml, forge=True).status_code == 403
     assert count(store, Membership) == 0
+
+
+def test_a_validly_signed_callback_30_days_old_is_refused_and_nothing_stored(store, hub, fake):
+    _app(store, hub, fake)
+    xml = wc.change_xml(wc.CHAT, "update", detail="add_member", members=("wmA",), at=NOW)
+    with serving(store, hub) as server:
+        answer = wc.post_callback(_hook(server), xml, age=30 * 86400)
+        assert answer.status_code == 403
+        assert "30.0 days old" in answer.text
+    assert count(store, Membership) == 0
+
+
+def test_a_replayed_callback_is_refused_once_it_was_taken(store, hub, fake):
+    _app(store, hub, fake)
+    xml = wc.change_xml(wc.CHAT, "update", detail="add_member", members=("wmA",), at=NOW)
+    request = wc.callback_request(xml, age=60)  # a minute old: within the window
+    with serving(store, hub) as server:
+        assert httpx.post(_hook(server), timeout=30, **request).status_code == 200
+        again = httpx.post(_hook(server), timeout=30, **request)
+        assert again.status_code == 403 and "replay" in again.text
+    assert count(store, Membership) == 1
 
 
 def test_joins_name_their_inviter_and_removals_their_scene(store, hub, fake):

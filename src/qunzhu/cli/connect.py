@@ -209,6 +209,11 @@ def wecom(
         None, envvar="QUNZHU_WECOM_AES_KEY", help="Callback EncodingAESKey (env)."
     ),
     sync_interval: int = typer.Option(3600, help="Seconds between group syncs (0: never)."),
+    callback_window: int = typer.Option(
+        300,
+        help="Seconds a callback's signed timestamp may be off this server's clock; older "
+        "ones and replays are refused (0: no check).",
+    ),
     api_base: str = typer.Option("https://qyapi.weixin.qq.com", help="WeCom API server."),
     welcome: str | None = typer.Option(
         None,
@@ -230,7 +235,7 @@ def wecom(
         community,
         "wecom",
         name,
-        {"api_base": api_base, "sync_interval": sync_interval}
+        {"api_base": api_base, "sync_interval": sync_interval, "callback_window": callback_window}
         | ({"welcome": welcome} if welcome else {}),
         {
             "corp_id": corp_id,

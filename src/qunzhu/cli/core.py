@@ -14,6 +14,7 @@ from rich.table import Table
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
+from qunzhu.bounds import OutOfBounds, loads_event_json
 from qunzhu.cli.output import JSON_OPTION, console, emit, fail
 from qunzhu.events import EventError, event_from_json
 from qunzhu.settings import Settings, SettingsError, load_settings, mask_url
@@ -229,7 +230,11 @@ def _jsonl(path: Path) -> Iterator[Any]:
                 continue
             try:
                 text = line.decode("utf-8")
-                yield event_from_json(json.loads(text))
+                yield event_from_json(loads_event_json(text))
+            except OutOfBounds as exc:  # too long or nested too deep: not parsed at all
+                yield RejectedRecord(
+                    str(path), number, str(exc), line[:4000].decode("utf-8", "replace")
+                )
             except UnicodeDecodeError as exc:
                 yield RejectedRecord(
                     str(path), number, f"not UTF-8 at byte {exc.start}", repr(line[:200])

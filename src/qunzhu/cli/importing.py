@@ -21,6 +21,8 @@ from rich.table import Table
 from qunzhu.cli.core import store_at_head
 from qunzhu.cli.output import JSON_OPTION, console, emit, fail
 
+# exit status of an import that stored what it could read but skipped part of a file
+UNREAD_EXIT = 3
 FORMAT_HELP = "auto | wechat-csv | telegram-json | qq-txt | whatsapp-txt | discord-json | irc"
 
 
@@ -88,6 +90,8 @@ def import_(
         as_json,
         lambda d: _render(d if isinstance(d, list) else [d]),
     )
+    if any(r.get("unreadable_bytes") for r in results):
+        raise typer.Exit(UNREAD_EXIT)  # what was read is stored; the file was not read whole
 
 
 def _render(results: list[dict[str, Any]]) -> None:
@@ -129,6 +133,17 @@ def _render(results: list[dict[str, Any]]) -> None:
             console.print(f"  {Path(r['file']).name}{where}: {q['reason']}", highlight=False)
         if r["quarantined"] > 20:
             console.print(f"  … and {r['quarantined'] - 20} more, kept in the quarantine")
+        if r.get("encoding") not in (None, "utf-8", "utf-8-sig"):
+            console.print(f"  {Path(r['file']).name}: read as {r['encoding']} text")
+        if r.get("unreadable_bytes"):
+            console.print(
+                f"  {Path(r['file']).name}: {r['unreadable_bytes']:,} bytes in "
+                f"{r['unreadable_stretches']} stretch(es) could not be read and were skipped "
+                "(each is in the quarantine); the rest is stored",
+                style="bold red",
+                markup=False,
+                highlight=False,
+            )
     if any(r["added"] for r in results):
         console.print(
             "next: `qunzhu recompute -c <community> --backfill 28` scores the new messages and "

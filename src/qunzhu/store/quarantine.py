@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from qunzhu.bounds import clean_text
 from qunzhu.events import make_key
 from qunzhu.store.base import table_of
 from qunzhu.store.bulk import insert_ignoring_conflicts
@@ -25,16 +26,20 @@ class RejectedRecord:
 def quarantine_rows(
     conn: Connection, records: Sequence[Any], community_id: int | None = None
 ) -> None:
-    """Store rejects once each: the same bad line seen again on a re-run is not added twice."""
+    """Store rejects once each: the same bad line seen again on a re-run is not added twice.
+
+    What is stored is cleaned as text is everywhere (NUL removed, lone surrogates replaced,
+    cut to a length): the record is here *because* it may hold what the database refuses,
+    and its quarantine row must not fail the same way."""
     now = utcnow()
     rows = [
         {
             "community_id": community_id,
             "key": make_key("quarantine", r.source, r.line, r.reason, r.text),
-            "source": str(r.source)[:500],
+            "source": clean_text(str(r.source)[:500]),
             "location": f"line {r.line}" if r.line else "",
-            "reason": str(r.reason),
-            "payload": str(r.text)[:20000],
+            "reason": clean_text(str(r.reason)[:4000]),
+            "payload": clean_text(str(r.text)[:20000]),
             "created_at": now,
             "resolved": False,
         }

@@ -166,8 +166,9 @@ def crypto() -> CallbackCrypto:
     return CallbackCrypto(TOKEN, AES_KEY, CORP_ID)
 
 
-def post_callback(url: str, xml: str, *, forge: bool = False) -> httpx.Response:
-    nonce, timestamp = "1372623149", str(int(time.time()))
+def callback_request(xml: str, *, forge: bool = False, age: int = 0) -> dict[str, Any]:
+    """What WeCom posts for ``xml``, signed ``age`` seconds ago: httpx.post keyword arguments."""
+    nonce, timestamp = "1372623149", str(int(time.time()) - age)
     sealed = ET.fromstring(crypto().encrypt(xml, nonce, timestamp))
     encrypt, signature = sealed.findtext("Encrypt") or "", sealed.findtext("MsgSignature") or ""
     if forge:
@@ -176,12 +177,14 @@ def post_callback(url: str, xml: str, *, forge: bool = False) -> httpx.Response:
         f"<xml><ToUserName><![CDATA[{CORP_ID}]]></ToUserName>"
         f"<Encrypt><![CDATA[{encrypt}]]></Encrypt><AgentID><![CDATA[1000002]]></AgentID></xml>"
     )
-    return httpx.post(
-        url,
-        content=body.encode(),
-        timeout=30,
-        params={"msg_signature": signature, "timestamp": timestamp, "nonce": nonce},
-    )
+    return {
+        "content": body.encode(),
+        "params": {"msg_signature": signature, "timestamp": timestamp, "nonce": nonce},
+    }
+
+
+def post_callback(url: str, xml: str, *, forge: bool = False, age: int = 0) -> httpx.Response:
+    return httpx.post(url, timeout=30, **callback_request(xml, forge=forge, age=age))
 
 
 def verify_url(url: str, echo: str, *, forge: bool = False) -> httpx.Response:

@@ -17,6 +17,8 @@ from importlib import import_module
 from pathlib import Path
 from types import ModuleType
 
+from qunzhu import bounds
+from qunzhu.adapters.importers.checked import CheckedRows, ReadNotes
 from qunzhu.adapters.importers.common import (
     ImportFormatError,
     Posted,
@@ -24,14 +26,17 @@ from qunzhu.adapters.importers.common import (
     Rejected,
     Row,
     as_events,
+    detect_encoding,
     read_head,
 )
 from qunzhu.events import Event
 
 __all__ = [
     "FORMATS",
+    "CheckedRows",
     "ImportFormatError",
     "Posted",
+    "ReadNotes",
     "Rejected",
     "Row",
     "detect",
@@ -50,6 +55,8 @@ FORMATS: dict[str, str] = {
     "whatsapp-txt": "whatsapp_txt",
     "irc": "irc",
 }
+# formats read as text in an encoding found from the file (common.detect_encoding)
+TEXT_FORMATS = ("wechat-csv", "qq-txt", "whatsapp-txt", "irc")
 
 
 def module_for(fmt: str) -> ModuleType:
@@ -86,8 +93,8 @@ def parse(
     progress: ProgressFn | None = None,
 ) -> Iterator[Event | Rejected]:
     """Events (and rejects) of ``path`` read as ``fmt``; ``progress`` gets bytes read."""
-    module = _checked(path, fmt)
-    rows = module.rows(path, community=community, group=group, tz=tz, progress=progress)
+    module = module_for(fmt)
+    rows = parse_rows(path, fmt, community=community, group=group, tz=tz, progress=progress)
     return as_events(rows, module.PLATFORM, community, group)
 
 
@@ -99,14 +106,22 @@ def parse_rows(
     group: str,
     tz: tzinfo,
     progress: ProgressFn | None = None,
-) -> Iterator[Row]:
+) -> CheckedRows:
     """What :func:`parse` gives, with messages as light :class:`Posted` tuples (the import's
-    hot path: ``Posted.event(platform, community, group)`` is the Event)."""
+    hot path: ``Posted.event(platform, community, group)`` is the Event), every one within
+    the bounds of qunzhu.bounds; ``.notes`` says what the reading noted (encoding, bytes
+    skipped) once the rows are consumed."""
+    for name, value in (("community", community), ("group", group)):
+        try:  # every message would be refused for it: refuse the import instead
+            bounds.check_identifier(name, value)
+        except bounds.OutOfBounds as exc:
+            raise ImportFormatError(path, f"--{name} {value[:40]!r}: {exc}") from None
     module = _checked(path, fmt)
     items: Iterator[Row] = module.rows(
         path, community=community, group=group, tz=tz, progress=progress
     )
-    return items
+    notes = ReadNotes(encoding=detect_encoding(read_head(path)) if fmt in TEXT_FORMATS else None)
+    return CheckedRows(items, (module.PLATFORM, community, group), str(path), notes)
 
 
 def platform_of(fmt: str) -> str:

@@ -3,11 +3,16 @@ and stable message ids for formats that have none."""
 
 from __future__ import annotations
 
+import codecs
+import re
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from hashlib import blake2b
 from pathlib import Path
 from typing import Any, BinaryIO
+
+import charset_normalizer
 
 from qunzhu import events as ev
 from qunzhu.events import make_key
@@ -16,6 +21,16 @@ from qunzhu.store.quarantine import RejectedRecord
 
 # An importer yields events and, for what it cannot read, these (source, line, reason, text).
 Rejected = RejectedRecord
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped(RejectedRecord):
+    """A stretch of the file no record could be read from (``skipped`` bytes): quarantined
+    like any reject, and counted apart, since an import that skipped part of its file has
+    not read the whole file (`qunzhu import` then exits non-zero)."""
+
+    skipped: int = 0
+
 
 ProgressFn = Callable[[int], None]
 HEAD_BYTES = 64 * 1024
@@ -72,21 +87,53 @@ def numbered_lines(
 
 
 def detect_encoding(head: bytes) -> str:
-    """UTF-8 (with or without BOM) when the head decodes as such, else GB18030 (a superset
-    of GBK and GB2312, which Chinese Windows tools write)."""
+    """The encoding of a text export from its head: UTF-8 (with or without BOM) when the
+    head is UTF-8 but for a stray bad byte or two (each then quarantines its own line),
+    else what charset-normalizer finds, the Chinese GB family read as GB18030 (a superset
+    of GBK and GB2312, which Chinese Windows tools write); Latin-1 when nothing fits (every
+    byte maps, so nothing is lost, and lines read wrongly are at least visible)."""
     if head.startswith(b"\xef\xbb\xbf"):
         return "utf-8-sig"
-    try:
-        head.decode("utf-8")
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    cut = head.rfind(b"\n")  # a character cut by the end of the head would mislead
+    head = head[: cut + 1] if cut > 0 else head[:-4] or head
+    decoded = head.decode("utf-8", "replace")
+    bad = decoded.count("\ufffd") - head.count(b"\xef\xbf\xbd")  # U+FFFD written as such
+    # text in another encoding spoils most of its non-ASCII bytes as UTF-8; a UTF-8 file
+    # with a few bad bytes spoils few (each then costs its own line, not the whole file)
+    if bad <= max(8, (len(head) - len(head.decode("ascii", "ignore"))) // 50):
         return "utf-8"
-    except UnicodeDecodeError as exc:
-        if exc.start >= len(head) - 4:  # a character cut by the end of the head
-            return "utf-8"
-    try:
-        head.decode("gb18030")
-        return "gb18030"
-    except UnicodeDecodeError:
-        return "utf-8"
+    best = charset_normalizer.from_bytes(head).best()
+    name = "" if best is None else codecs.lookup(best.encoding).name
+    if name in _GB_FAMILY or name in _CJK or not name:
+        # short Chinese text is often taken for Korean or Big5: Chinese tools write GB
+        try:
+            head.decode("gb18030")
+            return "gb18030"
+        except UnicodeDecodeError:
+            pass
+    if not name:
+        return "latin-1"
+    # a few accented letters cannot tell one Latin code page from another: read them all as
+    # Latin-1, as IRC clients long wrote (Cyrillic, Greek, Big5 … are told apart well)
+    return "latin-1" if name in _LATIN else name
+
+
+_GB_FAMILY = ("gb2312", "gbk", "gb18030", "hz")
+_CJK = ("cp949", "euc-kr", "big5", "big5hkscs", "cp950", "shift_jis", "cp932", "euc-jp", "johab")
+_LATIN = ("cp1250", "cp1252", "cp1254", "cp1257", "latin-1", "iso8859-2", "iso8859-3",
+          "iso8859-4", "iso8859-9", "iso8859-10", "iso8859-13", "iso8859-14", "iso8859-15",
+          "iso8859-16", "mac-roman", "mac-latin2")  # fmt: skip
+
+
+# control characters (C0 but tab and CR, DEL, C1): a line holding one is no text a person
+# typed
+CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+CONTROL_REASON = (
+    "a line with control characters ({found}) that is no dated message even without them: "
+    "kept apart, not joined to the message before"
+)
 
 
 def decode_line(raw: bytes, encoding: str) -> str:

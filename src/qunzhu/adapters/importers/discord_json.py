@@ -23,9 +23,11 @@ from qunzhu.adapters.importers.common import (
     ProgressFn,
     Rejected,
     Row,
+    Skipped,
     local,
     message_key,
 )
+from qunzhu.adapters.importers.jsonsalvage import Unreadable
 
 FORMAT = "discord-json"
 PLATFORM = "discord"
@@ -54,9 +56,19 @@ def rows(
     index = -1
     try:
         for index, m in enumerate(jsonstream.items(path, "messages.item", progress)):
+            if type(m) is Unreadable:
+                yield jsonstream.skipped(source, m)
+                continue
             try:
                 event = _event(m, community, group, tz)
-            except (ValueError, TypeError, KeyError, AttributeError, ev.EventError) as exc:
+            except (
+                ValueError,
+                TypeError,
+                KeyError,
+                AttributeError,
+                OverflowError,
+                ev.EventError,
+            ) as exc:
                 ident = m.get("id") if isinstance(m, dict) else None
                 text = json.dumps(m, ensure_ascii=False, default=str)[:4000]
                 yield Rejected(source, 0, f"messages[{index}] (id {ident}): {exc}", text)
@@ -66,7 +78,7 @@ def rows(
     except jsonstream.BrokenJson as exc:
         if index < 0:
             raise ImportFormatError(path, str(exc), line=exc.line) from None
-        yield Rejected(source, exc.line, str(exc), "")
+        yield Skipped(source, exc.line, str(exc), "", skipped=jsonstream.left_after(path, exc.line))
 
 
 def _when(value: object, tz: tzinfo) -> datetime:

@@ -30,9 +30,11 @@ from qunzhu.adapters.importers.common import (
     Rejected,
     Row,
     _digest,
+    detect_encoding,
     message_key_prefix,
     new_posted,
     numbered_lines,
+    read_head,
 )
 
 FORMAT = "irc"
@@ -106,7 +108,12 @@ def rows(
     progress: ProgressFn | None = None,
 ) -> Iterator[Row]:
     numbered = numbered_rows(
-        path, numbered_lines(path, progress), community=community, group=group, tz=tz
+        path,
+        numbered_lines(path, progress),
+        community=community,
+        group=group,
+        tz=tz,
+        encoding=detect_encoding(read_head(path)),
     )
     return map(_SECOND, numbered)  # no generator frame of its own per line
 
@@ -134,8 +141,11 @@ def numbered_rows(
     community: str,
     group: str,
     tz: tzinfo,
+    encoding: str = "utf-8",
 ) -> Iterator[tuple[int, Row]]:
-    """(line number, light message, other event or reject) for each line that holds one."""
+    """(line number, light message, other event or reject) for each line that holds one;
+    lines are read in ``encoding`` (a UTF-8 log may hold Latin-1 lines: read as such)."""
+    fallback = "latin-1" if encoding in ("utf-8", "utf-8-sig") else None
     state = _State(day=date_from_name(path.name))
     ids = Ordinals(PLATFORM, group)
     keys = message_key_prefix(PLATFORM, community, group)
@@ -150,9 +160,14 @@ def numbered_rows(
     message, action = _MESSAGE.match, _ACTION.match
     for number, raw in lines:
         try:
-            line = raw.decode("utf-8")
+            line = raw.decode(encoding)
         except UnicodeDecodeError:
-            line = raw.decode("latin-1")  # old IRC clients wrote Latin-1; every byte maps
+            if fallback is None:
+                yield number, Rejected(source, number, f"not valid {encoding} text", repr(raw))
+                continue
+            line = raw.decode(fallback)  # old IRC clients wrote Latin-1; every byte maps
+        if number == 1 and line[:1] == "\ufeff":
+            line = line[1:]  # a byte order mark (UTF-8 written by Windows tools)
         if not line.strip():
             continue
         if line.startswith("---"):
@@ -283,6 +298,23 @@ def _antecedent(state: _State, speaker: str, target: str) -> str:
 
 
 def _system(
+    number: int,
+    line: str,
+    state: _State,
+    ids: Ordinals,
+    where: tuple[str, str, str],
+    tz: tzinfo,
+    source: str,
+) -> Iterator[tuple[int, Row]]:
+    """The rows of a system line, or its reject when its event is out of bounds (a nick of
+    300 characters, a date from the file name before 1970)."""
+    try:
+        yield from _system_rows(number, line, state, ids, where, tz, source)
+    except ev.EventError as exc:
+        yield number, Rejected(source, number, str(exc), line)
+
+
+def _system_rows(
     number: int,
     line: str,
     state: _State,

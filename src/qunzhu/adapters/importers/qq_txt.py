@@ -28,12 +28,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
+from qunzhu import bounds
 from qunzhu import events as ev
 from qunzhu.adapters.importers.common import (
+    CONTROL,
     Ordinals,
     Posted,
     ProgressFn,
@@ -49,6 +51,7 @@ from qunzhu.adapters.importers.common import (
 FORMAT = "qq-txt"
 PLATFORM = "qq"
 SYSTEM_IDS = ("10000", "1000000")
+T0 = datetime(1970, 1, 1, tzinfo=UTC)  # the time of a message whose header was refused
 
 _HEADER = re.compile(
     r"(\d{4})[-/](\d{1,2})[-/](\d{1,2}) (\d{1,2}):(\d{2}):(\d{2}) (.*?)"
@@ -84,6 +87,7 @@ class _Pending:
     member: str
     body: list[str] = field(default_factory=list)
     bad: bool = False
+    refused: str = ""  # why the header was refused: the message is one reject
 
 
 def rows(
@@ -105,14 +109,25 @@ def rows(
         try:
             line = decode_line(raw, encoding)
         except UnicodeDecodeError:
-            if current is not None:
+            loose = CONTROL.sub("", raw.decode(encoding, "replace").replace("\ufffd", ""))
+            if _HEADER.match(loose):  # a header all the same
+                if current is not None:
+                    yield from _guarded(current, source, ids, names, latest, community, group)
+                refused = f"the header is not valid {encoding} text"
+                current = _Pending(number, T0, "", "", refused=refused)
+                current.body.append(repr(raw[:200]))
+            elif current is not None:
                 current.bad = True
             else:
                 yield Rejected(source, number, f"not valid {encoding} text", repr(raw[:200]))
             continue
         header = _HEADER.match(line)
+        if header is None and CONTROL.search(line):
+            # a header spoilt by a control character is still a header, not more text of
+            # the message before; other lines are the message's text (NUL removed later)
+            header = _HEADER.match(CONTROL.sub("", line))
         if header is None:
-            stripped = line.strip()
+            stripped = CONTROL.sub("", line).strip()  # a spoilt banner is still the banner
             if current is not None:
                 current.body.append(line)
             elif in_banner and (not stripped or stripped.startswith(_BANNER)):
@@ -122,19 +137,37 @@ def rows(
             continue
         in_banner = False
         if current is not None:
-            yield from _emit(current, source, ids, names, latest, community, group)
+            yield from _guarded(current, source, ids, names, latest, community, group)
         y, mo, d, h, mi, s = (int(header[i]) for i in range(1, 7))
         try:
             when = datetime(y, mo, d, h, mi, s, tzinfo=tz)
+            bounds.check_time(when)
         except ValueError as exc:
-            yield Rejected(source, number, f"impossible date or time: {exc}", line)
-            current = None
+            # its text lines follow: they go with the header into one reject
+            current = _Pending(number, T0, "", "", refused=f"impossible date or time: {exc}")
+            current.body.append(line)
             continue
         nick = header[7].strip()
         member = header[8] or header[9]
         current = _Pending(number, when, nick, member)
     if current is not None:
-        yield from _emit(current, source, ids, names, latest, community, group)
+        yield from _guarded(current, source, ids, names, latest, community, group)
+
+
+def _guarded(
+    p: _Pending,
+    source: str,
+    ids: Ordinals,
+    names: dict[str, str],
+    latest: dict[str, str],
+    community: str,
+    group: str,
+) -> Iterator[Row]:
+    """The rows of one message, or its reject when an event of it is out of bounds."""
+    try:
+        yield from _emit(p, source, ids, names, latest, community, group)
+    except ev.EventError as exc:
+        yield Rejected(source, p.line, str(exc), "\n".join(p.body)[:4000])
 
 
 def _emit(
@@ -149,6 +182,9 @@ def _emit(
     while p.body and not p.body[-1].strip():
         p.body.pop()
     text = "\n".join(p.body)
+    if p.refused:
+        yield Rejected(source, p.line, p.refused, text[:4000])
+        return
     if p.bad:
         yield Rejected(source, p.line, "a line of this message is not valid text", text[:4000])
         return

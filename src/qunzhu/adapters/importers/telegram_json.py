@@ -17,23 +17,26 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime, tzinfo
+from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
 import ijson
 
+from qunzhu import bounds
 from qunzhu import events as ev
-from qunzhu.adapters.importers import jsonstream
+from qunzhu.adapters.importers import jsonsalvage, jsonstream
 from qunzhu.adapters.importers.common import (
     ImportFormatError,
     Posted,
     ProgressFn,
     Rejected,
     Row,
+    Skipped,
     local,
     message_key,
 )
+from qunzhu.adapters.importers.jsonsalvage import Unreadable
 from qunzhu.events import make_key
 
 FORMAT = "telegram-json"
@@ -62,6 +65,12 @@ def _layout(path: Path) -> str:
             if prefix == "" and event == "map_key" and value in ("messages", "chats"):
                 return "single" if value == "messages" else "account"
     except jsonstream.BrokenJson as exc:
+        # broken before its first key showed: a one-chat export still has its array of
+        # messages to read on from, when no account's "chats" comes first
+        start = jsonsalvage.array_start(path, "messages")
+        chats = jsonsalvage.array_start(path, "chats", opener="{")
+        if start is not None and (chats is None or chats > start):
+            return "single"
         raise ImportFormatError(path, str(exc), line=exc.line) from None
     raise ImportFormatError(path, "a JSON file with neither 'messages' nor 'chats'")
 
@@ -124,25 +133,27 @@ def rows(
     index = -1
     try:
         for index, m in enumerate(messages):
-            if not isinstance(m, dict):
+            if type(m) is Unreadable:
+                yield jsonstream.skipped(source, m)
+            elif not isinstance(m, dict):
                 yield Rejected(source, 0, f"messages[{index}] is not an object", str(m)[:4000])
             elif m.get("type") == "service":
                 service.append((index, _trim(m)))
             else:
                 try:
                     yield _message(m, names, community, group, tz)
-                except (ValueError, TypeError, KeyError, ev.EventError) as exc:
+                except (ValueError, TypeError, KeyError, OverflowError, ev.EventError) as exc:
                     yield Rejected(
                         source, 0, f"messages[{index}] (id {m.get('id')}): {exc}", _dump(m)
                     )
     except jsonstream.BrokenJson as exc:
         if index < 0 and not service:
             raise ImportFormatError(path, str(exc), line=exc.line) from None
-        yield Rejected(source, exc.line, str(exc), "")
+        yield Skipped(source, exc.line, str(exc), "", skipped=jsonstream.left_after(path, exc.line))
     for i, m in service:
         try:
             yield from _service(m, names, community, group, tz)
-        except (ValueError, TypeError, KeyError, ev.EventError) as exc:
+        except (ValueError, TypeError, KeyError, OverflowError, ev.EventError) as exc:
             yield Rejected(source, 0, f"messages[{i}] (id {m.get('id')}): {exc}", _dump(m))
 
 
@@ -159,7 +170,7 @@ def _trim(m: dict[str, Any]) -> dict[str, Any]:
 def _when(m: dict[str, Any], tz: tzinfo) -> datetime:
     stamp = m.get("date_unixtime")
     if stamp is not None:
-        return datetime.fromtimestamp(int(stamp), UTC)
+        return bounds.time_from_unix(int(stamp))
     date = m.get("date")
     if not isinstance(date, str):
         raise ValueError("no 'date'")

@@ -19,11 +19,12 @@ from __future__ import annotations
 import csv
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime, tzinfo
+from datetime import datetime, tzinfo
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
+from qunzhu import bounds
 from qunzhu import events as ev
 from qunzhu.adapters.importers.common import (
     ImportFormatError,
@@ -182,7 +183,7 @@ def _when(create_time: str, str_time: str, tz: tzinfo) -> tuple[datetime, int]:
             raise ValueError(f"CreateTime is not a Unix time: {stamp!r}") from None
         if value > 10**11:  # milliseconds
             value //= 1000
-        return datetime.fromtimestamp(value, UTC), value
+        return bounds.time_from_unix(value), value
     text = str_time.strip()
     try:
         when = local(datetime.strptime(text, "%Y-%m-%d %H:%M:%S"), tz)

@@ -20,8 +20,11 @@ from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
+from qunzhu import bounds
 from qunzhu import events as ev
 from qunzhu.adapters.importers.common import (
+    CONTROL,
+    CONTROL_REASON,
     Ordinals,
     Posted,
     ProgressFn,
@@ -128,6 +131,14 @@ def rows(
             yield Rejected(source, number, f"not valid {encoding} text", repr(raw[:200]))
             continue
         found = _match(line)
+        if found is None and CONTROL.search(line):
+            cleaned = CONTROL.sub("", line)
+            found = _match(cleaned)
+            if found is None:
+                shown = ", ".join(sorted({repr(c) for c in CONTROL.findall(line)}))
+                yield Rejected(source, number, CONTROL_REASON.format(found=shown), line)
+                continue
+            line = cleaned
         if found is None:
             if current is not None:
                 current.body.append(line)
@@ -135,16 +146,23 @@ def rows(
                 yield Rejected(source, number, "text before the first dated line", line)
             continue
         if current is not None:
-            yield from _emit(current, source, ids, community, group)
+            try:
+                yield from _emit(current, source, ids, community, group)
+            except ev.EventError as exc:  # a name too long for an id, say
+                yield Rejected(source, current.line, str(exc), current.rest[:4000])
             current = None
         try:
             when = _when(found, order, tz)
+            bounds.check_time(when)
         except ValueError as exc:
             yield Rejected(source, number, f"impossible date or time ({order}): {exc}", line)
             continue
         current = _Pending(number, when, found[8])
     if current is not None:
-        yield from _emit(current, source, ids, community, group)
+        try:
+            yield from _emit(current, source, ids, community, group)
+        except ev.EventError as exc:
+            yield Rejected(source, current.line, str(exc), current.rest[:4000])
 
 
 def _member(name: str) -> str:

@@ -8,7 +8,9 @@ template. WeCom has no API to delete a message, mute or remove a customer-group 
 and without the paid archive SDK no message content arrives: those decisions become alerts.
 
 Credentials: ``corp_id``, ``secret`` (客户联系 secret), ``token``, ``aes_key``.
-Config: ``api_base``, ``sync_interval`` (seconds, default 3600), ``welcome`` (the group
+Config: ``api_base``, ``sync_interval`` (seconds, default 3600), ``callback_window``
+(seconds a signed callback's timestamp may differ from this server's clock, default 300;
+0 switches the check off; a callback is taken once), ``welcome`` (the group
 welcome text; registered as a template when the connector runs or when
 ``qunzhu connectors welcome`` sets it, its id kept as ``welcome_template_id``).
 """
@@ -23,6 +25,7 @@ from typing import Any
 from sqlalchemy import select
 
 from qunzhu.adapters.base import ConnectorError, ConnectorInfo, Deliver, Unsupported
+from qunzhu.adapters.freshness import DEFAULT_WINDOW, Freshness, StaleCallback
 from qunzhu.adapters.state import StateBook
 from qunzhu.adapters.webhook import WebhookRejected, WebhookRequest, WebhookResponse, WebhookRoute
 from qunzhu.adapters.wecom.api import DEFAULT_BASE, WeComApi
@@ -68,6 +71,8 @@ class WeComConnector:
             else None
         )
         self.sync_interval = float(info.config.get("sync_interval", 3600))
+        # a signed callback older (or newer) than this is refused, and each is taken once
+        self.freshness = Freshness(float(info.config.get("callback_window", DEFAULT_WINDOW)))
         self.welcome = str(info.config.get("welcome") or "")
         self.welcome_template_id = str(info.config.get("welcome_template_id") or "")
         self.welcome_registered = str(info.config.get("welcome_registered") or "")
@@ -95,11 +100,14 @@ class WeComConnector:
         try:
             if request.method == "GET":
                 echo = self.crypto.verify_url(signature, timestamp, nonce, q.get("echostr", ""))
+                self.freshness.check(timestamp, signature)
                 return WebhookResponse(200, echo)
             xml = self.crypto.decrypt(request.body, signature, timestamp, nonce)
-        except CallbackRefused as exc:
+            self.freshness.check(timestamp, signature)
+        except (CallbackRefused, StaleCallback) as exc:
             raise WebhookRejected(403, str(exc)) from None
         self.handle(xml)
+        self.freshness.accepted(timestamp, signature)
         return WebhookResponse(200, "success")
 
     def handle(self, xml: dict[str, Any]) -> None:

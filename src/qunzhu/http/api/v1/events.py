@@ -23,6 +23,7 @@ from fastapi import APIRouter, Body, Depends, Request
 
 from qunzhu.auth.audit import record
 from qunzhu.auth.permissions import Caller, CommunityRef, NotFound, authorize
+from qunzhu.bounds import OutOfBounds, check_identifier
 from qunzhu.events import Event, EventError, event_from_json
 from qunzhu.http.api.schemas import DecidedOut, IngestOut, QuarantinedOut
 from qunzhu.http.deps import current_caller, get_store
@@ -67,17 +68,36 @@ def _parse(items: list[Any]) -> tuple[list[tuple[int, Event]], list[_Bad]]:
         try:
             good.append((index, event_from_json(item)))
         except EventError as exc:
-            slug = item.get("community") if isinstance(item, dict) else None
             bad.append(
                 _Bad(
                     index=index,
                     reason=str(exc),
                     field=exc.field,
-                    text=json.dumps(item, ensure_ascii=False, default=str)[:4000],
-                    community=slug if isinstance(slug, str) and slug else None,
+                    text=_shown(item),
+                    community=_slug_of(item),
                 )
             )
     return good, bad
+
+
+def _slug_of(item: Any) -> str | None:
+    """The community a rejected event names, when it could name one at all (a slug with a
+    NUL or beyond its length is no community's: such an event is quarantined unowned)."""
+    slug = item.get("community") if isinstance(item, dict) else None
+    if not isinstance(slug, str) or not slug:
+        return None
+    try:
+        check_identifier("community", slug)
+    except OutOfBounds:
+        return None
+    return slug
+
+
+def _shown(item: Any) -> str:
+    try:
+        return json.dumps(item, ensure_ascii=False, default=str)[:4000]
+    except (ValueError, RecursionError):  # e.g. an integer of 5,000 digits
+        return repr(item)[:4000]
 
 
 def _authorize_all(store: Store, caller: Caller, named: dict[str, int]) -> dict[str, int]:
