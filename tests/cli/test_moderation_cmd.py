@@ -13,6 +13,7 @@ from qunzhu.cli.main import app
 from qunzhu.moderation.moderator import RuleModerator
 from qunzhu.pipeline import Pipeline
 from qunzhu.store import Store
+from qunzhu.store.intelligence import RoleAssignment
 from qunzhu.store.models import Community, ModerationAction
 
 START = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
@@ -138,3 +139,31 @@ def test_audit_reports_per_rule_without_writing(cli, cli_env, store: Store) -> N
         assert s.scalars(select(ModerationAction)).all() == []
     unknown = cli.invoke(app, ["moderation", "audit", "-c", "nope", "--json"])
     assert unknown.exit_code == 2
+
+
+def test_undoing_the_flags_of_a_disruptor_recomputes_the_role_at_once(
+    cli, cli_env, store: Store
+) -> None:
+    with store.unit_of_work() as s:
+        s.add(Community(slug="c1", name="c1"))
+    offers = [
+        ev.MessagePosted(
+            platform="test",
+            community="c1",
+            group="g",
+            member="u1",
+            occurred_at=START + timedelta(minutes=n),
+            message_id=f"m{n}",
+            text=f"有意者联系 1391234567{n}",
+        )
+        for n in range(3)
+    ]
+    Pipeline(store, moderator=RuleModerator()).run(offers, source="test")
+    assert cli.invoke(app, ["recompute", "-c", "c1", "--json"]).exit_code == 0
+    with store.reading() as s:
+        ids = [str(i) for i in s.scalars(select(ModerationAction.id))]
+        assert set(s.scalars(select(RoleAssignment.role))) == {"disruptor"}
+    undone = cli.invoke(app, ["moderation", "review", "undo", *ids, "-c", "c1", "--json"])
+    assert undone.exit_code == 0, undone.output
+    with store.reading() as s:
+        assert "disruptor" not in set(s.scalars(select(RoleAssignment.role)))

@@ -79,6 +79,7 @@ MUTATIONS: list[tuple[tuple[str, ...], dict[str, object]]] = [
     (("QZ302",), {"escalation.ladder[2].action": "warn"}),
     (("QZ303",), {"escalation.ladder[1].duration_minutes": DROP}),
     (("QZ304",), {"rules.classifier.threshold_flag": 0.95}),
+    (("QZ304",), {"rules.classifier.threshold_act_good_standing": 0.5}),
     (("QZ305",), {"rules.group_invites.severity": 12}),
     (("QZ306",), {"escalation.tier_slack": {GHOST: 2.0}}),
     (("QZ307",), {"escalation.ladder": []}),

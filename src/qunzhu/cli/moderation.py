@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,8 @@ from rich.table import Table
 
 from qunzhu.cli.core import progress_bar, store_at_head
 from qunzhu.cli.output import JSON_OPTION, console, emit, fail
+from qunzhu.engines import views
+from qunzhu.engines.recompute import recompute_community
 from qunzhu.moderation.classifier import ModelError, SpamModel, load_model
 from qunzhu.moderation.evaluate import Scores, evaluate
 from qunzhu.moderation.inspect import Inspector, default_spec
@@ -101,11 +104,17 @@ def eval_(
 
 def _render_scores(scores: Scores) -> None:
     d = scores.as_dict()
-    console.print(
-        f"n={d['n']}  precision {d['precision']:.4f}  recall {d['recall']:.4f}  "
-        f"F1 {d['f1']:.4f}  false-positive rate {d['fpr']:.4f}",
-        highlight=False,
-    )
+    console.print(f"n={d['n']} (tp {d['tp']}, fp {d['fp']}, fn {d['fn']}, tn {d['tn']})")
+    for name, label in (
+        ("precision", "precision"),
+        ("recall", "recall"),
+        ("f1", "F1"),
+        ("fpr", "false-positive rate"),
+    ):
+        low, high = d["ci95"].get(name, (d[name], d[name]))
+        console.print(
+            f"{label:<20} {d[name]:.4f}  (95% CI {low:.4f} – {high:.4f})", highlight=False
+        )
 
 
 def _read(files: list[Path], as_json: bool) -> list[Example]:
@@ -216,6 +225,8 @@ def review_(
                 raise ReviewError(
                     f"unknown operation {operation!r}; use list, " + ", ".join(OPERATIONS)
                 )
+        if operation in ("undo", "approve", "escalate") and community_id is not None:
+            _recompute_roles(store, community_id)
     except (ReviewError, AuditError) as exc:
         raise fail(str(exc), as_json=as_json) from None
     finally:
@@ -238,6 +249,16 @@ def review_(
             console.print(f"{queued} platform actions queued for `qunzhu serve` to carry out")
 
     emit(data, as_json, render)
+
+
+def _recompute_roles(store: Any, community_id: int) -> None:
+    """Points changed: roles (a disruptor is one by unexpired points), values and tiers are
+    recomputed now, not at the next scheduled recompute, so an undone flag stops counting
+    against the member at once. Messages are not scored again (``score=False``)."""
+    tz = store.settings.tz
+    with store.engine.connect() as conn, conn.begin():
+        day = views.latest_data_day(conn, community_id, datetime.now(tz).date())
+        recompute_community(conn, community_id, day or datetime.now(tz).date(), tz, score=False)
 
 
 @app.command("export-feedback")

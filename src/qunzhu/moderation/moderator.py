@@ -2,8 +2,8 @@
 
 ``RuleModerator`` is a :class:`qunzhu.pipeline.Moderator`. For a chunk of resolved items it
 reads each community's spec and each sender's standing (tier, protection, join time,
-unexpired points), judges the messages in time order (a member's second breach in the same
-chunk sees the first one's points), and returns:
+unexpired points, value: see :func:`in_good_standing`), judges the messages in time order
+(a member's second breach in the same chunk sees the first one's points), and returns:
 
 - ``flagged``: keys of the messages that broke a rule or wait for review;
 - ``actions``: what the adapters carry out (live mode), or nothing (audit mode);
@@ -41,6 +41,7 @@ from qunzhu.stages import ModerationOutcome
 from qunzhu.store.base import table_of
 from qunzhu.store.batch import Resolved, Written
 from qunzhu.store.bulk import insert_ignoring_conflicts
+from qunzhu.store.intelligence import MemberValue
 from qunzhu.store.models import (
     Member,
     Membership,
@@ -272,15 +273,40 @@ class _Standings:
     protected: set[int]
     joined: dict[tuple[int, int], datetime]
     first_seen: dict[int, datetime]
+    values: dict[int, float] = field(default_factory=dict)
 
     def of(self, r: Resolved, event: ev.MessagePosted, spec: CommunitySpec) -> Standing:
         protected = r.member_id in self.protected or named_protected(spec, event, r.member_id)
+        joined = self.joined.get((r.group_id, r.member_id), self.first_seen.get(r.member_id))
+        points = self.ledger.total(r.member_id, event.occurred_at)
+        tier = self.tiers.get(r.member_id)
         return Standing(
-            tier=self.tiers.get(r.member_id),
+            tier=tier,
             protected=protected,
-            joined_at=self.joined.get((r.group_id, r.member_id), self.first_seen.get(r.member_id)),
-            points=self.ledger.total(r.member_id, event.occurred_at),
+            joined_at=joined,
+            points=points,
+            good_standing=in_good_standing(
+                spec, event.occurred_at, joined, points, self.values.get(r.member_id, 0.0), tier
+            ),
         )
+
+
+def in_good_standing(
+    spec: CommunitySpec,
+    at: datetime,
+    joined_at: datetime | None,
+    points: float,
+    value: float,
+    tier: str | None,
+) -> bool:
+    """No unexpired points, and one sign of a real member: value earned in the community,
+    ``classifier.good_standing_days`` since joining, or a tier the spec trusts (slack < 1)."""
+    if points > 0:
+        return False
+    days = spec.rules.classifier.good_standing_days
+    tenured = joined_at is not None and (at - joined_at).total_seconds() >= days * 86_400
+    trusted = tier is not None and spec.escalation.tier_slack.get(tier, 1.0) < 1.0
+    return tenured or value > 0 or trusted
 
 
 # Built once: every live batch runs them, and building a statement and its cache key cost
@@ -314,9 +340,11 @@ _MEMBERS = (
         _latest_tier,
         Membership.group_id,
         Membership.joined_at,
+        MemberValue.value,
     )
     .select_from(Member)
     .outerjoin(Membership, Membership.member_id == Member.id)
+    .outerjoin(MemberValue, MemberValue.member_id == Member.id)
     .where(Member.id.in_(bindparam("ids", expanding=True)))
 )
 
@@ -329,14 +357,17 @@ def _standing(conn: Connection, messages: list[Resolved], mode: Mode) -> _Standi
     protected: set[int] = set()
     joined: dict[tuple[int, int], datetime] = {}
     first_seen: dict[int, datetime] = {}
+    values: dict[int, float] = {}
     for start in range(0, len(member_ids), 500):
         ids = member_ids[start : start + 500]
         params = {"ids": ids, "mode": mode, "earliest": earliest}
         for member_id, until, points in conn.execute(_LEDGER, params):
             ledger.add(member_id, until, points)
-        for member_id, is_protected, first, tier, group_id, at in conn.execute(
+        for member_id, is_protected, first, tier, group_id, at, value in conn.execute(
             _MEMBERS, {"ids": ids}
         ):
+            if value is not None:
+                values[member_id] = float(value)
             if is_protected:
                 protected.add(member_id)
             if first is not None:
@@ -345,7 +376,7 @@ def _standing(conn: Connection, messages: list[Resolved], mode: Mode) -> _Standi
                 tiers[member_id] = tier
             if group_id is not None and at is not None:
                 joined[(group_id, member_id)] = at
-    return _Standings(ledger, tiers, protected, joined, first_seen)
+    return _Standings(ledger, tiers, protected, joined, first_seen, values)
 
 
 def _writer(rows: list[dict[str, Any]]) -> Any:

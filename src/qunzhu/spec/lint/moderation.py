@@ -66,6 +66,15 @@ def classifier_inverted(ctx: Context) -> Iterator[Hit]:
             f"threshold_flag（{classifier.threshold_flag}）高于 threshold_act"
             f"（{classifier.threshold_act}）",
         )
+    if classifier.threshold_act_good_standing < classifier.threshold_act:
+        yield Hit(
+            "rules.classifier.threshold_act_good_standing",
+            f"threshold_act_good_standing {classifier.threshold_act_good_standing} is below "
+            f"threshold_act {classifier.threshold_act}: a member in good standing would be "
+            "acted on sooner than anyone else; make it at least threshold_act",
+            f"threshold_act_good_standing（{classifier.threshold_act_good_standing}）低于 "
+            f"threshold_act（{classifier.threshold_act}）：信誉良好的成员反而更早被处罚",
+        )
 
 
 @check("QZ305", "warning", "One breach removes a member", "一次违规即被移出")
