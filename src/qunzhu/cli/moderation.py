@@ -17,6 +17,7 @@ from qunzhu.cli.output import JSON_OPTION, console, emit, fail
 from qunzhu.engines import views
 from qunzhu.engines.recompute import recompute_community
 from qunzhu.moderation.classifier import ModelError, SpamModel, load_model
+from qunzhu.moderation.community_layer import LayerError, review_examples, train_layer
 from qunzhu.moderation.evaluate import Scores, evaluate
 from qunzhu.moderation.inspect import Inspector, default_spec
 from qunzhu.moderation.labelled import Example, LabelledFileError, read_labelled
@@ -131,27 +132,69 @@ def _read(files: list[Path], as_json: bool) -> list[Example]:
 
 @app.command("train")
 def train_(
-    files: list[Path] = typer.Argument(..., help="Labelled CSV/TSV files to learn from."),
+    files: list[Path] = typer.Argument(None, help="Labelled CSV/TSV files to learn from."),
     out: Path = typer.Option(
         Path("qunzhu-spam-model.npz"), "--out", "-o", help="Model file to write."
     ),
+    community: str | None = typer.Option(
+        None,
+        "--community",
+        "-c",
+        help="Train a layer on top of the model from this community's reviews instead.",
+    ),
+    model: Path | None = MODEL,
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Train the spam classifier on your own labelled messages (needs scikit-learn)."""
+    """Train the spam classifier on your own labelled messages (needs scikit-learn), or with
+    --community a layer on top of the shipped model (or --model) from the community's
+    approved and undone reviews."""
+    if community is not None:
+        _train_layer(community, _model(model, as_json), out, as_json)
+        return
+    if not files:
+        raise fail("name labelled files to train on, or --community", as_json=as_json)
     examples = _read(files, as_json)
     try:
         with console.status("training"):
-            model = train(examples, about={"files": [str(f) for f in files]})
+            trained = train(examples, about={"files": [str(f) for f in files]})
     except TrainingError as exc:
         raise fail(str(exc), as_json=as_json) from None
-    model.save(out)
-    data = {"model": str(out), **model.about}
+    trained.save(out)
+    data = {"model": str(out), **trained.about}
     emit(
         data,
         as_json,
         lambda d: console.print(
             f"wrote {out}: {d['messages']} messages ({d['spam']} spam), validation F1 "
             f"{d['validation_f1']}; use it with --model {out}",
+            highlight=False,
+        ),
+    )
+
+
+def _train_layer(community: str, base: SpamModel, out: Path, as_json: bool) -> None:
+    store = store_at_head(as_json)
+    try:
+        with store.reading() as session:
+            community_id = community_id_by_slug(session, community)
+            if community_id is None:
+                raise fail(f"unknown community {community!r}", as_json=as_json)
+            examples = review_examples(feedback(session, community_id))
+    finally:
+        store.dispose()
+    try:
+        layered = train_layer(base, examples, about={"community": community})
+    except LayerError as exc:
+        raise fail(str(exc), as_json=as_json) from None
+    layered.save(out)
+    layer = layered.about["community_layer"]
+    data = {"model": str(out), **layer}
+    emit(
+        data,
+        as_json,
+        lambda d: console.print(
+            f"wrote {out}: a layer for {community} from {d['reviews']} reviews "
+            f"({d['spam']} spam); use it with --model {out} or QUNZHU_MODERATION_MODEL",
             highlight=False,
         ),
     )
