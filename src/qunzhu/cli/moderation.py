@@ -43,9 +43,11 @@ def _model(path: Path | None, as_json: bool) -> SpamModel:
         raise fail(str(exc), as_json=as_json) from None
 
 
-def _inspector(community: str | None, model: SpamModel, as_json: bool) -> Inspector:
+def _inspector(community: str | None, path: Path | None, as_json: bool) -> Inspector:
+    """The default rules, or the community's; its model: --model, else the one the
+    community's spec names (rules.classifier.model), else the shipped one."""
     if community is None:
-        return Inspector(default_spec(), model)
+        return Inspector(default_spec(), _model(path, as_json))
     store = store_at_head(as_json)
     try:
         with store.reading() as session:
@@ -54,7 +56,8 @@ def _inspector(community: str | None, model: SpamModel, as_json: bool) -> Inspec
         raise fail(str(exc), as_json=as_json) from None
     finally:
         store.dispose()
-    return Inspector(spec, model)
+    named = spec.rules.classifier.model
+    return Inspector(spec, _model(path or (Path(named) if named else None), as_json))
 
 
 @app.command()
@@ -67,7 +70,7 @@ def check(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Show the decision for one message, with every finding and its evidence."""
-    inspector = _inspector(community, _model(model, as_json), as_json)
+    inspector = _inspector(community, model, as_json)
     data = inspector.check(text).as_dict()
 
     def render(d: dict[str, Any]) -> None:
@@ -95,7 +98,7 @@ def eval_(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Precision, recall, F1 and false-positive rate on labelled messages."""
-    inspector = _inspector(community, _model(model, as_json), as_json)
+    inspector = _inspector(community, model, as_json)
     examples = _read(files, as_json)
     with progress_bar() as bar:
         task = bar.add_task("evaluating", total=len(examples))

@@ -16,10 +16,12 @@ Audit mode (imports of history) decides the same way, keeps its own points ledge
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -51,6 +53,7 @@ from qunzhu.store.models import (
 )
 from qunzhu.store.resolve import community_specs
 
+_log = logging.getLogger(__name__)
 Mode = Literal["live", "audit"]
 COUNTING = ("applied", "alerted", "approved", "audited")
 """Statuses whose points count on the ladder (undone and pending ones do not)."""
@@ -117,10 +120,24 @@ class RuleModerator:
             if cached is not None and cached[0] == row.spec_yaml:
                 out[community_id] = cached[1]
                 continue
-            made = Inspector(_spec_of(row.slug, row.spec_yaml), self.model)
+            spec = _spec_of(row.slug, row.spec_yaml)
+            made = Inspector(spec, self._model_for(spec))
             self._inspectors[community_id] = (row.spec_yaml, made)
             out[community_id] = made
         return out
+
+    def _model_for(self, spec: CommunitySpec) -> SpamModel:
+        """The community's own model when its spec names one (a layer trained from its
+        reviews), else the process's. A file that cannot be read must not stop moderation:
+        the process's model judges, and the problem is logged."""
+        path = spec.rules.classifier.model
+        if not path:
+            return self.model
+        try:
+            return _community_model(path)
+        except ModelError as exc:
+            _log.warning("rules.classifier.model of %s: %s; the default judges", spec.name, exc)
+            return self.model
 
     def __call__(self, conn: Connection, items: Sequence[Resolved]) -> ModerationOutcome:
         messages = [r for r in items if isinstance(r.event, ev.MessagePosted)]
@@ -131,10 +148,11 @@ class RuleModerator:
         standing = _standing(conn, messages, self.mode)
         events = [r.event for r in messages if isinstance(r.event, ev.MessagePosted)]
         norms = [normalize(e.text[:MAX_CHARS]) for e in events]
-        scores = self.model.scores([n.compact for n in norms])
         outcome = ModerationOutcome()
         rows: list[dict[str, Any]] = []
         inspectors = self.inspectors(conn, {r.community_id for r in messages})
+        models = [inspectors[r.community_id].model for r in messages]
+        scores = scores_by_model(models, [n.compact for n in norms])
         self.behaviour.prepare(
             [
                 (event, norm.compact, inspectors[r.community_id].rules)
@@ -208,6 +226,33 @@ class RuleModerator:
             {"rule": rule, "action": action, "count": count}
             for (rule, action), count in sorted(self.tally.items(), key=lambda kv: -kv[1])
         ]
+
+
+def scores_by_model(models: Sequence[SpamModel], compact: Sequence[str]) -> list[float]:
+    """Each text scored by its own model, every model once over all of its texts."""
+    out = [0.0] * len(compact)
+    groups: dict[int, list[int]] = {}
+    for i, model in enumerate(models):
+        groups.setdefault(id(model), []).append(i)
+    for places in groups.values():
+        found = models[places[0]].scores([compact[i] for i in places])
+        for i, score in zip(places, found.tolist(), strict=True):
+            out[i] = float(score)
+    return out
+
+
+def _community_model(path: str) -> SpamModel:
+    """Read again when the file changes (a layer retrained in place)."""
+    try:
+        changed = Path(path).stat().st_mtime_ns
+    except OSError as exc:
+        raise ModelError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    return _read_model(path, changed)
+
+
+@lru_cache(maxsize=32)
+def _read_model(path: str, changed: int) -> SpamModel:
+    return load_model(Path(path))
 
 
 def _screen(

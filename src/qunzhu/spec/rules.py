@@ -66,6 +66,9 @@ class ClassifierRule(SpecModel):
     # message waits for review
     threshold_act_good_standing: float = Field(0.98, ge=0.0, le=1.0)
     good_standing_days: int = Field(14, ge=0)
+    # this community's model file (`qunzhu moderation train --community`), absolute path;
+    # unset: the process's model (QUNZHU_MODERATION_MODEL, else the shipped one)
+    model: str | None = None
     action: Action = "delete_warn"
     severity: Severity = 3
 
