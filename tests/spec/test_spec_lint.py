@@ -83,6 +83,7 @@ MUTATIONS: list[tuple[tuple[str, ...], dict[str, object]]] = [
     (("QZ305",), {"rules.group_invites.severity": 12}),
     (("QZ306",), {"escalation.tier_slack": {GHOST: 2.0}}),
     (("QZ307",), {"escalation.ladder": []}),
+    (("QZ308",), {"rules.classifier.model": "models/mine.npz"}),
     (("QZ401",), {"tiers[2].demote": DROP}),
     (("QZ402",), {"tiers[3].promote": {"min_value": 10}}),
     (("QZ403",), {"role_targets.active": {"min": 0.5, "max": 0.3}}),
