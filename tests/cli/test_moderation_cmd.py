@@ -13,7 +13,8 @@ from qunzhu.cli.main import app
 from qunzhu.moderation.moderator import RuleModerator
 from qunzhu.pipeline import Pipeline
 from qunzhu.store import Store
-from qunzhu.store.models import Community, ModerationAction
+from qunzhu.store.intelligence import RoleAssignment
+from qunzhu.store.models import Community, Member, ModerationAction
 
 START = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -138,3 +139,71 @@ def test_audit_reports_per_rule_without_writing(cli, cli_env, store: Store) -> N
         assert s.scalars(select(ModerationAction)).all() == []
     unknown = cli.invoke(app, ["moderation", "audit", "-c", "nope", "--json"])
     assert unknown.exit_code == 2
+
+
+def test_undoing_the_flags_of_a_disruptor_recomputes_the_role_at_once(
+    cli, cli_env, store: Store
+) -> None:
+    with store.unit_of_work() as s:
+        s.add(Community(slug="c1", name="c1"))
+    offers = [
+        ev.MessagePosted(
+            platform="test",
+            community="c1",
+            group="g",
+            member="u1",
+            occurred_at=START + timedelta(minutes=n),
+            message_id=f"m{n}",
+            text=f"有意者联系 1391234567{n}",
+        )
+        for n in range(3)
+    ]
+    Pipeline(store, moderator=RuleModerator()).run(offers, source="test")
+    assert cli.invoke(app, ["recompute", "-c", "c1", "--json"]).exit_code == 0
+    with store.reading() as s:
+        ids = [str(i) for i in s.scalars(select(ModerationAction.id))]
+        assert set(s.scalars(select(RoleAssignment.role))) == {"disruptor"}
+    undone = cli.invoke(app, ["moderation", "review", "undo", *ids, "-c", "c1", "--json"])
+    assert undone.exit_code == 0, undone.output
+    with store.reading() as s:
+        assert "disruptor" not in set(s.scalars(select(RoleAssignment.role)))
+
+
+def test_train_with_a_community_learns_a_layer_from_its_reviews(
+    cli, cli_env, store: Store, tmp_path: Path
+) -> None:
+    with store.unit_of_work() as s:
+        s.add(Community(slug="c1", name="c1"))
+    texts = [f"欢迎 @{n} 加入AI编程训练营 请先看群公告" for n in ("Ann", "Bo", "Cy", "Di", "Ed")]
+    with store.unit_of_work() as s:
+        community_id = s.scalar(select(Community.id))
+        assert community_id is not None
+        member = Member(community_id=community_id, display_name="u1")
+        s.add(member)
+        s.flush()
+        for n, text in enumerate(texts):
+            s.add(
+                ModerationAction(
+                    community_id=community_id,
+                    member_id=member.id,
+                    key=f"k{n}",
+                    action="flag",
+                    rule="classifier",
+                    detector="classifier",
+                    evidence={"text": text},
+                    score=0.9,
+                    status="undone",
+                    mode="live",
+                    reviewed_at=START,
+                    created_at=START,
+                )
+            )
+    out = tmp_path / "c1.npz"
+    result = cli.invoke(app, ["moderation", "train", "-c", "c1", "--out", str(out), "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert (data["reviews"], data["spam"], data["community"]) == (5, 0, "c1")
+    checked = cli.invoke(app, ["moderation", "check", texts[0], "--model", str(out), "--json"])
+    assert json.loads(checked.stdout)["decision"] == "allow"
+    nothing = cli.invoke(app, ["moderation", "train", "--json"])
+    assert nothing.exit_code == 2

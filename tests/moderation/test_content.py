@@ -34,6 +34,9 @@ def test_ordinary_numbers_and_mentions_are_not_contact_offers() -> None:
     # a plus before a word is not "+v <id>"
     assert _contacts("mount my hfs+ without root, then chmod +w notes") == []
     assert _contacts("➕v abc_123 了解") == [("wechat_id", "➕v abc_123")]
+    # eleven digits inside a nickname are not a mobile number; after a word they are
+    assert _contacts("c0mp13371331337: no, not yet") == []
+    assert _contacts("小王13800138000") == [("phone_number", "13800138000")]
 
 
 def test_group_invitations_in_links_and_in_words() -> None:

@@ -65,3 +65,25 @@ def test_the_hardest_rule_decides_one_message() -> None:
     assert d.main is not None and d.main.rule == "flooding"  # flooding's action is mute
     # ... and the message is one breach at the worst severity, deleted for the invitation
     assert d.sanction == "mute" and d.points == 4.0 and d.delete
+
+
+def test_a_classifier_score_alone_only_flags_a_member_in_good_standing() -> None:
+    rules = Rules(
+        classifier=ClassifierRule(
+            threshold_flag=0.6, threshold_act=0.9, threshold_act_good_standing=0.98
+        )
+    )
+    sure = Finding(rule="classifier", detector="classifier", severity=3, score=0.95)
+    assert decide([sure], rules, Escalation(), Standing()).action == "delete_warn"
+    good = decide([sure], rules, Escalation(), Standing(good_standing=True))
+    assert (good.action, good.points, good.sanction) == ("flag", 0.0, None)
+    beyond = Finding(rule="classifier", detector="classifier", severity=3, score=0.99)
+    assert decide([beyond], rules, Escalation(), Standing(good_standing=True)).action == (
+        "delete_warn"
+    )
+
+
+def test_rule_evidence_acts_on_a_member_in_good_standing_as_before() -> None:
+    sure = Finding(rule="classifier", detector="classifier", severity=3, score=0.95)
+    d = decide([sure, _contact()], Rules(), Escalation(), Standing(good_standing=True))
+    assert (d.action, d.main.rule if d.main else None) == ("delete_warn", "contact_solicitation")

@@ -232,3 +232,29 @@ def test_a_newcomer_may_not_post_links_on_the_first_day(store: Store) -> None:
         _message(2, "看这个 http://shop.example.top/y", at=START + timedelta(days=2), member="new"),
     )
     assert late == []
+
+
+def test_a_classifier_score_alone_flags_a_member_in_good_standing_and_acts_on_a_newcomer(
+    store: Store,
+) -> None:
+    _community(
+        store,
+        SPEC.replace(
+            "action: allow\n    threshold_flag: 1.0\n    threshold_act: 1.0",
+            "action: delete_warn\n    threshold_flag: 0.3\n    threshold_act: 0.5\n"
+            "    threshold_act_good_standing: 1.0\n    good_standing_days: 14",
+        ),
+    )
+    text = "稳赚项目 日入过万 名额有限 私聊我"
+    moderator = RuleModerator()
+    _run(store, moderator, _message(1, "大家好，我是做前端的", at=START, member="veteran"))
+    later = START + timedelta(days=20)
+    assert _run(store, moderator, _message(2, text, at=later, member="veteran")) == []
+    acted = _run(store, moderator, _message(3, text + "!", at=later, member="newcomer"))
+    assert [a.kind for a in acted] == ["delete_message", "warn"]
+    with store.reading() as s:
+        rows = s.scalars(select(ModerationAction).order_by(ModerationAction.id)).all()
+        assert [(r.rule, r.status, r.points) for r in rows] == [
+            ("classifier", "pending_review", 0.0),
+            ("classifier", "applied", 3.0),
+        ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,10 @@ from rich.table import Table
 
 from qunzhu.cli.core import progress_bar, store_at_head
 from qunzhu.cli.output import JSON_OPTION, console, emit, fail
+from qunzhu.engines import views
+from qunzhu.engines.recompute import recompute_community
 from qunzhu.moderation.classifier import ModelError, SpamModel, load_model
+from qunzhu.moderation.community_layer import LayerError, review_examples, train_layer
 from qunzhu.moderation.evaluate import Scores, evaluate
 from qunzhu.moderation.inspect import Inspector, default_spec
 from qunzhu.moderation.labelled import Example, LabelledFileError, read_labelled
@@ -39,9 +43,11 @@ def _model(path: Path | None, as_json: bool) -> SpamModel:
         raise fail(str(exc), as_json=as_json) from None
 
 
-def _inspector(community: str | None, model: SpamModel, as_json: bool) -> Inspector:
+def _inspector(community: str | None, path: Path | None, as_json: bool) -> Inspector:
+    """The default rules, or the community's; its model: --model, else the one the
+    community's spec names (rules.classifier.model), else the shipped one."""
     if community is None:
-        return Inspector(default_spec(), model)
+        return Inspector(default_spec(), _model(path, as_json))
     store = store_at_head(as_json)
     try:
         with store.reading() as session:
@@ -50,7 +56,8 @@ def _inspector(community: str | None, model: SpamModel, as_json: bool) -> Inspec
         raise fail(str(exc), as_json=as_json) from None
     finally:
         store.dispose()
-    return Inspector(spec, model)
+    named = spec.rules.classifier.model
+    return Inspector(spec, _model(path or (Path(named) if named else None), as_json))
 
 
 @app.command()
@@ -63,7 +70,7 @@ def check(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Show the decision for one message, with every finding and its evidence."""
-    inspector = _inspector(community, _model(model, as_json), as_json)
+    inspector = _inspector(community, model, as_json)
     data = inspector.check(text).as_dict()
 
     def render(d: dict[str, Any]) -> None:
@@ -91,7 +98,7 @@ def eval_(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Precision, recall, F1 and false-positive rate on labelled messages."""
-    inspector = _inspector(community, _model(model, as_json), as_json)
+    inspector = _inspector(community, model, as_json)
     examples = _read(files, as_json)
     with progress_bar() as bar:
         task = bar.add_task("evaluating", total=len(examples))
@@ -101,11 +108,17 @@ def eval_(
 
 def _render_scores(scores: Scores) -> None:
     d = scores.as_dict()
-    console.print(
-        f"n={d['n']}  precision {d['precision']:.4f}  recall {d['recall']:.4f}  "
-        f"F1 {d['f1']:.4f}  false-positive rate {d['fpr']:.4f}",
-        highlight=False,
-    )
+    console.print(f"n={d['n']} (tp {d['tp']}, fp {d['fp']}, fn {d['fn']}, tn {d['tn']})")
+    for name, label in (
+        ("precision", "precision"),
+        ("recall", "recall"),
+        ("f1", "F1"),
+        ("fpr", "false-positive rate"),
+    ):
+        low, high = d["ci95"].get(name, (d[name], d[name]))
+        console.print(
+            f"{label:<20} {d[name]:.4f}  (95% CI {low:.4f} – {high:.4f})", highlight=False
+        )
 
 
 def _read(files: list[Path], as_json: bool) -> list[Example]:
@@ -122,27 +135,69 @@ def _read(files: list[Path], as_json: bool) -> list[Example]:
 
 @app.command("train")
 def train_(
-    files: list[Path] = typer.Argument(..., help="Labelled CSV/TSV files to learn from."),
+    files: list[Path] = typer.Argument(None, help="Labelled CSV/TSV files to learn from."),
     out: Path = typer.Option(
         Path("qunzhu-spam-model.npz"), "--out", "-o", help="Model file to write."
     ),
+    community: str | None = typer.Option(
+        None,
+        "--community",
+        "-c",
+        help="Train a layer on top of the model from this community's reviews instead.",
+    ),
+    model: Path | None = MODEL,
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Train the spam classifier on your own labelled messages (needs scikit-learn)."""
+    """Train the spam classifier on your own labelled messages (needs scikit-learn), or with
+    --community a layer on top of the shipped model (or --model) from the community's
+    approved and undone reviews."""
+    if community is not None:
+        _train_layer(community, _model(model, as_json), out, as_json)
+        return
+    if not files:
+        raise fail("name labelled files to train on, or --community", as_json=as_json)
     examples = _read(files, as_json)
     try:
         with console.status("training"):
-            model = train(examples, about={"files": [str(f) for f in files]})
+            trained = train(examples, about={"files": [str(f) for f in files]})
     except TrainingError as exc:
         raise fail(str(exc), as_json=as_json) from None
-    model.save(out)
-    data = {"model": str(out), **model.about}
+    trained.save(out)
+    data = {"model": str(out), **trained.about}
     emit(
         data,
         as_json,
         lambda d: console.print(
             f"wrote {out}: {d['messages']} messages ({d['spam']} spam), validation F1 "
             f"{d['validation_f1']}; use it with --model {out}",
+            highlight=False,
+        ),
+    )
+
+
+def _train_layer(community: str, base: SpamModel, out: Path, as_json: bool) -> None:
+    store = store_at_head(as_json)
+    try:
+        with store.reading() as session:
+            community_id = community_id_by_slug(session, community)
+            if community_id is None:
+                raise fail(f"unknown community {community!r}", as_json=as_json)
+            examples = review_examples(feedback(session, community_id))
+    finally:
+        store.dispose()
+    try:
+        layered = train_layer(base, examples, about={"community": community})
+    except LayerError as exc:
+        raise fail(str(exc), as_json=as_json) from None
+    layered.save(out)
+    layer = layered.about["community_layer"]
+    data = {"model": str(out), **layer}
+    emit(
+        data,
+        as_json,
+        lambda d: console.print(
+            f"wrote {out}: a layer for {community} from {d['reviews']} reviews "
+            f"({d['spam']} spam); use it with --model {out} or QUNZHU_MODERATION_MODEL",
             highlight=False,
         ),
     )
@@ -216,6 +271,8 @@ def review_(
                 raise ReviewError(
                     f"unknown operation {operation!r}; use list, " + ", ".join(OPERATIONS)
                 )
+        if operation in ("undo", "approve", "escalate") and community_id is not None:
+            _recompute_roles(store, community_id)
     except (ReviewError, AuditError) as exc:
         raise fail(str(exc), as_json=as_json) from None
     finally:
@@ -238,6 +295,16 @@ def review_(
             console.print(f"{queued} platform actions queued for `qunzhu serve` to carry out")
 
     emit(data, as_json, render)
+
+
+def _recompute_roles(store: Any, community_id: int) -> None:
+    """Points changed: roles (a disruptor is one by unexpired points), values and tiers are
+    recomputed now, not at the next scheduled recompute, so an undone flag stops counting
+    against the member at once. Messages are not scored again (``score=False``)."""
+    tz = store.settings.tz
+    with store.engine.connect() as conn, conn.begin():
+        day = views.latest_data_day(conn, community_id, datetime.now(tz).date())
+        recompute_community(conn, community_id, day or datetime.now(tz).date(), tz, score=False)
 
 
 @app.command("export-feedback")

@@ -103,6 +103,7 @@ def _config_dict(config: FeatureConfig) -> dict[str, Any]:
         "ngram_max": config.ngram_max,
         "words": config.words,
         "binary": config.binary,
+        "shape": config.shape,
     }
 
 
@@ -128,8 +129,8 @@ def _read(path: Path, name: str) -> SpamModel:
             note = json.loads(bytes(data["note"]).decode("utf-8"))
     except (OSError, KeyError, ValueError) as exc:
         raise ModelError(f"{name}: not a qunzhu spam model ({exc})") from None
-    # files from before binary features counted every occurrence
-    settings = {"binary": False, **note.get("config", {})}
+    # files from before binary features counted every occurrence, and had no length feature
+    settings = {"binary": False, "shape": False, **note.get("config", {})}
     try:
         config = FeatureConfig(**settings)
     except TypeError as exc:

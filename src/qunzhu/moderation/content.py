@@ -43,7 +43,9 @@ _INVITE_COMPACT = re.compile(
 # Patterns start with a plain character where they can (look-behinds after it): the regex
 # engine then jumps to candidates instead of trying every position of a long message.
 # A mainland mobile number, "+86" / "86" in front allowed, not inside a longer number:
-_PHONE = r"\+(?<!\d\+)861[3-9]\d{9}(?!\d)|8(?<!\d8)61[3-9]\d{9}(?!\d)|1(?<!\d1)[3-9]\d{9}(?!\d)"
+_PHONE = (
+    r"\+(?<!\d\+)861[3-9]\d{9}(?!\d)|8(?<!\d8)61[3-9]\d{9}(?!\d)|1(?<![\da-z]1)[3-9]\d{9}(?!\d)"
+)
 _CUE = r"(?:加|\+|家|咖|联系|私聊|咨询|找我|电话|手机|call|text|txt|whatsapp|dm|contact)"
 _CONTACT: list[tuple[re.Pattern[str], str, float, str]] = [
     # (pattern, detector, score, gate): a pattern runs only when its gate is in the text

@@ -6,6 +6,12 @@ acts hardest decides, and its severity (times the tier's slack) adds the points.
 ladder then names the sanction for the member's new total; the harsher of that and the
 rule's own action wins. Less sure findings (below ``ACT_SCORE``, or a classifier score
 between ``threshold_flag`` and ``threshold_act``) only flag the message for review.
+
+Sanctions follow the evidence: a classifier score is a probability, not evidence a member
+can be shown. For a member in good standing (see :class:`Standing`) a classifier finding
+alone acts only from ``classifier.threshold_act_good_standing``; below it the message is
+flagged for review. Rule detectors with evidence (a contact offer, an invitation, a QR
+code, a banned word) act as before.
 """
 
 from __future__ import annotations
@@ -52,6 +58,9 @@ class Standing:
     protected: bool = False
     joined_at: datetime | None = None
     points: float = 0.0  # unexpired points before this message
+    # no unexpired points, and value earned or ``classifier.good_standing_days`` of tenure
+    # (worked out by the moderator, which knows the message's time and the member's value)
+    good_standing: bool = False
 
 
 @dataclass(slots=True)
@@ -101,11 +110,15 @@ def _spam_at(finding: Finding) -> float:
     return float(value) if isinstance(value, int | float) else SPAM_SCORE
 
 
-def rule_action(rules: Rules, finding: Finding) -> str:
-    """What the spec says to do about one finding."""
+def rule_action(rules: Rules, finding: Finding, *, good_standing: bool = False) -> str:
+    """What the spec says to do about one finding (``good_standing``: of a member in good
+    standing, whom a classifier score alone sanctions only when it is very sure)."""
     if finding.rule == "classifier":
         clf = rules.classifier
-        if finding.score >= clf.threshold_act:
+        act_at = clf.threshold_act
+        if good_standing:
+            act_at = max(act_at, clf.threshold_act_good_standing)
+        if finding.score >= act_at:
             return clf.action
         return "flag" if finding.score >= clf.threshold_flag else "allow"
     if finding.rule == "links":
@@ -140,7 +153,8 @@ def decide(
         return Decision("allow", score=score, total_points=standing.points)
     # the hardest action decides; between equals, a rule's evidence explains better than a
     # classifier score
-    actions = {id(f): rule_action(rules, f) for f in findings}
+    good = standing.good_standing
+    actions = {id(f): rule_action(rules, f, good_standing=good) for f in findings}
     ranked = sorted(
         findings,
         key=lambda f: (_rank(actions[id(f)]), f.rule != "classifier", f.severity, f.score),

@@ -33,7 +33,12 @@ from qunzhu import events as ev
 from qunzhu.moderation.behaviour import marked_kinds, mass_mentions
 from qunzhu.moderation.decide import _DELETES, rule_action
 from qunzhu.moderation.inspect import MAX_CHARS, Inspector
-from qunzhu.moderation.moderator import RuleModerator, named_protected, stored_keys
+from qunzhu.moderation.moderator import (
+    RuleModerator,
+    named_protected,
+    scores_by_model,
+    stored_keys,
+)
 from qunzhu.moderation.normalize import normalize
 from qunzhu.moderation.notices import CAN_ACT
 from qunzhu.store.community import Identity, Member
@@ -175,9 +180,10 @@ class EarlyDeletes:
         ]
         scores = [0.0] * len(posted)
         if scored:
-            found = self.moderator.model.scores([norms[i].compact for i in scored])
+            models = [places[posted[i].community].inspector.model for i in scored]
+            found = scores_by_model(models, [norms[i].compact for i in scored])
             for i, score in zip(scored, found, strict=True):
-                scores[i] = float(score)
+                scores[i] = score
         doomed: list[tuple[ev.MessagePosted, str]] = []
         for event, norm, score in zip(posted, norms, scores, strict=True):
             inspector = places[event.community].inspector
@@ -185,7 +191,9 @@ class EarlyDeletes:
             findings = inspector.content(norm, float(score), newcomer=False)
             findings += mass_mentions(event, rules)
             findings += marked_kinds(event, rules)
-            acting = [f for f in findings if rule_action(rules, f) in _DELETES]
+            # as if the sender were in good standing: the batch, which knows, may only flag
+            # a classifier score that is not very sure, and an early delete never does more
+            acting = [f for f in findings if rule_action(rules, f, good_standing=True) in _DELETES]
             if acting:
                 main = max(acting, key=lambda f: (f.severity, f.score))
                 doomed.append((event, f"{main.rule}: {main.detector}"))

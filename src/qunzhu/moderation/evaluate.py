@@ -1,11 +1,13 @@
-"""Precision, recall, F1 and false-positive rate of the ``spam`` verdict on labelled text."""
+"""Precision, recall, F1 and false-positive rate of the ``spam`` verdict on labelled text,
+each with its 95% bootstrap confidence interval (:mod:`qunzhu.moderation.confidence`)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from qunzhu.moderation.confidence import intervals
 from qunzhu.moderation.decide import Standing, decide
 from qunzhu.moderation.inspect import MAX_CHARS, Inspector
 from qunzhu.moderation.labelled import Example
@@ -20,6 +22,7 @@ class Scores:
     fp: int
     fn: int
     tn: int
+    ci95: dict[str, tuple[float, float]] = field(default_factory=dict)
 
     @property
     def n(self) -> int:
@@ -52,6 +55,7 @@ class Scores:
             "fp": self.fp,
             "fn": self.fn,
             "tn": self.tn,
+            "ci95": {name: list(bounds) for name, bounds in self.ci95.items()},
         }
 
 
@@ -75,11 +79,16 @@ def verdicts(
     return out
 
 
-def score_verdicts(labels: Sequence[bool], predicted: Sequence[bool]) -> Scores:
+def score_verdicts(
+    labels: Sequence[bool], predicted: Sequence[bool], *, groups: Sequence[Any] | None = None
+) -> Scores:
+    """The counts and figures, with intervals (``groups``: resample whole groups, e.g.
+    near-duplicate clusters or sessions, whose messages are not independent)."""
     tp = sum(1 for y, p in zip(labels, predicted, strict=True) if y and p)
     fp = sum(1 for y, p in zip(labels, predicted, strict=True) if not y and p)
     fn = sum(1 for y, p in zip(labels, predicted, strict=True) if y and not p)
-    return Scores(tp, fp, fn, len(labels) - tp - fp - fn)
+    ci = intervals(labels, predicted, groups=groups)
+    return Scores(tp, fp, fn, len(labels) - tp - fp - fn, ci)
 
 
 def evaluate(

@@ -2,8 +2,8 @@
 
 ``RuleModerator`` is a :class:`qunzhu.pipeline.Moderator`. For a chunk of resolved items it
 reads each community's spec and each sender's standing (tier, protection, join time,
-unexpired points), judges the messages in time order (a member's second breach in the same
-chunk sees the first one's points), and returns:
+unexpired points, value: see :func:`in_good_standing`), judges the messages in time order
+(a member's second breach in the same chunk sees the first one's points), and returns:
 
 - ``flagged``: keys of the messages that broke a rule or wait for review;
 - ``actions``: what the adapters carry out (live mode), or nothing (audit mode);
@@ -16,10 +16,12 @@ Audit mode (imports of history) decides the same way, keeps its own points ledge
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -41,6 +43,7 @@ from qunzhu.stages import ModerationOutcome
 from qunzhu.store.base import table_of
 from qunzhu.store.batch import Resolved, Written
 from qunzhu.store.bulk import insert_ignoring_conflicts
+from qunzhu.store.intelligence import MemberValue
 from qunzhu.store.models import (
     Member,
     Membership,
@@ -50,6 +53,7 @@ from qunzhu.store.models import (
 )
 from qunzhu.store.resolve import community_specs
 
+_log = logging.getLogger(__name__)
 Mode = Literal["live", "audit"]
 COUNTING = ("applied", "alerted", "approved", "audited")
 """Statuses whose points count on the ladder (undone and pending ones do not)."""
@@ -116,10 +120,24 @@ class RuleModerator:
             if cached is not None and cached[0] == row.spec_yaml:
                 out[community_id] = cached[1]
                 continue
-            made = Inspector(_spec_of(row.slug, row.spec_yaml), self.model)
+            spec = _spec_of(row.slug, row.spec_yaml)
+            made = Inspector(spec, self._model_for(spec))
             self._inspectors[community_id] = (row.spec_yaml, made)
             out[community_id] = made
         return out
+
+    def _model_for(self, spec: CommunitySpec) -> SpamModel:
+        """The community's own model when its spec names one (a layer trained from its
+        reviews), else the process's. A file that cannot be read must not stop moderation:
+        the process's model judges, and the problem is logged."""
+        path = spec.rules.classifier.model
+        if not path:
+            return self.model
+        try:
+            return _community_model(path)
+        except ModelError as exc:
+            _log.warning("rules.classifier.model of %s: %s; the default judges", spec.name, exc)
+            return self.model
 
     def __call__(self, conn: Connection, items: Sequence[Resolved]) -> ModerationOutcome:
         messages = [r for r in items if isinstance(r.event, ev.MessagePosted)]
@@ -130,10 +148,11 @@ class RuleModerator:
         standing = _standing(conn, messages, self.mode)
         events = [r.event for r in messages if isinstance(r.event, ev.MessagePosted)]
         norms = [normalize(e.text[:MAX_CHARS]) for e in events]
-        scores = self.model.scores([n.compact for n in norms])
         outcome = ModerationOutcome()
         rows: list[dict[str, Any]] = []
         inspectors = self.inspectors(conn, {r.community_id for r in messages})
+        models = [inspectors[r.community_id].model for r in messages]
+        scores = scores_by_model(models, [n.compact for n in norms])
         self.behaviour.prepare(
             [
                 (event, norm.compact, inspectors[r.community_id].rules)
@@ -209,6 +228,33 @@ class RuleModerator:
         ]
 
 
+def scores_by_model(models: Sequence[SpamModel], compact: Sequence[str]) -> list[float]:
+    """Each text scored by its own model, every model once over all of its texts."""
+    out = [0.0] * len(compact)
+    groups: dict[int, list[int]] = {}
+    for i, model in enumerate(models):
+        groups.setdefault(id(model), []).append(i)
+    for places in groups.values():
+        found = models[places[0]].scores([compact[i] for i in places])
+        for i, score in zip(places, found.tolist(), strict=True):
+            out[i] = float(score)
+    return out
+
+
+def _community_model(path: str) -> SpamModel:
+    """Read again when the file changes (a layer retrained in place)."""
+    try:
+        changed = Path(path).stat().st_mtime_ns
+    except OSError as exc:
+        raise ModelError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    return _read_model(path, changed)
+
+
+@lru_cache(maxsize=32)
+def _read_model(path: str, changed: int) -> SpamModel:
+    return load_model(Path(path))
+
+
 def _screen(
     inspectors: dict[int, Inspector], communities: list[int], norms: list[Normalized]
 ) -> list[bool]:
@@ -272,15 +318,40 @@ class _Standings:
     protected: set[int]
     joined: dict[tuple[int, int], datetime]
     first_seen: dict[int, datetime]
+    values: dict[int, float] = field(default_factory=dict)
 
     def of(self, r: Resolved, event: ev.MessagePosted, spec: CommunitySpec) -> Standing:
         protected = r.member_id in self.protected or named_protected(spec, event, r.member_id)
+        joined = self.joined.get((r.group_id, r.member_id), self.first_seen.get(r.member_id))
+        points = self.ledger.total(r.member_id, event.occurred_at)
+        tier = self.tiers.get(r.member_id)
         return Standing(
-            tier=self.tiers.get(r.member_id),
+            tier=tier,
             protected=protected,
-            joined_at=self.joined.get((r.group_id, r.member_id), self.first_seen.get(r.member_id)),
-            points=self.ledger.total(r.member_id, event.occurred_at),
+            joined_at=joined,
+            points=points,
+            good_standing=in_good_standing(
+                spec, event.occurred_at, joined, points, self.values.get(r.member_id, 0.0), tier
+            ),
         )
+
+
+def in_good_standing(
+    spec: CommunitySpec,
+    at: datetime,
+    joined_at: datetime | None,
+    points: float,
+    value: float,
+    tier: str | None,
+) -> bool:
+    """No unexpired points, and one sign of a real member: value earned in the community,
+    ``classifier.good_standing_days`` since joining, or a tier the spec trusts (slack < 1)."""
+    if points > 0:
+        return False
+    days = spec.rules.classifier.good_standing_days
+    tenured = joined_at is not None and (at - joined_at).total_seconds() >= days * 86_400
+    trusted = tier is not None and spec.escalation.tier_slack.get(tier, 1.0) < 1.0
+    return tenured or value > 0 or trusted
 
 
 # Built once: every live batch runs them, and building a statement and its cache key cost
@@ -314,9 +385,11 @@ _MEMBERS = (
         _latest_tier,
         Membership.group_id,
         Membership.joined_at,
+        MemberValue.value,
     )
     .select_from(Member)
     .outerjoin(Membership, Membership.member_id == Member.id)
+    .outerjoin(MemberValue, MemberValue.member_id == Member.id)
     .where(Member.id.in_(bindparam("ids", expanding=True)))
 )
 
@@ -329,14 +402,17 @@ def _standing(conn: Connection, messages: list[Resolved], mode: Mode) -> _Standi
     protected: set[int] = set()
     joined: dict[tuple[int, int], datetime] = {}
     first_seen: dict[int, datetime] = {}
+    values: dict[int, float] = {}
     for start in range(0, len(member_ids), 500):
         ids = member_ids[start : start + 500]
         params = {"ids": ids, "mode": mode, "earliest": earliest}
         for member_id, until, points in conn.execute(_LEDGER, params):
             ledger.add(member_id, until, points)
-        for member_id, is_protected, first, tier, group_id, at in conn.execute(
+        for member_id, is_protected, first, tier, group_id, at, value in conn.execute(
             _MEMBERS, {"ids": ids}
         ):
+            if value is not None:
+                values[member_id] = float(value)
             if is_protected:
                 protected.add(member_id)
             if first is not None:
@@ -345,7 +421,7 @@ def _standing(conn: Connection, messages: list[Resolved], mode: Mode) -> _Standi
                 tiers[member_id] = tier
             if group_id is not None and at is not None:
                 joined[(group_id, member_id)] = at
-    return _Standings(ledger, tiers, protected, joined, first_seen)
+    return _Standings(ledger, tiers, protected, joined, first_seen, values)
 
 
 def _writer(rows: list[dict[str, Any]]) -> Any:

@@ -15,6 +15,7 @@ from qunzhu.moderation.behaviour import Behaviour
 from qunzhu.moderation.classifier import SpamModel
 from qunzhu.moderation.decide import Standing
 from qunzhu.moderation.inspect import MAX_CHARS, Inspector, default_spec
+from qunzhu.moderation.moderator import in_good_standing
 from qunzhu.moderation.normalize import normalize
 from qunzhu.spec.loader import load_spec
 from qunzhu.spec.problems import SpecError
@@ -67,6 +68,7 @@ def audit_stored(
                 )
             )
         )
+        first_seen: dict[int, Any] = {}
         last_id = 0
         while True:
             rows = list(
@@ -98,7 +100,13 @@ def audit_stored(
                 except EventError:
                     continue
                 points = sum(p for until, p in ledger.get(m.member_id, []) if until > m.occurred_at)
-                standing = Standing(protected=m.member_id in protected, points=points)
+                # tenure from the member's first stored message (value is not replayed)
+                first = first_seen.setdefault(m.member_id, m.occurred_at)
+                standing = Standing(
+                    protected=m.member_id in protected,
+                    points=points,
+                    good_standing=in_good_standing(spec, m.occurred_at, first, points, 0.0, None),
+                )
                 decision = inspector.judge(event, norm, score, standing, behaviour).decision
                 judged += 1
                 if decision.action == "allow":

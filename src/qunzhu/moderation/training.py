@@ -25,6 +25,7 @@ from qunzhu.moderation.features import FeatureConfig, hash_features
 from qunzhu.moderation.findings import ACT_SCORE
 from qunzhu.moderation.inspect import MAX_CHARS, Inspector
 from qunzhu.moderation.labelled import Example
+from qunzhu.moderation.neardup import cluster_key, clusters
 from qunzhu.moderation.normalize import Normalized, normalize
 
 STRENGTHS = (20.0, 50.0, 100.0, 300.0)
@@ -62,20 +63,24 @@ def _fit(matrix: Any, labels: Any, weights: Any, strength: float) -> Any:
     return model
 
 
-def _f1(labels: Any, predicted: Any) -> float:
-    tp = int(np.sum(labels & predicted))
-    fp = int(np.sum(~labels & predicted))
-    fn = int(np.sum(labels & ~predicted))
+def _f1(labels: Any, predicted: Any, weights: Any = None) -> float:
+    """F1, each example counting at its weight (all 1 when ``weights`` is None)."""
+    w = np.ones(len(labels)) if weights is None else np.asarray(weights, dtype=np.float64)
+    tp = float(np.sum(w[labels & predicted]))
+    fp = float(np.sum(w[~labels & predicted]))
+    fn = float(np.sum(w[labels & ~predicted]))
     return 0.0 if tp == 0 else 2 * tp / (2 * tp + fp + fn)
 
 
-def _best_threshold(labels: Any, scores: Any, caught: Any) -> float:
+def _best_threshold(labels: Any, scores: Any, caught: Any, weights: Any = None) -> float:
     """The decision point with the best F1 of the verdict (score over the point, or caught
-    by a rule) on validation data; 0.5 when it cannot tell."""
+    by a rule) on validation data, each example at its training weight (light background
+    chat does not outvote the labelled messages); 0.5 when it cannot tell."""
     if len(labels) < 20 or labels.all() or not labels.any():
         return SPAM_SCORE
     return max(
-        THRESHOLDS, key=lambda t: (_f1(labels, (scores >= t) | caught), -abs(t - SPAM_SCORE))
+        THRESHOLDS,
+        key=lambda t: (_f1(labels, (scores >= t) | caught, weights), -abs(t - SPAM_SCORE)),
     )
 
 
@@ -100,6 +105,7 @@ def train(
     config: FeatureConfig | None = None,
     about: dict[str, Any] | None = None,
     log: Callable[[str], None] | None = None,
+    strengths: Sequence[float] = STRENGTHS,
 ) -> SpamModel:
     """A model fitted on ``examples``; raises TrainingError when that cannot be done."""
     try:
@@ -121,12 +127,15 @@ def train(
     # each class counts as much in total as the other: spam is rarer in most groups
     share = labels.mean()
     weights *= np.where(labels, 0.5 / share, 0.5 / (1 - share))
-    held = np.array([bucket_of(t) == 0 for t in texts], dtype=bool)
-    best, best_f1 = STRENGTHS[0], -1.0
+    # validation by near-duplicate cluster: variants of one ad never straddle the two parts
+    keys = cluster_key(texts, clusters(texts))
+    held = np.array([bucket_of(k) == 0 for k in keys], dtype=bool)
+    best, best_f1 = strengths[0], -1.0
     thresholds = {"cjk": SPAM_SCORE, "other": SPAM_SCORE}
+    calibration = (1.0, 0.0)
     if held.any() and (~held).any() and len(set(labels[~held])) == 2:
         tried: list[tuple[float, float, Any]] = []
-        for strength in STRENGTHS:
+        for strength in strengths:
             fitted = _fit(matrix[~held], labels[~held], weights[~held], strength)
             scores = fitted.predict_proba(matrix[held])[:, 1]
             f1 = _f1(labels[held], scores >= SPAM_SCORE)
@@ -135,17 +144,23 @@ def train(
                 log(f"C={strength}: validation F1 {f1:.4f}")
         # the best on validation; between equals the stronger regularization (listed first)
         best, best_f1, fitted = max(tried, key=lambda t: t[1])
-        best_scores = fitted.predict_proba(matrix[held])[:, 1]
+        y = labels[held]
+        raw = fitted.decision_function(matrix[held])
+        own = np.array([e.weight for e, h in zip(examples, held, strict=True) if h])
+        calibration = _platt(raw, y, own)
+        calibrated = _sigmoid(calibration[0] * raw + calibration[1])
         # judged as at run time: the first MAX_CHARS, normalized; the script of the compact view
         norms = [normalize(t[:MAX_CHARS]) for t, h in zip(texts, held, strict=True) if h]
         caught = _caught_by_rules(norms, _model_of(fitted, config, {}))
         cjk = np.array([has_cjk(n.compact) for n in norms], dtype=bool)
-        y = labels[held]
         thresholds = {
-            "cjk": _best_threshold(y[cjk], best_scores[cjk], caught[cjk]),
-            "other": _best_threshold(y[~cjk], best_scores[~cjk], caught[~cjk]),
+            "cjk": _best_threshold(y[cjk], calibrated[cjk], caught[cjk], own[cjk]),
+            "other": _best_threshold(y[~cjk], calibrated[~cjk], caught[~cjk], own[~cjk]),
         }
         if log is not None:
+            log(
+                f"calibration (Platt, on validation): a={calibration[0]:.3f} b={calibration[1]:.3f}"
+            )
             log(f"decision points on validation data: {thresholds}")
     fitted = _fit(matrix, labels, weights, best)
     info = dict(about or {})
@@ -156,15 +171,41 @@ def train(
             "C": best,
             "validation_f1": round(best_f1, 4),
             "thresholds": thresholds,
+            "calibration": {"a": round(calibration[0], 4), "b": round(calibration[1], 4)},
         }
     )
-    return _model_of(fitted, config, info)
+    return _model_of(fitted, config, info, calibration)
 
 
-def _model_of(fitted: Any, config: FeatureConfig, about: dict[str, Any]) -> SpamModel:
+def _sigmoid(x: Any) -> Any:
+    return 1.0 / (1.0 + np.exp(-np.clip(x, -30.0, 30.0)))
+
+
+def _platt(raw: Any, labels: Any, weights: Any) -> tuple[float, float]:
+    """(a, b) so that sigmoid(a * raw + b) is the probability of spam on validation data,
+    each example at its own weight and the classes at their real share (training balanced
+    them, which pushes raw scores towards spam)."""
+    from sklearn.linear_model import LogisticRegression
+
+    if labels.all() or not labels.any():
+        return 1.0, 0.0
+    platt = LogisticRegression(C=1e6, solver="lbfgs", max_iter=1000)
+    platt.fit(raw.reshape(-1, 1), labels, sample_weight=weights)
+    return float(platt.coef_[0][0]), float(platt.intercept_[0])
+
+
+def _model_of(
+    fitted: Any,
+    config: FeatureConfig,
+    about: dict[str, Any],
+    calibration: tuple[float, float] = (1.0, 0.0),
+) -> SpamModel:
+    """The numpy model; a calibration a * logit + b is folded into the weights and the bias
+    (the model is linear), so scoring costs nothing more and returns a probability."""
+    a, b = calibration
     return SpamModel(
-        weights=fitted.coef_[0].astype(np.float32),
-        bias=float(fitted.intercept_[0]),
+        weights=(a * fitted.coef_[0]).astype(np.float32),
+        bias=float(a * fitted.intercept_[0] + b),
         config=config,
         about=about,
     )

@@ -57,8 +57,18 @@ class MassMentionsRule(SpecModel):
 
 
 class ClassifierRule(SpecModel):
+    """Scores are calibrated probabilities of spam (the shipped model's are)."""
+
     threshold_flag: float = Field(0.6, ge=0.0, le=1.0)
     threshold_act: float = Field(0.9, ge=0.0, le=1.0)
+    # a classifier score alone acts on a member in good standing (no unexpired points, and
+    # some value or good_standing_days of tenure) only from this probability; below it the
+    # message waits for review
+    threshold_act_good_standing: float = Field(0.98, ge=0.0, le=1.0)
+    good_standing_days: int = Field(14, ge=0)
+    # this community's model file (`qunzhu moderation train --community`), absolute path;
+    # unset: the process's model (QUNZHU_MODERATION_MODEL, else the shipped one)
+    model: str | None = None
     action: Action = "delete_warn"
     severity: Severity = 3
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import PurePath
 
 from qunzhu.spec.base import ACTION_ORDER
 from qunzhu.spec.lint.core import Context, Hit, check
@@ -66,6 +67,15 @@ def classifier_inverted(ctx: Context) -> Iterator[Hit]:
             f"threshold_flag（{classifier.threshold_flag}）高于 threshold_act"
             f"（{classifier.threshold_act}）",
         )
+    if classifier.threshold_act_good_standing < classifier.threshold_act:
+        yield Hit(
+            "rules.classifier.threshold_act_good_standing",
+            f"threshold_act_good_standing {classifier.threshold_act_good_standing} is below "
+            f"threshold_act {classifier.threshold_act}: a member in good standing would be "
+            "acted on sooner than anyone else; make it at least threshold_act",
+            f"threshold_act_good_standing（{classifier.threshold_act_good_standing}）低于 "
+            f"threshold_act（{classifier.threshold_act}）：信誉良好的成员反而更早被处罚",
+        )
 
 
 @check("QZ305", "warning", "One breach removes a member", "一次违规即被移出")
@@ -104,4 +114,18 @@ def ladder_missing(ctx: Context) -> Iterator[Hit]:
             "rules give points but the escalation ladder is empty: repeat offenders "
             "are never muted or removed",
             "规则会记违规分，但处罚阶梯为空：屡犯者永远不会被禁言或移出",
+        )
+
+
+@check("QZ308", "warning", "Community model path not absolute", "社群模型路径不是绝对路径")
+def community_model_relative(ctx: Context) -> Iterator[Hit]:
+    path = ctx.spec.rules.classifier.model
+    # workers start in directories of their own: a relative path means a different file
+    # for each, or none, and the process's model then judges in silence
+    if path is not None and not PurePath(path).is_absolute():
+        yield Hit(
+            "rules.classifier.model",
+            f"model {path!r} is not an absolute path; the workers may not find it, and the "
+            "default model then judges this community",
+            f"模型 {path!r} 不是绝对路径，工作进程可能找不到，届时由默认模型判断",
         )
