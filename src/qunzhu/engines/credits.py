@@ -46,7 +46,7 @@ WeightsOf = Mapping[int, ValueWeights]
 """Each community's value weights, by community id (resolved before deciding)."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Reaction:
     """A reaction from another member to a message (event log id, where, the author)."""
 
@@ -57,7 +57,7 @@ class Reaction:
     author_id: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class CheckIn:
     check_in_id: int
     community_id: int

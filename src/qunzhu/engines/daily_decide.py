@@ -1,6 +1,7 @@
 """The daily recompute's decisions, pure: snapshots in, dataclasses out, nothing read or
 written here (:mod:`qunzhu.engines.recompute` loads and :mod:`qunzhu.engines.daily_writes`
-writes).
+writes). The row dataclasses are not frozen: one is made per member and day, and a frozen
+one costs several times as much to build. Treat them as read-only.
 
 - :func:`decide_roles`: each member's role in each group, and which roles changed;
 - :func:`decide_health`: each group's health, and the alerts for lines crossed;
@@ -22,7 +23,7 @@ from qunzhu.engines.value import decayed_sum
 from qunzhu.spec.members import RoleTargets, Tier
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class RoleRow:
     """A member's role in a group on the day; ``previous`` is what it was before (None:
     no role yet), and ``changed`` says whether the history gets a row."""
@@ -69,14 +70,14 @@ class GroupBefore:
     living_threshold: float
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class HealthRow:
     group_id: int
     members: int
     result: HealthResult
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Alert:
     group_id: int
     kind: str  # death_risk | below_living
@@ -135,7 +136,7 @@ def _alerts(
     return [Alert(g, kind, text[:500], detail) for kind, text in found]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ValueRow:
     """A member's value on the day: decayed, and the raw sums it comes from."""
 
@@ -146,7 +147,7 @@ class ValueRow:
     days_active: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class TierRow:
     """A member's tier decision; ``stored`` is their tier state before (None: none yet)."""
 

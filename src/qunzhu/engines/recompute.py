@@ -31,7 +31,7 @@ from qunzhu.engines.daily_writes import (
     write_tiers,
     write_values,
 )
-from qunzhu.engines.fastio import fetch_all
+from qunzhu.engines.fastio import fetch_all, gc_paused
 from qunzhu.engines.health import HealthConfig
 from qunzhu.engines.snapshot import load_community, load_totals
 from qunzhu.engines.specs import SpecCache
@@ -81,7 +81,32 @@ def recompute_community(
     cfg: HealthConfig | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> RecomputeReport:
-    cfg = cfg or HealthConfig()
+    with gc_paused():
+        return _recompute(
+            conn,
+            community_id,
+            day,
+            tz,
+            score=score,
+            rescore=rescore,
+            backfill_days=backfill_days,
+            cfg=cfg or HealthConfig(),
+            progress=progress,
+        )
+
+
+def _recompute(
+    conn: Connection,
+    community_id: int,
+    day: date,
+    tz: tzinfo,
+    *,
+    score: bool,
+    rescore: bool,
+    backfill_days: int,
+    cfg: HealthConfig,
+    progress: Callable[[int], None] | None,
+) -> RecomputeReport:
     report = RecomputeReport(community_id, day)
     if rescore:
         reset_scores(conn, community_id)

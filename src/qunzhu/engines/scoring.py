@@ -122,7 +122,7 @@ def score_batch(
     return scores
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Asked:
     """A question to keep, answered or not later."""
 
@@ -133,7 +133,7 @@ class Asked:
     asked_at: datetime
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Answer:
     question_id: int
     at: datetime

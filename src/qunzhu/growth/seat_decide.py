@@ -1,8 +1,8 @@
 """What a full group does with a newcomer, and who gets a freed seat: pure decisions.
 
 A seat changes hands only through a conditional write (:mod:`qunzhu.growth.seats`) that can
-lose a race to another transaction. So a decision here is a list of :class:`Option`\\ s in
-order of preference, each with the claim it needs; the writer
+lose a race to another transaction. So a decision here is a list of :class:`Option` values
+in order of preference, each with the claim it needs; the writer
 (:mod:`qunzhu.growth.capacity`) takes the first option whose claim succeeds, and
 ``otherwise`` when none does. Nothing here reads or writes the store.
 """
