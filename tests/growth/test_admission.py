@@ -174,3 +174,35 @@ def test_a_manual_decision_queues_the_platforms_answer_once(store, town):
     assert queued[0][2]["group"] == "g-lobby" and queued[1][2]["text"] == "不符合定位"
     # approving routes the applicant as the automatic review does
     assert rows(store, select(SegmentAssignment.segment)) == [("starter",)]
+
+
+def test_a_join_code_spent_by_a_racing_join_is_decided_again_and_refused(store, town, monkeypatch):
+    """Bob's join read the code while it was still free; Ann's join spent it before Bob's
+    write. Bob's conditional UPDATE finds it spent, his join is decided again on what the
+    store says now, and refused: the code stays Ann's."""
+    from dataclasses import replace
+
+    from qunzhu.growth import joins
+    from qunzhu.store.growth import JoinCode
+
+    t = town("threshold: {kind: join_code}\n")
+    cid = t.community_id
+    with store.engine.begin() as conn:
+        (code,) = admission.issue_join_codes(conn, cid, 1)
+    assert t.join("ann", at=T0, code=code).actions == []
+    real = joins.load_join
+    calls: list[bool] = []
+
+    def stale_first(conn, r, spec):  # type: ignore[no-untyped-def]
+        snap = real(conn, r, spec)
+        calls.append(True)
+        if len(calls) == 1 and snap.join_code is not None:  # as read before Ann's spend
+            return replace(snap, join_code=replace(snap.join_code, used_at=None, used_by=None))
+        return snap
+
+    monkeypatch.setattr(joins, "load_join", stale_first)
+    raced = t.join("bob", at=T0, code=code)
+    assert len(calls) == 2
+    assert [(a.kind, a.reason) for a in raced.actions] == [("decline_join", "join_code_used")]
+    ((used_by,),) = rows(store, select(JoinCode.used_by_member_id))
+    assert used_by == t.member_id("ann")

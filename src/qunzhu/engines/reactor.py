@@ -7,14 +7,17 @@ see (history loaded without it) ``qunzhu recompute`` catches up, counting nothin
 
 from __future__ import annotations
 
-from datetime import date, datetime, tzinfo
+from datetime import tzinfo
 from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, select
 
 from qunzhu import events as ev
-from qunzhu.engines.scoring import Credits, MsgRow, chunked, score_rows
+from qunzhu.engines.credits import CheckIn, Reaction, check_in_credits, reaction_credits
+from qunzhu.engines.score_writes import write_credits
+from qunzhu.engines.scoring import MsgRow, chunked, score_rows
 from qunzhu.engines.specs import EngineSpec, SpecCache, engine_spec_from_yaml
+from qunzhu.spec.members import ValueWeights
 from qunzhu.store.base import table_of
 from qunzhu.store.batch import Written
 from qunzhu.store.bulk import insert_ignoring_conflicts
@@ -143,10 +146,6 @@ def _claim(conn: Connection, kind: str, rows: list[tuple[int, int]]) -> set[int]
     return claimed
 
 
-def _day(at: datetime, tz: tzinfo) -> date:
-    return at.astimezone(tz).date()
-
-
 def credit_reactions(conn: Connection, specs: SpecCache, tz: tzinfo, log_ids: list[int]) -> int:
     """A reaction from another member adds ``reaction`` to the author's value that day."""
     log, m = table_of(EventLogEntry), table_of(Message)
@@ -174,26 +173,23 @@ def credit_reactions(conn: Connection, specs: SpecCache, tz: tzinfo, log_ids: li
                 .where(log.c.id.in_(part), log.c.type == "reaction_added")
             )
         )
-    usable = [row for row in found if row[5] != row[3]]
-    claimed = _claim(conn, "reaction", [(row[0], row[1]) for row in usable])
-    credits = Credits()
-    for lid, c, g, _reactor, at, author in usable:
-        if lid in claimed:
-            w = specs.get(conn, c).weights.reaction
-            d = _day(at, tz)
-            credits.value(c, g, author, d, w)
-            credits.count(c, g, author, d, "reactions_earned")
-            credits.count(c, g, author, d, "earned_value", w)
-    credits.write(conn)
+    # a member reacting to their own message earns nothing
+    usable = [
+        Reaction(lid, c, g, at, author) for lid, c, g, by, at, author in found if by != author
+    ]
+    claimed = _claim(conn, "reaction", [(r.log_id, r.community_id) for r in usable])
+    weights = _weights(conn, specs, {r.community_id for r in usable})
+    write_credits(conn, reaction_credits(usable, claimed, weights, tz))
     return len(claimed)
 
 
 def credit_check_ins(conn: Connection, specs: SpecCache, tz: tzinfo, ids: list[int]) -> int:
     table = table_of(CheckInRecord)
-    found: list[Any] = []
+    found: list[CheckIn] = []
     for part in chunked(ids):
-        found += list(
-            conn.execute(
+        found += [
+            CheckIn(*row)
+            for row in conn.execute(
                 select(
                     table.c.id,
                     table.c.community_id,
@@ -202,14 +198,12 @@ def credit_check_ins(conn: Connection, specs: SpecCache, tz: tzinfo, ids: list[i
                     table.c.occurred_at,
                 ).where(table.c.id.in_(part))
             )
-        )
-    claimed = _claim(conn, "check_in", [(row[0], row[1]) for row in found])
-    credits = Credits()
-    for cid, c, g, mem, at in found:
-        if cid in claimed:
-            w = specs.get(conn, c).weights.check_in
-            d = _day(at, tz)
-            credits.value(c, g, mem, d, w)
-            credits.count(c, g, mem, d, "earned_value", w)
-    credits.write(conn)
+        ]
+    claimed = _claim(conn, "check_in", [(ci.check_in_id, ci.community_id) for ci in found])
+    weights = _weights(conn, specs, {ci.community_id for ci in found})
+    write_credits(conn, check_in_credits(found, claimed, weights, tz))
     return len(claimed)
+
+
+def _weights(conn: Connection, specs: SpecCache, communities: set[int]) -> dict[int, ValueWeights]:
+    return {c: specs.get(conn, c).weights for c in communities}

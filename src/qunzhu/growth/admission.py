@@ -54,25 +54,6 @@ def auto_review(threshold: Threshold, answers: dict[str, Any]) -> Review:
     return Review("approved", "passed the automatic rules (自动通过)")
 
 
-def apply_auto_review(conn: Connection, threshold: Threshold, application_id: int) -> Review:
-    t = table_of(Application)
-    row = conn.execute(select(t.c.answers, t.c.status).where(t.c.id == application_id)).one()
-    verdict = auto_review(threshold, dict(row.answers or {}))
-    if row.status == "pending" and verdict.status != "pending":
-        conn.execute(
-            update(t)
-            .where(t.c.id == application_id, t.c.status == "pending")
-            .values(status=verdict.status, reason=verdict.reason, reviewed_at=datetime.now(UTC))
-        )
-    elif row.status == "pending":
-        conn.execute(
-            update(t)
-            .where(t.c.id == application_id, t.c.reason.is_(None))
-            .values(reason=verdict.reason)
-        )
-    return verdict
-
-
 _DECISIONS = {"approve": "approved", "reject": "rejected", "ask": "more_info"}
 
 
@@ -196,33 +177,21 @@ def issue_join_codes(
     return made
 
 
-def redeem_join_code(
-    conn: Connection, community_id: int, code: str, member_id: int, now: datetime | None = None
-) -> int | None:
-    """Spend a code for ``member_id``; returns the group it admits to (None: any). The same
-    member presenting it again is fine; anyone else, or after expiry, is refused."""
-    now = now or datetime.now(UTC)
+def spend_join_code(
+    conn: Connection, community_id: int, code: str, member_id: int, now: datetime
+) -> bool:
+    """Spend a free, unexpired code for ``member_id``: the conditional UPDATE that two joins
+    racing for one code cannot both pass. Whether the code may admit the member at all is
+    :func:`qunzhu.growth.join_decide.code_refusal`'s to say."""
     t = table_of(JoinCode)
-    code = code.strip().upper()
     spent = conn.execute(
         update(t)
         .where(
             t.c.community_id == community_id,
-            t.c.code == code,
+            t.c.code == code.strip().upper(),
             t.c.used_at.is_(None),
             (t.c.expires_at.is_(None)) | (t.c.expires_at > now),
         )
         .values(used_at=now, used_by_member_id=member_id)
     )
-    row = conn.execute(
-        select(t.c.group_id, t.c.used_by_member_id, t.c.expires_at).where(
-            t.c.community_id == community_id, t.c.code == code
-        )
-    ).one_or_none()
-    if row is None:
-        raise GrowthError("unknown_join_code", f"join code {code!r} does not exist")
-    if spent.rowcount or row.used_by_member_id == member_id:
-        return int(row.group_id) if row.group_id is not None else None
-    if row.used_by_member_id is not None:
-        raise GrowthError("join_code_used", f"join code {code!r} was used already")
-    raise GrowthError("join_code_expired", f"join code {code!r} has expired")
+    return bool(spent.rowcount)

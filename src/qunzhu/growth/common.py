@@ -84,7 +84,7 @@ def place_of(conn: Connection, group_id: int, member_id: int | None) -> Place:
 
 
 def action(
-    kind: str, place: Place, *, text: str | None = None, reason: str = "", **detail: Any
+    kind: ev.ActionKind, place: Place, *, text: str | None = None, reason: str = "", **detail: Any
 ) -> ev.Action:
     return ev.Action(
         kind=kind,

@@ -21,20 +21,16 @@ from collections import defaultdict
 from sqlalchemy import Connection, bindparam, select
 
 from qunzhu import events as ev
-from qunzhu.events import make_key
-from qunzhu.growth.admission import apply_auto_review, redeem_join_code
-from qunzhu.growth.capacity import admit, on_leave
-from qunzhu.growth.common import GrowthError, action, parsed_spec, place_of, record_refusal
-from qunzhu.growth.payments import activate, has_paid
+from qunzhu.growth.applications import react_to_application
+from qunzhu.growth.capacity import on_leave
+from qunzhu.growth.common import parsed_spec
+from qunzhu.growth.joins import react_to_join
+from qunzhu.growth.payments import activate
 from qunzhu.growth.referral_settle import settle
-from qunzhu.growth.referrals import owner_of_code
-from qunzhu.growth.routing import route_member
 from qunzhu.spec.schema import CommunitySpec
 from qunzhu.store.base import table_of
 from qunzhu.store.batch import Resolved, Written
-from qunzhu.store.bulk import insert_ignoring_conflicts
-from qunzhu.store.growth import InviteCode
-from qunzhu.store.models import Application, Order, Referral
+from qunzhu.store.models import Order, Referral
 from qunzhu.store.resolve import community_specs
 
 
@@ -49,7 +45,10 @@ class GrowthReactor:
         for r in joins:
             joining[r.group_id].add(r.member_id)
         for r in sorted(joins, key=lambda r: r.event.occurred_at):
-            actions += self._join(conn, r, joining[r.group_id], touched)
+            done, inviter = react_to_join(conn, r, _spec(conn, r.community_id), joining[r.group_id])
+            actions += done
+            if inviter is not None:
+                touched[r.community_id].add(inviter)
         for r in written.of("invite_used"):
             # an invitation told apart from the join (a system line, a link's own record): the
             # writer stored the referral; its inviter's ladder is settled like a join's
@@ -69,7 +68,7 @@ class GrowthReactor:
                 conn, community_id, leavers.get(community_id, set()), posters.get(community_id)
             )
         for r in written.of("application_submitted"):
-            actions += self._application(conn, r)
+            actions += react_to_application(conn, r, _spec(conn, r.community_id).threshold)
         for r in written.of("payment_received"):
             self._payment(conn, r)
         # the clock of a replayed file is its events' time, not the wall clock
@@ -81,125 +80,31 @@ class GrowthReactor:
                 settle(conn, community_id, now=latest, inviters=inviters)
         return actions
 
-    def _join(
-        self, conn: Connection, r: Resolved, joining: set[int], touched: dict[int, set[int]]
-    ) -> list[ev.Action]:
-        e = r.event
-        assert isinstance(e, ev.MemberJoined)
-        spec = _spec(conn, r.community_id)
-        code = (e.invite_code or "").strip().upper()
-        inviter = r.other_member_id
-        if code and _is_referral_code(conn, r.community_id, code):
-            owner = owner_of_code(conn, r.community_id, code)
-            if inviter is None and owner != r.member_id:
-                inviter = owner
-                insert_ignoring_conflicts(
-                    conn,
-                    table_of(Referral),
-                    [
-                        {
-                            "community_id": r.community_id,
-                            "group_id": r.group_id,
-                            "inviter_member_id": owner,
-                            "invitee_member_id": r.member_id,
-                            "key": make_key(
-                                "referral", r.community_id, r.group_id, owner, r.member_id
-                            ),
-                            "code": code,
-                            "occurred_at": e.occurred_at,
-                            "status": "pending",
-                        }
-                    ],
-                )
-        elif code or spec.threshold.kind == "join_code":
-            try:
-                if not code:
-                    raise GrowthError(
-                        "join_code_missing",
-                        "this community admits by join code and the join carried none",
-                    )
-                redeem_join_code(conn, r.community_id, code, r.member_id, e.occurred_at)
-            except GrowthError as exc:
-                if exc.reason == "unknown_join_code" and spec.threshold.kind != "join_code":
-                    exc = GrowthError(
-                        "unknown_referral_code", f"referral code {code!r} does not exist"
-                    )
-                record_refusal(
-                    conn,
-                    r.community_id,
-                    "growth:join",
-                    f"{exc.reason}: {exc}",
-                    f"member {r.member_id} joined group {r.group_id} with {code!r}",
-                )
-                if spec.threshold.kind == "join_code":
-                    here = place_of(conn, r.group_id, r.member_id)
-                    return [action("decline_join", here, reason=exc.reason, text=str(exc))]
-        if spec.threshold.kind == "paid" and not has_paid(
-            conn, r.community_id, r.member_id, spec.threshold.plans, e.occurred_at
-        ):
-            reason = "no active paid membership (未付费会员)"
-            record_refusal(
-                conn,
-                r.community_id,
-                "growth:join",
-                f"not_paid: {reason}",
-                f"member {r.member_id} joined group {r.group_id}",
-            )
-            here = place_of(conn, r.group_id, r.member_id)
-            return [action("decline_join", here, reason="not_paid", text=reason)]
-        if inviter is not None:
-            touched[r.community_id].add(inviter)
-        return admit(conn, r.group_id, r.member_id, exclude=joining, now=e.occurred_at).actions
-
-    def _application(self, conn: Connection, r: Resolved) -> list[ev.Action]:
-        e = r.event
-        assert isinstance(e, ev.ApplicationSubmitted)
-        a = table_of(Application)
-        app_id = conn.execute(
-            select(a.c.id).where(a.c.community_id == r.community_id, a.c.key == e.key)
-        ).scalar()
-        if app_id is None:
-            return []
-        verdict = apply_auto_review(conn, _spec(conn, r.community_id).threshold, int(app_id))
-        here = place_of(conn, r.group_id, r.member_id)
-        if verdict.status == "approved":
-            route_member(conn, r.community_id, r.member_id)
-            return [action("approve_join", here, reason="application approved")]
-        if verdict.status == "rejected":
-            return [
-                action("decline_join", here, reason="application rejected", text=verdict.reason)
-            ]
-        return []
-
     def _payment(self, conn: Connection, r: Resolved) -> None:
         e = r.event
         assert isinstance(e, ev.PaymentReceived)
-        plan = e.plan
-        if plan is None and e.order_id:
+        order_plan = None
+        if e.plan is None and e.order_id:
             o = table_of(Order)
-            plan = conn.execute(
+            order_plan = conn.execute(
                 select(o.c.plan).where(
                     o.c.community_id == r.community_id, o.c.order_no == e.order_id
                 )
             ).scalar()
+        plan = plan_paid_for(e.plan, order_plan)
         if plan:
             activate(conn, r.community_id, r.member_id, plan, e.occurred_at)
+
+
+def plan_paid_for(event_plan: str | None, order_plan: str | None) -> str | None:
+    """The plan a payment starts or renews: the one the notice names, else its order's."""
+    return event_plan if event_plan is not None else order_plan
 
 
 def _spec(conn: Connection, community_id: int) -> CommunitySpec:
     """:func:`~qunzhu.growth.common.spec_of` through the batch's one read of the specs."""
     row = community_specs(conn, (community_id,)).get(community_id)
     return parsed_spec((row.spec_yaml if row is not None else None) or "")
-
-
-def _is_referral_code(conn: Connection, community_id: int, code: str) -> bool:
-    t = table_of(InviteCode)
-    return (
-        conn.execute(
-            select(t.c.id).where(t.c.community_id == community_id, t.c.code == code)
-        ).first()
-        is not None
-    )
 
 
 _referrals = table_of(Referral)

@@ -1,0 +1,156 @@
+"""The writes of scoring: score rows, the questions asked and answered, each message's
+value, and the credits added to the daily rollups. What to write was decided before
+(:mod:`qunzhu.engines.scoring`, :mod:`qunzhu.engines.credits`); nothing is decided here."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection, bindparam, or_, update
+
+from qunzhu.engines.credits import STAT_COUNTERS, Credits
+from qunzhu.engines.features import TextFeatures
+from qunzhu.engines.scoring_reads import MsgRow, chunked
+from qunzhu.engines.value import MessageValue
+from qunzhu.store.base import table_of
+from qunzhu.store.bulk import insert_ignoring_conflicts, upsert_adding
+from qunzhu.store.intelligence import MemberDayStats, MessageScore, Question, ReplyEdgeDaily
+from qunzhu.store.models import GroupDaily, MemberDaily, Message
+
+if TYPE_CHECKING:
+    from qunzhu.engines.scoring import BatchCredits
+
+# a credit on a day with no message yet makes the rollup row: its counters start at zero
+_ZERO_MEMBER = dict.fromkeys(("messages", "chars", "replies_sent", "check_ins", "flagged"), 0)
+_ZERO_GROUP = dict.fromkeys(
+    ("messages", "joins", "leaves", "removals", "check_ins", "flagged", "payments_cents"), 0
+)
+
+_m, _q = table_of(Message), table_of(Question)
+# built once: the live path writes a batch of one message
+_SET_VALUE = update(_m).where(_m.c.id == bindparam("b_id")).values(value=bindparam("b_value"))
+_ANSWERED = (
+    update(_q)
+    .where(_q.c.message_id == bindparam("q"))
+    .where(or_(_q.c.answered_at.is_(None), _q.c.answered_at > bindparam("t")))
+    .values(answered_at=bindparam("t"), answer_member_id=bindparam("m"))
+)
+
+
+def write_scores(
+    conn: Connection,
+    rows: list[MsgRow],
+    feats: dict[int, TextFeatures],
+    scores: dict[int, MessageValue],
+    links: dict[int, tuple[int, bool, float]],
+) -> set[int]:
+    """Insert each message's score row unless it has one; returns the ids inserted now."""
+    out: list[dict[str, Any]] = []
+    for r in rows:
+        scored = scores[r.id]
+        link = links.get(r.id)
+        out.append(
+            {
+                "message_id": r.id,
+                "community_id": r.community_id,
+                "group_id": r.group_id,
+                "member_id": r.member_id,
+                "day": r.day,
+                "value": scored.value,
+                "text_hash": feats[r.id].text_hash,
+                "points": scored.points,
+                "reply_to_id": link[0] if link else None,
+                "reply_inferred": link[1] if link else False,
+                "reply_probability": link[2] if link else None,
+            }
+        )
+    s = table_of(MessageScore)
+    new_ids: set[int] = set()
+    for part in chunked(out, 2000):
+        new_ids.update(i for (i,) in insert_ignoring_conflicts(conn, s, part, s.c.message_id))
+    return new_ids
+
+
+def write_batch_credits(conn: Connection, batch: BatchCredits) -> None:
+    insert_ignoring_conflicts(
+        conn,
+        table_of(Question),
+        [
+            {
+                "message_id": q.message_id,
+                "community_id": q.community_id,
+                "group_id": q.group_id,
+                "member_id": q.member_id,
+                "asked_at": q.asked_at,
+                "answered_at": None,
+                "answer_member_id": None,
+            }
+            for q in batch.questions
+        ],
+    )
+    if batch.answers:
+        # the earliest answer stays: a later one changes nothing
+        conn.execute(
+            _ANSWERED, [{"q": a.question_id, "t": a.at, "m": a.member_id} for a in batch.answers]
+        )
+    if batch.values:
+        conn.execute(_SET_VALUE, [{"b_id": i, "b_value": v} for i, v in batch.values.items()])
+    write_credits(conn, batch.credits)
+
+
+def write_credits(conn: Connection, credits: Credits) -> None:
+    """Add the credits to the daily rollups, one upsert per table."""
+    upsert_adding(
+        conn,
+        table_of(MemberDaily),
+        [
+            {
+                "community_id": c,
+                "group_id": g,
+                "member_id": m,
+                "day": d,
+                "value": v,
+                **_ZERO_MEMBER,
+            }
+            for (c, g, m, d), v in credits.member_value.items()
+        ],
+        ("group_id", "member_id", "day"),
+        ("value",),
+    )
+    upsert_adding(
+        conn,
+        table_of(GroupDaily),
+        [
+            {"community_id": c, "group_id": g, "day": d, "value": v, **_ZERO_GROUP}
+            for (c, g, d), v in credits.group_value.items()
+        ],
+        ("group_id", "day"),
+        ("value",),
+    )
+    upsert_adding(
+        conn,
+        table_of(MemberDayStats),
+        [
+            {"community_id": c, "group_id": g, "member_id": m, "day": d, **counts}
+            for (c, g, m, d), counts in credits.stats.items()
+        ],
+        ("group_id", "member_id", "day"),
+        STAT_COUNTERS,
+    )
+    upsert_adding(
+        conn,
+        table_of(ReplyEdgeDaily),
+        [
+            {
+                "community_id": c,
+                "group_id": g,
+                "day": d,
+                "from_member_id": f,
+                "to_member_id": t,
+                "replies": n,
+            }
+            for (c, g, d, f, t), n in credits.edges.items()
+        ],
+        ("group_id", "day", "from_member_id", "to_member_id"),
+        ("replies",),
+    )
