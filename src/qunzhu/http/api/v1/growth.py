@@ -298,7 +298,10 @@ def capacity_overview(
     summary="The queue of a group in order: waiting, or offered a held seat",
 )
 def group_waitlist(
-    slug: str, group_id: int, request: Request, access: CommunityAccess = Depends(require("read"))
+    slug: str,
+    group_id: ObjectId,
+    request: Request,
+    access: CommunityAccess = Depends(require("read")),
 ) -> list[dict[str, Any]]:
     with get_store(request).reading() as session:
         try:
