@@ -508,7 +508,7 @@ ActionKind = Literal[
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Action:
-    kind: str
+    kind: ActionKind
     platform: str
     community: str
     group: str

@@ -74,6 +74,17 @@ def set_enabled(store: Store, name: str, enabled: bool) -> None:
         row.status, row.status_reason = ("idle", "") if enabled else ("disabled", "by operator")
 
 
+def platform_of(store: Store, name: str) -> tuple[int, str]:
+    """The id and platform of the connector called ``name``."""
+    with store.reading() as session:
+        row = session.execute(
+            select(Connector.id, Connector.platform).where(Connector.name == name)
+        ).first()
+    if row is None:
+        raise ConnectorConfigError(f"no connector named {name!r}", field="name")
+    return int(row.id), str(row.platform)
+
+
 def describe(store: Store, *, community_id: int | None = None) -> list[dict[str, Any]]:
     """Every connector with its state, disabled groups and open alerts; secrets masked."""
     out: list[dict[str, Any]] = []

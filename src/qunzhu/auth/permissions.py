@@ -93,6 +93,11 @@ class Caller:
         return self.is_superuser
 
 
+LOCAL_SHELL = Caller(operator_id=0, username="local shell", is_superuser=True)
+"""Who the command line is: whoever can run it can open the database itself, so it sees
+every community (the read models take a caller; the CLI passes this one)."""
+
+
 @dataclass(frozen=True, slots=True)
 class CommunityRef:
     """The community a checked request is about; plain data, safe to use after the session."""

@@ -391,33 +391,29 @@ def welcome(
 ) -> None:
     """Set the group welcome a WeCom connector registers (and register it now when the
     WeCom API answers; else qunzhu serve registers it when it runs the connector)."""
-    from sqlalchemy import select
-
+    from qunzhu.adapters.manage import platform_of
     from qunzhu.adapters.state import StateBook
     from qunzhu.adapters.wecom.adapter import WeComConnector, update_config
     from qunzhu.live.hub import load_infos
-    from qunzhu.store.connectors import Connector
 
     if clear == (text is not None):
         raise fail("give the welcome text, or --clear (not both)", as_json=as_json)
     wanted = None if clear else _welcome_text(text or "", as_json)
     store = store_at_head(as_json)
     try:
-        with store.reading() as session:
-            row = session.execute(
-                select(Connector.id, Connector.platform).where(Connector.name == name)
-            ).first()
-        if row is None:
-            raise fail(f"no connector named {name!r}", as_json=as_json)
-        if row.platform != "wecom":
+        try:
+            connector_id, platform = platform_of(store, name)
+        except ConnectorConfigError:
+            raise fail(f"no connector named {name!r}", as_json=as_json) from None
+        if platform != "wecom":
             raise fail(
-                f"{name!r} is a {row.platform} connector: only WeCom keeps a welcome template "
+                f"{name!r} is a {platform} connector: only WeCom keeps a welcome template "
                 "(on Telegram and QQ the growth rules of the spec send welcomes)",
                 as_json=as_json,
             )
         update_config(
             store,
-            int(row.id),
+            connector_id,
             welcome=wanted,
             welcome_registered=None,
             **({"welcome_template_id": None} if clear else {}),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import date
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -11,17 +12,19 @@ from typing import Any
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
-from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
+from qunzhu.auth.permissions import LOCAL_SHELL
 from qunzhu.bounds import OutOfBounds, loads_event_json
 from qunzhu.cli.output import JSON_OPTION, console, emit, fail
 from qunzhu.events import EventError, event_from_json
+from qunzhu.readmodels.communities import communities_for
 from qunzhu.settings import Settings, SettingsError, load_settings, mask_url
 from qunzhu.store import Store
 from qunzhu.store.migrate import current_revision, head_revision, upgrade
-from qunzhu.store.models import Community, Group, Member
+from qunzhu.store.models import Community
 from qunzhu.store.quarantine import RejectedRecord
+from qunzhu.store.resolve import community_id_by_slug
 
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 community_app = typer.Typer(help="Communities.", no_args_is_help=True)
@@ -161,7 +164,7 @@ def community_create(
     spec_text, spec_name = _load_spec_text(spec, as_json, force) if spec else (None, None)
     store = store_at_head(as_json)
     with store.unit_of_work() as session:
-        if session.scalar(select(Community.id).where(Community.slug == slug)) is not None:
+        if community_id_by_slug(session, slug) is not None:
             raise fail(f"community {slug!r} exists already", as_json=as_json)
         community = Community(slug=slug, name=name or spec_name or slug, spec_yaml=spec_text)
         session.add(community)
@@ -180,32 +183,17 @@ def community_list(as_json: bool = JSON_OPTION) -> None:
     """List communities with their groups and members."""
     store = store_at_head(as_json)
     with store.reading() as session:
-        groups = dict(
-            session.execute(
-                select(Group.community_id, func.count(Group.id)).group_by(Group.community_id)
-            )
-            .tuples()
-            .all()
-        )
-        members = dict(
-            session.execute(
-                select(Member.community_id, func.count(Member.id))
-                .where(Member.merged_into_id.is_(None))
-                .group_by(Member.community_id)
-            )
-            .tuples()
-            .all()
-        )
-        rows = [
-            {
-                "slug": c.slug,
-                "name": c.name,
-                "groups": groups.get(c.id, 0),
-                "members": members.get(c.id, 0),
-                "has_spec": c.spec_yaml is not None,
-            }
-            for c in session.scalars(select(Community).order_by(Community.slug))
-        ]
+        communities = communities_for(session, LOCAL_SHELL, date.today())
+    rows = [
+        {
+            "slug": c.slug,
+            "name": c.name,
+            "groups": len(c.groups),
+            "members": c.members,
+            "has_spec": c.has_spec,
+        }
+        for c in sorted(communities, key=lambda c: c.slug)
+    ]
 
     def render(data: list[dict[str, Any]]) -> None:
         table = Table("community", "name", "groups", "members", "spec")

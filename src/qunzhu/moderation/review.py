@@ -102,7 +102,12 @@ def _row(session: Session, community_id: int, item_id: int) -> ModerationAction:
 
 
 def _target(
-    session: Session, row: ModerationAction, kind: str, *, decision: int | None = None, **extra: Any
+    session: Session,
+    row: ModerationAction,
+    kind: ev.ActionKind,
+    *,
+    decision: int | None = None,
+    **extra: Any,
 ) -> ev.Action:
     """An action on the row's member where the message was posted; ``decision`` is the row
     whose outcome it reports (an escalation's own row), else this one."""
@@ -228,7 +233,8 @@ def _escalate(
     )
     session.add(escalation)
     session.flush()  # its id: the escalation's actions report their outcome on it
-    kind = {"mute": "mute", "remove": "remove", "blacklist": "ban"}.get(step.action, "warn")
+    kinds: dict[str, ev.ActionKind] = {"mute": "mute", "remove": "remove", "blacklist": "ban"}
+    kind = kinds.get(step.action, "warn")
     seconds = (step.duration_minutes or 10) * 60 if kind == "mute" else None
     return [_target(session, row, kind, decision=escalation.id, duration_seconds=seconds)]
 

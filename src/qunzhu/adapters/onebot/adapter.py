@@ -22,7 +22,7 @@ import threading
 from collections.abc import Awaitable, Callable, Mapping
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
-from typing import Any
+from typing import Any, assert_never
 
 from qunzhu.adapters.base import (
     ConnectorError,
@@ -275,60 +275,68 @@ class OneBotConnector:
 
     def perform(self, action: Action) -> dict[str, Any]:
         group = int(action.group)
-        user = int(action.member) if action.member else None
         kind = action.kind
-        if kind == "delete_message":
-            self.call("delete_msg", {"message_id": int(action.message_id or 0)})
-            return {}
-        if kind in ("send_message", "warn"):
-            text = escape(action.text or action.reason)
-            if kind == "warn" and user is not None:
-                text = f"[CQ:at,qq={user}] {text}"
-            data = self.call("send_group_msg", {"group_id": group, "message": text})
-            return {"message_id": (data or {}).get("message_id")}
-        if user is None:
-            raise Unsupported(f"{kind} needs a member")
-        if kind in ("mute", "unmute"):
-            seconds = int(action.duration_seconds or 600) if kind == "mute" else 0
-            self.call("set_group_ban", {"group_id": group, "user_id": user, "duration": seconds})
-            if kind == "mute" and action.text:
+        match kind:
+            case "delete_message":
+                self.call("delete_msg", {"message_id": int(action.message_id or 0)})
+                return {}
+            case "send_message" | "warn":
+                text = escape(action.text or action.reason)
+                if kind == "warn" and action.member:
+                    text = f"[CQ:at,qq={int(action.member)}] {text}"
+                data = self.call("send_group_msg", {"group_id": group, "message": text})
+                return {"message_id": (data or {}).get("message_id")}
+            case "mute" | "unmute":
+                user = _member(action)
+                seconds = int(action.duration_seconds or 600) if kind == "mute" else 0
                 self.call(
-                    "send_group_msg",
-                    {"group_id": group, "message": f"[CQ:at,qq={user}] {escape(action.text)}"},
+                    "set_group_ban", {"group_id": group, "user_id": user, "duration": seconds}
                 )
-            return {"duration": seconds}
-        if kind in ("remove", "ban"):
-            self.call(
-                "set_group_kick",
-                {"group_id": group, "user_id": user, "reject_add_request": kind == "ban"},
-            )
-            if action.text:  # the group learns why
-                self.call("send_group_msg", {"group_id": group, "message": escape(action.text)})
-            return {}
-        if kind in ("approve_join", "decline_join"):
-            approve = kind == "approve_join"
-            flag = records.take_request(
-                self.store,
-                self.info.id,
-                action.group,
-                action.member or "",
-                "approved" if approve else "declined",
-            )
-            if flag is not None:
-                params: dict[str, Any] = {"flag": flag, "sub_type": "add", "approve": approve}
-                if not approve:
-                    params["reason"] = action.text or action.reason
-                self.call("set_group_add_request", params)
-                return {"request": flag}
-            if approve:
-                return {"request": None}
-            self.call(
-                "set_group_kick", {"group_id": group, "user_id": user, "reject_add_request": False}
-            )
-            return {"request": None, "removed": True}
-        if kind == "unban":
-            raise Unsupported("QQ has no ban list to lift: the member can ask to join again")
-        raise Unsupported(f"QQ (OneBot v11) has no API for {kind}")
+                if kind == "mute" and action.text:
+                    self.call(
+                        "send_group_msg",
+                        {"group_id": group, "message": f"[CQ:at,qq={user}] {escape(action.text)}"},
+                    )
+                return {"duration": seconds}
+            case "remove" | "ban":
+                user = _member(action)
+                self.call(
+                    "set_group_kick",
+                    {"group_id": group, "user_id": user, "reject_add_request": kind == "ban"},
+                )
+                if action.text:  # the group learns why
+                    self.call("send_group_msg", {"group_id": group, "message": escape(action.text)})
+                return {}
+            case "approve_join" | "decline_join":
+                return self._answer_request(action, group, _member(action))
+            case "unban":
+                raise Unsupported("QQ has no ban list to lift: the member can ask to join again")
+            case "create_invite_link" | "alert":
+                raise Unsupported(f"QQ (OneBot v11) has no API for {kind}")
+            case _:
+                assert_never(kind)
+
+    def _answer_request(self, action: Action, group: int, user: int) -> dict[str, Any]:
+        approve = action.kind == "approve_join"
+        flag = records.take_request(
+            self.store,
+            self.info.id,
+            action.group,
+            action.member or "",
+            "approved" if approve else "declined",
+        )
+        if flag is not None:
+            params: dict[str, Any] = {"flag": flag, "sub_type": "add", "approve": approve}
+            if not approve:
+                params["reason"] = action.text or action.reason
+            self.call("set_group_add_request", params)
+            return {"request": flag}
+        if approve:
+            return {"request": None}
+        self.call(
+            "set_group_kick", {"group_id": group, "user_id": user, "reject_add_request": False}
+        )
+        return {"request": None, "removed": True}
 
     def sync(self, group: str) -> int:
         """Members of ``group`` from ``get_group_member_list`` as joins at their join time;
@@ -400,3 +408,9 @@ class OneBotConnector:
     def close(self) -> None:
         if self.http is not None:
             self.http.close()
+
+
+def _member(action: Action) -> int:
+    if not action.member:
+        raise Unsupported(f"{action.kind} needs a member")
+    return int(action.member)

@@ -11,7 +11,7 @@ import hmac
 import logging
 import threading
 import time
-from typing import Any
+from typing import Any, assert_never
 
 import anyio.to_thread
 
@@ -168,74 +168,78 @@ class TelegramConnector:
 
     # -- out --------------------------------------------------------------------------
     def perform(self, action: Action) -> dict[str, Any]:
-        chat, user = action.group, action.member
-        call = self.api.call
+        chat = action.group
         kind = action.kind
-        if kind == "delete_message":
-            return {
-                "deleted": call(
-                    "deleteMessage", {"chat_id": chat, "message_id": int(action.message_id or 0)}
-                )
-            }
-        if kind in ("send_message", "warn"):
-            params: dict[str, Any] = {"chat_id": chat, "text": action.text or action.reason}
-            reply = action.detail.get("reply_to") if kind == "send_message" else None
-            if reply:
-                params["reply_parameters"] = {
-                    "message_id": int(reply),
-                    "allow_sending_without_reply": True,
+        match kind:
+            case "delete_message":
+                mid = int(action.message_id or 0)
+                return {
+                    "deleted": self.api.call("deleteMessage", {"chat_id": chat, "message_id": mid})
                 }
-            sent = call("sendMessage", params)
-            return {"message_id": (sent or {}).get("message_id")}
-        if user is None:
-            raise Unsupported(f"{kind} needs a member")
-        if kind == "mute":
-            until = int(time.time()) + int(action.duration_seconds or 600)
-            call(
-                "restrictChatMember",
-                {
-                    "chat_id": chat,
-                    "user_id": int(user),
-                    "permissions": _SILENT,
-                    "until_date": until,
-                    "use_independent_chat_permissions": True,
-                },
-            )
-            if action.text:
-                call("sendMessage", {"chat_id": chat, "text": action.text})
-            return {"until": until}
-        if kind == "unmute":
-            call(
-                "restrictChatMember",
-                {
-                    "chat_id": chat,
-                    "user_id": int(user),
-                    "permissions": {k: True for k in _SILENT},
-                    "use_independent_chat_permissions": True,
-                },
-            )
-            return {}
-        if kind == "remove":
-            call("banChatMember", {"chat_id": chat, "user_id": int(user)})
-            call(
-                "unbanChatMember", {"chat_id": chat, "user_id": int(user), "only_if_banned": True}
-            )  # a kick, not a ban
-            if action.text:  # the group learns why (the removed member no longer reads it)
-                call("sendMessage", {"chat_id": chat, "text": action.text})
-            return {}
-        if kind == "ban":
-            call("banChatMember", {"chat_id": chat, "user_id": int(user)})
-            if action.text:
-                call("sendMessage", {"chat_id": chat, "text": action.text})
-            return {}
-        if kind == "unban":
-            call("unbanChatMember", {"chat_id": chat, "user_id": int(user), "only_if_banned": True})
-            return {}
-        if kind in ("approve_join", "decline_join"):
-            return self._answer_request(action, chat, user)
-        if kind == "create_invite_link":
-            return self._invite_link(action, chat)
-        raise Unsupported(f"no Telegram call for {kind}")
+            case "send_message" | "warn":
+                return self._send(action, chat, reply=kind == "send_message")
+            case "mute" | "unmute" | "remove" | "ban" | "unban":
+                return self._restrict(action, chat, _member(action))
+            case "approve_join" | "decline_join":
+                return self._answer_request(action, chat, _member(action))
+            case "create_invite_link":
+                return self._invite_link(action, chat)
+            case "alert":
+                raise Unsupported("an alert is for an operator, not a Telegram call")
+            case _:
+                assert_never(kind)
+
+    def _send(self, action: Action, chat: str, *, reply: bool) -> dict[str, Any]:
+        params: dict[str, Any] = {"chat_id": chat, "text": action.text or action.reason}
+        reply_to = action.detail.get("reply_to") if reply else None
+        if reply_to:
+            params["reply_parameters"] = {
+                "message_id": int(reply_to),
+                "allow_sending_without_reply": True,
+            }
+        sent = self.api.call("sendMessage", params)
+        return {"message_id": (sent or {}).get("message_id")}
+
+    def _restrict(self, action: Action, chat: str, user: str) -> dict[str, Any]:
+        call = self.api.call
+        who = {"chat_id": chat, "user_id": int(user)}
+        result: dict[str, Any] = {}
+        match action.kind:
+            case "mute":
+                until = int(time.time()) + int(action.duration_seconds or 600)
+                call(
+                    "restrictChatMember",
+                    {
+                        **who,
+                        "permissions": _SILENT,
+                        "until_date": until,
+                        "use_independent_chat_permissions": True,
+                    },
+                )
+                result = {"until": until}
+            case "unmute":
+                call(
+                    "restrictChatMember",
+                    {
+                        **who,
+                        "permissions": {k: True for k in _SILENT},
+                        "use_independent_chat_permissions": True,
+                    },
+                )
+                return {}
+            case "remove":
+                call("banChatMember", who)
+                call("unbanChatMember", {**who, "only_if_banned": True})  # a kick, not a ban
+            case "ban":
+                call("banChatMember", who)
+            case "unban":
+                call("unbanChatMember", {**who, "only_if_banned": True})
+                return {}
+            case _:
+                raise Unsupported(f"{action.kind} is not a restriction")
+        if action.text:  # the group learns why (a removed member no longer reads it)
+            call("sendMessage", {"chat_id": chat, "text": action.text})
+        return result
 
     def _answer_request(self, action: Action, chat: str, user: str) -> dict[str, Any]:
         approve = action.kind == "approve_join"
@@ -278,3 +282,9 @@ class TelegramConnector:
 
     def close(self) -> None:
         self.api.close()
+
+
+def _member(action: Action) -> str:
+    if action.member is None:
+        raise Unsupported(f"{action.kind} needs a member")
+    return action.member

@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import threading
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, assert_never
 
 from sqlalchemy import select
 
@@ -223,23 +223,42 @@ class WeComConnector:
 
     # -- out ----------------------------------------------------------------------------
     def perform(self, action: Action) -> dict[str, Any]:
-        if action.kind in ("send_message", "warn"):
-            if self.api is None:
-                raise Unsupported("no API secret configured to send a group message")
-            sender = self.owners.get(action.group) or str(
-                self.api.group_chat(action.group).get("owner") or ""
-            )
-            data = self.api.post(
-                "/cgi-bin/externalcontact/add_msg_template",
-                {
-                    "chat_type": "group",
-                    "sender": sender,
-                    "chat_id_list": [action.group],
-                    "text": {"content": action.text or action.reason},
-                },
-            )
-            return {"msgid": data.get("msgid"), "note": "the group owner confirms it in WeCom"}
-        raise Unsupported(CANNOT.get(action.kind, f"WeCom has no API for {action.kind}"))
+        kind = action.kind
+        match kind:
+            case "send_message" | "warn":
+                return self._group_message(action)
+            case (
+                "delete_message"
+                | "mute"
+                | "unmute"
+                | "remove"
+                | "ban"
+                | "unban"
+                | "approve_join"
+                | "decline_join"
+                | "create_invite_link"
+                | "alert"
+            ):
+                raise Unsupported(CANNOT.get(kind, f"WeCom has no API for {kind}"))
+            case _:
+                assert_never(kind)
+
+    def _group_message(self, action: Action) -> dict[str, Any]:
+        if self.api is None:
+            raise Unsupported("no API secret configured to send a group message")
+        sender = self.owners.get(action.group) or str(
+            self.api.group_chat(action.group).get("owner") or ""
+        )
+        data = self.api.post(
+            "/cgi-bin/externalcontact/add_msg_template",
+            {
+                "chat_type": "group",
+                "sender": sender,
+                "chat_id_list": [action.group],
+                "text": {"content": action.text or action.reason},
+            },
+        )
+        return {"msgid": data.get("msgid"), "note": "the group owner confirms it in WeCom"}
 
     def set_welcome(self, text: str) -> str:
         """Register the group welcome (入群欢迎语) template, or change the one registered
