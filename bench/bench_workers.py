@@ -1,25 +1,30 @@
 """Several `qunzhu worker` processes on one PostgreSQL and one Redis, one of them killed.
 
 The run under failure: 500 Telegram updates/s for 60 s (``--quick``: 20 s, ``--seconds N``)
-across 200 chats are posted, on 40 keep-alive connections, to the webhook of a web process
-as `qunzhu serve` runs it with Redis (the update is checked, queued in its group's shard and
-answered; ads are deleted at receipt), and three `qunzhu worker` processes store them in
-PostgreSQL and carry out the rest against a fake Bot API (bench_webhooks.py's, a process of
-its own that counts each deleteMessage). One worker is killed with SIGKILL at a third of
-the run and started again at two thirds. Reported: lost updates (answered, not stored),
-duplicates, ads not deleted or deleted twice, and whether each group's offences — which
-message got which moderation action — equal those of a run by a single worker.
+across 200 chats (one in ten an ad, one post in a hundred a redelivery) are offered to three
+`qunzhu worker` processes, which store them in PostgreSQL and carry out the actions against
+a fake Bot API (bench_webhooks.py's, a process of its own that counts each deleteMessage).
+One worker is killed with SIGKILL at a third of the run and started again at two thirds.
+``--via queue`` (default) puts each update straight onto the queue, parsed as the webhook
+parses it, in one transaction as the web process does: on the 2-core machine a web process
+beside three workers and PostgreSQL answered only ~130 updates/s, so it, not the workers,
+was the bottleneck. ``--via web`` posts them to the webhook of a web process as `qunzhu
+serve` runs it (on 40 keep-alive connections; it deletes ads at receipt). Reported: lost
+updates (answered, not stored), duplicates, ads not deleted or deleted twice, and whether
+each chat's offences — which message got which moderation action — equal those of a run
+by a single worker.
 
-The capacity runs: the same updates, parsed as the webhook parses them, are put straight
-onto the queue for 1, 2 and 3 workers (no web process: what is measured is how fast the
-workers store) and the time until all are stored gives each one's throughput. The
-single-worker run is the reference for the offences.
+The capacity runs: the same updates are put straight onto the queue, as fast as Redis takes
+them, for 1, 2 and 3 workers, and the time until all are stored gives each one's
+throughput. The single-worker run is the reference for the offences.
 
 Each run has a PostgreSQL schema of its own in a database made for the benchmark and
-dropped after it (QUNZHU_TEST_DATABASE_URL names the server), and a Redis stream of its own
-(QUNZHU_TEST_REDIS_URL, default redis://127.0.0.1:6379/15), removed after it.
+dropped after it (QUNZHU_TEST_DATABASE_URL names the server), a community of its own, and
+a Redis stream of its own (QUNZHU_TEST_REDIS_URL, default redis://127.0.0.1:6379/15),
+removed after it.
 
-`python bench/bench_workers.py --out bench/results/workers.json [--quick | --seconds N]`
+`python bench/bench_workers.py --out bench/results/workers.json [--quick | --seconds N]
+[--via queue|web]`
 """
 
 from __future__ import annotations
@@ -126,6 +131,9 @@ class Run:
         upgrade(self.engine)
         Base.metadata.create_all(self.engine)  # tables whose migration is not written yet
         self.stream = f"qunzhu:bench-workers:{os.getpid()}:{name}"
+        # a community of its own: moderation's shared windows in Redis (flooding, the same
+        # text across groups) are keyed by community, and the runs post the same messages
+        self.slug = f"bench-{name}-{os.getpid()}"
         self.workers: dict[int, subprocess.Popen[bytes]] = {}
         self.started: dict[int, int] = {}
 
@@ -153,10 +161,10 @@ class Run:
 
         store = Store(load_settings(database_url=self.db, secret_key=KEY, sample_data=False))
         with store.unit_of_work() as session:
-            session.add(Community(slug="bench", name="bench", spec_yaml=SPEC))
+            session.add(Community(slug=self.slug, name="bench", spec_yaml=SPEC))
         save_connector(
             store,
-            community="bench",
+            community=self.slug,
             platform="telegram",
             name="tgbench",
             config={"mode": "webhook", "api_base": api_base},
@@ -311,9 +319,19 @@ def _calls(record: Path) -> dict[int, int]:
 # --- the runs --------------------------------------------------------------------------------
 
 
+def _none(_link: str) -> tuple[None, None]:
+    return None, None
+
+
+def parse(run: Run, body: bytes) -> list[Any]:
+    """The events of one update, as the webhook of the run's connector makes them."""
+    from qunzhu.adapters.telegram.parse import parse_update
+
+    return list(parse_update(json.loads(body), run.slug, _none).events)
+
+
 def capacity(database: str, tmp: Path, workers: int, unique: list[bytes], ads: set[int]) -> Any:
     """``workers`` workers store the updates put straight onto the queue: how fast."""
-    from qunzhu.adapters.telegram.parse import parse_update
     from qunzhu.live.queue import RedisQueue
 
     run = Run(f"w{workers}", database, tmp)
@@ -323,14 +341,16 @@ def capacity(database: str, tmp: Path, workers: int, unique: list[bytes], ads: s
         for n in range(workers):
             run.start_worker(n)
         run.wait_for_workers(workers)
-        events = [e for b in unique for e in parse_update(json.loads(b), "bench", _none).events]
+        events = [e for body in unique for e in parse(run, body)]
         web = RedisQueue(REDIS, stream=run.stream, shards=SHARDS)
+        ticks = cpu_ticks()
         began = time.monotonic()
         for at in range(0, len(events), 500):  # as fast as Redis takes them
             web.put_claiming(events[at : at + 500], ())
         queued = time.monotonic() - began
         web.close()
         done = run.wait_stored(len(events), 900)
+        busy = busy_since(ticks)
         time.sleep(3.0)  # the last actions go out
         counts = run.counts()
         offences = run.offences()
@@ -345,63 +365,110 @@ def capacity(database: str, tmp: Path, workers: int, unique: list[bytes], ads: s
         "queued_in_s": round(queued, 2),
         "stored_in_s": round(seconds, 2),
         "stored_per_s": round(counts["stored"] / seconds, 1),
+        "machine_cpu_busy": busy,
         **counts,
         "ads_not_deleted": len(ads - set(deletes)),
         "ads_deleted_twice": sum(1 for n in ads if deletes.get(n, 0) > 1),
     }, offences
 
 
-def _none(_link: str) -> tuple[None, None]:
-    return None, None
+def offer(run: Run, bodies: list[bytes], rate: int) -> list[tuple[float, float, int]]:
+    """Put the updates straight onto the queue at ``rate`` a second, as the web process
+    does: the updates due at once go in one transaction (the web process gathers those of
+    concurrent webhooks the same way); (sent, queued, 200) per update, like ``run_load``."""
+    from qunzhu.live.queue import RedisQueue
+
+    web = RedisQueue(REDIS, stream=run.stream, shards=SHARDS)
+    parsed = [parse(run, body) for body in bodies]
+    out: list[tuple[float, float, int]] = []
+    start = time.monotonic()
+    try:
+        while len(out) < len(parsed):
+            due = min(len(parsed), int((time.monotonic() - start) * rate) + 1)
+            if due <= len(out):
+                time.sleep((len(out) - (time.monotonic() - start) * rate + 1) / rate)
+                continue
+            sent = time.time()
+            web.put_claiming([e for events in parsed[len(out) : due] for e in events], ())
+            queued = time.time()
+            out.extend((sent, queued, 200) for _ in range(due - len(out)))
+    finally:
+        web.close()
+    return out
+
+
+def cpu_ticks() -> tuple[int, int]:
+    """(busy, total) jiffies of the whole machine since boot (Linux)."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle, iowait
+    return sum(fields) - idle, sum(fields)
+
+
+def busy_since(ticks: tuple[int, int]) -> float:
+    """The share of the machine's CPUs busy (with anything) since ``ticks``."""
+    busy, total = cpu_ticks()
+    return round((busy - ticks[0]) / max(1, total - ticks[1]), 2)
 
 
 def under_failure(
-    database: str, tmp: Path, seconds: float, rate: int, posts: Any
+    database: str, tmp: Path, seconds: float, rate: int, posts: Any, via: str
 ) -> tuple[dict[str, Any], dict[str, list[tuple[int, str, float]]]]:
     bodies, carries, ads = posts
     unique = len(set(carries.values()))
     run = Run("kill", database, tmp)
     api, record, api_base = _botapi(tmp, run.name)
     events: list[tuple[float, str]] = []
+    web: subprocess.Popen[bytes] | None = None
     try:
         run.set_up(api_base)
         for n in range(3):
             run.start_worker(n)
         run.wait_for_workers(3)
-        web, port = _spawn_web(run)
-        try:
-            began = time.monotonic()
+        if via == "web":
+            web, port = _spawn_web(run)
+        ticks = cpu_ticks()
+        began = time.monotonic()
 
-            def kill() -> None:
-                run.kill_worker(0)
-                events.append((round(time.monotonic() - began, 1), "worker 0 killed (SIGKILL)"))
+        def kill() -> None:
+            run.kill_worker(0)
+            events.append((round(time.monotonic() - began, 1), "worker 0 killed (SIGKILL)"))
 
-            def restart() -> None:
-                run.start_worker(0)
-                events.append((round(time.monotonic() - began, 1), "worker 0 started again"))
+        def restart() -> None:
+            run.start_worker(0)
+            events.append((round(time.monotonic() - began, 1), "worker 0 started again"))
 
-            timers = [threading.Timer(seconds / 3, kill), threading.Timer(seconds * 2 / 3, restart)]
-            for t in timers:
-                t.start()
+        timers = [threading.Timer(seconds / 3, kill), threading.Timer(seconds * 2 / 3, restart)]
+        for t in timers:
+            t.start()
+        if web is not None:
             results = asyncio.run(hooks.run_load(port, bodies, rate))
-            for t in timers:
-                t.join()
-            load_done = time.monotonic()
-            done = run.wait_stored(unique, 600)
-            time.sleep(3.0)  # the last actions go out
-        finally:
-            hooks._stop(web)
+        else:
+            results = offer(run, bodies, rate)
+        for t in timers:
+            t.join()
+        load_done = time.monotonic()
+        done = run.wait_stored(unique, 900)
+        busy = busy_since(ticks)
+        time.sleep(3.0)  # the last actions go out
         counts = run.counts()
         offences = run.offences()
     finally:
+        if web is not None:
+            hooks._stop(web)
         run.stop()
         hooks._stop(api)
     deletes = _calls(record)
     answered = {carries[i] for i, (_s, _d, status) in enumerate(results) if status == 200}
-    http = hooks.summary(results, seconds)
+    offered = hooks.summary(results, seconds)
+    if web is None:
+        offered = {k: v for k, v in offered.items() if not k.startswith("http_")}
     return {
-        **http,
-        "answered_when": "queued in the group's shard (Redis), by the web process",
+        **offered,
+        "answered_when": (
+            "queued in the group's shard by the web process (HTTP)"
+            if web is not None
+            else "put straight onto the queue, one transaction per update (no web process)"
+        ),
         "workers": 3,
         "happened": events,
         "unique_updates": unique,
@@ -412,7 +479,9 @@ def under_failure(
         "duplicates": counts["stored"] - counts["distinct"],
         "stored_after_load_s": round(done - load_done, 1),
         "stored_per_s_overall": round(counts["stored"] / (done - began), 1),
+        "machine_cpu_busy": busy,
         "ads": len(ads),
+        "ads_deleted_early_by_web": via == "web",
         "ads_not_deleted": len(ads - set(deletes)),
         "ads_deleted_twice": sum(1 for n in ads if deletes.get(n, 0) > 1),
     }, offences
@@ -448,6 +517,14 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="20 s instead of 60 s")
     parser.add_argument("--seconds", type=float, default=None)
     parser.add_argument("--rate", type=int, default=RATE)
+    parser.add_argument(
+        "--via",
+        choices=["queue", "web"],
+        default="queue",
+        help="how the run under failure offers its updates: straight onto the queue "
+        "(default: on a 2-core machine the web process, beside three workers, posts only "
+        "~130/s) or as webhooks through a web process",
+    )
     parser.add_argument("--role", nargs="*", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.role:
@@ -467,7 +544,7 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="qunzhu-bench-workers-"))
     database = make_database()
     try:
-        failure, offences = under_failure(database, tmp, seconds, args.rate, posts)
+        failure, offences = under_failure(database, tmp, seconds, args.rate, posts, args.via)
         runs = []
         reference: dict[str, list[tuple[int, str, float]]] = {}
         for workers in (1, 2, 3):
@@ -499,11 +576,11 @@ def main() -> None:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
     print(json.dumps(report, indent=2, ensure_ascii=False))
-    print("\nworkers  stored/s  stored in s  offences as one worker")
+    print("\nworkers  stored/s  stored in s  machine CPU busy  offences as one worker")
     for r in runs:
         print(
             f"{r['workers']:>7}  {r['stored_per_s']:>8}  {r['stored_in_s']:>11}  "
-            f"{r['offences_as_one_worker']}"
+            f"{r['machine_cpu_busy']:>16}  {r['offences_as_one_worker']}"
         )
 
 

@@ -31,7 +31,7 @@ from typing import Any, NamedTuple, Protocol
 import redis
 
 from qunzhu.events import Event, EventError, event_from_json
-from qunzhu.live.early_ledger import set_claim
+from qunzhu.live.appends import Appends, append
 from qunzhu.live.shards import NEW, ShardLeases, agree_on_shards, shard_of, shard_stream
 from qunzhu.store.quarantine import RejectedRecord
 
@@ -104,7 +104,7 @@ class RedisQueue:
     ) -> None:
         self.url = url
         self.client = connect(url)
-        self._appends: _Appends | None = None  # those of the event loop that calls aput
+        self._appends: Appends | None = None  # those of the event loop that calls aput
         # a connection pool of its own: the watch blocks while the consumer reads
         self.watcher = connect(url)
         self.stream = stream  # the shards' prefix, and the namespace of the early ledger
@@ -138,7 +138,7 @@ class RedisQueue:
             import redis.asyncio as aioredis
 
             client = aioredis.Redis.from_url(self.url, socket_connect_timeout=5)
-            self._appends = _Appends(loop, client)
+            self._appends = Appends(loop, client)
         return await self._appends.put(self._payloads(events), list(claims))
 
     def put(self, events: Sequence[Event]) -> None:
@@ -151,7 +151,7 @@ class RedisQueue:
         """``put`` with ``claims`` set in the same transaction, as :meth:`aput` does."""
         # one MULTI/EXEC: the events of one update reach the workers together
         pipe = self.client.pipeline(transaction=True)
-        _append(pipe, self._payloads(events), claims)
+        append(pipe, self._payloads(events), claims)
         return [bool(r) for r in pipe.execute()[: len(claims)]]
 
     def _payloads(self, events: Sequence[Event]) -> list[tuple[str, bytes]]:
@@ -357,64 +357,3 @@ def queue_from_settings(settings: Any) -> LiveQueue | None:
 
         return SpoolQueue(spool)
     return None
-
-
-def _append(pipe: Any, payloads: Sequence[tuple[str, bytes]], claims: Sequence[str]) -> None:
-    """An update's commands: its claims first, so a reader of the stream finds them set."""
-    for key in claims:
-        set_claim(pipe, key)
-    for stream, payload in payloads:
-        pipe.xadd(stream, {"event": payload})
-
-
-class _Appends:
-    """The appends of one event loop, gathered: while one transaction is on its way to
-    Redis, the updates that arrive meanwhile wait for the next, so under load one round
-    trip and one connection checkout carry many updates instead of one each.
-
-    Each update's claims and events are in the same ``MULTI``: they reach the stream
-    together, and a failed transaction fails every update in it (each webhook then answers
-    with an error and the platform sends it again)."""
-
-    def __init__(self, loop: Any, client: Any) -> None:
-        self.loop = loop
-        self.client = client
-        self._waiting: list[tuple[list[tuple[str, bytes]], list[str], Any]] = []
-        self._flushing: Any = None  # the task sending, while one is
-
-    async def put(self, payloads: list[tuple[str, bytes]], claims: list[str]) -> list[bool]:
-        done = self.loop.create_future()
-        self._waiting.append((payloads, claims, done))
-        if self._flushing is None:
-            self._flushing = self.loop.create_task(self._flush())
-        result: list[bool] = await done
-        return result
-
-    async def _flush(self) -> None:
-        batch: list[tuple[list[tuple[str, bytes]], list[str], Any]] = []
-        try:
-            while self._waiting:
-                batch, self._waiting = self._waiting, []
-                pipe = self.client.pipeline(transaction=True)
-                for payloads, claims, _ in batch:
-                    _append(pipe, payloads, claims)
-                try:
-                    replies = await pipe.execute()
-                except Exception as exc:
-                    for _, _, done in batch:
-                        if not done.done():
-                            done.set_exception(exc)
-                    continue
-                at = 0
-                for payloads, claims, done in batch:
-                    won = [bool(r) for r in replies[at : at + len(claims)]]
-                    at += len(claims) + len(payloads)
-                    if not done.done():
-                        done.set_result(won)
-        except BaseException:  # cancelled with the loop: no webhook waits for ever
-            for _, _, done in [*batch, *self._waiting]:
-                if not done.done():
-                    done.cancel()
-            raise
-        finally:
-            self._flushing = None
