@@ -386,7 +386,7 @@ def offer(run: Run, bodies: list[bytes], rate: int) -> list[tuple[float, float, 
         while len(out) < len(parsed):
             due = min(len(parsed), int((time.monotonic() - start) * rate) + 1)
             if due <= len(out):
-                time.sleep((len(out) - (time.monotonic() - start) * rate + 1) / rate)
+                time.sleep(max(0.0, (len(out) + 1) / rate - (time.monotonic() - start)))
                 continue
             sent = time.time()
             web.put_claiming([e for events in parsed[len(out) : due] for e in events], ())

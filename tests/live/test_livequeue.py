@@ -216,4 +216,5 @@ def test_when_redis_refuses_every_waiting_update_hears_it(redis_url):
         assert len(errors) == 2
         assert all(isinstance(e, redis.ConnectionError) for e in errors), errors
     finally:
+        queue.url = redis_url
         _forget(queue)

@@ -234,7 +234,7 @@ def test_different_groups_are_stored_at_the_same_time(store, community, redis_ur
 def test_a_different_shard_count_is_refused_while_entries_wait(redis_url, stream):
     web = RedisQueue(redis_url, stream=stream, shards=4)
     web.put(posts("-1001", 1, 1))
-    with pytest.raises(ValueError, match="QUNZHU_LIVE_SHARDS is 8 .* 4 shards holding 1"):
+    with pytest.raises(ValueError, match=r"QUNZHU_LIVE_SHARDS is 8 .* 4 shards holding 1"):
         RedisQueue(redis_url, stream=stream, shards=8)
     web.client.delete(*web.streams)  # emptied: now the count may change
     RedisQueue(redis_url, stream=stream, shards=8).close()
