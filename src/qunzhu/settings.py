@@ -37,8 +37,9 @@ class Settings(BaseSettings):
     )
     redis_url: str | None = Field(
         default=None,
-        description="Redis URL for the event bus between webhooks and pipeline workers "
-        "(e.g. redis://127.0.0.1:6379/0). Unset: events go straight into the pipeline.",
+        description="Redis URL of the queue between webhooks and the live workers "
+        "(`qunzhu worker`), e.g. redis://127.0.0.1:6379/0. Unset: events go straight into "
+        "the pipeline of the process that received them.",
     )
     live_spool: str | None = Field(
         default=None,
@@ -48,15 +49,41 @@ class Settings(BaseSettings):
     live_process: bool = Field(
         default=True,
         description="With Redis: `qunzhu serve` stores live events and carries out actions "
-        "in a process of its own (`qunzhu worker --live`), so the web server and the "
+        "in a process of its own (`qunzhu worker`), so the web server and the "
         "pipeline each have a core. false: one process does both.",
+    )
+    live_workers: int = Field(
+        default=1,
+        ge=0,
+        le=64,
+        description="With Redis and QUNZHU_LIVE_PROCESS: how many `qunzhu worker` processes "
+        "`qunzhu serve` starts and restarts on its host. 0: none; the web process only "
+        "queues, and workers started elsewhere store and act.",
     )
     live_stream: str = Field(
         default="qunzhu:live",
         min_length=1,
         max_length=200,
-        description="Redis stream between the webhooks and the live worker (another name "
+        description="Redis stream between the webhooks and the live workers, and the prefix "
+        "of its shards and leases (another name "
         "per deployment sharing one Redis).",
+    )
+    live_shards: int = Field(
+        default=16,
+        ge=1,
+        le=1024,
+        description="Shard streams the live stream is split into by group "
+        "(`<QUNZHU_LIVE_STREAM>:<n>`): each is read by one `qunzhu worker` at a time, so a "
+        "group's events are stored in order, and more shards than workers let every worker "
+        "have some. The same in every process; changed only while the shards are empty.",
+    )
+    live_lease_seconds: int = Field(
+        default=10,
+        ge=2,
+        le=600,
+        description="How long a worker's hold on a shard lasts unless renewed (every third "
+        "of it): a worker that dies has its shards, and the entries it held, taken over by "
+        "the others after at most this long.",
     )
     live_nice: int = Field(
         default=10,

@@ -12,8 +12,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from qunzhu import events as ev
-from qunzhu.live.queue import LiveQueue, RedisQueue, SpoolQueue
+from qunzhu.live.queue import LiveQueue, RedisQueue
 from qunzhu.live.sink import Sink
+from qunzhu.live.spool import SpoolQueue
 from qunzhu.settings import load_settings
 from qunzhu.store.session import Store
 from qunzhu.wiring import build_pipeline

@@ -49,7 +49,7 @@ def stream(redis_url: str) -> Iterator[str]:
     name = f"qunzhu:test-split:{uuid.uuid4().hex}"
     yield name
     client = redis.Redis.from_url(redis_url)
-    client.delete(name, *client.keys(f"qunzhu:early:{name}:*"))
+    client.delete(name, *client.keys(f"{name}:*"), *client.keys(f"qunzhu:early:{name}:*"))
 
 
 def _queue(redis_url: str, stream: str, consumer: str) -> RedisQueue:

@@ -16,8 +16,9 @@ from livequeue_child import make_queue, messages
 from qunzhu_tests_connectors import count
 
 from qunzhu.events import Action
-from qunzhu.live.queue import SpoolQueue, queue_from_settings
+from qunzhu.live.queue import queue_from_settings
 from qunzhu.live.sink import Sink
+from qunzhu.live.spool import SpoolQueue
 from qunzhu.settings import load_settings
 from qunzhu.store.models import Message
 from qunzhu.wiring import build_pipeline
@@ -116,8 +117,19 @@ def test_a_crash_after_answering_loses_and_doubles_nothing(
     else:  # stored already: the second delivery is a no-op
         assert deletes == []
     if kind == "redis":
-        queue.client.delete(where.split(" ", 1)[1])  # type: ignore[attr-defined]
+        _forget(queue)
+    else:
+        queue.close()
+
+
+def _forget(queue: Any, *keys: str) -> None:
+    """Close the queue; its stream's shards, leases and worker registry go with it."""
+    from qunzhu.live.queue import connect
+
     queue.close()
+    client = connect(queue.url)
+    client.delete(queue.stream, *client.keys(f"{queue.stream}:*"), *keys)
+    client.close()
 
 
 def _redis_queue(redis_url: str) -> Any:
@@ -159,7 +171,7 @@ def test_updates_queued_at_once_share_a_transaction_and_stay_whole(redis_url):
         keys = [json.loads(payload)["key"] for _, payload in entries]
         assert keys == [e.key for events in updates for e in events]  # each update in order
     finally:
-        queue.client.delete(queue.stream)
+        _forget(queue)
 
 
 @pytest.mark.parametrize("how", ["aput", "put_claiming"])
@@ -183,7 +195,7 @@ def test_a_claim_queued_with_its_update_is_won_once(redis_url, how):
         assert ledger.claim("delete-1") is False  # the batch's delete sees it claimed
         assert len(queue.take(10, 1.0)) == 2  # both deliveries queued: the batch dedupes
     finally:
-        queue.client.delete(queue.stream, ledger.key_of("delete-1"))
+        _forget(queue, ledger.key_of("delete-1"))
 
 
 def test_when_redis_refuses_every_waiting_update_hears_it(redis_url):
@@ -204,4 +216,5 @@ def test_when_redis_refuses_every_waiting_update_hears_it(redis_url):
         assert len(errors) == 2
         assert all(isinstance(e, redis.ConnectionError) for e in errors), errors
     finally:
-        queue.client.delete(queue.stream)
+        queue.url = redis_url
+        _forget(queue)

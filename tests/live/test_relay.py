@@ -159,7 +159,7 @@ def api() -> Iterator[ob.FakeOneBotApi]:
 def stream(client: redis.Redis) -> Iterator[str]:
     name = f"qunzhu:test-relay-split:{uuid.uuid4().hex}"
     yield name
-    client.delete(name)
+    client.delete(name, *client.keys(f"{name}:*"))
     _forget(client, f"qunzhu:early:{name}:*")
     _forget(client, f"qunzhu:relay:{name}:*")
 

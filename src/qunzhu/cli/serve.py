@@ -63,9 +63,13 @@ def serve(
     hub = ConnectorHub.load(store, role="web" if split else "all")
     for c in hub.connectors.values():
         console.print(f"connector [bold]{c.info.name}[/] ({c.info.platform}, {c.info.community})")
-    live = LiveProcess(settings) if split else None
-    if live is not None:
-        console.print("live events are stored by a worker process (QUNZHU_LIVE_PROCESS)")
+    # with Redis, `qunzhu worker` processes store and act: this host's own, and any others
+    workers = [LiveProcess(settings) for _ in range(settings.live_workers)] if split else []
+    if split:
+        console.print(
+            f"live events are stored by {len(workers)} worker process(es) started here "
+            "(QUNZHU_LIVE_WORKERS) and by any `qunzhu worker` on this Redis"
+        )
     console.print(f"dashboard: http://{bind_host}:{bind_port}/  API: /api/docs")
     app = create_app(settings, store, webhooks=hub.routes())
     app.state.connector_hub = hub  # the OneBot reverse WebSocket finds its connector here
@@ -76,10 +80,10 @@ def serve(
         names = ", ".join(f"{j.name} every {j.every}" for j in scheduler.jobs)
         console.print(f"scheduled: {names}")
     hub.start()
-    if live is not None and not live.start():
+    if workers and not all([live.start() for live in workers]):
         console.print(
-            "[yellow]the live worker was not ready within 60 s: webhook updates wait in "
-            "Redis until it is (see its output above)[/]"
+            "[yellow]a live worker was not ready within 60 s: webhook updates wait in "
+            "Redis until one is (see its output above)[/]"
         )
     scheduler.start()
     freeze_startup_heap()
@@ -95,7 +99,7 @@ def serve(
         pass
     finally:
         scheduler.stop()
-        if live is not None:
+        for live in workers:
             live.stop()
         hub.stop()
 

@@ -1,74 +1,56 @@
-"""`qunzhu worker`: a pipeline worker reading the Redis event stream (scale-out);
-`qunzhu worker --live`: the live worker of `qunzhu serve` (stores webhook updates queued in
-Redis and carries out the actions on the platforms), which serve starts by itself."""
+"""`qunzhu worker`: a live worker. It takes the shards of the Redis live stream it holds
+(see qunzhu.live.shards), stores their events through the pipeline and carries out the
+actions on the platforms, drains the outbox and runs the polling and forward-WebSocket
+connectors. Run any number, on one host or several sharing PostgreSQL and Redis; `qunzhu
+serve` starts one itself unless QUNZHU_LIVE_PROCESS=false."""
 
 from __future__ import annotations
 
 import os
 import signal
+import threading
 from types import FrameType
 
 import typer
 
 from qunzhu.cli.core import store_at_head
 from qunzhu.cli.output import console, fail
-from qunzhu.store.session import Store
 
 
 def worker(
-    name: str | None = typer.Option(None, help="Consumer name (default: host and thread)."),
-    batch: int = typer.Option(500, min=1, max=10_000, help="Events per transaction."),
-    claim_idle: int = typer.Option(
-        30, min=1, help="Seconds before a dead worker's batch is taken over."
+    name: str | None = typer.Option(
+        None, help="Consumer name in the Redis group (default: host and process id)."
     ),
     live: bool = typer.Option(
-        False,
-        "--live",
-        help="Be the live worker of `qunzhu serve`: store what its webhooks queued and "
-        "carry out the actions (serve starts one itself unless QUNZHU_LIVE_PROCESS=false).",
+        False, "--live", hidden=True, help="Accepted for old unit files: every worker is live."
     ),
 ) -> None:
-    """Store events published to Redis (QUNZHU_REDIS_URL) until stopped (Ctrl-C, SIGTERM)."""
-    from qunzhu.live import bus
-    from qunzhu.wiring import build_pipeline
-
-    store = store_at_head()
-    if not store.settings.redis_url:
-        raise fail("QUNZHU_REDIS_URL is not set: the worker reads events from Redis")
-    if live:
-        _live(store)
-        return
-    client = bus.connect(store.settings.redis_url)
-    worker = bus.Worker(
-        client,
-        build_pipeline(store, "live"),
-        name=name,
-        batch=batch,
-        claim_idle_ms=claim_idle * 1000,
-    )
-
-    def stop(_signum: int, _frame: FrameType | None) -> None:
-        console.print("stopping after the batch in hand")
-        worker.stop()
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    console.print(f"worker {worker.name} reading {bus.STREAM} as group {bus.GROUP}")
-    stats = worker.run()
-    console.print(f"stored {stats.report.added} new events in {stats.batches} batches")
-
-
-def _live(store: Store) -> None:
-    import threading
-
+    """Store live events queued in Redis (QUNZHU_REDIS_URL) and carry out what was decided,
+    until stopped (Ctrl-C, SIGTERM: after the batch in hand)."""
     from qunzhu.live.hub import ConnectorHub
     from qunzhu.live.process import freeze_startup_heap, tell_ready
+    from qunzhu.live.queue import RedisQueue
 
-    if store.settings.live_nice:
+    del live
+    store = store_at_head()
+    settings = store.settings
+    if not settings.redis_url:
+        raise fail("QUNZHU_REDIS_URL is not set: the worker takes the live events from Redis")
+    if settings.live_nice:
         # behind the web server for the CPU: its answers (and the early deletes it sends)
         # are what someone waits for; the batches only have to keep up
-        os.nice(store.settings.live_nice)
-    hub = ConnectorHub.load(store, role="worker")
+        os.nice(settings.live_nice)
+    try:
+        queue = RedisQueue(
+            settings.redis_url,
+            stream=settings.live_stream,
+            consumer=name,
+            shards=settings.live_shards,
+            lease_ms=settings.live_lease_seconds * 1000,
+        )
+    except ValueError as exc:  # the shard count disagrees with the queued entries
+        raise fail(str(exc)) from exc
+    hub = ConnectorHub.load(store, role="worker", durable=queue)
     stopping = threading.Event()
 
     def stop(_signum: int, _frame: FrameType | None) -> None:
@@ -77,7 +59,10 @@ def _live(store: Store) -> None:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     names = ", ".join(c.info.name for c in hub.connectors.values()) or "none yet"
-    console.print(f"live worker {os.getpid()}: connectors {names}")
+    console.print(
+        f"worker {queue.consumer} ({os.getpid()}): {settings.live_shards} shards of "
+        f"{settings.live_stream}, connectors {names}"
+    )
     hub.start()
     freeze_startup_heap()
     tell_ready()
@@ -85,6 +70,7 @@ def _live(store: Store) -> None:
         while not stopping.wait(0.5):
             pass
     finally:
-        console.print("live worker stopping after the batch in hand")
+        console.print(f"worker {queue.consumer} stopping after the batch in hand")
         hub.stop()
+        queue.close()
         store.dispose()

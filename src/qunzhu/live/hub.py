@@ -14,8 +14,9 @@ A hub plays one of three roles:
 - ``all``: one process answers webhooks, stores events and carries out actions;
 - ``web``: answers webhooks into the durable queue (Redis) and holds reverse WebSockets,
   whose calls it makes for the worker (:mod:`qunzhu.live.relay`); nothing else;
-- ``worker`` (``qunzhu worker --live``, started by serve): takes the queue, stores, carries
-  out actions, drains the outbox and runs the polling and forward-WebSocket loops.
+- ``worker`` (``qunzhu worker``, started by serve or by hand, any number): takes its shards
+  of the queue, stores, carries out actions, drains the outbox and runs the polling and
+  forward-WebSocket loops.
 
 Split in two, the web server and the pipeline each have a core and their own interpreter:
 in one process the pipeline's many short database calls each waited for the interpreter

@@ -1,12 +1,13 @@
-"""The live worker of ``qunzhu serve``: a child process running ``qunzhu worker --live``.
+"""The live worker of ``qunzhu serve``: a child process running ``qunzhu worker``.
 
 ``serve`` starts it when Redis is configured and ``QUNZHU_LIVE_PROCESS`` is true (the
 default), hands it the same settings through the environment, and restarts it when it
 dies (after 1 s, doubling up to a minute while it keeps dying within a minute of its
-start). The web process answers webhooks once an update is in the Redis stream; the
-worker stores it and carries out what was decided. Entries the dead worker held are read
-again by the next one (same consumer name), so a crash loses nothing; their idempotency
-keys make the second pass a no-op.
+start). The web process answers webhooks once an update is in its shard's Redis stream;
+the worker stores it and carries out what was decided. It is one ``qunzhu worker`` like any
+other started by hand on this host or another: the shards a dead worker held, and the
+entries it had read, are taken over once its leases lapse (by its successor or another
+worker), so a crash loses nothing; their idempotency keys make the second pass a no-op.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ def wants_live_process(settings: Settings) -> bool:
 
 
 def worker_command() -> list[str]:
-    return [sys.executable, "-m", "qunzhu", "worker", "--live"]
+    return [sys.executable, "-m", "qunzhu", "worker"]
 
 
 def freeze_startup_heap() -> None:

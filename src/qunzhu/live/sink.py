@@ -10,7 +10,8 @@ Two ways to answer a webhook (see docs/connectors.md, "Answering fast"):
 - a durable queue (:mod:`qunzhu.live.queue`: a spool file or Redis): ``deliver``
   returns once the events are *queued*; the consumer thread takes them out in batches,
   stores them, and removes them from the queue only after the commit. Entries left by a
-  crash are stored at the next start; the idempotency keys make a second delivery a no-op.
+  crash are stored at the next start (with Redis: by whichever ``qunzhu worker`` takes the
+  dead one's shards over); the idempotency keys make a second delivery a no-op.
 
 Batches stay small so a decision is not held back by the ones around it: the loop takes
 what is waiting, collects for at most ``linger`` seconds more, and stops at ``max_batch``.
@@ -117,6 +118,10 @@ class Sink:
             self._stop.set()
             self._queue.put(None)
             thread.join(timeout=30)
+            stop_reading = getattr(self.durable, "stop_reading", None)
+            if stop_reading is not None and not thread.is_alive():
+                # its shards go back now, not a lease later; never with a batch in hand
+                stop_reading()
         if watcher is not None:
             watcher.join(timeout=5)
 
