@@ -50,3 +50,14 @@ def test_enable_then_disable(cli, cli_env, store, monkeypatch):
         )
         actions = list(session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)))
     assert actions[-2:] == ["operator.2fa.enable", "operator.2fa.disable"]
+
+
+def test_enable_without_a_secret_key_says_so_before_showing_a_secret(
+    cli, cli_env, store, monkeypatch
+):
+    _mia(store)
+    monkeypatch.delenv("QUNZHU_SECRET_KEY")
+    result = cli.invoke(app, ["operator", "2fa", "enable", "mia"], input="123456\n")
+    assert result.exit_code != 0
+    assert "QUNZHU_SECRET_KEY is not set" in result.output
+    assert "otpauth://" not in result.output

@@ -24,6 +24,12 @@ def enable(username: str = typer.Argument(..., metavar="NAME")) -> None:
     """Show a new secret once, then store it when a first code from the app matches."""
     store = store_at_head()
     try:
+        if store.settings.secret_key is None:  # say so before anyone scans a useless secret
+            raise CredentialError(
+                "QUNZHU_SECRET_KEY is not set: the two-factor secret is stored encrypted with "
+                "a key derived from it (try: export QUNZHU_SECRET_KEY=$(openssl rand -hex 32))",
+                field="totp",
+            )
         with store.reading() as session:
             name = find_operator(session, username).username
         secret = new_secret()
