@@ -134,6 +134,11 @@ class Settings(BaseSettings):
         description="Failed logins allowed per account in 15 minutes (and three times as "
         "many per client address).",
     )
+    require_2fa: bool = Field(
+        default=False,
+        description="Owners and superusers without two-factor sign-in (`qunzhu operator 2fa "
+        "enable`) cannot sign in to the dashboard. API tokens are not affected. See security.md.",
+    )
     trusted_proxies: str = Field(
         default="",
         description="Addresses (or networks, comma-separated: 127.0.0.1,10.0.0.0/8) of the "

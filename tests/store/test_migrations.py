@@ -34,3 +34,29 @@ def test_migrations_alone_build_what_the_models_describe(tmp_path):
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
     engine.dispose()
     assert diff == [], "models changed without a migration"
+
+
+def test_operator_totp_migration_downgrades_and_upgrades_keeping_operators(store):
+    from alembic import command
+
+    from qunzhu.store.migrate import alembic_config
+    from qunzhu.store.models import Operator
+
+    with store.unit_of_work() as session:
+        session.add(Operator(username="mia", display_name="Mia", password_hash="x"))
+
+    def run(step, revision: str) -> None:
+        config = alembic_config()
+        with store.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            step(config, revision)
+
+    run(command.downgrade, "0005")
+    columns = {c["name"] for c in inspect(store.engine).get_columns("operators")}
+    assert "totp_secret" not in columns and "totp_last_step" not in columns
+    run(command.upgrade, "head")
+    assert is_current(store.engine)
+    columns = {c["name"] for c in inspect(store.engine).get_columns("operators")}
+    assert {"totp_secret", "totp_last_step"} <= columns
+    with store.reading() as session:
+        assert [o.username for o in session.query(Operator)] == ["mia"]

@@ -250,11 +250,18 @@ def check_password_login(session: Session, username: str, password: str) -> Oper
     return operator
 
 
-def record_login(session: Session, operator_id: int, password: str, *, source: Source) -> str:
+def record_login(
+    session: Session, operator_id: int, password: str | None, *, source: Source
+) -> str:
     """Note a successful login; upgrade the stored hash if the hashing parameters were raised
-    since it was made. Returns the password fingerprint for the new session."""
+    since it was made (when the password is at hand: not after a two-factor step). Returns
+    the password fingerprint for the new session."""
     operator = session.get_one(Operator, operator_id)
-    if operator.password_hash and password_needs_rehash(operator.password_hash):
+    if (
+        password is not None
+        and operator.password_hash
+        and password_needs_rehash(operator.password_hash)
+    ):
         with suppress(CredentialError):  # a password from before a stricter rule: keep it
             operator.password_hash = hash_password(password)
     operator.last_login_at = utcnow()

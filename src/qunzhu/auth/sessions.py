@@ -8,6 +8,10 @@ language forms carry a CSRF token too; logging in makes a new session with a new
 Expiry: a session ends after :data:`IDLE_SECONDS` without a request (the cookie is signed
 again as it is used) and in any case :data:`MAX_AGE_SECONDS` after login. Changing the
 password ends all sessions, since the fingerprint no longer matches.
+
+Two-factor sign-in: after a right password an operator with TOTP gets a session that is
+still anonymous but names them as *pending* (``"m"``, with the fingerprint and time of the
+password step); only the code page accepts it, for :data:`PENDING_SECONDS`.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ COOKIE = "qz_session"
 LANG_COOKIE = "qz_lang"
 IDLE_SECONDS = 12 * 3600
 MAX_AGE_SECONDS = 7 * 24 * 3600
+PENDING_SECONDS = 5 * 60  # from a right password to the two-factor code
 REFRESH_AFTER = 10 * 60  # re-sign at most this often, not on every request
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
@@ -39,6 +44,7 @@ class SessionData:
     fingerprint: str = ""
     login_at: float = 0.0
     signed_at: float = 0.0  # when the cookie was signed (not stored: read from the signature)
+    pending_id: int | None = None  # passed the password step, owes a two-factor code
 
     @property
     def anonymous(self) -> bool:
@@ -63,6 +69,17 @@ def login_session(operator_id: int, fingerprint: str, now: float | None = None) 
     )
 
 
+def pending_session(operator_id: int, fingerprint: str, now: float | None = None) -> SessionData:
+    """Still anonymous, but remembers who gave a right password and owes a code."""
+    return SessionData(
+        operator_id=None,
+        csrf=new_csrf(),
+        fingerprint=fingerprint,
+        login_at=time.time() if now is None else now,
+        pending_id=operator_id,
+    )
+
+
 def _signer_on(clock: Callable[[], float]) -> type[TimestampSigner]:
     class ClockSigner(TimestampSigner):
         def get_timestamp(self) -> int:
@@ -84,6 +101,8 @@ class SessionCodec:
         payload: dict[str, Any] = {"o": data.operator_id, "c": data.csrf}
         if data.operator_id is not None:
             payload |= {"p": data.fingerprint, "t": data.login_at}
+        elif data.pending_id is not None:
+            payload |= {"m": data.pending_id, "p": data.fingerprint, "t": data.login_at}
         return str(self._serializer.dumps(payload))
 
     def loads(self, cookie: str | None) -> SessionData | None:
@@ -104,12 +123,16 @@ class SessionCodec:
         login_at = float(payload.get("t") or 0.0)
         if operator_id is not None and self._clock() - login_at > MAX_AGE_SECONDS:
             return None
+        pending = payload.get("m") if operator_id is None else None
+        if not isinstance(pending, int) or self._clock() - login_at > PENDING_SECONDS:
+            pending = None
         return SessionData(
             operator_id=operator_id,
             csrf=payload["c"],
             fingerprint=str(payload.get("p") or ""),
             login_at=login_at,
             signed_at=signed.timestamp(),
+            pending_id=pending,
         )
 
     def needs_refresh(self, data: SessionData) -> bool:

@@ -29,6 +29,7 @@ from qunzhu.auth.operators import (
 )
 from qunzhu.auth.permissions import Conflict, NotFound
 from qunzhu.cli.core import store_at_head
+from qunzhu.cli.operator_2fa import app as two_factor_app
 from qunzhu.cli.output import JSON_OPTION, console, emit, fail
 from qunzhu.store.models import utcnow
 
@@ -39,6 +40,7 @@ app = typer.Typer(
 )
 token_app = typer.Typer(help="API tokens (shown once, stored as a hash).", no_args_is_help=True)
 app.add_typer(token_app, name="token")
+app.add_typer(two_factor_app, name="2fa")
 
 PASSWORD_STDIN = typer.Option(
     False, "--password-stdin", help="Read the password from the first line of standard input."

@@ -33,6 +33,7 @@ from qunzhu.auth.permissions import (
     visible_community,
 )
 from qunzhu.auth.sessions import CSRF_FIELD, CSRF_HEADER, SAFE_METHODS, csrf_matches
+from qunzhu.auth.twofactor import blocked_without_2fa, has_2fa
 from qunzhu.http.browser import codec_of, read_session, remember_caller, set_session_cookie
 from qunzhu.http.errors import csrf_failed
 from qunzhu.http.ownership import IdScope, Owner, check_path_ids
@@ -90,6 +91,13 @@ def _identify(
         ):
             return None
         caller = caller_for(session, found_operator, via="session", csrf=data.csrf)
+        if blocked_without_2fa(
+            get_settings(request),
+            has_second_factor=has_2fa(found_operator),
+            is_superuser=caller.is_superuser,
+            roles=caller.roles,
+        ):
+            return None  # QUNZHU_REQUIRE_2FA was turned on after this session began
     if codec_of(request).needs_refresh(data):
         set_session_cookie(request, data)  # sliding expiry: re-signed with a new timestamp
     return caller

@@ -13,11 +13,13 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from qunzhu.auth.operators import check_password_login, record_login
+from qunzhu.auth.credentials import password_fingerprint
+from qunzhu.auth.operators import caller_for, check_password_login, record_login
 from qunzhu.auth.permissions import Caller
 from qunzhu.auth.ratelimit import (
     LoginLimiter,
@@ -25,7 +27,13 @@ from qunzhu.auth.ratelimit import (
     record_login_failure,
     reset_login,
 )
-from qunzhu.auth.sessions import csrf_matches, login_session, safe_next
+from qunzhu.auth.sessions import csrf_matches, login_session, pending_session, safe_next
+from qunzhu.auth.twofactor import (
+    ENABLE_COMMAND,
+    accept_login_code,
+    blocked_without_2fa,
+    has_2fa,
+)
 from qunzhu.http.browser import read_session, set_language_cookie, set_session_cookie
 from qunzhu.http.deps import current_caller, get_settings, get_store, optional_caller
 from qunzhu.http.errors import csrf_failed
@@ -33,6 +41,7 @@ from qunzhu.http.i18n import translator
 from qunzhu.http.templating import render, request_language
 from qunzhu.http.web.pages import build_router
 from qunzhu.readmodels.communities import CommunityRow, communities_for
+from qunzhu.store.models import Operator
 
 log = logging.getLogger(__name__)
 
@@ -110,15 +119,93 @@ def login(
     with store.reading() as session:
         operator = check_password_login(session, username, password)
         operator_id = operator.id if operator is not None else None
+        if operator is not None:
+            second_factor = has_2fa(operator)
+            caller = caller_for(session, operator, via="session")
+            fingerprint = password_fingerprint(operator.password_hash)
     if operator_id is None:
         record_login_failure(limiter, username, address)
         return _login_form(
             request, next_path=next_path, username=username, error=t("login.failed"), status=401
         )
+    if blocked_without_2fa(
+        get_settings(request),
+        has_second_factor=second_factor,
+        is_superuser=caller.is_superuser,
+        roles=caller.roles,
+    ):
+        log.info("sign-in of %r refused: QUNZHU_REQUIRE_2FA and no 2FA", caller.username)
+        error = t("login.2fa_required", command=f"{ENABLE_COMMAND} {caller.username}")
+        return _login_form(request, next_path=next_path, username=username, error=error, status=403)
+    if second_factor:
+        set_session_cookie(request, pending_session(operator_id, fingerprint))
+        return _redirect(f"/login/code?next={quote(next_path, safe='')}")
     with store.unit_of_work() as session:
         fingerprint = record_login(session, operator_id, password, source="web")
     reset_login(limiter, username)
     set_session_cookie(request, login_session(operator_id, fingerprint))
+    return _redirect(next_path)
+
+
+def _code_form(
+    request: Request, *, next_path: str, error: str | None = None, status: int = 200
+) -> HTMLResponse:
+    return render(request, "login_code.html", {"next": next_path, "error": error}, status=status)
+
+
+@router.get("/login/code")
+def login_code_page(request: Request, next: str = "/") -> Response:
+    data = read_session(request)
+    if data is None or data.pending_id is None:
+        return _redirect(f"/login?next={quote(safe_next(next), safe='')}")
+    return _code_form(request, next_path=safe_next(next))
+
+
+@router.post("/login/code")
+def login_code(
+    request: Request, code: str = Form(""), csrf_token: str = Form(""), next: str = Form("/")
+) -> Response:
+    """The second step: the six digits from the authenticator app. Wrong codes count toward
+    the same limit as wrong passwords, per account and per address."""
+    _check_form_csrf(request, csrf_token)
+    next_path = safe_next(next)
+    data = read_session(request)
+    if data is None or data.pending_id is None:  # none, or the five minutes ran out
+        return _redirect(f"/login?next={quote(next_path, safe='')}")
+    t = translator(request_language(request))
+    store = get_store(request)
+    with store.reading() as session:
+        operator = session.get(Operator, data.pending_id)
+        username = operator.username if operator is not None else ""
+        fresh = (
+            operator is not None
+            and operator.active
+            and password_fingerprint(operator.password_hash) == data.fingerprint
+        )
+    if not fresh:  # deactivated or password changed since the first step
+        set_session_cookie(request, None)
+        return _redirect("/login")
+    limiter: LoginLimiter = request.app.state.login_limiter
+    address = request.client.host if request.client else None
+    limited, retry_after = need_to_limit_login(limiter, username, address)
+    if limited:
+        log.warning("two-factor rate limit hit for %r from %s", username, address)
+        minutes = max(1, (retry_after + 59) // 60)
+        return _code_form(
+            request,
+            next_path=next_path,
+            error=t("login.rate_limited", minutes=minutes),
+            status=429,
+        )
+    settings = get_settings(request)
+    with store.unit_of_work() as session:
+        accepted = accept_login_code(session, settings, data.pending_id, code)
+        fingerprint = record_login(session, data.pending_id, None, source="web") if accepted else ""
+    if not accepted:
+        record_login_failure(limiter, username, address)
+        return _code_form(request, next_path=next_path, error=t("login.code_failed"), status=401)
+    reset_login(limiter, username)
+    set_session_cookie(request, login_session(data.pending_id, fingerprint))
     return _redirect(next_path)
 
 
