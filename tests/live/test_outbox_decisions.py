@@ -142,3 +142,33 @@ def test_the_live_connector_acts_once_and_the_drainer_never_again(store, hub, fa
     assert outbox.claim(store, "another-server", now=later) == []
     [(outcome,)] = rows(store, select(ModerationAction.outcome))
     assert outcome == "sent"
+
+
+def test_the_decisions_of_a_live_worker_that_stopped_are_released_to_the_drainer(store, community):
+    # two workers wrote their batches' decisions claimed; one of them was killed before
+    # it carried them out (its heartbeat is gone from the registry)
+    build_pipeline(store, "live", claimed_by="live/w1/aaa").run([_spam(1)], source="w1")
+    build_pipeline(store, "live", claimed_by="live/w2/bbb").run([_spam(2)], source="w2")
+    later = timedelta(seconds=-60)  # claimed a minute ago: past the grace
+    with store.engine.begin() as conn:
+        conn.execute(OutboxAction.__table__.update().values(claimed_at=datetime.now(UTC) + later))
+    released = outbox.release_orphans(store, {"live/w1/aaa"}, grace=timedelta(seconds=30))
+    assert released == 2
+    by_owner = {(r.status, r.claimed_by) for r in _outbox(store)}
+    assert by_owner == {("sending", "live/w1/aaa"), ("queued", None)}
+    # claimed again, they are still the live decisions they were (a delete goes once with
+    # its early twin), unlike an operator's outbox action
+    taken = outbox.claim(store, "drainer")
+    assert [a.kind for a in taken] == ["delete_message", "warn"]
+    assert all(a.detail.get(LIVE) for a in taken)
+
+
+def test_nothing_is_released_while_its_worker_lives_or_within_the_grace(store, community):
+    build_pipeline(store, "live", claimed_by="live/w1/aaa").run([_spam(1)], source="w1")
+    build_pipeline(store, "live", claimed_by="host:7:live").run([_spam(2)], source="one")
+    # the worker is alive: nothing; gone but just claimed: nothing (it may be mid-call)
+    assert outbox.release_orphans(store, {"live/w1/aaa"}, grace=timedelta(0)) == 0
+    assert outbox.release_orphans(store, set(), grace=timedelta(minutes=5)) == 0
+    # a process without the registry (host:pid:live) waits for STALE_CLAIM, as before
+    assert outbox.release_orphans(store, set(), grace=timedelta(0)) == 2
+    assert {r.claimed_by for r in _outbox(store)} == {None, "host:7:live"}

@@ -17,7 +17,7 @@ from datetime import timedelta
 
 from qunzhu.adapters.registry import CONNECTORS
 from qunzhu.events import Action
-from qunzhu.store.outbox import BRIDGE_WAIT, WAKE, claim
+from qunzhu.store.outbox import BRIDGE_WAIT, WAKE, claim, release_orphans
 from qunzhu.store.session import Store
 
 log = logging.getLogger(__name__)
@@ -35,6 +35,8 @@ class Drainer:
         batch: int = 200,
         served: Collection[str] = frozenset(CONNECTORS),
         bridge_wait: timedelta = BRIDGE_WAIT,
+        alive: Callable[[], set[str]] | None = None,
+        grace: timedelta = timedelta(seconds=30),
     ) -> None:
         self.store = store
         self.submit = submit
@@ -42,12 +44,23 @@ class Drainer:
         self.batch = batch
         self.served = served
         self.bridge_wait = bridge_wait
+        # the live workers still running (the Redis registry): decisions claimed by one
+        # that stopped are released; without it they wait for STALE_CLAIM
+        self.alive = alive
+        self.grace = grace
         self.worker = f"{socket.gethostname()}:{os.getpid()}"[:48]
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     def run_once(self) -> int:
         """Claim and hand over what is queued now; how many actions."""
+        if self.alive is not None:
+            try:
+                owners = self.alive()
+            except Exception:  # Redis cannot say who runs: release nothing this round
+                log.warning("the live workers' registry cannot be read; nothing released")
+            else:
+                release_orphans(self.store, owners, grace=self.grace)
         actions = claim(
             self.store,
             self.worker,

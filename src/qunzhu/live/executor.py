@@ -41,7 +41,7 @@ from qunzhu.live.early_ledger import EarlyLedger, MemoryLedger
 from qunzhu.moderation.early import EARLY
 from qunzhu.store import connector_records as records
 from qunzhu.store import outbox
-from qunzhu.store.outbox_decisions import LIVE
+from qunzhu.store.outbox import LIVE
 from qunzhu.store.session import Store
 
 log = logging.getLogger(__name__)

@@ -30,6 +30,7 @@ import logging
 import os
 import socket
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any, Literal
 
 from sqlalchemy import select
@@ -101,7 +102,12 @@ class ConnectorHub:
         pipe = pipeline or (
             Pipeline(store)
             if role == "web"
-            else live_pipeline(store, f"{socket.gethostname()}:{os.getpid()}:live")
+            else live_pipeline(
+                store,
+                queue.owner
+                if isinstance(queue, RedisQueue)
+                else f"{socket.gethostname()}:{os.getpid()}:live",
+            )
         )
         self.sink = Sink(
             pipe,
@@ -119,7 +125,15 @@ class ConnectorHub:
             linger=0.05 if role == "worker" else 0.005,
         )
         self.relay: RelayServer | None = None
-        self.outbox = Drainer(store, self.executor.submit, interval=outbox_interval)
+        self.outbox = Drainer(
+            store,
+            self.executor.submit,
+            interval=outbox_interval,
+            alive=queue.live_owners if isinstance(queue, RedisQueue) and role != "web" else None,
+            grace=timedelta(milliseconds=3 * queue.lease_ms)
+            if isinstance(queue, RedisQueue)
+            else timedelta(seconds=30),
+        )
         self.connectors: dict[int, Connector] = {}
         self.runners: dict[int, Runner] = {}
         self.reconnect_base = reconnect_base

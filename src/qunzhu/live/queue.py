@@ -24,6 +24,8 @@ import logging
 import os
 import socket
 import threading
+import time
+import uuid
 from collections import deque
 from collections.abc import Sequence
 from typing import Any, NamedTuple, Protocol
@@ -33,6 +35,7 @@ import redis
 from qunzhu.events import Event, EventError, event_from_json
 from qunzhu.live.appends import Appends, append
 from qunzhu.live.shards import NEW, ShardLeases, agree_on_shards, shard_of, shard_stream
+from qunzhu.store.outbox import LIVE_OWNER
 from qunzhu.store.quarantine import RejectedRecord
 
 log = logging.getLogger(__name__)
@@ -112,6 +115,10 @@ class RedisQueue:
         self.shards = shards
         self.streams = [shard_stream(stream, n) for n in range(shards)]
         self.consumer = consumer or f"{socket.gethostname()}-{os.getpid()}"
+        # this reader's name in the worker registry, and the claim it writes its own
+        # decisions to the outbox with: a decision whose claimer left the registry is
+        # released (qunzhu.store.outbox.release_orphans)
+        self.owner = f"{LIVE_OWNER}{self.consumer[:32]}/{uuid.uuid4().hex[:12]}"
         self.name = f"redis:{stream}"
         self.lease_ms = lease_ms
         agree_on_shards(self.client, stream, shards)
@@ -119,6 +126,13 @@ class RedisQueue:
         self._buffer: deque[tuple[EntryId, bytes]] = deque()
         self._in_hand: set[EntryId] = set()  # handed out by take, not acknowledged
         self._closed = threading.Event()
+
+    def live_owners(self) -> set[str]:
+        """The readers whose heartbeat is fresh (within three leases): their claims on the
+        outbox are theirs still. Raises when Redis cannot say (then nothing is released)."""
+        since = time.time() * 1000 - 3 * self.lease_ms
+        members: Any = self.client.zrangebyscore(f"{self.stream}:workers", since, "+inf")
+        return {m.decode() if isinstance(m, bytes) else str(m) for m in members}
 
     def stream_of(self, event: Event) -> str:
         return self.streams[shard_of(event.platform, event.community, event.group, self.shards)]
@@ -191,6 +205,7 @@ class RedisQueue:
                 self.consumer,
                 shards=self.shards,
                 lease_ms=self.lease_ms,
+                token=self.owner,
             )
             self.leases.start()
         return self.leases

@@ -98,6 +98,7 @@ class ShardLeases:
         *,
         shards: int,
         lease_ms: int,
+        token: str | None = None,
     ) -> None:
         self.client = client
         self.base = base
@@ -106,7 +107,7 @@ class ShardLeases:
         self.shards = shards
         self.lease_ms = lease_ms
         # unique per process even if two workers were given the same consumer name
-        self.token = f"{consumer}/{uuid.uuid4().hex[:12]}"
+        self.token = token or f"{consumer}/{uuid.uuid4().hex[:12]}"
         self.registry = f"{base}:workers"
         self.cursors: dict[int, str] = {}
         self._lost: set[int] = set()

@@ -36,6 +36,7 @@ from sqlalchemy import (
     case,
     event,
     func,
+    literal,
     or_,
     select,
     update,
@@ -53,6 +54,14 @@ from qunzhu.store.session import Store
 log = logging.getLogger(__name__)
 
 STALE_CLAIM = timedelta(minutes=10)
+LIVE = "outbox_live"
+"""Marks, on an action handed to the executor (never in the stored row), a decision a live
+pipeline made: the executor treats it as the live decision it is (a delete sent early at
+receipt is not sent again), not as an operator's outbox action."""
+RELEASED = "released: "
+"""How :func:`release_orphans` marks a row's ``error``: claimed again, it is a live decision."""
+LIVE_OWNER = "live/"
+"""Prefix of the claim a live worker writes its own decisions with (its registry token)."""
 """A row still ``sending`` this long after its claim belonged to a process that died."""
 BRIDGE_WAIT = timedelta(minutes=2)
 """How long ``qunzhu serve`` leaves an action on a platform it has no connector for to an
@@ -195,15 +204,16 @@ def claim(
             .values(status="sending", claimed_by=token, claimed_at=now)
         )
         claimed = conn.execute(
-            select(t.c.id, t.c.action)
+            select(t.c.id, t.c.action, t.c.error)
             .where(t.c.claimed_by == token, t.c.status == "sending")
             .order_by(t.c.id)
         ).all()
     out: list[Action] = []
     bad: list[tuple[int, str]] = []
-    for row_id, data in claimed:
+    for row_id, data, error in claimed:
+        live = {LIVE: True} if (error or "").startswith(RELEASED) else {}
         try:
-            out.append(action_from_json(data, outbox=int(row_id)))
+            out.append(action_from_json(data, outbox=int(row_id), **live))
         except Exception as exc:  # a row no Action can be made of: failed, with the reason
             bad.append((int(row_id), f"not an action: {exc}"))
     if bad:
@@ -215,6 +225,41 @@ def claim(
                     .values(status="failed", error=reason, done_at=now)
                 )
     return out
+
+
+def release_orphans(store: Store, alive: Collection[str], *, grace: timedelta) -> int:
+    """Queue again the decisions live workers claimed as they wrote them and did not carry
+    out before they stopped: rows ``sending`` under a live worker's token that is not among
+    ``alive`` (the workers whose heartbeat is fresh), claimed more than ``grace`` ago.
+
+    A worker killed between its batch's commit and its platform calls otherwise leaves them
+    for :data:`STALE_CLAIM`; the entries it held are stored again by the next holder of its
+    shard as duplicates, which decide nothing new. Released rows stay live decisions (a
+    delete is still sent once with its early twin)."""
+    t = table_of(OutboxAction)
+    now = datetime.now(UTC)
+    orphan = (
+        (t.c.status == "sending")
+        & t.c.claimed_by.startswith(LIVE_OWNER, autoescape=True)
+        & (t.c.claimed_at < now - grace)
+    )
+    if alive:
+        orphan = orphan & t.c.claimed_by.not_in(sorted(alive))
+    with store.engine.begin() as conn:
+        done = conn.execute(
+            update(t)
+            .where(orphan)
+            .values(
+                status="queued",
+                claimed_by=None,
+                claimed_at=None,
+                error=literal(RELEASED) + func.coalesce(t.c.claimed_by, ""),
+            )
+        )
+    released = int(done.rowcount or 0)
+    if released:
+        log.warning("released %d decisions of live workers that stopped", released)
+    return released
 
 
 def outcome_of(

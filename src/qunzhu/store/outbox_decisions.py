@@ -36,14 +36,9 @@ from qunzhu.store.base import table_of
 from qunzhu.store.bulk import insert_ignoring_conflicts
 from qunzhu.store.connectors import OutboxAction
 from qunzhu.store.models import Community
-from qunzhu.store.outbox import WAKE, action_to_json
+from qunzhu.store.outbox import LIVE, WAKE, action_to_json
 
 log = logging.getLogger(__name__)
-
-LIVE = "outbox_live"
-"""Marks, on the action handed to the executor (never in the stored row), a decision the live
-process claimed as it wrote it: the executor treats it as the live decision it is (a delete
-sent early at receipt is not sent again), not as an operator's outbox action."""
 
 
 class OutboxDecisions:
