@@ -185,7 +185,9 @@ def restore_postgres(url: str, source: Path, *, force: bool, step: Step) -> Back
                     "would replace it (use --force to replace it)"
                 )
             step("clearing the target")
-            conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{home}"'))
+            schemas = {home} | {name for _, kind, _, name in entries if kind == "SCHEMA"}
+            for schema in sorted(schemas):
+                conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
             _clear(conn, home)
         # schemas are made above, as the target's own user: the archive's schema entries
         # (with their owners and comments) are left out
