@@ -11,13 +11,15 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 
-from qunzhu.cli import core, importing, serve, worker  # noqa: E402
+from qunzhu.cli import backup, core, importing, serve, worker  # noqa: E402
 
 app.command()(core.init)
 app.command()(core.ingest)
 app.command()(core.demo)
 app.command()(serve.serve)
 app.command()(worker.worker)
+app.command()(backup.backup)
+app.command()(backup.restore)
 app.command("import")(importing.import_)
 app.add_typer(core.community_app, name="community")
 app.add_typer(core.config_app, name="config")
