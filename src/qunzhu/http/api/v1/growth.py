@@ -256,7 +256,8 @@ def review_application(
 
 class JoinCodesIn(BaseModel):
     count: int = Field(1, ge=1, le=10_000)
-    valid_days: int | None = Field(None, ge=1)
+    # bounded: a code valid for 10**7 days overflowed the date and answered 500
+    valid_days: int | None = Field(None, ge=1, le=36_500)
     note: str = ""
 
 
@@ -298,7 +299,10 @@ def capacity_overview(
     summary="The queue of a group in order: waiting, or offered a held seat",
 )
 def group_waitlist(
-    slug: str, group_id: int, request: Request, access: CommunityAccess = Depends(require("read"))
+    slug: str,
+    group_id: ObjectId,
+    request: Request,
+    access: CommunityAccess = Depends(require("read")),
 ) -> list[dict[str, Any]]:
     with get_store(request).reading() as session:
         try:
