@@ -141,6 +141,23 @@ def test_escalation_reports_on_its_own_row(store: Store) -> None:
     assert done.queued and escalation.status == "applied" and escalation.outcome is None
 
 
+def test_one_item_escalated_twice_in_the_same_second_climbs_two_rungs(store: Store) -> None:
+    # the escalation rows were keyed by the second: the second one collided (a 500 the API
+    # fuzzer found with a bulk escalate)
+    _setup(store)
+    cid, item = _item(store)
+    now = datetime.now(UTC)
+    with store.unit_of_work() as s:
+        spec = community_spec(s, "c1")
+        first = review(s, cid, item, "escalate", spec, now=now)
+        second = review(s, cid, item, "escalate", spec, now=now)
+    # the second starts from the points the first gave: the next rung, another sanction
+    assert [a.kind for a in first.actions] != [a.kind for a in second.actions]
+    with store.reading() as s:
+        keys = s.scalars(select(ModerationAction.key).where(ModerationAction.id != item)).all()
+    assert len(set(keys)) == 2
+
+
 def test_live_decisions_learn_their_outcome(store: Store) -> None:
     actions = _setup(store, action="delete_warn")
     assert [a.kind for a in actions] == ["delete_message", "warn"]

@@ -43,9 +43,14 @@ class ErrorBody(BaseModel):
 
 # For the OpenAPI document: what every route may answer besides its success.
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorBody, "description": "The body could not be parsed (not JSON)"},
     401: {"model": ErrorBody, "description": "No valid token or session"},
     403: {"model": ErrorBody, "description": "Role does not allow this, or CSRF check failed"},
     404: {"model": ErrorBody, "description": "Not found, or not visible to the caller"},
+    409: {
+        "model": ErrorBody,
+        "description": "Conflicts with the current state (already decided, nothing computed yet)",
+    },
     422: {"model": ErrorBody, "description": "Invalid input; `field` names it"},
 }
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from qunzhu import events as ev
@@ -214,12 +214,20 @@ def _escalate(
     if not higher:
         raise ReviewError("the member is already on the top rung of the ladder", field="id")
     step = min(higher, key=lambda s: s.points)
+    # numbered, not timestamped: two escalations of one item within a second (a double
+    # click, a bulk call) once collided on the unique (community, key) and answered 500
+    earlier = session.scalar(
+        select(func.count()).where(
+            ModerationAction.community_id == row.community_id,
+            ModerationAction.key.startswith(f"{row.key}:escalate:", autoescape=True),
+        )
+    )
     escalation = ModerationAction(
         community_id=row.community_id,
         group_id=row.group_id,
         member_id=row.member_id,
         message_id=row.message_id,
-        key=f"{row.key}:escalate:{int(now.timestamp())}",
+        key=f"{row.key}:escalate:{(earlier or 0) + 1}",
         action=step.action,
         rule=row.rule,
         detector="review",

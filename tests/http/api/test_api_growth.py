@@ -110,6 +110,13 @@ def test_roles_on_growth_routes(client, personas, store):
         "/api/v1/communities/acme/join-codes", json={"count": 2}, headers=personas["admin"].headers
     )
     assert codes.status_code == 201 and len(codes.json()["codes"]) == 2
+    # a validity past any date a database holds is refused at the edge (was a 500)
+    forever = client.post(
+        "/api/v1/communities/acme/join-codes",
+        json={"count": 1, "valid_days": 10**7},
+        headers=personas["admin"].headers,
+    )
+    assert forever.status_code == 422 and forever.json()["error"]["field"] == "valid_days"
     assert (
         client.get(
             "/api/v1/communities/acme/applications", headers=personas["analyst"].headers

@@ -86,3 +86,28 @@ def test_report_before_any_recompute_says_what_to_do(client, personas, store):
     feed(store, _conversation())
     r = client.get("/api/v1/communities/acme/reports/weekly", headers=personas["analyst"].headers)
     assert r.status_code == 409 and "recompute" in r.text
+
+
+def test_a_day_outside_the_event_years_answers_422_naming_it(client, personas):
+    # 0001-01-01 overflowed the report's week arithmetic (a 500 the API fuzzer found)
+    owner = personas["owner"].headers
+    for method, path in (
+        ("GET", "health"),
+        ("GET", "reports/weekly"),
+        ("POST", "recompute"),
+    ):
+        for day in ("0001-01-01", "9999-12-31"):
+            answer = client.request(
+                method, f"/api/v1/communities/acme/{path}", params={"day": day}, headers=owner
+            )
+            assert answer.status_code == 422, (path, day, answer.text)
+            assert answer.json()["error"]["field"] == "day"
+
+
+def test_a_quarantine_offset_beyond_any_row_count_answers_422(client, personas):
+    answer = client.get(
+        "/api/v1/communities/acme/quarantine",
+        params={"offset": 2**63},
+        headers=personas["owner"].headers,
+    )
+    assert answer.status_code == 422 and answer.json()["error"]["field"] == "offset"

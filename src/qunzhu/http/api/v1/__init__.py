@@ -9,10 +9,13 @@ from qunzhu.http.api.v1 import connectors as connectors_api
 from qunzhu.http.api.v1 import growth as growth_api
 from qunzhu.http.api.v1 import moderation as moderation_api
 from qunzhu.http.api.v1 import outbox as outbox_api
+from qunzhu.http.errors import ERROR_RESPONSES
 
 
 def build_router() -> APIRouter:
-    router = APIRouter()
+    # every route may answer these (the one error handler, qunzhu.http.errors): declared
+    # once here so the OpenAPI lists them for all, not only where a sub-router remembered
+    router = APIRouter(responses=ERROR_RESPONSES)
     router.include_router(communities.router)
     router.include_router(events.router)
     router.include_router(members.router)

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from qunzhu.auth.audit import record
 from qunzhu.auth.operators import grant
 from qunzhu.auth.permissions import Caller, Conflict, Forbidden, capabilities_of
+from qunzhu.bounds import MAX_INT
 from qunzhu.http.api.schemas import (
     CommunityCreate,
     CommunityDetail,
@@ -179,7 +180,8 @@ def list_quarantine(
     slug: str,
     request: Request,
     limit: int = Query(100, ge=1, le=1000),
-    offset: int = Query(0, ge=0),
+    # bounded: an offset beyond 64 bits answered 500 on PostgreSQL (bigint out of range)
+    offset: int = Query(0, ge=0, le=MAX_INT),
     access: CommunityAccess = Depends(require("moderate")),
 ) -> QuarantinePage:
     with get_store(request).reading() as session:

@@ -256,7 +256,8 @@ def review_application(
 
 class JoinCodesIn(BaseModel):
     count: int = Field(1, ge=1, le=10_000)
-    valid_days: int | None = Field(None, ge=1)
+    # bounded: a code valid for 10**7 days overflowed the date and answered 500
+    valid_days: int | None = Field(None, ge=1, le=36_500)
     note: str = ""
 
 

@@ -9,7 +9,7 @@ holds the ``personal_data`` capability.
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -20,6 +20,7 @@ from qunzhu.auth.permissions import mask_text
 from qunzhu.engines import views
 from qunzhu.engines.recompute import recompute_community
 from qunzhu.engines.tierlock import TierLockError, lock_tier, unlock_tier
+from qunzhu.http.days import Day
 from qunzhu.http.deps import CommunityAccess, get_settings, get_store, require
 from qunzhu.http.errors import ERROR_RESPONSES, ApiError
 from qunzhu.http.ownership import ObjectId
@@ -44,7 +45,7 @@ def _masked(access: CommunityAccess, text: str) -> str:
 def health(
     request: Request,
     slug: str,
-    day: date | None = None,
+    day: Day | None = None,
     lang: str = LANG,
     access: CommunityAccess = Depends(require("read")),
 ) -> dict[str, Any]:
@@ -135,7 +136,7 @@ def funnel(
 def weekly(
     request: Request,
     slug: str,
-    day: date | None = None,
+    day: Day | None = None,
     lang: str = LANG,
     access: CommunityAccess = Depends(require("read")),
 ) -> dict[str, Any]:
@@ -157,7 +158,7 @@ def weekly(
 def recompute(
     request: Request,
     slug: str,
-    day: date | None = None,
+    day: Day | None = None,
     access: CommunityAccess = Depends(require("manage")),
 ) -> dict[str, Any]:
     store = get_store(request)
