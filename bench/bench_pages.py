@@ -40,9 +40,9 @@ from qunzhu.auth.operators import create_operator, grant
 from qunzhu.auth.ratelimit import MemoryLimiter
 from qunzhu.http.app import create_app
 from qunzhu.http.web import pages as web_pages
-from qunzhu.http.web.queries.common import optional_module
 from qunzhu.settings import load_settings
 from qunzhu.store.base import table_of
+from qunzhu.store.intelligence import GroupHealth, Question, RoleAssignment
 from qunzhu.store.migrate import upgrade
 from qunzhu.store.models import (
     Application,
@@ -299,12 +299,7 @@ def _engine_rows(
 ) -> dict[str, int]:
     """What the intelligence engines keep once they run daily (when their tables exist):
     60 days of group health, and a role for every member in their group."""
-    tables = optional_module("qunzhu.store.intelligence")
-    health = getattr(tables, "GroupHealth", None)
-    roles = getattr(tables, "RoleAssignment", None)
-    questions = getattr(tables, "Question", None)
-    if health is None or roles is None or questions is None:
-        return {}
+    health, roles, questions = GroupHealth, RoleAssignment, Question
     names = ["newcomer", "lurker", "lurker", "lurker", "active", "active", "core", "kol"]
     counts = {n: 0 for n in names}
     with store.engine.connect() as conn:
