@@ -9,7 +9,6 @@ from typing import Any
 
 import typer
 from rich.table import Table
-from sqlalchemy import func, select
 
 from qunzhu.cli.core import progress_bar, store_at_head
 from qunzhu.cli.output import JSON_OPTION, console, emit, fail
@@ -29,13 +28,13 @@ def serve(
 
     from qunzhu.auth.bootstrap import ensure_first_operator
     from qunzhu.http.app import create_app, proxy_options, served
-    from qunzhu.store.models import Community
+    from qunzhu.readmodels.directory import community_slugs
 
     store = store_at_head()
     settings = store.settings
     if settings.sample_data:
-        with store.reading() as session:
-            empty = not session.scalar(select(func.count(Community.id)))
+        with store.engine.connect() as conn:
+            empty = not community_slugs(conn)
         if empty:
             from qunzhu.demo import load_demo
 
