@@ -4,16 +4,13 @@ The recompute reads hundreds of thousands of rollup rows and writes one row per 
 SQLAlchemy's per-row Result and parameter handling would cost more than the work itself.
 Statements are still built with SQLAlchemy (so they are the same on SQLite and
 PostgreSQL); only the rows bypass it. Column types are honoured: values go through each
-column's bind processor and come back through its result processor. :func:`gc_paused`
-keeps the cyclic collector from walking the snapshot again and again while it lives.
+column's bind processor and come back through its result processor.
+(The recompute pauses the cyclic collector meanwhile: qunzhu.store.gc_pause.)
 """
 
 from __future__ import annotations
 
-import gc
-import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -114,34 +111,3 @@ def insert_rows(conn: Connection, table: Table, rows: Iterable[dict[str, Any]]) 
     finally:
         cursor.close()
     return len(items)
-
-
-_gc_lock = threading.Lock()
-_gc_pausers = 0
-_gc_was_enabled = True
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """No cyclic garbage collection while a recompute runs (counted: the scheduler and the
-    API may run two at once, in threads).
-
-    A recompute keeps its snapshot alive, millions of small tuples and lists, and allocates
-    a row or two per member on top; every collection the allocations trigger walked the
-    snapshot again, which was a third of the daily run's CPU time (bench_intelligence
-    --quick: 2.0-2.4 s with the collector, 1.4-1.5 s without). What a recompute frees,
-    reference counting frees; cycles made meanwhile (by anyone in the process) wait until
-    the last recompute ends."""
-    global _gc_pausers, _gc_was_enabled
-    with _gc_lock:
-        if _gc_pausers == 0:
-            _gc_was_enabled = gc.isenabled()
-            gc.disable()
-        _gc_pausers += 1
-    try:
-        yield
-    finally:
-        with _gc_lock:
-            _gc_pausers -= 1
-            if _gc_pausers == 0 and _gc_was_enabled:
-                gc.enable()

@@ -31,11 +31,12 @@ from qunzhu.engines.daily_writes import (
     write_tiers,
     write_values,
 )
-from qunzhu.engines.fastio import fetch_all, gc_paused
+from qunzhu.engines.fastio import fetch_all
 from qunzhu.engines.health import HealthConfig
 from qunzhu.engines.snapshot import load_community, load_totals
 from qunzhu.engines.specs import SpecCache
 from qunzhu.store.base import table_of
+from qunzhu.store.gc_pause import gc_paused
 from qunzhu.store.intelligence import GroupHealth, IntelAlert, RoleAssignment
 
 ALERT_QUIET_DAYS = 14

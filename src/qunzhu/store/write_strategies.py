@@ -19,8 +19,6 @@ Either way a membership made by speaking and a reply link come from the same cod
 
 from __future__ import annotations
 
-import gc
-import threading
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import tzinfo
@@ -31,6 +29,7 @@ from sqlalchemy import Connection
 from qunzhu.settings import Settings
 from qunzhu.store.batch import Place, Resolved, Written
 from qunzhu.store.bulk_messages import BulkMessages
+from qunzhu.store.gc_pause import gc_paused
 from qunzhu.store.messages_write import Posted
 from qunzhu.store.resolve import Resolver
 from qunzhu.store.writer import Writer
@@ -105,7 +104,7 @@ class BulkWriter:
     def open(
         self, conn: Connection, resolver: Resolver, place: Place | None, tz: tzinfo
     ) -> Iterator[ChunkWriter]:
-        with _gc_paused(), _bulk_pragmas(conn):
+        with gc_paused(), _bulk_pragmas(conn):
             yield _Bulk(conn, resolver, place, tz)
 
 
@@ -151,35 +150,6 @@ class _Bulk:
                 tz=self.tz,
             )
         return held
-
-
-_gc_lock = threading.Lock()
-_gc_pausers = 0
-_gc_was_enabled = False
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """No cyclic garbage collection while bulk runs go (counted: the API runs imports in
-    threads).
-
-    A bulk run keeps a chunk of tens of thousands of tuples alive; every collection walks
-    them all again, which cost a sixth of a WeChat import. What a run frees, reference
-    counting frees; cycles made meanwhile (by anyone in the process) wait until the last
-    bulk run ends."""
-    global _gc_pausers, _gc_was_enabled
-    with _gc_lock:
-        if _gc_pausers == 0:
-            _gc_was_enabled = gc.isenabled()
-            gc.disable()
-        _gc_pausers += 1
-    try:
-        yield
-    finally:
-        with _gc_lock:
-            _gc_pausers -= 1
-            if _gc_pausers == 0 and _gc_was_enabled:
-                gc.enable()
 
 
 @contextmanager
