@@ -6,7 +6,7 @@ from alembic import command
 from sqlalchemy import Engine, text
 
 from qunzhu.importing import import_file
-from qunzhu.store.migrate import alembic_config, current_revision, upgrade
+from qunzhu.store.migrate import alembic_config, current_revision, head_revision, upgrade
 
 
 def _reply_index(engine: Engine) -> str:
@@ -45,7 +45,7 @@ def test_0005_keeps_the_messages_and_downgrades_to_a_full_index(sqlite_store, tm
     assert current_revision(engine) == "0004"
     assert "WHERE" not in _reply_index(engine)
     upgrade(engine)
-    assert current_revision(engine) == "0005"
+    assert current_revision(engine) == head_revision()  # 0005 and what came after it
     assert "reply_to_id IS NOT NULL" in _reply_index(engine)
     assert import_file(sqlite_store, log, community="c", group="g", tz="UTC")["added"] == 0
     with engine.connect() as conn:
