@@ -12,7 +12,13 @@ from qunzhu_tests_http import log_in
 from qunzhu_tests_readmodels import feed, ids, join
 
 from qunzhu.cli.main import app
-from qunzhu.readmodels.health import group_health, risk_of, role_counts
+from qunzhu.readmodels.health import (
+    DYING_RISK,
+    group_health,
+    health_computed,
+    risk_of,
+    role_counts,
+)
 from qunzhu.store.intelligence import GroupHealth, RoleAssignment
 
 DAY = date(2025, 3, 10)
@@ -70,6 +76,15 @@ def test_the_newest_day_riskiest_first_with_words_and_reasons(store, personas):
         "watch",
         "ok",
     )
+
+
+def test_only_the_groups_at_risk_when_asked_and_whether_health_ran(store, personas):
+    found = _seed(store, personas)
+    with store.engine.connect() as conn:
+        dying = group_health(conn, found["acme"], min_risk=DYING_RISK)
+        assert [(r.group, r.risk) for r in dying] == [("g1", "high")]
+        assert health_computed(conn, found["acme"])
+        assert not health_computed(conn, personas.communities["rival"])
 
 
 def test_health_and_roles_are_scoped_by_community(store, personas):

@@ -343,7 +343,11 @@ def standing_of(
 
 
 def health_rows(
-    conn: Connection, community_id: int, day: date | None = None, lang: str = "en"
+    conn: Connection,
+    community_id: int,
+    day: date | None = None,
+    lang: str = "en",
+    min_risk: float | None = None,
 ) -> list[dict[str, Any]]:
     day = day or latest_day(conn, community_id)
     if day is None:
@@ -351,6 +355,9 @@ def health_rows(
     gh, g = table_of(GroupHealth), table_of(Group)
     key = "zh" if lang[:2] == "zh" else "en"
     rows = []
+    where = [gh.c.community_id == community_id, gh.c.day == day]
+    if min_risk is not None:  # only the riskiest, in SQL: Today lists a few of a thousand
+        where.append(gh.c.death_risk >= min_risk)
     for gid, pgid, name, risk, vpd, share, members, metrics, reasons in conn.execute(
         select(
             gh.c.group_id,
@@ -364,7 +371,7 @@ def health_rows(
             gh.c.reasons,
         )
         .select_from(gh.join(g, g.c.id == gh.c.group_id))
-        .where(gh.c.community_id == community_id, gh.c.day == day)
+        .where(*where)
         .order_by(gh.c.death_risk.desc())
     ):
         rows.append(

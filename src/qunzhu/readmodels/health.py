@@ -73,11 +73,19 @@ class GroupHealthRow:
 
 
 def group_health(
-    conn: Connection, community_id: int, day: date | None = None, lang: str = "en"
+    conn: Connection,
+    community_id: int,
+    day: date | None = None,
+    lang: str = "en",
+    *,
+    min_risk: float | None = None,
 ) -> tuple[GroupHealthRow, ...]:
-    """Each group's health on ``day`` (default the newest computed), riskiest first; empty
-    before the health engine ran for the community."""
-    rows = views.health_rows(conn, community_id, day, "zh" if lang.startswith("zh") else "en")
+    """Each group's health on ``day`` (default the newest computed), riskiest first, only
+    those at ``min_risk`` or above when it is given; empty before the health engine ran for
+    the community."""
+    rows = views.health_rows(
+        conn, community_id, day, "zh" if lang.startswith("zh") else "en", min_risk
+    )
     return tuple(
         GroupHealthRow(
             group=str(r["group"]),
@@ -122,3 +130,9 @@ def role_counts(conn: Connection, community_id: int) -> dict[str, int]:
             ).tuples()
         }
     return dict(sorted(total.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def health_computed(conn: Connection, community_id: int) -> bool:
+    """Whether the health engine has run for the community (its verdicts then replace the
+    rollup trend)."""
+    return views.latest_day(conn, community_id) is not None

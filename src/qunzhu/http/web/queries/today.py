@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, aliased
 from qunzhu.auth.permissions import mask_text
 from qunzhu.http.web.queries.community import group_health as rollup_health
 from qunzhu.readmodels import queues, referrals
-from qunzhu.readmodels.health import group_health
+from qunzhu.readmodels.health import DYING_RISK, group_health, health_computed
 from qunzhu.store.intelligence import Question
 from qunzhu.store.models import (
     Application,
@@ -204,9 +204,9 @@ def _question_section(
 def risk_section(session: Session, community_id: int, slug: str, today: date) -> Section:
     """Groups at risk of dying: the health engine's verdict when it has run (its newest
     day, qunzhu.readmodels.health), else the rollup trend of every group."""
-    engine = group_health(session.connection(), community_id)
-    if engine:
-        dying = [h for h in engine if h.risk == "high"]  # riskiest first
+    conn = session.connection()
+    if health_computed(conn, community_id):
+        dying = group_health(conn, community_id, min_risk=DYING_RISK)  # riskiest first
         items: list[dict[str, Any]] = [
             {
                 "id": h.group_id,
