@@ -23,6 +23,14 @@ from qunzhu.store.models import Community, Group, Member
 OFFERS = 5  # waiting members offered a freed seat in turn, at most
 
 
+def group_cap(own_cap: int | None, spec_yaml: str | None) -> int | None:
+    """The cap admission enforces: the group's own, else the spec's (a community that wrote
+    no spec has only the caps set on groups)."""
+    if own_cap is not None:
+        return own_cap
+    return parsed_spec(spec_yaml).size.cap if spec_yaml else None
+
+
 def size_policy(conn: Connection, group_id: int) -> tuple[int, CommunitySpec, int | None]:
     """The group's community, its spec, and the group's cap: the group's own, else the
     spec's (a community that wrote no spec has only the caps set on groups)."""
@@ -32,8 +40,7 @@ def size_policy(conn: Connection, group_id: int) -> tuple[int, CommunitySpec, in
         .where(Group.id == group_id)
     ).one()
     spec = parsed_spec(row.spec_yaml or "")
-    cap = row.cap if row.cap is not None else (spec.size.cap if row.spec_yaml else None)
-    return int(row.community_id), spec, cap
+    return int(row.community_id), spec, group_cap(row.cap, row.spec_yaml)
 
 
 def segment_groups(conn: Connection, spec: CommunitySpec, group_id: int) -> list[int]:

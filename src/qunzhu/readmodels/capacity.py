@@ -33,7 +33,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, func, select
 
-from qunzhu.growth.common import parsed_spec, spec_of
+from qunzhu.growth.common import spec_of
+from qunzhu.growth.seat_load import group_cap
 from qunzhu.store.growth import EvictionProposal, GroupSeats, WaitlistEntry
 from qunzhu.store.models import Application, Community, Group, Membership
 
@@ -95,9 +96,8 @@ class WaitlistPlace:
 
 
 def effective_caps(conn: Connection, community_ids: list[int]) -> dict[int, int | None]:
-    """Each group's cap as admission enforces it — the rule of
-    ``qunzhu.growth.capacity.size_policy`` (the group's own cap, else the spec's when the
-    community wrote one) — for all the communities' groups in one query."""
+    """Each group's cap as admission enforces it (``qunzhu.growth.seat_load.group_cap``),
+    for all the communities' groups in one query."""
     if not community_ids:
         return {}
     rows = conn.execute(
@@ -105,10 +105,7 @@ def effective_caps(conn: Connection, community_ids: list[int]) -> dict[int, int 
         .join(Community, Community.id == Group.community_id)
         .where(Group.community_id.in_(community_ids))
     ).tuples()
-    return {
-        int(gid): cap if cap is not None else (parsed_spec(spec).size.cap if spec else None)
-        for gid, cap, spec in rows
-    }
+    return {int(gid): group_cap(cap, spec) for gid, cap, spec in rows}
 
 
 def _per_group(conn: Connection, query: Select[Any]) -> dict[int, int]:
