@@ -22,6 +22,7 @@ from qunzhu_tests_http import ROLES_IN_ACME, feed, message
 from qunzhu_tests_routes import ID_ROUTES, PARAM, ROUTES, VERBS, object_params
 from sqlalchemy import select, update
 
+from qunzhu.auth.operator_sessions import start_session
 from qunzhu.store import Store
 from qunzhu.store.base import Base
 from qunzhu.store.connectors import Connector, ConnectorAlert, OutboxAction
@@ -33,6 +34,7 @@ from qunzhu.store.models import (
     Group,
     Member,
     ModerationAction,
+    OperatorSession,
 )
 
 # routes outside any community: authenticated otherwise (signatures), nothing to scope
@@ -68,6 +70,9 @@ class Objects:
         self.made: dict[tuple[str, str, str], str] = {}
         # rival's owner is "outsider"; acme's stand-in for "another operator" is the analyst
         self.operator = {"acme": personas["analyst"], "rival": personas["outsider"]}
+        with store.unit_of_work() as session:  # signed in, so a revoke would show
+            for who in self.operator.values():
+                start_session(session, who.operator_id, user_agent="test", address=None)
         feed(
             store,
             [
@@ -234,7 +239,8 @@ class Objects:
 
 
 def _rival_state(store: Store, rival: int, outsider: int) -> list[Any]:
-    """Every row of rival's, and its owner's account and tokens: what must not change."""
+    """Every row of rival's, and its owner's account, tokens and sessions: what must not
+    change."""
     out: list[Any] = []
     with store.reading() as session:
         for table in Base.metadata.sorted_tables:
@@ -245,6 +251,10 @@ def _rival_state(store: Store, rival: int, outsider: int) -> list[Any]:
                 out.append((table.name, [tuple(map(str, r)) for r in rows]))
         tokens = select(ApiToken.id, ApiToken.revoked_at).where(ApiToken.operator_id == outsider)
         out.append([tuple(r) for r in session.execute(tokens.order_by(ApiToken.id))])
+        sessions = select(OperatorSession.id, OperatorSession.revoked_at).where(
+            OperatorSession.operator_id == outsider
+        )
+        out.append([tuple(r) for r in session.execute(sessions.order_by(OperatorSession.id))])
     return out
 
 

@@ -14,7 +14,8 @@ def test_migrations_reach_head_and_match_the_models(store):
 
 
 def test_every_community_table_carries_the_community_id():
-    exempt = {"communities", "operators", "operator_roles", "api_tokens"}
+    # an operator's sessions are theirs, not a community's (owners reach them through roles)
+    exempt = {"communities", "operators", "operator_roles", "api_tokens", "operator_sessions"}
     for name, table in Base.metadata.tables.items():
         if name in exempt:
             continue
@@ -58,5 +59,29 @@ def test_operator_totp_migration_downgrades_and_upgrades_keeping_operators(store
     assert is_current(store.engine)
     columns = {c["name"] for c in inspect(store.engine).get_columns("operators")}
     assert {"totp_secret", "totp_last_step"} <= columns
+    with store.reading() as session:
+        assert [o.username for o in session.query(Operator)] == ["mia"]
+
+
+def test_operator_sessions_migration_downgrades_and_upgrades(store):
+    from alembic import command
+
+    from qunzhu.store.migrate import alembic_config
+    from qunzhu.store.models import Operator
+
+    with store.unit_of_work() as session:
+        session.add(Operator(username="mia", display_name="Mia", password_hash="x"))
+
+    def run(step, revision: str) -> None:
+        config = alembic_config()
+        with store.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            step(config, revision)
+
+    run(command.downgrade, "0006")
+    assert "operator_sessions" not in inspect(store.engine).get_table_names()
+    run(command.upgrade, "head")
+    assert current_revision(store.engine) == head_revision()
+    assert "operator_sessions" in inspect(store.engine).get_table_names()
     with store.reading() as session:
         assert [o.username for o in session.query(Operator)] == ["mia"]

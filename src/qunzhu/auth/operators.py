@@ -25,6 +25,7 @@ from qunzhu.auth.credentials import (
     password_needs_rehash,
     verify_password,
 )
+from qunzhu.auth.operator_sessions import revoke_sessions
 from qunzhu.auth.permissions import Caller, Conflict, NotFound
 from qunzhu.store.models import ROLES, ApiToken, Community, Operator, OperatorRole, utcnow
 
@@ -81,12 +82,28 @@ def create_operator(
 
 
 def set_password(
-    session: Session, username: str, password: str, *, actor_id: int | None = None, source: Source
+    session: Session,
+    username: str,
+    password: str,
+    *,
+    actor_id: int | None = None,
+    keep_session: int | None = None,
+    source: Source,
 ) -> None:
+    """Set the password and end the operator's sessions (but ``keep_session``, the one
+    making the change): whoever knew the old password may be signed in somewhere."""
     operator = find_operator(session, username)
     operator.password_hash = hash_password(password)
     record(
         session, "operator.password", source=source, operator_id=actor_id, target=operator.username
+    )
+    revoke_sessions(
+        session,
+        operator.id,
+        reason="password changed",
+        keep=keep_session,
+        actor_id=actor_id,
+        source=source,
     )
 
 

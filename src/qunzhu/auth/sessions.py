@@ -1,13 +1,16 @@
 """Browser sessions: a signed cookie that carries the operator and a session-bound CSRF token.
 
-The cookie holds no secret the server needs to keep: ``{"o": operator id or null, "c": csrf
-token, "p": password fingerprint, "t": login time}`` signed with ``settings.signing_key()``.
+The cookie is ``{"o": operator id or null, "c": csrf token, "p": password fingerprint,
+"t": login time, "s": session key}`` signed with ``settings.signing_key()``. The session key
+names a row on the server (:mod:`.operator_sessions`) that must still be live: that is what
+makes sessions listable and revocable.
 A visitor who is not logged in still gets an anonymous session (``o`` null) so the login and
 language forms carry a CSRF token too; logging in makes a new session with a new token.
 
 Expiry: a session ends after :data:`IDLE_SECONDS` without a request (the cookie is signed
 again as it is used) and in any case :data:`MAX_AGE_SECONDS` after login. Changing the
-password ends all sessions, since the fingerprint no longer matches.
+password ends all sessions, since the fingerprint no longer matches (and their rows are
+revoked).
 
 Two-factor sign-in: after a right password an operator with TOTP gets a session that is
 still anonymous but names them as *pending* (``"m"``, with the fingerprint and time of the
@@ -45,6 +48,7 @@ class SessionData:
     login_at: float = 0.0
     signed_at: float = 0.0  # when the cookie was signed (not stored: read from the signature)
     pending_id: int | None = None  # passed the password step, owes a two-factor code
+    key: str = ""  # the server-side session's key (signed in only)
 
     @property
     def anonymous(self) -> bool:
@@ -59,13 +63,17 @@ def anonymous_session() -> SessionData:
     return SessionData(operator_id=None, csrf=new_csrf())
 
 
-def login_session(operator_id: int, fingerprint: str, now: float | None = None) -> SessionData:
-    """A new session for a login: a new CSRF token, so one planted before login is useless."""
+def login_session(
+    operator_id: int, fingerprint: str, now: float | None = None, *, key: str = ""
+) -> SessionData:
+    """A new session for a login: a new CSRF token, so one planted before login is useless;
+    ``key`` is the server-side session's (:func:`.operator_sessions.start_session`)."""
     return SessionData(
         operator_id=operator_id,
         csrf=new_csrf(),
         fingerprint=fingerprint,
         login_at=time.time() if now is None else now,
+        key=key,
     )
 
 
@@ -100,7 +108,7 @@ class SessionCodec:
     def dumps(self, data: SessionData) -> str:
         payload: dict[str, Any] = {"o": data.operator_id, "c": data.csrf}
         if data.operator_id is not None:
-            payload |= {"p": data.fingerprint, "t": data.login_at}
+            payload |= {"p": data.fingerprint, "t": data.login_at, "s": data.key}
         elif data.pending_id is not None:
             payload |= {"m": data.pending_id, "p": data.fingerprint, "t": data.login_at}
         return str(self._serializer.dumps(payload))
@@ -133,6 +141,7 @@ class SessionCodec:
             login_at=login_at,
             signed_at=signed.timestamp(),
             pending_id=pending,
+            key=str(payload.get("s") or "") if operator_id is not None else "",
         )
 
     def needs_refresh(self, data: SessionData) -> bool:

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from qunzhu.auth.audit import Source, record
 from qunzhu.auth.credentials import CredentialError
+from qunzhu.auth.operator_sessions import revoke_sessions
 from qunzhu.auth.operators import find_operator
 from qunzhu.auth.permissions import Conflict
 from qunzhu.settings import Settings
@@ -89,6 +90,7 @@ def enable_2fa(
     *,
     now: float | None = None,
     actor_id: int | None = None,
+    keep_session: int | None = None,
     source: Source,
 ) -> Operator:
     """Store ``secret`` for ``username`` once ``code`` shows their authenticator has it."""
@@ -107,6 +109,15 @@ def enable_2fa(
         raise CredentialError(str(exc), field="totp") from None
     operator.totp_last_step = step  # the confirming code cannot be used to sign in
     record(session, "operator.2fa.enable", source=source, operator_id=actor_id, target=username)
+    # sessions begun with the password alone end (but the one turning it on, if any)
+    revoke_sessions(
+        session,
+        operator.id,
+        reason="two-factor enabled",
+        keep=keep_session,
+        actor_id=actor_id,
+        source=source,
+    )
     return operator
 
 

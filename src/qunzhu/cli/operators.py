@@ -1,4 +1,5 @@
-"""``qunzhu operator``: the people who log in, their roles per community, and API tokens.
+"""``qunzhu operator``: the people who log in, their roles per community, API tokens and
+dashboard sessions (:mod:`qunzhu.cli.operator_sessions`).
 
 Passwords are read from standard input (``--password-stdin``) so they never appear in the
 shell history or the process list; without it a random password is made and shown once.
@@ -30,6 +31,7 @@ from qunzhu.auth.operators import (
 from qunzhu.auth.permissions import Conflict, NotFound
 from qunzhu.cli.core import store_at_head
 from qunzhu.cli.operator_2fa import app as two_factor_app
+from qunzhu.cli.operator_sessions import register as register_session_commands
 from qunzhu.cli.output import JSON_OPTION, console, emit, fail
 from qunzhu.store.models import utcnow
 
@@ -41,6 +43,7 @@ app = typer.Typer(
 token_app = typer.Typer(help="API tokens (shown once, stored as a hash).", no_args_is_help=True)
 app.add_typer(token_app, name="token")
 app.add_typer(two_factor_app, name="2fa")
+register_session_commands(app)
 
 PASSWORD_STDIN = typer.Option(
     False, "--password-stdin", help="Read the password from the first line of standard input."

@@ -26,6 +26,7 @@ from qunzhu.http.i18n import LANGUAGES
 PENDING_COOKIES = "qunzhu.pending_cookies"
 SCOPE_SESSION = "qunzhu.session"
 SCOPE_CALLER = "qunzhu.caller"
+SCOPE_SESSION_ID = "qunzhu.session_id"
 LANG_MAX_AGE = 365 * 24 * 3600
 
 
@@ -96,3 +97,13 @@ def remember_caller(request: Request, caller: Caller | None) -> None:
 def known_caller(request: Request) -> Caller | None:
     caller: Caller | None = request.scope.get(SCOPE_CALLER)
     return caller
+
+
+def remember_session_id(request: Request, session_id: int) -> None:
+    """The server-side session (row id) this request was signed in by."""
+    request.scope[SCOPE_SESSION_ID] = session_id
+
+
+def current_session_id(request: Request) -> int | None:
+    found: int | None = request.scope.get(SCOPE_SESSION_ID)
+    return found

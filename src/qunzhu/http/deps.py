@@ -23,6 +23,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import update
 
 from qunzhu.auth.credentials import password_fingerprint
+from qunzhu.auth.operator_sessions import live_session, mark_seen, needs_touch
 from qunzhu.auth.operators import caller_for, operator_for_token, token_needs_touch
 from qunzhu.auth.permissions import (
     Action,
@@ -34,7 +35,13 @@ from qunzhu.auth.permissions import (
 )
 from qunzhu.auth.sessions import CSRF_FIELD, CSRF_HEADER, SAFE_METHODS, csrf_matches
 from qunzhu.auth.twofactor import blocked_without_2fa, has_2fa
-from qunzhu.http.browser import codec_of, read_session, remember_caller, set_session_cookie
+from qunzhu.http.browser import (
+    codec_of,
+    read_session,
+    remember_caller,
+    remember_session_id,
+    set_session_cookie,
+)
 from qunzhu.http.errors import csrf_failed
 from qunzhu.http.ownership import IdScope, Owner, check_path_ids
 from qunzhu.settings import Settings
@@ -84,12 +91,15 @@ def _identify(
         return None
     with store.reading() as session:
         found_operator = session.get(Operator, data.operator_id)
+        live = live_session(session, data.key, data.operator_id)
         if (
             found_operator is None
+            or live is None  # signed out, revoked elsewhere, or too old on the server
             or not found_operator.active
             or password_fingerprint(found_operator.password_hash) != data.fingerprint
         ):
             return None
+        session_id, touch_session = live.id, needs_touch(live)
         caller = caller_for(session, found_operator, via="session", csrf=data.csrf)
         if blocked_without_2fa(
             get_settings(request),
@@ -98,6 +108,10 @@ def _identify(
             roles=caller.roles,
         ):
             return None  # QUNZHU_REQUIRE_2FA was turned on after this session began
+    if touch_session:
+        with store.unit_of_work() as session:
+            mark_seen(session, session_id)
+    remember_session_id(request, session_id)
     if codec_of(request).needs_refresh(data):
         set_session_cookie(request, data)  # sliding expiry: re-signed with a new timestamp
     return caller

@@ -18,6 +18,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from qunzhu.auth.operator_sessions import masked_address
 from qunzhu.auth.permissions import Caller
 from qunzhu.auth.sessions import CSRF_FIELD, LANG_COOKIE
 from qunzhu.http.browser import browser_session, known_caller
@@ -55,6 +56,7 @@ def merge_query(params: Mapping[str, Any], **changes: Any) -> str:
 TEMPLATES.env.filters["when"] = when
 TEMPLATES.env.filters["merge_query"] = merge_query
 TEMPLATES.env.filters["number"] = number
+TEMPLATES.env.filters["masked_address"] = masked_address
 
 
 def request_language(request: Request, caller: Caller | None = None) -> str:

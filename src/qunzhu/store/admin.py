@@ -61,6 +61,25 @@ class ApiToken(Base):
     revoked_at: Mapped[datetime | None]
 
 
+class OperatorSession(Base):
+    """A dashboard sign-in. The cookie carries a random key; only its SHA-256 is kept, so a
+    copy of the database cannot be turned into a live cookie. ``last_seen_at`` is written at
+    most once a minute (qunzhu.auth.operator_sessions.TOUCH_INTERVAL), not on every request."""
+
+    __tablename__ = "operator_sessions"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    operator_id: Mapped[int] = mapped_column(
+        ForeignKey("operators.id", ondelete="CASCADE"), index=True
+    )
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    user_agent: Mapped[str] = mapped_column(String(200), default="")
+    address: Mapped[str] = mapped_column(String(64), default="")
+    revoked_at: Mapped[datetime | None]
+
+
 class AuditEntry(Base):
     __tablename__ = "audit_log"
     __table_args__ = (Index("ix_audit_log_community_time", "community_id", "created_at"),)

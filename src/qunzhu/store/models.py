@@ -13,7 +13,14 @@ from qunzhu.store.activity import (
     Message,
     Quarantine,
 )
-from qunzhu.store.admin import ROLES, ApiToken, AuditEntry, Operator, OperatorRole
+from qunzhu.store.admin import (
+    ROLES,
+    ApiToken,
+    AuditEntry,
+    Operator,
+    OperatorRole,
+    OperatorSession,
+)
 from qunzhu.store.base import Base, utcnow
 from qunzhu.store.community import (
     Community,
@@ -54,6 +61,7 @@ __all__ = [
     "ModerationAction",
     "Operator",
     "OperatorRole",
+    "OperatorSession",
     "Order",
     "Payment",
     "Quarantine",

@@ -17,8 +17,10 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
 
 from qunzhu.auth.credentials import password_fingerprint
+from qunzhu.auth.operator_sessions import revoke_session, start_session
 from qunzhu.auth.operators import caller_for, check_password_login, record_login
 from qunzhu.auth.permissions import Caller
 from qunzhu.auth.ratelimit import (
@@ -34,7 +36,12 @@ from qunzhu.auth.twofactor import (
     blocked_without_2fa,
     has_2fa,
 )
-from qunzhu.http.browser import read_session, set_language_cookie, set_session_cookie
+from qunzhu.http.browser import (
+    current_session_id,
+    read_session,
+    set_language_cookie,
+    set_session_cookie,
+)
 from qunzhu.http.deps import current_caller, get_settings, get_store, optional_caller
 from qunzhu.http.errors import csrf_failed
 from qunzhu.http.i18n import translator
@@ -142,9 +149,20 @@ def login(
         return _redirect(f"/login/code?next={quote(next_path, safe='')}")
     with store.unit_of_work() as session:
         fingerprint = record_login(session, operator_id, password, source="web")
+        key = _start(request, session, operator_id)
     reset_login(limiter, username)
-    set_session_cookie(request, login_session(operator_id, fingerprint))
+    set_session_cookie(request, login_session(operator_id, fingerprint, key=key))
     return _redirect(next_path)
+
+
+def _start(request: Request, session: Session, operator_id: int) -> str:
+    """The server-side session of a sign-in (its key goes into the cookie)."""
+    return start_session(
+        session,
+        operator_id,
+        user_agent=request.headers.get("user-agent", ""),
+        address=request.client.host if request.client else None,
+    )
 
 
 def _code_form(
@@ -200,17 +218,30 @@ def login_code(
     settings = get_settings(request)
     with store.unit_of_work() as session:
         accepted = accept_login_code(session, settings, data.pending_id, code)
-        fingerprint = record_login(session, data.pending_id, None, source="web") if accepted else ""
+        if accepted:
+            fingerprint = record_login(session, data.pending_id, None, source="web")
+            key = _start(request, session, data.pending_id)
     if not accepted:
         record_login_failure(limiter, username, address)
         return _code_form(request, next_path=next_path, error=t("login.code_failed"), status=401)
     reset_login(limiter, username)
-    set_session_cookie(request, login_session(data.pending_id, fingerprint))
+    set_session_cookie(request, login_session(data.pending_id, fingerprint, key=key))
     return _redirect(next_path)
 
 
 @router.post("/logout")
 def logout(request: Request, caller: Caller = Depends(current_caller)) -> Response:
+    session_id = current_session_id(request)
+    if session_id is not None:  # None: signed in with a token, there is no session to end
+        with get_store(request).unit_of_work() as session:
+            revoke_session(
+                session,
+                caller.operator_id,
+                session_id,
+                reason="signed out",
+                actor_id=caller.operator_id,
+                source="web",
+            )
     set_session_cookie(request, None)
     return _redirect("/login")
 

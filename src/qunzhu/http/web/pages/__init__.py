@@ -19,6 +19,7 @@ from qunzhu.http.web.pages import (
     member,
     moderation,
     operators,
+    sessions,
     today,
 )
 
@@ -34,6 +35,7 @@ def build_router() -> APIRouter:
         growth,
         connectors,
         operators,
+        sessions,
         audit,
     ):
         router.include_router(module.router)

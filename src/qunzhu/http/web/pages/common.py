@@ -56,6 +56,12 @@ def community_spec(session: Session, community_id: int) -> CommunitySpec | None:
         return None
 
 
+def known_done(request: Request) -> str:
+    """The notice after a form: only a known message key, never text from the address bar."""
+    done = request.query_params.get("done", "")
+    return done if f"done.{done}" in catalog("en") else ""
+
+
 def page(
     request: Request,
     access: CommunityAccess,
@@ -70,10 +76,7 @@ def page(
     tabs = [(key, f"/c/{slug}{path}", key == tab) for key, path, need in TABS if access.can(need)]
     actions: tuple[Action, ...] = ("read", "moderate", "manage", "personal_data", "operators")
     can = {a: access.can(a) for a in actions}
-    # the notice after a form: only a known message key, never text from the address bar
-    done = request.query_params.get("done", "")
-    if f"done.{done}" not in catalog("en"):
-        done = ""
+    done = known_done(request)
     full = {
         "community": access.community,
         "tabs": tabs,

@@ -1,9 +1,10 @@
-"""Operators (运营团队): invite, change roles, remove; API tokens. Owners only.
+"""Operators (运营团队): invite, change roles, remove; API tokens; sessions. Owners only.
 
 An invited operator who has no account yet gets one with a random password that is shown
 once on the page that answers the invitation, to be handed over in person; it is stored
 only as its hash. Nobody changes or removes their own role here, so an owner cannot lock
-the community out by mistake.
+the community out by mistake. Owners see where each operator of the community is signed in
+and can end those sessions (one, or all of an operator's).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from fastapi.responses import Response
 from sqlalchemy import select
 
 from qunzhu.auth.credentials import check_username, random_password
+from qunzhu.auth.operator_sessions import revoke_session, revoke_sessions
 from qunzhu.auth.operators import create_operator, create_token, grant, revoke, revoke_token
 from qunzhu.http.deps import CommunityAccess, get_store, require
 from qunzhu.http.errors import ApiError
@@ -20,6 +22,7 @@ from qunzhu.http.ownership import ObjectId
 from qunzhu.http.web.pages.common import back, page
 from qunzhu.http.web.queries.admin import community_operators, own_tokens, token_of_community
 from qunzhu.store.models import ROLES, Operator
+from qunzhu.store.scoped import MAX_ID
 
 router = APIRouter()
 
@@ -139,3 +142,40 @@ def drop_token(
             raise ApiError(404, "not_found", f"no API token {token_id} here", field="token")
         revoke_token(session, token_id, actor_id=access.caller.operator_id, source="web")
     return back(f"/c/{access.community.slug}/operators", done="token_revoked")
+
+
+@router.post("/c/{slug}/operators/{operator_id}/sessions/revoke")
+def end_sessions(
+    request: Request,
+    operator_id: ObjectId,
+    session: int | None = Form(None, ge=1, le=MAX_ID),
+    all_sessions: bool = Form(False, alias="all"),
+    access: CommunityAccess = Depends(require("operators")),
+) -> Response:
+    """End one session (``session``) or every session (``all``) of an operator of this
+    community; ``require`` has checked the operator holds a role here (else 404)."""
+    if session is None and not all_sessions:
+        raise ApiError(422, "invalid", "say which session, or all", field="session")
+    actor, community = access.caller.operator_id, access.community.id
+    reason = "revoked by owner"
+    with get_store(request).unit_of_work() as db:  # NotFound (404): not this operator's
+        if session is not None:
+            revoke_session(
+                db,
+                operator_id,
+                session,
+                reason=reason,
+                actor_id=actor,
+                community_id=community,
+                source="web",
+            )
+        else:
+            revoke_sessions(
+                db,
+                operator_id,
+                reason=reason,
+                actor_id=actor,
+                community_id=community,
+                source="web",
+            )
+    return back(f"/c/{access.community.slug}/operators", done="session_revoked")

@@ -1,4 +1,4 @@
-"""Operators of a community with their roles and API tokens, and the audit log."""
+"""Operators of a community with their roles, API tokens and sessions, and the audit log."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from qunzhu.auth.operator_sessions import SessionRow, live_sessions
 from qunzhu.auth.permissions import mask_text
 from qunzhu.http.web.queries.common import Page, page_of
 from qunzhu.store.models import ApiToken, AuditEntry, Operator, OperatorRole, Quarantine
@@ -25,6 +26,7 @@ class OperatorRow:
     active: bool
     last_login_at: datetime | None
     tokens: list[ApiToken]
+    sessions: list[SessionRow]
 
 
 def community_operators(session: Session, community_id: int) -> list[OperatorRow]:
@@ -47,6 +49,9 @@ def community_operators(session: Session, community_id: int) -> list[OperatorRow
             .order_by(ApiToken.created_at)
         ):
             tokens.setdefault(t.operator_id, []).append(t)
+    sessions: dict[int, list[SessionRow]] = {}
+    for row in live_sessions(session, ids):
+        sessions.setdefault(row.operator_id, []).append(row)
     return [
         OperatorRow(
             id=o.id,
@@ -56,6 +61,7 @@ def community_operators(session: Session, community_id: int) -> list[OperatorRow
             active=o.active,
             last_login_at=o.last_login_at,
             tokens=tokens.get(o.id, []),
+            sessions=sessions.get(o.id, []),
         )
         for o, role in rows
     ]
