@@ -9,7 +9,7 @@ from sqlalchemy import select
 from qunzhu.auth.operator_sessions import live_sessions, start_session
 from qunzhu.auth.operators import create_operator
 from qunzhu.cli.main import app
-from qunzhu.store.models import AuditEntry, OperatorSession
+from qunzhu.store.models import AuditEntry, Operator, OperatorSession
 
 
 def _mia_signed_in_twice(store) -> int:
@@ -71,3 +71,24 @@ def test_a_session_of_another_operator_or_no_choice_is_refused(cli, cli_env, sto
             )
             is None
         )
+
+
+def test_disabling_an_operator_ends_their_sessions(cli, cli_env, store):
+    mia = _mia_signed_in_twice(store)
+    result = cli.invoke(app, ["operator", "disable", "mia"])
+    assert result.exit_code == 0 and "mia is now disabled" in result.output
+    with store.reading() as session:
+        assert live_sessions(session, [mia]) == []
+        assert session.get(Operator, mia).active is False
+        reasons = [
+            e.detail["reason"]
+            for e in session.scalars(
+                select(AuditEntry).where(AuditEntry.action == "session.revoke")
+            )
+        ]
+    assert reasons == ["operator disabled"]
+    assert "was already disabled" in cli.invoke(app, ["operator", "disable", "mia"]).output
+    assert cli.invoke(app, ["operator", "enable", "mia"]).exit_code == 0
+    with store.reading() as session:
+        assert session.get(Operator, mia).active is True
+        assert live_sessions(session, [mia]) == []  # ended sessions stay ended

@@ -107,6 +107,29 @@ def set_password(
     )
 
 
+def set_active(
+    session: Session, username: str, active: bool, *, actor_id: int | None = None, source: Source
+) -> bool:
+    """Let ``username`` sign in again, or not; disabling ends their sessions at once (API
+    tokens stay, refused while inactive). Returns whether anything changed."""
+    operator = find_operator(session, username)
+    if operator.active == active:
+        return False
+    operator.active = active
+    record(
+        session,
+        "operator.enable" if active else "operator.disable",
+        source=source,
+        operator_id=actor_id,
+        target=operator.username,
+    )
+    if not active:
+        revoke_sessions(
+            session, operator.id, reason="operator disabled", actor_id=actor_id, source=source
+        )
+    return True
+
+
 def grant(
     session: Session,
     username: str,

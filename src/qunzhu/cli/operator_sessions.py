@@ -1,6 +1,7 @@
 """``qunzhu operator sessions`` and ``qunzhu operator revoke-session``: where an operator is
-signed in to the dashboard, and ending those sessions (one, or ``--all``). Addresses are
-shown whole here: whoever runs the command line can read the database anyway."""
+signed in to the dashboard, and ending those sessions (one, or ``--all``); ``disable`` and
+``enable`` (a disabled operator's sessions end at once). Addresses are shown whole here:
+whoever runs the command line can read the database anyway."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import typer
 from rich.table import Table
 
 from qunzhu.auth.operator_sessions import live_sessions, revoke_session, revoke_sessions
-from qunzhu.auth.operators import find_operator
+from qunzhu.auth.operators import find_operator, set_active
 from qunzhu.auth.permissions import NotFound
 from qunzhu.cli.core import store_at_head
 from qunzhu.cli.output import JSON_OPTION, console, emit, fail
@@ -97,6 +98,43 @@ def revoke(
     )
 
 
+def _switch(username: str, active: bool, as_json: bool) -> None:
+    store = store_at_head(as_json)
+    try:
+        with store.unit_of_work() as session:
+            changed = set_active(session, username, active, source="cli")
+    except NotFound as exc:
+        raise fail(str(exc), as_json=as_json) from None
+    finally:
+        store.dispose()
+    state = "enabled" if active else "disabled"
+    data = {"username": username, "active": active, "changed": changed}
+    emit(
+        data,
+        as_json,
+        lambda d: console.print(
+            f"{d['username']} {'is now' if d['changed'] else 'was already'} {state}",
+            highlight=False,
+        ),
+    )
+
+
+def disable(
+    username: str = typer.Argument(..., metavar="USERNAME"), as_json: bool = JSON_OPTION
+) -> None:
+    """Stop an operator from signing in; their sessions end and their tokens are refused."""
+    _switch(username, False, as_json)
+
+
+def enable(
+    username: str = typer.Argument(..., metavar="USERNAME"), as_json: bool = JSON_OPTION
+) -> None:
+    """Let a disabled operator sign in again (ended sessions stay ended)."""
+    _switch(username, True, as_json)
+
+
 def register(app: typer.Typer) -> None:
     app.command("sessions")(list_sessions)
     app.command("revoke-session")(revoke)
+    app.command("disable")(disable)
+    app.command("enable")(enable)
