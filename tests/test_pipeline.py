@@ -348,3 +348,18 @@ def test_a_failed_commit_of_a_chunk_is_that_chunks_failure_and_is_isolated(store
     assert (report.added, report.quarantined) == (2, [])
     assert len(commits) == 3  # the failed one, then one per event
     assert count(store, Message) == 2
+
+
+def test_an_event_failing_on_its_own_is_quarantined_with_its_index_in_the_run(store, community):
+    def refuse_m6(conn, written):
+        if any(r.event.message_id == "m6" for r in written.of("message_posted")):
+            raise RuntimeError("refused m6")
+        return []
+
+    pipeline = Pipeline(store, reactors=[refuse_m6], chunk_size=4)
+    report = pipeline.run([msg(i) for i in range(10)], source="t")
+    assert report.added == 9
+    assert [(q["index"], q["line"]) for q in report.quarantined] == [(6, 0)]
+    assert "refused m6" in report.quarantined[0]["reason"]
+    with store.reading() as s:
+        assert s.scalars(select(Quarantine.location)).all() == ["item 7"]

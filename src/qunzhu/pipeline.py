@@ -195,6 +195,7 @@ class Pipeline:
             ):
                 run = RunState(conn, resolver, writer, place)
                 for chunk in _chunks(items, per_chunk):
+                    offset = report.received  # where the chunk starts in ``items``
                     report.received += len(chunk)
                     done = IngestReport()
                     try:
@@ -207,7 +208,7 @@ class Pipeline:
                         transactions.failed()
                         run.forget()
                         done = IngestReport()
-                        self.isolate(run, chunk, source, done)
+                        self.isolate(run, chunk, source, done, offset)
                     report.absorb(done)
                     if progress is not None:
                         progress(len(chunk))
@@ -217,10 +218,13 @@ class Pipeline:
             self._known_communities = dict(resolver.communities)
         return report
 
-    def isolate(self, run: RunState, chunk: list[Any], source: str, report: IngestReport) -> None:
-        """After a failed chunk: each item in its own transaction, what fails to quarantine."""
+    def isolate(
+        self, run: RunState, chunk: list[Any], source: str, report: IngestReport, offset: int = 0
+    ) -> None:
+        """After a failed chunk: each item in its own transaction, what fails to quarantine,
+        reported with its ``index`` in the run's items (the chunk starts at ``offset``)."""
         conn = run.conn
-        for item in chunk:
+        for index, item in enumerate(chunk, start=offset):
             done = IngestReport()
             try:
                 if type(item) is Posted:  # one at a time, an event says more in quarantine
@@ -231,11 +235,16 @@ class Pipeline:
                 run.forget()
                 failure = exc if isinstance(exc, PipelineError) else StageFailed("store", exc)
                 record = RejectedRecord(
-                    source=source, line=0, reason=str(failure), text=_describe(item)
+                    source=source,
+                    line=0,
+                    reason=str(failure),
+                    text=_describe(item),
+                    location=f"item {index + 1}",
                 )
                 done = IngestReport()
                 with conn.begin():
                     self._quarantine(conn, [record], done)
+                done.quarantined[-1]["index"] = index
             report.absorb(done)
 
     def _quarantine(

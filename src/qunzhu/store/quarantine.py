@@ -21,6 +21,7 @@ class RejectedRecord:
     line: int
     reason: str
     text: str
+    location: str = ""  # where, when not a line of a file (e.g. "item 3" of a run)
 
 
 def quarantine_rows(
@@ -37,7 +38,7 @@ def quarantine_rows(
             "community_id": community_id,
             "key": make_key("quarantine", r.source, r.line, r.reason, r.text),
             "source": clean_text(str(r.source)[:500]),
-            "location": f"line {r.line}" if r.line else "",
+            "location": f"line {r.line}" if r.line else getattr(r, "location", ""),
             "reason": clean_text(str(r.reason)[:4000]),
             "payload": clean_text(str(r.text)[:20000]),
             "created_at": now,

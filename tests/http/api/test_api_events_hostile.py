@@ -105,3 +105,30 @@ def test_fuzzed_events_never_give_a_5xx_and_each_is_stored_or_quarantined(client
         assert accounted == len(batch), report
     else:  # a community the moderator does not have: nothing written
         assert answer.status_code == 404, answer.text
+
+
+def test_an_event_failing_inside_the_pipeline_is_quarantined_with_its_index(app_factory, personas):
+    """Valid at the edge, refused by a later stage (here a reactor): the chunk is replayed
+    event by event and the one that fails again is reported by its place in the request."""
+    from fastapi.testclient import TestClient
+
+    from qunzhu.pipeline import Pipeline
+
+    def refuse_m4(conn, written):
+        if any(r.event.message_id.startswith("g1-m4-") for r in written.of("message_posted")):
+            raise RuntimeError("the reactor refuses m4")
+        return []
+
+    app = app_factory(pipeline=lambda store: Pipeline(store, reactors=[refuse_m4]))
+    batch = [message(1), message(2, text=None), message(3), message(4), message(5)]
+    with TestClient(app) as client:
+        answer = _post(client, personas, batch)
+    assert answer.status_code == 200, answer.text
+    report = answer.json()
+    assert report["added"] == 3
+    by_index = {q["index"]: q["reason"] for q in report["quarantined"]}
+    assert sorted(by_index) == [1, 3]  # 1 refused at the edge, 3 by the reactor
+    assert "reactor refuses m4" in by_index[3]
+    with personas.store.reading() as session:
+        locations = set(session.scalars(select(Quarantine.location)))
+    assert locations == {"line 2", "item 3"}  # the pipeline saw m4 as its third event

@@ -206,8 +206,13 @@ def post_events(
         per_community[e.community] += 1
     _audit(store, caller, ids, per_community, report, len(bad))
     quarantined = [QuarantinedOut(index=b.index, reason=b.reason, field=b.field) for b in bad]
+    # the pipeline saw only the good events: its positions are positions in ``good``
     quarantined += [
-        QuarantinedOut(index=None, reason=str(q.get("reason", ""))) for q in report.quarantined
+        QuarantinedOut(
+            index=good[q["index"]][0] if isinstance(q.get("index"), int) else None,
+            reason=str(q.get("reason", "")),
+        )
+        for q in report.quarantined
     ]
     return IngestOut(
         received=len(items),
