@@ -32,8 +32,18 @@ def api() -> Iterator[ob.FakeOneBotApi]:
         yield fake
 
 
-def _qq(store: Store, hub: ConnectorHub, api: ob.FakeOneBotApi, *, http: bool = True) -> Any:
-    config = {"api_url": api.url} if http else {}  # type: ignore[attr-defined]
+def _qq(
+    store: Store,
+    hub: ConnectorHub,
+    api: ob.FakeOneBotApi,
+    *,
+    http: bool = True,
+    window: int = 3600,
+) -> Any:
+    # events here are ten minutes old (NOW): a window wider than the default 300 s takes them
+    config: dict[str, Any] = {"callback_window": window}
+    if http:
+        config["api_url"] = api.url  # type: ignore[attr-defined]
     return connect(store, hub, "qq", "qqbot", config, {"access_token": api.token, "secret": SECRET})
 
 
@@ -59,6 +69,19 @@ def test_a_forged_signature_is_refused_and_nothing_stored(store, hub, api):
     with serving(store, hub) as server:
         assert _post(server, ob.group_message(7001, 555, SPAM, at=NOW), "forged") == 403
     assert count(store, Message) == 0 and api.calls == []
+
+
+def test_a_signed_event_too_old_or_replayed_is_refused(store, hub, api):
+    _qq(store, hub, api, window=300)
+    now = int(time.time())
+    with serving(store, hub) as server:
+        month_old = ob.group_message(7001, 555, "早上好", at=now - 30 * 86400)
+        assert _post(server, month_old) == 403
+        assert _post(server, ob.group_message(7002, 556, "未来", at=now + 3600)) == 403
+        fresh = ob.group_message(7003, 557, "你好", at=now)
+        assert _post(server, fresh) == 204
+        assert _post(server, fresh) == 403  # the same signed body again: a replay
+    assert rows(store, select(Message.platform_message_id)) == [("7003",)]
 
 
 def test_the_third_offence_mutes(store, hub, api):

@@ -157,6 +157,11 @@ def onebot(
         help="The OneBot implementation's own WebSocket server (forward WebSocket), e.g. "
         "ws://127.0.0.1:6700: qunzhu connects to it and reconnects when it drops.",
     ),
+    callback_window: int = typer.Option(
+        300,
+        help="Seconds a signed HTTP POST event's `time` may be off this server's clock; "
+        "older ones and replays are refused (0: no check).",
+    ),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Connect QQ through a OneBot v11 implementation (HTTP POST, reverse or forward
@@ -169,7 +174,7 @@ def onebot(
         community,
         "qq",
         name,
-        {"api_url": api_url or "", "ws_url": ws_url or ""},
+        {"api_url": api_url or "", "ws_url": ws_url or "", "callback_window": callback_window},
         {"access_token": token, "secret": post_secret},
         as_json,
     )

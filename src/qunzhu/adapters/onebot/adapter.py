@@ -1,13 +1,16 @@
 """The OneBot v11 connector for QQ groups.
 
 In: HTTP POST reporting to ``/hooks/onebot/<name>`` (``X-Signature: sha1=<HMAC-SHA1 of the
-body with the secret>``), the reverse WebSocket ``/hooks/onebot/<name>/ws`` that the
-OneBot implementation connects to (``Authorization: Bearer <access_token>``), and the
-forward WebSocket: qunzhu connects to the implementation's own WebSocket server at
-``ws_url`` (same token), reconnecting with backoff when it drops.
+body with the secret>``; a signed event's ``time`` must be within ``callback_window``
+seconds, 300 by default, and each is taken once), the reverse WebSocket
+``/hooks/onebot/<name>/ws`` that the OneBot implementation connects to (``Authorization:
+Bearer <access_token>``), and the forward WebSocket: qunzhu connects to the
+implementation's own WebSocket server at ``ws_url`` (same token), reconnecting with
+backoff when it drops.
 Out: API calls over a live WebSocket (reverse or forward), else over HTTP to ``api_url``.
 
-Config: ``api_url``, ``ws_url`` (both optional). Credentials: ``access_token``, ``secret``.
+Config: ``api_url``, ``ws_url`` (both optional), ``callback_window`` (0: no time check).
+Credentials: ``access_token``, ``secret``.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from qunzhu.adapters.base import (
     PermanentError,
     Unsupported,
 )
+from qunzhu.adapters.freshness import DEFAULT_WINDOW, Freshness, StaleCallback
 from qunzhu.adapters.onebot.api import HttpApi, answer
 from qunzhu.adapters.onebot.parse import escape, parse_event
 from qunzhu.adapters.state import StateBook
@@ -132,6 +136,8 @@ class OneBotConnector:
         self.state = state
         self.deliver = deliver
         self.secret = info.credentials.get("secret", "")
+        # signed HTTP POSTs: their `time` within this window of our clock (as WeCom's)
+        self.freshness = Freshness(float(info.config.get("callback_window", DEFAULT_WINDOW)))
         self.token = info.credentials.get("access_token", "")
         api_url = str(info.config.get("api_url") or "")
         self.http = HttpApi(api_url, self.token) if api_url else None
@@ -152,6 +158,7 @@ class OneBotConnector:
         ]
 
     def webhook(self, request: WebhookRequest) -> WebhookResponse:
+        given = ""
         if self.secret:
             given = request.headers.get("x-signature", "")
             want = "sha1=" + hmac.new(self.secret.encode(), request.body, hashlib.sha1).hexdigest()
@@ -165,7 +172,17 @@ class OneBotConnector:
             raise WebhookRejected(400, "the body is not JSON") from None
         if not isinstance(event, dict) or "post_type" not in event:
             raise WebhookRejected(400, "not a OneBot event (no post_type)")
+        # the signature covers the body and so its `time`: a signed event is taken only
+        # within the window, and once (a captured POST replayed later changes nothing)
+        sent = str(event.get("time", ""))
+        if given:
+            try:
+                self.freshness.check(sent, given)
+            except StaleCallback as exc:
+                raise WebhookRejected(403, f"event time: {exc}") from None
         self.handle(event)
+        if given:
+            self.freshness.accepted(sent, given)
         return WebhookResponse(204, b"")  # an empty answer: no quick operation
 
     def token_ok(self, headers: Mapping[str, str], query: Mapping[str, str]) -> bool:
