@@ -57,8 +57,13 @@ def test_payment_amounts_stay_within_what_the_store_holds():
     payment = BASE | {"type": "payment_received", "payment_id": "p1", "amount_cents": 100}
     del payment["message_id"], payment["text"]
     assert ev.event_from_json(payment).amount_cents == 100  # type: ignore[attr-defined]
-    with pytest.raises(ev.EventError, match="amount_cents"):
-        ev.event_from_json(payment | {"amount_cents": bounds.MAX_INT + 1})
+    beyond_32_bits = payment | {"amount_cents": bounds.MAX_INT + 1}
+    assert ev.event_from_json(beyond_32_bits).amount_cents == 2**31  # type: ignore[attr-defined]
+    largest = ev.event_from_json(payment | {"amount_cents": bounds.MAX_AMOUNT})
+    assert largest.amount_cents == 2**53 - 1  # type: ignore[attr-defined]
+    with pytest.raises(ev.EventError, match="amount_cents") as info:
+        ev.event_from_json(payment | {"amount_cents": bounds.MAX_AMOUNT + 1})
+    assert "9,007,199,254,740,991" in str(info.value)
 
 
 def test_text_loses_nul_and_lone_surrogates_names_are_cut_raw_is_cleaned():
@@ -116,7 +121,7 @@ def _within_bounds(event: ev.Event) -> None:
             assert "\x00" not in value, name
             value.encode("utf-8")  # no lone surrogate
         if isinstance(value, int) and not isinstance(value, bool):
-            assert 0 <= value <= bounds.MAX_INT, name
+            assert 0 <= value <= bounds.count_limit(name), name
     json.dumps(event.to_json(), allow_nan=False)  # what the store writes is JSON
 
 

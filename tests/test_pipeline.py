@@ -17,6 +17,7 @@ from qunzhu.store.models import (
     MembershipEvent,
     Message,
     Order,
+    Payment,
     Quarantine,
     Referral,
 )
@@ -363,3 +364,28 @@ def test_an_event_failing_on_its_own_is_quarantined_with_its_index_in_the_run(st
     assert "refused m6" in report.quarantined[0]["reason"]
     with store.reading() as s:
         assert s.scalars(select(Quarantine.location)).all() == ["item 7"]
+
+
+def test_amounts_beyond_32_bits_are_stored_and_summed_whole(store, community):
+    """Amounts are 64-bit columns on both databases (migration 0007); the edge holds them
+    to bounds.MAX_AMOUNT, and a day's sum of several of the largest still fits."""
+    from qunzhu import bounds
+
+    def pay(n: int, cents: int) -> ev.PaymentReceived:
+        return ev.PaymentReceived(
+            platform="api",
+            community="c",
+            group="g1",
+            member="u1",
+            occurred_at=T0 + timedelta(minutes=n),
+            payment_id=f"big-{n}",
+            amount_cents=cents,
+        )
+
+    report = Pipeline(store).run([pay(1, bounds.MAX_AMOUNT), pay(2, 2**31 + 5)], source="t")
+    assert report.added == 2 and report.quarantined == []
+    with store.reading() as s:
+        amounts = sorted(s.scalars(select(Payment.amount_cents)))
+        cents = s.scalar(select(func.sum(GroupDaily.payments_cents)))
+    assert amounts == [2**31 + 5, bounds.MAX_AMOUNT]
+    assert cents == bounds.MAX_AMOUNT + 2**31 + 5

@@ -18,8 +18,13 @@ from typing import Any
 
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(2100, 1, 1, tzinfo=UTC)  # exclusive
-# the store's integer columns (amounts, reaction counts, daily sums) are 32-bit on PostgreSQL
+# the store's count columns (reactions, daily counts) are 32-bit on PostgreSQL
 MAX_INT = 2**31 - 1
+# amounts (in the currency's minor unit) are 64-bit columns; held to 2**53 - 1 so a JSON
+# number carries one exactly (doubles: JavaScript, most JSON libraries) and a group's daily
+# sum of 1,024 of the largest still fits in 64 bits
+MAX_AMOUNT = 2**53 - 1
+AMOUNTS = frozenset({"amount_cents"})
 MAX_TEXT = 100_000  # characters of a message; the longest platform limit is 4,096
 MAX_NAME = 200  # display names are cut to this (the column's length), not rejected
 MAX_IDENTIFIER = 200  # platform ids; some columns are narrower, see IDENTIFIER_LIMITS
@@ -92,10 +97,15 @@ def check_time(moment: datetime) -> None:
         )
 
 
-def check_count(value: int) -> None:
-    if not 0 <= value <= MAX_INT:
+def count_limit(name: str) -> int:
+    """The largest whole number the field ``name`` may hold."""
+    return MAX_AMOUNT if name in AMOUNTS else MAX_INT
+
+
+def check_count(value: int, limit: int = MAX_INT) -> None:
+    if not 0 <= value <= limit:
         shown = str(value) if value.bit_length() < 128 else f"a {value.bit_length()}-bit number"
-        raise OutOfBounds(f"{shown} is outside 0–{MAX_INT:,}")
+        raise OutOfBounds(f"{shown} is outside 0–{limit:,}")
 
 
 def time_from_unix(value: float) -> datetime:

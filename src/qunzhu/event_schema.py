@@ -67,7 +67,7 @@ def _bounds(name: str, base: str) -> dict[str, Any]:
             "exclusiveMaximum": bounds.LATEST.timestamp(),
         }
     if base == "int":
-        return {"minimum": 0, "maximum": bounds.MAX_INT}
+        return {"minimum": 0, "maximum": bounds.count_limit(name)}
     if base != "str" or name in ("platform", "kind"):
         return {}
     if name in ("text", "note", "attachment"):

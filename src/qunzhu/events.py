@@ -122,7 +122,8 @@ class EventError(ValueError):
 
 # How each field is held to its bounds (qunzhu.bounds): identifiers are refused when they
 # hold NUL or are too long (a repaired id would name another thing); text has NUL removed
-# and is refused when too long; display names are cleaned and cut; counts stay in 32 bits.
+# and is refused when too long; display names are cleaned and cut; counts stay in 32 bits,
+# amounts in 53 (bounds.MAX_AMOUNT).
 # Every event is built through here, live ones too: the common case (short ASCII-or-clean
 # values) is decided by a few comparisons per field, the bounds module only when needed.
 _NAMES = frozenset({"member_name", "old_name", "new_name"})
@@ -151,9 +152,11 @@ def _plan(cls: type[Any]) -> tuple[tuple[str, int, int], ...]:
                 else _MAP if kind.startswith("Mapping")
                 else _ID
             )  # fmt: skip
-            limit = {_NAME: bounds.MAX_NAME, _TEXT: bounds.MAX_TEXT}.get(
-                how, bounds.IDENTIFIER_LIMITS.get(f.name, bounds.MAX_IDENTIFIER)
-            )
+            limit = {
+                _NAME: bounds.MAX_NAME,
+                _TEXT: bounds.MAX_TEXT,
+                _COUNT: bounds.count_limit(f.name),
+            }.get(how, bounds.IDENTIFIER_LIMITS.get(f.name, bounds.MAX_IDENTIFIER))
             out.append((f.name, how, limit))
         plan = _plans[cls] = tuple(out)
     return plan
@@ -182,8 +185,8 @@ def _within_bounds(event: Event) -> None:
                 if not _clean(value):
                     object.__setattr__(event, name, bounds.clean_text(value))
             elif how == _COUNT:
-                if not 0 <= value <= bounds.MAX_INT:
-                    bounds.check_count(value)
+                if not 0 <= value <= limit:
+                    bounds.check_count(value, limit)
             elif how == _LIST:
                 if len(value) > MAX_LIST:
                     raise OutOfBounds(f"{len(value):,} entries, at most {MAX_LIST:,}")

@@ -63,7 +63,7 @@ def test_operator_totp_migration_downgrades_and_upgrades_keeping_operators(store
         assert [o.username for o in session.query(Operator)] == ["mia"]
 
 
-def test_operator_sessions_migration_downgrades_and_upgrades(store):
+def test_operator_sessions_and_amounts_migration_downgrades_and_upgrades(store):
     from alembic import command
 
     from qunzhu.store.migrate import alembic_config
@@ -78,10 +78,24 @@ def test_operator_sessions_migration_downgrades_and_upgrades(store):
             config.attributes["connection"] = connection
             step(config, revision)
 
+    def amount_types() -> set[str]:
+        found = set()
+        for table, column in (
+            ("orders", "amount_cents"),
+            ("payments", "amount_cents"),
+            ("group_daily", "payments_cents"),
+        ):
+            columns = {c["name"]: c["type"] for c in inspect(store.engine).get_columns(table)}
+            found.add(type(columns[column]).__name__.upper())
+        return found
+
+    sqlite = store.engine.dialect.name == "sqlite"  # INTEGER is 64-bit there: left alone
     run(command.downgrade, "0006")
     assert "operator_sessions" not in inspect(store.engine).get_table_names()
+    assert amount_types() == {"INTEGER"}
     run(command.upgrade, "head")
     assert current_revision(store.engine) == head_revision()
     assert "operator_sessions" in inspect(store.engine).get_table_names()
+    assert amount_types() == ({"INTEGER"} if sqlite else {"BIGINT"})
     with store.reading() as session:
         assert [o.username for o in session.query(Operator)] == ["mia"]

@@ -19,7 +19,7 @@ from sqlalchemy import (
 from sqlalchemy import text as sql
 from sqlalchemy.orm import Mapped, mapped_column
 
-from qunzhu.store.base import Base, BigId
+from qunzhu.store.base import Base, BigId, BigNumber
 
 
 class Message(Base):
@@ -144,7 +144,7 @@ class GroupDaily(Base):
     removals: Mapped[int] = mapped_column(default=0)
     check_ins: Mapped[int] = mapped_column(default=0)
     flagged: Mapped[int] = mapped_column(default=0)
-    payments_cents: Mapped[int] = mapped_column(default=0)
+    payments_cents: Mapped[int] = mapped_column(BigNumber, default=0)
     value: Mapped[float] = mapped_column(Float, default=0.0)
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 

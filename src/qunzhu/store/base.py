@@ -21,6 +21,8 @@ NAMING = {
 
 # SQLite only auto-increments INTEGER PRIMARY KEY, PostgreSQL wants BIGINT for big tables.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
+# 64-bit numbers that are not ids (amounts): SQLite's INTEGER is 64-bit already
+BigNumber = BigId
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from qunzhu.store.base import Base, BigId, utcnow
+from qunzhu.store.base import Base, BigId, BigNumber, utcnow
 
 
 class ModerationAction(Base):
@@ -112,7 +112,7 @@ class Order(Base):
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
     order_no: Mapped[str] = mapped_column(String(64))
     plan: Mapped[str | None] = mapped_column(String(64))
-    amount_cents: Mapped[int]
+    amount_cents: Mapped[int] = mapped_column(BigNumber)
     currency: Mapped[str] = mapped_column(String(8), default="CNY")
     status: Mapped[str] = mapped_column(String(16), default="open")  # open | paid | refunded
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -131,7 +131,7 @@ class Payment(Base):
     key: Mapped[str] = mapped_column(String(64))
     provider: Mapped[str] = mapped_column(String(32))
     provider_ref: Mapped[str] = mapped_column(String(128))
-    amount_cents: Mapped[int]
+    amount_cents: Mapped[int] = mapped_column(BigNumber)
     currency: Mapped[str] = mapped_column(String(8))
     plan: Mapped[str | None] = mapped_column(String(64))
     occurred_at: Mapped[datetime]

@@ -1,7 +1,10 @@
 """operator sessions
 
 ``operator_sessions``: one row per dashboard sign-in, so sessions can be listed and revoked
-(the cookie carries a random key; only its SHA-256 is stored). Written by hand like 0006.
+(the cookie carries a random key; only its SHA-256 is stored). Amounts become 64-bit on
+PostgreSQL (``orders.amount_cents``, ``payments.amount_cents``, ``group_daily.payments_cents``;
+SQLite's INTEGER is 64-bit already, and rebuilding those tables there would fire the
+foreign-key actions of the rows that point at them). Written by hand like 0006.
 
 Revision ID: 0007
 Revises: 0006
@@ -21,6 +24,18 @@ branch_labels = None
 depends_on = None
 
 _ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+AMOUNTS = (
+    ("orders", "amount_cents"),
+    ("payments", "amount_cents"),
+    ("group_daily", "payments_cents"),
+)
+
+
+def _amounts(to: sa.types.TypeEngine[int], was: sa.types.TypeEngine[int]) -> None:
+    if op.get_bind().dialect.name == "sqlite":
+        return
+    for table, column in AMOUNTS:
+        op.alter_column(table, column, type_=to, existing_type=was, existing_nullable=False)
 
 
 def upgrade() -> None:
@@ -49,8 +64,10 @@ def upgrade() -> None:
         ["operator_id"],
         unique=False,
     )
+    _amounts(sa.BigInteger(), sa.Integer())
 
 
 def downgrade() -> None:
+    _amounts(sa.Integer(), sa.BigInteger())
     op.drop_index(op.f("ix_operator_sessions_operator_id"), table_name="operator_sessions")
     op.drop_table("operator_sessions")
