@@ -78,6 +78,13 @@ BROKEN = [
         34,
         "three-letter",
     ),
+    (  # beyond what an order's amount holds (bounds.MAX_AMOUNT)
+        "monetization:\n  plans:\n    - {id: a, name: A, price_cents: 9007199254740992}\n",
+        "monetization.plans[0].price_cents",
+        5,
+        37,
+        "at most 9007199254740991",
+    ),
     # the file itself
     ("name: z\n", "name", 3, 1, "duplicate key 'name'"),
     ("size:\n  cap: 3\n  cap: 4\n", "size.cap", 5, 3, "duplicate key 'cap'"),

@@ -9,6 +9,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from qunzhu.bounds import MAX_AMOUNT
 from qunzhu.spec.base import Ident, SpecModel, Word
 
 _AGE_BAND = re.compile(r"^(\d{1,3})\s*-\s*(\d{1,3})$")
@@ -62,7 +63,7 @@ class Plan(SpecModel):
     id: Ident
     name: str
     kind: PlanKind = "membership"
-    price_cents: int = Field(0, ge=0)
+    price_cents: int = Field(0, ge=0, le=MAX_AMOUNT)  # what an order can hold (64-bit column)
     currency: str = "CNY"
     period_days: int | None = Field(None, ge=1, description="None: one-off, never expires")
     tier: Ident | None = Field(None, description="tier granted while the plan is paid")
