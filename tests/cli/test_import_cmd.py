@@ -68,3 +68,36 @@ def test_import_refuses_a_bad_format_name_and_a_bad_zone(cli, cli_env, tmp_path)
 def test_import_of_a_missing_file_fails(cli, cli_env, tmp_path):
     result = cli.invoke(app, ["import", str(tmp_path / "nope.csv"), "-c", "c", "-g", "g"])
     assert result.exit_code == 2 and "no such file" in result.stderr
+
+
+def test_import_recomputes_what_it_added_so_the_report_is_not_flat(cli, cli_env, store, tmp_path):
+    from qunzhu.store.intelligence import GroupHealth
+
+    args = ["import", str(_log(tmp_path)), "-c", "new-c", "-g", "#c", "--tz", "UTC"]
+    result = cli.invoke(app, [*args, "--json"])
+    assert result.exit_code == 0, result.output
+    recomputed = json.loads(result.stdout)["recompute"]
+    assert recomputed["community_slug"] == "new-c" and recomputed["scored_messages"] == 2
+    assert recomputed["day"] == "2024-05-01"
+    with store.reading() as session:
+        assert session.scalar(select(func.count()).select_from(GroupHealth)) >= 1
+    again = cli.invoke(app, args)  # nothing new: nothing to recompute
+    assert again.exit_code == 0 and "recomputing" not in again.stdout
+
+
+def test_import_says_it_recomputes_and_no_recompute_skips_it(cli, cli_env, store, tmp_path):
+    from qunzhu.store.intelligence import GroupHealth
+
+    path = _log(tmp_path)
+    skipped = cli.invoke(app, ["import", str(path), "-c", "c", "-g", "g", "--no-recompute"])
+    assert skipped.exit_code == 0, skipped.output
+    assert "not recomputed (--no-recompute)" in skipped.stdout
+    assert "--backfill 28" in skipped.stdout
+    with store.reading() as session:
+        assert session.scalar(select(func.count()).select_from(GroupHealth)) == 0
+    other = tmp_path / "2024-05-02.log"
+    other.write_text("[09:00] <cy> morning all\n", encoding="utf-8")
+    shown = cli.invoke(app, ["import", str(other), "-c", "c", "-g", "g"])
+    assert shown.exit_code == 0, shown.output
+    assert "recomputing c: scoring the new messages" in shown.stdout
+    assert "c 2024-05-02: scored 3 messages" in shown.stdout
