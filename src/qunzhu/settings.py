@@ -121,7 +121,8 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535, description="Port `qunzhu serve` uses.")
     timezone: str = Field(
         default="Asia/Shanghai",
-        description="IANA time zone that days are counted in (daily rollups, reports).",
+        description="IANA time zone that days are counted in (daily rollups, reports), "
+        "and that times are shown and imported in where the spec names none.",
     )
     language: Literal["zh-CN", "en"] = Field(
         default="zh-CN", description="Default language of the dashboard and reports."

@@ -343,7 +343,7 @@ def demo(
     seed: int = typer.Option(7, help="Random seed of the sample community."),
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Load the sample community (3 groups, ~600 members, 90 days of chat)."""
+    """Load the sample community (3 groups, 586 people, 90 days of chat)."""
     from qunzhu.demo import load_demo
 
     store = store_at_head(as_json)
@@ -354,6 +354,6 @@ def demo(
         report.as_dict(),
         as_json,
         lambda d: console.print(
-            f"sample community 'demo': {d['added']} events added, {d['new_members']} members"
+            f"sample community 'demo': {d['added']:,} events added, {d['new_members']:,} people"
         ),
     )

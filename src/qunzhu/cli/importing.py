@@ -48,7 +48,9 @@ def import_(
     group: str = typer.Option(..., "--group", "-g", help="Group id inside the community."),
     fmt: str = typer.Option("auto", "--format", "-f", help=FORMAT_HELP),
     tz: str | None = typer.Option(
-        None, help="IANA zone of times the export writes without one (default: settings)."
+        None,
+        help="IANA zone of times the export writes without one (default: the group's "
+        "timezone in the spec, else the community's, else QUNZHU_TIMEZONE).",
     ),
     no_recompute: bool = typer.Option(
         False,
