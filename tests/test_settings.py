@@ -5,12 +5,32 @@ import pytest
 from qunzhu.settings import Settings, SettingsError, load_settings, mask_url
 
 
-def test_defaults_to_a_sqlite_file_in_the_working_directory(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
+def test_defaults_to_one_sqlite_file_in_the_data_directory_wherever_it_runs(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     monkeypatch.delenv("QUNZHU_DATABASE_URL", raising=False)
-    settings = load_settings()
-    assert settings.database_url == f"sqlite:///{tmp_path / 'qunzhu.db'}"
-    assert settings.is_sqlite
+    seen = set()
+    for cwd in (tmp_path, tmp_path / "elsewhere"):
+        cwd.mkdir(exist_ok=True)
+        monkeypatch.chdir(cwd)
+        seen.add(load_settings().database_url)
+    assert seen == {f"sqlite:///{tmp_path / 'data' / 'qunzhu' / 'qunzhu.db'}"}
+    assert load_settings().sqlite_file == tmp_path / "data" / "qunzhu" / "qunzhu.db"
+
+
+def test_without_xdg_data_home_the_data_directory_is_under_the_home(tmp_path, monkeypatch):
+    from qunzhu.settings import data_dir
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    for unset_or_relative in ("", "relative/dir"):  # the XDG spec ignores a relative value
+        monkeypatch.setenv("XDG_DATA_HOME", unset_or_relative)
+        assert data_dir() == tmp_path / ".local" / "share" / "qunzhu"
+
+
+def test_an_explicit_relative_sqlite_url_is_made_absolute(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    settings = load_settings(database_url="sqlite:///mine.db")
+    assert settings.database_url == f"sqlite:///{tmp_path / 'mine.db'}"
+    assert load_settings(database_url="postgresql://u@db/q").sqlite_file is None
 
 
 def test_reads_variables_from_the_environment(monkeypatch):
@@ -85,14 +105,24 @@ def test_settings_travel_to_a_child_process_through_the_environment(monkeypatch)
 
 
 def test_a_random_signing_key_goes_to_the_child_too():
-    import warnings
-
     from qunzhu.settings import load_settings
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        settings = load_settings(sample_data=False)
-        assert settings.as_environment()["QUNZHU_SECRET_KEY"] == settings.signing_key()
+    settings = load_settings(sample_data=False)
+    assert settings.as_environment()["QUNZHU_SECRET_KEY"] == settings.signing_key()
+
+
+def test_a_missing_secret_key_is_one_plain_line_once(monkeypatch, capsys, recwarn):
+    from qunzhu import settings as settings_module
+
+    monkeypatch.setattr(settings_module, "_EPHEMERAL", [])
+    monkeypatch.delenv("QUNZHU_SECRET_KEY", raising=False)
+    settings = load_settings()
+    first = settings.signing_key()
+    assert settings.signing_key() == first and load_settings().signing_key() == first
+    err = capsys.readouterr().err
+    assert err.splitlines() == [settings_module.EPHEMERAL_KEY_NOTICE]
+    assert "QUNZHU_SECRET_KEY" in err and ".py" not in err
+    assert not [w for w in recwarn if "SECRET_KEY" in str(w.message)]
 
 
 SECRETS = {

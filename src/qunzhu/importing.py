@@ -12,15 +12,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
+from datetime import tzinfo
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
+
 from qunzhu import events as ev
 from qunzhu.adapters.importers.common import Posted, Row
 from qunzhu.pipeline import IngestReport
+from qunzhu.spec.zones import spec_zone
 from qunzhu.store import Store
 from qunzhu.store.batch import Place
+from qunzhu.store.models import Community
 from qunzhu.store.quarantine import RejectedRecord
 from qunzhu.wiring import build_pipeline
 
@@ -125,7 +130,7 @@ def import_file(
     from qunzhu.adapters import importers
 
     chosen = importers.detect(path) if fmt == "auto" else fmt
-    zone = ZoneInfo(tz) if tz else store.settings.tz
+    zone = ZoneInfo(tz) if tz else import_zone(store, community, group)
     name = str(source or path)
     tally = ImportTally(file=name, format=chosen)
     rows = importers.parse_rows(
@@ -134,6 +139,14 @@ def import_file(
     where = (community, importers.platform_of(chosen), group)
     report = load(store, tally.counted(rows), where, source=name)
     return {**summary(tally, report), **rows.notes.as_dict()}
+
+
+def import_zone(store: Store, community: str, group: str) -> tzinfo:
+    """The zone of times an export writes without one, when the import names none: the
+    group's in the community's spec, else the community's, else QUNZHU_TIMEZONE."""
+    with store.reading() as session:
+        text = session.scalar(select(Community.spec_yaml).where(Community.slug == community))
+    return spec_zone(text, store.settings.tz, group)
 
 
 def load(

@@ -7,9 +7,10 @@ their own. A wrong value fails at start naming the variable and what it expects.
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
 import secrets
-import warnings
+import sys
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -24,6 +25,22 @@ class SettingsError(ValueError):
     """A setting that cannot be used; the message names the variable."""
 
 
+def data_dir() -> Path:
+    """Where qunzhu keeps its files unless told otherwise: ``$XDG_DATA_HOME/qunzhu``, else
+    ``~/.local/share/qunzhu`` (the XDG base-directory default; ``%LOCALAPPDATA%\\qunzhu`` on
+    Windows). One place, whatever directory a command runs from."""
+    base = os.environ.get("XDG_DATA_HOME", "")
+    if base and Path(base).is_absolute():  # the XDG spec: a relative value is ignored
+        return Path(base) / "qunzhu"
+    if os.name == "nt" and os.environ.get("LOCALAPPDATA"):
+        return Path(os.environ["LOCALAPPDATA"]) / "qunzhu"
+    return Path.home() / ".local" / "share" / "qunzhu"
+
+
+def default_database_url() -> str:
+    return f"sqlite:///{data_dir() / 'qunzhu.db'}"
+
+
 class Settings(BaseSettings):
     # hide_input_in_errors: a ValidationError printed anywhere never echoes a password
     model_config = SettingsConfigDict(
@@ -31,9 +48,11 @@ class Settings(BaseSettings):
     )
 
     database_url: str = Field(
-        default="sqlite:///qunzhu.db",
-        description="SQLAlchemy URL of the store. SQLite file in the working directory by "
-        "default; e.g. postgresql+psycopg://user@127.0.0.1:5432/qunzhu for PostgreSQL.",
+        default_factory=default_database_url,
+        description="SQLAlchemy URL of the store. By default the SQLite file qunzhu.db in "
+        "the user's data directory ($XDG_DATA_HOME/qunzhu, else ~/.local/share/qunzhu), "
+        "wherever a command runs; e.g. postgresql+psycopg://user@127.0.0.1:5432/qunzhu "
+        "for PostgreSQL.",
     )
     redis_url: str | None = Field(
         default=None,
@@ -102,7 +121,8 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535, description="Port `qunzhu serve` uses.")
     timezone: str = Field(
         default="Asia/Shanghai",
-        description="IANA time zone that days are counted in (daily rollups, reports).",
+        description="IANA time zone that days are counted in (daily rollups, reports), "
+        "and that times are shown and imported in where the spec names none.",
     )
     language: Literal["zh-CN", "en"] = Field(
         default="zh-CN", description="Default language of the dashboard and reports."
@@ -212,6 +232,16 @@ class Settings(BaseSettings):
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
 
+    @property
+    def sqlite_file(self) -> Path | None:
+        """The file of a SQLite store (None for PostgreSQL or a database in memory)."""
+        if not self.database_url.startswith("sqlite:///"):
+            return None
+        path = self.database_url.removeprefix("sqlite:///").partition("?")[0]
+        if not path or path == ":memory:" or path.startswith("file:"):
+            return None
+        return Path(path)
+
     def signing_key(self) -> str:
         if self.secret_key is not None:
             return self.secret_key.get_secret_value()
@@ -257,12 +287,16 @@ class Settings(BaseSettings):
 _EPHEMERAL: list[str] = []
 
 
+EPHEMERAL_KEY_NOTICE = (
+    "qunzhu: QUNZHU_SECRET_KEY is not set, so a random key is used and logins end when "
+    "qunzhu restarts (docs/configuration.md, Secrets)"
+)
+
+
 def _ephemeral_key() -> str:
     if not _EPHEMERAL:
-        warnings.warn(
-            "QUNZHU_SECRET_KEY is not set: using a random key; logins end on restart",
-            stacklevel=3,
-        )
+        # one plain line, once per process: an operator's notice, not a Python warning
+        print(EPHEMERAL_KEY_NOTICE, file=sys.stderr, flush=True)
         _EPHEMERAL.append(secrets.token_hex(32))
     return _EPHEMERAL[0]
 

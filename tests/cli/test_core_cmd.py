@@ -147,3 +147,38 @@ def test_ingest_of_an_ad_queues_its_delete_and_prints_the_outbox_ids(cli, cli_en
     assert shown.exit_code == 0, shown.output
     assert "2 actions decided" in shown.output and "delete_message 555 message 3" in shown.output
     assert f"outbox #{queued[-1].id + 1}: delete_message" in shown.output
+
+
+def test_the_default_database_is_one_file_in_the_data_directory_made_by_db_upgrade(
+    cli, tmp_path, monkeypatch
+):
+    monkeypatch.delenv("QUNZHU_DATABASE_URL", raising=False)
+    monkeypatch.setenv("QUNZHU_SECRET_KEY", "t" * 40)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    expected = tmp_path / "data" / "qunzhu" / "qunzhu.db"
+    monkeypatch.chdir(tmp_path)
+    shown = cli.invoke(app, ["config", "show"])
+    assert f"database file: {expected} (not created yet" in shown.stdout
+    made = cli.invoke(app, ["db", "upgrade"])
+    assert made.exit_code == 0, made.output
+    assert made.stderr.strip() == (
+        f"creating a new database at {expected} (QUNZHU_DATABASE_URL chooses another)"
+    )
+    assert expected.is_file() and not (tmp_path / "qunzhu.db").exists()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)  # another folder: the same database, nothing new made
+    listed = cli.invoke(app, ["community", "list", "--json"])
+    assert listed.exit_code == 0 and listed.stdout.strip() == "[]" and listed.stderr == ""
+    assert list(elsewhere.iterdir()) == []
+    assert f"database file: {expected}\n" in cli.invoke(app, ["config", "show"]).stdout
+
+
+def test_a_command_never_makes_an_empty_database_where_there_is_none(cli, tmp_path, monkeypatch):
+    path = tmp_path / "typo" / "qunzhu.db"
+    monkeypatch.setenv("QUNZHU_DATABASE_URL", f"sqlite:///{path}")
+    for command in (["community", "list"], ["db", "current"], ["demo"]):
+        result = cli.invoke(app, command)
+        assert result.exit_code == 2
+        assert f"no database at {path}" in result.stderr and "qunzhu db upgrade" in result.stderr
+    assert not path.parent.exists()

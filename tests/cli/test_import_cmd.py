@@ -68,3 +68,70 @@ def test_import_refuses_a_bad_format_name_and_a_bad_zone(cli, cli_env, tmp_path)
 def test_import_of_a_missing_file_fails(cli, cli_env, tmp_path):
     result = cli.invoke(app, ["import", str(tmp_path / "nope.csv"), "-c", "c", "-g", "g"])
     assert result.exit_code == 2 and "no such file" in result.stderr
+
+
+def test_import_recomputes_what_it_added_so_the_report_is_not_flat(cli, cli_env, store, tmp_path):
+    from qunzhu.store.intelligence import GroupHealth
+
+    args = ["import", str(_log(tmp_path)), "-c", "new-c", "-g", "#c", "--tz", "UTC"]
+    result = cli.invoke(app, [*args, "--json"])
+    assert result.exit_code == 0, result.output
+    recomputed = json.loads(result.stdout)["recompute"]
+    assert recomputed["community_slug"] == "new-c" and recomputed["scored_messages"] == 2
+    assert recomputed["day"] == "2024-05-01"
+    with store.reading() as session:
+        assert session.scalar(select(func.count()).select_from(GroupHealth)) >= 1
+    again = cli.invoke(app, args)  # nothing new: nothing to recompute
+    assert again.exit_code == 0 and "recomputing" not in again.stdout
+
+
+def test_import_says_it_recomputes_and_no_recompute_skips_it(cli, cli_env, store, tmp_path):
+    from qunzhu.store.intelligence import GroupHealth
+
+    path = _log(tmp_path)
+    skipped = cli.invoke(app, ["import", str(path), "-c", "c", "-g", "g", "--no-recompute"])
+    assert skipped.exit_code == 0, skipped.output
+    assert "not recomputed (--no-recompute)" in skipped.stdout
+    assert "--backfill 28" in skipped.stdout
+    with store.reading() as session:
+        assert session.scalar(select(func.count()).select_from(GroupHealth)) == 0
+    other = tmp_path / "2024-05-02.log"
+    other.write_text("[09:00] <cy> morning all\n", encoding="utf-8")
+    shown = cli.invoke(app, ["import", str(other), "-c", "c", "-g", "g"])
+    assert shown.exit_code == 0, shown.output
+    assert "recomputing c: scoring the new messages" in shown.stdout
+    assert "c 2024-05-02: scored 3 messages" in shown.stdout
+
+
+def test_import_reads_times_in_the_groups_zone_from_the_spec_unless_tz_says(
+    cli, cli_env, store, tmp_path
+):
+    from datetime import UTC
+
+    spec = tmp_path / "community.yaml"
+    spec.write_text(
+        "name: n\npurpose: p\ntimezone: Asia/Shanghai\n"
+        "groups:\n  '#de': {timezone: Europe/Berlin}\n",
+        encoding="utf-8",
+    )
+    made = cli.invoke(app, ["community", "create", "zc", "--spec", str(spec), "--force"])
+    assert made.exit_code == 0, made.output
+    log = tmp_path / "2024-05-01.log"
+    log.write_text("[10:00] <ann> hello\n", encoding="utf-8")
+    for group in ("#de", "#cn"):
+        args = ["import", str(log), "-c", "zc", "-g", group, "--no-recompute"]
+        assert cli.invoke(app, args).exit_code == 0
+    other = tmp_path / "2024-05-02.log"
+    other.write_text("[10:00] <ann> hello again\n", encoding="utf-8")
+    args = ["import", str(other), "-c", "zc", "-g", "#de", "--tz", "UTC", "--no-recompute"]
+    assert cli.invoke(app, args).exit_code == 0
+    with store.reading() as session:
+        stored = session.execute(
+            select(Group.platform_group_id, Message.occurred_at)
+            .join(Group, Group.id == Message.group_id)
+            .order_by(Message.occurred_at)
+        ).all()
+    # a naive time from SQLite is UTC; PostgreSQL gives it aware
+    utc = [(g, at if at.tzinfo else at.replace(tzinfo=UTC)) for g, at in stored]
+    hours = {(g, at.astimezone(UTC).strftime("%d %H:%M")) for g, at in utc}
+    assert hours == {("#cn", "01 02:00"), ("#de", "01 08:00"), ("#de", "02 10:00")}

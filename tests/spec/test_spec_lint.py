@@ -108,6 +108,8 @@ MUTATIONS: list[tuple[tuple[str, ...], dict[str, object]]] = [
     (("QZ605",), {"routing.rules[0].match": {}}),
     (("QZ606",), {"segments[0].groups": []}),
     (("QZ607",), {"segments[2].groups": ["aipm-builders", "aipm-practice-2"]}),
+    (("QZ008",), {"timezone": "Mars/Olympus"}),
+    (("QZ008",), {"groups.aipm-builders.timezone": "Asia/Singapur"}),
 ]
 
 
@@ -162,3 +164,13 @@ def test_errors_come_before_warnings() -> None:
 def test_campaign_still_running_is_fine() -> None:
     spec = load_spec(_mutated({"lifecycle": {"kind": "campaign", "ends_on": "2026-07-01"}}))
     assert lint(spec, today=TODAY) == []
+
+
+def test_an_unknown_zone_names_its_line_and_field() -> None:
+    text = (
+        "name: n\npurpose: p\ntimezone: Asia/Shanghai\n"
+        "groups:\n  '#de':\n    timezone: Europe/Berln\n  '#cn': {timezone: Asia/Shanghai}\n"
+    )
+    found = [f for f in lint(load_spec(text), today=TODAY) if f.code == "QZ008"]
+    assert [(f.severity, f.path, f.line) for f in found] == [("error", "groups.#de.timezone", 6)]
+    assert "'Europe/Berln'" in found[0].message_en and "groups.#de.timezone" in found[0].message_en

@@ -19,16 +19,20 @@ from qunzhu.store.session import Store
 FIRST_USERNAME = "admin"
 
 
-def login_url(host: str, port: int) -> str:
+def login_url(host: str, port: int, path: str = "/login") -> str:
     # 0.0.0.0 / :: mean "every address": a browser on this machine reaches it on localhost
     shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
     if ":" in shown and not shown.startswith("["):
         shown = f"[{shown}]"
-    return f"http://{shown}:{port}/login"
+    return f"http://{shown}:{port}{path}"
 
 
-def ensure_first_operator(store: Store) -> str | None:
-    """Create the first superuser when there is no operator; the login message, or None."""
+def ensure_first_operator(
+    store: Store, *, host: str | None = None, port: int | None = None
+) -> str | None:
+    """Create the first superuser when there is no operator; the login message, or None.
+    ``host`` and ``port`` are where the server really listens (`serve --port`), when they
+    are not the settings'."""
     password = random_password()
     try:
         with store.unit_of_work() as session:
@@ -44,7 +48,7 @@ def ensure_first_operator(store: Store) -> str | None:
             )
     except IntegrityError:  # another process starting at the same moment made it first
         return None
-    url = login_url(store.settings.host, store.settings.port)
+    url = login_url(host or store.settings.host, port or store.settings.port)
     return (
         "First run: created the operator 'admin' (superuser).\n"
         f"  Log in at {url}\n"

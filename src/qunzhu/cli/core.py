@@ -16,7 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from qunzhu.auth.permissions import LOCAL_SHELL
 from qunzhu.bounds import OutOfBounds, loads_event_json
-from qunzhu.cli.output import JSON_OPTION, console, emit, fail
+from qunzhu.cli.output import JSON_OPTION, console, emit, err_console, fail
 from qunzhu.events import EventError, event_from_json
 from qunzhu.readmodels.communities import communities_for
 from qunzhu.settings import Settings, SettingsError, load_settings, mask_url
@@ -38,11 +38,33 @@ def settings_or_exit() -> Settings:
         raise fail(str(exc)) from None
 
 
+def open_store(settings: Settings, *, create: bool, as_json: bool = False) -> Store:
+    """The store of ``settings``. A SQLite file that is not there yet is made only when
+    ``create`` (the schema commands), saying where on stderr; any other command refuses,
+    so one run from the wrong place or with the wrong URL never leaves an empty database."""
+    path = settings.sqlite_file
+    if path is not None and not path.exists():
+        if not create:
+            raise fail(
+                f"no database at {path}: `qunzhu db upgrade` creates it there, or set "
+                "QUNZHU_DATABASE_URL to the one you use",
+                as_json=as_json,
+            )
+        path.parent.mkdir(parents=True, exist_ok=True)
+        err_console.print(
+            f"creating a new database at {path} (QUNZHU_DATABASE_URL chooses another)",
+            highlight=False,
+            soft_wrap=True,
+            markup=False,
+        )
+    return Store(settings)
+
+
 def store_at_head(as_json: bool = False) -> Store:
     """A Store whose schema is at the newest migration, or an error the operator can act on
     (a wrong setting, a database that does not answer, a schema behind the code)."""
     settings = settings_or_exit()
-    store = Store(settings)
+    store = open_store(settings, create=False, as_json=as_json)
     try:
         current = current_revision(store.engine)
     except SQLAlchemyError as exc:
@@ -81,7 +103,7 @@ def db_upgrade(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Create or migrate the schema (SQLite or PostgreSQL, same migrations)."""
-    store = Store(settings_or_exit())
+    store = open_store(settings_or_exit(), create=True, as_json=as_json)
     before = current_revision(store.engine)
     upgrade(store.engine, revision)
     after = current_revision(store.engine)
@@ -95,7 +117,7 @@ def db_upgrade(
 @db_app.command("current")
 def db_current(as_json: bool = JSON_OPTION) -> None:
     """Show the schema revision and whether it is the newest."""
-    store = Store(settings_or_exit())
+    store = open_store(settings_or_exit(), create=False, as_json=as_json)
     data = {"current": current_revision(store.engine), "head": head_revision()}
     emit(data, as_json, lambda d: console.print(f"current {d['current']}, newest {d['head']}"))
 
@@ -104,7 +126,7 @@ def init(as_json: bool = JSON_OPTION) -> None:
     """Set up a fresh installation: the schema, then how to log in."""
     from qunzhu.auth.bootstrap import ensure_first_operator
 
-    store = Store(settings_or_exit())
+    store = open_store(settings_or_exit(), create=True, as_json=as_json)
     upgrade(store.engine)
     message = ensure_first_operator(store)
     data = {
@@ -301,13 +323,18 @@ def _render_actions(actions: list[dict[str, Any]]) -> None:
 @config_app.command("show")
 def config_show(as_json: bool = JSON_OPTION) -> None:
     """Print the effective settings, secrets masked."""
-    data = settings_or_exit().shown()
+    settings = settings_or_exit()
+    data = settings.shown()
+    path = settings.sqlite_file
 
     def render(d: dict[str, Any]) -> None:
         table = Table("variable", "value")
         for k, v in d.items():
             table.add_row(k, "" if v is None else str(v))
         console.print(table)
+        if path is not None:
+            state = "" if path.exists() else " (not created yet: `qunzhu db upgrade` makes it)"
+            console.print(f"database file: {path}{state}", highlight=False, soft_wrap=True)
 
     emit(data, as_json, render)
 
@@ -316,7 +343,7 @@ def demo(
     seed: int = typer.Option(7, help="Random seed of the sample community."),
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Load the sample community (3 groups, ~600 members, 90 days of chat)."""
+    """Load the sample community (3 groups, 586 people, 90 days of chat)."""
     from qunzhu.demo import load_demo
 
     store = store_at_head(as_json)
@@ -327,6 +354,6 @@ def demo(
         report.as_dict(),
         as_json,
         lambda d: console.print(
-            f"sample community 'demo': {d['added']} events added, {d['new_members']} members"
+            f"sample community 'demo': {d['added']:,} events added, {d['new_members']:,} people"
         ),
     )

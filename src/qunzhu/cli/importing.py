@@ -19,10 +19,14 @@ from rich.progress import (
 from rich.table import Table
 
 from qunzhu.cli.core import store_at_head
+from qunzhu.cli.intelligence import print_recompute, recompute_one
 from qunzhu.cli.output import JSON_OPTION, console, emit, fail
 
 # exit status of an import that stored what it could read but skipped part of a file
 UNREAD_EXIT = 3
+# days of health a recompute after an import fills in: the four weeks the report and the
+# dashboard's trends look back on
+BACKFILL_DAYS = 28
 FORMAT_HELP = "auto | wechat-csv | telegram-json | qq-txt | whatsapp-txt | discord-json | irc"
 
 
@@ -44,11 +48,21 @@ def import_(
     group: str = typer.Option(..., "--group", "-g", help="Group id inside the community."),
     fmt: str = typer.Option("auto", "--format", "-f", help=FORMAT_HELP),
     tz: str | None = typer.Option(
-        None, help="IANA zone of times the export writes without one (default: settings)."
+        None,
+        help="IANA zone of times the export writes without one (default: the group's "
+        "timezone in the spec, else the community's, else QUNZHU_TIMEZONE).",
+    ),
+    no_recompute: bool = typer.Option(
+        False,
+        "--no-recompute",
+        help="Do not recompute afterwards (batch loads: run `qunzhu recompute -c C "
+        f"--backfill {BACKFILL_DAYS}` once after the last).",
     ),
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Import chat exports; a second run of the same files adds nothing."""
+    """Import chat exports, then score them and recompute roles, value, tiers and group
+    health (as `qunzhu recompute --backfill 28`); a second run of the same files adds
+    nothing."""
     from qunzhu.adapters.importers import FORMATS, ImportFormatError
     from qunzhu.importing import import_file
 
@@ -83,8 +97,18 @@ def import_(
                     )
             except ImportFormatError as exc:
                 raise fail(str(exc), as_json=as_json, file=str(path), done=results) from None
+        recomputed = None
+        if not no_recompute and any(r["added_events"] for r in results):
+            if not as_json:
+                console.print(
+                    f"recomputing {community}: scoring the new messages, then roles, value, "
+                    f"tiers and health of the last {BACKFILL_DAYS} days"
+                )
+            recomputed = recompute_one(store, community, backfill=BACKFILL_DAYS, as_json=as_json)
     finally:
         store.dispose()
+    for r in results:  # the same run for every file: it follows the last one
+        r["recompute"] = recomputed
     emit(
         results[0] if len(results) == 1 else results,
         as_json,
@@ -144,8 +168,11 @@ def _render(results: list[dict[str, Any]]) -> None:
                 markup=False,
                 highlight=False,
             )
-    if any(r["added"] for r in results):
+    recomputed = results[-1].get("recompute") if results else None
+    if recomputed is not None:
+        print_recompute([recomputed])
+    elif any(r["added"] for r in results):
         console.print(
-            "next: `qunzhu recompute -c <community> --backfill 28` scores the new messages and "
-            "assesses health, roles and tiers"
+            f"not recomputed (--no-recompute): `qunzhu recompute -c <community> --backfill "
+            f"{BACKFILL_DAYS}` scores the new messages and assesses health, roles and tiers"
         )

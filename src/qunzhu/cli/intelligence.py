@@ -25,6 +25,7 @@ from qunzhu.readmodels.health import group_health
 from qunzhu.readmodels.members import UnknownMember, member_profile, members_by_value
 from qunzhu.reports.render import PdfUnavailable, render_html, write_pdf
 from qunzhu.reports.weekly import weekly_data
+from qunzhu.store import Store
 
 report_app = typer.Typer(help="Reports (周报).", no_args_is_help=True)
 intelligence_app = typer.Typer(help="Member-intelligence models.", no_args_is_help=True)
@@ -64,35 +65,50 @@ def recompute(
 ) -> None:
     """Score new messages, then recompute roles, member value, tiers and group health."""
     store = store_at_head(as_json)
-    tz = store.settings.tz
     try:
         wanted = date.fromisoformat(day) if day else None
     except ValueError:
         raise fail(f"--day {day!r}: expected YYYY-MM-DD", as_json=as_json) from None
-    reports: list[dict[str, Any]] = []
     with store.engine.connect() as conn:
         slugs = [community] if community else community_slugs(conn)
-    for slug in slugs:
-        with store.engine.connect() as conn, conn.begin():
-            cid = _community(conn, slug, as_json)
-            at = wanted or default_day(conn, cid, datetime.now(tz).date())
-            total = message_count(conn, cid)
-            with progress_bar() as bar:
-                task = bar.add_task(f"scoring {slug}", total=total if rescore else None)
-                result = recompute_community(
-                    conn,
-                    cid,
-                    at,
-                    tz,
-                    rescore=rescore,
-                    backfill_days=backfill,
-                    progress=partial(bar.advance, task),
-                )
-        reports.append({"community_slug": slug, **result.as_dict()})
-    emit(reports, as_json, _print_recompute)
+    reports = [
+        recompute_one(store, slug, wanted, rescore=rescore, backfill=backfill, as_json=as_json)
+        for slug in slugs
+    ]
+    emit(reports, as_json, print_recompute)
 
 
-def _print_recompute(reports: list[dict[str, Any]]) -> None:
+def recompute_one(
+    store: Store,
+    slug: str,
+    day: date | None = None,
+    *,
+    rescore: bool = False,
+    backfill: int = 0,
+    as_json: bool = False,
+) -> dict[str, Any]:
+    """`qunzhu recompute -c SLUG` (also run by `qunzhu import` when it has added messages):
+    one transaction, a progress bar while it scores."""
+    tz = store.settings.tz
+    with store.engine.connect() as conn, conn.begin():
+        cid = _community(conn, slug, as_json)
+        at = day or default_day(conn, cid, datetime.now(tz).date())
+        total = message_count(conn, cid)
+        with progress_bar() as bar:
+            task = bar.add_task(f"scoring {slug}", total=total if rescore else None)
+            result = recompute_community(
+                conn,
+                cid,
+                at,
+                tz,
+                rescore=rescore,
+                backfill_days=backfill,
+                progress=partial(bar.advance, task),
+            )
+    return {"community_slug": slug, **result.as_dict()}
+
+
+def print_recompute(reports: list[dict[str, Any]]) -> None:
     for r in reports:
         console.print(
             f"{r['community_slug']} {r['day']}: scored {r['scored_messages']:,} messages, "
@@ -184,7 +200,7 @@ def weekly(
     with store.engine.connect() as conn:
         cid = _community(conn, community, as_json)
         try:
-            data = weekly_data(conn, cid, wanted, lang)
+            data = weekly_data(conn, cid, wanted, lang, default_zone=store.settings.tz)
         except LookupError as exc:
             raise fail(f"{exc} -c {community}", as_json=as_json) from None
     out.write_text(render_html(data, lang), encoding="utf-8")

@@ -21,12 +21,12 @@ schedule_app = typer.Typer(
 
 def serve(
     host: str | None = typer.Option(None, help="Address to listen on (QUNZHU_HOST)."),
-    port: int | None = typer.Option(None, help="Port (QUNZHU_PORT)."),
+    port: int | None = typer.Option(None, min=1, max=65535, help="Port (QUNZHU_PORT)."),
 ) -> None:
     """Serve the dashboard and the API."""
     import uvicorn
 
-    from qunzhu.auth.bootstrap import ensure_first_operator
+    from qunzhu.auth.bootstrap import ensure_first_operator, login_url
     from qunzhu.http.app import create_app, proxy_options, served
     from qunzhu.readmodels.directory import community_slugs
 
@@ -45,11 +45,12 @@ def serve(
                 "loaded the sample community [bold]demo[/] "
                 "(QUNZHU_SAMPLE_DATA=false to start empty)"
             )
-    message = ensure_first_operator(store)
-    if message:
-        console.print(f"[bold green]{message}[/]")
+    # the flags win over the settings, in what is printed as much as in what is bound
     bind_host = host or settings.host
     bind_port = port or settings.port
+    message = ensure_first_operator(store, host=bind_host, port=bind_port)
+    if message:
+        console.print(message, style="bold green", markup=False, highlight=False)
     from qunzhu.live.hub import ConnectorHub
     from qunzhu.live.process import (
         LiveProcess,
@@ -69,7 +70,11 @@ def serve(
             f"live events are stored by {len(workers)} worker process(es) started here "
             "(QUNZHU_LIVE_WORKERS) and by any `qunzhu worker` on this Redis"
         )
-    console.print(f"dashboard: http://{bind_host}:{bind_port}/  API: /api/docs")
+    console.print(
+        f"dashboard: {login_url(bind_host, bind_port, '/')}  "
+        f"API: {login_url(bind_host, bind_port, '/api/docs')}",
+        highlight=False,
+    )
     app = create_app(settings, store, webhooks=hub.routes())
     app.state.connector_hub = hub  # the OneBot reverse WebSocket finds its connector here
     from qunzhu.live.scheduler import Scheduler

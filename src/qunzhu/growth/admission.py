@@ -181,14 +181,15 @@ def spend_join_code(
     conn: Connection, community_id: int, code: str, member_id: int, now: datetime
 ) -> bool:
     """Spend a free, unexpired code for ``member_id``: the conditional UPDATE that two joins
-    racing for one code cannot both pass. Whether the code may admit the member at all is
+    racing for one code cannot both pass. ``code`` is as stored (see
+    :mod:`qunzhu.growth.codes`). Whether the code may admit the member at all is
     :func:`qunzhu.growth.join_decide.code_refusal`'s to say."""
     t = table_of(JoinCode)
     spent = conn.execute(
         update(t)
         .where(
             t.c.community_id == community_id,
-            t.c.code == code.strip().upper(),
+            t.c.code == code,
             t.c.used_at.is_(None),
             (t.c.expires_at.is_(None)) | (t.c.expires_at > now),
         )

@@ -31,7 +31,7 @@ class JoinSnapshot:
     group_id: int
     member_id: int
     at: datetime
-    code: str  # upper case, stripped; "" when the join carried none
+    code: str  # as stored when it names a code, else as given (stripped); "" for none
     inviter: int | None  # the inviter the platform named
     threshold: str  # the spec's threshold kind: open | application | join_code | paid | ...
     referral_owner: int | None = None  # whose referral code ``code`` is, if it is one

@@ -13,6 +13,7 @@ from qunzhu import events as ev
 from qunzhu.events import make_key
 from qunzhu.growth.admission import spend_join_code
 from qunzhu.growth.capacity import admit
+from qunzhu.growth.codes import resolve_code
 from qunzhu.growth.common import action, place_of, record_refusal
 from qunzhu.growth.join_decide import (
     JoinCodeState,
@@ -29,14 +30,24 @@ from qunzhu.store.bulk import insert_ignoring_conflicts
 from qunzhu.store.growth import InviteCode, JoinCode
 from qunzhu.store.models import Referral
 
+# a referral code first: a code in both tables credits its owner, as it always has
+_CODE_TABLES = (table_of(InviteCode), table_of(JoinCode))
+
 
 def load_join(conn: Connection, r: Resolved, spec: CommunitySpec) -> JoinSnapshot:
     e = r.event
     assert isinstance(e, ev.MemberJoined)
-    code = (e.invite_code or "").strip().upper()
+    code = (e.invite_code or "").strip()
     threshold = spec.threshold
-    owner = _referral_owner(conn, r.community_id, code) if code else None
-    state = _join_code(conn, r.community_id, code) if code and owner is None else None
+    owner: int | None = None
+    state: JoinCodeState | None = None
+    found = resolve_code(conn, _CODE_TABLES, r.community_id, code) if code else None
+    if found is not None:
+        table, code = found  # the code as stored, whatever case the join wrote it in
+        if table is _CODE_TABLES[0]:
+            owner = _referral_owner(conn, r.community_id, code)
+        else:
+            state = _join_code(conn, r.community_id, code)
     paid = threshold.kind == "paid" and has_paid(
         conn, r.community_id, r.member_id, threshold.plans, e.occurred_at
     )

@@ -13,6 +13,7 @@ from sqlalchemy import Connection, func, select, update
 
 from qunzhu import events as ev
 from qunzhu.events import make_key
+from qunzhu.growth.codes import resolve_code
 from qunzhu.growth.common import GrowthError, Place, action, aware, place_of
 from qunzhu.spec.growth import ReferralRung
 from qunzhu.store import outbox
@@ -161,11 +162,12 @@ def set_link(conn: Connection, community_id: int, code: str, link: str) -> None:
 
 def owner_of_code(conn: Connection, community_id: int, code: str) -> int:
     t = table_of(InviteCode)
-    found = conn.execute(
-        select(t.c.member_id).where(
-            t.c.community_id == community_id, t.c.code == code.strip().upper()
-        )
-    ).scalar()
+    stored = resolve_code(conn, [t], community_id, code)
+    found = None
+    if stored is not None:
+        found = conn.execute(
+            select(t.c.member_id).where(t.c.community_id == community_id, t.c.code == stored[1])
+        ).scalar()
     if found is None:
         raise GrowthError("unknown_referral_code", f"referral code {code!r} does not exist")
     return int(found)

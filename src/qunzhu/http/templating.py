@@ -8,11 +8,10 @@ language), ``lang``, ``languages``, ``csrf_token`` (for every form), ``caller`` 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, date, datetime
+from datetime import date, datetime, tzinfo
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
@@ -23,22 +22,17 @@ from qunzhu.auth.permissions import Caller
 from qunzhu.auth.sessions import CSRF_FIELD, LANG_COOKIE
 from qunzhu.http.browser import browser_session, known_caller
 from qunzhu.http.i18n import LANGUAGES, choose_language, translator
+from qunzhu.spec.zones import SHORT, local_time
 
 HERE = Path(__file__).parent / "web"
 TEMPLATES = Jinja2Templates(directory=HERE / "templates")
 STATIC_DIR = HERE / "static"
 
 
-def when(
-    value: datetime | date | None, tz: ZoneInfo | None = None, fmt: str = "%m-%d %H:%M"
-) -> str:
-    """A time as the operator reads it: in the community's time zone, short."""
-    if value is None:
-        return "–"
-    if isinstance(value, datetime):
-        aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-        return aware.astimezone(tz).strftime(fmt) if tz is not None else aware.strftime(fmt)
-    return value.strftime("%Y-%m-%d")
+def when(value: datetime | date | None, tz: tzinfo | None = None, fmt: str = SHORT) -> str:
+    """A time as the operator reads it: in the community's (or the group's) zone, short;
+    the weekly report writes its times with the same function."""
+    return local_time(value, tz, fmt)
 
 
 def number(value: float | int | None, digits: int = 0) -> str:

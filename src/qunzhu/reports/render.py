@@ -16,6 +16,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from qunzhu.engines.roles import ROLE_NAMES
 from qunzhu.reports.labels import LABELS
 from qunzhu.reports.svg import FONT, as_data_uri, heatmap, line_chart, risk_bars, stacked_bars
+from qunzhu.spec.zones import local_time, zone_named
 
 _TEMPLATES = Path(__file__).parent / "templates"
 HTML_FONT = "Helvetica, Arial, 'PingFang SC', 'Microsoft YaHei', 'Noto Sans CJK SC', sans-serif"
@@ -67,9 +68,17 @@ def render_html(d: dict[str, Any], lang: str = "en", *, for_pdf: bool = False) -
             k: as_data_uri(v) for k, v in charts(d, lang, PDF_FONT if for_pdf else None).items()
         },
         role_names={r: ROLE_NAMES[r][1 if zh else 0] for r in ROLE_NAMES},
-        generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        generated=_generated(d),
         font=PDF_FONT if for_pdf else HTML_FONT,
     )
+
+
+def _generated(d: dict[str, Any]) -> str:
+    """When the report was made, in the community's zone, named (a report forwarded into a
+    chat is read far from the server)."""
+    name = d.get("timezone") or "UTC"
+    zone = zone_named(name) or UTC
+    return f"{local_time(datetime.now(UTC), zone, '%Y-%m-%d %H:%M')} {name}"
 
 
 def write_pdf(d: dict[str, Any], path: Path, lang: str = "en") -> None:

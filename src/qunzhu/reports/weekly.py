@@ -3,7 +3,7 @@ dictionary feeds the HTML file, the PDF and the API."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy import Connection, select
@@ -19,24 +19,34 @@ from qunzhu.engines.views import (
     latest_day,
     members_list,
 )
+from qunzhu.spec.zones import local_time, spec_zone, zone_name
 from qunzhu.store.base import table_of
 from qunzhu.store.intelligence import Question
 from qunzhu.store.models import Community, Group, GroupDaily, Member, Message
 
 RISK_SHOWN = 40.0
+LONG = "%Y-%m-%d %H:%M"
 
 
 def weekly_data(
-    conn: Connection, community_id: int, as_of: date | None = None, lang: str = "en"
+    conn: Connection,
+    community_id: int,
+    as_of: date | None = None,
+    lang: str = "en",
+    default_zone: tzinfo = UTC,
 ) -> dict[str, Any]:
+    """``default_zone`` (QUNZHU_TIMEZONE) holds where the spec names no time zone."""
     as_of = as_of or latest_day(conn, community_id)
     if as_of is None:
         raise LookupError("nothing computed yet for this community: run `qunzhu recompute`")
     spec = SpecCache().get(conn, community_id)
     week_start = as_of - timedelta(days=6)
     community = conn.execute(
-        select(Community.slug, Community.name).where(Community.id == community_id)
+        select(Community.slug, Community.name, Community.spec_yaml).where(
+            Community.id == community_id
+        )
     ).one()
+    zone = spec_zone(community.spec_yaml, default_zone)
     groups = health_rows(conn, community_id, as_of, lang)
     trend = _value_trend(conn, community_id, as_of, 28)
     this_week = sum(sum(v[-7:]) for v in trend["series"].values())
@@ -54,6 +64,7 @@ def weekly_data(
     return {
         "community": {"slug": community.slug, "name": community.name},
         "lang": lang,
+        "timezone": zone_name(zone),
         "week": {"start": week_start.isoformat(), "end": as_of.isoformat()},
         "value": {
             "this_week": round(this_week, 1),
@@ -68,7 +79,9 @@ def weekly_data(
         "role_targets": {k: v.model_dump() for k, v in spec.targets.ranges().items()},
         "funnel": funnel_data(conn, community_id, as_of),
         "top_contributors": top,
-        "unanswered": unanswered_questions(conn, community_id, as_of),
+        "unanswered": unanswered_questions(
+            conn, community_id, as_of, zone=zone, spec_yaml=community.spec_yaml
+        ),
         "suggestions": suggestions,
         "alerts": [a for a in alerts(conn, community_id) if a["day"] >= week_start.isoformat()],
         "spec": spec.source,
@@ -90,15 +103,29 @@ def _value_trend(conn: Connection, community_id: int, as_of: date, days: int) ->
 
 
 def unanswered_questions(
-    conn: Connection, community_id: int, as_of: date, days: int = 7, limit: int = 20
+    conn: Connection,
+    community_id: int,
+    as_of: date,
+    days: int = 7,
+    limit: int = 20,
+    *,
+    zone: tzinfo = UTC,
+    spec_yaml: str | None = None,
 ) -> list[dict[str, Any]]:
-    """Questions of the last ``days`` nobody answered, oldest first (only these few messages
-    are read for their text)."""
+    """Questions of the last ``days`` (in ``zone``) nobody answered, oldest first (only these
+    few messages are read for their text); ``asked_local`` is the time in the group's zone."""
     q, m, g, mem = table_of(Question), table_of(Message), table_of(Group), table_of(Member)
-    since = datetime.combine(as_of - timedelta(days=days - 1), datetime.min.time(), UTC)
-    until = datetime.combine(as_of + timedelta(days=1), datetime.min.time(), UTC)
+    since = datetime.combine(as_of - timedelta(days=days - 1), datetime.min.time(), zone)
+    until = datetime.combine(as_of + timedelta(days=1), datetime.min.time(), zone)
     rows = conn.execute(
-        select(q.c.message_id, g.c.name, mem.c.display_name, q.c.asked_at, m.c.text)
+        select(
+            q.c.message_id,
+            g.c.name,
+            g.c.platform_group_id,
+            mem.c.display_name,
+            q.c.asked_at,
+            m.c.text,
+        )
         .select_from(
             q.join(m, m.c.id == q.c.message_id)
             .join(g, g.c.id == q.c.group_id)
@@ -119,7 +146,8 @@ def unanswered_questions(
             "group": gname,
             "member": name,
             "asked_at": at.isoformat(),
+            "asked_local": local_time(at, spec_zone(spec_yaml, zone, gkey), LONG),
             "text": (text or "")[:200],
         }
-        for i, gname, name, at, text in rows
+        for i, gname, gkey, name, at, text in rows
     ]

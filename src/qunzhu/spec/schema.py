@@ -73,6 +73,16 @@ from qunzhu.spec.rules import (
     Rules,
 )
 
+
+class GroupSettings(SpecModel):
+    """What one group (by its platform id, as `qunzhu import -g` names it) sets apart from
+    the community."""
+
+    timezone: str | None = Field(
+        None, description="IANA zone of this group's times (default: the community's)"
+    )
+
+
 _PATH_TAIL = re.compile(r"(\.[^.\[]+|\[\d+\])$")
 
 
@@ -111,6 +121,14 @@ class CommunitySpec(SpecModel):
     referral: Referral = Field(default_factory=Referral)
     segments: list[Segment] = Field(default_factory=list)
     routing: Routing = Field(default_factory=Routing)
+    timezone: str | None = Field(
+        None,
+        description="IANA zone (时区) the community's times are shown and imported in "
+        "(default: QUNZHU_TIMEZONE)",
+    )
+    groups: dict[Ident, GroupSettings] = Field(
+        default_factory=dict, description="per group (platform id): its own time zone"
+    )
 
     # Where each field sat in the YAML file, filled by the loader so the lint can
     # point at lines; empty for a spec built in code.
@@ -162,6 +180,7 @@ __all__ = [
     "EscalationStep",
     "FloodingRule",
     "FraudThresholds",
+    "GroupSettings",
     "Ident",
     "Lifecycle",
     "LinkRule",

@@ -222,6 +222,11 @@ routing:
     - {match: {answers: {level: beginner}}, segment: starter}
     - {match: {answers: {level: builder}}, segment: builders}
     - {match: {}, segment: practice}   # 兜底放最后 the catch-all goes last
+
+# ── 时区 Time zones: 显示与导入的时间 times shown and imported ──────────────────
+timezone: Asia/Shanghai       # 社群时区 the community's zone (IANA)
+groups:                       # 按群 ID 单独设置 per group, by its platform id
+  aipm-builders: {timezone: Asia/Singapore}   # 该群的时区 this group's own zone
 """
 
 

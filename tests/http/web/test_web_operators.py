@@ -102,3 +102,29 @@ def test_token_is_shown_once_and_can_be_revoked(client, personas):
     )
     client.cookies.clear()
     assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+
+
+def test_the_team_lists_a_superuser_owner_who_has_no_role_row(client, personas):
+    from qunzhu.http.i18n import catalog
+
+    zh = catalog("zh-CN")
+    # the first run's `admin` is a superuser with no role in the sample community
+    log_in(client, "root")
+    page = client.get("/c/acme/operators")
+    assert page.status_code == 200
+    team = page.text.split('<table class="operators">', 1)[1].split("</table>", 1)[0]
+    assert ">root<" in team.replace(" <", "<")
+    assert zh["operators.you"] in team and zh["role.superuser"] in team
+    assert ">owner<" in team.replace(" <", "<") and ">moderator<" in team.replace(" <", "<")
+    assert zh["operators.empty"] not in page.text
+    assert f"/operators/{personas['root'].operator_id}/role" not in page.text  # no role form
+
+
+def test_an_owner_sees_the_superusers_beside_the_team_without_a_form_for_them(client, personas):
+    from qunzhu.http.i18n import catalog
+
+    log_in(client, "owner")
+    page = client.get("/c/acme/operators").text
+    assert catalog("zh-CN")["role.superuser"] in page
+    assert f"/operators/{personas['root'].operator_id}/role" not in page
+    assert f"/operators/{personas['moderator'].operator_id}/role" in page

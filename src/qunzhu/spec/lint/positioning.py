@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from qunzhu.spec.lint.core import Context, Hit, check
 
@@ -29,6 +30,27 @@ def duplicate_ids(ctx: Context) -> Iterator[Hit]:
     yield from _duplicates("monetization.plans", [p.id for p in spec.monetization.plans])
     yield from _duplicates("threshold.questions", [q.id for q in spec.threshold.questions])
     yield from _duplicates("segments", [s.id for s in spec.segments])
+
+
+@check("QZ008", "error", "Unknown time zone", "未知时区")
+def unknown_zone(ctx: Context) -> Iterator[Hit]:
+    named = [("timezone", ctx.spec.timezone)]
+    named += [(f"groups.{key}.timezone", g.timezone) for key, g in ctx.spec.groups.items()]
+    for path, name in named:
+        if name is not None and not _is_zone(name):
+            yield Hit(
+                path,
+                f"{path}: {name!r} is not an IANA time zone (e.g. Asia/Shanghai, Europe/Berlin)",
+                f"{path}：{name!r} 不是 IANA 时区（例如 Asia/Shanghai、Europe/Berlin）",
+            )
+
+
+def _is_zone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
 
 
 @check("QZ101", "error", "Campaign with no end date", "活动群没有结束日期")

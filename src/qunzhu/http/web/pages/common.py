@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from typing import Any
 from urllib.parse import urlencode
 
@@ -13,11 +13,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from qunzhu.auth.permissions import Action
-from qunzhu.http.deps import CommunityAccess, get_settings
+from qunzhu.http.deps import CommunityAccess, get_settings, get_store
 from qunzhu.http.i18n import catalog
 from qunzhu.http.templating import render
 from qunzhu.spec import SpecError, load_spec
 from qunzhu.spec.schema import CommunitySpec
+from qunzhu.spec.zones import spec_zone
 from qunzhu.store.models import Community, utcnow
 
 # (tab key, path under /c/{slug}, capability needed to see it)
@@ -34,6 +35,14 @@ TABS: tuple[tuple[str, str, Action], ...] = (
 
 def local_today(request: Request) -> date:
     return datetime.now(get_settings(request).tz).date()
+
+
+def shown_zone(request: Request, community_id: int, group: str | None = None) -> tzinfo:
+    """The zone a community's (or one group's, by platform id) times are shown in: the
+    spec's, else QUNZHU_TIMEZONE (see qunzhu.spec.zones)."""
+    with get_store(request).reading() as session:
+        text = session.scalar(select(Community.spec_yaml).where(Community.id == community_id))
+    return spec_zone(text, get_settings(request).tz, group)
 
 
 def now_utc() -> datetime:
@@ -85,6 +94,8 @@ def page(
         "done": done,
         **context,
     }
+    if "tz" not in context:  # a group's page brings its group's zone
+        full["tz"] = shown_zone(request, access.community.id)
     return render(request, template, full, caller=access.caller, status=status)
 
 

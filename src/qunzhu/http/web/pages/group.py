@@ -12,7 +12,7 @@ from fastapi.responses import Response
 
 from qunzhu.http.deps import CommunityAccess, get_store, require
 from qunzhu.http.ownership import ObjectId
-from qunzhu.http.web.pages.common import local_today, page, unmasked
+from qunzhu.http.web.pages.common import local_today, page, shown_zone, unmasked
 from qunzhu.http.web.queries.group import (
     SORTS,
     STATUSES,
@@ -64,6 +64,7 @@ def group_page(
             "tiers": tiers_in_use(session, access.community.id),
             "roles": roles_in_use(session, group.id),
         }
+        platform_id = group.platform_group_id
         fragment = request.headers.get("hx-target") == "members"
         if not fragment:
             context["stream"] = message_stream(
@@ -73,5 +74,6 @@ def group_page(
                 session.connection(), access.community.id, group.id
             )
             context["before"] = before
+    context["tz"] = shown_zone(request, access.community.id, platform_id)  # the group's own
     template = "group_members.html" if fragment else "group.html"
     return page(request, access, template, "community", context)

@@ -30,7 +30,7 @@ router = APIRouter()
 def _show(request: Request, access: CommunityAccess, **extra: object) -> Response:
     with get_store(request).reading() as session:
         context = {
-            "operators": community_operators(session, access.community.id),
+            "operators": community_operators(session, access.community.id, superusers=True),
             "tokens": own_tokens(session, access.caller.operator_id),
             "roles": ROLES,
             "new_password": None,

@@ -29,17 +29,29 @@ class OperatorRow:
     sessions: list[SessionRow]
 
 
-def community_operators(session: Session, community_id: int) -> list[OperatorRow]:
-    rows = (
+def community_operators(
+    session: Session, community_id: int, *, superusers: bool = False
+) -> list[OperatorRow]:
+    """The operators with a role in the community; with ``superusers``, also the active
+    superusers who have none there (they run every community: the first owner, `admin`,
+    is one, and a team list without them read "no operators yet" to them)."""
+    rows: list[tuple[Operator, str]] = list(
         session.execute(
             select(Operator, OperatorRole.role)
             .join(OperatorRole, OperatorRole.operator_id == Operator.id)
             .where(OperatorRole.community_id == community_id)
-            .order_by(Operator.username)
-        )
-        .tuples()
-        .all()
+        ).tuples()
     )
+    if superusers:
+        listed = {o.id for o, _ in rows}
+        rows += [
+            (o, "superuser")
+            for o in session.scalars(
+                select(Operator).where(Operator.is_superuser.is_(True), Operator.active.is_(True))
+            )
+            if o.id not in listed
+        ]
+    rows.sort(key=lambda row: row[0].username)
     ids = [o.id for o, _ in rows]
     tokens: dict[int, list[ApiToken]] = {}
     if ids:
