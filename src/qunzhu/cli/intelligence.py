@@ -184,7 +184,7 @@ def weekly(
     with store.engine.connect() as conn:
         cid = _community(conn, community, as_json)
         try:
-            data = weekly_data(conn, cid, wanted, lang)
+            data = weekly_data(conn, cid, wanted, lang, store.settings.tz)
         except LookupError as exc:
             raise fail(f"{exc} -c {community}", as_json=as_json) from None
     out.write_text(render_html(data, lang), encoding="utf-8")

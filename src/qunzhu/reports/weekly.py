@@ -3,7 +3,7 @@ dictionary feeds the HTML file, the PDF and the API."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy import Connection, select
@@ -27,8 +27,18 @@ RISK_SHOWN = 40.0
 
 
 def weekly_data(
-    conn: Connection, community_id: int, as_of: date | None = None, lang: str = "en"
+    conn: Connection,
+    community_id: int,
+    as_of: date | None = None,
+    lang: str = "en",
+    tz: tzinfo | None = None,
 ) -> dict[str, Any]:
+    """The report's numbers for the week ending ``as_of`` (the engines' newest day).
+
+    ``value_trend`` is value per day per group, the days the chart draws; each group's
+    ``value_per_day`` (the table) is the health engine's mean of the same last 7 days, and
+    ``value_trend.per_day`` that mean worked out from the chart's own points — the two agree.
+    ``value_trend.partial`` says the last day is today in ``tz`` and not over yet."""
     as_of = as_of or latest_day(conn, community_id)
     if as_of is None:
         raise LookupError("nothing computed yet for this community: run `qunzhu recompute`")
@@ -39,6 +49,8 @@ def weekly_data(
     ).one()
     groups = health_rows(conn, community_id, as_of, lang)
     trend = _value_trend(conn, community_id, as_of, 28)
+    trend["partial"] = as_of >= datetime.now(tz or UTC).date()
+    trend["per_day"] = {k: round(sum(v[-7:]) / 7, 2) for k, v in trend["series"].items()}
     this_week = sum(sum(v[-7:]) for v in trend["series"].values())
     last_week = sum(sum(v[-14:-7]) for v in trend["series"].values())
     top = members_list(conn, community_id, limit=10)

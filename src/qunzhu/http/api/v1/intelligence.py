@@ -142,7 +142,7 @@ def weekly(
 ) -> dict[str, Any]:
     with get_store(request).read_engine.connect() as conn:
         try:
-            data = weekly_data(conn, access.community.id, day, lang)
+            data = weekly_data(conn, access.community.id, day, lang, get_settings(request).tz)
         except LookupError as exc:
             raise ApiError(409, "not_computed", str(exc)) from None
     for q in data["unanswered"]:
