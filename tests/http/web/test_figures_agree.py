@@ -64,11 +64,13 @@ def test_community_page_figures_equal_the_api(site):
     assert int(shown["messages_7d", "demo"]) == detail["messages_7d"]
     assert int(shown["groups", ""]) == len(health)
     assert int(shown["at_risk", ""]) == sum(1 for h in health if h["risk"] == "high")
+    groups = {g["id"]: g for g in site.api("/groups")}
     for h in health:
         key = str(h["group_id"])
         assert _close(shown["death_risk", key], h["death_risk"])
         assert shown["risk", key] == h["risk"]
         assert int(shown["group_members", key]) == h["members"]
+        assert int(shown["messages_7d", key]) == groups[h["group_id"]]["messages_7d"]
 
 
 def test_a_group_with_most_questions_unanswered_is_not_called_healthy(site):
