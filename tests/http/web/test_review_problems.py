@@ -71,3 +71,12 @@ def test_review_item_says_what_was_found_and_marks_it_safely(client, acme, perso
     assert "留联系方式（引流）" in page or "Contact details offered" in page
     assert "{&#39;" not in page and "classifier · classifier" not in page
     assert "rule_label" not in page
+
+
+def test_today_names_the_kind_of_problem_not_the_rule_code(client, acme):
+    log_in(client, "owner")
+    client.cookies.set("qz_lang", "zh-CN")
+    today = client.get("/c/acme").text
+    waiting = today[today.index('id="todo-review"') :]
+    assert "留联系方式（引流）" in waiting[:3000]
+    assert "规则：contact_solicitation" not in today

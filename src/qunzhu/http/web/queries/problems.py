@@ -46,6 +46,13 @@ def _key(prefix: str, code: str | None, fallback: str | None) -> str | None:
     return fallback
 
 
+def kind_key(rule: str) -> str:
+    """The catalog key of a rule's kind of problem in a short list (Today's queue)."""
+    if rule == "classifier":
+        return "problem.classifier_short"
+    return _key("problem", rule, None) or "problem.other"
+
+
 def _findings(evidence: Any, rule: str, detector: str, score: float) -> list[dict[str, Any]]:
     found = evidence.get("findings") if isinstance(evidence, dict) else None
     rows = [f for f in found or [] if isinstance(f, dict)]
