@@ -153,3 +153,15 @@ def test_weekly_report_figures_equal_the_api(site):
         assert int(shown["health_members", key]) == health[g["group_id"]]["members"]
         # the chart's points, per day, average to the table's value per day
         assert _close(report["value_trend"]["per_day"][g["name"]], g["value_per_day"], 1)
+
+
+def test_growth_states_the_rewards_held_that_today_lists(site):
+    growth = site.page("/c/demo/growth")
+    held = site.api("/queues")["held_rewards"]
+    assert held > 0  # the sample's fraud check holds some
+    assert int(figures(growth)["rewards_held", "demo"]) == held
+    today = site.page("/c/demo")
+    assert 'id="todo-rewards"' in today
+    section = today[today.index('id="todo-rewards"') :]
+    assert f">{held}<" in section[:600]  # Today's count of the same rewards
+    assert "1970" not in growth  # a campaign without a start says so, not the epoch
