@@ -98,3 +98,15 @@ def test_charts_draw_what_they_are_given():
     assert ys[0] > ys[1] > ys[2]  # higher values are drawn higher
     cells = heatmap(["w1"], ["D7", "D30"], [[0.5, None]], "cohorts")
     assert "50%" in cells and cells.count("<rect") == 2
+
+
+def test_an_unfinished_last_day_is_drawn_dashed():
+    series = {"g": [10.0, 12.0, 11.0, 2.0]}
+    labels = ["03-01", "03-02", "03-03", "03-04"]
+    whole = ElementTree.fromstring(line_chart(series, labels, "value"))
+    cut = ElementTree.fromstring(line_chart(series, labels, "value", partial=True))
+    ns = "{http://www.w3.org/2000/svg}polyline"
+    assert [p.get("stroke-dasharray") for p in whole.iter(ns)] == [None]
+    solid, dashed = list(cut.iter(ns))
+    assert len(solid.get("points").split()) == 3 and dashed.get("stroke-dasharray")
+    assert len(dashed.get("points").split()) == 2  # from the last whole day to today

@@ -212,19 +212,21 @@ def community_list(as_json: bool = JSON_OPTION) -> None:
             "name": c.name,
             "groups": len(c.groups),
             "members": c.members,
+            "memberships": c.memberships,
             "has_spec": c.has_spec,
         }
         for c in sorted(communities, key=lambda c: c.slug)
     ]
 
     def render(data: list[dict[str, Any]]) -> None:
-        table = Table("community", "name", "groups", "members", "spec")
+        table = Table("community", "name", "groups", "people", "group memberships", "spec")
         for r in data:
             table.add_row(
                 r["slug"],
                 r["name"],
                 str(r["groups"]),
                 str(r["members"]),
+                str(r["memberships"]),
                 "yes" if r["has_spec"] else "no",
             )
         console.print(table)

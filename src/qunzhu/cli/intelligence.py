@@ -137,12 +137,15 @@ RISK_STYLE = {"high": "bold red", "watch": "yellow", "ok": ""}
 
 
 def _print_health(rows: list[dict[str, Any]]) -> None:
-    table = Table("group", "death risk", "value/day", "spoke 7d", "members", "reasons")
+    table = Table(
+        "group", "health", "death risk", "value/day (7-day mean)", "spoke 7d", "members", "reasons"
+    )
     for r in rows:
         style = RISK_STYLE[r["risk"]]
         table.add_row(
             f"{r['name']} ({r['group']})",
-            f"[{style}]{r['death_risk']:.0f}[/]" if style else f"{r['death_risk']:.0f}",
+            f"[{style}]{r['risk']}[/]" if style else r["risk"],
+            f"{r['death_risk']:.0f}",
             f"{r['value_per_day']:.1f}",
             f"{r['active_share']:.0%}",
             str(r["members"]),
@@ -240,8 +243,12 @@ def members_list(
             raise fail(str(exc), as_json=as_json) from None
         rows = [asdict(r) for r in members_by_value(conn, cid, gid, limit)]
 
+    # in a group: the value of the 30 days the role was decided on; else the decayed value
+    # the tiers test (docs/figures.md): one name per figure
+    value_name = "value (30 days)" if gid else "value (decayed)"
+
     def show(rs: list[dict[str, Any]]) -> None:
-        table = Table("member", "names", "messages", "value", "role", "tier")
+        table = Table("member", "names", "messages", value_name, "role", "tier")
         for r in rs:
             table.add_row(
                 str(r["member"]),

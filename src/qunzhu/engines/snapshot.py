@@ -30,7 +30,9 @@ from qunzhu.store.models import (
 # activation all fit in it
 LOOKBACK_DAYS = 60
 SERIES_DAYS = 90
-ACTIVE_MODERATION = ("applied", "alerted")
+# sanctions whose points count: carried out, turned into an alert, or a flag a moderator
+# approved ("the rule's points apply", qunzhu.moderation.review; its escalation counts them)
+ACTIVE_MODERATION = ("applied", "alerted", "approved")
 NEWCOMER_DAYS = 38  # joiners of 7 to 37 days ago, and their first week
 
 

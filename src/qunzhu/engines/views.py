@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 
 from qunzhu.engines.funnel import JoinRecord, funnel
+from qunzhu.engines.risk import risk_of, unanswered_first, unanswered_share
 from qunzhu.engines.roles import ROLE_NAMES, describe_reason, strongest
 from qunzhu.engines.snapshot import ACTIVE_MODERATION, load_totals
 from qunzhu.engines.specs import SpecCache
@@ -221,14 +222,15 @@ def explain_member(
     roles = [
         {
             "group": name,
+            "group_id": gid,
             "role": role,
             "role_name": ROLE_NAMES[role][1 if lang[:2] == "zh" else 0],
             "since": since.isoformat(),
             "reason": describe_reason(role, reason, lang),
             "facts": reason,
         }
-        for name, role, since, reason in conn.execute(
-            select(g.c.name, ra.c.role, ra.c.since, ra.c.reason)
+        for gid, name, role, since, reason in conn.execute(
+            select(g.c.id, g.c.name, ra.c.role, ra.c.since, ra.c.reason)
             .select_from(ra.join(g, g.c.id == ra.c.group_id))
             .where(ra.c.member_id == member_id, ra.c.community_id == community_id)
         )
@@ -374,6 +376,9 @@ def health_rows(
         .where(*where)
         .order_by(gh.c.death_risk.desc())
     ):
+        unanswered = unanswered_share(metrics)
+        if unanswered_first(risk, unanswered):
+            reasons = sorted(reasons, key=lambda r: r["code"] != "unanswered")
         rows.append(
             {
                 "group": pgid,
@@ -381,6 +386,8 @@ def health_rows(
                 "name": name,
                 "day": day.isoformat(),
                 "death_risk": risk,
+                "risk": risk_of(risk, unanswered),
+                "unanswered_share": unanswered,
                 "reasons": [r[key] for r in reasons],
                 "reason_codes": [r["code"] for r in reasons],
                 "active_share": share,

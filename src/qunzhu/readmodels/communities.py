@@ -41,7 +41,13 @@ class CommunityRow:
     role: str | None
     capabilities: list[str]
     groups: list[GroupRow]
-    members: int
+    members: int  # people: distinct members with an active membership (figure "people")
+
+    @property
+    def memberships(self) -> int:
+        """Active group memberships added up over the groups: someone in two groups counts
+        twice (figure "memberships"; ``members`` counts them once)."""
+        return sum(g.members for g in self.groups)
 
     @property
     def messages_7d(self) -> int:

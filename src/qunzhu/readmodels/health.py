@@ -6,8 +6,12 @@ today's groups at risk, role mix chart) read these functions.
 ``death_risk``
     0–100 from qunzhu.engines.health, on the newest day it computed unless a day is asked.
 ``risk``
-    ``high`` at or above :data:`DYING_RISK` (the engine's own line, HealthConfig.dying_risk),
-    ``watch`` at or above :data:`WATCH_RISK`, else ``ok``.
+    ``high`` at or above the engine's dying line (70), ``watch`` at or above 40 — or when
+    at least half of 10 or more questions of the last 14 days went unanswered: such a group
+    is not dying, but it is not healthy either, and its first reason says so — else ``ok``
+    (qunzhu.engines.risk, which the weekly report reads too).
+``since``
+    The first day of the group's current run of days at this risk (when it became so).
 ``members``
     The group's active members the engine counted that day.
 """
@@ -21,17 +25,11 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 
 from qunzhu.engines import views
+from qunzhu.engines.risk import DYING_RISK as DYING_RISK  # one definition, shared with
+from qunzhu.engines.risk import WATCH_RISK as WATCH_RISK  # the weekly report
+from qunzhu.engines.risk import risk_of as risk_of
+from qunzhu.engines.risk import unanswered_share as unanswered_share
 from qunzhu.store.intelligence import GroupHealth, RoleAssignment
-
-DYING_RISK = 70.0  # engines/health.py HealthConfig.dying_risk
-WATCH_RISK = 40.0
-
-
-def risk_of(death_risk: float) -> str:
-    """The word for a death risk: high, watch or ok."""
-    if death_risk >= DYING_RISK:
-        return "high"
-    return "watch" if death_risk >= WATCH_RISK else "ok"
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,8 +48,12 @@ class GroupHealthRow:
     metrics: dict[str, Any]
 
     @property
+    def unanswered_share(self) -> float | None:
+        return unanswered_share(self.metrics)
+
+    @property
     def risk(self) -> str:
-        return risk_of(self.death_risk)
+        return risk_of(self.death_risk, self.unanswered_share)
 
     def as_json(self) -> dict[str, Any]:
         """The row as the API and ``--json`` print it."""
@@ -62,6 +64,7 @@ class GroupHealthRow:
             "day": self.day.isoformat(),
             "death_risk": self.death_risk,
             "risk": self.risk,
+            "unanswered_share": self.unanswered_share,
             "reasons": list(self.reasons),
             "reason_codes": list(self.reason_codes),
             "active_share": self.active_share,
@@ -86,23 +89,43 @@ def group_health(
     rows = views.health_rows(
         conn, community_id, day, "zh" if lang.startswith("zh") else "en", min_risk
     )
-    return tuple(
-        GroupHealthRow(
-            group=str(r["group"]),
-            group_id=int(r["group_id"]),
-            name=str(r["name"]),
-            day=date.fromisoformat(r["day"]),
-            death_risk=float(r["death_risk"]),
-            reasons=tuple(str(x) for x in r["reasons"]),
-            reason_codes=tuple(str(x) for x in r["reason_codes"]),
-            active_share=float(r["active_share"]),
-            value_per_day=float(r["value_per_day"]),
-            members=int(r["members"]),
-            forecast_days=r["forecast_days"],
-            metrics=dict(r["metrics"] or {}),
-        )
-        for r in rows
+    return tuple(_row(r) for r in rows)
+
+
+def _row(r: dict[str, Any]) -> GroupHealthRow:
+    return GroupHealthRow(
+        group=str(r["group"]),
+        group_id=int(r["group_id"]),
+        name=str(r["name"]),
+        day=date.fromisoformat(r["day"]),
+        death_risk=float(r["death_risk"]),
+        reasons=tuple(str(x) for x in r["reasons"]),
+        reason_codes=tuple(str(x) for x in r["reason_codes"]),
+        active_share=float(r["active_share"]),
+        value_per_day=float(r["value_per_day"]),
+        members=int(r["members"]),
+        forecast_days=r["forecast_days"],
+        metrics=dict(r["metrics"] or {}),
     )
+
+
+def risk_since(conn: Connection, community_id: int, group_id: int) -> date | None:
+    """The first day of the group's current run of days at its newest risk word (None
+    before the health engine ran for it)."""
+    rows = conn.execute(
+        select(GroupHealth.day, GroupHealth.death_risk, GroupHealth.metrics)
+        .where(GroupHealth.community_id == community_id, GroupHealth.group_id == group_id)
+        .order_by(GroupHealth.day.desc())
+        .limit(366)
+    ).tuples()
+    since: date | None = None
+    word: str | None = None
+    for day, death_risk, metrics in rows:
+        now = risk_of(float(death_risk), unanswered_share(metrics))
+        if word is not None and now != word:
+            break
+        word, since = now, day
+    return since
 
 
 def role_counts(conn: Connection, community_id: int) -> dict[str, int]:

@@ -4,8 +4,13 @@ and the dashboard's member and group pages read these functions.
 
 ``value``
     The member's time-decayed value as the engines last computed it (``member_values``,
-    half-life from the spec). The dashboard's "value (30 days)" columns are a different
-    figure under that different name: the sum of ``member_daily.value`` over 30 days.
+    half-life from the spec): what the tier rules test, shown as "value (decayed)".
+``value (30 days)``
+    A different figure under that different name: the sum of ``member_daily.value`` over
+    the :data:`VALUE_DAYS` days ending on :func:`value_window_end` — the engines' newest
+    day, so it is the value the member's role in a group was decided on
+    (``role_assignments.value``, ``GET …/members/value?group=``) when the spec's role window
+    is 30 days, the default.
 ``role``
     The strongest behavioural role the engines assigned in the member's groups.
 ``tier``
@@ -31,6 +36,13 @@ from qunzhu.store.intelligence import MemberValue, TierState
 from qunzhu.store.models import Member, TierChange
 
 UnknownMember = views.UnknownMember  # one error for "not this community's member"
+VALUE_DAYS = 30
+
+
+def value_window_end(conn: Connection, community_id: int, today: date) -> date:
+    """The last day of the "value (30 days)" window: the engines' newest day (the day the
+    roles were decided on), ``today`` before they ran."""
+    return views.latest_day(conn, community_id) or today
 
 
 @dataclass(frozen=True, slots=True)

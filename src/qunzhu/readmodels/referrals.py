@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, case, func, select
@@ -31,6 +31,7 @@ from qunzhu.store.growth import Campaign, ReferralReward
 from qunzhu.store.models import Member, Referral
 
 LEADERBOARD_SIZE = 20
+NOT_SET = datetime(1970, 1, 2, tzinfo=UTC)  # a start before this is growth's EPOCH: unset
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +51,7 @@ class Leader:
 class CampaignBoard:
     slug: str
     name: str
-    starts_at: datetime
+    starts_at: datetime | None  # None: no start was set (the default campaign counts all)
     ends_at: datetime | None
     ladder: tuple[dict[str, Any], ...]
     leaders: tuple[Leader, ...]
@@ -126,12 +127,17 @@ def leaderboard(
     return tuple(out)
 
 
+def _unset(start: datetime) -> bool:
+    """The default campaign starts at the epoch, which means "not set", not 1970-01-01."""
+    return start.replace(tzinfo=None) <= NOT_SET.replace(tzinfo=None)
+
+
 def _board(conn: Connection, community_id: int, c: Any, limit: int) -> CampaignBoard:
     ladder = tuple(x for x in (c.ladder or []) if isinstance(x, dict))
     return CampaignBoard(
         slug=c.slug,
         name=c.name,
-        starts_at=c.starts_at,
+        starts_at=None if _unset(c.starts_at) else c.starts_at,
         ends_at=c.ends_at,
         ladder=ladder,
         leaders=leaderboard(conn, community_id, c.starts_at, c.ends_at, ladder, limit),

@@ -44,7 +44,9 @@ def _charts(d: dict[str, Any], lang: str) -> dict[str, str]:
     names = {r: ROLE_NAMES[r][1 if zh else 0] for r in ROLE_NAMES}
     cohorts = d["funnel"]["cohorts"]
     return {
-        "trend": line_chart(trend["series"], labels, t["value_trend"]),
+        "trend": line_chart(
+            trend["series"], labels, t["value_trend"], partial=bool(trend.get("partial"))
+        ),
         "risk": risk_bars([(g["name"], g["death_risk"]) for g in d["groups"]], t["death_risk"]),
         "roles": stacked_bars(d["role_mix"], d["role_order"], t["role_mix"], names),
         "cohorts": heatmap(

@@ -43,7 +43,10 @@ def line_chart(
     title: str,
     width: int = 640,
     height: int = 240,
+    partial: bool = False,
 ) -> str:
+    """One line per series; with ``partial`` the last day is unfinished (today): its
+    segment is dashed and marked, so a low last point does not read as a drop."""
     left, right, top, bottom = 48, 150, 24, 30
     w, h = width - left - right, height - top - bottom
     peak = max((v for vs in series.values() for v in vs), default=0.0) or 1.0
@@ -57,13 +60,20 @@ def line_chart(
         if i % max(1, len(labels) // 6) == 0:
             x = left + w * i / max(1, n - 1)
             body.append(_text(x, height - 10, label, 10, "middle", "#777"))
+    cut = n - 1 if partial and n >= 2 else n
     for k, (name, values) in enumerate(series.items()):
         color = PALETTE[k % len(PALETTE)]
-        pts = " ".join(
+        xy = [
             f"{left + w * i / max(1, n - 1):.1f},{top + h - h * v / peak:.1f}"
             for i, v in enumerate(values)
-        )
+        ]
+        pts = " ".join(xy[:cut])
         body.append(f'<polyline points="{pts}" fill="none" stroke="{color}" stroke-width="2"/>')
+        if cut < len(xy):
+            body.append(
+                f'<polyline points="{" ".join(xy[cut - 1 :])}" fill="none" stroke="{color}" '
+                'stroke-width="2" stroke-dasharray="4 3" data-partial="1"/>'
+            )
         body.append(
             f'<rect x="{left + w + 12}" y="{top + 16 * k}" width="10" height="10" fill="{color}"/>'
         )

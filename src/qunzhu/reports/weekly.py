@@ -34,8 +34,16 @@ def weekly_data(
     as_of: date | None = None,
     lang: str = "en",
     default_zone: tzinfo = UTC,
+    tz: tzinfo | None = None,
 ) -> dict[str, Any]:
-    """``default_zone`` (QUNZHU_TIMEZONE) holds where the spec names no time zone."""
+    """The report's numbers for the week ending ``as_of`` (the engines' newest day).
+
+    ``default_zone`` (QUNZHU_TIMEZONE) holds where the spec names no time zone.
+    ``value_trend`` is value per day per group, the days the chart draws; each group's
+    ``value_per_day`` (the table) is the health engine's mean of the same last 7 days, and
+    ``value_trend.per_day`` that mean worked out from the chart's own points — the two agree.
+    ``value_trend.partial`` says the last day is today in ``tz`` (else the community's zone)
+    and not over yet."""
     as_of = as_of or latest_day(conn, community_id)
     if as_of is None:
         raise LookupError("nothing computed yet for this community: run `qunzhu recompute`")
@@ -49,6 +57,8 @@ def weekly_data(
     zone = spec_zone(community.spec_yaml, default_zone)
     groups = health_rows(conn, community_id, as_of, lang)
     trend = _value_trend(conn, community_id, as_of, 28)
+    trend["partial"] = as_of >= datetime.now(tz or zone).date()
+    trend["per_day"] = {k: round(sum(v[-7:]) / 7, 2) for k, v in trend["series"].items()}
     this_week = sum(sum(v[-7:]) for v in trend["series"].values())
     last_week = sum(sum(v[-14:-7]) for v in trend["series"].values())
     top = members_list(conn, community_id, limit=10)

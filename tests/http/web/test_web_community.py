@@ -144,3 +144,16 @@ def test_analyst_and_moderator_cannot_edit_the_spec(client, acme):
             ).status_code
             == 403
         )
+
+
+def test_todays_unfinished_day_is_drawn_dashed_not_as_a_drop(client, acme):
+    log_in(client, "analyst")
+    trend, html = _chart(client, "value_trend")
+    solid, bars, dashed = trend["series"]
+    assert solid["data"][-1] is None  # the solid line stops at yesterday
+    assert dashed["lineStyle"]["type"] == "dashed"
+    assert [v is None for v in dashed["data"]] == [True] * 28 + [False, False]
+    assert dashed["data"][-2] == solid["data"][-2]  # it starts where the solid line stops
+    assert bars["type"] == "bar" and len(bars["data"]) == 30
+    assert "今天" in trend["xAxis"]["data"][-1] or "today" in trend["xAxis"]["data"][-1]
+    assert "chart-note" in html

@@ -30,7 +30,12 @@ class CommunityOut(BaseModel):
     )
     capabilities: list[str] = Field(description="what the caller may do here")
     groups: int
-    members: int = Field(description="distinct members with an active membership")
+    members: int = Field(
+        description="people: distinct members with an active membership (counted once)"
+    )
+    memberships: int = Field(
+        description="active group memberships added up over the groups (counted per group)"
+    )
     created_at: datetime
 
 

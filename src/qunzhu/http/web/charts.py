@@ -24,11 +24,36 @@ def _base() -> dict[str, Any]:
 
 
 def value_trend_option(trend: Trend, t: Translator) -> dict[str, Any]:
+    """Value as a line and messages as bars per day. Today's unfinished day is not a drop:
+    its value is drawn as a dashed segment from yesterday (a third series, after the bars),
+    its column shaded and its label marked."""
+    labels = [d.strftime("%m-%d") for d in trend.days]
+    solid: list[float | None] = list(trend.value)
+    series: list[dict[str, Any]] = []
+    if trend.partial and len(labels) >= 2:
+        labels[-1] = t("chart.today_so_far", day=labels[-1])
+        solid[-1] = None
+        dashed: list[float | None] = [None] * (len(labels) - 2) + trend.value[-2:]
+        series.append(
+            {
+                "name": t("chart.value"),
+                "type": "line",
+                "smooth": True,
+                "data": dashed,
+                "lineStyle": {"type": "dashed"},
+                "symbol": "emptyCircle",
+                "markArea": {
+                    "silent": True,
+                    "itemStyle": {"color": "rgba(100, 116, 139, 0.12)"},
+                    "data": [[{"xAxis": labels[-1]}, {"xAxis": labels[-1]}]],
+                },
+            }
+        )
     option = _base()
     option.update(
         {
             "legend": {"data": [t("chart.value"), t("chart.messages")], "top": 0},
-            "xAxis": {"type": "category", "data": [d.strftime("%m-%d") for d in trend.days]},
+            "xAxis": {"type": "category", "data": labels},
             "yAxis": [
                 {"type": "value", "name": t("chart.value")},
                 {"type": "value", "name": t("chart.messages"), "splitLine": {"show": False}},
@@ -38,7 +63,7 @@ def value_trend_option(trend: Trend, t: Translator) -> dict[str, Any]:
                     "name": t("chart.value"),
                     "type": "line",
                     "smooth": True,
-                    "data": trend.value,
+                    "data": solid,
                     "areaStyle": {"opacity": 0.15},
                 },
                 {
@@ -48,6 +73,7 @@ def value_trend_option(trend: Trend, t: Translator) -> dict[str, Any]:
                     "data": trend.messages,
                     "itemStyle": {"opacity": 0.5},
                 },
+                *series,
             ],
         }
     )

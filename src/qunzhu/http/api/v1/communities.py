@@ -44,6 +44,7 @@ def _summary(row: CommunityRow) -> CommunityOut:
         capabilities=row.capabilities,
         groups=len(row.groups),
         members=row.members,
+        memberships=row.memberships,
         created_at=row.created_at,
     )
 

@@ -21,6 +21,7 @@ from qunzhu.http.web.pages.common import back, community_spec, local_today, page
 from qunzhu.http.web.queries import charts as chart_data
 from qunzhu.http.web.queries.common import page_of
 from qunzhu.http.web.queries.community import community_totals, group_health
+from qunzhu.readmodels.communities import communities_for
 from qunzhu.spec import SpecError, lint, load_spec
 from qunzhu.spec.schema import CommunitySpec
 from qunzhu.store.models import Community
@@ -60,6 +61,12 @@ def community_page(
         spec = community_spec(session, cid)
         has_text = bool(session.scalar(select(Community.spec_yaml).where(Community.id == cid)))
         groups = group_health(session, cid, today, lang)
+        # people and memberships as the home page and GET /communities/{slug} count them
+        counted = communities_for(session, access.caller, today, only=cid)[0]
+    totals = community_totals(groups) | {
+        "people": counted.members,
+        "memberships": counted.memberships,
+    }
     findings = [f.as_dict(lang) for f in lint(spec, today=today)] if spec is not None else []
     shown = page_of(p, GROUPS_PER_PAGE, len(groups))
     return page(
@@ -73,7 +80,7 @@ def community_page(
             "findings": findings,
             "groups": groups[shown.offset : shown.offset + shown.size],
             "groups_page": shown,
-            "totals": community_totals(groups),
+            "totals": totals,
             "chart_names": CHARTS,
         },
     )

@@ -12,6 +12,7 @@ from fastapi.responses import Response
 
 from qunzhu.http.deps import CommunityAccess, get_store, require
 from qunzhu.http.ownership import ObjectId
+from qunzhu.http.templating import request_language
 from qunzhu.http.web.pages.common import local_today, page, shown_zone, unmasked
 from qunzhu.http.web.queries.group import (
     SORTS,
@@ -24,6 +25,7 @@ from qunzhu.http.web.queries.group import (
     tiers_in_use,
 )
 from qunzhu.readmodels.capacity import group_capacity
+from qunzhu.readmodels.health import group_health, risk_since
 from qunzhu.store.scoped import MAX_ID
 
 router = APIRouter()
@@ -70,8 +72,18 @@ def group_page(
             context["stream"] = message_stream(
                 session, group, before=before, unmasked=unmasked(access)
             )
-            context["capacity"] = group_capacity(
-                session.connection(), access.community.id, group.id
+            conn = session.connection()
+            context["capacity"] = group_capacity(conn, access.community.id, group.id)
+            # when and why the group is at risk: the health engine's newest verdict on it
+            lang = request_language(request, access.caller)
+            found = [
+                h
+                for h in group_health(conn, access.community.id, lang=lang)
+                if h.group_id == group.id
+            ]
+            context["health"] = found[0] if found else None
+            context["risk_since"] = (
+                risk_since(conn, access.community.id, group.id) if found else None
             )
             context["before"] = before
     context["tz"] = shown_zone(request, access.community.id, platform_id)  # the group's own

@@ -19,7 +19,7 @@ from qunzhu.http.web.queries.growth import (
     leaderboard,
     pending_applications,
 )
-from qunzhu.readmodels import referrals
+from qunzhu.readmodels import queues, referrals
 
 router = APIRouter()
 
@@ -36,6 +36,8 @@ def growth_page(request: Request, access: CommunityAccess = Depends(require("rea
             "ladder": ladder(spec, lang),
             "leaders": leaderboard(conn, cid, spec, local_today(request), get_settings(request).tz),
             "counts": referrals.referral_counts(conn, cid),
+            # the figure Today shows and GET …/queues returns (held_rewards)
+            "rewards_held": queues.held_rewards(conn, cid),
             "applications": pending_applications(session, cid, unmasked=unmasked(access)),
             "campaigns": referrals.campaigns(conn, cid),
             "held": referrals.rewards(conn, cid, "held", rewards.SHOWN),

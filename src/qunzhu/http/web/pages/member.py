@@ -21,6 +21,8 @@ from qunzhu.http.ownership import ObjectId
 from qunzhu.http.templating import request_language
 from qunzhu.http.web.pages.common import back, community_spec, local_today, page, unmasked
 from qunzhu.http.web.queries import member as q
+from qunzhu.http.web.queries.problems import moderation_history
+from qunzhu.readmodels.members import member_profile
 from qunzhu.store.growth import InviteCode
 from qunzhu.store.privacy import PrivacyError, erase_member, export_member
 from qunzhu.store.scoped import MAX_ID
@@ -39,9 +41,12 @@ def member_page(
     with get_store(request).reading() as session:
         member = q.find_member(session, cid, member_id)
         groups = q.group_names(session, cid)
-        values = q.value_explained(session, member.id, groups, today)
+        values = q.value_explained(session, cid, member.id, groups, today)
         orders, payments = q.orders_and_payments(session, member.id)
+        # the figures and reasons of `qunzhu members explain` and GET …/members/{id}/explain
+        explained = member_profile(session.connection(), cid, member.id, lang).document
         context = {
+            "explained": explained,
             "who": q.who(session, member, open_),
             "memberships": q.memberships(session, member.id),
             "timeline": q.timeline(session, member.id, groups, open_),
@@ -49,7 +54,7 @@ def member_page(
             "tier": q.tier_progress(
                 session, cid, member.id, community_spec(session, cid), lang, today
             ),
-            "moderation": q.moderation_history(session, member.id),
+            "moderation": moderation_history(session, cid, member.id, groups, open_),
             "referrals": q.referrals(session, member.id),
             "invite": session.execute(
                 select(InviteCode.code, InviteCode.link).where(

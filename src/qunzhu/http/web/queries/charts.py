@@ -28,9 +28,12 @@ class Trend:
     days: list[date]
     messages: list[int]
     value: list[float]
+    partial: bool = True  # the last day is today, not over yet: drawn dashed and marked
 
 
 def value_trend(session: Session, community_id: int, today: date, days: int = TREND_DAYS) -> Trend:
+    """Value and messages per day over the ``days`` days ending ``today`` (the local day,
+    so the last one is unfinished: :attr:`Trend.partial`)."""
     first = today - timedelta(days=days - 1)
     rows = {
         d: (int(m or 0), float(v or 0.0))

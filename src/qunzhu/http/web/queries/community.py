@@ -45,6 +45,7 @@ class GroupHealth:
     # from the health engine when it has run: 0–100, and why
     death_risk: float | None = None
     reasons: tuple[str, ...] = ()
+    unanswered_share: float | None = None  # of the last 14 days' questions (readmodels.health)
 
     @property
     def trend(self) -> float | None:
@@ -56,7 +57,7 @@ class GroupHealth:
     @property
     def risk(self) -> str:
         if self.death_risk is not None:
-            return risk_of(self.death_risk)
+            return risk_of(self.death_risk, self.unanswered_share)
         if self.messages_7d == 0 and self.messages_prev_7d == 0 and self.members == 0:
             return "new"
         if self.messages_7d == 0 and self.members >= SILENT_MIN_MEMBERS:
@@ -150,6 +151,7 @@ def group_health(
                 leaves_7d=int(l7 or 0),
                 death_risk=engine[g.id].death_risk if g.id in engine else None,
                 reasons=engine[g.id].reasons[:3] if g.id in engine else (),
+                unanswered_share=engine[g.id].unanswered_share if g.id in engine else None,
             )
         )
     out.sort(

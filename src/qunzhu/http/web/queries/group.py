@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from qunzhu.auth.permissions import NotFound, mask_text
 from qunzhu.http.web.queries.common import Page, page_of
+from qunzhu.readmodels.members import VALUE_DAYS, value_window_end
 from qunzhu.store.intelligence import RoleAssignment, TierState
 from qunzhu.store.models import (
     Group,
@@ -24,7 +25,6 @@ from qunzhu.store.models import (
     TierChange,
 )
 
-VALUE_DAYS = 30
 MEMBERS_PER_PAGE = 50
 STREAM_PER_PAGE = 50
 SORTS = ("value", "messages", "joined", "last", "name")
@@ -90,8 +90,9 @@ def _latest_tiers(community_id: int) -> Any:
     return select(ranked.c.member_id, ranked.c.tier).where(ranked.c.n == 1).subquery()
 
 
-def _member_select(group: Group, q: MemberQuery, today: date) -> Select[Any]:
-    since = today - timedelta(days=VALUE_DAYS - 1)
+def _member_select(group: Group, q: MemberQuery, end: date) -> Select[Any]:
+    """``end``: the last day of "value (30 days)" (qunzhu.readmodels.members)."""
+    since = end - timedelta(days=VALUE_DAYS - 1)
     agg = (
         select(
             MemberDaily.member_id,
@@ -100,7 +101,7 @@ def _member_select(group: Group, q: MemberQuery, today: date) -> Select[Any]:
             func.max(MemberDaily.day).label("last_active"),
             func.max(case((MemberDaily.value > 0, MemberDaily.day))).label("last_valuable"),
         )
-        .where(MemberDaily.group_id == group.id, MemberDaily.day >= since)
+        .where(MemberDaily.group_id == group.id, MemberDaily.day >= since, MemberDaily.day <= end)
         .group_by(MemberDaily.member_id)
         .subquery()
     )
@@ -119,7 +120,8 @@ def _member_select(group: Group, q: MemberQuery, today: date) -> Select[Any]:
             Membership.joined_at,
             tier.label("tier"),
             role.label("role"),
-            func.coalesce(agg.c.value, 0.0).label("value"),
+            # the role's own figure once the engines ran (the same 30 days, summed by them)
+            func.coalesce(ra.value, agg.c.value, 0.0).label("value"),
             func.coalesce(agg.c.messages, 0).label("messages"),
             agg.c.last_active,
             agg.c.last_valuable,
@@ -160,7 +162,8 @@ def group_members(
     session: Session, group: Group, q: MemberQuery, today: date
 ) -> tuple[list[MemberRow], Page]:
     q = q.normalized()
-    query = _member_select(group, q, today)
+    end = value_window_end(session.connection(), group.community_id, today)
+    query = _member_select(group, q, end)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     page = page_of(q.page, MEMBERS_PER_PAGE, int(total))
     rows = session.execute(_ordering(q, query).limit(page.size).offset(page.offset)).all()
@@ -172,7 +175,7 @@ def group_members(
             joined_at=r.joined_at,
             tier=r.tier,
             role=r.role,
-            value_30d=round(float(r.value), 1),
+            value_30d=round(float(r.value), 2),
             messages=int(r.messages),
             last_active=r.last_active,
             last_valuable=r.last_valuable,

@@ -1,7 +1,7 @@
 """The member page: who they are (masked as the role requires), what they did, what it was
 worth in the last 30 days and why, their tier and what the next one needs (from
-qunzhu.readmodels.members, the figures of ``qunzhu members explain``), moderation,
-referrals and orders."""
+qunzhu.readmodels.members, the figures of ``qunzhu members explain``), referrals and orders;
+their sanctions in words come from queries/problems.py."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from qunzhu.auth.permissions import NotFound, mask_name, mask_phone, mask_text
-from qunzhu.readmodels.members import tier_standing
+from qunzhu.readmodels.members import VALUE_DAYS, tier_standing, value_window_end
 from qunzhu.spec.schema import CommunitySpec
-from qunzhu.store.intelligence import RoleChange
+from qunzhu.store.intelligence import RoleAssignment, RoleChange
 from qunzhu.store.models import (
     CheckInRecord,
     Group,
@@ -25,7 +25,6 @@ from qunzhu.store.models import (
     Membership,
     MembershipEvent,
     Message,
-    ModerationAction,
     Order,
     Payment,
     Referral,
@@ -33,7 +32,6 @@ from qunzhu.store.models import (
 )
 
 TIMELINE_ITEMS = 40
-VALUE_DAYS = 30
 
 
 def find_member(session: Session, community_id: int, member_id: int) -> Member:
@@ -161,6 +159,7 @@ def timeline(
 
 @dataclass(frozen=True, slots=True)
 class ValueLine:
+    group_id: int
     group: str
     messages: int
     chars: int
@@ -173,14 +172,21 @@ class ValueLine:
 
 
 def value_explained(
-    session: Session, member_id: int, groups: dict[int, str], today: date
+    session: Session, community_id: int, member_id: int, groups: dict[int, str], today: date
 ) -> list[ValueLine]:
-    """Per group over the last 30 days: what the member did, and the value it earned, with
-    the engine's breakdown (member_daily.detail) summed when the engine left one."""
-    since = today - timedelta(days=VALUE_DAYS - 1)
+    """Per group over the 30 days of "value (30 days)" (qunzhu.readmodels.members): what the
+    member did, and the value it earned, with the engine's breakdown (member_daily.detail)
+    summed when the engine left one."""
+    end = value_window_end(session.connection(), community_id, today)
+    since = end - timedelta(days=VALUE_DAYS - 1)
     lines: dict[int, dict[str, Any]] = {}
     for r in session.scalars(
-        select(MemberDaily).where(MemberDaily.member_id == member_id, MemberDaily.day >= since)
+        select(MemberDaily).where(
+            MemberDaily.member_id == member_id,
+            MemberDaily.community_id == community_id,
+            MemberDaily.day >= since,
+            MemberDaily.day <= end,
+        )
     ):
         line = lines.setdefault(
             r.group_id,
@@ -205,8 +211,25 @@ def value_explained(
         for key, amount in (r.detail or {}).items():
             if isinstance(amount, int | float):
                 line["detail"][key] = line["detail"].get(key, 0.0) + float(amount)
+    # once the engines ran, a group's figure is the value its role was decided on: the same
+    # 30 days summed by them (qunzhu.readmodels.members, GET …/members/value?group=)
+    decided = dict(
+        session.execute(
+            select(RoleAssignment.group_id, RoleAssignment.value).where(
+                RoleAssignment.member_id == member_id,
+                RoleAssignment.community_id == community_id,
+            )
+        )
+        .tuples()
+        .all()
+    )
     return [
-        ValueLine(group=groups.get(g, ""), value=round(v.pop("value"), 1), **v)
+        ValueLine(
+            group_id=g,
+            group=groups.get(g, ""),
+            value=round(float(decided.get(g, v.pop("value"))), 2),
+            **{k: x for k, x in v.items() if k != "value"},
+        )
         for g, v in sorted(lines.items())
     ]
 
@@ -224,6 +247,11 @@ class TierProgress:
     next_name: str | None
     # (criterion, needed, has, met)
     needs: list[tuple[str, Any, Any, bool]]
+
+    @property
+    def ready(self) -> bool:
+        """Every criterion of the next tier met: the next recompute promotes."""
+        return bool(self.needs) and all(met for *_, met in self.needs)
 
 
 def tier_progress(
@@ -251,17 +279,6 @@ def tier_progress(
         needs.append((n.criterion, _plain(n.need), has, n.met))
     next_name = standing.next_name_zh if zh or not standing.next_name_en else standing.next_name_en
     return TierProgress(current, current_name, standing.next_tier, next_name, needs)
-
-
-def moderation_history(session: Session, member_id: int) -> list[ModerationAction]:
-    return list(
-        session.scalars(
-            select(ModerationAction)
-            .where(ModerationAction.member_id == member_id)
-            .order_by(ModerationAction.created_at.desc())
-            .limit(50)
-        )
-    )
 
 
 def referrals(session: Session, member_id: int) -> dict[str, list[dict[str, Any]]]:

@@ -13,14 +13,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal, get_args
+from typing import Literal, get_args
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from qunzhu.auth.audit import record
-from qunzhu.auth.permissions import mask_text
 from qunzhu.http.web.queries.common import Page, page_of
+from qunzhu.http.web.queries.problems import Described, describe
 from qunzhu.moderation.review import review
 from qunzhu.moderation.stored import AuditError, community_spec
 from qunzhu.store.models import Group, Member, Message, ModerationAction, utcnow
@@ -46,17 +46,8 @@ class QueueItem:
     detector: str
     score: float
     status: str
-    text: str
-    evidence: str
+    found: Described  # what kind of problem, and the message with the evidence marked
     outcome: str | None  # what the platform did (sent, failed, alerted, skipped); None: not yet
-
-
-def _evidence(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, dict):
-        return ", ".join(f"{k}: {v}" for k, v in list(value.items())[:4])
-    return str(value)[:200]
 
 
 def queue(
@@ -83,10 +74,6 @@ def queue(
     )
     items = []
     for a, text, member, group in rows:
-        shown_text = text or ""
-        evidence = _evidence(a.evidence)
-        if not unmasked:
-            shown_text, evidence = mask_text(shown_text), mask_text(evidence)
         items.append(
             QueueItem(
                 id=a.id,
@@ -100,8 +87,7 @@ def queue(
                 detector=a.detector,
                 score=round(a.score, 2),
                 status=a.status,
-                text=shown_text,
-                evidence=evidence,
+                found=describe(a.rule, a.detector, a.score, a.evidence, text, unmasked=unmasked),
                 outcome=a.outcome,
             )
         )

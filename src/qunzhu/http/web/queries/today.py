@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, aliased
 
 from qunzhu.auth.permissions import mask_text
 from qunzhu.http.web.queries.community import group_health as rollup_health
+from qunzhu.http.web.queries.problems import kind_key
 from qunzhu.readmodels import queues, referrals
 from qunzhu.readmodels.health import DYING_RISK, group_health, health_computed
 from qunzhu.store.intelligence import Question
@@ -77,6 +78,7 @@ def review_section(
         {
             "id": a.id,
             "rule": a.rule,
+            "kind": kind_key(a.rule),  # what kind of problem, through the catalogs
             "action": a.action,
             "at": a.created_at,
             "member": names.get(a.member_id, "?"),
