@@ -35,7 +35,8 @@
         try {
           var option = JSON.parse(source.textContent);
           el.textContent = "";
-          var chart = window.echarts.init(el, null, { renderer: "canvas" });
+          // SVG: text stays text (sharp when zoomed, findable, measurable by the browser tests)
+          var chart = window.echarts.init(el, null, { renderer: "svg" });
           chart.setOption(option);
           el.setAttribute("data-chart-state", "drawn");
         } catch (err) {
