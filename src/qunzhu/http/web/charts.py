@@ -37,9 +37,9 @@ def value_trend_option(trend: Trend, t: Translator) -> dict[str, Any]:
             "xAxis": {
                 "type": "category",
                 "data": [d.strftime("%m-%d") for d in trend.days],
-                # the first day's label starts at the axis instead of running into the "0"
-                # of the value axis; the last one ends inside the chart
-                "axisLabel": {"alignMinLabel": "left", "alignMaxLabel": "right"},
+                # a little further down than ECharts' 8 px, so that the first day does not
+                # touch the "0" of the value axis on a phone
+                "axisLabel": {"margin": 12},
             },
             "yAxis": [
                 {"type": "value", "name": t("chart.value")},
