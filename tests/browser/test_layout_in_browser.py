@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from qunzhu.auth.sessions import LANG_COOKIE
 from qunzhu.demo import SLUG
 from qunzhu.http.app import create_app
+from qunzhu.reports.contrast import AA_TEXT, contrast_ratio
 from qunzhu.reports.render import charts, render_html
 from qunzhu.reports.weekly import weekly_data
 from qunzhu.settings import Settings
@@ -229,3 +230,29 @@ def test_the_page_list_covers_the_dashboard():
     for wanted in ("/", "/c/{slug}", "/c/{slug}/community", "/c/{slug}/groups/{group_id}"):
         assert wanted in paths
     assert not [p for p in paths if p.startswith(("/api/v1", "/static", "/login"))]
+
+
+INKS = """() => {
+  const card = document.querySelector('#chart-value_trend');
+  const back = getComputedStyle(card).backgroundColor;
+  return [...card.querySelectorAll('svg text')].filter((t) => t.textContent.trim())
+    .map((t) => [t.textContent.trim(), getComputedStyle(t).fill, back]);
+}"""
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_chart_text_reads_on_the_card_in_light_and_dark(browser, site, log_in, scheme):
+    """Axis names, day and value labels, legend: 4.5:1 against the card (WCAG AA), in the
+    light page and in the dark one (where ECharts' default grey text would vanish)."""
+    context = _context(browser, site, WIDTHS["phone"], "en")
+    try:
+        page = context.new_page()
+        page.emulate_media(color_scheme=scheme)
+        log_in(_Tab(page), "owner", f"/c/{SLUG}/community")
+        page.wait_for_function(SETTLED, timeout=20000)
+        inks = page.evaluate(INKS)
+        assert len(inks) > 10
+        for text, ink, back in inks:
+            assert contrast_ratio(ink, back) >= AA_TEXT, (scheme, text, ink, back)
+    finally:
+        context.close()

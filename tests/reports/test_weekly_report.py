@@ -79,6 +79,21 @@ def test_html_stands_alone_escapes_names_and_its_charts_are_valid_svg(store):
         ElementTree.fromstring(svg)  # well-formed, names escaped inside the charts too
 
 
+def test_html_reads_on_a_phone_once_forwarded(store):
+    """Everything it needs inside the file: a viewport, its fonts (quoted names not turned
+    into entities, which voided the rule), one column and cards under 480 px."""
+    cid = _load(store)
+    with store.engine.connect() as conn:
+        d = weekly_data(conn, cid, lang="zh-CN")
+    html = render_html(d, "zh-CN")
+    assert '<meta name="viewport" content="width=device-width' in html
+    style = html[html.index("<style>") : html.index("</style>")]
+    assert "font-family: Helvetica, Arial, 'PingFang SC'" in style and "&#39;" not in style
+    assert "@media (max-width: 480px)" in html
+    assert 'width="640"' in html and ".chart img { max-width: 100%; height: auto; }" in html
+    assert html.count('data-label="') >= 5 + 4  # groups table and top contributors
+
+
 def test_pdf_is_written(store, tmp_path):
     cid = _load(store)
     with store.engine.connect() as conn:
