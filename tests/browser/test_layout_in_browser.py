@@ -88,9 +88,9 @@ MEASURE = """(width) => {
 }"""
 
 VIEWPORT = '<meta name="viewport" content="width=device-width, initial-scale=1">'
-# how the report shows a chart: its <img> as wide as the page allows, 640 px at most
+# how the report shows a chart: its <img> as wide as the page allows, 560 px at most
 AS_IN_REPORT = (
-    "<style>body { margin: 12px } svg { width: 100%; max-width: 640px; height: auto }</style>"
+    "<style>body { margin: 12px } svg { width: 100%; max-width: 560px; height: auto }</style>"
 )
 SETTLED = """() => !document.querySelector('[data-fragment][hx-get]:not([data-fragment-state])') &&
   [...document.querySelectorAll('[data-chart]')].every(

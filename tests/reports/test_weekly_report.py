@@ -92,7 +92,7 @@ def test_html_reads_on_a_phone_once_forwarded(store):
     style = html[html.index("<style>") : html.index("</style>")]
     assert "font-family: Helvetica, Arial, 'PingFang SC'" in style and "&#39;" not in style
     assert "@media screen and (max-width: 480px)" in html
-    assert 'width="640"' in html and ".chart img { max-width: 100%; height: auto; }" in html
+    assert 'width="560"' in html and ".chart img { max-width: 100%; height: auto; }" in html
     assert html.count('data-label="') >= 5 + 4  # groups table and top contributors
 
 

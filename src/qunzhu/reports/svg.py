@@ -1,9 +1,9 @@
 """Small SVG charts rendered in Python, so a report is one file that opens anywhere (and
 converts to PDF): lines over days, stacked shares, a heat map, horizontal bars.
 
-Drawn 480 units wide with 12-unit text, so that shrunk to a phone's width (about 360 px) the
-text stays readable and on a desktop (shown at 640 px) it is not huge. Legends go under the
-plot and wrap; names go above their bar instead of being cut to fit a column; text on a
+Drawn 400 units wide with 12-unit text: shrunk to a phone's width (about 360 px) the text
+stays readable (11 px), and on a desktop (shown 560 px wide) it is not huge. Legends go under
+the plot and wrap; names go above their bar instead of being cut to fit a column; text on a
 colour gets the ink that contrasts with it (WCAG AA, ``reports.contrast``).
 """
 
@@ -25,7 +25,7 @@ ROLE_COLORS = {
     "peripheral": "#e0e0e0",
 }
 FONT = "font-family=\"Helvetica, Arial, 'PingFang SC', 'Microsoft YaHei', sans-serif\""
-WIDTH = 480
+WIDTH = 400
 TITLE, LABEL, SMALL = 14, 12, 11
 INK, MUTED = "#222", "#555"  # both above 4.5:1 on white
 
