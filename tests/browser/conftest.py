@@ -4,7 +4,8 @@ community (qunzhu.demo) and a cast of operators.
 
 Without Chromium (or Playwright) these tests skip and say why; under
 ``QUNZHU_REQUIRE_SERVICES=1`` they fail instead. ``make test`` installs Chromium when it can.
-Screenshots go to tests/browser/artifacts/ (ignored by git).
+Screenshots go to tests/browser/artifacts/ (ignored by git); the page-by-page layout
+screenshots go to ``$QUNZHU_SCREENSHOTS`` (default: a temporary directory).
 """
 
 from __future__ import annotations
@@ -222,3 +223,13 @@ def artifact() -> Any:
         return target
 
     return path
+
+
+@pytest.fixture(scope="session")
+def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the layout tests save what they saw: ``$QUNZHU_SCREENSHOTS`` when set, so a
+    person can look at the pages at each width, else a temporary directory."""
+    chosen = os.environ.get("QUNZHU_SCREENSHOTS")
+    folder = Path(chosen) if chosen else tmp_path_factory.mktemp("screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder

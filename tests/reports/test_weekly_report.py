@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from xml.etree import ElementTree
 
+import pytest
 from sqlalchemy import select
 
 from qunzhu import events as ev
 from qunzhu.engines.recompute import recompute_community
 from qunzhu.pipeline import Pipeline
+from qunzhu.reports.labels import LABELS
 from qunzhu.reports.render import charts, render_html, write_pdf
 from qunzhu.reports.svg import heatmap, line_chart
 from qunzhu.reports.weekly import weekly_data
@@ -79,6 +81,21 @@ def test_html_stands_alone_escapes_names_and_its_charts_are_valid_svg(store):
         ElementTree.fromstring(svg)  # well-formed, names escaped inside the charts too
 
 
+def test_html_reads_on_a_phone_once_forwarded(store):
+    """Everything it needs inside the file: a viewport, its fonts (quoted names not turned
+    into entities, which voided the rule), one column and cards under 480 px."""
+    cid = _load(store)
+    with store.engine.connect() as conn:
+        d = weekly_data(conn, cid, lang="zh-CN")
+    html = render_html(d, "zh-CN")
+    assert '<meta name="viewport" content="width=device-width' in html
+    style = html[html.index("<style>") : html.index("</style>")]
+    assert "font-family: Helvetica, Arial, 'PingFang SC'" in style and "&#39;" not in style
+    assert "@media screen and (max-width: 480px)" in html
+    assert 'width="560"' in html and ".chart img { max-width: 100%; height: auto; }" in html
+    assert html.count('data-label="') >= 5 + 4  # groups table and top contributors
+
+
 def test_pdf_is_written(store, tmp_path):
     cid = _load(store)
     with store.engine.connect() as conn:
@@ -87,6 +104,20 @@ def test_pdf_is_written(store, tmp_path):
     write_pdf(d, path, "zh-CN")
     data = path.read_bytes()
     assert data.startswith(b"%PDF") and len(data) > 2000
+
+
+def test_pdf_keeps_its_tables_whole(store, tmp_path):
+    """xhtml2pdf reads ``@media (max-width: …)`` as if it always held: the phone layout
+    (header rows hidden, rows as cards) is for screens only."""
+    pypdf = pytest.importorskip("pypdf")  # comes with xhtml2pdf
+    cid = _load(store)
+    with store.engine.connect() as conn:
+        d = weekly_data(conn, cid, lang="en")
+    path = tmp_path / "w.pdf"
+    write_pdf(d, path, "en")
+    text = "".join(page.extract_text() for page in pypdf.PdfReader(path).pages)
+    for header in ("value_per_day", "active_share", "why"):
+        assert LABELS["en"][header] in text
 
 
 def test_charts_draw_what_they_are_given():

@@ -1,7 +1,11 @@
 """ECharts options for the community charts, built on the server with localized labels.
 
 The page carries each option as JSON in a ``<script type="application/json">`` block and
-``static/qunzhu.js`` draws it, so no inline script is needed (the CSP allows none).
+``static/qunzhu.js`` draws it (as SVG), so no inline script is needed (the CSP allows none).
+
+Made to read at 390 px as at 1366 px: legends sit under the plot, away from the axis names,
+and wrap; names go in the legend rather than beside slices (where ECharts cuts them to "…");
+text drawn on a colour gets the ink that contrasts with it (WCAG AA, ``reports.contrast``).
 """
 
 from __future__ import annotations
@@ -10,16 +14,18 @@ from typing import Any
 
 from qunzhu.http.i18n import Translator
 from qunzhu.http.web.queries.charts import Cohorts, Trend
+from qunzhu.reports.contrast import channels, ink_on
 
 PALETTE = ["#0f766e", "#f59e0b", "#6366f1", "#ef4444", "#10b981", "#8b5cf6", "#64748b"]
+LEGEND = {"bottom": 0, "left": "center", "itemGap": 12, "itemWidth": 14, "itemHeight": 10}
 
 
 def _base() -> dict[str, Any]:
     return {
         "color": PALETTE,
         "animation": False,
-        "grid": {"left": 40, "right": 40, "top": 40, "bottom": 30, "containLabel": True},
-        "tooltip": {"trigger": "axis"},
+        "grid": {"left": 8, "right": 8, "top": 36, "bottom": 36, "containLabel": True},
+        "tooltip": {"trigger": "axis", "confine": True},
     }
 
 
@@ -52,8 +58,14 @@ def value_trend_option(trend: Trend, t: Translator) -> dict[str, Any]:
     option = _base()
     option.update(
         {
-            "legend": {"data": [t("chart.value"), t("chart.messages")], "top": 0},
-            "xAxis": {"type": "category", "data": labels},
+            "legend": {**LEGEND, "data": [t("chart.value"), t("chart.messages")]},
+            "xAxis": {
+                "type": "category",
+                "data": labels,
+                # a little further down than ECharts' 8 px, so that the first day does not
+                # touch the "0" of the value axis on a phone
+                "axisLabel": {"margin": 12},
+            },
             "yAxis": [
                 {"type": "value", "name": t("chart.value")},
                 {"type": "value", "name": t("chart.messages"), "splitLine": {"show": False}},
@@ -82,11 +94,20 @@ def value_trend_option(trend: Trend, t: Translator) -> dict[str, Any]:
 
 def role_mix_option(mix: dict[str, int], t: Translator) -> dict[str, Any]:
     option = _base()
-    option["tooltip"] = {"trigger": "item"}
+    option["tooltip"] = {"trigger": "item", "confine": True, "formatter": "{b}: {c} ({d}%)"}
+    option["legend"] = dict(LEGEND)
     option["series"] = [
         {
             "type": "pie",
-            "radius": ["40%", "70%"],
+            "radius": ["36%", "60%"],
+            "center": ["50%", "44%"],
+            "avoidLabelOverlap": True,
+            "percentPrecision": 0,
+            # the share beside each slice, the name in the legend: a name beside a slice is
+            # cut to "…" when the chart is narrow
+            "label": {"formatter": "{d}%", "overflow": "none"},
+            "labelLine": {"length": 8, "length2": 6},
+            "labelLayout": {"hideOverlap": True},
             "data": [{"name": t(f"member_role.{k}"), "value": v} for k, v in mix.items()],
         }
     ]
@@ -95,15 +116,36 @@ def role_mix_option(mix: dict[str, int], t: Translator) -> dict[str, Any]:
 
 def funnel_option(stages: list[tuple[str, int]], t: Translator) -> dict[str, Any]:
     option = _base()
-    option["tooltip"] = {"trigger": "item"}
+    option["tooltip"] = {"trigger": "item", "confine": True}
+    data = []
+    for i, (key, value) in enumerate(stages):
+        fill = PALETTE[i % len(PALETTE)]
+        data.append(
+            {
+                "name": t(f"funnel.{key}"),
+                "value": value,
+                "itemStyle": {"color": fill},
+                "label": {"color": ink_on(fill)},
+            }
+        )
     option["series"] = [
         {
             "type": "funnel",
             "sort": "none",
             "left": "10%",
             "width": "80%",
-            "label": {"show": True, "position": "inside", "formatter": "{b}: {c}"},
-            "data": [{"name": t(f"funnel.{k}"), "value": v} for k, v in stages],
+            "top": 16,
+            "bottom": 16,
+            # the last stage is often a few people: wide enough for its label all the same
+            "minSize": "30%",
+            "label": {
+                "show": True,
+                "position": "inside",
+                "formatter": "{b}: {c}",
+                "fontSize": 13,
+                "overflow": "none",
+            },
+            "data": data,
         }
     ]
     return option
@@ -114,8 +156,9 @@ def cohorts_option(cohorts: Cohorts, t: Translator) -> dict[str, Any]:
     labels = [
         f"{w.strftime('%m-%d')} ({n})" for w, n in zip(cohorts.weeks, cohorts.sizes, strict=True)
     ]
+    # whole percents: eight columns of "95.2" do not fit a phone; the ink follows the shade
     data = [
-        [k, i, share]
+        {"value": [k, i, round(share)], "label": {"color": ink_on(retention_shade(share))}}
         for i, row in enumerate(cohorts.shares)
         for k, share in enumerate(row)
         if share is not None
@@ -123,8 +166,8 @@ def cohorts_option(cohorts: Cohorts, t: Translator) -> dict[str, Any]:
     option = _base()
     option.update(
         {
-            "tooltip": {"position": "top"},
-            "grid": {"left": 90, "right": 20, "top": 10, "bottom": 60, "containLabel": False},
+            "tooltip": {"position": "top", "confine": True},
+            "grid": {"left": 8, "right": 8, "top": 8, "bottom": 48, "containLabel": True},
             "xAxis": {"type": "category", "data": weeks, "splitArea": {"show": True}},
             "yAxis": {"type": "category", "data": labels, "splitArea": {"show": True}},
             "visualMap": {
@@ -135,9 +178,20 @@ def cohorts_option(cohorts: Cohorts, t: Translator) -> dict[str, Any]:
                 "left": "center",
                 "bottom": 0,
                 "itemHeight": 120,
-                "inRange": {"color": ["#f0fdfa", "#0f766e"]},
+                "inRange": {"color": list(RETENTION_RANGE)},
             },
-            "series": [{"type": "heatmap", "data": data, "label": {"show": True}}],
+            "series": [{"type": "heatmap", "data": data, "label": {"show": True, "fontSize": 11}}],
         }
     )
     return option
+
+
+RETENTION_RANGE = ("#f0fdfa", "#0f766e")
+
+
+def retention_shade(share: float) -> str:
+    """The colour the visual map gives a share (0–100): linear between the two ends."""
+    f = max(0.0, min(1.0, share / 100))
+    low, high = (channels(c) for c in RETENTION_RANGE)
+    r, g, b = (round(a + (z - a) * f) for a, z in zip(low, high, strict=True))
+    return f"#{r:02x}{g:02x}{b:02x}"

@@ -35,7 +35,11 @@
         try {
           var option = JSON.parse(source.textContent);
           el.textContent = "";
-          var chart = window.echarts.init(el, null, { renderer: "canvas" });
+          // on a dark page, ECharts' dark theme (light text) over the card's own background
+          var dark = window.matchMedia && window.matchMedia("(prefers-color-scheme: dark)").matches;
+          if (dark) { option.backgroundColor = "transparent"; }
+          // SVG: text stays text (sharp when zoomed, findable, measurable by the browser tests)
+          var chart = window.echarts.init(el, dark ? "dark" : null, { renderer: "svg" });
           chart.setOption(option);
           el.setAttribute("data-chart-state", "drawn");
         } catch (err) {
