@@ -94,7 +94,7 @@ def stacked_bars(
                 continue
             body.append(
                 f'<rect x="{x:.1f}" y="{y}" width="{w * share:.1f}" height="{bar}" '
-                f'fill="{ROLE_COLORS.get(role, "#999")}"><title>{escape(role)} '
+                f'fill="{ROLE_COLORS.get(role, "#999")}"><title>{escape(names.get(role, role))} '
                 f"{share:.0%}</title></rect>"
             )
             if share >= 0.08:

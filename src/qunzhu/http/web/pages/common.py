@@ -13,9 +13,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from qunzhu.auth.permissions import Action
-from qunzhu.http.deps import CommunityAccess, get_settings
-from qunzhu.http.i18n import catalog
-from qunzhu.http.templating import render
+from qunzhu.http.deps import CommunityAccess, get_settings, get_store
+from qunzhu.http.i18n import catalog, translator
+from qunzhu.http.templating import render, request_language
+from qunzhu.http.web.names import Names
 from qunzhu.spec import SpecError, load_spec
 from qunzhu.spec.schema import CommunitySpec
 from qunzhu.store.models import Community, utcnow
@@ -74,7 +75,11 @@ def page(
     done = request.query_params.get("done", "")
     if f"done.{done}" not in catalog("en"):
         done = ""
+    with get_store(request).reading() as session:
+        spec = community_spec(session, access.community.id)
+    lang = request_language(request, access.caller)
     full = {
+        "names": Names(translator(lang), lang, spec),
         "community": access.community,
         "tabs": tabs,
         "can": can,
