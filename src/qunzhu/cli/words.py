@@ -14,6 +14,7 @@ from sqlalchemy import Connection, select
 
 from qunzhu.http.i18n import LANGUAGES, translator
 from qunzhu.spec import SpecError, load_spec
+from qunzhu.spec.members import default_tiers
 from qunzhu.store.models import Community
 
 _chosen: list[str] = []  # set by `qunzhu --lang` (main.py)
@@ -76,7 +77,7 @@ def tier_names(conn: Connection, community_id: int) -> dict[str, str]:
         select(Community.spec_yaml).where(Community.id == community_id)
     ).scalar_one_or_none()
     try:
-        tiers = load_spec(text).tiers if text else []
+        tiers = load_spec(text).tiers if text else default_tiers()
     except SpecError:
         return {}
     english = language() == "en"
