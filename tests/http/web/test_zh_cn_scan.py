@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from qunzhu_tests_http import log_in
+from qunzhu_tests_http import csrf_from, log_in
 from qunzhu_tests_routes import PARAM, ROUTES
 from sqlalchemy import func, select
 from text_scan import Problem, problems, shown_text, words_of
@@ -156,6 +156,7 @@ def sample(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> I
             select(Message.text).join(ModerationAction, ModerationAction.message_id == Message.id)
         ).all()
     sample = Sample(store, env, ids, _allowed_words(store), words_of(flagged))
+    _act_as_operators(sample)
     yield sample
     store.dispose()
 
@@ -189,6 +190,45 @@ def _client(sample: Sample, language: str) -> TestClient:
     assert log_in(client, "owner", PASSWORD).status_code == 303
     client.cookies.set("qz_lang", language)
     return client
+
+
+def _act_as_operators(sample: Sample) -> None:
+    """What an operator does on the first day, so the audit log and the statuses have more
+    than role grants to show: a review decision, a reward decision, a tier locked by hand."""
+    from qunzhu.cli.main import app
+    from qunzhu.store.growth import ReferralReward
+
+    client = _client(sample, "zh-CN")
+    review = client.get(f"/c/{SLUG}/review")
+    with sample.store.reading() as session:
+        item = session.scalars(
+            select(ModerationAction.id).where(ModerationAction.status == "pending_review")
+        ).first()
+        reward = session.scalars(
+            select(ReferralReward.id).where(ReferralReward.status == "held")
+        ).first()
+    assert item is not None and reward is not None, "the sample has items to decide"
+    token = csrf_from(review.text)
+    decided = client.post(
+        f"/c/{SLUG}/review/decide",
+        data={"ids": str(item), "decision": "approve", "csrf_token": token},
+        follow_redirects=False,
+    )
+    moved = client.post(
+        f"/c/{SLUG}/rewards/{reward}",
+        data={"move": "approve", "csrf_token": token},
+        follow_redirects=False,
+    )
+    assert decided.status_code == moved.status_code == 303
+    member = str(sample.ids["member_id"][0])
+    locked = CliRunner().invoke(
+        app,
+        ["members", "lock-tier", member, "--tier", "core", "--reason", "助教推荐", "-c", SLUG],
+        env=sample.env,
+    )
+    assert locked.exit_code == 0, locked.output
+    audit = shown_text(client.get(f"/c/{SLUG}/audit").text)
+    assert {"确认处理", "通过奖励"} <= set(audit.split()), audit
 
 
 def _scan_pages(sample: Sample, language: str) -> tuple[list[Problem], int]:

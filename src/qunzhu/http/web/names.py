@@ -136,6 +136,12 @@ class Names:
         return self.t("names.list_sep").join(said)
 
     def _value(self, key: str, value: Any) -> str:
+        if key == "rule" and isinstance(value, str):
+            return self.rule(value)
+        if key in ("before", "after", "status") and isinstance(value, str):
+            families = ("mod_status", "reward_status", "referral_status", "order_status")
+            named = (self._known(f"{family}.{value}") for family in families)
+            return next((n for n in named if n), value)
         if key in ("role", "previous") and isinstance(value, str):
             return self.code("role", value)
         if key in ("tier", "previous_tier"):
