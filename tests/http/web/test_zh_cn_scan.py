@@ -49,6 +49,10 @@ from qunzhu.store.models import (
 PASSWORD = "correct horse battery staple"
 CHARTS = ("value_trend", "role_mix", "funnel", "retention")
 MEMBERS_PER_KIND = 3
+RECORD_FIELDS = re.compile(
+    r"\b(?:findings|sanction|duration_minutes|total_points)\b['\"&#;x0-9]*\s*[:=]"
+)
+SPEC_EDITOR = re.compile(r"<textarea.*?</textarea>", re.DOTALL)  # the spec's own YAML
 SVG_IMAGE = re.compile(r"data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)")
 
 
@@ -240,6 +244,10 @@ def _scan_pages(sample: Sample, language: str) -> tuple[list[Problem], int]:
         assert response.status_code in (200, 404), (path, response.status_code)
         text = shown_text(response.text)
         found += problems(text, f"page {path}", language=language, allowed=sample.allowed)
+        # what members wrote is not scanned for English, but a stored record printed as
+        # if it were their words would be: its field names show anywhere in the page
+        for match in RECORD_FIELDS.finditer(SPEC_EDITOR.sub("", response.text)):
+            found.append(Problem("record_text", f"page {path}", match.group(0), ""))
     login = TestClient(client.app)
     login.cookies.set("qz_lang", language)
     found += problems(

@@ -52,10 +52,17 @@ class QueueItem:
 
 
 def _evidence(value: Any) -> str:
+    """What in the message the detectors matched (the members' own words), never the
+    stored record around it: the findings' evidence, or a flat record's values."""
     if value is None:
         return ""
     if isinstance(value, dict):
-        return ", ".join(f"{k}: {v}" for k, v in list(value.items())[:4])
+        findings = value.get("findings")
+        if isinstance(findings, list):
+            found = [str(f.get("evidence", "")) for f in findings if isinstance(f, dict)]
+            return " · ".join(dict.fromkeys(e for e in found if e))[:200]
+        flat = [str(v) for v in value.values() if isinstance(v, str | int | float)]
+        return " · ".join(flat[:4])[:200]
     return str(value)[:200]
 
 
