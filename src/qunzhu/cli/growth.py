@@ -62,14 +62,25 @@ def _run(slug: str, as_json: bool, work: Callable[[Connection, int], T]) -> T:
 
 
 # columns whose values are codes, and the catalog family that names them
-CODED = {"kind": "reward", "status": "reward_status", "role": "member_role"}
+CODED = {"kind": "reward", "role": "member_role"}
+# a status is named by the family of the table it is in
+STATUS_OF = {
+    "rewards": "reward_status",
+    "applications": "application_status",
+    "orders": "order_status",
+    "memberships": "paid_status",
+}
 
 
-def _cell(name: str, value: Any) -> str:
+def _cell(name: str, value: Any, title: str = "") -> str:
     if value is None:
         return ""
     if name in CODED:
         return words.code(CODED[name], value)
+    if name == "status":
+        return words.code(STATUS_OF.get(title, "referral_status"), value)
+    if isinstance(value, dict) and name != "signals":
+        return say("names.list_sep").join(f"{k}：{v}" for k, v in value.items())
     if name == "signals" and isinstance(value, dict):
         said = [say(f"signal.{k}", value=f"{v:.0%}" if isinstance(v, float) else v)
                 for k, v in value.items()]  # fmt: skip
@@ -84,7 +95,7 @@ def _table(rows: list[dict[str, Any]], columns: list[str], title: str = "") -> N
         return
     table = Table(*(column(c) for c in columns), title=shown or None)
     for r in rows:
-        table.add_row(*[_cell(c, r.get(c)) for c in columns])
+        table.add_row(*[_cell(c, r.get(c), title) for c in columns])
     console.print(table)
 
 
