@@ -51,8 +51,14 @@ def test_recompute_then_health_and_members_as_json(cli, cli_env, store):
     assert {"member", "names", "messages", "value", "role", "tier"} <= set(rows[0])
     by_name = {r["names"][0]: r for r in rows}
     assert by_name["bob"]["value"] > by_name["cat"]["value"]  # cat went quiet
-    explained = cli.invoke(app, ["members", "explain", str(by_name["bob"]["member"]), "-c", "c1"])
+    bob = str(by_name["bob"]["member"])
+    explained = cli.invoke(app, ["members", "explain", bob, "-c", "c1", "--lang", "en"])
     assert explained.exit_code == 0 and "answers another member's question" in explained.stdout
+    # without --lang: QUNZHU_LANG, else the dashboard's language (zh-CN by default)
+    in_chinese = cli.invoke(app, ["members", "explain", bob, "-c", "c1"])
+    assert "回答他人问题" in in_chinese.stdout and "等级：成员" in in_chinese.stdout
+    assert "回答他人问题" not in cli.invoke(app, ["--lang", "en", "members", "explain", bob,
+                                           "-c", "c1"]).stdout  # fmt: skip
     funnel = json.loads(cli.invoke(app, ["funnel", "-c", "c1", "--json"]).stdout)
     assert "cohorts" in funnel
 
@@ -89,6 +95,9 @@ def test_lock_tier_keeps_the_member_there_through_a_recompute(cli, cli_env, stor
     bad = cli.invoke(
         app, ["members", "lock-tier", mid, "-c", "c1", "--tier", "gold", "--reason", "x", "--json"]
     )
+    assert bad.exit_code == 2 and "没有等级 gold" in json.loads(bad.stdout)["error"]
+    args = ["--lang", "en", "members", "lock-tier", mid, "-c", "c1", "--tier", "gold"]
+    bad = cli.invoke(app, [*args, "--reason", "x", "--json"])
     assert bad.exit_code == 2 and "unknown tier" in json.loads(bad.stdout)["error"]
     locked = cli.invoke(
         app,

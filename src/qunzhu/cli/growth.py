@@ -15,8 +15,10 @@ import typer
 from rich.table import Table
 from sqlalchemy import Connection
 
+from qunzhu.cli import words
 from qunzhu.cli.core import store_at_head
 from qunzhu.cli.output import JSON_OPTION, console, emit, fail
+from qunzhu.cli.words import column, say
 from qunzhu.engines import views
 from qunzhu.growth import admission, capacity, payments, referrals, routing
 from qunzhu.growth.common import GrowthError, community_id_of, spec_of
@@ -59,13 +61,41 @@ def _run(slug: str, as_json: bool, work: Callable[[Connection, int], T]) -> T:
         store.dispose()
 
 
+# columns whose values are codes, and the catalog family that names them
+CODED = {"kind": "reward", "role": "member_role"}
+# a status is named by the family of the table it is in
+STATUS_OF = {
+    "rewards": "reward_status",
+    "applications": "application_status",
+    "orders": "order_status",
+    "memberships": "paid_status",
+}
+
+
+def _cell(name: str, value: Any, title: str = "") -> str:
+    if value is None:
+        return ""
+    if name in CODED:
+        return words.code(CODED[name], value)
+    if name == "status":
+        return words.code(STATUS_OF.get(title, "referral_status"), value)
+    if isinstance(value, dict) and name != "signals":
+        return say("names.list_sep").join(f"{k}：{v}" for k, v in value.items())
+    if name == "signals" and isinstance(value, dict):
+        said = [say(f"signal.{k}", value=f"{v:.0%}" if isinstance(v, float) else v)
+                for k, v in value.items()]  # fmt: skip
+        return say("names.list_sep").join(said)
+    return str(value)
+
+
 def _table(rows: list[dict[str, Any]], columns: list[str], title: str = "") -> None:
+    shown = words.code("cli.title", title) if title else ""
     if not rows:
-        console.print(f"{title}: nothing" if title else "nothing")
+        console.print(say("cli.nothing_in", title=shown) if title else say("cli.nothing"))
         return
-    table = Table(*columns, title=title or None)
+    table = Table(*(column(c) for c in columns), title=shown or None)
     for r in rows:
-        table.add_row(*["" if r.get(c) is None else str(r.get(c)) for c in columns])
+        table.add_row(*[_cell(c, r.get(c), title) for c in columns])
     console.print(table)
 
 
@@ -364,7 +394,9 @@ def capacity_show(community: str = COMMUNITY, as_json: bool = JSON_OPTION) -> No
     """Seats taken per group of the cap, members, who waits, and open proposals."""
 
     def render(d: dict[str, Any]) -> None:
-        console.print(f"policy {d['policy']}, cap {d['cap']}" + (" (auto)" if d["auto"] else ""))
+        policy = words.code("spec.size", d["policy"])
+        auto = say("cli.capacity.auto") if d["auto"] else ""
+        console.print(say("cli.capacity.policy", policy=policy, cap=d["cap"]) + auto)
         _table(
             d["groups"],
             ["platform_group_id", "name", "seats_taken", "cap", "members", "waitlist"],

@@ -15,8 +15,10 @@ import typer
 from rich.table import Table
 from sqlalchemy import Connection
 
+from qunzhu.cli import words
 from qunzhu.cli.core import progress_bar, store_at_head
 from qunzhu.cli.output import JSON_OPTION, console, emit, fail
+from qunzhu.cli.words import column, say
 from qunzhu.engines import views
 from qunzhu.engines.recompute import recompute_community
 from qunzhu.engines.tierlock import TierLockError, lock_tier, unlock_tier
@@ -30,13 +32,13 @@ from qunzhu.store import Store
 report_app = typer.Typer(help="Reports (周报).", no_args_is_help=True)
 intelligence_app = typer.Typer(help="Member-intelligence models.", no_args_is_help=True)
 COMMUNITY = typer.Option(..., "--community", "-c", help="Community slug.")
-LANG = typer.Option("en", "--lang", help="zh-CN or en.")
+LANG = typer.Option(None, "--lang", help="zh-CN or en (default: qunzhu --lang, QUNZHU_LANG).")
 
 
-def _lang(value: str, as_json: bool) -> str:
-    if value not in ("zh-CN", "zh", "en"):
-        raise fail(f"--lang {value!r}: use zh-CN or en", as_json=as_json)
-    return value
+def _lang(value: str | None, as_json: bool) -> str:
+    if value is not None and words.normal(value) is None:
+        raise fail(say("cli.bad_lang", value=value), as_json=as_json)
+    return words.language(value)
 
 
 def _community(conn: Connection, slug: str, as_json: bool) -> int:
@@ -111,25 +113,33 @@ def recompute_one(
 def print_recompute(reports: list[dict[str, Any]]) -> None:
     for r in reports:
         console.print(
-            f"{r['community_slug']} {r['day']}: scored {r['scored_messages']:,} messages, "
-            f"{r['roles']:,} roles, {r['members_valued']:,} member values, "
-            f"{r['tier_changes']} tier changes, {r['groups']} groups"
+            say(
+                "cli.recompute.done",
+                community=r["community_slug"],
+                day=r["day"],
+                messages=f"{r['scored_messages']:,}",
+                roles=f"{r['roles']:,}",
+                values=f"{r['members_valued']:,}",
+                tiers=r["tier_changes"],
+                groups=r["groups"],
+            )
         )
         for a in r["alerts"]:
-            console.print(f"  [bold red]alert[/] {a['day']} {a['message']}", highlight=False)
+            console.print(
+                f"  [bold red]{say('cli.alert')}[/] {a['day']} {a['message']}", highlight=False
+            )
 
 
-def health(community: str = COMMUNITY, lang: str = LANG, as_json: bool = JSON_OPTION) -> None:
+def health(
+    community: str = COMMUNITY, lang: str | None = LANG, as_json: bool = JSON_OPTION
+) -> None:
     """Each group's health: death risk (死群预警) with its reasons, active share, value/day."""
     lang = _lang(lang, as_json)
     store = store_at_head(as_json)
     with store.engine.connect() as conn:
         rows = group_health(conn, _community(conn, community, as_json), lang=lang)
     if not rows:
-        raise fail(
-            f"no health computed for {community!r} yet: run `qunzhu recompute -c {community}`",
-            as_json=as_json,
-        )
+        raise fail(say("cli.health.none", community=community), as_json=as_json)
     emit([r.as_json() for r in rows], as_json, _print_health)
 
 
@@ -137,14 +147,15 @@ RISK_STYLE = {"high": "bold red", "watch": "yellow", "ok": ""}
 
 
 def _print_health(rows: list[dict[str, Any]]) -> None:
-    table = Table(
-        "group", "health", "death risk", "value/day (7-day mean)", "spoke 7d", "members", "reasons"
-    )
+    names = ("group", "health", "death_risk", "value_per_day", "spoke_7d", "members", "reasons")
+    table = Table(*(column(n) for n in names))
     for r in rows:
         style = RISK_STYLE[r["risk"]]
         table.add_row(
             f"{r['name']} ({r['group']})",
-            f"[{style}]{r['risk']}[/]" if style else r["risk"],
+            f"[{style}]{words.code('risk', r['risk'])}[/]"
+            if style
+            else words.code("risk", r["risk"]),
             f"{r['death_risk']:.0f}",
             f"{r['value_per_day']:.1f}",
             f"{r['active_share']:.0%}",
@@ -168,12 +179,15 @@ def funnel(
         )
 
     def show(d: dict[str, Any]) -> None:
-        table = Table("cohort", "joins", "D7", "D30", "paid")
+        table = Table(*(column(n) for n in ("cohort", "joins", "d7", "d30", "paid")))
         for c in d["cohorts"]:
             table.add_row(
                 c["cohort"], str(c["joins"]), _pct(c["d7"]), _pct(c["d30"]), _pct(c["paid"])
             )
-        console.print(f"joins since {d['since']}: {d['joins']} by source {d['by_source']}")
+        sources = say("names.list_sep").join(
+            f"{words.code('source', k)} {v}" for k, v in d["by_source"].items()
+        )
+        console.print(say("cli.funnel.joins", since=d["since"], joins=d["joins"], sources=sources))
         console.print(table)
 
     emit(data, as_json, show)
@@ -188,7 +202,7 @@ def weekly(
     community: str = COMMUNITY,
     out: Path = typer.Option(..., "--out", "-o", help="HTML file to write."),
     pdf: bool = typer.Option(False, "--pdf", help="Also write a PDF beside it."),
-    lang: str = LANG,
+    lang: str | None = LANG,
     day: str | None = typer.Option(None, "--day", help="Last day of the week (YYYY-MM-DD)."),
     as_json: bool = JSON_OPTION,
 ) -> None:
@@ -223,7 +237,7 @@ def weekly(
             "groups_at_risk": [g["group"] for g in data["at_risk"]],
         },
         as_json,
-        lambda d: console.print(f"wrote {', '.join(d['files'].values())}"),
+        lambda d: console.print(say("cli.wrote", files=", ".join(d["files"].values()))),
     )
 
 
@@ -242,21 +256,23 @@ def members_list(
         except views.UnknownCommunity as exc:
             raise fail(str(exc), as_json=as_json) from None
         rows = [asdict(r) for r in members_by_value(conn, cid, gid, limit)]
+        tiers = words.tier_names(conn, cid)
 
     # in a group: the value of the 30 days the role was decided on; else the decayed value
     # the tiers test (docs/figures.md): one name per figure
-    value_name = "value (30 days)" if gid else "value (decayed)"
+    value_name = "value_30d" if gid else "value_decayed"
 
     def show(rs: list[dict[str, Any]]) -> None:
-        table = Table("member", "names", "messages", value_name, "role", "tier")
+        names = ("member", "names", "messages", value_name, "role", "tier")
+        table = Table(*(column(n) for n in names))
         for r in rs:
             table.add_row(
                 str(r["member"]),
                 ", ".join(r["names"]),
                 str(r["messages"]),
                 f"{r['value']:.1f}",
-                r["role"],
-                r["tier"] or "–",
+                words.code("member_role", r["role"]),
+                tiers.get(r["tier"], r["tier"]) if r["tier"] else "–",
             )
         console.print(table)
 
@@ -266,7 +282,7 @@ def members_list(
 def members_explain(
     member: int = typer.Argument(..., help="Member id."),
     community: str = COMMUNITY,
-    lang: str = LANG,
+    lang: str | None = LANG,
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Why a member has their value, role and tier, and what the next tier still needs."""
@@ -277,39 +293,58 @@ def members_explain(
         try:
             profile = member_profile(conn, cid, member, lang)
         except UnknownMember:
-            raise fail(f"no member {member} in {community!r}", as_json=as_json) from None
-    emit(profile.document, as_json, _print_explain)
+            raise fail(
+                say("cli.no_member", member=member, community=community), as_json=as_json
+            ) from None
+        tiers = words.tier_names(conn, cid)
+    emit(profile.document, as_json, lambda d: _print_explain(d, tiers))
 
 
-def _print_explain(d: dict[str, Any]) -> None:
+def _print_explain(d: dict[str, Any], tiers: dict[str, str]) -> None:
     console.print(
-        f"[bold]{', '.join(d['names']) or d['member']}[/]  value {d['value']} "
-        f"(decayed, half-life {d['half_life_days']:g} days; {d['raw_value']} undecayed, "
-        f"{d['messages']} messages on {d['days_active']} days)"
+        f"[bold]{', '.join(d['names']) or d['member']}[/]  "
+        + say(
+            "cli.explain.value",
+            value=d["value"],
+            half_life=f"{d['half_life_days']:g}",
+            raw=d["raw_value"],
+            messages=d["messages"],
+            days=d["days_active"],
+        )
     )
     for line in d["value_explained"]:
         console.print(f"  {line}", highlight=False)
     for r in d["roles"]:
         console.print(
-            f"role in {r['group']}: [bold]{r['role_name']}[/] since {r['since']} — {r['reason']}"
+            say("cli.explain.role", group=r["group"], role=r["role_name"], since=r["since"])
+            + f" — {r['reason']}"
         )
     for h in d.get("role_history", []):
-        was = f" (was {h['previous_role']})" if h["previous_role"] else ""
+        was = (
+            say("cli.explain.was", role=words.code("member_role", h["previous_role"]))
+            if h["previous_role"]
+            else ""
+        )
         console.print(
-            f"  {h['day']} {h['group']}: became {h['role_name']}{was} — {h['reason']}",
+            "  "
+            + say("cli.explain.became", day=h["day"], group=h["group"], role=h["role_name"])
+            + f"{was} — {h['reason']}",
             highlight=False,
         )
     if d["tier"]:
-        lock = " (locked)" if d["tier"]["locked"] else ""
-        console.print(f"tier: [bold]{d['tier']['tier']}[/]{lock} since {d['tier']['since']}")
+        tier = d["tier"]
+        lock = say("cli.explain.locked") if tier["locked"] else ""
+        name = tiers.get(tier["tier"], tier["tier"])
+        console.print(say("cli.explain.tier", tier=f"[bold]{name}[/]{lock}", since=tier["since"]))
     nxt = d["next_tier"]
     if nxt:
-        console.print(f"next tier {nxt['tier']} ({nxt['name_zh']}) still needs:")
+        console.print(say("cli.explain.next", tier=tiers.get(nxt["tier"], nxt["name_zh"])))
         for n in nxt["needs"]:
-            console.print(
-                f"  {n['criterion']}: have {n['have']}, need {n['need']}"
-                + (f", missing {n['missing']}" if n["missing"] else " ✓")
-            )
+            need = say(f"tier_need.{n['criterion']}", need=n["need"], has=n["have"])
+            if need.startswith("tier_need."):
+                need = f"{column(n['criterion'])} {n['have']} / {n['need']}"
+            done = say("cli.explain.missing", n=n["missing"]) if n["missing"] else " ✓"
+            console.print(f"  {need}{done}", highlight=False)
 
 
 def members_lock_tier(
@@ -326,12 +361,12 @@ def members_lock_tier(
         try:
             result = lock_tier(conn, cid, member, tier, reason, datetime.now(UTC))
         except TierLockError as exc:
-            raise fail(str(exc), as_json=as_json) from None
+            raise fail(_refusal(exc), as_json=as_json) from None
     emit(
         result,
         as_json,
         lambda d: console.print(
-            f"member {member} locked in tier {d['tier']} (was {d['previous'] or '–'})"
+            say("cli.locked", member=member, tier=d["tier"], previous=d["previous"] or "–")
         ),
     )
 
@@ -348,8 +383,15 @@ def members_unlock_tier(
         try:
             result = unlock_tier(conn, cid, member, datetime.now(UTC))
         except TierLockError as exc:
-            raise fail(str(exc), as_json=as_json) from None
+            raise fail(_refusal(exc), as_json=as_json) from None
     emit(result, as_json, lambda d: console.print(json.dumps(d, ensure_ascii=False)))
+
+
+def _refusal(exc: TierLockError) -> str:
+    """The refusal in the output's language when the catalogs know its code."""
+    key = f"cli.tierlock.{exc.code}"
+    said = say(key, **exc.values)
+    return str(exc) if said == key else said
 
 
 @intelligence_app.command("train-replies")

@@ -11,7 +11,21 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 
-from qunzhu.cli import backup, core, importing, serve, worker  # noqa: E402
+from qunzhu.cli import backup, core, importing, serve, words, worker  # noqa: E402
+
+
+@app.callback()
+def _root(
+    lang: str | None = typer.Option(
+        None,
+        "--lang",
+        envvar="QUNZHU_LANG",
+        help="Language of the output: zh-CN or en (default QUNZHU_LANGUAGE, else zh-CN).",
+    ),
+) -> None:
+    """群主 qunzhu — community operations for chat groups."""
+    words.set_language(lang)
+
 
 app.command()(core.init)
 app.command()(core.ingest)

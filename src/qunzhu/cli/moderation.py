@@ -12,8 +12,10 @@ from typing import Any
 import typer
 from rich.table import Table
 
+from qunzhu.cli import words
 from qunzhu.cli.core import progress_bar, store_at_head
 from qunzhu.cli.output import JSON_OPTION, console, emit, fail
+from qunzhu.cli.words import column, say
 from qunzhu.engines import views
 from qunzhu.engines.recompute import recompute_community
 from qunzhu.moderation.classifier import ModelError, SpamModel, load_model
@@ -279,20 +281,22 @@ def review_(
         store.dispose()
 
     def render(d: Any) -> None:
-        table = Table("id", "status", "rule", "action", "points", "text")
+        names = ("id", "status", "rule", "action", "points", "text")
+        table = Table(*(column(n) for n in names))
         for item in d:
+            actions = item.get("action", ", ".join(a["kind"] for a in item.get("actions", [])))
             table.add_row(
                 str(item["id"]),
-                item["status"],
-                item.get("rule", ""),
-                item.get("action", ", ".join(a["kind"] for a in item.get("actions", []))),
+                words.code("mod_status", item["status"]),
+                words.code("rule", item.get("rule", "")),
+                say("names.list_sep").join(words.action(a) for a in actions.split(", ") if a),
                 str(item["points"]),
                 str(item.get("text", ""))[:60],
             )
         console.print(table)
         queued = sum(len(item.get("queued", [])) for item in d)
         if queued:
-            console.print(f"{queued} platform actions queued for `qunzhu serve` to carry out")
+            console.print(say("cli.review.queued", n=queued))
 
     emit(data, as_json, render)
 

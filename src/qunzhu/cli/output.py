@@ -40,5 +40,8 @@ def fail(message: str, *, as_json: bool = False, code: int = 2, **extra: Any) ->
         sys.stdout.write(json.dumps(payload, ensure_ascii=False, default=_default) + "\n")
     else:
         # soft_wrap: a command line in the message must stay copyable, not broken at the edge
-        err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+        from qunzhu.cli.words import say
+
+        prefix = say("cli.error")
+        err_console.print(f"[bold red]{prefix}[/] {message}", highlight=False, soft_wrap=True)
     return typer.Exit(code)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from qunzhu.engines.roles import ROLE_NAMES
 from qunzhu.spec.members import RoleTargets
 
 _ACTIONS: dict[str, tuple[str, str]] = {
@@ -77,8 +78,9 @@ def role_mix_findings(mix: dict[str, float], targets: RoleTargets, lang: str = "
     out: list[str] = []
     for role, rng in targets.ranges().items():
         share = mix.get(role, 0.0)
+        name = ROLE_NAMES.get(role, (role, role))[1 if zh else 0]
         if rng.max is not None and share > rng.max:
-            out.append(f"{role} {share:.0%} > {'目标' if zh else 'target'} {rng.max:.0%}")
+            out.append(f"{name} {share:.0%} > {'目标' if zh else 'target'} {rng.max:.0%}")
         if rng.min is not None and share < rng.min:
-            out.append(f"{role} {share:.0%} < {'目标' if zh else 'target'} {rng.min:.0%}")
+            out.append(f"{name} {share:.0%} < {'目标' if zh else 'target'} {rng.min:.0%}")
     return out

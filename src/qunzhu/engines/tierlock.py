@@ -16,7 +16,11 @@ from qunzhu.store.models import Member, TierChange
 
 
 class TierLockError(ValueError):
-    pass
+    """A refused lock; ``code`` and ``values`` let a caller say it in the operator's language."""
+
+    def __init__(self, message: str, code: str = "", **values: Any) -> None:
+        super().__init__(message)
+        self.code, self.values = code, values
 
 
 def _check_member(conn: Connection, community_id: int, member_id: int) -> None:
@@ -24,7 +28,9 @@ def _check_member(conn: Connection, community_id: int, member_id: int) -> None:
         select(Member.id).where(Member.id == member_id, Member.community_id == community_id)
     ).scalar()
     if found is None:
-        raise TierLockError(f"no member {member_id} in this community")
+        raise TierLockError(
+            f"no member {member_id} in this community", "no_member", member=member_id
+        )
 
 
 def lock_tier(
@@ -33,9 +39,14 @@ def lock_tier(
     _check_member(conn, community_id, member_id)
     tiers = [t.id for t in SpecCache().get(conn, community_id).tiers]
     if tier not in tiers:
-        raise TierLockError(f"unknown tier {tier!r}; the spec has {', '.join(tiers)}")
+        raise TierLockError(
+            f"unknown tier {tier!r}; the spec has {', '.join(tiers)}",
+            "unknown_tier",
+            tier=tier,
+            tiers=", ".join(f"`{t}`" for t in tiers),
+        )
     if not reason.strip():
-        raise TierLockError("a reason is required: it goes to the tier history")
+        raise TierLockError("a reason is required: it goes to the tier history", "no_reason")
     ts = table_of(TierState)
     previous = conn.execute(select(ts.c.tier).where(ts.c.member_id == member_id)).scalar()
     values = {
@@ -71,7 +82,9 @@ def unlock_tier(
     ts = table_of(TierState)
     row = conn.execute(select(ts.c.tier, ts.c.locked).where(ts.c.member_id == member_id)).first()
     if row is None or not row[1]:
-        raise TierLockError(f"member {member_id} has no locked tier")
+        raise TierLockError(
+            f"member {member_id} has no locked tier", "not_locked", member=member_id
+        )
     conn.execute(
         update(ts).where(ts.c.member_id == member_id).values(locked=False, lock_reason=None)
     )

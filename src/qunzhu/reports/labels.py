@@ -110,3 +110,25 @@ LABELS: dict[str, dict[str, str]] = {
         "risk_ok": "健康",
     },
 }
+
+# How members joined (the funnel's sources), by the code the importers and webhooks store.
+SOURCE_NAMES: dict[str, dict[str, str]] = {
+    "en": {
+        "invite": "invitation",
+        "qr": "QR code",
+        "link": "link",
+        "application": "application",
+        "import": "import",
+        "unknown": "unknown",
+        "other": "other",
+    },
+    "zh": {
+        "invite": "邀请",
+        "qr": "二维码",
+        "link": "链接",
+        "application": "申请",
+        "import": "导入",
+        "unknown": "未知",
+        "other": "其他",
+    },
+}

@@ -14,7 +14,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from qunzhu.engines.roles import ROLE_NAMES
-from qunzhu.reports.labels import LABELS
+from qunzhu.reports.labels import LABELS, SOURCE_NAMES
 from qunzhu.reports.svg import FONT, as_data_uri, heatmap, line_chart, risk_bars, stacked_bars
 from qunzhu.spec.zones import local_time, zone_named
 
@@ -70,6 +70,7 @@ def render_html(d: dict[str, Any], lang: str = "en", *, for_pdf: bool = False) -
             k: as_data_uri(v) for k, v in charts(d, lang, PDF_FONT if for_pdf else None).items()
         },
         role_names={r: ROLE_NAMES[r][1 if zh else 0] for r in ROLE_NAMES},
+        source_names=SOURCE_NAMES["zh" if zh else "en"],
         generated=_generated(d),
         font=PDF_FONT if for_pdf else HTML_FONT,
     )

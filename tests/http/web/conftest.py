@@ -44,3 +44,4 @@ client = _fixtures.client
 
 # The seeded community lives in web_seed.py so tests can import its constants.
 acme = _load("web_seed").acme
+_load("text_scan")  # what an operator reads on a page (test_zh_cn_scan.py)

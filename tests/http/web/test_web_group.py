@@ -61,7 +61,8 @@ def test_stream_marks_flagged_messages_and_masks_contacts(client, acme):
     page = client.get(f"/c/acme/groups/{acme['g1']}")
     assert f'id="msg-{acme["spam_message"]}"' in page.text
     assert "msg-flagged" in page.text
-    assert "contact_solicitation" in page.text
+    assert "删除 · 引流留联系方式" in page.text  # the action and the rule, in words
+    assert "contact_solicitation" not in page.text
     assert ACME_PHONE not in page.text
     client.cookies.clear()
     log_in(client, "admin")  # may see personal data

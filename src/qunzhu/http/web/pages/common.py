@@ -14,8 +14,9 @@ from sqlalchemy.orm import Session
 
 from qunzhu.auth.permissions import Action
 from qunzhu.http.deps import CommunityAccess, get_settings, get_store
-from qunzhu.http.i18n import catalog
-from qunzhu.http.templating import render
+from qunzhu.http.i18n import catalog, translator
+from qunzhu.http.templating import render, request_language
+from qunzhu.http.web.names import Names
 from qunzhu.spec import SpecError, load_spec
 from qunzhu.spec.schema import CommunitySpec
 from qunzhu.spec.zones import spec_zone
@@ -86,7 +87,11 @@ def page(
     actions: tuple[Action, ...] = ("read", "moderate", "manage", "personal_data", "operators")
     can = {a: access.can(a) for a in actions}
     done = known_done(request)
+    with get_store(request).reading() as session:
+        spec = community_spec(session, access.community.id)
+    lang = request_language(request, access.caller)
     full = {
+        "names": Names(translator(lang), lang, spec),
         "community": access.community,
         "tabs": tabs,
         "can": can,

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
 from qunzhu.http.deps import CommunityAccess, get_store, require
+from qunzhu.http.templating import request_language
 from qunzhu.http.web.pages.common import local_today, now_utc, page, unmasked
 from qunzhu.http.web.queries.today import today_sections
 
@@ -23,6 +24,7 @@ def today_page(request: Request, access: CommunityAccess = Depends(require("read
             now=now_utc(),
             unmasked=unmasked(access),
             can_moderate=access.can("moderate"),
+            lang=request_language(request, access.caller),
         )
     waiting = sum(s.count for s in sections)
     return page(request, access, "today.html", "today", {"sections": sections, "waiting": waiting})

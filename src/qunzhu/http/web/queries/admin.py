@@ -110,7 +110,7 @@ class AuditRow:
     action: str
     target: str
     source: str
-    detail: str
+    detail: dict[str, Any]  # personal data masked unless the caller may see it
 
 
 def audit_entries(
@@ -137,16 +137,19 @@ def audit_entries(
     )
     out = []
     for e, username in rows:
-        detail = ", ".join(f"{k}={v}" for k, v in (e.detail or {}).items())
+        detail = {
+            k: mask_text(v) if isinstance(v, str) and not unmasked else v
+            for k, v in (e.detail or {}).items()
+        }
         out.append(
             AuditRow(
                 id=e.id,
                 at=e.created_at,
-                operator=username or e.source,
+                operator=username or "",
                 action=e.action,
                 target=e.target,
                 source=e.source,
-                detail=detail if unmasked else mask_text(detail),
+                detail=detail,
             )
         )
     return out, shown

@@ -98,6 +98,7 @@ class TimelineItem:
     text: str
     group: str
     roles: tuple[str, str] | None = None  # a role change: (before or "", after), as codes
+    tiers: tuple[str, str] | None = None  # a tier change: (before or "", after), tier ids
 
 
 def timeline(
@@ -143,7 +144,9 @@ def timeline(
         .order_by(TierChange.changed_at.desc())
         .limit(n)
     ):
-        items.append(TimelineItem(t.changed_at, "tier", f"{t.previous_tier or '–'} → {t.tier}", ""))
+        items.append(
+            TimelineItem(t.changed_at, "tier", "", "", tiers=(t.previous_tier or "", t.tier))
+        )
     for r in session.scalars(
         select(RoleChange)
         .where(RoleChange.member_id == member_id)

@@ -203,12 +203,14 @@ def _question_section(
     return Section("questions", int(count), items, link)
 
 
-def risk_section(session: Session, community_id: int, slug: str, today: date) -> Section:
+def risk_section(
+    session: Session, community_id: int, slug: str, today: date, lang: str = "zh-CN"
+) -> Section:
     """Groups at risk of dying: the health engine's verdict when it has run (its newest
     day, qunzhu.readmodels.health), else the rollup trend of every group."""
     conn = session.connection()
     if health_computed(conn, community_id):
-        dying = group_health(conn, community_id, min_risk=DYING_RISK)  # riskiest first
+        dying = group_health(conn, community_id, min_risk=DYING_RISK, lang=lang)  # riskiest first
         items: list[dict[str, Any]] = [
             {
                 "id": h.group_id,
@@ -247,7 +249,10 @@ def rewards_section(session: Session, community_id: int, slug: str) -> Section:
             "at": None,
             "inviter": r.member,
             "inviter_id": r.member_id,
-            "invitee": f"{r.campaign} · {r.rung} · {r.kind} {r.value}",
+            "campaign": r.campaign,
+            "rung": r.rung,
+            "kind": r.kind,
+            "value": r.value,
         }
         for r in referrals.rewards(conn, community_id, "held", SHOWN)
     ]
@@ -312,6 +317,7 @@ def today_sections(
     now: datetime,
     unmasked: bool,
     can_moderate: bool,
+    lang: str = "zh-CN",
 ) -> list[Section]:
     groups = _group_names(session, community_id)
     sections = []
@@ -320,7 +326,7 @@ def today_sections(
     sections += [
         applications_section(session, community_id, slug, groups),
         questions_section(session, community_id, slug, groups, now, unmasked),
-        risk_section(session, community_id, slug, today),
+        risk_section(session, community_id, slug, today, lang),
         rewards_section(session, community_id, slug),
         errors_section(session, community_id, slug),
         connectors_section(session, community_id, slug),
