@@ -4,9 +4,15 @@ reference only (``data/question_refs.tsv``: file, line or row, label; the texts 
 from ../shared/data and never copied here), and lines in the style of the sample
 community, written by us, inline.
 
-Halves for honest figures: IRC by session file (the later half of the sampled files by
-name is held out), the Telegram rows by position (the later half of the rows), our own
-lines alternately. Used by tests/engines/test_questions.py and bench/bench_questions.py.
+Parts, for honest figures. The first batch was split into halves: IRC by session file (the
+later half of its files by name is held out), the Telegram rows by position (the later
+half), our own lines alternately; the detector was tuned on the ``tuned`` half, and the
+kinds of error on the ``held_out`` half were looked at once. The ``fresh`` batch (other
+IRC sessions, other rows) was drawn and labelled without the detector's verdicts in sight,
+measured, and then its errors were used for a second round of tuning. The ``blind`` batch
+(other sessions and rows again) was labelled the same way after that round, and nothing
+was changed after measuring it: its figures are the honest ones. Used by
+tests/engines/test_questions.py and bench/bench_questions.py.
 """
 
 from __future__ import annotations
@@ -78,7 +84,7 @@ class Item:
     ref: str  # file:line, row or the index in OWN
     text: str
     question: bool
-    held_out: bool
+    part: str  # "tuned", "held_out", "fresh" or "blind"
 
 
 def _irc_text(data: Path, name: str, line: int) -> str | None:
@@ -89,7 +95,9 @@ def _irc_text(data: Path, name: str, line: int) -> str | None:
 
 def load_sample(data: Path) -> list[Item]:
     """The whole sample; the referenced half only when ``data`` (../shared/data) exists."""
-    items = [Item("own", str(i), t, q, i % 2 == 1) for i, (t, q) in enumerate(OWN)]
+    items = [
+        Item("own", str(i), t, q, "held_out" if i % 2 else "tuned") for i, (t, q) in enumerate(OWN)
+    ]
     if not data.is_dir():
         return items
     refs = [
@@ -97,26 +105,35 @@ def load_sample(data: Path) -> list[Item]:
         for row in REFS.read_text(encoding="utf-8").splitlines()
         if row and not row.startswith("#")
     ]
-    irc_files = sorted({name for name, _, _ in refs if name.startswith("irc/")})
+    first = [r for r in refs if r[3] == "first"]
+    irc_files = sorted({r[0] for r in first if r[0].startswith("irc/")})
     later_files = set(irc_files[len(irc_files) // 2 :])
-    rows_wanted = {int(ref) for name, ref, _ in refs if not name.startswith("irc/")}
-    zh_rows: dict[int, str] = {}
-    zh_name = next((name for name, _, _ in refs if not name.startswith("irc/")), None)
-    if zh_name is not None:
-        with (data / zh_name).open(encoding="utf-8", newline="") as handle:
-            for i, row in enumerate(csv.DictReader(handle)):
-                if i in rows_wanted:
-                    zh_rows[i] = row["input"]
-    middle = sorted(rows_wanted)[len(rows_wanted) // 2] if rows_wanted else 0
-    for name, ref, label in refs:
+    zh_first = sorted(int(r[1]) for r in first if not r[0].startswith("irc/"))
+    middle = zh_first[len(zh_first) // 2] if zh_first else 0
+    zh_rows = _rows(data, refs)
+    for name, ref, label, batch in refs:
         if name.startswith("irc/"):
             text = _irc_text(data, name, int(ref))
-            held = name in later_files
-            source = "irc"
+            source, later = "irc", name in later_files
         else:
-            text = zh_rows.get(int(ref))
-            held = int(ref) >= middle
-            source = "zh-telegram"
+            text = zh_rows.get((name, int(ref)))
+            source, later = "zh-telegram", int(ref) >= middle
+        part = batch if batch in ("fresh", "blind") else "held_out" if later else "tuned"
         if text is not None:
-            items.append(Item(source, f"{name}:{ref}", text, label == "1", held))
+            items.append(Item(source, f"{name}:{ref}", text, label == "1", part))
     return items
+
+
+def _rows(data: Path, refs: list[list[str]]) -> dict[tuple[str, int], str]:
+    """The referenced rows of the labelled CSV files, by (file, 0-based row)."""
+    wanted: dict[str, set[int]] = {}
+    for name, ref, _, _ in refs:
+        if not name.startswith("irc/"):
+            wanted.setdefault(name, set()).add(int(ref))
+    out: dict[tuple[str, int], str] = {}
+    for name, rows in wanted.items():
+        with (data / name).open(encoding="utf-8", newline="") as handle:
+            for i, row in enumerate(csv.DictReader(handle)):
+                if i in rows:
+                    out[(name, i)] = row["input"]
+    return out

@@ -135,9 +135,14 @@ class Asked:
 
 @dataclass(slots=True)
 class Answer:
-    question_id: int
+    """A reply from another member to an asker's message: it answers the asker's latest
+    question up to that message (see :func:`~qunzhu.engines.score_writes.write_batch_credits`)."""
+
+    question_id: int  # the message replied to
     at: datetime
     member_id: int
+    group_id: int = 0
+    asker_id: int = 0
 
 
 @dataclass
@@ -163,6 +168,7 @@ def credit_batch(
     out = BatchCredits()
     credits = out.credits
     replied = set(replied_before)
+    answered: set[tuple[int, int]] = set()
     for r in rows:
         f, sc = feats[r.id], scores[r.id]
         c, g, m, d = r.community_id, r.group_id, r.member_id, r.day
@@ -181,7 +187,11 @@ def credit_batch(
         credits.edges[(c, g, d, m, author)] += 1
         if "answer" in sc.points:
             credits.count(c, g, m, d, "answers")
-            out.answers.append(Answer(to, r.occurred_at, m))
+        # the question is answered by any reply of substance from another member, not only
+        # the one that earned answer points (those come once a day per pair of members)
+        if target[1] and not f.filler and not r.flagged and (to, m) not in answered:
+            answered.add((to, m))
+            out.answers.append(Answer(to, r.occurred_at, m, g, author))
         if (to, m) not in replied and not r.flagged:
             # a "thanks" earns the author credit too: it says their message helped
             replied.add((to, m))
