@@ -30,25 +30,18 @@ _ZERO_GROUP = dict.fromkeys(
 _m, _q = table_of(Message), table_of(Question)
 # built once: the live path writes a batch of one message
 _SET_VALUE = update(_m).where(_m.c.id == bindparam("b_id")).values(value=bindparam("b_value"))
-# the question a reply answers: the asker's latest question at or before the message replied
-# to, within the asking spell (askers split a question over several lines, and the answer
-# often replies to the last one: "here is the log")
-_ANSWERED_QUESTION = (
-    select(_q.c.message_id)
+# the questions a reply answers: the asker's open questions from the asking spell before the
+# message replied to up to the reply (askers split a question over several lines, and the
+# answer often replies to one of them, or to "here is the log")
+_ANSWERED = (
+    update(_q)
     .where(
         _q.c.group_id == bindparam("g"),
         _q.c.member_id == bindparam("a"),
-        _q.c.asked_at <= bindparam("upto"),
         _q.c.asked_at >= bindparam("since"),
+        _q.c.asked_at <= bindparam("t"),
+        or_(_q.c.answered_at.is_(None), _q.c.answered_at > bindparam("t")),
     )
-    .order_by(_q.c.asked_at.desc(), _q.c.message_id.desc())
-    .limit(1)
-    .scalar_subquery()
-)
-_ANSWERED = (
-    update(_q)
-    .where(_q.c.message_id == _ANSWERED_QUESTION)
-    .where(or_(_q.c.answered_at.is_(None), _q.c.answered_at > bindparam("t")))
     .values(answered_at=bindparam("t"), answer_member_id=bindparam("m"))
 )
 _TIMES = select(_m.c.id, _m.c.occurred_at).where(_m.c.id.in_(bindparam("ids", expanding=True)))
@@ -121,7 +114,6 @@ def _write_answers(conn: Connection, answers: list[Answer]) -> None:
         {
             "g": a.group_id,
             "a": a.asker_id,
-            "upto": times[a.question_id],
             "since": times[a.question_id] - ASKING_SPELL,
             "t": a.at,
             "m": a.member_id,
