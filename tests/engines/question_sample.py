@@ -75,6 +75,9 @@ OWN: tuple[tuple[str, bool], ...] = (
     ("should I fine-tune or use RAG for this", True),
     ("新手问一下 Python 虚拟环境是干嘛的", True),
     ("为什么 Agent 总是调用同一个工具", True),
+    ("做 agent 一定要有日志，不然根本不知道它在想什么", False),
+    ("它知道每个变量是什么，所以生成的代码更靠谱", False),
+    ("部署完外网访问不了，端口要开哪些", True),
 )
 
 

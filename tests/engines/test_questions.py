@@ -26,7 +26,13 @@ def test_our_own_lines_hard_negatives_included() -> None:
     own = [i for i in load_sample(Path("/nonexistent")) if i.source == "own"]
     precision, recall = _figures(own)
     assert precision >= 0.9 and recall >= 0.8
-    for text in ("可以的", "yeah, don't do that", "anyway thanks guys", "什么鬼啊"):
+    for text in (
+        "可以的",
+        "yeah, don't do that",
+        "anyway thanks guys",
+        "什么鬼啊",
+        "不知道它在想什么",
+    ):
         assert not text_features(text).question, text
 
 

@@ -40,6 +40,12 @@ _CODE = re.compile(
     r"=>|\(\)|[{};]\s*$|</?\w+>|(^|\s)(/etc|/dev|/usr|/var|/home|/boot|~)/\S*|\$\s\w|\w+\.(conf|list|py|sh|deb|log)\b"
 )
 _QUESTION_END = re.compile(r"[?？]\s*\W{0,3}$|[吗呢么嘛][?？。~～!！]*\s*$")
+# an indirect question asks nothing: "不知道它在想什么", "它知道每个变量是什么" (unless the
+# message asks who knows, or ends like a question)
+_INDIRECT = re.compile(
+    r"(?<!有人)(?<!谁)(知道|明白|清楚|懂|记得)[^，,。！!？?]{0,16}(什么|怎么|为什么|为啥|哪|多少)"
+)
+_ASKING_WHO = re.compile(r"有人知道|谁知道|有没有人|请问|请教|求助|[?？吗呢]")
 # a question that is followed by more: "How sure are you? I was told…", "免费吗！免费我上"
 _QUESTION_INSIDE = re.compile(r"\w\s?[?？]+\s*(?=\w)|[吗呢][?？!！，,]")
 # "不是说好了吗", "什么鬼", "哪有不贪的": they ask nothing, they insist or exclaim
@@ -156,6 +162,8 @@ def _asks(raw: str, tokens: int) -> bool:
     prose = _FENCED.sub(" ", raw) if "```" in raw else raw
     prose = _QUOTED.sub(" ", _URL.sub(" ", prose)).strip()
     if not prose or _RHETORICAL.search(prose):
+        return False
+    if _INDIRECT.search(prose) and not _ASKING_WHO.search(prose):
         return False
     if _QUESTION_END.search(prose) or _QUESTION_INSIDE.search(prose):
         return True
