@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 # Hosts people link to for what they say, not to sell: code hosting, documentation, papers,
 # Q&A and the article and video sites of Chinese tech talk. A spec's ``links.allow_domains``
@@ -93,8 +94,15 @@ def known_host(url: str, also: Iterable[str] = ()) -> bool:
     match = _HOST.match(url)
     host = match.group(1).lower().rstrip(".") if match else ""
     host = host.removeprefix("www.")
+    exact, suffixes = _hosts(tuple(also))
+    return host in exact or host.endswith(suffixes)
+
+
+@lru_cache(maxsize=64)
+def _hosts(also: tuple[str, ...]) -> tuple[frozenset[str], tuple[str, ...]]:
+    """The hosts, and the endings of their subdomains, worked out once per allow list."""
     hosts = (*KNOWN_HOSTS, *(a.lower().strip(".") for a in also))
-    return any(host == h or host.endswith("." + h) for h in hosts)
+    return frozenset(hosts), tuple("." + h for h in hosts)
 
 
 def _code_like(lines: list[str]) -> bool:
