@@ -155,6 +155,34 @@ def test_an_answer_without_a_reply_link_is_inferred(store):
     assert answered is not None and answered.date() == date(2026, 3, 2)
 
 
+def test_questions_count_as_answered_when_another_member_replies_to_them(store):
+    events = [
+        msg(1, "ann", "how do I mount an ntfs disk on ubuntu?", 0),
+        msg(2, "ann", "here is what dmesg says: ntfs signature is missing", 1),
+        msg(3, "bob", "run ntfsfix on it first, then mount it again", 2, reply_to="2"),
+        msg(4, "ann", "how do I make it mount at boot?", 40),
+        msg(5, "bob", "add a line for it to /etc/fstab with the uuid", 41, reply_to="4"),
+        msg(6, "cat", "why does my wifi drop every hour?", 42),
+        msg(7, "cat", "anyone? it is the intel card on a thinkpad", 43, reply_to="6"),
+    ]
+    Pipeline(store, create_communities=True, reactors=[ValueScorer(store.settings.tz)]).run(
+        events, source="test"
+    )
+    with store.engine.connect() as conn:
+        asked = dict(
+            conn.execute(
+                select(Message.platform_message_id, Question.answered_at).join(
+                    Message, Message.id == Question.message_id
+                )
+            ).all()
+        )
+    # the reply to ann's follow-up line answers her question; her second question of the
+    # day, answered by the same member, is answered too; a reply to oneself answers nothing
+    assert asked["1"] == T0 + timedelta(minutes=2)
+    assert asked["4"] == T0 + timedelta(minutes=41)
+    assert asked["6"] is None
+
+
 def _points(store) -> dict[str, list[dict[str, float]]]:
     with store.engine.connect() as conn:
         rows = conn.execute(

@@ -19,7 +19,9 @@ from qunzhu.pipeline import Pipeline
 from qunzhu.store import Store
 from qunzhu.store.models import Community, ModerationAction
 
-WELCOME = "欢迎 @{name} 加入AI编程训练营🎉 请先看群公告，把群昵称改成「姓名-城市-职业」"
+# the name written in, not @-mentioned: a mention is set aside before the classifier reads
+# the message (qunzhu.moderation.ordinary), and the base model must flag this one
+WELCOME = "欢迎{name}加入AI编程训练营🎉 请先看群公告，把群昵称改成「姓名-城市-职业」"
 SPAM = "稳赚项目 日入过万 名额有限 私聊我"
 
 

@@ -83,6 +83,15 @@ def test_a_classifier_score_alone_only_flags_a_member_in_good_standing() -> None
     )
 
 
+def test_a_member_in_good_standing_is_flagged_only_from_their_own_threshold() -> None:
+    rules = Rules(classifier=ClassifierRule(threshold_flag=0.6, threshold_flag_good_standing=0.8))
+    unsure = Finding(rule="classifier", detector="classifier", severity=3, score=0.7)
+    assert decide([unsure], rules, Escalation(), Standing()).action == "flag"
+    assert decide([unsure], rules, Escalation(), Standing(good_standing=True)).action == "allow"
+    likelier = Finding(rule="classifier", detector="classifier", severity=3, score=0.85)
+    assert decide([likelier], rules, Escalation(), Standing(good_standing=True)).action == "flag"
+
+
 def test_rule_evidence_acts_on_a_member_in_good_standing_as_before() -> None:
     sure = Finding(rule="classifier", detector="classifier", severity=3, score=0.95)
     d = decide([sure, _contact()], Rules(), Escalation(), Standing(good_standing=True))

@@ -29,6 +29,7 @@ class Draft:
     mentions: tuple[Person, ...] = ()
     attachment: str | None = None
     message_id: str = ""
+    unwanted: bool = False  # written as spam, flooding or an ad: what moderation should catch
 
 
 @dataclass(eq=False)
@@ -136,11 +137,12 @@ class Room:
         reply_to: Draft | None = None,
         mentions: tuple[Person, ...] = (),
         attachment: str | None = None,
+        unwanted: bool = False,
     ) -> Draft | None:
         """Write a message, or nothing if the speaker is not in the group then."""
         if at >= self.clock.end or not seat.present(at):
             return None
-        draft = Draft(seat, at, text, kind, reply_to, mentions, attachment)
+        draft = Draft(seat, at, text, kind, reply_to, mentions, attachment, unwanted=unwanted)
         self.drafts.append(draft)
         return draft
 

@@ -68,7 +68,7 @@ def spam(room: Room, spammer: Seat, remover: Seat | None, last_day: int = DAYS) 
             if spammer.leave_at is not None and moment >= spammer.leave_at:
                 break
             kind = "contact_card" if not room.telegram and rng.random() < 0.15 else "text"
-            room.say(spammer, moment, rng.choice(ads), kind)
+            room.say(spammer, moment, rng.choice(ads), kind, unwanted=True)
     if remover is not None and spammer.leave_at is not None:
         room.say(remover, spammer.leave_at + gap(rng, 60), rng.choice(room.lex.rule_notices))
 
@@ -82,7 +82,7 @@ def flood(room: Room, flooder: Seat, times: list[datetime], helper: Seat, owner:
             kind = (
                 "sticker" if text.startswith("[动画") else "image" if text == "[图片]" else "text"
             )
-            room.say(flooder, moment, text, kind)
+            room.say(flooder, moment, text, kind, unwanted=True)
             moment += timedelta(seconds=rng.randrange(1, 5))
         if i < len(times) - 1:
             warn = f"@{flooder.person.name} 请不要刷屏哦，影响大家交流，再刷要移出了"
@@ -93,8 +93,8 @@ def flood(room: Room, flooder: Seat, times: list[datetime], helper: Seat, owner:
 
 def promotion(room: Room, promoter: Seat, times: list[datetime], owner: Seat) -> None:
     for i, moment in enumerate(times):
-        room.say(promoter, moment, PROMO[i % len(PROMO)])
-        room.say(promoter, moment + timedelta(seconds=8), room.lex.image, "image")
+        room.say(promoter, moment, PROMO[i % len(PROMO)], unwanted=True)
+        room.say(promoter, moment + timedelta(seconds=8), room.lex.image, "image", unwanted=True)
         if i == 0:
             warn = f"@{promoter.person.name} 群里不允许发课程推广哦，第一次提醒"
             room.say(owner, moment + gap(room.rng, 300), warn, mentions=(promoter.person,))

@@ -153,7 +153,16 @@ def generate(seed: int = 7, *, now: datetime | None = None) -> Iterator[ev.Event
     ``now`` (default: today 00:00 Asia/Shanghai) is floored to midnight in Shanghai; the
     90 days end there. The same seed and day give the same events, keys included.
     """
+    yield from generate_marked(seed, now=now)[0]
+
+
+def generate_marked(
+    seed: int = 7, *, now: datetime | None = None
+) -> tuple[list[ev.Event], frozenset[str]]:
+    """The events of :func:`generate`, and the keys of the messages written as spam,
+    flooding or ads: the ground truth to measure moderation on the sample against."""
     clock = Clock(now)
+    unwanted: set[str] = set()
     cast = build_cast(seed, clock)
     out: list[ev.Event] = []
     for manner in MANNERS:
@@ -167,9 +176,11 @@ def generate(seed: int = 7, *, now: datetime | None = None) -> Iterator[ev.Event
         out.extend(check_ins(room))
         out.extend(memberships(room))
         _message_ids(room, random.Random(f"{seed}:{gid}:ids"))
-        out.extend(_messages(room))
+        said = _messages(room)
+        out.extend(said)
+        unwanted.update(e.key for e, d in zip(said, room.drafts, strict=False) if d.unwanted)
     rng = random.Random(f"{seed}:records")
     out.extend(admissions(cast, rng))
     out.extend(live_session(cast, clock, rng))
     out.sort(key=lambda e: e.occurred_at)
-    yield from out
+    return out, frozenset(unwanted)

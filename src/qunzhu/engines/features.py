@@ -39,19 +39,56 @@ _CODE = re.compile(
     r"chmod|mount|grep|modprobe|ifconfig|fdisk|lspci|lsmod|systemctl|docker)\s|"
     r"=>|\(\)|[{};]\s*$|</?\w+>|(^|\s)(/etc|/dev|/usr|/var|/home|/boot|~)/\S*|\$\s\w|\w+\.(conf|list|py|sh|deb|log)\b"
 )
-_QUESTION_END = re.compile(r"[?？]\s*\W{0,3}$|[吗呢么][?？。~～!！]*\s*$")
+_QUESTION_END = re.compile(r"[?？]\s*\W{0,3}$|[吗呢么嘛][?？。~～!！]*\s*$")
+# an indirect question asks nothing: "不知道它在想什么", "它知道每个变量是什么" (unless the
+# message asks who knows, or ends like a question)
+_INDIRECT = re.compile(
+    r"(?<!有人)(?<!谁)(知道|明白|清楚|懂|记得)[^，,。！!？?]{0,16}(什么|怎么|为什么|为啥|哪|多少)"
+)
+_ASKING_WHO = re.compile(r"有人知道|谁知道|有没有人|请问|请教|求助|[?？吗呢]")
+# a question that is followed by more: "How sure are you? I was told…", "免费吗！免费我上"
+_QUESTION_INSIDE = re.compile(r"\w\s?[?？]+\s*(?=\w)|[吗呢][?？!！，,]")
+# "不是说好了吗", "什么鬼", "哪有不贪的": they ask nothing, they insist or exclaim
+_RHETORICAL = re.compile(r"(不是说|不叫|还不|难道).{0,16}[吗么呢][?？!！。]*\s*$|^什么鬼|哪有不")
+_AUX = r"can|could|does|do|is|are|should|would|will|has|have|did|may|must"
+_SUBJECT = (
+    r"i|you|u|we|they|he|she|it|there|this|that|these|those|some\w*|any\w*|one|my|your|his|"
+    r"her|our|their|the|a|an"
+)
+# English puts the question word first; an auxiliary asks only with a subject after it
+# ("can I…", "is there…"), not "should have written" or "could not find"
 _QUESTION_START = re.compile(
-    r"^(how|what|why|where|which|who|when|can|could|does|do|is|are|any|anyone|anybody|should|"
-    r"would|will|has|have|did|怎么|为什么|如何|哪|什么|有没有|有人|能不能|可以|是否|请问|求)",
+    r"^(?:(?:how|why|where|which|who|anyone|anybody|any ?one|any ?body)\b|"
+    # "what you need is…", "what a mess", "when it starts, hit d": statements
+    r"what\b(?!\s+(?:might|may|i|you|we|he|she|they|a|an)\b)|"
+    rf"when\s+(?:{_AUX}|was|were)\b|(?:{_AUX})\s+(?:{_SUBJECT})\b|"
+    r"怎么|为什么|为啥|如何|哪|有没有|能不能|是否|请问|求问|求助)",
     re.I,
 )
-# a help request is a question even without a question mark ("my wifi doesn't work")
+# Chinese asks in place: the question word sits where the answer goes ("部署在哪里比较好")
+_ASKS_IN_PLACE = re.compile(
+    r"怎么|怎样|如何|为什么|为啥|哪个|哪些|哪里|哪儿|哪家|多少|有没有|能不能|会不会|是不是|"
+    r"干嘛|请教|请问|问一下|问下|求助|求推荐|有人知道|谁知道|谁有|有人(?:用过|遇到过|试过|会)|"
+    r"是什么|是啥|啥意思|什么意思|什么时候"
+)
+# a help request is a question even without a question mark ("anyone know…", "how do I…");
+# a statement that something is broken or failed is not, on its own: in a channel most of
+# them are replies ("I can't do it", "that card can't even handle it")
 _HELP = re.compile(
-    r"\b(doesn'?t work|does not work|not working|can'?t|cannot|won'?t|error|problem|issue|"
-    r"help|stuck|fails?|failed|broken|any ?(one|body) (know|tried|use)|is there a way|"
-    r"how (do|can|to)|i need|trying to)\b|报错|不行|失败|求助|怎么办|有问题|出问题",
+    r"\b(any ?(one|body) (knows?|tried|use[sd]?|have|has|got|here)|is there (a|any) way|"
+    r"how (do|can|would|should) (i|we|you)|any (ideas?|help|clue|suggestions?)|please help|"
+    r"help me|"
+    r"need (some )?help|can (someone|somebody|anyone|anybody)|i have (a|an|some) "
+    r"(problem|issue|question)s?|i'?m (stuck|trying to figure)|(does ?n'?t|does not|won'?t) "
+    r"work\b.*$|i (get|got|am getting|'?m getting|keep getting) (an? |this |the |that )?"
+    r"(error|message|warning)|(asking|wondering|wonder) (how|what|why|where|if|whether)|"
+    r"i (don'?t|do not|dont) know (how|what|why|where|which)|"
+    r"looking for (help|a way|advice|suggestions?|recommendations?))",
     re.I,
 )
+_FENCED = re.compile(r"```.*?(```|$)", re.S)
+_QUOTED = re.compile(r"\"[^\"]*\"|“[^”]*”|「[^」]*」")  # quoted words are not asked
+
 SUBSTANCE_CAP = 1.5
 
 
@@ -103,12 +140,7 @@ def text_features(text: str, kind: str = "text") -> TextFeatures:
     info_kind = INFO_KINDS.get(kind)
     filler = kind_filler or (info_kind is None and not link and _is_filler(norm, tokens))
     substance = 0.0 if filler else min(SUBSTANCE_CAP, math.log2(1 + tokens / 10) / 2)
-    stripped = raw.strip()
-    question = not filler and bool(
-        _QUESTION_END.search(stripped)
-        or (_QUESTION_START.match(normalize(_ADDRESS.sub("", raw))) and tokens >= 3)
-        or (_HELP.search(raw) and tokens >= 3)
-    )
+    question = not filler and _asks(raw, tokens)
     return TextFeatures(
         tokens=tokens,
         substance=substance,
@@ -119,4 +151,25 @@ def text_features(text: str, kind: str = "text") -> TextFeatures:
         question=question,
         filler=filler,
         text_hash=hashlib.blake2b(normalize(raw).encode(), digest_size=8).hexdigest(),
+    )
+
+
+def _asks(raw: str, tokens: int) -> bool:
+    """Whether the message asks for information or help: a question mark or 吗/呢 at the
+        end, a question word where English starts one or where Chinese puts one, a help
+        request. Code blocks, links and quoted words are not read (a Dockerfile asks nothing);
+    "不是说…吗" insists rather than asks."""
+    prose = _FENCED.sub(" ", raw) if "```" in raw else raw
+    prose = _QUOTED.sub(" ", _URL.sub(" ", prose)).strip()
+    if not prose or _RHETORICAL.search(prose):
+        return False
+    if _INDIRECT.search(prose) and not _ASKING_WHO.search(prose):
+        return False
+    if _QUESTION_END.search(prose) or _QUESTION_INSIDE.search(prose):
+        return True
+    if tokens < 3:
+        return False
+    opening = normalize(_ADDRESS.sub("", _MENTION.sub(" ", prose)))
+    return bool(
+        _QUESTION_START.match(opening) or _ASKS_IN_PLACE.search(prose) or _HELP.search(prose)
     )

@@ -4,13 +4,14 @@ value, and the credits added to the daily rollups. What to write was decided bef
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, bindparam, or_, update
+from sqlalchemy import Connection, bindparam, or_, select, update
 
 from qunzhu.engines.credits import STAT_COUNTERS, Credits
 from qunzhu.engines.features import TextFeatures
-from qunzhu.engines.scoring_reads import MsgRow, chunked
+from qunzhu.engines.scoring_reads import ASKING_SPELL, MsgRow, chunked
 from qunzhu.engines.value import MessageValue
 from qunzhu.store.base import table_of
 from qunzhu.store.bulk import insert_ignoring_conflicts, upsert_adding
@@ -18,7 +19,7 @@ from qunzhu.store.intelligence import MemberDayStats, MessageScore, Question, Re
 from qunzhu.store.models import GroupDaily, MemberDaily, Message
 
 if TYPE_CHECKING:
-    from qunzhu.engines.scoring import BatchCredits
+    from qunzhu.engines.scoring import Answer, BatchCredits
 
 # a credit on a day with no message yet makes the rollup row: its counters start at zero
 _ZERO_MEMBER = dict.fromkeys(("messages", "chars", "replies_sent", "check_ins", "flagged"), 0)
@@ -29,12 +30,21 @@ _ZERO_GROUP = dict.fromkeys(
 _m, _q = table_of(Message), table_of(Question)
 # built once: the live path writes a batch of one message
 _SET_VALUE = update(_m).where(_m.c.id == bindparam("b_id")).values(value=bindparam("b_value"))
+# the questions a reply answers: the asker's open questions from the asking spell before the
+# message replied to up to the reply (askers split a question over several lines, and the
+# answer often replies to one of them, or to "here is the log")
 _ANSWERED = (
     update(_q)
-    .where(_q.c.message_id == bindparam("q"))
-    .where(or_(_q.c.answered_at.is_(None), _q.c.answered_at > bindparam("t")))
+    .where(
+        _q.c.group_id == bindparam("g"),
+        _q.c.member_id == bindparam("a"),
+        _q.c.asked_at >= bindparam("since"),
+        _q.c.asked_at <= bindparam("t"),
+        or_(_q.c.answered_at.is_(None), _q.c.answered_at > bindparam("t")),
+    )
     .values(answered_at=bindparam("t"), answer_member_id=bindparam("m"))
 )
+_TIMES = select(_m.c.id, _m.c.occurred_at).where(_m.c.id.in_(bindparam("ids", expanding=True)))
 
 
 def write_scores(
@@ -89,13 +99,30 @@ def write_batch_credits(conn: Connection, batch: BatchCredits) -> None:
         ],
     )
     if batch.answers:
-        # the earliest answer stays: a later one changes nothing
-        conn.execute(
-            _ANSWERED, [{"q": a.question_id, "t": a.at, "m": a.member_id} for a in batch.answers]
-        )
+        _write_answers(conn, batch.answers)
     if batch.values:
         conn.execute(_SET_VALUE, [{"b_id": i, "b_value": v} for i, v in batch.values.items()])
     write_credits(conn, batch.credits)
+
+
+def _write_answers(conn: Connection, answers: list[Answer]) -> None:
+    """Mark the questions answered; the earliest answer stays, a later one changes nothing."""
+    times: dict[int, datetime] = {}
+    for part in chunked(sorted({a.question_id for a in answers})):
+        times.update((i, at) for i, at in conn.execute(_TIMES, {"ids": part}))
+    params = [
+        {
+            "g": a.group_id,
+            "a": a.asker_id,
+            "since": times[a.question_id] - ASKING_SPELL,
+            "t": a.at,
+            "m": a.member_id,
+        }
+        for a in answers
+        if a.question_id in times
+    ]
+    if params:
+        conn.execute(_ANSWERED, params)
 
 
 def write_credits(conn: Connection, credits: Credits) -> None:

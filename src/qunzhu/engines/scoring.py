@@ -66,6 +66,12 @@ def link_replies(
         if found is not None:
             asked = found.question or linker.asked_recently(found.member_id, said.at)
             targets[found.id] = (found.member_id, asked)
+        elif r.reply_to_id is not None and r.reply_to_id in targets:
+            # a platform's link or the importer's guess from addressing ("ann: try this"):
+            # it answers when the target's author asked lately, whichever line it names
+            author, asked = targets[r.reply_to_id]
+            if not asked and author != r.member_id:
+                targets[r.reply_to_id] = (author, linker.asked_recently(author, said.at))
         if given is not None:
             out[r.id] = (given, False, 1.0)
         elif found is not None:
@@ -135,9 +141,15 @@ class Asked:
 
 @dataclass(slots=True)
 class Answer:
-    question_id: int
+    """A reply from another member to an asker's message: it answers the asker's questions
+    from shortly before that message up to the reply (see
+    :func:`~qunzhu.engines.score_writes.write_batch_credits`)."""
+
+    question_id: int  # the message replied to
     at: datetime
     member_id: int
+    group_id: int = 0
+    asker_id: int = 0
 
 
 @dataclass
@@ -163,6 +175,7 @@ def credit_batch(
     out = BatchCredits()
     credits = out.credits
     replied = set(replied_before)
+    answered: set[tuple[int, int]] = set()
     for r in rows:
         f, sc = feats[r.id], scores[r.id]
         c, g, m, d = r.community_id, r.group_id, r.member_id, r.day
@@ -181,7 +194,12 @@ def credit_batch(
         credits.edges[(c, g, d, m, author)] += 1
         if "answer" in sc.points:
             credits.count(c, g, m, d, "answers")
-            out.answers.append(Answer(to, r.occurred_at, m))
+        # the question is answered by any written reply from another member, not only the
+        # one that earned answer points (once a day per pair of members); a short one
+        # counts ("yes", "I did"), a sticker does not
+        if target[1] and r.kind not in FILLER_KINDS and not r.flagged and (to, m) not in answered:
+            answered.add((to, m))
+            out.answers.append(Answer(to, r.occurred_at, m, g, author))
         if (to, m) not in replied and not r.flagged:
             # a "thanks" earns the author credit too: it says their message helped
             replied.add((to, m))

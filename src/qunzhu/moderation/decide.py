@@ -10,8 +10,8 @@ between ``threshold_flag`` and ``threshold_act``) only flag the message for revi
 Sanctions follow the evidence: a classifier score is a probability, not evidence a member
 can be shown. For a member in good standing (see :class:`Standing`) a classifier finding
 alone acts only from ``classifier.threshold_act_good_standing``; below it the message is
-flagged for review. Rule detectors with evidence (a contact offer, an invitation, a QR
-code, a banned word) act as before.
+flagged for review, from ``classifier.threshold_flag_good_standing``. Rule detectors with
+evidence (a contact offer, an invitation, a QR code, a banned word) act as before.
 """
 
 from __future__ import annotations
@@ -115,12 +115,13 @@ def rule_action(rules: Rules, finding: Finding, *, good_standing: bool = False) 
     standing, whom a classifier score alone sanctions only when it is very sure)."""
     if finding.rule == "classifier":
         clf = rules.classifier
-        act_at = clf.threshold_act
+        act_at, flag_at = clf.threshold_act, clf.threshold_flag
         if good_standing:
             act_at = max(act_at, clf.threshold_act_good_standing)
+            flag_at = max(flag_at, clf.threshold_flag_good_standing)
         if finding.score >= act_at:
             return clf.action
-        return "flag" if finding.score >= clf.threshold_flag else "allow"
+        return "flag" if finding.score >= flag_at else "allow"
     if finding.rule == "links":
         action = "delete_warn"
     else:

@@ -25,6 +25,7 @@ from qunzhu.moderation.content import (
 from qunzhu.moderation.decide import Decision, Standing, decide
 from qunzhu.moderation.findings import Finding, safe_text
 from qunzhu.moderation.normalize import Normalized, normalize
+from qunzhu.moderation.ordinary import set_aside
 from qunzhu.moderation.qr import scan_image
 from qunzhu.spec.schema import CommunitySpec
 
@@ -77,6 +78,9 @@ class Inspector:
         out = self.rule_findings(norm, newcomer=newcomer, signs=signs)
         if score < self._quiet_below:
             return out
+        score = self._without_ordinary(norm, score)
+        if score < self._quiet_below:
+            return out
         spam_at = self.model.spam_threshold(norm.compact)
         if score >= min(rules.classifier.threshold_flag, spam_at):
             out.append(
@@ -90,6 +94,14 @@ class Inspector:
                 )
             )
         return out
+
+    def _without_ordinary(self, norm: Normalized, score: float) -> float:
+        """The classifier's score of what the member wrote beside code, logs, links to
+        well-known hosts and the names addressed (:mod:`qunzhu.moderation.ordinary`)."""
+        rest = set_aside(norm.original, self.rules.links.allow_domains)
+        if rest is None:
+            return score
+        return self.model.score(normalize(rest).compact) if rest else 0.0
 
     def scores(self, norms: Sequence[Normalized]) -> list[float]:
         scores: list[float] = self.model.scores([n.compact for n in norms]).tolist()

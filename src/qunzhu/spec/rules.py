@@ -65,6 +65,10 @@ class ClassifierRule(SpecModel):
     # some value or good_standing_days of tenure) only from this probability; below it the
     # message waits for review
     threshold_act_good_standing: float = Field(0.98, ge=0.0, le=1.0)
+    # and flags their message for review only from this one: members in good standing post
+    # ads far more rarely than the senders the model learned from, so the same score means
+    # a smaller chance of spam, and flags below it are mostly ordinary chat
+    threshold_flag_good_standing: float = Field(0.8, ge=0.0, le=1.0)
     good_standing_days: int = Field(14, ge=0)
     # this community's model file (`qunzhu moderation train --community`), absolute path;
     # unset: the process's model (QUNZHU_MODERATION_MODEL, else the shipped one)

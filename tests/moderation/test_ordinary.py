@@ -1,0 +1,37 @@
+"""What the classifier reads: a message without its code, logs, links to well-known hosts
+and the names it is addressed to; the rule detectors still read it whole."""
+
+from __future__ import annotations
+
+from qunzhu.moderation.inspect import Inspector
+from qunzhu.moderation.ordinary import known_host, set_aside
+
+
+def test_links_to_known_hosts_are_set_aside_others_stay() -> None:
+    assert set_aside("写得不错 https://zhuanlan.zhihu.com/p/123456") == "写得不错"
+    assert set_aside("see https://docs.python.org/3/library/re.html") == "see"
+    kept = "free gift https://prize-claim.top/x"
+    assert set_aside(kept) is None
+    assert known_host("https://www.bilibili.com/video/BV1") and not known_host("bilibili.com.io")
+    assert set_aside("look https://intranet.example.cn/a", ["example.cn"]) == "look"
+
+
+def test_code_and_logs_are_set_aside_prose_in_a_fence_is_not() -> None:
+    code = "这样写：\n```js\nconst x = require('fs');\nx.readFileSync(p);\n```"
+    assert set_aside(code) == "这样写："
+    log = "装不上\nE: Unable to locate package foo\nW: Some index files failed"
+    assert set_aside(log) == "装不上"
+    fenced_ad = "```\n兼职日结 手机操作 每天一小时 私聊我\n```"
+    assert set_aside(fenced_ad) is None
+
+
+def test_addressed_and_greeted_names_are_set_aside() -> None:
+    assert set_aside("@王小明-杭州-前端 用 uv 装就好") == "用 uv 装就好"
+    assert set_aside("welcome @dana_k, glad you made it") == "welcome glad you made it"
+    assert set_aside("cheap accounts, contact @dealer99") is None
+
+
+def test_rule_detectors_still_read_what_was_set_aside() -> None:
+    ad = "@王小明 教程在这 https://github.com/a/b 加微信 abc12345 领资料"
+    decision = Inspector().check(ad)
+    assert any(f.rule == "contact_solicitation" for f in decision.findings)
