@@ -60,7 +60,9 @@ def test_the_cli_refuses_another_communitys_member(store, cli, cli_env) -> None:
     ids = _two_communities(store)
     (_, own), (_, foreign) = ids["c1"], ids["c2"]
     refused = cli.invoke(app, ["members", "explain", str(foreign), "-c", "c1"])
-    assert refused.exit_code != 0 and f"no member {foreign}" in refused.output
+    assert (
+        refused.exit_code != 0 and f"没有成员 {foreign}" in refused.output
+    )  # the CLI speaks zh-CN by default
     assert "secret plans of c2" not in refused.output
     shown = cli.invoke(app, ["members", "explain", str(own), "-c", "c1", "--json"])
     assert shown.exit_code == 0, shown.output
