@@ -26,6 +26,7 @@ from qunzhu.store import Store
 from qunzhu.store.base import Base
 from qunzhu.store.connectors import Connector, ConnectorAlert, OutboxAction
 from qunzhu.store.growth import Campaign, EvictionProposal, ReferralReward
+from qunzhu.store.messaging import Broadcast
 from qunzhu.store.models import (
     ApiToken,
     Application,
@@ -135,6 +136,16 @@ class Objects:
                     platform="api",
                     action={"kind": "warn"},
                     status="failed",
+                )
+            )
+        if kind == "broadcast_id":
+            return self._add(
+                Broadcast(
+                    community_id=cid,
+                    created_by="t",
+                    texts={"zh-CN": "你好"},
+                    audience={"every_group": True},
+                    targets=0,
                 )
             )
         if kind == "application_id":

@@ -11,7 +11,7 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 
-from qunzhu.cli import backup, core, importing, serve, worker  # noqa: E402
+from qunzhu.cli import backup, core, importing, send, serve, worker  # noqa: E402
 
 app.command()(core.init)
 app.command()(core.ingest)
@@ -21,6 +21,8 @@ app.command()(worker.worker)
 app.command()(backup.backup)
 app.command()(backup.restore)
 app.command("import")(importing.import_)
+app.command()(send.send)
+app.command()(send.sent)
 app.add_typer(core.community_app, name="community")
 app.add_typer(core.config_app, name="config")
 app.add_typer(core.db_app, name="db")

@@ -1,0 +1,29 @@
+"""Messages qunzhu sends on its own initiative: a broadcast composed once by an operator and
+sent to groups or to members one by one. Each target's delivery is a row of the outbox
+(origin ``broadcast:<id>``), written with the broadcast in one transaction: a restart never
+loses a target, and the outbox's unique key never sends one twice."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from qunzhu.store.base import Base, BigId, utcnow
+
+
+class Broadcast(Base):
+    __tablename__ = "broadcasts"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    community_id: Mapped[int] = mapped_column(
+        ForeignKey("communities.id", ondelete="CASCADE"), index=True
+    )
+    created_by: Mapped[str] = mapped_column(String(64))  # operator username, or "cli"
+    texts: Mapped[dict[str, Any]] = mapped_column(JSON)  # {"zh-CN": …, "en": …}
+    audience: Mapped[dict[str, Any]] = mapped_column(JSON)  # what the operator asked for
+    targets: Mapped[int] = mapped_column(default=0)
+    send_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

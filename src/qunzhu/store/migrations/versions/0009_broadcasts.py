@@ -1,0 +1,57 @@
+"""broadcasts
+
+Messages an operator sends: ``broadcasts`` (one composed message and its audience) and
+``action_outbox.not_before`` (a delivery planned for later: after quiet hours, the next day
+under the daily cap, or a date the operator chose). Written by hand like 0006.
+
+Revision ID: 0009
+Revises: 0006
+Create Date: 2026-12-06 16:40:00.000000
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+import qunzhu.store.base
+
+revision = "0009"
+down_revision = "0006"
+branch_labels = None
+depends_on = None
+
+_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
+def upgrade() -> None:
+    op.create_table(
+        "broadcasts",
+        sa.Column("id", _ID, nullable=False),
+        sa.Column("community_id", _ID, nullable=False),
+        sa.Column("created_by", sa.String(length=64), nullable=False),
+        sa.Column("texts", sa.JSON(), nullable=False),
+        sa.Column("audience", sa.JSON(), nullable=False),
+        sa.Column("targets", sa.Integer(), nullable=False),
+        sa.Column("send_at", qunzhu.store.base.UTCDateTime(), nullable=True),
+        sa.Column("created_at", qunzhu.store.base.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["community_id"],
+            ["communities.id"],
+            name=op.f("fk_broadcasts_community_id_communities"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_broadcasts")),
+    )
+    with op.batch_alter_table("broadcasts", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_broadcasts_community_id"), ["community_id"])
+    with op.batch_alter_table("action_outbox", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("not_before", qunzhu.store.base.UTCDateTime(), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("action_outbox", schema=None) as batch_op:
+        batch_op.drop_column("not_before")
+    with op.batch_alter_table("broadcasts", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_broadcasts_community_id"))
+    op.drop_table("broadcasts")
