@@ -1,6 +1,6 @@
-"""A broadcast to 50 Telegram groups on the fake Bot API: a 429 in the way, a restart of the
-serving process in the middle, and rows a process that died had claimed — each group gets
-the message exactly once, none is lost."""
+"""A broadcast to 50 Telegram groups on the fake Bot API: a 429 in the way, a daily cap that
+leaves half for the next day, a restart of the serving process in between, and rows a
+process that died had claimed — each group gets the message exactly once, none is lost."""
 
 from __future__ import annotations
 
@@ -43,6 +43,13 @@ def test_a_broadcast_reaches_each_group_once_through_a_429_and_a_restart(
 ):
     fake: tg.FakeTelegram = fake_telegram
     chats = _groups(store)
+    with store.unit_of_work() as session:
+        spec = session.scalar(select(Community.spec_yaml).where(Community.slug == "acme"))
+        session.execute(
+            update(Community)
+            .where(Community.slug == "acme")
+            .values(spec_yaml=f"{spec}messaging: {{daily_cap: 25}}\n")
+        )
     hub = ConnectorHub(store, backoff=0.05, reconnect_base=0.05, outbox_interval=0.05)
     telegram_bot(store, hub, fake)
     sent = cli.invoke(
@@ -69,15 +76,22 @@ def test_a_broadcast_reaches_each_group_once_through_a_429_and_a_restart(
         )
     already = {f"-100200000{n:03d}" for n in range(5, 10)}
     fake.fail("sendMessage", 429, "Too Many Requests: retry after 1", retry_after=1)
-    fake.delay = 0.01
+    fake.delay = 0.05  # slow enough that the restart comes in the middle
 
     def successes() -> list[str]:
         calls = fake.called("sendMessage")
         return [c["chat_id"] for c in calls[1:]]  # the first answer was the 429
 
     with serving(store, hub):
-        wait_for(lambda: len(successes()) >= 12, what="a part of the broadcast sent")
-    hub.stop()  # the serving process restarts in the middle
+        wait_for(lambda: _statuses(store)["sent"] == 25, what="the first day's share sent")
+    hub.stop()  # the serving process restarts in between
+    assert _statuses(store) == Counter({"sent": 25, "queued": 25})
+    with store.unit_of_work() as session:  # the next day has come
+        session.execute(
+            update(OutboxAction)
+            .where(OutboxAction.status == "queued")
+            .values(not_before=datetime.now(UTC) - timedelta(seconds=1))
+        )
     second = ConnectorHub(store, backoff=0.05, reconnect_base=0.05, outbox_interval=0.05)
     telegram_bot(store, second, fake)
     try:
