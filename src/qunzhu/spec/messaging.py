@@ -25,6 +25,10 @@ class Messaging(SpecModel):
         2000, ge=1, le=1_000_000, description="messages a day all broadcasts may send"
     )
 
+    welcome_batch: int = Field(
+        10, ge=1, le=50, description="new members one welcome names at most (a burst of joins)"
+    )
+
     @field_validator("quiet_hours")
     @classmethod
     def _window(cls, value: str | None) -> str | None:

@@ -143,6 +143,7 @@ messages:
 messaging:
   quiet_hours: "22:00-08:00"
   daily_cap: 2000
+  welcome_batch: 10            # 一条欢迎语最多点名几位新成员 (批量入群时合并欢迎)
 
 # ── 等级 Tiers: 从低到高 lowest first. promote 条件须全部满足 all criteria must hold;
 #    demote: {low_water: 0.9, grace_days: 14} 低于晋级条件 90% 持续 14 天才降级, 或 never

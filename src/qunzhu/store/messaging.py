@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy import JSON, BigInteger, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from qunzhu.store.base import Base, BigId, utcnow
@@ -27,3 +27,17 @@ class Broadcast(Base):
     targets: Mapped[int] = mapped_column(default=0)
     send_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class MessageCursor(Base):
+    """How far a sending job has read a stream (the welcome job: membership events), moved in
+    the transaction that queues what it read: a crash neither skips nor repeats."""
+
+    __tablename__ = "message_cursors"
+    __table_args__ = (UniqueConstraint("community_id", "name"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(64))
+    position: Mapped[int] = mapped_column(BigInteger, default=0)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,8 +1,9 @@
 """broadcasts
 
-Messages an operator sends: ``broadcasts`` (one composed message and its audience) and
+Messages qunzhu sends: ``broadcasts`` (one composed message and its audience) and
 ``action_outbox.not_before`` (a delivery planned for later: after quiet hours, the next day
-under the daily cap, or a date the operator chose). Written by hand like 0006.
+under the daily cap, or a date the operator chose) and ``message_cursors`` (how far the
+welcome job has read the joins). Written by hand like 0006.
 
 Revision ID: 0009
 Revises: 0006
@@ -45,6 +46,24 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("broadcasts", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_broadcasts_community_id"), ["community_id"])
+    op.create_table(
+        "message_cursors",
+        sa.Column("id", _ID, nullable=False),
+        sa.Column("community_id", _ID, nullable=False),
+        sa.Column("name", sa.String(length=64), nullable=False),
+        sa.Column("position", sa.BigInteger(), nullable=False),
+        sa.Column("updated_at", qunzhu.store.base.UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["community_id"],
+            ["communities.id"],
+            name=op.f("fk_message_cursors_community_id_communities"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_message_cursors")),
+        sa.UniqueConstraint(
+            "community_id", "name", name=op.f("uq_message_cursors_community_id_name")
+        ),
+    )
     with op.batch_alter_table("action_outbox", schema=None) as batch_op:
         batch_op.add_column(sa.Column("not_before", qunzhu.store.base.UTCDateTime(), nullable=True))
 
@@ -52,6 +71,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("action_outbox", schema=None) as batch_op:
         batch_op.drop_column("not_before")
+    op.drop_table("message_cursors")
     with op.batch_alter_table("broadcasts", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_broadcasts_community_id"))
     op.drop_table("broadcasts")
