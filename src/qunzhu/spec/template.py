@@ -110,6 +110,7 @@ rules:
   duplicate_across_groups: {max_groups: 3, per_seconds: 600, action: delete_warn, severity: 2}
   mass_mentions:        {max_mentions: 5, action: delete_warn, severity: 2}
   who_may_invite:       members      # all | members | operators
+  uninvited_join:       ask          # 非许可者邀请入群: flag 标记 | ask 请管理员决定 | remove 移出
   classifier:           {threshold_flag: 0.6, threshold_act: 0.9, action: delete_warn, severity: 3}
 
 # ── 处罚阶梯 Escalation: 按未过期积分逐级 warn → mute → remove → blacklist ─────────
