@@ -2,7 +2,8 @@
 clawbacks), the membership sweep (renewal reminders, expiries), the daily recompute
 (roles, value, tiers, group health) and the welcome of people who just joined, per
 community, each at its own interval (``QUNZHU_SCHEDULE_SETTLE_MINUTES``, ``…_SWEEP_MINUTES``,
-``…_RECOMPUTE_MINUTES``, ``QUNZHU_SCHEDULE_WELCOME_SECONDS``; 0 turns a job off).
+``…_RECOMPUTE_MINUTES``, ``QUNZHU_SCHEDULE_WELCOME_SECONDS``, ``…_CALENDAR_SECONDS``; 0
+turns a job off). The calendar job sends the content calendar's posts that have come due.
 
 Each (community, job) has a row in ``scheduled_jobs``. A process runs a job only after it
 took the row's lease — one conditional UPDATE, atomic on SQLite and PostgreSQL — so two
@@ -83,11 +84,22 @@ def _welcome(conn: Connection, cid: int, now: datetime, store: Store) -> dict[st
     return welcome(conn, cid, spec_of(conn, cid), now, store.settings.language)
 
 
+def _calendar(conn: Connection, cid: int, now: datetime, store: Store) -> dict[str, Any]:
+    from qunzhu.growth.common import spec_of
+    from qunzhu.messaging.calendar import due
+
+    # the posts, their broadcasts and their next occurrences in one transaction of its own
+    with store.unit_of_work() as session:
+        slug = session.scalar(select(Community.slug).where(Community.id == cid)) or ""
+        return due(session, cid, slug, spec_of(session.connection(), cid), now)
+
+
 WORK: dict[str, JobWork] = {
     "settle": _settle,
     "sweep": _sweep,
     "recompute": _recompute,
     "welcome": _welcome,
+    "calendar": _calendar,
 }
 
 
@@ -101,6 +113,8 @@ def jobs_from_settings(store: Store) -> list[Job]:
     jobs = [Job(n, timedelta(minutes=m), WORK[n]) for n, m in minutes.items() if m > 0]
     if s.schedule_welcome_seconds > 0:
         jobs.append(Job("welcome", timedelta(seconds=s.schedule_welcome_seconds), _welcome))
+    if s.schedule_calendar_seconds > 0:
+        jobs.append(Job("calendar", timedelta(seconds=s.schedule_calendar_seconds), _calendar))
     return jobs
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from qunzhu.store.base import Base, BigId, utcnow
@@ -41,3 +41,33 @@ class MessageCursor(Base):
     name: Mapped[str] = mapped_column(String(64))
     position: Mapped[int] = mapped_column(BigInteger, default=0)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PlannedPost(Base):
+    """A post of the content calendar (群日历): a topic, 干货, an announcement or the rules
+    notice, once or recurring (an RFC 5545 RRULE in its time zone). A draft goes out only
+    once an admin approved it; each occurrence becomes a broadcast."""
+
+    __tablename__ = "planned_posts"
+    __table_args__ = (Index("ix_planned_posts_due", "status", "next_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    community_id: Mapped[int] = mapped_column(
+        ForeignKey("communities.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(16))  # topic | content | announcement | rules
+    title: Mapped[str] = mapped_column(String(200))
+    texts: Mapped[dict[str, Any]] = mapped_column(JSON)
+    audience: Mapped[dict[str, Any]] = mapped_column(JSON)
+    starts_at: Mapped[datetime]
+    rrule: Mapped[str | None] = mapped_column(String(500))
+    timezone: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))  # draft | approved | cancelled | done
+    created_by: Mapped[str] = mapped_column(String(64))
+    approved_by: Mapped[str | None] = mapped_column(String(64))
+    approved_at: Mapped[datetime | None]
+    next_at: Mapped[datetime | None]  # the next occurrence to send
+    sent: Mapped[int] = mapped_column(default=0)
+    missed: Mapped[int] = mapped_column(default=0)  # occurrences skipped: serve was not running
+    problem: Mapped[str | None] = mapped_column(String(500))  # why it went back to a draft
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
