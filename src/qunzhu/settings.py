@@ -169,6 +169,12 @@ class Settings(BaseSettings):
     schedule_settle_minutes: int = Field(60, ge=0, description="serve: referral settle; 0 off.")
     schedule_sweep_minutes: int = Field(60, ge=0, description="serve: membership sweep; 0 off.")
     schedule_recompute_minutes: int = Field(1440, ge=0, description="serve: recompute; 0 off.")
+    schedule_welcome_seconds: int = Field(
+        15, ge=0, le=3600, description="serve: welcome new members (batched); 0 off."
+    )
+    schedule_calendar_seconds: int = Field(
+        60, ge=0, le=3600, description="serve: send the content calendar's due posts; 0 off."
+    )
     moderation_model: str | None = Field(
         default=None,
         description="Spam model file written by `qunzhu moderation train` that live "

@@ -3,7 +3,8 @@
 
 - ``live`` (per-event writer): events as they happen (connectors, webhooks, ``POST
   /events``, ``qunzhu ingest``, the worker): moderation decides and acts, the value engine
-  scores, growth reacts (seats, referrals, join codes, applications, payments). Every decided
+  scores, growth reacts (seats, referrals, join codes, applications, payments, who may
+  invite). Every decided
   action is written to the outbox in the transaction of the events that caused it
   (``qunzhu.store.outbox_decisions``): queued for ``qunzhu serve`` or a bridge, or —
   ``claimed_by`` the live process of ``qunzhu serve`` that carries them out itself — already
@@ -56,11 +57,12 @@ def build_pipeline(
             chunk_size=chunk_size or store.settings.import_chunk_size,
             writer=PerEventWriter(),
         )
+    from qunzhu.growth.invite_policy import InvitePolicy
     from qunzhu.growth.reactor import GrowthReactor
     from qunzhu.moderation.moderator import RuleModerator
     from qunzhu.store.outbox_decisions import OutboxDecisions
 
-    reactors.append(GrowthReactor())
+    reactors += [GrowthReactor(), InvitePolicy()]
     return Pipeline(
         store,
         create_communities=create_communities,

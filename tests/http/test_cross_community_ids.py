@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -27,6 +27,7 @@ from qunzhu.store import Store
 from qunzhu.store.base import Base
 from qunzhu.store.connectors import Connector, ConnectorAlert, OutboxAction
 from qunzhu.store.growth import Campaign, EvictionProposal, ReferralReward
+from qunzhu.store.messaging import Broadcast, PlannedPost
 from qunzhu.store.models import (
     ApiToken,
     Application,
@@ -140,6 +141,33 @@ class Objects:
                     platform="api",
                     action={"kind": "warn"},
                     status="failed",
+                )
+            )
+        if kind == "post_id":
+            return self._add(
+                PlannedPost(
+                    community_id=cid,
+                    kind="topic",
+                    title="t",
+                    texts={"zh-CN": "话题"},
+                    audience={"every_group": True},
+                    starts_at=now + timedelta(days=1),
+                    timezone="Asia/Shanghai",
+                    status="draft",
+                    created_by="t",
+                    next_at=now + timedelta(days=1),
+                    sent=0,
+                    missed=0,
+                )
+            )
+        if kind == "broadcast_id":
+            return self._add(
+                Broadcast(
+                    community_id=cid,
+                    created_by="t",
+                    texts={"zh-CN": "你好"},
+                    audience={"every_group": True},
+                    targets=0,
                 )
             )
         if kind == "application_id":

@@ -11,7 +11,7 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 
-from qunzhu.cli import backup, core, importing, serve, words, worker  # noqa: E402
+from qunzhu.cli import backup, core, importing, send, serve, words, worker  # noqa: E402
 
 
 @app.callback()
@@ -35,18 +35,22 @@ app.command()(worker.worker)
 app.command()(backup.backup)
 app.command()(backup.restore)
 app.command("import")(importing.import_)
+app.command()(send.send)
+app.command()(send.sent)
 app.add_typer(core.community_app, name="community")
 app.add_typer(core.config_app, name="config")
 app.add_typer(core.db_app, name="db")
 app.add_typer(serve.schedule_app, name="schedule")
 
 # Sub-apps (one line each; keep alphabetical):
+from qunzhu.cli import calendar as calendar_cli  # noqa: E402
 from qunzhu.cli import connect as connect_cli  # noqa: E402
 from qunzhu.cli import growth as growth_cli  # noqa: E402
 from qunzhu.cli import intelligence, members, spec  # noqa: E402
 from qunzhu.cli.moderation import app as moderation_app  # noqa: E402
 from qunzhu.cli.operators import app as operator_app  # noqa: E402
 
+app.add_typer(calendar_cli.app, name="calendar")
 app.add_typer(members.app, name="members")
 app.add_typer(moderation_app, name="moderation")
 app.add_typer(operator_app, name="operator")

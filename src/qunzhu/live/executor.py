@@ -35,9 +35,11 @@ from qunzhu.adapters.base import (
     Refused,
     Unsupported,
 )
+from qunzhu.adapters.send_limits import MESSAGE_KINDS, limits_for
 from qunzhu.adapters.state import StateBook
 from qunzhu.events import Action, make_key
 from qunzhu.live.early_ledger import EarlyLedger, MemoryLedger
+from qunzhu.live.send_pacing import SendPacer
 from qunzhu.moderation.early import EARLY
 from qunzhu.store import connector_records as records
 from qunzhu.store import outbox
@@ -87,6 +89,7 @@ class Executor:
         # own delete with that key is not sent again, it records that outcome on its decision
         self.early_ledger: EarlyLedger = early_ledger or MemoryLedger()
         self._written = threading.Event()  # log rows are waiting for the flusher
+        self._pacers: dict[int, SendPacer] = {}
 
     def start(self) -> None:
         if self._threads:
@@ -221,6 +224,10 @@ class Executor:
             return self._log(action, cid, "skipped", 0, error=f"group disabled: {reason}")
         if self.state.status(cid) == "disabled":
             return self._log(action, cid, "skipped", 0, error="connector disabled")
+        if action.kind in MESSAGE_KINDS:  # paced to the platform's limits, not into them
+            wait = self._pacer(connector).reserve(action.group)
+            if wait > 0 and self._stop.wait(wait):
+                return self._log(action, cid, "failed", 0, error="stopped before it was tried")
         attempts = 0
         while attempts < self.max_attempts and not self._stop.is_set():
             attempts += 1
@@ -262,6 +269,15 @@ class Executor:
             return self._log(action, cid, "sent", attempts, result=result)
         why = "gave up after retries" if attempts else "stopped before it was tried"
         return self._log(action, cid, "failed", attempts, error=why)
+
+    def _pacer(self, connector: Connector) -> SendPacer:
+        info = connector.info
+        with self._log_lock:
+            pacer = self._pacers.get(info.id)
+            if pacer is None:
+                pacer = SendPacer(limits_for(info.platform, info.config))
+                self._pacers[info.id] = pacer
+            return pacer
 
     def _disable(self, action: Action, cid: int, exc: PermanentError) -> None:
         if exc.scope == "connector":

@@ -1,8 +1,9 @@
 """The time-driven work of ``qunzhu serve``: referral settle (stay windows that ended,
-clawbacks), the membership sweep (renewal reminders, expiries) and the daily recompute
-(roles, value, tiers, group health), per community, each at its own interval
-(``QUNZHU_SCHEDULE_SETTLE_MINUTES``, ``…_SWEEP_MINUTES``, ``…_RECOMPUTE_MINUTES``; 0 turns a
-job off).
+clawbacks), the membership sweep (renewal reminders, expiries), the daily recompute
+(roles, value, tiers, group health) and the welcome of people who just joined, per
+community, each at its own interval (``QUNZHU_SCHEDULE_SETTLE_MINUTES``, ``…_SWEEP_MINUTES``,
+``…_RECOMPUTE_MINUTES``, ``QUNZHU_SCHEDULE_WELCOME_SECONDS``, ``…_CALENDAR_SECONDS``; 0
+turns a job off). The calendar job sends the content calendar's posts that have come due.
 
 Each (community, job) has a row in ``scheduled_jobs``. A process runs a job only after it
 took the row's lease — one conditional UPDATE, atomic on SQLite and PostgreSQL — so two
@@ -76,7 +77,30 @@ def _recompute(conn: Connection, cid: int, now: datetime, store: Store) -> dict[
     return report
 
 
-WORK: dict[str, JobWork] = {"settle": _settle, "sweep": _sweep, "recompute": _recompute}
+def _welcome(conn: Connection, cid: int, now: datetime, store: Store) -> dict[str, Any]:
+    from qunzhu.growth.common import spec_of
+    from qunzhu.messaging.welcome import welcome
+
+    return welcome(conn, cid, spec_of(conn, cid), now, store.settings.language)
+
+
+def _calendar(conn: Connection, cid: int, now: datetime, store: Store) -> dict[str, Any]:
+    from qunzhu.growth.common import spec_of
+    from qunzhu.messaging.calendar import due
+
+    # the posts, their broadcasts and their next occurrences in one transaction of its own
+    with store.unit_of_work() as session:
+        slug = session.scalar(select(Community.slug).where(Community.id == cid)) or ""
+        return due(session, cid, slug, spec_of(session.connection(), cid), now)
+
+
+WORK: dict[str, JobWork] = {
+    "settle": _settle,
+    "sweep": _sweep,
+    "recompute": _recompute,
+    "welcome": _welcome,
+    "calendar": _calendar,
+}
 
 
 def jobs_from_settings(store: Store) -> list[Job]:
@@ -86,14 +110,20 @@ def jobs_from_settings(store: Store) -> list[Job]:
         "sweep": s.schedule_sweep_minutes,
         "recompute": s.schedule_recompute_minutes,
     }
-    return [Job(n, timedelta(minutes=m), WORK[n]) for n, m in minutes.items() if m > 0]
+    jobs = [Job(n, timedelta(minutes=m), WORK[n]) for n, m in minutes.items() if m > 0]
+    if s.schedule_welcome_seconds > 0:
+        jobs.append(Job("welcome", timedelta(seconds=s.schedule_welcome_seconds), _welcome))
+    if s.schedule_calendar_seconds > 0:
+        jobs.append(Job("calendar", timedelta(seconds=s.schedule_calendar_seconds), _calendar))
+    return jobs
 
 
 class Scheduler:
     def __init__(self, store: Store, jobs: list[Job] | None = None, *, tick: float = 30.0) -> None:
         self.store = store
         self.jobs = jobs if jobs is not None else jobs_from_settings(store)
-        self.tick = tick
+        # a job every 15 seconds (the welcome) is not left waiting for a 30-second tick
+        self.tick = min([tick, *(j.every.total_seconds() for j in self.jobs)])
         self.holder = f"{socket.gethostname()}:{os.getpid()}"[:64]
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None

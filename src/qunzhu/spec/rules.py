@@ -93,6 +93,9 @@ class Rules(SpecModel):
     )
     mass_mentions: MassMentionsRule = Field(default_factory=MassMentionsRule)
     who_may_invite: Literal["all", "members", "operators"] = "all"
+    # a join invited by someone who_may_invite leaves out: flag it for the operators, ask an
+    # admin to decide (a task), or remove the person (the inviter is told in the group)
+    uninvited_join: Literal["flag", "ask", "remove"] = "ask"
     classifier: ClassifierRule = Field(default_factory=ClassifierRule)
 
     def severities(self) -> dict[str, int]:

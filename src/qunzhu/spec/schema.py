@@ -43,6 +43,7 @@ from qunzhu.spec.members import (
     ValueWeights,
     default_tiers,
 )
+from qunzhu.spec.messaging import Messaging
 from qunzhu.spec.positioning import (
     CommunityType,
     Culture,
@@ -114,6 +115,7 @@ class CommunitySpec(SpecModel):
     rules: Rules = Field(default_factory=Rules)
     escalation: Escalation = Field(default_factory=Escalation)
     messages: Messages = Field(default_factory=Messages)
+    messaging: Messaging = Field(default_factory=Messaging)
     tiers: list[Tier] = Field(default_factory=default_tiers, description="lowest first")
     value: ValueWeights = Field(default_factory=ValueWeights)
     roles: RoleThresholds = Field(default_factory=RoleThresholds)
@@ -188,6 +190,7 @@ __all__ = [
     "MessageKind",
     "MessageTemplate",
     "Messages",
+    "Messaging",
     "Monetization",
     "MonetizationModel",
     "Persona",

@@ -110,6 +110,7 @@ rules:
   duplicate_across_groups: {max_groups: 3, per_seconds: 600, action: delete_warn, severity: 2}
   mass_mentions:        {max_mentions: 5, action: delete_warn, severity: 2}
   who_may_invite:       members      # all | members | operators
+  uninvited_join:       ask          # 非许可者邀请入群: flag 标记 | ask 请管理员决定 | remove 移出
   classifier:           {threshold_flag: 0.6, threshold_act: 0.9, action: delete_warn, severity: 3}
 
 # ── 处罚阶梯 Escalation: 按未过期积分逐级 warn → mute → remove → blacklist ─────────
@@ -137,6 +138,13 @@ messages:
   welcome:
     zh-CN: "欢迎 {member} 加入{group}！先看群公告，再用“姓名-城市-岗位”做个自我介绍吧。"
     en: "Welcome to {group}, {member}! Read the pinned rules, then introduce yourself."
+
+# ── 群发 Broadcasts: 静默时段内不发送 nothing goes out in quiet hours (community time zone);
+#    每日上限 daily_cap: 全部群发每天最多发出的消息条数, 超出的顺延到次日
+messaging:
+  quiet_hours: "22:00-08:00"
+  daily_cap: 2000
+  welcome_batch: 10            # 一条欢迎语最多点名几位新成员 (批量入群时合并欢迎)
 
 # ── 等级 Tiers: 从低到高 lowest first. promote 条件须全部满足 all criteria must hold;
 #    demote: {low_water: 0.9, grace_days: 14} 低于晋级条件 90% 持续 14 天才降级, 或 never

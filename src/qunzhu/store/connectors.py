@@ -187,6 +187,7 @@ class OutboxAction(Base):
     claimed_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     done_at: Mapped[datetime | None]
+    not_before: Mapped[datetime | None]  # a planned send: quiet hours, a daily cap, a date
 
 
 class ScheduledJob(Base):

@@ -95,12 +95,21 @@ def action_from_json(data: Mapping[str, Any], **extra_detail: Any) -> Action:
 
 
 def enqueue(
-    db: Session | Connection, community_id: int, actions: Sequence[Action], origin: str
+    db: Session | Connection,
+    community_id: int,
+    actions: Sequence[Action],
+    origin: str,
+    *,
+    not_before: Sequence[datetime | None] | None = None,
 ) -> list[int]:
     """Queue ``actions`` in the caller's transaction; the ids of the rows written (an action
-    already queued under the same origin is not queued again)."""
+    already queued under the same origin is not queued again). ``not_before``, one per
+    action, holds a planned send back until its time."""
     if not actions:
         return []
+    if not_before is not None and len(not_before) != len(actions):
+        raise ValueError("not_before needs one time (or None) per action")
+    planned = list(not_before) if not_before is not None else [None] * len(actions)
     origin = origin[:64]
     now = datetime.now(UTC)
     rows = [
@@ -119,8 +128,9 @@ def enqueue(
             "claimed_at": None,
             "created_at": now,
             "done_at": None,
+            "not_before": when,
         }
-        for a in actions
+        for a, when in zip(actions, planned, strict=True)
     ]
     t = table_of(OutboxAction)
     if isinstance(db, Session):
@@ -160,7 +170,8 @@ def requeue(db: Session | Connection, community_id: int, ids: Sequence[int]) -> 
 def claimable(now: datetime) -> ColumnElement[bool]:
     """A row nobody carries out: queued, or claimed by a process (or bridge) that died."""
     t = table_of(OutboxAction)
-    return or_(
+    due = or_(t.c.not_before.is_(None), t.c.not_before <= now)
+    return due & or_(
         t.c.status == "queued",
         (t.c.status == "sending") & (t.c.claimed_at < now - STALE_CLAIM),
     )

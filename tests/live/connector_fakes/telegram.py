@@ -33,6 +33,13 @@ class FakeTelegram:
         self.drop_polls = 0
         self.delay = 0.0
         self.confirmed = 0  # highest offset a getUpdates call confirmed
+        # with enforce_limits, sendMessage answers 429 as Telegram does beyond 30 messages a
+        # second in all, one a second or 20 a minute in one chat (the Bot API FAQ's figures)
+        self.enforce_limits = False
+        self.limited = 0
+        self.delivered: dict[Any, int] = {}  # with enforce_limits: accepted sendMessage per chat
+        self._sent_at: list[float] = []
+        self._chat_sent: dict[Any, list[float]] = {}
         self._ids = itertools.count(1000)
         self._lock = threading.Lock()
         self.app = Starlette(
@@ -63,6 +70,8 @@ class FakeTelegram:
             failure = queued.pop(0) if queued else None
         if self.delay:
             await asyncio.sleep(self.delay)
+        if failure is None and self.enforce_limits and method == "sendMessage":
+            failure = self._over_limit(params.get("chat_id"))
         if failure is not None:
             status, description, parameters = failure
             body: dict[str, Any] = {"ok": False, "error_code": status, "description": description}
@@ -89,6 +98,27 @@ class FakeTelegram:
             if ready or time.monotonic() >= deadline:
                 return JSONResponse({"ok": True, "result": ready})
             await asyncio.sleep(0.02)
+
+    def _over_limit(self, chat: Any) -> tuple[int, str, dict[str, Any]] | None:
+        now = time.monotonic()
+        with self._lock:
+            recent = [t for t in self._sent_at if t > now - 1.0]
+            mine = [t for t in self._chat_sent.get(chat, []) if t > now - 60.0]
+            wait = 0.0
+            if len(recent) >= 30:
+                wait = recent[-30] + 1.0 - now
+            if mine and mine[-1] > now - 1.0:
+                wait = max(wait, mine[-1] + 1.0 - now)
+            if len(mine) >= 20:
+                wait = max(wait, mine[-20] + 60.0 - now)
+            if wait > 0:
+                self.limited += 1
+                retry = max(1, int(wait + 0.999))
+                return 429, f"Too Many Requests: retry after {retry}", {"retry_after": retry}
+            self._sent_at = [*recent, now]
+            self._chat_sent[chat] = [*mine, now]
+            self.delivered[chat] = self.delivered.get(chat, 0) + 1
+        return None
 
     def _result(self, method: str, params: dict[str, Any]) -> Any:
         if method == "sendMessage":

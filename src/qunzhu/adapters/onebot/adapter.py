@@ -299,6 +299,11 @@ class OneBotConnector:
                 return {}
             case "send_message" | "warn":
                 text = escape(action.text or action.reason)
+                if action.detail.get("private"):  # a broadcast to members one by one
+                    data = self.call(
+                        "send_private_msg", {"user_id": int(action.group), "message": text}
+                    )
+                    return {"message_id": (data or {}).get("message_id")}
                 if kind == "warn" and action.member:
                     text = f"[CQ:at,qq={int(action.member)}] {text}"
                 data = self.call("send_group_msg", {"group_id": group, "message": text})

@@ -244,6 +244,8 @@ class WeComConnector:
                 assert_never(kind)
 
     def _group_message(self, action: Action) -> dict[str, Any]:
+        if action.detail.get("private"):
+            raise Unsupported("a private message to a WeCom member is sent by a person in WeCom")
         if self.api is None:
             raise Unsupported("no API secret configured to send a group message")
         sender = self.owners.get(action.group) or str(

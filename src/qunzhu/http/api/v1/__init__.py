@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from qunzhu.http.api.v1 import communities, events, imports, intelligence, members
+from qunzhu.http.api.v1 import (
+    broadcasts,
+    calendar,
+    communities,
+    events,
+    imports,
+    intelligence,
+    members,
+)
 from qunzhu.http.api.v1 import connectors as connectors_api
 from qunzhu.http.api.v1 import growth as growth_api
 from qunzhu.http.api.v1 import moderation as moderation_api
@@ -25,4 +33,6 @@ def build_router() -> APIRouter:
     router.include_router(growth_api.router)
     router.include_router(connectors_api.router)
     router.include_router(outbox_api.router)
+    router.include_router(broadcasts.router)
+    router.include_router(calendar.router)
     return router

@@ -12,6 +12,7 @@ from fastapi import APIRouter
 
 from qunzhu.http.web.pages import (
     audit,
+    calendar_feed,
     community,
     connectors,
     group,
@@ -37,6 +38,7 @@ def build_router() -> APIRouter:
         operators,
         sessions,
         audit,
+        calendar_feed,
     ):
         router.include_router(module.router)
     return router

@@ -1,0 +1,75 @@
+"""Broadcasts over HTTP: moderators preview and send, analysts read, other communities see
+nothing; a bad text or audience is a 422 that names its field and queues nothing."""
+
+from __future__ import annotations
+
+from qunzhu_tests_http import feed, message
+from sqlalchemy import func, select
+
+from qunzhu.store.connectors import OutboxAction
+
+URL = "/api/v1/communities/acme/broadcasts"
+
+
+def _queued(store) -> int:
+    with store.reading() as session:
+        return int(session.scalar(select(func.count()).select_from(OutboxAction)) or 0)
+
+
+def test_moderators_send_analysts_read_and_outsiders_get_nothing(client, personas):
+    feed(personas.store, [message(1, group="g1"), message(2, group="g2")])
+    body = {
+        "text": {"zh-CN": "{group}：今晚八点分享", "en": "{group}: talk at 8pm"},
+        "all_groups": True,
+    }
+    assert client.post(URL, json=body, headers=personas["analyst"].headers).status_code == 403
+    assert client.post(URL, json=body, headers=personas["outsider"].headers).status_code in (
+        403,
+        404,
+    )
+
+    shown = client.post(URL, json={**body, "preview": True}, headers=personas["moderator"].headers)
+    assert shown.status_code == 200, shown.text
+    assert shown.json()["preview"] is True and _queued(personas.store) == 0
+    assert len(shown.json()["deliveries"]) == 2
+
+    made = client.post(URL, json={**body, "lang": "en"}, headers=personas["moderator"].headers)
+    assert made.status_code == 200, made.text
+    broadcast = made.json()["id"]
+    assert sorted(d["text"] for d in made.json()["deliveries"]) == [
+        "g1: talk at 8pm",
+        "g2: talk at 8pm",
+    ]
+    assert _queued(personas.store) == 2
+
+    listed = client.get(URL, headers=personas["analyst"].headers)
+    assert [b["id"] for b in listed.json()["items"]] == [broadcast]
+    one = client.get(f"{URL}/{broadcast}", headers=personas["analyst"].headers)
+    assert one.status_code == 200 and one.json()["counts"] == {"queued": 2}
+    assert (
+        client.get(
+            f"/api/v1/communities/rival/broadcasts/{broadcast}",
+            headers=personas["outsider"].headers,
+        ).status_code
+        == 404
+    )
+
+
+def test_bad_input_is_a_422_naming_the_field(client, personas):
+    feed(personas.store, [message(1, group="g1")])
+    mod = personas["moderator"].headers
+    cases = [
+        ({"text": {"zh-CN": "{name} 你好"}, "all_groups": True}, "text.zh-CN"),
+        ({"text": {"zh-CN": "ok"}, "groups": ["nope"]}, "groups"),
+        ({"text": {"zh-CN": ""}, "all_groups": True}, "text"),
+        ({"text": {"zh-CN": "ok"}}, "groups"),
+    ]
+    for body, field in cases:
+        answer = client.post(URL, json=body, headers=mod)
+        assert answer.status_code == 422, (body, answer.text)
+        assert answer.json()["error"]["field"] == field, body
+    assert (
+        client.post(URL, json={"text": {"zh-CN": "ok"}, "lang": "fr"}, headers=mod).status_code
+        == 422
+    )
+    assert _queued(personas.store) == 0
