@@ -11,11 +11,12 @@ from rich.table import Table
 from qunzhu.auth.audit import record
 from qunzhu.cli.core import store_at_head
 from qunzhu.cli.output import JSON_OPTION, console, emit, fail
+from qunzhu.growth.common import spec_of
 from qunzhu.messaging import calendar
 from qunzhu.messaging.calendar import CalendarError, PostRequest
 from qunzhu.messaging.compose import ComposeError
 from qunzhu.messaging.ics import feed_token
-from qunzhu.messaging.recurrence import RecurrenceError
+from qunzhu.messaging.recurrence import RecurrenceError, zone
 from qunzhu.store.broadcasts import AudienceError
 from qunzhu.store.resolve import community_id_by_slug
 
@@ -42,7 +43,9 @@ def add(
     every: str | None = typer.Option(
         None, "--every", help='RFC 5545 RRULE, e.g. "FREQ=WEEKLY;BYDAY=MO".'
     ),
-    tz: str | None = typer.Option(None, "--tz", help="Time zone (default: the server's)."),
+    tz: str | None = typer.Option(
+        None, "--tz", help="Time zone (default: the community's, else the server's)."
+    ),
     kind: str = typer.Option("topic", "--kind", help="topic, content, announcement or rules."),
     title: str = typer.Option("", "--title", help="A short name for the calendar."),
     group: list[str] = typer.Option([], "--group", "-g", help="A group (repeat)."),
@@ -53,16 +56,16 @@ def add(
 ) -> None:
     """Plan a post. A draft goes out only after `qunzhu calendar approve`."""
     store = store_at_head(as_json)
-    zone_name = tz or str(store.settings.tz)
     now = datetime.now(UTC)
     try:
         starts = datetime.fromisoformat(at)
-        if starts.tzinfo is None:
-            from qunzhu.messaging.recurrence import zone
-
-            starts = starts.replace(tzinfo=zone(zone_name))
         with store.unit_of_work() as session:
             community_id = _community(session, community)
+            # the post's zone: --tz, else the community's (spec `timezone`), else the server's
+            spec = spec_of(session.connection(), community_id)
+            zone_name = tz or spec.timezone or str(store.settings.tz)
+            if starts.tzinfo is None:
+                starts = starts.replace(tzinfo=zone(zone_name))
             post = calendar.create(
                 session,
                 community_id,

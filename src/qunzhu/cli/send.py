@@ -3,6 +3,7 @@ then queued for the connectors of `qunzhu serve`; what became of each delivery."
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,7 +14,7 @@ from qunzhu.auth.audit import record
 from qunzhu.cli.core import store_at_head
 from qunzhu.cli.output import JSON_OPTION, console, emit, fail
 from qunzhu.growth.common import spec_of
-from qunzhu.messaging.broadcast import SendRequest, prepare
+from qunzhu.messaging.broadcast import SendRequest, community_zone, prepare
 from qunzhu.messaging.broadcast import send as queue_broadcast
 from qunzhu.messaging.compose import ComposeError
 from qunzhu.store import broadcasts
@@ -32,7 +33,7 @@ def _when(value: str | None, as_json: bool) -> datetime | None:
         raise fail(
             f"--at {value!r} is not a date and time like 2026-12-24T09:00", as_json=as_json
         ) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=store_at_head(as_json).settings.tz)
+    return moment  # without a zone: read in the community's zone once the spec is known
 
 
 def send(
@@ -78,12 +79,15 @@ def send(
             if community_id is None:
                 raise AudienceError(f"unknown community {community!r}", field="community")
             spec = spec_of(session.connection(), community_id)
+            tz = community_zone(spec, store.settings.tz)
+            if request.send_at is not None and request.send_at.tzinfo is None:
+                request = replace(request, send_at=request.send_at.replace(tzinfo=tz))
             if preview:
-                planned = prepare(session, community_id, spec, store.settings.tz, request, now)
+                planned = prepare(session, community_id, spec, tz, request, now)
                 data: dict[str, Any] = {"preview": True, "deliveries": planned.as_rows()}
             else:
                 broadcast_id, planned = queue_broadcast(
-                    session, community_id, community, spec, store.settings.tz, request, now
+                    session, community_id, community, spec, tz, request, now
                 )
                 record(
                     session,

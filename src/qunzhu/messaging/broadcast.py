@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from qunzhu.messaging.compose import ComposeError, compose
 from qunzhu.messaging.pacing import plan
 from qunzhu.spec.schema import CommunitySpec
+from qunzhu.spec.zones import zone_named
 from qunzhu.store import broadcasts
 from qunzhu.store.broadcasts import AudienceError, Target
 
@@ -52,6 +53,12 @@ class Planned:
             }
             for (t, text), when in zip(self.deliveries, self.times, strict=True)
         ]
+
+
+def community_zone(spec: CommunitySpec, default: ZoneInfo) -> ZoneInfo:
+    """Where quiet hours and a send's planned time are counted: the spec's ``timezone``,
+    else the server's."""
+    return zone_named(spec.timezone) or default
 
 
 def prepare(

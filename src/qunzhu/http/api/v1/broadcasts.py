@@ -3,6 +3,7 @@ and what became of each delivery. Moderators send; analysts read."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,7 +15,7 @@ from qunzhu.growth.common import spec_of
 from qunzhu.http.deps import CommunityAccess, get_settings, get_store, require
 from qunzhu.http.errors import ApiError
 from qunzhu.http.ownership import ObjectId, rows_of
-from qunzhu.messaging.broadcast import SendRequest, prepare, send
+from qunzhu.messaging.broadcast import SendRequest, community_zone, prepare, send
 from qunzhu.messaging.compose import ComposeError
 from qunzhu.store import broadcasts
 from qunzhu.store.broadcasts import AudienceError
@@ -59,9 +60,7 @@ def create(
     request: Request,
     access: CommunityAccess = Depends(require("moderate")),
 ) -> dict[str, Any]:
-    send_at = body.send_at
-    if send_at is not None and send_at.tzinfo is None:
-        send_at = send_at.replace(tzinfo=get_settings(request).tz)
+    send_at = body.send_at  # without a zone: read in the community's, below
     ask = SendRequest(
         texts={"zh-CN": body.text.zh_cn, "en": body.text.en},
         groups=body.groups,
@@ -77,6 +76,9 @@ def create(
     try:
         with get_store(request).unit_of_work() as session:
             spec = spec_of(session.connection(), access.community.id)
+            tz = community_zone(spec, tz)
+            if ask.send_at is not None and ask.send_at.tzinfo is None:
+                ask = replace(ask, send_at=ask.send_at.replace(tzinfo=tz))
             if body.preview:
                 planned = prepare(session, access.community.id, spec, tz, ask, now)
                 return {"id": None, "preview": True, "deliveries": planned.as_rows()}

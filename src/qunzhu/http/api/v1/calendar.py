@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from qunzhu.auth.audit import record
+from qunzhu.growth.common import spec_of
 from qunzhu.http.api.v1.broadcasts import Texts
 from qunzhu.http.deps import CommunityAccess, get_settings, get_store, require
 from qunzhu.http.errors import ApiError
@@ -49,12 +50,13 @@ def plan(
     access: CommunityAccess = Depends(require("moderate")),
 ) -> dict[str, Any]:
     now = datetime.now(UTC)
-    tz_name = body.timezone or str(get_settings(request).tz)
     try:
-        starts = body.starts_at
-        if starts.tzinfo is None:
-            starts = starts.replace(tzinfo=zone(tz_name))
         with get_store(request).unit_of_work() as session:
+            spec = spec_of(session.connection(), access.community.id)
+            tz_name = body.timezone or spec.timezone or str(get_settings(request).tz)
+            starts = body.starts_at
+            if starts.tzinfo is None:
+                starts = starts.replace(tzinfo=zone(tz_name))
             post = calendar.create(
                 session,
                 access.community.id,
