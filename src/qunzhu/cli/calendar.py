@@ -17,6 +17,7 @@ from qunzhu.messaging.calendar import CalendarError, PostRequest
 from qunzhu.messaging.compose import ComposeError
 from qunzhu.messaging.ics import feed_token
 from qunzhu.messaging.recurrence import RecurrenceError, zone
+from qunzhu.readmodels.message_effects import calendar_effects
 from qunzhu.store.broadcasts import AudienceError
 from qunzhu.store.resolve import community_id_by_slug
 
@@ -109,13 +110,17 @@ def list_(community: str = COMMUNITY, as_json: bool = JSON_OPTION) -> None:
     store = store_at_head(as_json)
     with store.reading() as session:
         try:
-            data = calendar.listing(session, _community(session, community), datetime.now(UTC))
+            community_id = _community(session, community)
+            data = calendar.listing(session, community_id, datetime.now(UTC))
+            for post in data:  # what each post's occurrences caused, on average
+                post["effect"] = calendar_effects(session, community_id, post["id"])
         except CalendarError as exc:
             raise fail(str(exc), as_json=as_json) from None
 
     def render(rows: list[dict[str, Any]]) -> None:
         table = Table(title="content calendar")
-        for column in ("id", "status", "kind", "title", "repeats", "next", "sent", "problem"):
+        columns = ("id", "status", "kind", "title", "repeats", "next", "sent", "speakers/time")
+        for column in (*columns, "problem"):
             table.add_column(column)
         for d in rows:
             nxt = d["next"][0].isoformat(timespec="minutes") if d["next"] else ""
@@ -127,6 +132,7 @@ def list_(community: str = COMMUNITY, as_json: bool = JSON_OPTION) -> None:
                 d["rrule"] or "",
                 nxt,
                 str(d["sent"]),
+                str(d["effect"]["mean_speakers"]),
                 d["problem"] or "",
             )
         console.print(table)

@@ -17,6 +17,8 @@ from qunzhu.growth.common import spec_of
 from qunzhu.messaging.broadcast import SendRequest, community_zone, prepare
 from qunzhu.messaging.broadcast import send as queue_broadcast
 from qunzhu.messaging.compose import ComposeError
+from qunzhu.readmodels.message_effects import effects_of
+from qunzhu.readmodels.message_effects import summary as effect_summary
 from qunzhu.store import broadcasts
 from qunzhu.store.broadcasts import AudienceError
 from qunzhu.store.resolve import community_id_by_slug
@@ -140,6 +142,7 @@ def sent(
             data = broadcasts.summary(session, community_id, broadcast_id)
             if data is None:
                 raise fail(f"no broadcast {broadcast_id} in {community}", as_json=as_json)
+            data["effect"] = effect_summary(effects_of(session, community_id, broadcast_id))
     emit(data, as_json, _render_sent)
 
 
@@ -169,3 +172,12 @@ def _render_sent(data: Any) -> None:
         planned = d["planned_for"].isoformat(timespec="minutes") if d["planned_for"] else ""
         table.add_row(d["platform"], str(d["chat"]), d["status"], planned, d["error"] or "")
     console.print(table)
+    e = data["effect"]
+    if e["groups"]:
+        a, u = e["after"], e["usual"]
+        console.print(
+            f"in the 24 h after it{'' if e['complete'] else ' (so far)'}: {e['replies']} direct "
+            f"replies, {a['messages']} messages from {a['speakers']} members (usual: "
+            f"{u['messages']} from {u['speakers']}), value {a['value']} (usual {u['value']}), "
+            f"{a['leaves']} left (usual {u['leaves']})"
+        )

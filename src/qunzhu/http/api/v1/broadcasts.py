@@ -17,6 +17,8 @@ from qunzhu.http.errors import ApiError
 from qunzhu.http.ownership import ObjectId, rows_of
 from qunzhu.messaging.broadcast import SendRequest, community_zone, prepare, send
 from qunzhu.messaging.compose import ComposeError
+from qunzhu.readmodels.message_effects import effects_of
+from qunzhu.readmodels.message_effects import summary as effect_summary
 from qunzhu.store import broadcasts
 from qunzhu.store.broadcasts import AudienceError
 from qunzhu.store.messaging import Broadcast
@@ -121,6 +123,8 @@ def one(
 ) -> dict[str, Any]:
     with get_store(request).reading() as session:
         found = broadcasts.summary(session, access.community.id, broadcast_id)
+        if found is not None:  # what it caused: the 24 h after it in each group reached
+            found["effect"] = effect_summary(effects_of(session, access.community.id, broadcast_id))
     if found is None:
         raise ApiError(404, "not_found", f"no broadcast {broadcast_id}", field="broadcast_id")
     return found

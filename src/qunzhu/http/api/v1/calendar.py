@@ -20,6 +20,7 @@ from qunzhu.messaging.calendar import CalendarError, PostRequest
 from qunzhu.messaging.compose import ComposeError
 from qunzhu.messaging.ics import feed_token
 from qunzhu.messaging.recurrence import RecurrenceError, zone
+from qunzhu.readmodels.message_effects import calendar_effects
 from qunzhu.store.broadcasts import AudienceError
 from qunzhu.store.messaging import PlannedPost
 
@@ -94,6 +95,8 @@ def listing(
 ) -> dict[str, Any]:
     with get_store(request).reading() as session:
         items = calendar.listing(session, access.community.id, datetime.now(UTC))
+        for post in items:  # what each post's occurrences caused, on average
+            post["effect"] = calendar_effects(session, access.community.id, post["id"])
     token = feed_token(get_settings(request).signing_key(), access.community.id)
     return {"items": items, "feed": f"/c/{slug}/calendar.ics?token={token}"}
 
