@@ -111,6 +111,11 @@ class CommunitySpec(SpecModel):
     referral: Referral = Field(default_factory=Referral)
     segments: list[Segment] = Field(default_factory=list)
     routing: Routing = Field(default_factory=Routing)
+    staff: list[Ident] = Field(
+        default_factory=list,
+        description="accounts that are staff, not members (platform:user_id or display name): "
+        "kept out of rankings, roles, tiers and referral rewards",
+    )
 
     # Where each field sat in the YAML file, filled by the loader so the lint can
     # point at lines; empty for a spec built in code.

@@ -222,6 +222,10 @@ routing:
     - {match: {answers: {level: beginner}}, segment: starter}
     - {match: {answers: {level: builder}}, segment: builders}
     - {match: {}, segment: practice}   # 兜底放最后 the catch-all goes last
+
+# ── 工作人员 Staff: 不计入排行、角色、等级和拉新奖励 kept out of rankings and rewards ──
+# 平台:用户ID 或成员昵称；运营者自己的账号写在这里 platform:user_id or display name
+staff: []
 """
 
 
