@@ -142,9 +142,7 @@ def test_a_staff_entry_naming_no_member_is_a_warning_at_its_line() -> None:
     spec = load_spec(_mutated({"staff": ["Leo（群主）", "telegram:404"]}))
     assert lint(spec, today=TODAY) == []  # without the members nothing is claimed
     findings = lint(spec, today=TODAY, names_member=lambda entry: entry == "Leo（群主）")
-    assert [(f.code, f.severity, f.path) for f in findings] == [
-        ("QZ408", "warning", "staff[1]")
-    ]
+    assert [(f.code, f.severity, f.path) for f in findings] == [("QZ408", "warning", "staff[1]")]
     assert findings[0].line is not None
     assert "telegram:404" in findings[0].message_en and CJK.search(findings[0].message_zh)
 

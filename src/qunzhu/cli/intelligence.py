@@ -255,10 +255,23 @@ def members_explain(
             profile = member_profile(conn, cid, member, lang)
         except UnknownMember:
             raise fail(f"no member {member} in {community!r}", as_json=as_json) from None
-    emit(profile.document, as_json, _print_explain)
+    emit(profile.document, as_json, lambda d: _print_explain(d, lang))
 
 
-def _print_explain(d: dict[str, Any]) -> None:
+UNCOUNTED = {
+    "bot": (
+        "a bot: not counted in rankings, leaderboards, roles, tiers or referral rewards",
+        "机器人：不计入排行、排行榜、角色、等级和拉新奖励",
+    ),
+    "staff": (
+        "staff (the spec's staff list): not counted in rankings, leaderboards, roles, tiers "
+        "or referral rewards",
+        "工作人员（规格中的 staff）：不计入排行、排行榜、角色、等级和拉新奖励",
+    ),
+}
+
+
+def _print_explain(d: dict[str, Any], lang: str = "en") -> None:
     console.print(
         f"[bold]{', '.join(d['names']) or d['member']}[/]  value {d['value']} "
         f"(decayed, half-life {d['half_life_days']:g} days; {d['raw_value']} undecayed, "
@@ -266,6 +279,8 @@ def _print_explain(d: dict[str, Any]) -> None:
     )
     for line in d["value_explained"]:
         console.print(f"  {line}", highlight=False)
+    if d.get("kind"):
+        console.print(UNCOUNTED[d["kind"]][lang.startswith("zh")], highlight=False)
     for r in d["roles"]:
         console.print(
             f"role in {r['group']}: [bold]{r['role_name']}[/] since {r['since']} — {r['reason']}"

@@ -74,13 +74,12 @@ def view_of_day(data: CommunityData, day: date, t: RoleThresholds) -> DayView:
         counted = mid not in data.uncounted
         if prev_value > 0 and counted:
             previous[g].append((mid, prev_value, last))
-        if ms is None or not _in_group(ms.joined, ms.left, ms.active, day):
+        # bots and staff are not the group's members: no role, no share of its activity
+        if not counted or ms is None or not _in_group(ms.joined, ms.left, ms.active, day):
             continue
         members_in[g] += 1
         speakers7[g] += spoke7
         speakers30[g] += spoke30
-        if not counted:  # bots and staff are in the group, but get no role and no ranking
-            continue
         values30[g].append(v30)
         repliers = {frm for d, frm in data.edges.get(key, ()) if w_start <= d <= day}
         tenure = (day - ms.joined).days if ms.joined is not None else 10**4

@@ -78,7 +78,7 @@ def erase(
 class BotMark(BaseModel):
     """Whether the member is a bot (an operator's word stands over the platform's data)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     is_bot: bool
 
