@@ -20,7 +20,7 @@ from sqlalchemy import Connection, Select, and_, false, or_, select
 from sqlalchemy.orm import Session
 
 from qunzhu.store.base import table_of
-from qunzhu.store.models import Community, Identity, Member
+from qunzhu.store.models import Identity, Member
 from qunzhu.store.resolve import community_specs
 
 _members, _identities = table_of(Member), table_of(Identity)
@@ -44,12 +44,7 @@ def staff_entries(spec_yaml: str | None) -> tuple[str, ...]:
 def staff_of(conn: Connection, community_id: int) -> tuple[str, ...]:
     """The staff entries of the community's stored spec."""
     found = community_specs(conn, [community_id]).get(community_id)
-    if found is None:
-        text = conn.execute(
-            select(Community.spec_yaml).where(Community.id == community_id)
-        ).scalar()
-        return staff_entries(text)
-    return staff_entries(found.spec_yaml)
+    return staff_entries(found.spec_yaml) if found is not None else ()
 
 
 def _staff_condition(community_id: int, entries: Iterable[str]) -> Any:

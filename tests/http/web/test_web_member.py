@@ -129,14 +129,14 @@ def test_admins_mark_a_member_as_bot_from_the_member_page(client, acme, personas
     log_in(client, "admin")
     path = f"/c/acme/members/{acme['u1']}"
     page = client.get(path)
-    assert 'id="bot-mark"' in page.text and '<span class="badge">bot</span>' not in page.text
+    assert 'id="bot-mark"' in page.text and '<span class="badge">机器人</span>' not in page.text
     token = csrf_from(page.text)
     done = client.post(
         f"{path}/bot", data={"csrf_token": token, "is_bot": "1"}, follow_redirects=False
     )
     assert done.status_code == 303 and "done=marked_bot" in done.headers["location"]
     marked = client.get(done.headers["location"])
-    assert '<span class="badge">bot</span>' in marked.text and "Not a bot" in marked.text
+    assert '<span class="badge">机器人</span>' in marked.text and "不是机器人" in marked.text
     with personas.store.reading() as session:
         member = session.get_one(Member, acme["u1"])
         entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "member.mark_bot"))
