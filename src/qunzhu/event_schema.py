@@ -24,6 +24,7 @@ _FIELD_DOCS = {
     "reply_to": "message_id of the message this one replies to.",
     "reply_inferred": "True when the reply link was inferred rather than given by the platform.",
     "inviter": "member id of who invited.",
+    "member_is_bot": "True when the platform says the member is a bot (kept out of rankings).",
     "amount_cents": "Amount in the currency's minor unit (fen for CNY).",
 }
 

@@ -223,6 +223,7 @@ class MessagePosted(Event):
     reactions: int = 0
     forwarded: bool = False
     attachment: str | None = None
+    member_is_bot: bool = False
 
     def __post_init__(self) -> None:
         Event.__post_init__(self)
@@ -272,6 +273,7 @@ class MemberJoined(Event):
     inviter: str | None = None
     via: str = "unknown"
     invite_code: str | None = None
+    member_is_bot: bool = False
 
     def __post_init__(self) -> None:
         Event.__post_init__(self)

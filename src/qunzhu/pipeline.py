@@ -340,6 +340,9 @@ class Pipeline:
             wanted = [(e.member, getattr(e, "member_name", ""), e.occurred_at) for e in group]
             wanted += [(o, "", e.occurred_at) for e, o in zip(group, others, strict=True) if o]
             resolver.members_for(community_id, platform, wanted)
+            bots = [e.member for e in group if getattr(e, "member_is_bot", False)]
+            if bots:
+                resolver.mark_bots(community_id, platform, bots)
             members = resolver.members
             tz = self.tz
             for e, o in zip(group, others, strict=True):

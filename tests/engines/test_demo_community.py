@@ -25,6 +25,7 @@ from qunzhu.store.models import (
     ModerationAction,
     Payment,
 )
+from qunzhu.store.uncounted import uncounted_ids
 
 
 def _health(store) -> dict[str, dict]:
@@ -224,6 +225,10 @@ def test_tiers_follow_the_specs_rules_for_payment_and_value(demo_store):
                 MemberValue.community_id == cid
             )
         ).all()
+    with demo_store.engine.connect() as conn:
+        staff_and_bots = uncounted_ids(conn, cid)
+    assert staff_and_bots and not staff_and_bots & set(tiers)  # they hold no tier
+    values = [(m, value, days) for m, value, days in values if m not in staff_and_bots]
     assert paid and all(tiers[m] in {"member", "core", "mentor"} for m in paid)
     # core: min_value 40, min_days_active 20, min_tenure_days 30, max_moderation_points 2
     core = [

@@ -99,3 +99,24 @@ def test_wecom_scenes_become_join_paths_and_leave_reasons():
         "removed",
     ]
     assert read_change({"Event": "change_external_contact"}) is None
+
+
+def test_telegram_bots_are_flagged_as_bots_on_their_messages_and_joins():
+    update = tg.message_update(1, 5, 7, "daily digest", date=100)
+    update["message"]["from"]["is_bot"] = True
+    joined = tg.chat_member_update(2, 8, "left", "member", date=100)
+    joined["chat_member"]["new_chat_member"]["user"]["is_bot"] = True
+    person = tg.message_update(3, 6, 9, "hello", date=100)
+    posted = parse_update(update, "c", _none).events[0]
+    came = parse_update(joined, "c", _none).events[0]
+    said = parse_update(person, "c", _none).events[0]
+    assert isinstance(posted, ev.MessagePosted) and posted.member_is_bot
+    assert isinstance(came, ev.MemberJoined) and came.member_is_bot
+    assert isinstance(said, ev.MessagePosted) and not said.member_is_bot
+
+
+def test_onebot_marks_the_connected_bot_accounts_own_messages():
+    own = parse_event(ob.group_message(1, ob.SELF_ID, "早报", at=100), "c").events[0]
+    other = parse_event(ob.group_message(2, 12345, "hi", at=100), "c").events[0]
+    assert isinstance(own, ev.MessagePosted) and own.member_is_bot
+    assert isinstance(other, ev.MessagePosted) and not other.member_is_bot

@@ -52,6 +52,7 @@ GHOST = "ghost"
 MUTATIONS: list[tuple[tuple[str, ...], dict[str, object]]] = [
     (("QZ001",), {"threshold.questions[1].id": "level"}),
     (("QZ101",), {"lifecycle": {"kind": "campaign"}}),
+    (("QZ407",), {"staff": ["wechat:wxid_leo", "wechat:wxid_leo", "telegram:"]}),
     (("QZ102",), {"lifecycle": {"kind": "campaign", "ends_on": "2026-05-01"}}),
     (("QZ103",), {"lifecycle.ends_on": "2030-01-01"}),
     (("QZ104",), {"persona": {}}),
@@ -135,8 +136,21 @@ def test_mutation_fires_its_check(codes: tuple[str, ...], changes: dict[str, obj
         assert finding.as_dict("en")["message"] == finding.message_en
 
 
+# checks that need the community's members, given to lint() where they are at hand
+NEEDS_MEMBERS = {"QZ408"}
+
+
+def test_a_staff_entry_naming_no_member_is_a_warning_at_its_line() -> None:
+    spec = load_spec(_mutated({"staff": ["Leo（群主）", "telegram:404"]}))
+    assert lint(spec, today=TODAY) == []  # without the members nothing is claimed
+    findings = lint(spec, today=TODAY, names_member=lambda entry: entry == "Leo（群主）")
+    assert [(f.code, f.severity, f.path) for f in findings] == [("QZ408", "warning", "staff[1]")]
+    assert findings[0].line is not None
+    assert "telegram:404" in findings[0].message_en and CJK.search(findings[0].message_zh)
+
+
 def test_every_registered_check_is_in_the_table() -> None:
-    tested = {code for codes, _ in MUTATIONS for code in codes}
+    tested = {code for codes, _ in MUTATIONS for code in codes} | NEEDS_MEMBERS
     assert {c.code for c in CHECKS} - tested == set()
     assert len(CHECKS) >= 12
 

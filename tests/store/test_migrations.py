@@ -99,3 +99,41 @@ def test_operator_sessions_and_amounts_migration_downgrades_and_upgrades(store):
     assert amount_types() == ({"INTEGER"} if sqlite else {"BIGINT"})
     with store.reading() as session:
         assert [o.username for o in session.query(Operator)] == ["mia"]
+
+
+def test_member_bots_migration_downgrades_and_upgrades_keeping_members(store):
+    from alembic import command
+
+    from qunzhu.store.migrate import alembic_config
+    from qunzhu.store.models import Community, Identity, Member
+
+    with store.unit_of_work() as session:
+        community = Community(slug="bots", name="Bots")
+        session.add(community)
+        session.flush()
+        member = Member(community_id=community.id, display_name="helper")
+        session.add(member)
+        session.flush()
+        session.add(
+            Identity(
+                community_id=community.id,
+                member_id=member.id,
+                platform="telegram",
+                platform_user_id="42",
+            )
+        )
+
+    def run(step, revision: str) -> None:
+        config = alembic_config()
+        with store.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            step(config, revision)
+
+    run(command.downgrade, "0007")
+    columns = {c["name"] for c in inspect(store.engine).get_columns("members")}
+    assert "is_bot" not in columns and "bot_marked_by" not in columns
+    run(command.upgrade, "head")
+    assert is_current(store.engine)
+    with store.reading() as session:
+        assert [(m.display_name, m.is_bot) for m in session.query(Member)] == [("helper", False)]
+        assert session.query(Identity).count() == 1  # not taken by a cascade on the way

@@ -314,6 +314,8 @@ def _print_explain(d: dict[str, Any], tiers: dict[str, str]) -> None:
     )
     for line in d["value_explained"]:
         console.print(f"  {line}", highlight=False)
+    if d.get("kind"):
+        console.print(say(f"cli.explain.uncounted.{d['kind']}"), highlight=False)
     for r in d["roles"]:
         console.print(
             say("cli.explain.role", group=r["group"], role=r["role_name"], since=r["since"])

@@ -1,4 +1,5 @@
-"""`qunzhu members merge|unmerge|export|forget`: one person's accounts, and their personal data."""
+"""`qunzhu members merge|unmerge|mark-bot|unmark-bot|export|forget`: one person's accounts,
+whether an account is a bot, and their personal data."""
 
 from __future__ import annotations
 
@@ -14,9 +15,10 @@ from qunzhu.cli.output import JSON_OPTION, console, emit, fail
 from qunzhu.store.merge import MergeError, find_member, merge_members, unmerge_member
 from qunzhu.store.privacy import PrivacyError, erase_member, export_member
 from qunzhu.store.resolve import community_id_by_slug
+from qunzhu.store.uncounted import set_bot
 
 app = typer.Typer(
-    help="Members: merge one person's accounts; export or erase their personal data.",
+    help="Members: merge one person's accounts; mark bots; export or erase personal data.",
     no_args_is_help=True,
 )
 
@@ -80,6 +82,53 @@ def unmerge(
     emit(
         detail, as_json, lambda d: console.print(f"member {d['restored']} counts on its own again")
     )
+
+
+def _mark(member: str, community: str, is_bot: bool, as_json: bool) -> None:
+    store = store_at_head(as_json)
+    try:
+        with store.unit_of_work() as session:
+            community_id = _community_id(session, community)
+            found = find_member(session, community_id, member).id
+            detail = set_bot(session, community_id, found, is_bot)
+            record(
+                session,
+                "member.mark_bot" if is_bot else "member.unmark_bot",
+                source="cli",
+                community_id=community_id,
+                target=str(found),
+            )
+    except MergeError as exc:
+        raise fail(str(exc), as_json=as_json) from None
+    said = "is marked as a bot" if is_bot else "is no longer marked as a bot"
+    emit(
+        detail,
+        as_json,
+        lambda d: console.print(
+            f"member {found} {said}: rankings and leaderboards now; roles and tiers at the next "
+            f"recompute (qunzhu recompute -c {community})"
+        ),
+    )
+
+
+@app.command("mark-bot")
+def mark_bot(
+    member: str = typer.Argument(..., help="Member: id, platform:user_id or name."),
+    community: str = COMMUNITY,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Mark a member as a bot: kept out of rankings, roles, tiers and referral rewards."""
+    _mark(member, community, True, as_json)
+
+
+@app.command("unmark-bot")
+def unmark_bot(
+    member: str = typer.Argument(..., help="Member: id, platform:user_id or name."),
+    community: str = COMMUNITY,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Count a member as a person again, even if their platform says bot."""
+    _mark(member, community, False, as_json)
 
 
 @app.command("export")

@@ -51,6 +51,7 @@ def _main(b: Builder, cast: Cast) -> None:
     seats: list[Seat] = []
     start = clock.at(0, 10.0)
     leo, momo = names.person("wechat", "Leo（群主）"), names.person("wechat", "小助手Momo")
+    momo.bot = True  # the group's assistant bot: invites many, ranks for nothing
     owner = b.seat(seats, leo, "operator", start, "self")
     helper = b.seat(seats, momo, "operator", start + timedelta(minutes=2), "invite", leo)
     kols = [

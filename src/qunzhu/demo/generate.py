@@ -130,6 +130,7 @@ def _messages(room: Room) -> list[ev.Event]:
                 reply_to=d.reply_to.message_id if d.reply_to is not None else None,
                 mentions=tuple(p.user_id for p in d.mentions),
                 attachment=d.attachment,
+                member_is_bot=d.seat.person.bot,
             )
         )
     for r in room.reactions:

@@ -32,6 +32,7 @@ class Person:
     platform: str
     user_id: str
     name: str
+    bot: bool = False  # the platform (or the bridge) reports the account as a bot
 
 
 @dataclass(eq=False)

@@ -56,6 +56,7 @@ def memberships(room: Room) -> list[ev.Event]:
                 inviter=inviter,
                 via=seat.via,
                 invite_code=seat.invite_code,
+                member_is_bot=person.bot,
                 raw=raw,
             )
         )

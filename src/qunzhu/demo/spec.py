@@ -173,6 +173,9 @@ referral:
   clawback_days: 30
   fraud: {max_invites_per_day: 5, max_quick_leave_share: 0.5, max_silent_share: 0.7}
 
+# 群主自己的账号是工作人员，不参与排行、角色、等级和拉新奖励（小助手是机器人，由平台标出）
+staff: ["Leo（群主）", "Leo | AI Coding Bootcamp"]
+
 segments:
   - {id: main, name: 交流主群 Main, groups: [wx-main]}
   - {id: members, name: 进阶会员 Members, groups: [wx-advanced]}

@@ -71,9 +71,11 @@ def view_of_day(data: CommunityData, day: date, t: RoleThresholds) -> DayView:
                 spoke7 = True
             if prev_start <= d <= prev_end:
                 prev_value += v
-        if prev_value > 0:
+        counted = mid not in data.uncounted
+        if prev_value > 0 and counted:
             previous[g].append((mid, prev_value, last))
-        if ms is None or not _in_group(ms.joined, ms.left, ms.active, day):
+        # bots and staff are not the group's members: no role, no share of its activity
+        if not counted or ms is None or not _in_group(ms.joined, ms.left, ms.active, day):
             continue
         members_in[g] += 1
         speakers7[g] += spoke7

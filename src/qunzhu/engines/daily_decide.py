@@ -183,7 +183,9 @@ def decide_values_and_tiers(
     tiers: list[Tier],
     half_life_days: float,
     day: date,
+    uncounted: frozenset[int] = frozenset(),
 ) -> ValuesAndTiers:
+    """Every member's value; the tier of every member but bots and staff (``uncounted``)."""
     out = ValuesAndTiers()
     values: dict[int, float] = {}
     for mid, days in totals.days.items():
@@ -199,6 +201,7 @@ def decide_values_and_tiers(
             )
         )
     members = set(totals.days) | {m.member_id for m in memberships} | set(totals.states)
+    members -= uncounted
     for mid in members:
         days = totals.days.get(mid, [])
         joined = totals.first_joined.get(mid)

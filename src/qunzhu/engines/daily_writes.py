@@ -140,6 +140,20 @@ def write_values(conn: Connection, community_id: int, day: date, rows: list[Valu
     )
 
 
+def clear_tiers(conn: Connection, community_id: int, members: frozenset[int]) -> None:
+    """Bots and staff hold no tier the engines gave (one set by hand or by payment stays)."""
+    if not members:
+        return
+    ts = table_of(TierState)
+    conn.execute(
+        delete(ts).where(
+            ts.c.community_id == community_id,
+            ts.c.member_id.in_(sorted(members)),
+            ts.c.locked.is_(False),
+        )
+    )
+
+
 def write_tiers(
     conn: Connection, community_id: int, day: date, rows: list[TierRow], now: datetime
 ) -> int:

@@ -25,6 +25,7 @@ from qunzhu.engines.daily_decide import (
     decide_values_and_tiers,
 )
 from qunzhu.engines.daily_writes import (
+    clear_tiers,
     write_alerts,
     write_health,
     write_roles,
@@ -148,8 +149,10 @@ def _recompute(
         list(spec.tiers),
         spec.weights.half_life_days,
         day,
+        data.uncounted,
     )
     write_values(conn, community_id, day, decided.values)
+    clear_tiers(conn, community_id, data.uncounted)
     report.members_valued = len(decided.values)
     report.tier_changes = write_tiers(conn, community_id, day, decided.tiers, now)
     return report

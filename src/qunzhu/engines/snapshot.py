@@ -25,6 +25,7 @@ from qunzhu.store.models import (
     Payment,
     Referral,
 )
+from qunzhu.store.uncounted import uncounted_ids
 
 # member_daily is read this far back: the role window, the lost-KOL look-back and newcomer
 # activation all fit in it
@@ -76,6 +77,7 @@ class CommunityData:
     )
     moderation_points: dict[int, float] = field(default_factory=dict)
     peripheral: set[int] = field(default_factory=set)
+    uncounted: frozenset[int] = frozenset()  # bots and staff: no role, not a top contributor
     # member -> day -> (value, messages), all history up to as_of, summed over groups
     history: dict[int, dict[date, tuple[float, int]]] = field(
         default_factory=lambda: defaultdict(dict)
@@ -95,7 +97,7 @@ def load_community(
     window_days: int = LOOKBACK_DAYS,
 ) -> CommunityData:
     start = as_of - timedelta(days=LOOKBACK_DAYS + extra_days)
-    data = CommunityData(community_id, as_of, start)
+    data = CommunityData(community_id, as_of, start, uncounted=uncounted_ids(conn, community_id))
     g = table_of(Group)
     for gid, name, pgid in fetch_all(
         conn,

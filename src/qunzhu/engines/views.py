@@ -41,6 +41,7 @@ from qunzhu.store.models import (
     TierChange,
 )
 from qunzhu.store.resolve import community_id_by_slug
+from qunzhu.store.uncounted import counted
 
 
 class UnknownCommunity(LookupError):
@@ -91,13 +92,14 @@ def latest_data_day(conn: Connection, community_id: int, today: date | None = No
 def members_list(
     conn: Connection, community_id: int, group_id: int | None = None, limit: int = 100
 ) -> list[dict[str, Any]]:
-    """Members by value, highest first: names, messages, value, role, tier."""
+    """Members by value, highest first: names, messages, value, role, tier. A ranking:
+    bots and staff are not in it (qunzhu.store.uncounted)."""
     mv, ra, ts = table_of(MemberValue), table_of(RoleAssignment), table_of(TierState)
     md = table_of(MemberDaily)
     if group_id is None:
         stmt = (
             select(mv.c.member_id, mv.c.value, mv.c.messages)
-            .where(mv.c.community_id == community_id)
+            .where(mv.c.community_id == community_id, counted(mv.c.member_id, conn, community_id))
             .order_by(mv.c.value.desc(), mv.c.member_id)
             .limit(limit)
         )
@@ -109,7 +111,7 @@ def members_list(
         since = (as_of or date.today()) - timedelta(days=window - 1)
         stmt = (
             select(ra.c.member_id, ra.c.value)
-            .where(ra.c.group_id == group_id)
+            .where(ra.c.group_id == group_id, counted(ra.c.member_id, conn, community_id))
             .order_by(ra.c.value.desc(), ra.c.member_id)
             .limit(limit)
         )

@@ -4,8 +4,8 @@ admin as a task, or removed (the inviter is told in the group).
 
 Who may invite: ``all`` anyone; ``members`` a member of the community (an active membership
 in one of its groups); ``operators`` a protected member (owner, admins, mentors: the
-escalation's ``protected`` list). A join without an inviter (a link, a request an admin
-approved) is not an invitation and passes.
+escalation's ``protected`` list) or one of the spec's ``staff``. A join without an inviter
+(a link, a request an admin approved) is not an invitation and passes.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from qunzhu.spec.schema import CommunitySpec
 from qunzhu.store.batch import Resolved, Written
 from qunzhu.store.community import Member, Membership
 from qunzhu.store.resolve import community_specs
+from qunzhu.store.uncounted import kinds_of
 
 Verdict = Literal["allowed", "flag", "ask", "remove"]
 WHO = {"members": "群成员", "operators": "管理员"}
@@ -54,7 +55,8 @@ def _inviter(conn: Connection, community_id: int, member_id: int) -> Inviter:
         )
         .limit(1)
     )
-    return Inviter(member=active is not None, protected=bool(protected))
+    staff = kinds_of(conn, community_id, {member_id}).get(member_id) == "staff"
+    return Inviter(member=active is not None, protected=bool(protected) or staff)
 
 
 class InvitePolicy:

@@ -30,6 +30,7 @@ from qunzhu.store.base import table_of
 from qunzhu.store.bulk import insert_ignoring_conflicts
 from qunzhu.store.growth import Campaign, MemberTag, ReferralReward
 from qunzhu.store.models import MembershipEvent, Referral
+from qunzhu.store.uncounted import uncounted_ids
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -256,8 +257,11 @@ def settle(
             changes,
         )
     by_inviter: dict[int, list[InviteeFacts]] = defaultdict(list)
+    # the referrals of bots and staff are decided like any other, but earn them nothing
+    no_rewards = uncounted_ids(conn, community_id) if decided else frozenset()
     for f in decided:
-        by_inviter[f.inviter].append(f)
+        if f.inviter not in no_rewards:
+            by_inviter[f.inviter].append(f)
     if not by_inviter:
         rings: set[int] = set()
     elif inviters is not None and len(inviters) <= 50:

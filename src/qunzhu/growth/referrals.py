@@ -22,6 +22,7 @@ from qunzhu.store.bulk import insert_ignoring_conflicts
 from qunzhu.store.connectors import OutboxAction
 from qunzhu.store.growth import Campaign, InviteCode, ReferralReward
 from qunzhu.store.models import Group, Identity, Member, MembershipEvent, Referral
+from qunzhu.store.uncounted import counted
 
 _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: codes are read aloud
 
@@ -289,7 +290,11 @@ def leaderboard(
     q = (
         select(r.c.inviter_member_id, Member.display_name, r.c.status, func.count())
         .join(Member, Member.id == r.c.inviter_member_id)
-        .where(r.c.community_id == community_id, r.c.occurred_at >= c.starts_at)
+        .where(
+            r.c.community_id == community_id,
+            r.c.occurred_at >= c.starts_at,
+            counted(r.c.inviter_member_id, conn, community_id),
+        )
         .group_by(r.c.inviter_member_id, Member.display_name, r.c.status)
     )
     if c.ends_at is not None:

@@ -19,6 +19,7 @@ from qunzhu.store.base import table_of
 from qunzhu.store.growth import MemberTag
 from qunzhu.store.intelligence import RoleAssignment, TierState
 from qunzhu.store.models import Community, Group, Member
+from qunzhu.store.uncounted import uncounted_ids
 
 OFFERS = 5  # waiting members offered a freed seat in turn, at most
 
@@ -77,8 +78,9 @@ def segment_groups(conn: Connection, spec: CommunitySpec, group_id: int) -> list
 def is_protected(
     conn: Connection, policy: SizePolicy, group_id: int, member_ids: list[int]
 ) -> set[int]:
-    """Members never removed: flagged protected, or named in ``size.protected`` by id,
-    tier, role or tag (owner, admin, mentor…)."""
+    """Members never removed: flagged protected, bots and staff (not ranked by value, so
+    never the least valuable), or named in ``size.protected`` by id, tier, role or tag
+    (owner, admin, mentor…)."""
     names = set(policy.protected)
     out = {
         int(m)
@@ -86,6 +88,9 @@ def is_protected(
             select(Member.id).where(Member.id.in_(member_ids), Member.protected.is_(True))
         )
     }
+    community_id = conn.execute(select(Group.community_id).where(Group.id == group_id)).scalar()
+    if community_id is not None:
+        out |= set(member_ids) & uncounted_ids(conn, int(community_id))
     out |= {m for m in member_ids if str(m) in names}
     if names:
         out |= {

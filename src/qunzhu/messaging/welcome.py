@@ -28,6 +28,7 @@ from qunzhu.store.base import table_of
 from qunzhu.store.bulk import insert_ignoring_conflicts
 from qunzhu.store.community import Community, Group, Member, Membership, MembershipEvent
 from qunzhu.store.messaging import MessageCursor
+from qunzhu.store.uncounted import kinds_of
 
 CURSOR = "welcome"
 FRESH = timedelta(hours=1)
@@ -92,6 +93,13 @@ def welcome(
     if not rows:
         return {"welcomed": 0, "messages": 0}
     fresh = [r for r in rows if r.status == "active" and _aware(r.occurred_at) >= now - FRESH]
+    # a bot joining (the group's own assistant, another service) is not welcomed
+    bots = {
+        m
+        for m, kind in kinds_of(conn, community_id, {r.member_id for r in fresh}).items()
+        if kind == "bot"
+    }
+    fresh = [r for r in fresh if r.member_id not in bots]
     fresh.sort(key=lambda r: (_aware(r.occurred_at), r.id))  # named in the order they came
     members = {r.member_id for r in fresh}
     names: dict[int, str] = {}

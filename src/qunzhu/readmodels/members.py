@@ -34,6 +34,7 @@ from qunzhu.engines.specs import SpecCache
 from qunzhu.engines.tiers import next_tier_needs
 from qunzhu.store.intelligence import MemberValue, TierState
 from qunzhu.store.models import Member, TierChange
+from qunzhu.store.uncounted import kinds_of
 
 UnknownMember = views.UnknownMember  # one error for "not this community's member"
 VALUE_DAYS = 30
@@ -173,6 +174,8 @@ def member_profile(
     (qunzhu.engines.views.explain_member); UnknownMember when not the community's."""
     _check(conn, community_id, member_id)
     doc = views.explain_member(conn, community_id, member_id, lang)
+    # bot or staff (qunzhu.store.uncounted): no role, tier or ranking, and the reason why
+    doc["kind"] = kinds_of(conn, community_id, [member_id]).get(member_id)
     tier = doc.get("tier")
     return MemberProfile(
         member_id=member_id,

@@ -9,8 +9,10 @@ The leaderboard (排行榜) counts referrals whose join fell in a window — a c
 ``pending``    those still waiting for the qualification to be decided;
 ``held``       those a fraud check held for an operator.
 
-Ranked by qualified, then joined, then member id. ``rung`` is how many rungs of the ladder
-the qualified count reached; ``next_at`` the qualified invitees the next rung needs.
+Ranked by qualified, then joined, then member id. Bots and staff are not ranked
+(qunzhu.store.uncounted): the group's assistant inviting people is not a referrer.
+``rung`` is how many rungs of the ladder the qualified count reached; ``next_at`` the
+qualified invitees the next rung needs.
 
 A reward's ``status`` is ``held`` (waiting for an operator: the fraud review queue),
 ``granted``, ``rejected``, ``redeemed`` (兑换) or ``clawed_back``.
@@ -29,6 +31,7 @@ from qunzhu.growth import referrals
 from qunzhu.growth.common import GrowthError
 from qunzhu.store.growth import Campaign, ReferralReward
 from qunzhu.store.models import Member, Referral
+from qunzhu.store.uncounted import counted
 
 LEADERBOARD_SIZE = 20
 NOT_SET = datetime(1970, 1, 2, tzinfo=UTC)  # a start before this is growth's EPOCH: unset
@@ -99,7 +102,11 @@ def leaderboard(
         select(r.inviter_member_id, Member.display_name, joined)
         .add_columns(of("qualified"), of("pending"), of("held"))
         .join(Member, Member.id == r.inviter_member_id)
-        .where(r.community_id == community_id, r.occurred_at >= since)
+        .where(
+            r.community_id == community_id,
+            r.occurred_at >= since,
+            counted(r.inviter_member_id, conn, community_id),
+        )
         .group_by(r.inviter_member_id, Member.display_name)
         .order_by(of("qualified").desc(), joined.desc(), r.inviter_member_id)
         .limit(limit)

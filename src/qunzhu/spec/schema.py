@@ -131,6 +131,11 @@ class CommunitySpec(SpecModel):
     groups: dict[Ident, GroupSettings] = Field(
         default_factory=dict, description="per group (platform id): its own time zone"
     )
+    staff: list[Ident] = Field(
+        default_factory=list,
+        description="accounts that are staff, not members (platform:user_id or display name): "
+        "kept out of rankings, roles, tiers and referral rewards",
+    )
 
     # Where each field sat in the YAML file, filled by the loader so the lint can
     # point at lines; empty for a spec built in code.

@@ -235,6 +235,10 @@ routing:
 timezone: Asia/Shanghai       # 社群时区 the community's zone (IANA)
 groups:                       # 按群 ID 单独设置 per group, by its platform id
   aipm-builders: {timezone: Asia/Singapore}   # 该群的时区 this group's own zone
+
+# ── 工作人员 Staff: 不计入排行、角色、等级和拉新奖励 kept out of rankings and rewards ──
+# 平台:用户ID 或成员昵称；运营者自己的账号写在这里 platform:user_id or display name
+staff: []
 """
 
 

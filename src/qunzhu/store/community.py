@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from qunzhu.store.base import Base, BigId, utcnow
@@ -49,6 +49,9 @@ class Member(Base):
     phone: Mapped[str | None] = mapped_column(String(40))  # personal data: masked in views
     tags: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     protected: Mapped[bool] = mapped_column(Boolean, default=False)
+    # a bot account (qunzhu.store.uncounted): by the platform's data or an operator's word
+    is_bot: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    bot_marked_by: Mapped[str | None] = mapped_column(String(16))  # platform | operator
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
     first_seen_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

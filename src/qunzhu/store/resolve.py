@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import Connection, bindparam, select
+from sqlalchemy import Connection, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from qunzhu.store.base import table_of
@@ -94,6 +94,7 @@ class Resolver:
         self.communities: dict[str, int] = {}
         self.groups: dict[tuple[int, str, str], int] = {}
         self.members: dict[tuple[int, str, str], int] = {}
+        self.bots: set[int] = set()  # marked as bots in this run already
         self.new_members = 0
 
     def bind(self, conn: Connection) -> None:
@@ -105,6 +106,7 @@ class Resolver:
         self.communities.clear()
         self.groups.clear()
         self.members.clear()
+        self.bots.clear()
 
     def community(self, slug: str) -> int:
         found = self.communities.get(slug)
@@ -202,6 +204,25 @@ class Resolver:
         orphans = set(ids) - {self.members[(community_id, platform, u)] for u in still}
         if orphans:
             self.conn.execute(members.delete().where(members.c.id.in_(orphans)))
+
+    def mark_bots(self, community_id: int, platform: str, users: Iterable[str]) -> None:
+        """The platform says these (already resolved) users are bots: flag their members,
+        unless an operator has had the last word on them (``members unmark-bot``)."""
+        ids = {self.members[(community_id, platform, u)] for u in users} - self.bots
+        if not ids:
+            return
+        m = table_of(Member)
+        self.conn.execute(
+            update(m)
+            .where(
+                m.c.community_id == community_id,
+                m.c.id.in_(sorted(ids)),
+                m.c.is_bot.is_(False),
+                or_(m.c.bot_marked_by.is_(None), m.c.bot_marked_by != "operator"),
+            )
+            .values(is_bot=True, bot_marked_by="platform")
+        )
+        self.bots |= ids
 
     def _load(self, community_id: int, platform: str, users: list[str]) -> None:
         for start in range(0, len(users), 500):

@@ -123,3 +123,35 @@ def test_member_timeline_shows_role_changes_in_the_chosen_language(client, acme,
     client.cookies.set("qz_lang", "en")
     page = client.get(f"/c/acme/members/{acme['u1']}")
     assert "Newcomer → Core" in page.text and "– → Newcomer" in page.text
+
+
+def test_admins_mark_a_member_as_bot_from_the_member_page(client, acme, personas):
+    log_in(client, "admin")
+    path = f"/c/acme/members/{acme['u1']}"
+    page = client.get(path)
+    assert 'id="bot-mark"' in page.text and '<span class="badge">机器人</span>' not in page.text
+    token = csrf_from(page.text)
+    done = client.post(
+        f"{path}/bot", data={"csrf_token": token, "is_bot": "1"}, follow_redirects=False
+    )
+    assert done.status_code == 303 and "done=marked_bot" in done.headers["location"]
+    marked = client.get(done.headers["location"])
+    assert '<span class="badge">机器人</span>' in marked.text and "不是机器人" in marked.text
+    with personas.store.reading() as session:
+        member = session.get_one(Member, acme["u1"])
+        entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "member.mark_bot"))
+    assert (member.is_bot, member.bot_marked_by) == (True, "operator") and entry is not None
+    client.post(f"{path}/bot", data={"csrf_token": token, "is_bot": "0"})
+    with personas.store.reading() as session:
+        assert not session.get_one(Member, acme["u1"]).is_bot
+
+
+def test_moderators_may_not_mark_bots(client, acme):
+    log_in(client, "moderator")
+    page = client.get(f"/c/acme/members/{acme['u1']}")
+    assert 'id="bot-mark"' not in page.text
+    answer = client.post(
+        f"/c/acme/members/{acme['u1']}/bot",
+        data={"csrf_token": csrf_from(page.text), "is_bot": "1"},
+    )
+    assert answer.status_code == 403

@@ -123,6 +123,8 @@ def _message(e: Mapping[str, Any], community: str, out: Parsed) -> None:
             member_name=str(sender.get("card") or sender.get("nickname") or ""),
             reply_to=reply,
             mentions=mentions,
+            # the connected bot account's own messages, where the implementation reports them
+            member_is_bot=str(e["user_id"]) == str(e.get("self_id")),
             raw=dict(e),
         )
     )

@@ -127,6 +127,7 @@ def _message(m: Mapping[str, Any], community: str, out: Parsed, *, edited: bool)
             reply_to=str(reply["message_id"]) if reply else None,
             mentions=mentions,
             forwarded="forward_origin" in m or "forward_date" in m,
+            member_is_bot=bool(user.get("is_bot")),
             raw=dict(m),
         )
     )
@@ -171,6 +172,7 @@ def _chat_member(u: Mapping[str, Any], community: str, link_owner: LinkOwner, ou
                 inviter=inviter,
                 via=via,
                 invite_code=code,
+                member_is_bot=bool(user.get("is_bot")),
                 raw=dict(u),
             )
         )

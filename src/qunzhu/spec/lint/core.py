@@ -54,10 +54,12 @@ class Hit(NamedTuple):
 
 @dataclass
 class Context:
-    """The spec under lint, the date it is judged on, and the ids it defines."""
+    """The spec under lint, the date it is judged on, and the ids it defines; ``names_member``
+    (given where the community's members are at hand) says whether a staff entry names one."""
 
     spec: CommunitySpec
     today: date
+    names_member: Callable[[str], bool] | None = None
     tier_ids: set[str] = field(init=False)
     plan_ids: set[str] = field(init=False)
     question_ids: set[str] = field(init=False)
@@ -99,9 +101,14 @@ def check(
     return register
 
 
-def lint(spec: CommunitySpec, *, today: date | None = None) -> list[Finding]:
+def lint(
+    spec: CommunitySpec,
+    *,
+    today: date | None = None,
+    names_member: Callable[[str], bool] | None = None,
+) -> list[Finding]:
     """Run every check; findings come errors first, then in file order."""
-    context = Context(spec, today or date.today())
+    context = Context(spec, today or date.today(), names_member)
     findings: list[Finding] = []
     for registered in CHECKS:
         for hit in registered.run(context):

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from itertools import pairwise
+from typing import get_args
 
+from qunzhu.spec.base import Platform
 from qunzhu.spec.lint.core import Context, Hit, check
+
+PLATFORMS = frozenset(get_args(Platform))
 
 
 def _expiring_plan_tiers(ctx: Context) -> set[str]:
@@ -120,4 +124,39 @@ def unknown_tier_or_plan(ctx: Context) -> Iterator[Hit]:
                 f"tiers[{index}].promote.plan",
                 f"tier {tier.id!r} is granted by plan {wanted!r}, which is not a plan",
                 f"等级 {tier.id!r} 由方案 {wanted!r} 授予，但没有这个方案",
+            )
+
+
+@check("QZ407", "warning", "Staff entry repeated or malformed", "工作人员条目重复或格式不对")
+def staff_malformed(ctx: Context) -> Iterator[Hit]:
+    seen: set[str] = set()
+    for index, entry in enumerate(ctx.spec.staff):
+        platform, sep, user = entry.partition(":")
+        if entry in seen:
+            yield Hit(
+                f"staff[{index}]",
+                f"staff entry {entry!r} is listed twice",
+                f"工作人员 {entry!r} 重复列出",
+            )
+        elif sep and platform in PLATFORMS and not user.strip():
+            yield Hit(
+                f"staff[{index}]",
+                f"staff entry {entry!r} names a platform but no account id after the colon",
+                f"工作人员 {entry!r} 写了平台但冒号后没有账号 ID",
+            )
+        seen.add(entry)
+
+
+@check("QZ408", "warning", "Staff entry names nobody", "工作人员条目找不到成员")
+def staff_unknown(ctx: Context) -> Iterator[Hit]:
+    if ctx.names_member is None:  # checked where the community's members are at hand
+        return
+    for index, entry in enumerate(ctx.spec.staff):
+        if not ctx.names_member(entry):
+            yield Hit(
+                f"staff[{index}]",
+                f"staff entry {entry!r} names no member of this community: write "
+                "platform:user_id (e.g. telegram:123456) or a member's display name as shown",
+                f"工作人员 {entry!r} 在本社群找不到成员：请写 平台:用户ID"
+                "（如 telegram:123456）或成员显示的昵称",
             )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -25,6 +26,7 @@ from qunzhu.readmodels.communities import communities_for
 from qunzhu.spec import SpecError, lint, load_spec
 from qunzhu.spec.schema import CommunitySpec
 from qunzhu.store.models import Community
+from qunzhu.store.uncounted import staff_naming_members
 
 router = APIRouter()
 GROUPS_PER_PAGE = 50
@@ -67,7 +69,14 @@ def community_page(
         "people": counted.members,
         "memberships": counted.memberships,
     }
-    findings = [f.as_dict(lang) for f in lint(spec, today=today)] if spec is not None else []
+    findings = (
+        [
+            f.as_dict(lang)
+            for f in lint(spec, today=today, names_member=_staff_check(request, cid, spec))
+        ]
+        if spec is not None
+        else []
+    )
     shown = page_of(p, GROUPS_PER_PAGE, len(groups))
     return page(
         request,
@@ -148,8 +157,17 @@ def spec_form(request: Request, access: CommunityAccess = Depends(require("manag
     )
 
 
+def _staff_check(request: Request, community_id: int, spec: CommunitySpec) -> Callable[[str], bool]:
+    """Whether a staff entry names one of the community's members (lint QZ408)."""
+    if not spec.staff:
+        return lambda _entry: True
+    with get_store(request).reading() as session:
+        named = staff_naming_members(session.connection(), community_id, spec.staff)
+    return named.__contains__
+
+
 def _check(
-    text: str, lang: str, request: Request
+    text: str, lang: str, request: Request, community_id: int
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(problems that stop saving, lint findings) for ``text``."""
     if len(text.encode()) > MAX_SPEC_BYTES:
@@ -168,7 +186,9 @@ def _check(
             {"path": p.path, "line": p.line, "column": p.column, "message": p.text(lang)}
             for p in exc.problems
         ], []
-    return [], [f.as_dict(lang) for f in lint(spec, today=local_today(request))]
+    names = _staff_check(request, community_id, spec)
+    found = lint(spec, today=local_today(request), names_member=names)
+    return [], [f.as_dict(lang) for f in found]
 
 
 @router.post("/c/{slug}/spec/preview")
@@ -182,7 +202,7 @@ def spec_preview(
     lang = request_language(request, access.caller)
     text = text.replace("\r\n", "\n")
     stored = _stored_text(request, access.community.id)
-    problems, findings = _check(text, lang, request)
+    problems, findings = _check(text, lang, request, access.community.id)
     diff = list(
         difflib.unified_diff(stored.splitlines(), text.splitlines(), "saved", "edited", lineterm="")
     )
@@ -213,7 +233,7 @@ def spec_save(
 ) -> Response:
     lang = request_language(request, access.caller)
     text = text.replace("\r\n", "\n")
-    problems, findings = _check(text, lang, request)
+    problems, findings = _check(text, lang, request, access.community.id)
     cid = access.community.id
     with get_store(request).unit_of_work() as session:
         community = session.get_one(Community, cid)

@@ -1,7 +1,7 @@
 """Member (成员档案): timeline, value explained, tier progress, moderation history,
 referrals with the member's invite code and personal invite link (asked for here by admins,
-made by the bot of ``qunzhu serve``), orders; and the member's personal data exported or
-erased (admins, owners)."""
+made by the bot of ``qunzhu serve``), orders; whether the member is a bot (admins); and the
+member's personal data exported or erased (admins, owners)."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ from qunzhu.readmodels.members import member_profile
 from qunzhu.store.growth import InviteCode
 from qunzhu.store.privacy import PrivacyError, erase_member, export_member
 from qunzhu.store.scoped import MAX_ID
+from qunzhu.store.uncounted import UnknownMember, set_bot
 
 router = APIRouter()
 
@@ -172,3 +173,29 @@ def erase(
     except PrivacyError as exc:
         raise ApiError(404, "not_found", str(exc), field="member_id") from None
     return back(path, done="erased")
+
+
+@router.post("/c/{slug}/members/{member_id}/bot")
+def mark_bot(
+    request: Request,
+    member_id: ObjectId,
+    is_bot: str = Form(""),
+    access: CommunityAccess = Depends(require("manage")),
+) -> Response:
+    """Mark the member as a bot, or not: an operator's word stands over the platform's."""
+    marked = is_bot == "1"
+    try:
+        with get_store(request).unit_of_work() as session:
+            set_bot(session, access.community.id, member_id, marked)
+            record(
+                session,
+                "member.mark_bot" if marked else "member.unmark_bot",
+                source="web",
+                operator_id=access.caller.operator_id,
+                community_id=access.community.id,
+                target=str(member_id),
+            )
+    except UnknownMember as exc:
+        raise ApiError(404, "not_found", str(exc), field="member_id") from None
+    path = f"/c/{access.community.slug}/members/{member_id}"
+    return back(path, done="marked_bot" if marked else "unmarked_bot")

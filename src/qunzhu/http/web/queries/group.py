@@ -24,6 +24,7 @@ from qunzhu.store.models import (
     ModerationAction,
     TierChange,
 )
+from qunzhu.store.uncounted import kinds_of
 
 MEMBERS_PER_PAGE = 50
 STREAM_PER_PAGE = 50
@@ -50,6 +51,7 @@ class MemberRow:
     messages: int
     last_active: date | None
     last_valuable: date | None
+    kind: str | None = None  # bot or staff: listed, but not counted in rankings
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +169,7 @@ def group_members(
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     page = page_of(q.page, MEMBERS_PER_PAGE, int(total))
     rows = session.execute(_ordering(q, query).limit(page.size).offset(page.offset)).all()
+    kinds = kinds_of(session.connection(), group.community_id, [r.id for r in rows])
     return [
         MemberRow(
             id=r.id,
@@ -179,6 +182,7 @@ def group_members(
             messages=int(r.messages),
             last_active=r.last_active,
             last_valuable=r.last_valuable,
+            kind=kinds.get(r.id),
         )
         for r in rows
     ], page
@@ -220,6 +224,7 @@ class StreamItem:
     recalled: bool
     reply: bool
     marks: list[tuple[str, str, str]]  # (action, rule, status)
+    member_kind: str | None = None  # bot or staff (qunzhu.store.uncounted)
 
 
 def message_stream(
@@ -263,6 +268,7 @@ def message_stream(
         if rows
         else {}
     )
+    kinds = kinds_of(session.connection(), group.community_id, names)
     return [
         StreamItem(
             id=m.id,
@@ -275,6 +281,7 @@ def message_stream(
             recalled=m.recalled,
             reply=m.reply_to_id is not None,
             marks=marks.get(m.id, []),
+            member_kind=kinds.get(m.member_id),
         )
         for m in rows
     ]

@@ -30,6 +30,7 @@ from qunzhu.store.models import (
     Referral,
     TierChange,
 )
+from qunzhu.store.uncounted import kinds_of
 
 TIMELINE_ITEMS = 40
 
@@ -51,6 +52,7 @@ class Who:
     protected: bool
     merged_into_id: int | None
     identities: list[tuple[str, str]]
+    kind: str | None = None  # bot or staff: not counted in rankings (qunzhu.store.uncounted)
 
 
 def who(session: Session, member: Member, unmasked: bool) -> Who:
@@ -69,6 +71,7 @@ def who(session: Session, member: Member, unmasked: bool) -> Who:
         protected=member.protected,
         merged_into_id=member.merged_into_id,
         identities=identities,
+        kind=kinds_of(session.connection(), member.community_id, [member.id]).get(member.id),
     )
 
 

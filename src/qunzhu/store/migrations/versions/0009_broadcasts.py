@@ -7,7 +7,7 @@ welcome job has read the joins) and ``planned_posts`` (the content calendar). Wr
 hand like 0006.
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 Create Date: 2026-12-06 16:40:00.000000
 """
 
@@ -19,7 +19,7 @@ from alembic import op
 import qunzhu.store.base
 
 revision = "0009"
-down_revision = "0007"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
