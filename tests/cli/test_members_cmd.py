@@ -55,7 +55,7 @@ def test_a_member_marked_as_bot_leaves_the_ranking_roles_and_tiers(cli, cli_env,
         assert bot not in s.scalars(select(TierState.member_id)).all()
         assert "member.mark_bot" in s.scalars(select(AuditEntry.action)).all()
     explained = cli.invoke(app, ["members", "explain", str(bot), "-c", "c1"])
-    assert "a bot: not counted in rankings" in explained.stdout
+    assert "机器人：不计入排行" in explained.stdout
     zh = cli.invoke(app, ["members", "explain", str(bot), "-c", "c1", "--lang", "zh-CN"])
     assert "机器人：不计入排行" in zh.stdout
     back = cli.invoke(app, ["members", "unmark-bot", "digest", "-c", "c1"])
