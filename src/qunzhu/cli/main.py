@@ -11,7 +11,7 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 
-from qunzhu.cli import backup, core, importing, send, serve, words, worker  # noqa: E402
+from qunzhu.cli import backup, core, importing, send, serve, today, words, worker  # noqa: E402
 
 
 @app.callback()
@@ -37,6 +37,7 @@ app.command()(backup.restore)
 app.command("import")(importing.import_)
 app.command()(send.send)
 app.command()(send.sent)
+app.command()(today.today)
 app.add_typer(core.community_app, name="community")
 app.add_typer(core.config_app, name="config")
 app.add_typer(core.db_app, name="db")

@@ -102,10 +102,13 @@ def render_error(
     t = translator(request_language(request, known_caller(request)))
     key = f"error.{code}"
     shown = t(key) if t(key) != key else message
+    # a form's mistake names its field and value (e.g. an unknown variable): kept beside the
+    # localized sentence, as the checker wrote it, for 422s only
+    detail = message if status == 422 and shown != message else ""
     return render(
         request,
         "error.html",
-        {"status": status, "code": code, "message": shown},
+        {"status": status, "code": code, "message": shown, "detail": detail},
         status=status,
         headers=headers,
     )

@@ -12,6 +12,7 @@ from fastapi import APIRouter
 
 from qunzhu.http.web.pages import (
     audit,
+    calendar,
     calendar_feed,
     community,
     connectors,
@@ -38,6 +39,7 @@ def build_router() -> APIRouter:
         operators,
         sessions,
         audit,
+        calendar,
         calendar_feed,
     ):
         router.include_router(module.router)

@@ -28,6 +28,7 @@ TABS: tuple[tuple[str, str, Action], ...] = (
     ("community", "/community", "read"),
     ("review", "/review", "moderate"),
     ("growth", "/growth", "read"),
+    ("calendar", "/calendar", "read"),
     ("connectors", "/connectors", "read"),
     ("operators", "/operators", "operators"),
     ("audit", "/audit", "manage"),

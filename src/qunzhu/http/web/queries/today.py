@@ -16,6 +16,7 @@ from qunzhu.http.web.queries.problems import kind_key
 from qunzhu.readmodels import queues, referrals
 from qunzhu.readmodels.health import DYING_RISK, group_health, health_computed
 from qunzhu.store.intelligence import Question
+from qunzhu.store.messaging import PlannedPost
 from qunzhu.store.models import (
     Application,
     Group,
@@ -308,6 +309,27 @@ def connectors_section(session: Session, community_id: int, slug: str) -> Sectio
     return Section("connectors", len(broken) + int(alerts or 0), items, f"/c/{slug}/connectors")
 
 
+def calendar_section(session: Session, community_id: int, slug: str, now: datetime) -> Section:
+    """Drafts of the content calendar waiting for an admin, and posts going out in the next
+    24 hours: the day's plan."""
+    soon = now + timedelta(hours=24)
+    wanted = or_(
+        PlannedPost.status == "draft",
+        (PlannedPost.status == "approved") & (PlannedPost.next_at <= soon),
+    )
+    count = session.scalar(
+        select(func.count()).where(PlannedPost.community_id == community_id, wanted)
+    )
+    rows = session.execute(
+        select(PlannedPost.id, PlannedPost.title, PlannedPost.status, PlannedPost.next_at)
+        .where(PlannedPost.community_id == community_id, wanted)
+        .order_by(PlannedPost.next_at.is_(None), PlannedPost.next_at, PlannedPost.id)
+        .limit(SHOWN)
+    ).all()
+    items = [{"id": r.id, "title": r.title, "status": r.status, "at": r.next_at} for r in rows]
+    return Section("calendar", int(count or 0), items, f"/c/{slug}/calendar")
+
+
 def today_sections(
     session: Session,
     community_id: int,
@@ -327,6 +349,7 @@ def today_sections(
         applications_section(session, community_id, slug, groups),
         questions_section(session, community_id, slug, groups, now, unmasked),
         risk_section(session, community_id, slug, today, lang),
+        calendar_section(session, community_id, slug, now),
         rewards_section(session, community_id, slug),
         errors_section(session, community_id, slug),
         connectors_section(session, community_id, slug),
