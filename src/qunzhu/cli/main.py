@@ -48,6 +48,7 @@ from qunzhu.cli import calendar as calendar_cli  # noqa: E402
 from qunzhu.cli import connect as connect_cli  # noqa: E402
 from qunzhu.cli import growth as growth_cli  # noqa: E402
 from qunzhu.cli import intelligence, members, spec  # noqa: E402
+from qunzhu.cli import playbook as playbook_cli  # noqa: E402
 from qunzhu.cli.moderation import app as moderation_app  # noqa: E402
 from qunzhu.cli.operators import app as operator_app  # noqa: E402
 
@@ -55,6 +56,7 @@ app.add_typer(calendar_cli.app, name="calendar")
 app.add_typer(members.app, name="members")
 app.add_typer(moderation_app, name="moderation")
 app.add_typer(operator_app, name="operator")
+app.add_typer(playbook_cli.app, name="playbook")
 app.add_typer(spec.app, name="spec")
 intelligence.register(app)  # recompute, health, funnel, report; members list/explain
 connect_cli.register(app)  # connect telegram|onebot|wecom; connectors

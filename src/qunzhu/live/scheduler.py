@@ -3,7 +3,8 @@ clawbacks), the membership sweep (renewal reminders, expiries), the daily recomp
 (roles, value, tiers, group health) and the welcome of people who just joined, per
 community, each at its own interval (``QUNZHU_SCHEDULE_SETTLE_MINUTES``, ``…_SWEEP_MINUTES``,
 ``…_RECOMPUTE_MINUTES``, ``QUNZHU_SCHEDULE_WELCOME_SECONDS``, ``…_CALENDAR_SECONDS``; 0
-turns a job off). The calendar job sends the content calendar's posts that have come due.
+turns a job off). The calendar job sends the content calendar's posts that have come due;
+the playbooks job (as often) walks members through the spec's SOP playbooks.
 
 Each (community, job) has a row in ``scheduled_jobs``. A process runs a job only after it
 took the row's lease — one conditional UPDATE, atomic on SQLite and PostgreSQL — so two
@@ -94,12 +95,20 @@ def _calendar(conn: Connection, cid: int, now: datetime, store: Store) -> dict[s
         return due(session, cid, slug, spec_of(session.connection(), cid), now)
 
 
+def _playbooks(conn: Connection, cid: int, now: datetime, store: Store) -> dict[str, Any]:
+    from qunzhu.growth.common import spec_of
+    from qunzhu.messaging.playbooks import run
+
+    return run(conn, cid, spec_of(conn, cid), now, store.settings.language)
+
+
 WORK: dict[str, JobWork] = {
     "settle": _settle,
     "sweep": _sweep,
     "recompute": _recompute,
     "welcome": _welcome,
     "calendar": _calendar,
+    "playbooks": _playbooks,
 }
 
 
@@ -115,6 +124,8 @@ def jobs_from_settings(store: Store) -> list[Job]:
         jobs.append(Job("welcome", timedelta(seconds=s.schedule_welcome_seconds), _welcome))
     if s.schedule_calendar_seconds > 0:
         jobs.append(Job("calendar", timedelta(seconds=s.schedule_calendar_seconds), _calendar))
+        # the playbooks' steps are days apart: the calendar's minute is fine enough for them
+        jobs.append(Job("playbooks", timedelta(seconds=s.schedule_calendar_seconds), _playbooks))
     return jobs
 
 

@@ -44,6 +44,7 @@ from qunzhu.spec.members import (
     default_tiers,
 )
 from qunzhu.spec.messaging import Messaging
+from qunzhu.spec.playbooks import Playbook, check_names
 from qunzhu.spec.positioning import (
     CommunityType,
     Culture,
@@ -131,6 +132,9 @@ class CommunitySpec(SpecModel):
     groups: dict[Ident, GroupSettings] = Field(
         default_factory=dict, description="per group (platform id): its own time zone"
     )
+    playbooks: list[Playbook] = Field(
+        default_factory=list, description="SOP sequences per member after a trigger (群SOP)"
+    )
     staff: list[Ident] = Field(
         default_factory=list,
         description="accounts that are staff, not members (platform:user_id or display name): "
@@ -140,6 +144,11 @@ class CommunitySpec(SpecModel):
     # Where each field sat in the YAML file, filled by the loader so the lint can
     # point at lines; empty for a spec built in code.
     _locations: dict[str, tuple[int, int]] = PrivateAttr(default_factory=dict)
+
+    @field_validator("playbooks")
+    @classmethod
+    def _unique_playbooks(cls, value: list[Playbook]) -> list[Playbook]:
+        return check_names(value)
 
     @field_validator("value", mode="before")
     @classmethod

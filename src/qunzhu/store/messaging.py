@@ -71,3 +71,25 @@ class PlannedPost(Base):
     missed: Mapped[int] = mapped_column(default=0)  # occurrences skipped: serve was not running
     problem: Mapped[str | None] = mapped_column(String(500))  # why it went back to a draft
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PlaybookProgress(Base):
+    """Where one member stands in one playbook (群SOP) in one group: the trigger's time and
+    the next step; moved in the transaction that queues the step's message or task."""
+
+    __tablename__ = "playbook_progress"
+    __table_args__ = (
+        UniqueConstraint("community_id", "playbook", "member_id", "group_id", "trigger_at"),
+        Index("ix_playbook_progress_open", "community_id", "done"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"))
+    playbook: Mapped[str] = mapped_column(String(64))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="CASCADE"))
+    trigger_at: Mapped[datetime]
+    next_step: Mapped[int] = mapped_column(default=0)
+    done: Mapped[bool] = mapped_column(default=False)
+    history: Mapped[list[Any]] = mapped_column(JSON, default=list)  # [{step, at, outcome}]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

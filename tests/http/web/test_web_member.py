@@ -155,3 +155,34 @@ def test_moderators_may_not_mark_bots(client, acme):
         data={"csrf_token": csrf_from(page.text), "is_bot": "1"},
     )
     assert answer.status_code == 403
+
+
+def test_member_page_shows_where_they_are_in_a_playbook(client, acme, personas):
+    from datetime import UTC, datetime
+
+    from qunzhu.store.community import Membership
+    from qunzhu.store.messaging import PlaybookProgress
+
+    with personas.store.unit_of_work() as session:
+        group_id = session.scalar(
+            select(Membership.group_id).where(Membership.member_id == acme["u1"])
+        )
+        session.add(
+            PlaybookProgress(
+                community_id=personas.communities["acme"],
+                playbook="newcomer",
+                member_id=acme["u1"],
+                group_id=group_id,
+                trigger_at=datetime(2026, 12, 1, tzinfo=UTC),
+                next_step=2,
+                done=False,
+                history=[
+                    {"step": 0, "at": "2026-12-01T00:00:00+00:00", "outcome": "message"},
+                    {"step": 1, "at": "2026-12-02T00:00:00+00:00", "outcome": "skipped"},
+                ],
+            )
+        )
+    log_in(client, "analyst")
+    page = client.get(f"/c/acme/members/{acme['u1']}")
+    section = page.text.split('id="playbooks"')[1].split("</section>")[0]
+    assert "newcomer" in section and "第 3 步" in section and "已跳过" in section

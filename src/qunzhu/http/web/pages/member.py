@@ -22,6 +22,7 @@ from qunzhu.http.templating import request_language
 from qunzhu.http.web.pages.common import back, community_spec, local_today, page, unmasked
 from qunzhu.http.web.queries import member as q
 from qunzhu.http.web.queries.problems import moderation_history
+from qunzhu.messaging.playbooks import progress_of
 from qunzhu.readmodels.members import member_profile
 from qunzhu.store.growth import InviteCode
 from qunzhu.store.privacy import PrivacyError, erase_member, export_member
@@ -64,6 +65,7 @@ def member_page(
             ).first(),
             "orders": orders,
             "payments": payments,
+            "playbooks": progress_of(session.connection(), cid, member.id),
         }
     return page(request, access, "member.html", "community", context)
 
