@@ -89,7 +89,8 @@ def test_import_says_it_recomputes_and_no_recompute_skips_it(cli, cli_env, store
     from qunzhu.store.intelligence import GroupHealth
 
     path = _log(tmp_path)
-    skipped = cli.invoke(app, ["import", str(path), "-c", "c", "-g", "g", "--no-recompute"])
+    english = ["--lang", "en", "import"]
+    skipped = cli.invoke(app, [*english, str(path), "-c", "c", "-g", "g", "--no-recompute"])
     assert skipped.exit_code == 0, skipped.output
     assert "not recomputed (--no-recompute)" in skipped.stdout
     assert "--backfill 28" in skipped.stdout
@@ -97,10 +98,12 @@ def test_import_says_it_recomputes_and_no_recompute_skips_it(cli, cli_env, store
         assert session.scalar(select(func.count()).select_from(GroupHealth)) == 0
     other = tmp_path / "2024-05-02.log"
     other.write_text("[09:00] <cy> morning all\n", encoding="utf-8")
-    shown = cli.invoke(app, ["import", str(other), "-c", "c", "-g", "g"])
+    shown = cli.invoke(app, [*english, str(other), "-c", "c", "-g", "g"])
     assert shown.exit_code == 0, shown.output
     assert "recomputing c: scoring the new messages" in shown.stdout
     assert "c 2024-05-02: scored 3 messages" in shown.stdout
+    chinese = cli.invoke(app, ["--lang", "zh-CN", "import", str(path), "-c", "c", "-g", "g"])
+    assert "新增" in chinese.stdout and "added" not in chinese.stdout, chinese.stdout
 
 
 def test_import_reads_times_in_the_groups_zone_from_the_spec_unless_tz_says(

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import typer
-from rich.table import Table
+from rich.table import Column, Table
 from sqlalchemy import Connection
 
 from qunzhu.cli import words
@@ -93,7 +93,8 @@ def _table(rows: list[dict[str, Any]], columns: list[str], title: str = "") -> N
     if not rows:
         console.print(say("cli.nothing_in", title=shown) if title else say("cli.nothing"))
         return
-    table = Table(*(column(c) for c in columns), title=shown or None)
+    # a narrow terminal folds a long cell onto more lines rather than cutting a word off
+    table = Table(*(Column(column(c), overflow="fold") for c in columns), title=shown or None)
     for r in rows:
         table.add_row(*[_cell(c, r.get(c), title) for c in columns])
     console.print(table)
@@ -225,16 +226,24 @@ def referral_rewards(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Rewards by status; ``--status held`` is the fraud review queue."""
-    data = _run(
-        community,
-        as_json,
-        lambda conn, cid: [asdict(r) for r in read_referrals.rewards(conn, cid, status)],
-    )
+    tiers: dict[str, str] = {}
+
+    def read(conn: Connection, cid: int) -> list[dict[str, Any]]:
+        tiers.update(words.tier_names(conn, cid))
+        return [asdict(r) for r in read_referrals.rewards(conn, cid, status)]
+
+    def named(row: dict[str, Any]) -> dict[str, Any]:
+        """A tier reward's value is a tier id: shown by the tier's name in the spec."""
+        if row.get("kind") == "tier":
+            return {**row, "value": tiers.get(str(row.get("value")), row.get("value"))}
+        return row
+
+    data = _run(community, as_json, read)
     emit(
         data,
         as_json,
         lambda d: _table(
-            d,
+            [named(r) for r in d],
             ["id", "campaign", "member_id", "member", "rung", "kind", "value", "status", "signals"],
             "rewards",
         ),

@@ -21,6 +21,7 @@ from rich.table import Table
 from qunzhu.cli.core import store_at_head
 from qunzhu.cli.intelligence import print_recompute, recompute_one
 from qunzhu.cli.output import JSON_OPTION, console, emit, fail
+from qunzhu.cli.words import column, say
 
 # exit status of an import that stored what it could read but skipped part of a file
 UNREAD_EXIT = 3
@@ -101,8 +102,7 @@ def import_(
         if not no_recompute and any(r["added_events"] for r in results):
             if not as_json:
                 console.print(
-                    f"recomputing {community}: scoring the new messages, then roles, value, "
-                    f"tiers and health of the last {BACKFILL_DAYS} days"
+                    say("cli.import.recomputing", community=community, days=BACKFILL_DAYS)
                 )
             recomputed = recompute_one(store, community, backfill=BACKFILL_DAYS, as_json=as_json)
     finally:
@@ -119,18 +119,9 @@ def import_(
 
 
 def _render(results: list[dict[str, Any]]) -> None:
-    table = Table(
-        "file",
-        "format",
-        "messages",
-        "added",
-        "members",
-        "joins",
-        "leaves",
-        "invites",
-        "replies",
-        "quarantined",
-    )
+    names = ("file", "format", "messages", "added", "members", "joins", "leaves", "invites",
+             "replies", "quarantined")  # fmt: skip
+    table = Table(*(column(n) for n in names))
     for r in results:
         table.add_row(
             Path(r["file"]).name,
@@ -142,7 +133,11 @@ def _render(results: list[dict[str, Any]]) -> None:
             f"{r['leaves']:,}",
             f"{r['invites']:,}",
             f"{r['replies']:,}"
-            + (f" ({r['inferred_replies']:,} inferred)" if r["inferred_replies"] else ""),
+            + (
+                say("cli.import.inferred", n=f"{r['inferred_replies']:,}")
+                if r["inferred_replies"]
+                else ""
+            ),
             str(r["quarantined"]),
         )
     console.print(table)
@@ -172,7 +167,4 @@ def _render(results: list[dict[str, Any]]) -> None:
     if recomputed is not None:
         print_recompute([recomputed])
     elif any(r["added"] for r in results):
-        console.print(
-            f"not recomputed (--no-recompute): `qunzhu recompute -c <community> --backfill "
-            f"{BACKFILL_DAYS}` scores the new messages and assesses health, roles and tiers"
-        )
+        console.print(say("cli.import.not_recomputed", days=BACKFILL_DAYS))

@@ -105,6 +105,11 @@ def strongest(roles: list[str]) -> str:
     return min(roles, key=PRECEDENCE.index) if roles else "peripheral"
 
 
+def _count(n: Any, one: str, other: str) -> str:
+    """``n`` with the English noun in the number that fits it (1 message, 2 messages)."""
+    return f"{n} {one if n == 1 else other}"
+
+
 def describe_reason(role: str, reason: dict[str, Any], lang: str = "en") -> str:
     """The reason as a sentence an operator reads."""
     zh = lang.startswith("zh")
@@ -124,36 +129,38 @@ def describe_reason(role: str, reason: dict[str, Any], lang: str = "en") -> str:
             f"近{w}天价值 {v} ≥ {lim.get('kol_min_value')}，{rep} 位不同成员回复过 ≥ "
             f"{lim.get('kol_min_distinct_repliers')}"
             if zh
-            else f"value {v} in {w} days ≥ {lim.get('kol_min_value')} and replies from {rep} "
-            f"distinct members ≥ {lim.get('kol_min_distinct_repliers')}"
+            else f"value {v} in {_count(w, 'day', 'days')} ≥ {lim.get('kol_min_value')} and "
+            f"replies from {_count(rep, 'distinct member', 'distinct members')} ≥ "
+            f"{lim.get('kol_min_distinct_repliers')}"
         )
     if role == "core":
         return (
             f"近{w}天价值 {v} ≥ {lim.get('core_min_value')}，入群 {ten} 天 ≥ "
             f"{lim.get('core_min_tenure_days')}"
             if zh
-            else f"value {v} in {w} days ≥ {lim.get('core_min_value')} and {ten} days in the "
-            f"group ≥ {lim.get('core_min_tenure_days')}"
+            else f"value {v} in {_count(w, 'day', 'days')} ≥ {lim.get('core_min_value')} and "
+            f"{_count(ten, 'day', 'days')} in the group ≥ {lim.get('core_min_tenure_days')}"
         )
     if role == "newcomer":
         return (
             f"入群 {ten} 天 < {lim.get('newcomer_days')}"
             if zh
-            else f"joined {ten} days ago < {lim.get('newcomer_days')}"
+            else f"joined {_count(ten, 'day', 'days')} ago < {lim.get('newcomer_days')}"
         )
     if role == "lurker":
         return (
             f"近{w}天 {msgs} 条消息、价值 {v}（潜水线：≤{lim.get('lurker_max_messages')} 条"
             f"或价值 ≤{lim.get('lurker_max_value')}）"
             if zh
-            else f"{msgs} messages and value {v} in {w} days (lurker: ≤ "
-            f"{lim.get('lurker_max_messages')} messages or value ≤ "
-            f"{lim.get('lurker_max_value')})"
+            else f"{_count(msgs, 'message', 'messages')} and value {v} in "
+            f"{_count(w, 'day', 'days')} (lurker: ≤ {lim.get('lurker_max_messages')} "
+            f"messages or value ≤ {lim.get('lurker_max_value')})"
         )
     if role == "active":
         return (
             f"近{w}天价值 {v}，{msgs} 条消息"
             if zh
-            else f"value {v} from {msgs} messages in {w} days"
+            else f"value {v} from {_count(msgs, 'message', 'messages')} in "
+            f"{_count(w, 'day', 'days')}"
         )
     return "已申请或在候补，尚未入群" if zh else "applied or waitlisted, not in a group yet"

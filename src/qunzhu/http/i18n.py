@@ -5,9 +5,9 @@ The catalogs are JSON files, one per language, in ``qunzhu/http/web/messages/`` 
 asks ``t("key", n=3)``; a key missing in one language falls back to English, then to the
 key itself, so a gap shows and does not break (tests/http/web/test_web_i18n.py keeps both files
 complete). English counts its nouns with ``{n:group|groups}`` (the singular when ``n`` is
-1, else the plural, the count itself written ``{n}`` beside it); Chinese has no plural and
-writes ``{n}`` alone. The choice sticks in the ``qz_lang`` cookie; without it the operator's own
-setting, then ``settings.language``, decide.
+1, else the plural, the count itself written ``{n}`` beside it, or shown apart when the text is
+a figure's label); Chinese has no plural and writes ``{n}`` alone. The choice sticks in the
+``qz_lang`` cookie; without it the operator's own setting, then ``settings.language``, decide.
 """
 
 from __future__ import annotations

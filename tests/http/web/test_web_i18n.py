@@ -6,14 +6,16 @@ import re
 import string
 from pathlib import Path
 
-from qunzhu.http.i18n import LANGUAGES, MESSAGES_DIR, catalog, translator
+from qunzhu.http.i18n import LANGUAGES, MESSAGES_DIR, PLURAL, catalog, translator
 
 TEMPLATES = Path(MESSAGES_DIR).parent / "templates"
 LITERAL_KEY = re.compile(r"""\bt\(\s*["']([a-z0-9_.]+)["']\s*[,)]""")
 
 
 def _placeholders(text):
-    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+    """The values a text prints; a plural selector only chooses a word (a label beside a
+    figure shown apart may carry it alone, and Chinese has none)."""
+    return {name for _, name, _, _ in string.Formatter().parse(PLURAL.sub("", text)) if name}
 
 
 def test_catalogs_have_the_same_keys_and_placeholders():

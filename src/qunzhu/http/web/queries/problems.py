@@ -136,7 +136,10 @@ def describe(
     for f in findings:
         rule_key = _key("problem", str(f.get("rule") or rule), "problem.other")
         assert rule_key is not None
-        detector_key = _key("detector", str(f.get("detector") or ""), None)
+        # the classifier's sentence (problem.classifier) already names the model: a
+        # "what" after it would read "... so a person decides: spam model"
+        detector = str(f.get("detector") or "")
+        detector_key = None if detector == "classifier" else _key("detector", detector, None)
         matched = str(f.get("evidence") or "")
         if f.get("detector") == "classifier" or matched == text:
             matched = ""  # the whole message: it is shown right above
