@@ -376,9 +376,9 @@ def test_a_record_that_keeps_failing_goes_to_quarantine_through_the_pipeline(
 
     real_isolate = Pipeline.isolate
 
-    def spy(self, run, chunk, source, report):
+    def spy(self, run, chunk, source, report, offset=0):
         isolated.append(len(chunk))
-        return real_isolate(self, run, chunk, source, report)
+        return real_isolate(self, run, chunk, source, report, offset)
 
     monkeypatch.setattr(write_strategies._Bulk, "write", poisoned)
     monkeypatch.setattr(Pipeline, "isolate", spy)

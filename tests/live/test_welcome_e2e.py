@@ -61,7 +61,7 @@ def test_joins_on_telegram_and_qq_are_welcomed_once(
         hub,
         "qq",
         "qqbot",
-        {"api_url": onebot_api.url},
+        {"api_url": onebot_api.url, "callback_window": 3600},
         {"access_token": onebot_api.token, "secret": "qq-secret"},
     )
     with serving(store, hub) as server:
@@ -89,7 +89,7 @@ def test_a_private_message_to_a_qq_member(store, community, hub, onebot_api):
         hub,
         "qq",
         "qqbot",
-        {"api_url": onebot_api.url},
+        {"api_url": onebot_api.url, "callback_window": 3600},
         {"access_token": onebot_api.token, "secret": "qq-secret"},
     )
     with serving(store, hub) as server:

@@ -146,6 +146,21 @@ messaging:
   daily_cap: 2000
   welcome_batch: 10            # 一条欢迎语最多点名几位新成员 (批量入群时合并欢迎)
 
+# ── 群SOP Playbooks: 触发后按天执行的步骤 steps days after a trigger
+#    member_joined 入群 | before_expiry 会员到期前; unless: spoke 已发言则跳过
+playbooks:
+  - name: newcomer
+    trigger: member_joined
+    steps:
+      - day: 1
+        text: {zh-CN: "{name}，欢迎！来做个自我介绍吧", en: "{name}, welcome! Introduce yourself"}
+      - day: 3
+        unless: spoke
+        text: {zh-CN: "{name}，有问题随时在群里问", en: "{name}, ask anything in the group"}
+      - day: 7
+        kind: task
+        text: {zh-CN: "问问 {name} 第一周感受", en: "Ask {name} about their first week"}
+
 # ── 等级 Tiers: 从低到高 lowest first. promote 条件须全部满足 all criteria must hold;
 #    demote: {low_water: 0.9, grace_days: 14} 低于晋级条件 90% 持续 14 天才降级, 或 never
 tiers:
