@@ -18,6 +18,7 @@ from sqlalchemy import Connection, delete, func, insert, select, update
 
 from qunzhu.engines.reactor import credit_check_ins, credit_reactions
 from qunzhu.engines.scoring import MsgRow, score_rows
+from qunzhu.engines.scoring_reads import SaidThisRun
 from qunzhu.engines.specs import SpecCache
 from qunzhu.store.base import table_of
 from qunzhu.store.intelligence import (
@@ -77,6 +78,10 @@ def catch_up(
         conn.execute(select(func.max(t.c.id)).where(t.c.community_id == community_id)).scalar()
         for t in (m, log, ci)
     ]
+    scored_before = conn.execute(
+        select(s.c.message_id).where(s.c.community_id == community_id).limit(1)
+    ).first()
+    said = None if scored_before else SaidThisRun()
     last_id = since[0]
     while True:
         # keyset over ids: messages are scored in id order within each page, and the page
@@ -122,7 +127,7 @@ def catch_up(
             )
             for i, c, g, mem, at, text, kind, flagged, reply, recalled, inferred in page
         ]
-        done.messages += len(score_rows(conn, specs, rows))
+        done.messages += len(score_rows(conn, specs, rows, said))
         if progress is not None:
             progress(len(page))
     reaction_ids = [

@@ -14,7 +14,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -36,10 +36,25 @@ STOP = frozenset(
 )
 _WORD = re.compile(r"[a-z0-9][a-z0-9_.\-]{2,}|[\u3400-\u9fff]{2}")
 _TOKEN = re.compile(r"\w+")
+_AT = re.compile(r"@\S+")
 
 
 def content_words(text: str) -> frozenset[str]:
     return frozenset(w for w in _WORD.findall(normalize(text)) if w not in STOP)
+
+
+def addressed(text: str, ids: Mapping[str, int], recent: Iterable[str]) -> frozenset[str]:
+    """The lower-cased names ``text`` addresses: its first word or an @name that is a known
+    name (``ids``), or the name of a recent speaker (``recent``, lower-cased) anywhere in
+    it (short names only count at the start)."""
+    low = text.lower()
+    head = low.split(None, 1)[0].rstrip(":,，") if low.strip() else ""
+    found = {head} if head else set()
+    if "@" in low:
+        found.update(m[1:].rstrip(":,，") for m in _AT.findall(low))
+    hits = {f for f in found if f in ids}
+    hits.update(n for n in recent if len(n) >= 4 and n in low)
+    return frozenset(hits)
 
 
 @dataclass(slots=True)
@@ -77,17 +92,10 @@ class Linker:
 
     def addressed(self, text: str) -> frozenset[str]:
         self._refresh()
-        low = text.lower()
-        head = low.split(None, 1)[0].rstrip(":,，") if low.strip() else ""
-        found = {head} if head else set()
-        found.update(m[1:].rstrip(":,，") for m in re.findall(r"@\S+", low))
-        hits = {f for f in found if f in self._ids}
-        # a recent speaker's name anywhere in the text (short names only count at the start)
-        for said in self.recent[-2 * MAX_CANDIDATES :]:
-            n = self.names.get(said.member_id, "").lower()
-            if len(n) >= 4 and n in low:
-                hits.add(n)
-        return frozenset(hits)
+        recent = {
+            self.names.get(s.member_id, "").lower() for s in self.recent[-2 * MAX_CANDIDATES :]
+        }
+        return addressed(text, self._ids, recent)
 
     def prepare(self, id: int, member_id: int, at: datetime, text: str, question: bool) -> Said:
         return Said(
