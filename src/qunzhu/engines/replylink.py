@@ -27,6 +27,7 @@ MAX_CANDIDATES = 12
 TALK_MINUTES = 30  # naming each other this recently: still a conversation
 ASK_MINUTES = 30
 SHORT_TOKENS = 6
+NAME_ANYWHERE = 4  # letters a name needs to count anywhere in a text, not only first
 STOP = frozenset(
     """
     the a an and or but to of in on for is it i you he she we they this that be are was
@@ -45,15 +46,16 @@ def content_words(text: str) -> frozenset[str]:
 
 def addressed(text: str, ids: Mapping[str, int], recent: Iterable[str]) -> frozenset[str]:
     """The lower-cased names ``text`` addresses: its first word or an @name that is a known
-    name (``ids``), or the name of a recent speaker (``recent``, lower-cased) anywhere in
-    it (short names only count at the start)."""
+    name (``ids``), or the name of a recent speaker anywhere in it (``recent``: their
+    lower-cased names of :data:`NAME_ANYWHERE` letters or more; shorter ones only count
+    at the start)."""
     low = text.lower()
     head = low.split(None, 1)[0].rstrip(":,，") if low.strip() else ""
     found = {head} if head else set()
     if "@" in low:
         found.update(m[1:].rstrip(":,，") for m in _AT.findall(low))
     hits = {f for f in found if f in ids}
-    hits.update(n for n in recent if len(n) >= 4 and n in low)
+    hits.update(filter(low.__contains__, recent))
     return frozenset(hits)
 
 
@@ -95,7 +97,7 @@ class Linker:
         recent = {
             self.names.get(s.member_id, "").lower() for s in self.recent[-2 * MAX_CANDIDATES :]
         }
-        return addressed(text, self._ids, recent)
+        return addressed(text, self._ids, {n for n in recent if len(n) >= NAME_ANYWHERE})
 
     def prepare(self, id: int, member_id: int, at: datetime, text: str, question: bool) -> Said:
         return Said(

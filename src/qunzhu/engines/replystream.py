@@ -23,6 +23,7 @@ from numpy.typing import NDArray
 from qunzhu.engines.replylink import (
     _TOKEN,
     MAX_CANDIDATES,
+    NAME_ANYWHERE,
     SHORT_TOKENS,
     addressed,
     content_words,
@@ -135,12 +136,15 @@ def build_stream(entries: Sequence[Entry], lex: Lexicon) -> Stream:
     n = len(entries)
     members = [lex.member(e[1]) for e in entries]
     # recent speakers' names count anywhere in a text from four letters on
-    longs = [n if len(n) >= 4 else "" for n in (lex.lower.get(e[1], "") for e in entries)]
+    longs = [
+        n if len(n) >= NAME_ANYWHERE else "" for n in (lex.lower.get(e[1], "") for e in entries)
+    ]
     rows: list[list[int]] = []
     naming_msg: list[int] = []
     naming_other: list[int] = []
     said: list[frozenset[str]] = []
-    short = np.zeros(n, np.bool_)
+    tokens: list[int] = []
+    count = _TOKEN.findall
     for k, (_id, member, _at, text, _q) in enumerate(entries):
         recent = set(longs[max(0, k - TAIL) : k])
         recent.discard("")
@@ -152,7 +156,7 @@ def build_stream(entries: Sequence[Entry], lex: Lexicon) -> Stream:
                 naming_msg.append(k)
                 naming_other.append(lex.member(other))
         said.append(content_words(text))
-        short[k] = len(_TOKEN.findall(text)) <= SHORT_TOKENS
+        tokens.append(len(count(text)))
     words = np.fromiter(map(len, said), np.int64, n)
     every = list(itertools.chain.from_iterable(said))
     codes = {w: i for i, w in enumerate(set(every))}  # words are compared within a stream
@@ -167,7 +171,7 @@ def build_stream(entries: Sequence[Entry], lex: Lexicon) -> Stream:
         members=member_arr,
         at_us=np.array([micros(e[2]) for e in entries], np.int64),
         question=np.array([e[4] for e in entries], np.bool_),
-        short=short,
+        short=np.array(tokens, np.int64) <= SHORT_TOKENS,
         author=np.array([lex.name_of(e[1]) for e in entries], np.int64),
         names=names,
         named=np.array([len(r) for r in rows], np.int64),
