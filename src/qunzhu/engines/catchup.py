@@ -13,8 +13,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import tzinfo
+from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, delete, func, insert, literal_column, select, update
 
 from qunzhu.engines.reactor import credit_check_ins, credit_reactions
 from qunzhu.engines.scoring import MsgRow, score_rows
@@ -40,6 +41,14 @@ class CatchUp:
     messages: int = 0
     reactions: int = 0
     check_ins: int = 0
+
+
+def _by_id(column: Any) -> Any:
+    """The community filter as an expression no index answers: SQLite otherwise walks
+    every message of the community through (community_id, key) and sorts them by id for
+    each page (a first catch-up of 1M messages read them 200 times); this way it walks the
+    primary key from the cursor and stops at the page's end."""
+    return column + literal_column("0")
 
 
 def reset_scores(conn: Connection, community_id: int) -> None:
@@ -102,7 +111,8 @@ def catch_up(
                     m.c.reply_inferred,
                 )
                 .select_from(m.outerjoin(s, s.c.message_id == m.c.id))
-                .where(m.c.community_id == community_id, m.c.id > last_id, s.c.message_id.is_(None))
+                .where(_by_id(m.c.community_id) == community_id, m.c.id > last_id)
+                .where(s.c.message_id.is_(None))
                 .order_by(m.c.id)
                 .limit(PAGE)
             )
