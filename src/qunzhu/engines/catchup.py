@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, literal_column, select, update
 
+from qunzhu.engines.fastio import fetch_all
 from qunzhu.engines.reactor import credit_check_ins, credit_reactions
 from qunzhu.engines.scoring import MsgRow, score_rows
 from qunzhu.engines.scoring_reads import SaidThisRun
@@ -95,27 +96,26 @@ def catch_up(
     while True:
         # keyset over ids: messages are scored in id order within each page, and the page
         # is sorted by time before scoring so questions come before their answers
-        page = list(
-            conn.execute(
-                select(
-                    m.c.id,
-                    m.c.community_id,
-                    m.c.group_id,
-                    m.c.member_id,
-                    m.c.occurred_at,
-                    m.c.text,
-                    m.c.kind,
-                    m.c.flagged,
-                    m.c.reply_to_id,
-                    m.c.recalled,
-                    m.c.reply_inferred,
-                )
-                .select_from(m.outerjoin(s, s.c.message_id == m.c.id))
-                .where(_by_id(m.c.community_id) == community_id, m.c.id > last_id)
-                .where(s.c.message_id.is_(None))
-                .order_by(m.c.id)
-                .limit(PAGE)
+        page = fetch_all(
+            conn,
+            select(
+                m.c.id,
+                m.c.community_id,
+                m.c.group_id,
+                m.c.member_id,
+                m.c.occurred_at,
+                m.c.text,
+                m.c.kind,
+                m.c.flagged,
+                m.c.reply_to_id,
+                m.c.recalled,
+                m.c.reply_inferred,
             )
+            .select_from(m.outerjoin(s, s.c.message_id == m.c.id))
+            .where(_by_id(m.c.community_id) == community_id, m.c.id > last_id)
+            .where(s.c.message_id.is_(None))
+            .order_by(m.c.id)
+            .limit(PAGE),
         )
         if not page:
             break

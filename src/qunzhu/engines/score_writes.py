@@ -13,7 +13,7 @@ from qunzhu.engines.features import TextFeatures
 from qunzhu.engines.scoring_reads import MsgRow, chunked
 from qunzhu.engines.value import MessageValue
 from qunzhu.store.base import table_of
-from qunzhu.store.bulk import insert_ignoring_conflicts, upsert_adding
+from qunzhu.store.bulk import insert_ignoring_conflicts, raw_executemany, upsert_adding
 from qunzhu.store.intelligence import MemberDayStats, MessageScore, Question, ReplyEdgeDaily
 from qunzhu.store.models import GroupDaily, MemberDaily, Message
 
@@ -29,6 +29,7 @@ _ZERO_GROUP = dict.fromkeys(
 _m, _q = table_of(Message), table_of(Question)
 # built once: the live path writes a batch of one message
 _SET_VALUE = update(_m).where(_m.c.id == bindparam("b_id")).values(value=bindparam("b_value"))
+_SET_VALUE_SQLITE = f"UPDATE {_m.name} SET value = ? WHERE id = ?"
 _ANSWERED = (
     update(_q)
     .where(_q.c.message_id == bindparam("q"))
@@ -93,7 +94,9 @@ def write_batch_credits(conn: Connection, batch: BatchCredits) -> None:
         conn.execute(
             _ANSWERED, [{"q": a.question_id, "t": a.at, "m": a.member_id} for a in batch.answers]
         )
-    if batch.values:
+    if batch.values and conn.dialect.name == "sqlite":  # one per message: spare SQLAlchemy
+        raw_executemany(conn, _SET_VALUE_SQLITE, [(v, i) for i, v in batch.values.items()])
+    elif batch.values:
         conn.execute(_SET_VALUE, [{"b_id": i, "b_value": v} for i, v in batch.values.items()])
     write_credits(conn, batch.credits)
 
