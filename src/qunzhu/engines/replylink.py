@@ -7,6 +7,10 @@ scores every earlier message of another member in the window with the learned
 spoke last, who has been talking with whom). The most likely candidate becomes the reply
 target when its probability reaches the model's threshold; such links are stored as
 *inferred*, never as the platform's own.
+
+The scorer infers in batches (:mod:`qunzhu.engines.replybatch`, the same links as this
+class message by message); training replays through this class, which defines the
+features one message at a time.
 """
 
 from __future__ import annotations
