@@ -14,7 +14,7 @@ from qunzhu.engines.features import TextFeatures
 from qunzhu.engines.scoring_reads import ASKING_SPELL, MsgRow, chunked
 from qunzhu.engines.value import MessageValue
 from qunzhu.store.base import table_of
-from qunzhu.store.bulk import insert_ignoring_conflicts, upsert_adding
+from qunzhu.store.bulk import insert_ignoring_conflicts, raw_executemany, upsert_adding
 from qunzhu.store.intelligence import MemberDayStats, MessageScore, Question, ReplyEdgeDaily
 from qunzhu.store.models import GroupDaily, MemberDaily, Message
 
@@ -30,6 +30,7 @@ _ZERO_GROUP = dict.fromkeys(
 _m, _q = table_of(Message), table_of(Question)
 # built once: the live path writes a batch of one message
 _SET_VALUE = update(_m).where(_m.c.id == bindparam("b_id")).values(value=bindparam("b_value"))
+_SET_VALUE_SQLITE = f"UPDATE {_m.name} SET value = ? WHERE id = ?"
 # the questions a reply answers: the asker's open questions from the asking spell before the
 # message replied to up to the reply (askers split a question over several lines, and the
 # answer often replies to one of them, or to "here is the log")
@@ -100,7 +101,9 @@ def write_batch_credits(conn: Connection, batch: BatchCredits) -> None:
     )
     if batch.answers:
         _write_answers(conn, batch.answers)
-    if batch.values:
+    if batch.values and conn.dialect.name == "sqlite":  # one per message: spare SQLAlchemy
+        raw_executemany(conn, _SET_VALUE_SQLITE, [(v, i) for i, v in batch.values.items()])
+    elif batch.values:
         conn.execute(_SET_VALUE, [{"b_id": i, "b_value": v} for i, v in batch.values.items()])
     write_credits(conn, batch.credits)
 
