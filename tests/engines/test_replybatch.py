@@ -5,17 +5,20 @@ from __future__ import annotations
 
 import random
 import re
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from qunzhu.engines.features import text_features
+from qunzhu.engines.features import FILLER_KINDS, text_features
 from qunzhu.engines.replybatch import link_group
 from qunzhu.engines.replylink import Linker
 from qunzhu.engines.replymodel import default_model
 from qunzhu.engines.replystream import DEPTH, Entry, Lexicon, held
+from qunzhu.engines.scoring import link_replies
+from qunzhu.engines.scoring_reads import LinkSnapshot, MsgRow
 
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "data" / "irc" / "ubuntu"
@@ -170,3 +173,86 @@ def test_batched_links_on_real_irc_logs() -> None:
         entries, 24, [True] * n, [None] * n, {i: nick for nick, i in names.items()}
     )
     assert sum(t is not None for t, _, _, _ in expected) > n // 4
+
+
+def _reference_link_replies(rows, feats, snap):
+    """link_replies message by message through the Linker, as before batching, with the
+    answers of a platform's link or an importer's guess the linker does not hold."""
+    targets = snap.targets
+    linkers = {}
+    for g, seed in snap.context.items():
+        linker = linkers[g] = Linker(names=snap.names)
+        for mid, author, at, text, question, _name in seed:
+            linker.remember(linker.prepare(mid, author, at, text or "", question is not None))
+    out = {}
+    upgraded = 0  # targets a link the linker does not hold made answered
+    for r in rows:
+        linker = linkers[r.group_id]
+        said = linker.prepare(r.id, r.member_id, r.occurred_at, r.text, feats[r.id].question)
+        given = r.reply_to_id if not r.reply_inferred else None
+        infer = given is None and r.kind not in FILLER_KINDS and not r.flagged
+        found = linker.link(said, given, infer=infer)
+        if found is not None:
+            asked = found.question or linker.asked_recently(found.member_id, said.at)
+            targets[found.id] = (found.member_id, asked)
+        elif r.reply_to_id is not None and r.reply_to_id in targets:
+            author, asked = targets[r.reply_to_id]
+            if not asked and author != r.member_id:
+                targets[r.reply_to_id] = (author, linker.asked_recently(author, said.at))
+                upgraded += targets[r.reply_to_id][1]
+        if given is not None:
+            out[r.id] = (given, False, 1.0)
+        elif found is not None:
+            out[r.id] = (found.id, True, round(said.probability, 3))
+        elif r.reply_to_id is not None:
+            out[r.id] = (r.reply_to_id, True, 0.0)
+    return out, targets, upgraded
+
+
+def _snapshot(rows, feats, context, stored):
+    targets = {r.id: (r.member_id, feats[r.id].question) for r in rows}
+    targets.update(stored)
+    return LinkSnapshot(targets, context, dict(NAMES))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_link_replies_answers_as_the_linker_did(seed: int) -> None:
+    """Two groups, platform links and importer guesses to lines near and far (beyond what
+    the linker holds, or only in the store): the same links and the same answered
+    targets as the message-by-message loop."""
+    rng = random.Random(seed)
+    entries = _entries(seed, 300)
+    context = {1: [(*e[:4], 1 if e[4] else None, "") for e in entries[:20]], 2: []}
+    stored = {77: (2, False), 78: (3, True)}  # targets only the store knows
+    rows: list[MsgRow] = []
+    feats = {}
+    for k, (mid, member, at, text, question) in enumerate(entries[20:], start=20):
+        roll = rng.random()
+        to = None
+        if roll < 0.4:
+            to = entries[k - rng.choice([1, 2, 5, 30, 60])][0] if k >= 80 else 77
+        elif roll < 0.45:
+            to = rng.choice([77, 78])
+        rows.append(
+            MsgRow(
+                mid,
+                1,
+                1 + (k % 5 == 0),
+                member,
+                at.date(),
+                at,
+                text,
+                "sticker" if rng.random() < 0.05 else "text",
+                rng.random() < 0.03,
+                to,
+                reply_inferred=to is not None and rng.random() < 0.6,
+            )
+        )
+        feats[mid] = replace(text_features(text), question=question)
+    want, want_targets, upgraded = _reference_link_replies(
+        rows, feats, _snapshot(rows, feats, context, stored)
+    )
+    snap = _snapshot(rows, feats, context, stored)
+    assert link_replies(rows, feats, snap) == want
+    assert snap.targets == want_targets
+    assert upgraded > 0, upgraded  # the sample has such links
