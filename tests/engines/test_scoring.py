@@ -265,3 +265,26 @@ def test_the_daily_catch_up_reads_only_messages_after_its_cursor(store, monkeypa
         reset_scores(conn, cid)
         assert conn.execute(select(ScoreCursor)).first() is None
         assert catch_up(conn, cid, store.settings.tz).messages == 8
+
+
+def test_a_first_catch_up_in_pages_finds_duplicates_as_reading_the_store_does(store, monkeypatch):
+    from qunzhu.engines import catchup
+
+    Pipeline(store, create_communities=True).run(conversation(), source="test")
+    monkeypatch.setattr(catchup, "PAGE", 2)  # eve's two ads land on different pages
+
+    def scores() -> dict[int, tuple[float, str]]:
+        with store.engine.begin() as conn:
+            cid = conn.execute(select(Community.id)).scalar_one()
+            reset_scores(conn, cid)
+            assert catch_up(conn, cid, store.settings.tz).messages == 7
+            rows = conn.execute(
+                select(MessageScore.message_id, MessageScore.value, MessageScore.points)
+            )
+            return {i: (v, str(sorted(p))) for i, v, p in rows}
+
+    remembered = scores()  # a first catch-up remembers what it scored (SaidThisRun)
+    monkeypatch.setattr(catchup, "SaidThisRun", lambda: None)
+    read = scores()  # every page reads the store
+    assert remembered == read
+    assert sum("duplicate" in p for _, p in read.values()) == 1

@@ -78,3 +78,25 @@ def test_member_value_halves_every_half_life():
     days = [(date(2026, 3, 1), 10.0), (today, 1.0)]
     assert decayed_sum(days, today, 30.0) == pytest.approx(10 * 0.5 + 1)
     assert decayed_sum([(date(2026, 4, 2), 5.0)], today, 30.0) == 0  # the future counts nothing
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("then sudo apt-get install it", True),
+        ("aptitude is fine", False),  # a keyword needs a space after it
+        ("try foo-apt install", True),  # a word boundary after a dash
+        ("edit ~/x and see", True),
+        ("a~/b is not a path", False),  # a path starts the text or follows a space
+        ("look in /etc/fstab for it", True),
+        ("look in x/etc/fstab for it", False),
+        ("open xorg.conf please", True),
+        ("the .conf files", False),  # a file name needs a name before the dot
+        ("if (x) { y", False),
+        ("if (x) { y; }", True),
+        ("$ ls -la", True),
+        ("plain words, no code at all", False),
+    ],
+)
+def test_code_is_what_a_shell_keyword_path_file_name_or_mark_shows(text, code):
+    assert text_features(text).code is code

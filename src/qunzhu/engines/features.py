@@ -34,11 +34,20 @@ _ADDRESS = re.compile(r"^[\w|\[\]`^{}\-]{2,20}[:,]\s+")  # IRC "nick: ..." addre
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'_.\-/]*")
 _PUNCT = re.compile(r"[\s\W_]+", re.U)
-_CODE = re.compile(
-    r"```|`[^`]+`|\b(def|import|class|return|function|const|sudo|apt-get|apt|dpkg|pip|npm|git|"
-    r"chmod|mount|grep|modprobe|ifconfig|fdisk|lspci|lsmod|systemctl|docker)\s|"
-    r"=>|\(\)|[{};]\s*$|</?\w+>|(^|\s)(/etc|/dev|/usr|/var|/home|/boot|~)/\S*|\$\s\w|\w+\.(conf|list|py|sh|deb|log)\b"
+# code: a shell keyword before a space, or one of the marks below. Three patterns rather
+# than one alternation: each starts with a literal or a class, so the regex engine skips to
+# the candidates instead of trying every branch at every position (the slowest part of a
+# first recompute's text work). The lookbehinds say what ``\w+\.conf`` and ``(^|\s)/etc/``
+# said, checked after the literal.
+_CODE_KEYWORD = re.compile(
+    r"\b(?:def|import|class|return|function|const|sudo|apt-get|apt|dpkg|pip|npm|git|"
+    r"chmod|mount|grep|modprobe|ifconfig|fdisk|lspci|lsmod|systemctl|docker)\s"
 )
+_CODE_MARK = re.compile(
+    r"```|`[^`]+`|=>|\(\)|</?\w+>|\$\s\w|\.(?<=\w\.)(?:conf|list|py|sh|deb|log)\b|"
+    r"/(?<!\S/)(?:etc|dev|usr|var|home|boot)/|~(?<!\S~)/"
+)
+_CODE_END = re.compile(r"[{};]\s*$")
 _QUESTION_END = re.compile(r"[?？]\s*\W{0,3}$|[吗呢么嘛][?？。~～!！]*\s*$")
 # an indirect question asks nothing: "不知道它在想什么", "它知道每个变量是什么" (unless the
 # message asks who knows, or ends like a question)
@@ -131,8 +140,9 @@ def _is_filler(norm: str, tokens: int) -> bool:
 
 def text_features(text: str, kind: str = "text") -> TextFeatures:
     raw = text or ""
-    link = kind == "link" or bool(_URL.search(raw))
-    body = _ADDRESS.sub("", _MENTION.sub(" ", _URL.sub(" ", raw)))
+    url = bool(_URL.search(raw))
+    link = kind == "link" or url
+    body = _ADDRESS.sub("", _MENTION.sub(" ", _URL.sub(" ", raw) if url else raw))
     body = _BRACKETED.sub(" ", body)
     norm = normalize(body)
     tokens = count_tokens(norm)
@@ -140,36 +150,50 @@ def text_features(text: str, kind: str = "text") -> TextFeatures:
     info_kind = INFO_KINDS.get(kind)
     filler = kind_filler or (info_kind is None and not link and _is_filler(norm, tokens))
     substance = 0.0 if filler else min(SUBSTANCE_CAP, math.log2(1 + tokens / 10) / 2)
-    question = not filler and _asks(raw, tokens)
+    question = not filler and _asks(raw, tokens, url)
     return TextFeatures(
         tokens=tokens,
         substance=substance,
         link=link,
         file=info_kind == "file",
         image=info_kind == "image",
-        code=not filler and bool(_CODE.search(raw)),
+        code=not filler and _is_code(raw),
         question=question,
         filler=filler,
-        text_hash=hashlib.blake2b(normalize(raw).encode(), digest_size=8).hexdigest(),
+        # nothing was removed from the text before normalizing: the same normal form
+        text_hash=hashlib.blake2b(
+            (norm if body == raw else normalize(raw)).encode(), digest_size=8
+        ).hexdigest(),
     )
 
 
-def _asks(raw: str, tokens: int) -> bool:
+def _is_code(raw: str) -> bool:
+    return bool(_CODE_MARK.search(raw) or _CODE_END.search(raw) or _CODE_KEYWORD.search(raw))
+
+
+def _asks(raw: str, tokens: int, url: bool = True) -> bool:
     """Whether the message asks for information or help: a question mark or 吗/呢 at the
         end, a question word where English starts one or where Chinese puts one, a help
         request. Code blocks, links and quoted words are not read (a Dockerfile asks nothing);
     "不是说…吗" insists rather than asks."""
     prose = _FENCED.sub(" ", raw) if "```" in raw else raw
-    prose = _QUOTED.sub(" ", _URL.sub(" ", prose)).strip()
-    if not prose or _RHETORICAL.search(prose):
+    prose = _QUOTED.sub(" ", _URL.sub(" ", prose) if url else prose).strip()
+    # the Chinese patterns need a Chinese character, the marks a "?": most chat lines in
+    # a Latin script have neither, and skip those searches
+    latin = prose.isascii()
+    if not prose or (not latin and _RHETORICAL.search(prose)):
         return False
-    if _INDIRECT.search(prose) and not _ASKING_WHO.search(prose):
+    if not latin and _INDIRECT.search(prose) and not _ASKING_WHO.search(prose):
         return False
-    if _QUESTION_END.search(prose) or _QUESTION_INSIDE.search(prose):
+    if (not latin or "?" in prose) and (
+        _QUESTION_END.search(prose) or _QUESTION_INSIDE.search(prose)
+    ):
         return True
     if tokens < 3:
         return False
     opening = normalize(_ADDRESS.sub("", _MENTION.sub(" ", prose)))
     return bool(
-        _QUESTION_START.match(opening) or _ASKS_IN_PLACE.search(prose) or _HELP.search(prose)
+        _QUESTION_START.match(opening)
+        or (not latin and _ASKS_IN_PLACE.search(prose))
+        or _HELP.search(prose)
     )

@@ -7,6 +7,10 @@ scores every earlier message of another member in the window with the learned
 spoke last, who has been talking with whom). The most likely candidate becomes the reply
 target when its probability reaches the model's threshold; such links are stored as
 *inferred*, never as the platform's own.
+
+The scorer infers in batches (:mod:`qunzhu.engines.replybatch`, the same links as this
+class message by message); training replays through this class, which defines the
+features one message at a time.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -27,6 +31,7 @@ MAX_CANDIDATES = 12
 TALK_MINUTES = 30  # naming each other this recently: still a conversation
 ASK_MINUTES = 30
 SHORT_TOKENS = 6
+NAME_ANYWHERE = 4  # letters a name needs to count anywhere in a text, not only first
 STOP = frozenset(
     """
     the a an and or but to of in on for is it i you he she we they this that be are was
@@ -36,10 +41,26 @@ STOP = frozenset(
 )
 _WORD = re.compile(r"[a-z0-9][a-z0-9_.\-]{2,}|[\u3400-\u9fff]{2}")
 _TOKEN = re.compile(r"\w+")
+_AT = re.compile(r"@\S+")
 
 
 def content_words(text: str) -> frozenset[str]:
     return frozenset(w for w in _WORD.findall(normalize(text)) if w not in STOP)
+
+
+def addressed(text: str, ids: Mapping[str, int], recent: Iterable[str]) -> frozenset[str]:
+    """The lower-cased names ``text`` addresses: its first word or an @name that is a known
+    name (``ids``), or the name of a recent speaker anywhere in it (``recent``: their
+    lower-cased names of :data:`NAME_ANYWHERE` letters or more; shorter ones only count
+    at the start)."""
+    low = text.lower()
+    head = low.split(None, 1)[0].rstrip(":,，") if low.strip() else ""
+    found = {head} if head else set()
+    if "@" in low:
+        found.update(m[1:].rstrip(":,，") for m in _AT.findall(low))
+    hits = {f for f in found if f in ids}
+    hits.update(filter(low.__contains__, recent))
+    return frozenset(hits)
 
 
 @dataclass(slots=True)
@@ -77,17 +98,10 @@ class Linker:
 
     def addressed(self, text: str) -> frozenset[str]:
         self._refresh()
-        low = text.lower()
-        head = low.split(None, 1)[0].rstrip(":,，") if low.strip() else ""
-        found = {head} if head else set()
-        found.update(m[1:].rstrip(":,，") for m in re.findall(r"@\S+", low))
-        hits = {f for f in found if f in self._ids}
-        # a recent speaker's name anywhere in the text (short names only count at the start)
-        for said in self.recent[-2 * MAX_CANDIDATES :]:
-            n = self.names.get(said.member_id, "").lower()
-            if len(n) >= 4 and n in low:
-                hits.add(n)
-        return frozenset(hits)
+        recent = {
+            self.names.get(s.member_id, "").lower() for s in self.recent[-2 * MAX_CANDIDATES :]
+        }
+        return addressed(text, self._ids, {n for n in recent if len(n) >= NAME_ANYWHERE})
 
     def prepare(self, id: int, member_id: int, at: datetime, text: str, question: bool) -> Said:
         return Said(

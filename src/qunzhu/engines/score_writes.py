@@ -14,7 +14,12 @@ from qunzhu.engines.features import TextFeatures
 from qunzhu.engines.scoring_reads import ASKING_SPELL, MsgRow, chunked
 from qunzhu.engines.value import MessageValue
 from qunzhu.store.base import table_of
-from qunzhu.store.bulk import insert_ignoring_conflicts, upsert_adding
+from qunzhu.store.bulk import (
+    _sqlite_datetime,
+    insert_ignoring_conflicts,
+    raw_executemany,
+    upsert_adding,
+)
 from qunzhu.store.intelligence import MemberDayStats, MessageScore, Question, ReplyEdgeDaily
 from qunzhu.store.models import GroupDaily, MemberDaily, Message
 
@@ -30,6 +35,7 @@ _ZERO_GROUP = dict.fromkeys(
 _m, _q = table_of(Message), table_of(Question)
 # built once: the live path writes a batch of one message
 _SET_VALUE = update(_m).where(_m.c.id == bindparam("b_id")).values(value=bindparam("b_value"))
+_SET_VALUE_SQLITE = f"UPDATE {_m.name} SET value = ? WHERE id = ?"
 # the questions a reply answers: the asker's open questions from the asking spell before the
 # message replied to up to the reply (askers split a question over several lines, and the
 # answer often replies to one of them, or to "here is the log")
@@ -43,6 +49,12 @@ _ANSWERED = (
         or_(_q.c.answered_at.is_(None), _q.c.answered_at > bindparam("t")),
     )
     .values(answered_at=bindparam("t"), answer_member_id=bindparam("m"))
+)
+# the same, for the driver's executemany (a first recompute marks tens of thousands)
+_ANSWERED_SQLITE = (
+    f"UPDATE {_q.name} SET answered_at = ?, answer_member_id = ? WHERE group_id = ? "
+    "AND member_id = ? AND asked_at >= ? AND asked_at <= ? "
+    "AND (answered_at IS NULL OR answered_at > ?)"
 )
 _TIMES = select(_m.c.id, _m.c.occurred_at).where(_m.c.id.in_(bindparam("ids", expanding=True)))
 
@@ -100,7 +112,9 @@ def write_batch_credits(conn: Connection, batch: BatchCredits) -> None:
     )
     if batch.answers:
         _write_answers(conn, batch.answers)
-    if batch.values:
+    if batch.values and conn.dialect.name == "sqlite":  # one per message: spare SQLAlchemy
+        raw_executemany(conn, _SET_VALUE_SQLITE, [(v, i) for i, v in batch.values.items()])
+    elif batch.values:
         conn.execute(_SET_VALUE, [{"b_id": i, "b_value": v} for i, v in batch.values.items()])
     write_credits(conn, batch.credits)
 
@@ -110,18 +124,25 @@ def _write_answers(conn: Connection, answers: list[Answer]) -> None:
     times: dict[int, datetime] = {}
     for part in chunked(sorted({a.question_id for a in answers})):
         times.update((i, at) for i, at in conn.execute(_TIMES, {"ids": part}))
-    params = [
-        {
-            "g": a.group_id,
-            "a": a.asker_id,
-            "since": times[a.question_id] - ASKING_SPELL,
-            "t": a.at,
-            "m": a.member_id,
-        }
-        for a in answers
-        if a.question_id in times
-    ]
-    if params:
+    known = [a for a in answers if a.question_id in times]
+    if known and conn.dialect.name == "sqlite":
+        rows = []
+        for a in known:
+            at = _sqlite_datetime(a.at)
+            since = _sqlite_datetime(times[a.question_id] - ASKING_SPELL)
+            rows.append((at, a.member_id, a.group_id, a.asker_id, since, at, at))
+        raw_executemany(conn, _ANSWERED_SQLITE, rows)
+    elif known:
+        params = [
+            {
+                "g": a.group_id,
+                "a": a.asker_id,
+                "since": times[a.question_id] - ASKING_SPELL,
+                "t": a.at,
+                "m": a.member_id,
+            }
+            for a in known
+        ]
         conn.execute(_ANSWERED, params)
 
 

@@ -18,12 +18,15 @@ from sqlalchemy import Connection
 
 from qunzhu.engines.credits import Credits, WeightsOf
 from qunzhu.engines.features import FILLER_KINDS, TextFeatures, text_features
-from qunzhu.engines.replylink import Linker
+from qunzhu.engines.replybatch import Found, link_group
+from qunzhu.engines.replymodel import default_model
+from qunzhu.engines.replystream import Entry, Lexicon
 from qunzhu.engines.score_writes import write_batch_credits, write_scores
 from qunzhu.engines.scoring_reads import (
     ASKING_SPELL,
     LinkSnapshot,
     MsgRow,
+    SaidThisRun,
     ScoreSnapshot,
     chunked,
     load_links,
@@ -49,36 +52,57 @@ def link_replies(
     stands (probability 0) only when the model has no candidate above its threshold —
     e.g. the addressed member's message is older than the model's window.
     """
-    targets = snap.targets
-    linkers: dict[int, Linker] = {}
-    for g, seed in snap.context.items():
-        linker = linkers[g] = Linker(names=snap.names)
-        for mid, author, at, text, question, _name in seed:
-            linker.remember(linker.prepare(mid, author, at, text or "", question is not None))
-    out: dict[int, Link] = {}
+    model = default_model()
+    lex = Lexicon(snap.names)
+    by_group: dict[int, list[MsgRow]] = {}
     for r in rows:
-        linker = linkers[r.group_id]
-        f = feats[r.id]
-        said = linker.prepare(r.id, r.member_id, r.occurred_at, r.text, f.question)
-        given = r.reply_to_id if not r.reply_inferred else None
-        infer = given is None and r.kind not in FILLER_KINDS and not r.flagged
-        found = linker.link(said, given, infer=infer)
-        if found is not None:
-            asked = found.question or linker.asked_recently(found.member_id, said.at)
-            targets[found.id] = (found.member_id, asked)
+        by_group.setdefault(r.group_id, []).append(r)
+    found: dict[int, tuple[Found, list[Entry]]] = {}
+    for g, mine in by_group.items():
+        entries: list[Entry] = [
+            (mid, author, at, text or "", question is not None)
+            for mid, author, at, text, question, _name in snap.context.get(g, [])
+        ]
+        first = len(entries)
+        entries += [(r.id, r.member_id, r.occurred_at, r.text, feats[r.id].question) for r in mine]
+        given = [r.reply_to_id if not r.reply_inferred else None for r in mine]
+        infer = [
+            gv is None and r.kind not in FILLER_KINDS and not r.flagged
+            for r, gv in zip(mine, given, strict=True)
+        ]
+        # the author of the message a platform or the importer links to: whether they
+        # asked lately decides if the link answers (below); authors never change in targets
+        askers = [_asker(r, snap.targets) for r in mine]
+        linked = link_group(entries, first, infer, given, lex, model, askers)
+        for r, f in zip(mine, linked, strict=True):
+            found[r.id] = (f, entries)
+    targets = snap.targets
+    out: dict[int, Link] = {}
+    for r in rows:  # in time order, as the later of two replies to one message wins
+        f, entries = found[r.id]
+        given_id = r.reply_to_id if not r.reply_inferred else None
+        if f.target >= 0:
+            target = entries[f.target]
+            targets[target[0]] = (target[1], target[4] or f.asked)
         elif r.reply_to_id is not None and r.reply_to_id in targets:
             # a platform's link or the importer's guess from addressing ("ann: try this"):
             # it answers when the target's author asked lately, whichever line it names
             author, asked = targets[r.reply_to_id]
             if not asked and author != r.member_id:
-                targets[r.reply_to_id] = (author, linker.asked_recently(author, said.at))
-        if given is not None:
-            out[r.id] = (given, False, 1.0)
-        elif found is not None:
-            out[r.id] = (found.id, True, round(said.probability, 3))
+                targets[r.reply_to_id] = (author, f.asker_asked)
+        if given_id is not None:
+            out[r.id] = (given_id, False, 1.0)
+        elif f.target >= 0:
+            out[r.id] = (entries[f.target][0], True, round(f.probability, 3))
         elif r.reply_to_id is not None:
             out[r.id] = (r.reply_to_id, True, 0.0)
     return out
+
+
+def _asker(r: MsgRow, targets: dict[int, tuple[int, bool]]) -> int | None:
+    """The author of the message ``r`` names as its target, if another member."""
+    known = targets.get(r.reply_to_id) if r.reply_to_id is not None else None
+    return known[0] if known is not None and known[0] != r.member_id else None
 
 
 def score_batch(
@@ -211,9 +235,12 @@ def credit_batch(
     return out
 
 
-def score_rows(conn: Connection, specs: SpecCache, rows: list[MsgRow]) -> dict[int, MessageValue]:
+def score_rows(
+    conn: Connection, specs: SpecCache, rows: list[MsgRow], said: SaidThisRun | None = None
+) -> dict[int, MessageValue]:
     """Score messages not scored before; add their value to the rollups. Returns the new
-    scores by message id."""
+    scores by message id. A catch-up of a community with no scores before passes
+    ``said``, what it scored so far (see :class:`SaidThisRun`)."""
     if not rows:
         return {}
     rows = sorted(rows, key=lambda r: (r.occurred_at, r.id))
@@ -222,10 +249,12 @@ def score_rows(conn: Connection, specs: SpecCache, rows: list[MsgRow]) -> dict[i
     links = link_replies(rows, feats, linking)
     targets = linking.targets
     weights = {c: specs.get(conn, c).weights for c in {r.community_id for r in rows}}
-    snap = load_scoring(conn, rows, feats, links, targets, weights)
+    snap = load_scoring(conn, rows, feats, links, targets, weights, said)
     scores = score_batch(rows, feats, links, targets, snap)
     new_ids = write_scores(conn, rows, feats, scores, links)
     fresh = [r for r in rows if r.id in new_ids]
+    if said is not None:
+        said.add(fresh, feats)
     write_batch_credits(
         conn, credit_batch(fresh, feats, scores, targets, links, snap.replied_before, weights)
     )

@@ -125,6 +125,37 @@ def reply_targets(
     return found
 
 
+@dataclass
+class SaidThisRun:
+    """The (group, member, text hash) → latest day of every message a catch-up scored so
+    far, when the community had no scores before it (a first recompute): then the store
+    holds nothing else, and a page need not look its hashes up. That look-up can only
+    seek on the group (the index runs group, member, hash), so over a first catch-up it
+    would read every score once per page."""
+
+    days: dict[tuple[int, int, str], date] = field(default_factory=dict)
+
+    def seen(
+        self, rows: list[MsgRow], feats: dict[int, TextFeatures]
+    ) -> dict[tuple[int, int, str], date]:
+        """What :func:`recent_hashes` reads, for the keys the batch looks up."""
+        first_day = min(r.day for r in rows)
+        out: dict[tuple[int, int, str], date] = {}
+        for r in rows:
+            key = (r.group_id, r.member_id, feats[r.id].text_hash)
+            day = self.days.get(key)
+            if day is not None and day >= first_day and not feats[r.id].filler:
+                out[key] = day
+        return out
+
+    def add(self, rows: list[MsgRow], feats: dict[int, TextFeatures]) -> None:
+        days = self.days
+        for r in rows:
+            key = (r.group_id, r.member_id, feats[r.id].text_hash)
+            if key not in days or days[key] < r.day:
+                days[key] = r.day
+
+
 def recent_hashes(
     conn: Connection, rows: list[MsgRow], feats: dict[int, TextFeatures]
 ) -> dict[tuple[int, int, str], date]:
@@ -235,6 +266,7 @@ def load_scoring(
     links: dict[int, tuple[int, bool, float]],
     targets: dict[int, tuple[int, bool]],
     weights: dict[int, ValueWeights],
+    said: SaidThisRun | None = None,
 ) -> ScoreSnapshot:
     pairs = {
         (r.group_id, r.day, r.member_id, targets[links[r.id][0]][0])
@@ -242,7 +274,7 @@ def load_scoring(
         if r.id in links and links[r.id][0] in targets
     }
     return ScoreSnapshot(
-        seen=recent_hashes(conn, rows, feats),
+        seen=said.seen(rows, feats) if said is not None else recent_hashes(conn, rows, feats),
         replied_before=earlier_repliers(conn, {link[0] for link in links.values()}),
         helped=earlier_pairs(conn, pairs),
         asked=last_asked(conn, [r for r in rows if feats[r.id].question]),

@@ -8,12 +8,14 @@ itself decides with ``ON CONFLICT DO NOTHING RETURNING``.
 
 from __future__ import annotations
 
+from collections import namedtuple
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from functools import cache
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Connection, Table, func, select
+from sqlalchemy import JSON, Boolean, Connection, Table, UniqueConstraint, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from qunzhu.store.base import UTCDateTime
@@ -36,12 +38,62 @@ def insert_ignoring_conflicts(
             _db_values(conn, table, columns, rows),
         )
         return []
+    if (
+        conn.dialect.name == "sqlite"
+        and _only_key(table, returning)
+        and returning[0].name in rows[0]
+    ):
+        return _insert_new_keys(conn, table, rows, returning[0].name)
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     stmt = dialect.insert(table).on_conflict_do_nothing()
     if returning:
         return list(conn.execute(stmt.returning(*returning), rows))
     conn.execute(stmt, rows)
     return []
+
+
+def _only_key(table: Table, returning: tuple[Any, ...]) -> bool:
+    """The caller wants back the inserted rows' primary key, the table's only unique key."""
+    if len(returning) != 1 or list(table.primary_key.columns) != [returning[0]]:
+        return False
+    uniques = [c for c in table.constraints if isinstance(c, UniqueConstraint)]
+    return not uniques and not any(i.unique for i in table.indexes)
+
+
+def _insert_new_keys(
+    conn: Connection, table: Table, rows: list[dict[str, Any]], key: str
+) -> list[Any]:
+    """SQLite: the keys already there, then one raw ``executemany`` of the others (the
+    writer holds the lock, see the module's doc) instead of SQLAlchemy's per-row
+    parameter handling of an ``INSERT .. RETURNING``."""
+    wanted = list(dict.fromkeys(r[key] for r in rows))
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    there: set[Any] = set()
+    try:
+        for start in range(0, len(wanted), 500):
+            part = wanted[start : start + 500]
+            marks = ", ".join("?" * len(part))
+            sql = f"SELECT {key} FROM {table.name} WHERE {key} IN ({marks})"
+            there.update(k for (k,) in cursor.execute(sql, part))
+    finally:
+        cursor.close()
+    new = [r for r in rows if r[key] not in there]
+    if new:
+        columns = list(new[0])
+        raw_executemany(
+            conn,
+            f"INSERT OR IGNORE INTO {table.name} ({', '.join(columns)}) "
+            f"VALUES ({', '.join('?' * len(columns))})",
+            _db_values(conn, table, columns, new),
+        )
+    row = _key_row(key)
+    return [row(k) for k in wanted if k not in there]
+
+
+@cache
+def _key_row(key: str) -> Any:
+    """Rows as RETURNING gives them: by position or by name."""
+    return namedtuple("Inserted", [key])
 
 
 def upsert_adding(

@@ -1,0 +1,148 @@
+"""The reply model's candidate features for many messages at once, as one array.
+
+Row for row the same numbers as :meth:`qunzhu.engines.replylink.Linker.features` (the
+features are defined there, one message at a time, and training replays through it):
+here every "latest before this message" is a sorted search over the stream and every
+"among the messages the linker holds" a comparison with :func:`~qunzhu.engines.replystream.held`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from qunzhu.engines.replylink import ASK_MINUTES, TALK_MINUTES
+from qunzhu.engines.replymodel import FEATURES
+from qunzhu.engines.replystream import DEPTH, F64, I64, TAIL, Bools, Stream, held, pair_key
+
+
+@dataclass
+class Candidates:
+    """Every (message, candidate) pair of some messages of a stream, by message then by
+    position (the latest candidate first)."""
+
+    queries: I64  # stream index of each message asked about
+    row: I64  # per pair: index into ``queries``
+    message: I64  # per pair: stream index of the message
+    candidate: I64  # per pair: stream index of the candidate
+    position: I64  # per pair: other members' messages between them
+    busy: I64  # per message: how many candidates it has
+    features: F64  # (pairs, len(FEATURES))
+
+
+def latest_before(ev_key: I64, ev_at: I64, key: I64, before: I64) -> I64:
+    """For each (key, before), the largest ``ev_at`` of an event with that key below
+    ``before`` (-1 if none): "the latest time x did y before this message"."""
+    if len(ev_key) == 0 or len(key) == 0:
+        return np.full(len(key), -1, np.int64)
+    _, dense = np.unique(np.concatenate([ev_key, key]), return_inverse=True)
+    span = int(max(ev_at.max(), before.max())) + 1
+    events = np.sort(dense[: len(ev_key)] * span + ev_at)
+    wanted = dense[len(ev_key) :] * span + before
+    at = np.searchsorted(events, wanted, side="left") - 1
+    found = events[np.maximum(at, 0)]
+    ok = (at >= 0) & (found // span == wanted // span)
+    return np.where(ok, found % span, -1)
+
+
+def within(s: Stream, seen: I64, at: I64, seconds: float) -> Bools:
+    ok = seen >= 0
+    return ok & ((s.at_us[at] - s.at_us[np.maximum(seen, 0)]) / 1e6 <= seconds)
+
+
+def shared_words(s: Stream, message: I64, lag: I64) -> I64:
+    """Content words each message shares with the one ``lag`` places before it."""
+    if len(s.word_msg) == 0 or len(message) == 0:
+        return np.zeros(len(message), np.int64)
+    # only the words of these messages and of the ones within reach before them
+    lo, hi = np.searchsorted(s.word_msg, [message.min() - DEPTH, message.max() + 1])
+    order = np.lexsort((s.word_msg[lo:hi], s.word_code[lo:hi]))
+    word, msg = s.word_code[lo:hi][order], s.word_msg[lo:hi][order]
+    found: list[I64] = []
+    for r in range(1, len(word)):
+        # a word r occurrences back within reach; none at r means none further back
+        gap = msg[r:] - msg[:-r]
+        same = (word[r:] == word[:-r]) & (gap <= DEPTH)
+        if not same.any():
+            break
+        found.append(msg[r:][same] * (DEPTH + 1) + gap[same])
+    if not found:
+        return np.zeros(len(message), np.int64)
+    keys, counts = np.unique(np.concatenate(found), return_counts=True)
+    wanted = message * (DEPTH + 1) + lag
+    at = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
+    return np.where(keys[at] == wanted, counts[at], 0).astype(np.int64)
+
+
+def adjacent(s: Stream, message: I64, candidate: I64) -> I64:
+    """How often the two authors spoke back to back among the message's last
+    ``TAIL`` predecessors."""
+    a, b = s.members[message], s.members[candidate]
+    out = np.zeros(len(message), np.int64)
+    for back in range(TAIL - 1):
+        i = message - 2 - back
+        ok = i >= 0
+        prev, nxt = s.members[np.maximum(i, 0)], s.members[np.maximum(i + 1, 0)]
+        out += ok & (((prev == a) & (nxt == b)) | ((prev == b) & (nxt == a)))
+    return out
+
+
+def candidates(s: Stream, queries: I64, window_minutes: float, limit: int) -> Candidates:
+    """The candidates of each message of ``queries`` (stream indices) and their features."""
+    window = window_minutes * 60
+    lag = np.arange(1, DEPTH + 1)
+    earlier = np.maximum(queries[:, None] - lag[None, :], 0)
+    gap = (s.at_us[queries][:, None] - s.at_us[earlier]) / 1e6
+    # the linker walks back from the latest and stops at the first message out of the window
+    reach = np.logical_and.accumulate((lag[None, :] <= held(queries)[:, None]) & ~(gap > window), 1)
+    wanted = reach & (s.members[earlier] != s.members[queries][:, None])
+    position = np.cumsum(wanted, axis=1) - 1
+    wanted &= position < limit
+    row, col = np.nonzero(wanted)
+    k, j, pos = queries[row], earlier[row, col], position[row, col]
+    busy = wanted.sum(axis=1)
+    return Candidates(queries, row, k, j, pos, busy, _features(s, k, j, pos, busy[row], window))
+
+
+def _features(s: Stream, k: I64, j: I64, pos: I64, busy: I64, window: float) -> F64:
+    author, me = s.author[j], s.author[k]
+    names_author = (s.names[k] == author[:, None]).any(axis=1)
+    named_me = (s.names[j] == me[:, None]).any(axis=1)
+    holds_from = k - held(k)
+    asked = latest_before(s.members[s.question], np.flatnonzero(s.question), s.members[j], k)
+    named = latest_before(s.naming[1], s.naming[0], pair_key(s.members[k], s.members[j]), k)
+    mine = s.prev_same[k]
+    mine_named = (s.names[np.maximum(mine, 0)] == author[:, None]).any(axis=1) & (mine >= 0)
+    spoke = (mine >= holds_from) & within(s, mine, k, window)
+    earlier = s.prev_earlier[j]
+    not_first = (earlier >= holds_from) & within(s, earlier, j, window)
+    shared = shared_words(s, k, k - j)
+    union = s.words[k] + s.words[j] - shared
+    gap = (s.at_us[k] - s.at_us[j]) / 1e6
+    columns: dict[str, F64 | Bools] = {
+        "addressed": names_author,
+        "addressed_back": named_me,
+        "names_another": (s.named[k] > 0) & ~names_author,
+        "cand_names_another": (s.named[j] > 0) & ~named_me,
+        "log_gap": np.log1p(np.maximum(0.0, gap / 60)),
+        "log_position": np.log1p(pos),
+        "previous": pos == 0,
+        "author_latest": s.next_same[j] >= k,
+        "cand_question": s.question[j],
+        "cand_asker": within(s, asked, k, ASK_MINUTES * 60),
+        "own_question": s.question[k] & (s.named[k] == 0),
+        "shared": np.divide(shared, union, out=np.zeros(len(k)), where=union > 0),
+        "shared_any": shared > 0,
+        "talked": within(s, named, k, TALK_MINUTES * 60),
+        "last_addressed": mine_named,
+        "adjacent": np.log1p(adjacent(s, k, j)),
+        "author_new": ~spoke,
+        "cand_first": ~not_first,
+        "short": s.short[k],
+        "log_busy": np.log1p(busy),
+    }
+    out = np.empty((len(k), len(FEATURES)), np.float64, order="F")
+    for i, f in enumerate(FEATURES):
+        out[:, i] = columns[f]
+    return out
