@@ -27,8 +27,9 @@ pytestmark = pytest.mark.xdist_group("browser")
 WIDTHS = {"phone": 390, "laptop": 1366}
 LANGUAGES = ("zh-CN", "en")
 # GET routes that are not a dashboard page: the API, files, hooks, signing in, fragments,
-# and the trailing-slash twin of a page
-NOT_PAGES = re.compile(r"^/(api/v1|static|hooks|healthz|login|logout|ws)|/charts/|./$")
+# the trailing-slash twin of a page, and feeds and downloads named by their file type
+# (calendar.ics, which a calendar app fetches with its token, is not HTML)
+NOT_PAGES = re.compile(r"^/(api/v1|static|hooks|healthz|login|logout|ws)|/charts/|./$|\.[a-z]+$")
 PARAM = re.compile(r"{(\w+)(?::\w+)?}")
 
 MEASURE = """(width) => {
@@ -230,6 +231,7 @@ def test_the_page_list_covers_the_dashboard():
     for wanted in ("/", "/c/{slug}", "/c/{slug}/community", "/c/{slug}/groups/{group_id}"):
         assert wanted in paths
     assert not [p for p in paths if p.startswith(("/api/v1", "/static", "/login"))]
+    assert "/c/{slug}/calendar" in paths and "/c/{slug}/calendar.ics" not in paths  # a feed
 
 
 INKS = """() => {

@@ -1,16 +1,18 @@
-"""Scenes written out on purpose: spam and its removal, a flooder, a course promoter, the
-operators' rituals (rules, morning digest, check-in reminders, a live session), red
-envelopes, and the English group's KOL saying goodbye."""
+"""Scenes written out on purpose: spam and its removal, a flooder, a course promoter, a
+friend's card passed on with a word for their service, the operators' rituals (rules,
+morning digest, check-in reminders, a live session), red envelopes, and the English
+group's KOL saying goodbye."""
 
 from __future__ import annotations
 
+import random
 from datetime import datetime, timedelta
 
 from qunzhu.demo.cast import KOL_DAY
 from qunzhu.demo.chat import Room
 from qunzhu.demo.lexicon import NEWS, SPAM_EN, SPAM_ZH
 from qunzhu.demo.people import Seat
-from qunzhu.demo.rhythm import DAYS, gap, poisson
+from qunzhu.demo.rhythm import DAYS, LIVE_DAYS, gap, poisson
 from qunzhu.demo.roster import Cast
 from qunzhu.demo.words_en import CLOSING, FAREWELL
 
@@ -37,6 +39,11 @@ LIVE_ZH = (
 PROMO = (
     "我的《AI 编程 30 天实战》课程上线了，群友专属价 199，扫码报名👇",
     "最后一天优惠！《AI 编程 30 天实战》199 元，私聊我拿优惠码",
+)
+CARD_PITCH = (
+    "推荐一个朋友做的 AI 简历优化，转行的同学可以加他聊聊，报我名字有折扣",
+    "有需要代做 RAG 项目或者毕设的可以找这位，我找过，挺靠谱的",
+    "朋友在带 AI 副业陪跑营，感兴趣的加他，就说是群里来的",
 )
 FLOOD = (
     "哈哈哈哈哈哈",
@@ -100,6 +107,28 @@ def promotion(room: Room, promoter: Seat, times: list[datetime], owner: Seat) ->
             room.say(owner, moment + gap(room.rng, 300), warn, mentions=(promoter.person,))
         elif promoter.leave_at is not None:
             room.say(owner, promoter.leave_at + gap(room.rng, 60), "二次推广，已移出。")
+
+
+def card_pitches(room: Room, rng: random.Random, count: int) -> None:
+    """In the live week a few members pass on a friend's contact card with a word for a paid
+    service: a favour or an ad, which the demo spec leaves to a person to judge
+    (``contact_cards: flag``), so the review queue has something real to decide."""
+    first = DAYS - LIVE_DAYS + 1
+    days = sorted(rng.sample(range(first, DAYS), count))
+    pitches = rng.sample(CARD_PITCH, count)
+    pitched: list[Seat] = []
+    for day, text in zip(days, pitches, strict=True):
+        moment = room.clock.moment(rng, day, hours=(10, 22))
+        here = [
+            s
+            for s in room.seats
+            if s.persona == "active" and not s.scripted and s.present(moment) and s not in pitched
+        ]
+        if not here:
+            continue
+        seat = rng.choice(here)
+        pitched.append(seat)
+        room.say(seat, moment, text, "contact_card", unwanted=True)
 
 
 def rituals(room: Room, owner: Seat, helper: Seat, digest: bool, live: bool) -> None:

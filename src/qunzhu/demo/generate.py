@@ -16,7 +16,7 @@ from datetime import datetime
 from qunzhu import events as ev
 from qunzhu.demo.cast import KOL_DAY, build_cast
 from qunzhu.demo.chat import Manner, Room
-from qunzhu.demo.episodes import stage
+from qunzhu.demo.episodes import card_pitches, stage
 from qunzhu.demo.records import SLUG, admissions, check_ins, live_session, memberships
 from qunzhu.demo.rhythm import DAYS, Clock
 from qunzhu.demo.threads import write_day
@@ -94,6 +94,7 @@ MANNERS = (
         fade=_english_fade,
     ),
 )
+CARD_PITCHES = {"wx-main": 2, "wx-advanced": 1}  # contact cards with a pitch in the live week
 WELCOME_UNTIL = {"tg-english": 40}  # the English group's owner stopped greeting newcomers
 
 
@@ -176,6 +177,8 @@ def generate_marked(
         stage(room, cast)
         out.extend(check_ins(room))
         out.extend(memberships(room))
+        if gid in CARD_PITCHES:  # drawn apart, so the rest of the sample stays as it was
+            card_pitches(room, random.Random(f"{seed}:{gid}:cards"), CARD_PITCHES[gid])
         _message_ids(room, random.Random(f"{seed}:{gid}:ids"))
         said = _messages(room)
         out.extend(said)

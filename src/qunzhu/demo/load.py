@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from qunzhu.demo.generate import GROUPS, NAME, generate
 from qunzhu.demo.records import LIVE, LIVE_DAY, LIVE_HOURS, LIVE_NAME, SLUG
-from qunzhu.demo.rhythm import DAYS, SHANGHAI, Clock, default_now
+from qunzhu.demo.rhythm import DAYS, LIVE_DAYS, SHANGHAI, Clock, default_now
 from qunzhu.demo.spec import DEMO_SPEC
 from qunzhu.pipeline import IngestReport
 from qunzhu.store.models import Activity, Community, Group, Message
@@ -23,9 +23,6 @@ from qunzhu.wiring import build_pipeline
 
 # What early builds stored before the sample had a real spec; a reload replaces it.
 _OLD_PLACEHOLDER = "slug: demo\n"
-
-
-LIVE_DAYS = 7
 
 
 def anchor(created_at: datetime | None) -> datetime:

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 DAYS = 90
+LIVE_DAYS = 7  # the last days `qunzhu demo` feeds through the live pipeline (moderation)
 
 # Relative chat volume per hour on a working day: a commute bump, lunch, and the evening
 # peak when learners are off work; almost nothing between 3 and 5 am.

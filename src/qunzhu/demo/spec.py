@@ -95,7 +95,8 @@ rules:
   ads:                  {action: delete_warn, severity: 4}
   links:                {allowed: true, newcomer_block_days: 3, severity: 2}
   qr_codes:             {action: delete_warn, severity: 4}
-  contact_cards:        {action: delete_warn, severity: 3}
+  # 名片可能是替朋友牵线，也可能是推销：先交给人看 / a card may be a favour or a pitch
+  contact_cards:        {action: flag, severity: 3}
   contact_solicitation: {action: delete_warn, severity: 4}
   group_invites:        {action: delete_warn, severity: 4}
   banned_words:         {words: [稳赚不赔, 加我私聊, 日入过千], action: delete_warn, severity: 3}

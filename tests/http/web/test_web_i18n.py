@@ -118,7 +118,8 @@ def test_codes_the_engines_store_have_names_in_both_languages():
     en = catalog("en")
     families = {
         "mod_action": [a for a in get_args(Action)],
-        "rule": [name for name in Rules.model_fields if name != "who_may_invite"],
+        # who may invite and what an uninvited join gets are settings, not rules a breach names
+        "rule": [n for n in Rules.model_fields if n not in ("who_may_invite", "uninvited_join")],
         "monetization": list(get_args(MonetizationModel)),
         "signal": ["burst", "quick_leave_share", "silent_share", "ring"],
     }
