@@ -9,8 +9,10 @@ import typer
 from rich.table import Table
 
 from qunzhu.auth.audit import record
+from qunzhu.cli import words
 from qunzhu.cli.core import store_at_head
 from qunzhu.cli.output import JSON_OPTION, console, emit, fail
+from qunzhu.cli.words import column, say
 from qunzhu.growth.common import spec_of
 from qunzhu.messaging import calendar
 from qunzhu.messaging.calendar import CalendarError, PostRequest
@@ -101,7 +103,9 @@ def add(
 def _line(d: dict[str, Any]) -> str:
     nxt = ", ".join(t.isoformat(timespec="minutes") for t in d["next"]) or "—"
     again = f" · {d['rrule']}" if d["rrule"] else ""
-    return f"#{d['id']} [{d['status']}] {d['kind']} «{d['title']}»{again} · next: {nxt}"
+    status = words.code("calendar_status", d["status"])
+    kind = words.code("calendar_kind", d["kind"])
+    return f"#{d['id']} [{status}] {kind} «{d['title']}»{again} · {say('calendar.next')} {nxt}"
 
 
 @app.command("list")
@@ -118,16 +122,16 @@ def list_(community: str = COMMUNITY, as_json: bool = JSON_OPTION) -> None:
             raise fail(str(exc), as_json=as_json) from None
 
     def render(rows: list[dict[str, Any]]) -> None:
-        table = Table(title="content calendar")
-        columns = ("id", "status", "kind", "title", "repeats", "next", "sent", "speakers/time")
-        for column in (*columns, "problem"):
-            table.add_column(column)
+        table = Table(title=say("tab.calendar"))
+        columns = ("id", "status", "kind", "title", "repeats", "next", "sent", "speakers_per_time")
+        for name in (*columns, "problem"):
+            table.add_column(column(name))
         for d in rows:
             nxt = d["next"][0].isoformat(timespec="minutes") if d["next"] else ""
             table.add_row(
                 str(d["id"]),
-                d["status"],
-                d["kind"],
+                words.code("calendar_status", d["status"]),
+                words.code("calendar_kind", d["kind"]),
                 d["title"],
                 d["rrule"] or "",
                 nxt,
@@ -190,14 +194,11 @@ def feed(community: str = COMMUNITY, as_json: bool = JSON_OPTION) -> None:
     with store.reading() as session:
         community_id = community_id_by_slug(session, community)
     if community_id is None:
-        raise fail(f"unknown community {community!r}", as_json=as_json)
+        raise fail(say("cli.unknown_community", community=community), as_json=as_json)
     token = feed_token(store.settings.signing_key(), community_id)
     path = f"/c/{community}/calendar.ics?token={token}"
     emit(
         {"path": path, "token": token},
         as_json,
-        lambda d: console.print(
-            f"subscribe to https://<your qunzhu address>{d['path']}\n"
-            "(anyone with this address can read the calendar; rotating QUNZHU_SECRET_KEY ends it)"
-        ),
+        lambda d: console.print(say("cli.calendar.feed", path=d["path"]), highlight=False),
     )

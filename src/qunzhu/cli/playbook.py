@@ -11,9 +11,10 @@ import typer
 from rich.table import Table
 from sqlalchemy import select
 
+from qunzhu.cli import words
 from qunzhu.cli.core import store_at_head
 from qunzhu.cli.output import JSON_OPTION, console, emit, fail
-from qunzhu.cli.words import say
+from qunzhu.cli.words import column, say
 from qunzhu.growth.common import spec_of
 from qunzhu.messaging.playbooks import run as run_playbooks
 from qunzhu.store.messaging import PlaybookProgress
@@ -63,9 +64,13 @@ def list_(community: str = COMMUNITY, as_json: bool = JSON_OPTION) -> None:
 
     def show(d: list[dict[str, Any]]) -> None:
         for book in d:
-            table = Table(title=f"{book['name']} ({book['trigger']}) · finished {book['finished']}")
-            for column in ("step", "day", "kind", "to", "unless", "waiting"):
-                table.add_column(column)
+            trigger = words.code("playbook_trigger", book["trigger"])
+            title = say(
+                "cli.playbook.title", name=book["name"], trigger=trigger, n=book["finished"]
+            )
+            table = Table(title=title)
+            for name in ("step", "day", "kind", "to", "unless", "waiting"):
+                table.add_column(column(name))
             for n, s in enumerate(book["steps"]):
                 table.add_row(
                     str(n + 1),

@@ -11,8 +11,10 @@ import typer
 from rich.table import Table
 
 from qunzhu.auth.audit import record
+from qunzhu.cli import words
 from qunzhu.cli.core import store_at_head
 from qunzhu.cli.output import JSON_OPTION, console, emit, fail
+from qunzhu.cli.words import column, say
 from qunzhu.growth.common import spec_of
 from qunzhu.messaging.broadcast import SendRequest, community_zone, prepare
 from qunzhu.messaging.broadcast import send as queue_broadcast
@@ -107,22 +109,24 @@ def send(
 
 def _render_plan(data: dict[str, Any]) -> None:
     rows = data["deliveries"]
-    table = Table(title="preview: nothing sent" if data["preview"] else f"broadcast {data['id']}")
-    for column in ("to", "platform", "when", "text"):
-        table.add_column(column)
+    title = say("cli.send.preview") if data["preview"] else say("cli.send.title", id=data["id"])
+    table = Table(title=title)
+    for column_name in ("to", "platform", "when", "text"):
+        table.add_column(column(column_name))
     for row in rows[:50]:
         who = row["member"] if row["private"] else row["group"]
-        when = row["planned_for"].isoformat(timespec="minutes") if row["planned_for"] else "now"
+        when = (
+            row["planned_for"].isoformat(timespec="minutes")
+            if row["planned_for"]
+            else say("cli.send.now")
+        )
         table.add_row(who or "", row["platform"], when, row["text"])
     console.print(table)
-    more = f" (first 50 of {len(rows)} shown)" if len(rows) > 50 else ""
+    more = say("cli.send.first_50", n=len(rows)) if len(rows) > 50 else ""
     if data["preview"]:
-        console.print(f"{len(rows)} deliveries would be queued{more}.")
+        console.print(say("cli.send.would_queue", n=len(rows)) + more)
     else:
-        console.print(
-            f"{len(rows)} deliveries queued{more}; `qunzhu serve` sends them. "
-            f"Follow them: qunzhu sent {data['id']}"
-        )
+        console.print(say("cli.send.queued", n=len(rows), id=data["id"]) + more)
 
 
 def sent(
@@ -135,22 +139,23 @@ def sent(
     with store.reading() as session:
         community_id = community_id_by_slug(session, community)
         if community_id is None:
-            raise fail(f"unknown community {community!r}", as_json=as_json)
+            raise fail(say("cli.unknown_community", community=community), as_json=as_json)
         if broadcast_id is None:
             data: Any = broadcasts.recent(session, community_id)
         else:
             data = broadcasts.summary(session, community_id, broadcast_id)
             if data is None:
-                raise fail(f"no broadcast {broadcast_id} in {community}", as_json=as_json)
+                raise fail(say("cli.sent.none", id=broadcast_id), as_json=as_json)
             data["effect"] = effect_summary(effects_of(session, community_id, broadcast_id))
     emit(data, as_json, _render_sent)
 
 
 def _render_sent(data: Any) -> None:
     if isinstance(data, list):
-        table = Table(title="broadcasts")
-        for column in ("id", "created", "targets", "sent", "waiting", "failed", "alerted", "text"):
-            table.add_column(column)
+        table = Table(title=say("cli.sent.title"))
+        names = ("id", "created", "targets", "sent", "waiting", "failed", "alerted", "text")
+        for column_name in names:
+            table.add_column(column(column_name))
         for b in data:
             c = b["counts"]
             table.add_row(
@@ -165,19 +170,29 @@ def _render_sent(data: Any) -> None:
             )
         console.print(table)
         return
-    table = Table(title=f"broadcast {data['id']}: {data['counts']}")
-    for column in ("platform", "to", "status", "planned", "error"):
-        table.add_column(column)
+    table = Table(title=say("cli.send.title", id=data["id"]))
+    for column_name in ("platform", "to", "status", "planned", "error"):
+        table.add_column(column(column_name))
     for d in data["deliveries"]:
         planned = d["planned_for"].isoformat(timespec="minutes") if d["planned_for"] else ""
-        table.add_row(d["platform"], str(d["chat"]), d["status"], planned, d["error"] or "")
+        status = words.code("action_status", d["status"])
+        table.add_row(d["platform"], str(d["chat"]), status, planned, d["error"] or "")
     console.print(table)
     e = data["effect"]
     if e["groups"]:
         a, u = e["after"], e["usual"]
+        key = "cli.sent.effect" if e["complete"] else "cli.sent.effect_so_far"
         console.print(
-            f"in the 24 h after it{'' if e['complete'] else ' (so far)'}: {e['replies']} direct "
-            f"replies, {a['messages']} messages from {a['speakers']} members (usual: "
-            f"{u['messages']} from {u['speakers']}), value {a['value']} (usual {u['value']}), "
-            f"{a['leaves']} left (usual {u['leaves']})"
+            say(
+                key,
+                replies=e["replies"],
+                messages=a["messages"],
+                speakers=a["speakers"],
+                usual_messages=u["messages"],
+                usual_speakers=u["speakers"],
+                value=a["value"],
+                usual_value=u["value"],
+                leaves=a["leaves"],
+                usual_leaves=u["leaves"],
+            )
         )

@@ -14,10 +14,14 @@ import typer
 from qunzhu.cli.core import store_at_head
 from qunzhu.cli.output import JSON_OPTION, console, emit, fail
 from qunzhu.cli.words import language, say
+from qunzhu.http.i18n import translator
+from qunzhu.http.web.names import Names
 from qunzhu.http.web.queries.today import today_sections
 from qunzhu.store.resolve import community_id_by_slug
 
-SHOWN_FIELDS = ("title", "name", "member", "inviter", "text", "reason", "group")
+# the human output names who and where; what members wrote (a question's text) stays in
+# --json: a terminal cannot mark it as the members' own words, as the dashboard does
+SHOWN_FIELDS = ("title", "name", "member", "inviter", "group")
 
 
 def today(
@@ -42,18 +46,24 @@ def today(
             lang=language(),
         )
     data = [asdict(s) for s in sections]
-    emit(data, as_json, _show)
+    lang = language()
+    names = Names(translator(lang), lang, None)
+    emit(data, as_json, lambda d: _show(d, names))
 
 
-def _line(item: dict[str, Any]) -> str:
+def _line(item: dict[str, Any], names: Names) -> str:
     parts = [str(item[f]) for f in SHOWN_FIELDS if item.get(f)]
+    if item.get("reason"):
+        parts.append(names.reason(str(item["reason"])))
+    if item.get("source"):
+        parts.append(names.source(str(item["source"])))
     at = item.get("at")
     if isinstance(at, datetime):
         parts.append(at.strftime("%m-%d %H:%M"))
     return " · ".join(parts)[:160]
 
 
-def _show(sections: list[dict[str, Any]]) -> None:
+def _show(sections: list[dict[str, Any]], names: Names) -> None:
     waiting = sum(s["count"] for s in sections)
     console.print(say("today.waiting", n=waiting) if waiting else say("today.all_clear"))
     for s in sections:
@@ -61,4 +71,4 @@ def _show(sections: list[dict[str, Any]]) -> None:
         if not s["items"]:
             console.print("  " + say(f"today.{s['key']}.empty"), highlight=False)
         for item in s["items"]:
-            console.print("  • " + _line(item), highlight=False)
+            console.print("  • " + _line(item, names), highlight=False)

@@ -287,6 +287,12 @@ def cli_commands(ids: dict[str, Any], out: Path) -> list[list[str]]:
         ["moderation", "review", "list", *c],
         ["members", "explain", "999999", *c],
         ["members", "lock-tier", member, "--tier", "no-such-tier", "--reason", "x", *c],
+        ["send", *c, "--all-groups", "-t", "{group}：周末读书分享", "--preview"],
+        ["sent", *c],
+        ["calendar", "list", *c],
+        ["calendar", "feed", *c],
+        ["playbook", "list", *c],
+        ["today", *c],
     ]
 
 
