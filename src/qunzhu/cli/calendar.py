@@ -200,5 +200,8 @@ def feed(community: str = COMMUNITY, as_json: bool = JSON_OPTION) -> None:
     emit(
         {"path": path, "token": token},
         as_json,
-        lambda d: console.print(say("cli.calendar.feed", path=d["path"]), highlight=False),
+        # soft_wrap: the address must stay on one line, whole and copyable
+        lambda d: console.print(
+            say("cli.calendar.feed", path=d["path"]), highlight=False, soft_wrap=True
+        ),
     )
