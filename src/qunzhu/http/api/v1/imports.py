@@ -146,7 +146,7 @@ def _run(store: Store, job: _Job, path: Path, slug: str, tz: str | None, operato
             progress=advance,
             source=job.file,
         )
-        job.summary, job.format, job.status = summary, summary["format"], "done"
+        # audited before the job says "done": a caller polling for done finds the entry there
         with store.unit_of_work() as session:
             record(
                 session,
@@ -157,6 +157,7 @@ def _run(store: Store, job: _Job, path: Path, slug: str, tz: str | None, operato
                 target=job.file,
                 detail={k: summary[k] for k in ("format", "messages", "added", "quarantined")},
             )
+        job.summary, job.format, job.status = summary, summary["format"], "done"
     except ImportFormatError as exc:
         job.error, job.status = str(exc), "failed"
     except Exception as exc:  # the thread has no caller: the job carries the failure
