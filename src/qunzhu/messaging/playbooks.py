@@ -20,6 +20,7 @@ from sqlalchemy import Connection, exists, select, update
 from qunzhu import events as ev
 from qunzhu.spec.playbooks import Playbook, Step
 from qunzhu.spec.schema import CommunitySpec
+from qunzhu.store import message_cursors as cursors
 from qunzhu.store import outbox
 from qunzhu.store.activity import Message
 from qunzhu.store.base import table_of
@@ -27,7 +28,7 @@ from qunzhu.store.bulk import insert_ignoring_conflicts
 from qunzhu.store.community import Community, Group, Identity, Member, Membership, MembershipEvent
 from qunzhu.store.growth import Subscription
 from qunzhu.store.intelligence import TierState
-from qunzhu.store.messaging import MessageCursor, PlaybookProgress
+from qunzhu.store.messaging import PlaybookProgress
 from qunzhu.store.uncounted import uncounted_ids
 
 FRESH = timedelta(hours=1)
@@ -40,21 +41,8 @@ def _aware(moment: datetime) -> datetime:
 
 
 def _enrol_joins(conn: Connection, community_id: int, book: Playbook, now: datetime) -> int:
-    cursors = table_of(MessageCursor)
-    name = f"playbook:{book.name}"[:64]
-    insert_ignoring_conflicts(
-        conn,
-        cursors,
-        [{"community_id": community_id, "name": name, "position": 0, "updated_at": now}],
-    )
-    position = int(
-        conn.scalar(
-            select(cursors.c.position).where(
-                cursors.c.community_id == community_id, cursors.c.name == name
-            )
-        )
-        or 0
-    )
+    name = f"playbook:{book.name}"
+    position = cursors.position(conn, community_id, name, now)
     e = MembershipEvent
     rows = conn.execute(
         select(e.id, e.group_id, e.member_id, e.occurred_at)
@@ -69,11 +57,7 @@ def _enrol_joins(conn: Connection, community_id: int, book: Playbook, now: datet
     enrolled = _enrol(
         conn, community_id, book, [(r.member_id, r.group_id, r.occurred_at) for r in fresh], now
     )
-    conn.execute(
-        update(cursors)
-        .where(cursors.c.community_id == community_id, cursors.c.name == name)
-        .values(position=rows[-1].id, updated_at=now)
-    )
+    cursors.move(conn, community_id, name, rows[-1].id, now)
     return enrolled
 
 

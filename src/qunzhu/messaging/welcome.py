@@ -19,15 +19,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, select
 
 from qunzhu import events as ev
 from qunzhu.spec.schema import CommunitySpec
+from qunzhu.store import message_cursors as cursors
 from qunzhu.store import outbox
-from qunzhu.store.base import table_of
-from qunzhu.store.bulk import insert_ignoring_conflicts
 from qunzhu.store.community import Community, Group, Member, Membership, MembershipEvent
-from qunzhu.store.messaging import MessageCursor
 from qunzhu.store.uncounted import kinds_of
 
 CURSOR = "welcome"
@@ -65,20 +63,7 @@ def welcome(
     conn: Connection, community_id: int, spec: CommunitySpec, now: datetime, lang: str
 ) -> dict[str, Any]:
     """Queue the welcomes of the joins since the cursor, in the caller's transaction."""
-    cursors = table_of(MessageCursor)
-    insert_ignoring_conflicts(
-        conn,
-        cursors,
-        [{"community_id": community_id, "name": CURSOR, "position": 0, "updated_at": now}],
-    )
-    position = int(
-        conn.scalar(
-            select(cursors.c.position).where(
-                cursors.c.community_id == community_id, cursors.c.name == CURSOR
-            )
-        )
-        or 0
-    )
+    position = cursors.position(conn, community_id, CURSOR, now)
     e = MembershipEvent
     rows = conn.execute(
         select(e.id, e.group_id, e.member_id, e.occurred_at, Membership.status)
@@ -148,11 +133,7 @@ def welcome(
         )
     # one origin for every run: a run repeated after a crash queues the same keys again
     outbox.enqueue(conn, community_id, actions, "welcome")
-    conn.execute(
-        update(cursors)
-        .where(cursors.c.community_id == community_id, cursors.c.name == CURSOR)
-        .values(position=rows[-1].id, updated_at=now)
-    )
+    cursors.move(conn, community_id, CURSOR, rows[-1].id, now)
     return {"welcomed": len(joins), "messages": len(actions), "read": len(rows)}
 
 
