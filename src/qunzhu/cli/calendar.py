@@ -18,7 +18,7 @@ from qunzhu.messaging import calendar
 from qunzhu.messaging.calendar import CalendarError, PostRequest
 from qunzhu.messaging.compose import ComposeError
 from qunzhu.messaging.ics import feed_token
-from qunzhu.messaging.recurrence import RecurrenceError, zone
+from qunzhu.messaging.recurrence import RecurrenceError
 from qunzhu.readmodels.message_effects import calendar_effects
 from qunzhu.store.broadcasts import AudienceError
 from qunzhu.store.resolve import community_id_by_slug
@@ -67,8 +67,6 @@ def add(
             # the post's zone: --tz, else the community's (spec `timezone`), else the server's
             spec = spec_of(session.connection(), community_id)
             zone_name = tz or spec.timezone or str(store.settings.tz)
-            if starts.tzinfo is None:
-                starts = starts.replace(tzinfo=zone(zone_name))
             post = calendar.create(
                 session,
                 community_id,

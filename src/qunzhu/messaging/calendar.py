@@ -61,7 +61,9 @@ def create(session: Session, community_id: int, request: PostRequest, now: datet
         raise CalendarError(f"kind is one of {', '.join(KINDS)}", field="kind")
     composed = compose(request.texts, to_members=False)
     tz = zone(request.timezone)
-    first = check(request.rrule, request.starts_at, tz, now)
+    starts = request.starts_at  # without a zone: a time in the post's own zone
+    starts = starts if starts.tzinfo is not None else starts.replace(tzinfo=tz)
+    first = check(request.rrule, starts, tz, now)
     targets = broadcasts.group_targets(
         session,
         community_id,
@@ -83,7 +85,7 @@ def create(session: Session, community_id: int, request: PostRequest, now: datet
             "every_group": request.every_group,
             "lang": request.lang,
         },
-        starts_at=request.starts_at,
+        starts_at=starts,
         rrule=request.rrule.strip().removeprefix("RRULE:") if request.rrule else None,
         timezone=request.timezone,
         status="approved" if request.approve else "draft",

@@ -19,7 +19,7 @@ from qunzhu.messaging import calendar
 from qunzhu.messaging.calendar import CalendarError, PostRequest
 from qunzhu.messaging.compose import ComposeError
 from qunzhu.messaging.ics import feed_token
-from qunzhu.messaging.recurrence import RecurrenceError, zone
+from qunzhu.messaging.recurrence import RecurrenceError
 from qunzhu.readmodels.message_effects import calendar_effects
 from qunzhu.store.broadcasts import AudienceError
 from qunzhu.store.messaging import PlannedPost
@@ -56,8 +56,6 @@ def plan(
             spec = spec_of(session.connection(), access.community.id)
             tz_name = body.timezone or spec.timezone or str(get_settings(request).tz)
             starts = body.starts_at
-            if starts.tzinfo is None:
-                starts = starts.replace(tzinfo=zone(tz_name))
             post = calendar.create(
                 session,
                 access.community.id,

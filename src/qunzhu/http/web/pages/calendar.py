@@ -19,7 +19,7 @@ from qunzhu.messaging import calendar
 from qunzhu.messaging.calendar import KINDS, CalendarError, PostRequest
 from qunzhu.messaging.compose import ComposeError
 from qunzhu.messaging.ics import feed_token
-from qunzhu.messaging.recurrence import RecurrenceError, zone
+from qunzhu.messaging.recurrence import RecurrenceError
 from qunzhu.readmodels.message_effects import calendar_effects
 from qunzhu.store.broadcasts import AudienceError, group_targets
 from qunzhu.store.messaging import PlannedPost
@@ -77,8 +77,6 @@ def calendar_plan(
                 raise CalendarError(
                     "a date and time, e.g. 2026-12-07T09:00", field="starts_at"
                 ) from None
-            if starts.tzinfo is None:
-                starts = starts.replace(tzinfo=zone(zone_name))
             if repeat not in REPEATS:
                 raise CalendarError("repeat is daily, weekly, monthly or empty", field="repeat")
             post = calendar.create(
