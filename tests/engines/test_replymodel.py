@@ -112,7 +112,7 @@ def test_training_on_the_time_split_never_sees_the_later_sessions(tmp_path):
         stem = old.name.removesuffix(".raw.txt")
         for part in ("raw", "annotation"):
             (tmp_path / f"{stem}.{part}.txt").rename(tmp_path / f"2015-01-{k + 1:02d}.{part}.txt")
-    model, report = train(tmp_path, split="time")
+    _, report = train(tmp_path, split="time")
     assert (report["sessions_train"], report["sessions_held_out"]) == (2, 10)
     assert report["split"] == "time" and report["held_out"]["recall"] > 0.5
 

@@ -5,7 +5,9 @@ is slowed or banned).
 Telegram's Bot API FAQ: about 30 messages a second in all, at most one a second in one chat,
 and at most 20 a minute in one group. QQ publishes no figure for OneBot implementations; a
 personal account that posts fast is frozen, so the default is cautious. WeCom's group
-messages are tasks the owner confirms, paced only so the API is not flooded. A connector's
+messages are tasks the owner confirms, paced only so the API is not flooded. Discord allows
+a bot 50 requests a second in all and, per its rate-limit headers, about five messages per
+five seconds in one channel (discord.py also waits out what the headers say). A connector's
 config may lower or raise them: ``send_per_second``, ``send_per_chat_per_minute``.
 """
 
@@ -27,6 +29,7 @@ DEFAULTS: dict[str, SendLimits] = {
     "telegram": SendLimits(per_second=30.0, per_chat_per_minute=20, chat_gap=1.0),
     "qq": SendLimits(per_second=2.0, per_chat_per_minute=20, chat_gap=1.0),
     "wecom": SendLimits(per_second=5.0, per_chat_per_minute=30, chat_gap=0.5),
+    "discord": SendLimits(per_second=40.0, per_chat_per_minute=60, chat_gap=1.0),
 }
 FALLBACK = SendLimits(per_second=5.0, per_chat_per_minute=20, chat_gap=1.0)
 MESSAGE_KINDS = frozenset({"send_message", "warn"})

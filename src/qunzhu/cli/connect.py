@@ -1,4 +1,4 @@
-"""``qunzhu connect telegram|onebot|wecom`` and ``qunzhu connectors ...``: live connectors.
+"""``qunzhu connect telegram|onebot|wecom|discord`` and ``qunzhu connectors ...``: live connectors.
 
 Secrets come from the environment (or a prompt), never from an option typed on the command
 line that the shell history would keep; they are stored encrypted with a key derived from
@@ -22,7 +22,7 @@ from qunzhu.store.credentials import CredentialsError
 connect_app = typer.Typer(
     name="connect",
     no_args_is_help=True,
-    help="Connect a live platform (Telegram, QQ via OneBot, WeCom).",
+    help="Connect a live platform (Telegram, QQ via OneBot, WeCom, Discord).",
 )
 connectors_app = typer.Typer(
     name="connectors", no_args_is_help=True, help="Live connectors: state, enable/disable, sync."
@@ -30,6 +30,8 @@ connectors_app = typer.Typer(
 
 
 def register(app: typer.Typer) -> None:
+    from qunzhu.cli import connect_discord  # noqa: F401  (adds `connect discord`)
+
     app.add_typer(connect_app, name="connect")
     app.add_typer(connectors_app, name="connectors")
 

@@ -33,7 +33,7 @@ from qunzhu.store.uncounted import uncounted_ids
 
 FRESH = timedelta(hours=1)
 PRIVATE = frozenset({"telegram", "qq"})  # platforms where the bot may write to a member
-SENDS = frozenset({"telegram", "qq", "wecom"})
+SENDS = frozenset({"telegram", "qq", "wecom", "discord"})
 
 
 def _aware(moment: datetime) -> datetime:

@@ -30,7 +30,7 @@ from qunzhu.store.uncounted import kinds_of
 
 CURSOR = "welcome"
 FRESH = timedelta(hours=1)
-SENDS = frozenset({"telegram", "qq"})
+SENDS = frozenset({"telegram", "qq", "discord"})
 OWN_TEMPLATE = frozenset({"wecom"})
 SCAN = 5000  # joins read per run: a backlog is worked off over several runs
 
