@@ -155,6 +155,25 @@ def test_a_file_named_irc_is_read_even_when_no_line_looks_like_irc(tmp_path):
     assert [m.text for m in items if isinstance(m, ev.MessagePosted)] == ["hi"]
 
 
+def test_a_log_under_a_long_preamble_is_read_in_its_layout_when_named_irc(tmp_path):
+    path = tmp_path / "irc.libera.#c.weechatlog"
+    preamble = "".join(f"pasted note {i}\n" for i in range(1, 26))
+    path.write_text(preamble + "2018-06-13 09:00:00\tmei\thi\n", encoding="utf-8")
+    items = list(importers.parse(path, "irc", community="c", group="g", tz=UTC))
+    assert [r.line for r in items if isinstance(r, Rejected)] == list(range(1, 26))
+    assert [(m.member, m.text) for m in items if isinstance(m, ev.MessagePosted)] == [("mei", "hi")]
+
+
+def test_a_named_file_with_no_log_line_at_all_is_quarantined_line_by_line(tmp_path):
+    path = tmp_path / "notes.txt"
+    path.write_text("just notes\nnothing else\n", encoding="utf-8")
+    items = list(importers.parse(path, "irc", community="c", group="g", tz=UTC))
+    assert [(r.line, r.reason) for r in items] == [
+        (1, "not an IRC log line"),
+        (2, "not an IRC log line"),
+    ]
+
+
 def test_dircproxy_without_a_year_in_the_name_is_refused_naming_file_and_line(tmp_path):
     path = tmp_path / "#gardening.log"
     path.write_text("[13 Jun 23:40] <mei!~m@h> hi\n[13 Jun 23:41] <ravi!~r@h> yo\n")

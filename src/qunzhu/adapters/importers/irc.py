@@ -128,7 +128,9 @@ def numbered_rows(
 ) -> Iterator[tuple[int, Row]]:
     """(line number, light message, other event or reject) for each line that holds one;
     lines are read in ``encoding`` (a UTF-8 log may hold Latin-1 lines: read as such)."""
-    layout = layout_of(read_head(path)) or "brackets"  # named --format irc: read, not refused
+    # named with --format irc, a file most of whose head is no log is read all the same: in
+    # the layout its head has most lines of, and what that does not read is quarantined
+    layout = layout_of(read_head(path), most=False) or "brackets"
     state = LogState(day=date_from_name(path.name))
     ids = Ordinals(PLATFORM, group)
     where = (community, group, message_key_prefix(PLATFORM, community, group))
@@ -175,9 +177,9 @@ def _bracketed_rows(
                 state.day, state.minute = stamp[1], -1
             clock = None
             continue
-        if state.day is None:
-            raise ImportFormatError(path, _NO_DATE, line=number)
         if line.startswith("["):
+            if state.day is None:
+                raise ImportFormatError(path, _NO_DATE, line=number)
             found = match_message(line) or match_action(line)
             if found is None:
                 yield from _znc(number, line, state, ids, where, tz, source)
@@ -199,6 +201,8 @@ def _bracketed_rows(
             assert moment is not None
             yield number, message(nick, text or "", line, state, ids, keys, moment, slot)
         elif line.startswith("=== "):
+            if state.day is None:
+                raise ImportFormatError(path, _NO_DATE, line=number)
             if state.minute < 0:
                 pending.append((number, line))
             else:

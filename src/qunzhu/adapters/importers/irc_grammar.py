@@ -45,9 +45,11 @@ SNIFFS: dict[str, re.Pattern[bytes]] = {
 }
 
 
-def layout_of(head: bytes) -> str | None:
-    """The layout most of the head's first 20 non-empty lines are written in, if most are."""
-    lines = [line for line in head.splitlines()[:40] if line.strip()][:20]
+def layout_of(head: bytes, *, most: bool = True) -> str | None:
+    """The layout most of the head's first 20 non-empty lines are written in, if most are
+    (``most``), or if any is."""
+    lines = [line for line in head.splitlines()[: 40 if most else 2000] if line.strip()]
+    lines = lines[:20] if most else lines
     if lines[:1] and lines[0].startswith(b"\xef\xbb\xbf"):
         lines[0] = lines[0][3:]
     best, hits = None, 0
@@ -55,7 +57,7 @@ def layout_of(head: bytes) -> str | None:
         n = sum(1 for line in lines if pattern.match(line))
         if n > hits:
             best, hits = name, n
-    return best if lines and hits * 2 > len(lines) else None
+    return best if hits and (hits * 2 > len(lines) or not most) else None
 
 
 # --- bodies shared by ZNC, Limnoria and the bracketed irclogs lines ------------------------
