@@ -135,7 +135,9 @@ def _checked(path: Path, fmt: str) -> ModuleType:
         head = read_head(path)
     except OSError as exc:
         raise ImportFormatError(path, f"cannot read: {exc.strerror or exc}") from None
-    if not module.sniff(head, path.name):
+    # a format that reads any text (READ_WHEN_NAMED) reads the file it is named for and
+    # quarantines what it cannot read, line by line, rather than refuse the whole file
+    if not module.sniff(head, path.name) and not getattr(module, "READ_WHEN_NAMED", False):
         raise ImportFormatError(path, f"does not look like {fmt}: {_first_line(head)!r}")
     return module
 
