@@ -193,6 +193,7 @@ class _Reading:
         self.tz = tz
         self.topics: set[str] = set()  # ids of topic creations: the roots of forum topics
         self.local = 0  # records whose time is a local time read in ``tz``
+        self.peers: dict[object, str] = {}  # from_id → member: few senders, many messages
 
 
 def _dump(m: Any) -> str:
@@ -255,7 +256,9 @@ def _message(
     sender = m.get("from_id")
     if not sender:
         raise ValueError("no 'from_id'")
-    member = peer_id(sender)
+    member = read.peers.get(sender)
+    if member is None:
+        member = read.peers[sender] = peer_id(sender)
     name = m.get("from") or ""
     if name and not is_chat(member):
         names.setdefault(str(name), member)
