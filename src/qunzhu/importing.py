@@ -132,7 +132,7 @@ def import_file(
     chosen = importers.detect(path) if fmt == "auto" else fmt
     stored = importers.group_of(path, chosen, group)
     moved = _adopt_group(store, path, chosen, community, group, stored)
-    zone = ZoneInfo(tz) if tz else import_zone(store, community, stored)
+    zone = ZoneInfo(tz) if tz else import_zone(store, community, stored, group)
     name = str(source or path)
     tally = ImportTally(file=name, format=chosen)
     rows = importers.parse_rows(
@@ -181,12 +181,17 @@ def _adopt_group(
         raise importers.ImportFormatError(path, str(exc)) from None
 
 
-def import_zone(store: Store, community: str, group: str) -> tzinfo:
+def import_zone(store: Store, community: str, group: str, label: str | None = None) -> tzinfo:
     """The zone of times an export writes without one, when the import names none: the
-    group's in the community's spec, else the community's, else QUNZHU_TIMEZONE."""
+    group's in the community's spec (under its stored id, else under the ``--group`` the
+    operator gave, which a spec written before ids were mapped uses), else the community's,
+    else QUNZHU_TIMEZONE."""
     with store.reading() as session:
         text = session.scalar(select(Community.spec_yaml).where(Community.slug == community))
-    return spec_zone(text, store.settings.tz, group)
+    own = spec_zone(text, store.settings.tz, group)
+    if label and label != group and own == spec_zone(text, store.settings.tz):
+        return spec_zone(text, store.settings.tz, label)
+    return own
 
 
 def load(

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from qunzhu.adapters import importers
-from qunzhu.importing import import_file, load
+from qunzhu.importing import import_file, import_zone, load
 from qunzhu.store.models import Community, Group, MembershipEvent, Message
 
 EXPORT = Path(__file__).parent / "corpus" / "telegram" / "single_chat.json"
@@ -59,3 +59,29 @@ def test_an_earlier_import_and_a_bots_group_are_not_merged_silently(store, hist)
         )
     with pytest.raises(importers.ImportFormatError, match="not merged automatically"):
         import_file(store, EXPORT, community=hist, group=LABEL, tz="UTC")
+
+
+def test_a_discord_channel_imported_by_name_moves_to_its_id(store, hist):
+    export = Path(__file__).parent / "corpus" / "discord" / "deleted_user_replies.json"
+    rows = importers.parse_rows(
+        export, "discord-json", community=hist, group="general", tz=ZoneInfo("UTC"),
+        stored_group="general",
+    )  # fmt: skip
+    load(store, rows, (hist, "discord", "general"), source=str(export))
+    before = (_count(store, Message), _count(store, MembershipEvent))
+    assert before == (5, 1)
+    summary = import_file(store, export, community=hist, group="general")
+    assert summary["added_events"] == 0 and summary["group"] == "200000000000000005"
+    assert (_count(store, Message), _count(store, MembershipEvent)) == before
+
+
+def test_a_group_zone_in_the_spec_under_the_exported_id_still_holds(store):
+    spec = (
+        "name: 老群\npurpose: test\ntimezone: Asia/Shanghai\n"
+        "groups:\n  '1300000003': {timezone: Europe/Berlin}\n"
+    )
+    with store.unit_of_work() as session:
+        session.add(Community(slug="zones", name="zones", spec_yaml=spec))
+    zone = import_zone(store, "zones", "-1001300000003", "1300000003")
+    assert str(zone) == "Europe/Berlin"
+    assert str(import_zone(store, "zones", "-1001300000003")) == "Asia/Shanghai"
