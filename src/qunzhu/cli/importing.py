@@ -152,6 +152,8 @@ def _render(results: list[dict[str, Any]]) -> None:
             console.print(f"  {Path(r['file']).name}{where}: {q['reason']}", highlight=False)
         if r["quarantined"] > 20:
             console.print(f"  … and {r['quarantined'] - 20} more, kept in the quarantine")
+        for decided in r.get("decided") or ():
+            console.print(f"  {Path(r['file']).name}: {decided}", highlight=False, markup=False)
         if r.get("encoding") not in (None, "utf-8", "utf-8-sig"):
             console.print(f"  {Path(r['file']).name}: read as {r['encoding']} text")
         if r.get("unreadable_bytes"):

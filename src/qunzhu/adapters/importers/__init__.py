@@ -7,6 +7,8 @@ same with every message an ``Event``. Parsers stream (memory does not grow with 
 give every event a stable key (re-imports and overlapping exports add nothing twice) and
 yield a :class:`Rejected` for each record they cannot read, with its line and reason. A
 file that cannot be read at all raises :class:`ImportFormatError` naming the file and why.
+A module may have ``canonical_group(path, group) -> str``: the id the platform's live
+connector knows the exported chat by, when ``group`` names that chat (Telegram).
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ __all__ = [
     "Rejected",
     "Row",
     "detect",
+    "group_of",
     "module_for",
     "parse",
     "parse_rows",
@@ -106,22 +109,33 @@ def parse_rows(
     group: str,
     tz: tzinfo,
     progress: ProgressFn | None = None,
+    stored_group: str | None = None,
 ) -> CheckedRows:
     """What :func:`parse` gives, with messages as light :class:`Posted` tuples (the import's
     hot path: ``Posted.event(platform, community, group)`` is the Event), every one within
     the bounds of qunzhu.bounds; ``.notes`` says what the reading noted (encoding, bytes
-    skipped) once the rows are consumed."""
+    skipped) once the rows are consumed. ``stored_group``: what :func:`group_of` said of
+    ``group`` already (it reads the file)."""
     for name, value in (("community", community), ("group", group)):
         try:  # every message would be refused for it: refuse the import instead
             bounds.check_identifier(name, value)
         except bounds.OutOfBounds as exc:
             raise ImportFormatError(path, f"--{name} {value[:40]!r}: {exc}") from None
     module = _checked(path, fmt)
+    group = stored_group or group_of(path, fmt, group)
     items: Iterator[Row] = module.rows(
         path, community=community, group=group, tz=tz, progress=progress
     )
     notes = ReadNotes(encoding=detect_encoding(read_head(path)) if fmt in TEXT_FORMATS else None)
     return CheckedRows(items, (module.PLATFORM, community, group), str(path), notes)
+
+
+def group_of(path: Path, fmt: str, group: str) -> str:
+    """The group an import of ``path`` into ``--group group`` stores into: the platform's
+    live id of the exported chat where ``group`` names it and the format knows that id
+    (``rows.where`` of :func:`parse_rows` says the same), else ``group``."""
+    canonical = getattr(module_for(fmt), "canonical_group", None)
+    return group if canonical is None else str(canonical(path, group))
 
 
 def platform_of(fmt: str) -> str:
