@@ -31,12 +31,14 @@ class ReadNotes:
     encoding: str | None = None  # text formats: the encoding the file was read in
     unreadable_bytes: int = 0  # bytes no record could be read from (skipped)
     unreadable_stretches: int = 0
+    decided: str | None = None  # what the reading decided from the file (date order), and why
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "encoding": self.encoding,
             "unreadable_bytes": self.unreadable_bytes,
             "unreadable_stretches": self.unreadable_stretches,
+            "decided": self.decided,
         }
 
 
