@@ -47,6 +47,7 @@ FORMAT = "whatsapp-txt"
 PLATFORM = "whatsapp"
 ME = "me"
 DATE_ORDERS = ("dmy", "mdy", "ymd")
+_IRC = ("<", "* ", "*** ", "-!- ", "--> ", "<-- ", "=== ")
 _QUOTES = '"“”„«»「'
 
 
@@ -65,7 +66,10 @@ def sniff(head: bytes | str, filename: str = "") -> bool:
     lines, found = _headers(head)
     if not any(found[:5]):
         return False
-    shapes = [h.shape for h in found if h is not None]
+    dated = [h for h in found if h is not None]
+    if sum(h.rest.startswith(_IRC) for h in dated) * 2 > len(dated):
+        return False  # "[2024-01-01 10:00:00] <nick> hi": a dated IRC log
+    shapes = [h.shape for h in dated]
     top = max(shapes.count(s) for s in set(shapes))
     return top >= min(3, len(lines)) and top * 2 >= len(shapes)
 
