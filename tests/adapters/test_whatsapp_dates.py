@@ -80,6 +80,8 @@ def test_detection_reads_past_a_long_first_message_and_a_bom(tmp_path):
     text = f"\ufeff13/06/2024, 10:00 - A: {rules}\n" + "13/06/2024, 10:05 - B: ok\n" * 3
     assert whatsapp_txt.sniff(text.encode("utf-8"))
     assert not whatsapp_txt.sniff(b"just notes\nnothing dated\n")
+    # a short chat: one long post and one answer
+    assert whatsapp_txt.sniff(f"13/06/2024, 10:00 - A: {rules}\n13/06/2024, 10:05 - B: ok\n")
 
 
 def test_a_dated_irc_log_is_not_taken_for_whatsapp():

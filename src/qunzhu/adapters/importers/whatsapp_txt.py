@@ -71,6 +71,8 @@ def sniff(head: bytes | str, filename: str = "") -> bool:
         return False  # "[2024-01-01 10:00:00] <nick> hi": a dated IRC log
     shapes = [h.shape for h in dated]
     top = max(shapes.count(s) for s in set(shapes))
+    if found[0] is not None:  # an export begins with a dated line (however long its text)
+        return top * 2 >= len(shapes)
     return top >= min(3, len(lines)) and top * 2 >= len(shapes)
 
 
