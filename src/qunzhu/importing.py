@@ -122,10 +122,14 @@ def import_file(
     tz: str | None = None,
     progress: Callable[[int], None] | None = None,
     source: str | None = None,
+    date_order: str | None = None,
 ) -> dict[str, Any]:
     """Import one export file; ``progress`` is told the bytes read as the parser reads them.
+    ``date_order`` (dmy, mdy, ymd) settles the dates of a WhatsApp export the file itself
+    cannot settle.
 
-    Raises ImportFormatError when the format is not recognised or the file is unreadable.
+    Raises ImportFormatError when the format is not recognised, the file is unreadable, or
+    its dates cannot be read without ``date_order``.
     """
     from qunzhu.adapters import importers
 
@@ -143,6 +147,7 @@ def import_file(
         tz=zone,
         progress=progress,
         stored_group=stored,
+        date_order=date_order,
     )
     where = (community, importers.platform_of(chosen), rows.where[2])
     report = load(store, tally.counted(rows), where, source=name)
