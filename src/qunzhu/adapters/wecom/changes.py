@@ -32,6 +32,9 @@ def apply(c: WeComConnector, xml: dict[str, Any]) -> None:
     except (Unreadable, ev.EventError) as exc:
         quarantine(c, xml, str(exc))
         return
+    except (ValueError, KeyError, TypeError) as exc:  # e.g. a group detail in another shape
+        quarantine(c, xml, f"could not be applied: {type(exc).__name__}: {exc}")
+        return
     c.deliver(events)
     c.state.event(c.info.id)
 
