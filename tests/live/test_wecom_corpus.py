@@ -154,3 +154,31 @@ def test_every_sample_says_where_its_shape_was_learned():
     for sample in SAMPLES:
         expected = json.loads((CORPUS / f"{sample}.json").read_text("utf-8"))
         assert expected["source"].strip(), sample
+
+
+def test_a_list_shorter_than_its_count_without_an_api_secret_keeps_the_named_and_says_why(
+    store, hub
+):
+    connect(
+        store,
+        hub,
+        "wecom",
+        "wecom1",
+        {"sync_interval": 0},
+        {"corp_id": wc.CORP_ID, "token": wc.TOKEN, "aes_key": wc.AES_KEY},  # no secret
+    )
+    xml = (CORPUS / "add_member_count_above_list.xml").read_text(encoding="utf-8")
+    bare = (CORPUS / "add_member_no_list.xml").read_text(encoding="utf-8")
+    with serving(store, hub) as server:
+        hook = f"{server.url}/hooks/wecom/wecom1"
+        assert wc.post_callback(hook, xml).status_code == 200
+        assert wc.post_callback(hook, bare).status_code == 200
+    joined = [(u, via) for u, kind, via, _, _ in _history(store, 0) if kind == "join"]
+    assert joined == [("wmQ3a1", "invite")]  # the one named, by its JoinScene
+    kept = select(Quarantine.reason).where(Quarantine.source == "wecom:wecom1")
+    assert sorted(r for (r,) in rows(store, kept)) == [
+        "add_member: MemChangeCnt 1, 0 named in MemChangeList; the others cannot be looked up "
+        "(no API secret)",
+        "add_member: MemChangeCnt 2, 1 named in MemChangeList; the others cannot be looked up "
+        "(no API secret)",
+    ]
