@@ -10,7 +10,7 @@ CDATA): ``revokemsg`` is a recall (who, from its ``replacemsg``), ``sysmsgtempla
 join or removal template is read with the wxids of its ``link_list`` (``$username$``,
 ``$names$``, ``$adder$``, ``$from$``, ``$kickoutname$``), ``pat`` (拍一拍) and other types
 are left out of activity. XML that does not parse raises ValueError (the row is quarantined);
-no text with markup in it ever becomes a member's name.
+no text with markup (a tag, CDATA) in it ever becomes a member's name.
 """
 
 from __future__ import annotations
@@ -49,6 +49,7 @@ _T_REMOVED = re.compile(
     r'^(?:"\$(\w+)\$"|你|You)(?:将| removed )(.+?)(?:移出了?群聊| from (?:the )?group chat)'
 )
 _PLACEHOLDER = re.compile(r"\$(\w+)\$")
+_MARKUP = re.compile(r"<[/!?A-Za-z]|\]\]>")  # a tag, CDATA: not in a name ("A<3" may be)
 
 Person = tuple[str, str]  # (member id, display name)
 
@@ -58,9 +59,12 @@ def who(name: str, names: dict[str, str], me: str) -> Person:
     name = name.strip().strip('"“”「」')
     if name == ME:
         return me, ""
-    if not name or "<" in name or ">" in name:
+    found = names.get(name)
+    if found is not None:  # a known nickname, "<3" and all
+        return found, name
+    if not name or _MARKUP.search(name):
         raise ValueError(f"a system line naming no person: {name[:80]!r}")
-    return names.get(name, f"name:{name}"), name
+    return f"name:{name}", name
 
 
 def events(
@@ -182,7 +186,7 @@ def _links(root: ET.Element, names: dict[str, str]) -> dict[str, list[Person]]:
                 names.setdefault(nick, wxid)  # later plain lines may name them so
             if not wxid and not nick:
                 continue
-            if "<" in wxid + nick or ">" in wxid + nick:
+            if _MARKUP.search(wxid) or _MARKUP.search(nick):
                 raise ValueError(f"markup in a member of link {link.get('name')!r}")
             people.append((wxid or names.get(nick, f"name:{nick}"), nick))
         out[link.get("name", "")] = people
