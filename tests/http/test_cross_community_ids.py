@@ -28,6 +28,7 @@ from qunzhu.store.base import Base
 from qunzhu.store.connectors import Connector, ConnectorAlert, OutboxAction
 from qunzhu.store.growth import Campaign, EvictionProposal, ReferralReward
 from qunzhu.store.messaging import Broadcast, PlannedPost
+from qunzhu.store.tasks import OperatorTask
 from qunzhu.store.models import (
     ApiToken,
     Application,
@@ -228,6 +229,18 @@ class Objects:
                 )
         if kind == "job_id":
             return self._import_job(slug)
+        if kind == "task_id":
+            return self._add(
+                OperatorTask(
+                    community_id=cid,
+                    kind="manual",
+                    source_key=f"{slug}-task",
+                    text="call ann",
+                    detail={},
+                    due_at=now,
+                    state="open",
+                )
+            )
         pytest.fail(
             f"{path}: no maker for path parameter {param!r}; add one to Objects.make "
             "(and to qunzhu.http.ownership) or to VERBS if it names no object"

@@ -191,3 +191,18 @@ def _audit(
         target=f"task:{task_id}",
         detail=dict(detail),
     )
+
+
+def owners(session: Session, community_id: int) -> list[tuple[int, str]]:
+    """The operators a task may be given to: (id, username), by name."""
+    rows = session.execute(
+        select(Operator.id, Operator.username)
+        .join(OperatorRole, OperatorRole.operator_id == Operator.id)
+        .where(
+            OperatorRole.community_id == community_id,
+            OperatorRole.role.in_(OWNER_ROLES),
+            Operator.active.is_(True),
+        )
+        .order_by(Operator.username)
+    ).all()
+    return [(int(i), str(u)) for i, u in rows]

@@ -20,6 +20,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, and_, func, or_, select
 
+from qunzhu.growth.common import spec_of
+from qunzhu.messaging.broadcast import community_zone
 from qunzhu.store.admin import Operator
 from qunzhu.store.community import Group, Member
 from qunzhu.store.tasks import OperatorGroup, OperatorTask
@@ -36,6 +38,19 @@ class Actor:
     username: str
     every_task: bool
     some_tasks: bool
+
+
+def actor(operator_id: int | None, username: str, *, manage: bool, moderate: bool) -> Actor:
+    """The Actor of a caller whose role allows ``manage`` / ``moderate`` in the community."""
+    return Actor(operator_id, username, every_task=manage, some_tasks=moderate)
+
+
+def zone_of(conn: Connection, community_id: int, default: ZoneInfo) -> ZoneInfo:
+    """Where a community's day begins and ends: its spec's zone, else the server's."""
+    return community_zone(spec_of(conn, community_id), default)
+
+
+TITLED_BY_WHAT = frozenset({"playbook", "calendar", "broadcast"})
 
 
 @dataclass(slots=True)
@@ -57,6 +72,24 @@ class PlanItem:
     overdue: bool
     can_act: bool
 
+    @property
+    def title_key(self) -> str:
+        """The catalog key of what the task asks (``tasks.title.review``, …)."""
+        if self.kind in TITLED_BY_WHAT:
+            return f"tasks.title.{self.kind}.{self.what}"
+        return f"tasks.title.{self.kind}"
+
+    @property
+    def title_values(self) -> dict[str, Any]:
+        n = self.detail.get("count", self.detail.get("death_risk", ""))
+        return {"n": n, "member": self.member or "", "group": self.group}
+
+    @property
+    def shows_text(self) -> bool:
+        """Whether the text is something to read (a message to send, a step, a note); a
+        queue's or a health alert's text is only its figure, said by the title."""
+        return self.kind not in ("review", "applications", "health")
+
 
 @dataclass(slots=True)
 class Plan:
@@ -75,6 +108,9 @@ class Plan:
         out = asdict(self)
         out["open"] = self.open
         return out
+
+    def items(self) -> list[PlanItem]:
+        return [*self.overdue, *self.today, *self.later]
 
 
 def groups_of(conn: Connection, community_id: int, operator_id: int | None) -> set[int]:

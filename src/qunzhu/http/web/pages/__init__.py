@@ -22,6 +22,7 @@ from qunzhu.http.web.pages import (
     moderation,
     operators,
     sessions,
+    tasks,
     today,
 )
 
@@ -41,6 +42,7 @@ def build_router() -> APIRouter:
         audit,
         calendar,
         calendar_feed,
+        tasks,
     ):
         router.include_router(module.router)
     return router
