@@ -31,7 +31,7 @@ def _community(store) -> None:
                 rule="spam",
                 status="pending_review",
                 evidence={},
-            )  # fmt: skip
+            )
         )
         for name, role in (("mo", "moderator"), ("lin", "admin"), ("an", "analyst")):
             create_operator(session, name, "pw-" + "x" * 12, source="cli")

@@ -28,7 +28,6 @@ from qunzhu.store.base import Base
 from qunzhu.store.connectors import Connector, ConnectorAlert, OutboxAction
 from qunzhu.store.growth import Campaign, EvictionProposal, ReferralReward
 from qunzhu.store.messaging import Broadcast, PlannedPost
-from qunzhu.store.tasks import OperatorTask
 from qunzhu.store.models import (
     ApiToken,
     Application,
@@ -38,6 +37,7 @@ from qunzhu.store.models import (
     ModerationAction,
     OperatorSession,
 )
+from qunzhu.store.tasks import OperatorTask
 
 # routes outside any community: authenticated otherwise (signatures), nothing to scope
 UNSCOPED = {"/api/v1/payments/{provider}/webhook"}

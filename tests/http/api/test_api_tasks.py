@@ -40,7 +40,7 @@ def _setup(personas) -> dict[str, int]:
                     "detail": {"death_risk": 80},
                 }
                 for g, i in groups.items()
-            ],  # fmt: skip
+            ],
             now,
         )
     return groups

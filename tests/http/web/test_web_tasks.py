@@ -40,7 +40,7 @@ def _tasks(personas, acme) -> dict[str, int]:
                     "due_at": now + timedelta(minutes=30),
                     "detail": {"count": 2},
                 },
-            ],  # fmt: skip
+            ],
             now,
         )
     with personas.store.reading() as session:
