@@ -112,3 +112,30 @@ def test_snooze_and_reassign_by_an_admin_and_an_analyst_only_reads(client, acme,
         f"/c/acme/tasks/{ids['w1']}/reassign", data={"csrf_token": token, "operator": "analyst"}
     )
     assert reader.status_code == 409  # an analyst reads; a task is not given to them
+
+
+def test_an_owner_assigns_groups_on_the_operators_page(client, acme, personas):
+    cid = personas.communities["acme"]
+    log_in(client, "owner")
+    page = client.get("/c/acme/operators")
+    assert page.status_code == 200 and 'id="looked-after"' in page.text
+    token = csrf_from(page.text)
+    moderator = personas["moderator"].operator_id
+    added = client.post(
+        f"/c/acme/operators/{moderator}/groups", data={"csrf_token": token, "group_id": acme["g2"]}
+    )
+    assert added.status_code == 200 and "done=operator_assigned" in str(added.url)
+    with personas.store.engine.connect() as conn:
+        assert store_tasks.assignments(conn, cid) == {moderator: [acme["g2"]]}
+    analyst = personas["analyst"].operator_id
+    reader = client.post(
+        f"/c/acme/operators/{analyst}/groups", data={"csrf_token": token, "group_id": acme["g2"]}
+    )
+    assert reader.status_code == 409  # an analyst owns no task
+    removed = client.post(
+        f"/c/acme/operators/{moderator}/groups/remove",
+        data={"csrf_token": token, "group_id": acme["g2"]},
+    )
+    assert removed.status_code == 200
+    with personas.store.engine.connect() as conn:
+        assert store_tasks.assignments(conn, cid) == {}
