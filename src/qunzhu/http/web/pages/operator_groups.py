@@ -44,7 +44,7 @@ def groups_context(session: Session, community_id: int) -> dict[str, Any]:
                 "groups": [(g, groups.get(g, "")) for g in looked_after.get(oid, [])],
             }
             for oid, name in owners(session, community_id)
-        ],  # fmt: skip
+        ],
         "all_groups": list(groups.items()),
     }
 
