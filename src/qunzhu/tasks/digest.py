@@ -54,7 +54,7 @@ WORDS = {
         "manual": "待办",
     },
     "en": {
-        "subject": "[{community}] Today: {open} tasks, {overdue} overdue",
+        "subject": "[{community}] Today: {open} open, {overdue} overdue",
         "overdue": "Overdue",
         "today": "Today",
         "later": "Later",
