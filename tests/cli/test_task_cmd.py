@@ -79,3 +79,13 @@ def test_tasks_from_the_command_line(store, cli, cli_env):
     missing = cli.invoke(app, ["task", "done", "999999", "-c", "acme"])
     assert missing.exit_code == 2 and "no task 999999" in missing.output
     assert _json(cli, "operator", "unassign", "mo", "一群", "-c", "acme")["groups"] == []
+
+
+def test_where_the_digest_goes(store, cli, cli_env):
+    _community(store)
+    set_ = _json(cli, "operator", "contact", "mo", "--email", "mo@acme.test", "--telegram", "4242")
+    assert set_ == {"operator": "mo", "email": "mo@acme.test", "telegram": "4242"}
+    bad = cli.invoke(app, ["operator", "contact", "mo", "--email", "mo at acme"])
+    assert bad.exit_code == 2 and "--email" in bad.output
+    cleared = _json(cli, "operator", "contact", "mo", "--telegram", "")
+    assert cleared["telegram"] is None and cleared["email"] == "mo@acme.test"

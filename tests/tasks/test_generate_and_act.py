@@ -190,3 +190,20 @@ def test_done_snooze_reassign_are_checked_and_happen_once(store):
     assert plan_of(store, ids, ad, NOW).done_today == 1
     with pytest.raises(ValueError):
         actions.snooze_until("forever", NOW, TZ)
+
+
+def test_serve_runs_the_tasks_job_and_the_digest_only_when_asked(store, settings):
+    from qunzhu.live.scheduler import Scheduler, jobs_from_settings
+
+    names = [j.name for j in jobs_from_settings(store)]
+    assert "tasks" in names and "digest" not in names  # the digest is off by default
+    with_digest = Store(settings.model_copy(update={"digest_hour": 9}))
+    try:
+        assert "digest" in [j.name for j in jobs_from_settings(with_digest)]
+    finally:
+        with_digest.dispose()
+    ids = _setup(store)
+    _flag(store, ids, "g1", 2)
+    [ran] = Scheduler(store).run_due(force=True, only="tasks")
+    assert ran["status"] == "ok" and ran["review"] == 1
+    assert [t.kind for t in _tasks(store)] == ["review"]

@@ -1,6 +1,7 @@
 """``qunzhu operator assign|unassign USER GROUP... -c SLUG``: which groups an operator looks
 after. A group's new tasks go to its operator (the first assigned, if several); open tasks
-of the group that had no owner become theirs at once."""
+of the group that had no owner become theirs at once. ``qunzhu operator contact USER
+--email … --telegram …``: where their daily digest of tasks goes."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import typer
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from qunzhu.auth.audit import record
@@ -17,6 +18,7 @@ from qunzhu.cli.core import store_at_head
 from qunzhu.cli.output import JSON_OPTION, console, emit, fail
 from qunzhu.cli.words import say
 from qunzhu.store import tasks
+from qunzhu.store.admin import Operator
 from qunzhu.store.community import Group
 from qunzhu.store.resolve import community_id_by_slug
 from qunzhu.tasks.actions import operator_of
@@ -88,6 +90,14 @@ def _change(username: str, groups: list[str], community: str, as_json: bool, add
 
 
 def register(app: typer.Typer) -> None:
+    @app.command("contact")
+    def contact_command(
+        username: str, email: str | None = EMAIL, telegram: str | None = TELEGRAM,
+        as_json: bool = JSON_OPTION,
+    ) -> None:  # fmt: skip
+        """Where an operator's daily digest of tasks goes (e-mail, Telegram user id)."""
+        contact(username, email, telegram, as_json)
+
     @app.command("assign")
     def assign(
         username: str, groups: list[str] = GROUPS, community: str = COMMUNITY,
@@ -103,3 +113,43 @@ def register(app: typer.Typer) -> None:
     ) -> None:  # fmt: skip
         """The operator no longer looks after these groups."""
         _change(username, groups, community, as_json, add=False)
+
+
+EMAIL = typer.Option(None, "--email", help="Address of the daily digest ('' to clear).")
+TELEGRAM = typer.Option(
+    None, "--telegram", help="Telegram user id for the digest by private message ('' to clear)."
+)
+
+
+def contact(username: str, email: str | None, telegram: str | None, as_json: bool) -> None:
+    values: dict[str, str | None] = {}
+    if email is not None:
+        if email and ("@" not in email or len(email) > 254 or " " in email):
+            raise fail(f"--email: {email!r} is not an e-mail address", as_json=as_json)
+        values["email"] = email or None
+    if telegram is not None:
+        if telegram and not telegram.lstrip("-").isdigit():
+            raise fail(
+                f"--telegram: {telegram!r} is not a Telegram user id (digits, from @userinfobot)",
+                as_json=as_json,
+            )
+        values["telegram_user"] = telegram or None
+    store = store_at_head(as_json)
+    try:
+        with store.unit_of_work() as session:
+            found = session.scalar(select(Operator.id).where(Operator.username == username))
+            if found is None:
+                raise fail(f"no operator {username!r}", as_json=as_json)
+            if values:
+                session.execute(update(Operator).where(Operator.id == found).values(**values))
+                record(session, "operator.contact", source="cli", target=username,
+                       detail={k: bool(v) for k, v in values.items()})  # fmt: skip
+            row = session.execute(
+                select(Operator.email, Operator.telegram_user).where(Operator.id == found)
+            ).one()
+    finally:
+        store.dispose()
+    data = {"operator": username, "email": row.email, "telegram": row.telegram_user}
+    emit(data, as_json, lambda d: console.print(
+        f"{d['operator']}: {d['email'] or '–'} · telegram {d['telegram'] or '–'}",
+        highlight=False))  # fmt: skip
