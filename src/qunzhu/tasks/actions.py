@@ -117,7 +117,7 @@ def reassign(
     operator_id = operator_of(session, community_id, to)
     if not tasks.reassign(session.connection(), community_id, task_id, operator_id, now):
         raise Conflict(f"task {task_id} was done already", field="id")
-    _audit(session, "task.reassign", community_id, task_id, actor, source, {"to": operator_id})
+    _audit(session, "task.reassign", community_id, task_id, actor, source, {"to": to.strip()})
     return operator_id
 
 
@@ -188,7 +188,7 @@ def _audit(
         source=source,
         operator_id=actor.operator_id,
         community_id=community_id,
-        target=f"task:{task_id}",
+        target=f"#{task_id}",  # the action names it a task (audit_event.task.*)
         detail=dict(detail),
     )
 

@@ -18,6 +18,7 @@ from qunzhu.http.errors import ApiError
 from qunzhu.http.ownership import BodyId, ObjectId
 from qunzhu.http.web.pages.common import back
 from qunzhu.store import tasks
+from qunzhu.store.admin import Operator
 from qunzhu.store.community import Group
 from qunzhu.tasks.actions import operator_of, owners
 
@@ -67,9 +68,13 @@ def _change(
             tasks.unassign(conn, cid, operator_id, [group_id])
         record(session, "operator.assign" if add else "operator.unassign", source="web",
                operator_id=access.caller.operator_id, community_id=cid,
-               target=f"operator:{operator_id}", detail={"groups": [group_id]})  # fmt: skip
+               target=_username(session, operator_id), detail={"groups": [group_id]})  # fmt: skip
     done = "operator_assigned" if add else "operator_unassigned"
     return back(f"/c/{access.community.slug}/operators", done=done)
+
+
+def _username(session: Session, operator_id: int) -> str:
+    return str(session.scalar(select(Operator.username).where(Operator.id == operator_id)) or "")
 
 
 @router.post("/c/{slug}/operators/{operator_id}/groups")
