@@ -30,6 +30,7 @@ def _actor(access: CommunityAccess) -> Actor:
 
 @router.get("/communities/{slug}/tasks", summary="The plan: open tasks, overdue first")
 def list_tasks(
+    slug: str,
     request: Request,
     scope: Literal["mine", "all"] = Query("all", description="mine: the caller's tasks"),
     access: CommunityAccess = Depends(require("read")),
@@ -53,7 +54,10 @@ class TaskIn(BaseModel):
 
 @router.post("/communities/{slug}/tasks", summary="Write a task by hand", status_code=201)
 def create_task(
-    body: TaskIn, request: Request, access: CommunityAccess = Depends(require("moderate"))
+    slug: str,
+    body: TaskIn,
+    request: Request,
+    access: CommunityAccess = Depends(require("moderate")),
 ) -> dict[str, Any]:
     if body.due_at.tzinfo is None:
         raise ApiError(422, "invalid", "due_at needs a zone, e.g. +08:00", field="due_at")
@@ -74,7 +78,10 @@ def create_task(
 
 @router.post("/communities/{slug}/tasks/{task_id}/done", summary="Mark a task done")
 def task_done(
-    task_id: ObjectId, request: Request, access: CommunityAccess = Depends(require("moderate"))
+    slug: str,
+    task_id: ObjectId,
+    request: Request,
+    access: CommunityAccess = Depends(require("moderate")),
 ) -> dict[str, Any]:
     with get_store(request).unit_of_work() as session:
         actions.done(session, access.community.id, task_id, _actor(access), datetime.now(UTC),
@@ -90,6 +97,7 @@ class SnoozeIn(BaseModel):
 
 @router.post("/communities/{slug}/tasks/{task_id}/snooze", summary="Snooze a task")
 def task_snooze(
+    slug: str,
     task_id: ObjectId,
     body: SnoozeIn,
     request: Request,
@@ -110,6 +118,7 @@ class ReassignIn(BaseModel):
 
 @router.post("/communities/{slug}/tasks/{task_id}/reassign", summary="Give a task to another")
 def task_reassign(
+    slug: str,
     task_id: ObjectId,
     body: ReassignIn,
     request: Request,
