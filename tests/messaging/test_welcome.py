@@ -15,6 +15,7 @@ from qunzhu.store import Store
 from qunzhu.store.community import Community
 from qunzhu.store.connectors import OutboxAction
 from qunzhu.store.messaging import MessageCursor
+from qunzhu.store.tasks import OperatorTask
 from qunzhu.wiring import build_pipeline
 
 SPEC = """\
@@ -99,10 +100,17 @@ def test_stale_departed_and_platform_rules(store):
             _event("member_joined", "qq", "123456", "q1", timedelta(minutes=1)),
         ],
     )
-    _run(store)
+    assert _run(store)["tasks"] == 1
     sent = _welcomes(store)
-    assert [(k, g) for k, g, _ in sent] == [("alert", "wx-group"), ("send_message", "123456")]
-    assert "新人x1" in sent[0][2] and "请在" in sent[0][2]
+    assert [(k, g) for k, g, _ in sent] == [("send_message", "123456")]
+    # the WeChat group's welcome is the operator's to post, once however often the job runs
+    with store.engine.begin() as conn:
+        conn.execute(update(MessageCursor).values(position=0))
+    _run(store)
+    with store.reading() as session:
+        [task] = session.scalars(select(OperatorTask)).all()
+    assert task.kind == "welcome" and "新人x1" in task.text and task.state == "open"
+    assert task.detail["what"] == "send" and task.group_id is not None
 
 
 def test_batches_keep_each_groups_order():

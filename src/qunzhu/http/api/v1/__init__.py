@@ -17,6 +17,7 @@ from qunzhu.http.api.v1 import connectors as connectors_api
 from qunzhu.http.api.v1 import growth as growth_api
 from qunzhu.http.api.v1 import moderation as moderation_api
 from qunzhu.http.api.v1 import outbox as outbox_api
+from qunzhu.http.api.v1 import tasks as tasks_api
 from qunzhu.http.errors import ERROR_RESPONSES
 
 
@@ -35,4 +36,5 @@ def build_router() -> APIRouter:
     router.include_router(outbox_api.router)
     router.include_router(broadcasts.router)
     router.include_router(calendar.router)
+    router.include_router(tasks_api.router)
     return router

@@ -20,8 +20,10 @@ from qunzhu.http.web.pages import (
     growth,
     member,
     moderation,
+    operator_groups,
     operators,
     sessions,
+    tasks,
     today,
 )
 
@@ -37,10 +39,12 @@ def build_router() -> APIRouter:
         growth,
         connectors,
         operators,
+        operator_groups,
         sessions,
         audit,
         calendar,
         calendar_feed,
+        tasks,
     ):
         router.include_router(module.router)
     return router
