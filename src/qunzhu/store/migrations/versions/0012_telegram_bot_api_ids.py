@@ -15,7 +15,7 @@ identities imported before:
 Downgrade leaves the ids in the Bot API form (renaming them back would split them again).
 
 Revision ID: 0012
-Revises: 0009
+Revises: 0010
 Create Date: 2026-12-06 19:10:00.000000
 """
 
@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0012"
-down_revision = "0009"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
