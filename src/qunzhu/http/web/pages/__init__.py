@@ -21,6 +21,7 @@ from qunzhu.http.web.pages import (
     member,
     moderation,
     operators,
+    send,
     sessions,
     today,
 )
@@ -41,6 +42,7 @@ def build_router() -> APIRouter:
         audit,
         calendar,
         calendar_feed,
+        send,
     ):
         router.include_router(module.router)
     return router
