@@ -21,6 +21,7 @@ from qunzhu.http.web.pages import (
     member,
     moderation,
     operators,
+    playbooks,
     send,
     sessions,
     today,
@@ -43,6 +44,7 @@ def build_router() -> APIRouter:
         calendar,
         calendar_feed,
         send,
+        playbooks,
     ):
         router.include_router(module.router)
     return router
