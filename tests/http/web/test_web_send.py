@@ -8,6 +8,7 @@ import re
 
 from qunzhu_tests_http import csrf_from, log_in
 from sqlalchemy import func, select, update
+from text_scan import problems, shown_text
 
 from qunzhu.store.connectors import Connector, ConnectorGroup, OutboxAction
 from qunzhu.store.messaging import Broadcast
@@ -92,6 +93,13 @@ def test_preview_then_send_and_see_each_delivery(client, acme, personas):
     assert _count(store, OutboxAction) == 3
     assert sent.text.count('class="queue-item delivery" data-status="queued"') == 3
     assert "读书群" in sent.text and "旧群" in sent.text
+
+    # what the preview and the broadcast's page say is in Chinese (the POST pages the zh-CN
+    # scan of every GET page does not reach); names of groups and members are theirs
+    names = ["读书群", "旧群", "g1", "u1", "moderator", "English"]  # + the language switch
+    for html, where in ((preview.text, "preview"), (sent.text, "broadcast")):
+        found = problems(shown_text(html), where, language="zh-CN", allowed=names)
+        assert not found, "\n".join(map(str, found))
 
     again = client.post("/c/acme/send", data={**fields, "digest": digest.group(1)})
     assert again.status_code == 200 and _count(store, Broadcast) == 2  # a second broadcast, asked

@@ -27,7 +27,7 @@ from qunzhu.http.errors import ApiError
 from qunzhu.http.ownership import ObjectId, rows_of
 from qunzhu.http.web.pages.common import back, page
 from qunzhu.messaging.broadcast import SendRequest, community_zone, prepare, send
-from qunzhu.messaging.compose import VARIABLES, ComposeError
+from qunzhu.messaging.compose import GROUP_VARIABLES, MEMBER_VARIABLES, ComposeError
 from qunzhu.messaging.preview import summarize
 from qunzhu.readmodels.message_effects import effects_of
 from qunzhu.readmodels.message_effects import summary as effect_summary
@@ -122,7 +122,8 @@ def _options(request: Request, access: CommunityAccess) -> dict[str, Any]:
             "groups": group_targets(session, cid, every_group=True),
             "segments": segments_in_use(session, cid),
             "recent": broadcasts.recent(session, cid, 20),
-            "variables": sorted(VARIABLES),
+            "group_variables": sorted(GROUP_VARIABLES),
+            "member_variables": sorted(MEMBER_VARIABLES),
         }
 
 
