@@ -11,10 +11,14 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from qunzhu.messaging.broadcast import Planned
+from sqlalchemy.orm import Session
+
+from qunzhu.messaging.broadcast import Planned, SendRequest, prepare
 from qunzhu.messaging.pacing import after_quiet
 from qunzhu.messaging.reach import reach
 from qunzhu.spec.schema import CommunitySpec
+from qunzhu.store import broadcasts
+from qunzhu.store.send_options import connected_platforms, disabled_chats
 
 SAMPLES = 5
 LISTED = 200  # unreachable targets listed by name; the counts cover them all
@@ -74,3 +78,27 @@ def summarize(
             "moved_by_cap": sum(n for day, n in days.items() if first_day and day > first_day),
         },
     }
+
+
+def preview(
+    session: Session,
+    community_id: int,
+    spec: CommunitySpec,
+    tz: ZoneInfo,
+    request: SendRequest,
+    now: datetime,
+) -> tuple[Planned, dict[str, Any]]:
+    """What a send would queue and its summary; raises what ``prepare`` raises. The send page
+    and the API's preview both show this."""
+    today = broadcasts.planned_per_day(session, community_id, tz, now)
+    planned = prepare(session, community_id, spec, tz, request, now)
+    return planned, summarize(
+        planned,
+        spec=spec,
+        tz=tz,
+        now=now,
+        send_at=request.send_at,
+        connected=connected_platforms(session, community_id),
+        disabled=disabled_chats(session, community_id),
+        planned_today=today.get(now.astimezone(tz).date(), 0),
+    )

@@ -26,20 +26,15 @@ from qunzhu.http.deps import CommunityAccess, get_settings, get_store, require
 from qunzhu.http.errors import ApiError
 from qunzhu.http.ownership import ObjectId, rows_of
 from qunzhu.http.web.pages.common import back, page
-from qunzhu.messaging.broadcast import SendRequest, community_zone, prepare, send
+from qunzhu.messaging.broadcast import SendRequest, community_zone, send
 from qunzhu.messaging.compose import GROUP_VARIABLES, MEMBER_VARIABLES, ComposeError
-from qunzhu.messaging.preview import summarize
+from qunzhu.messaging.preview import preview
 from qunzhu.readmodels.message_effects import effects_of
 from qunzhu.readmodels.message_effects import summary as effect_summary
 from qunzhu.store import broadcasts
 from qunzhu.store.broadcasts import AudienceError, group_targets
 from qunzhu.store.messaging import Broadcast
-from qunzhu.store.send_options import (
-    chat_names,
-    connected_platforms,
-    disabled_chats,
-    segments_in_use,
-)
+from qunzhu.store.send_options import chat_names, segments_in_use
 
 router = APIRouter()
 AUDIENCES = ("groups", "segment", "all", "members")
@@ -173,18 +168,7 @@ def _prepared(
         tz = community_zone(spec, get_settings(request).tz)
         if ask.send_at is not None and ask.send_at.tzinfo is None:
             ask = replace(ask, send_at=ask.send_at.replace(tzinfo=tz))
-        today = broadcasts.planned_per_day(session, cid, tz, now)
-        planned = prepare(session, cid, spec, tz, ask, now)
-        summary = summarize(
-            planned,
-            spec=spec,
-            tz=tz,
-            now=now,
-            send_at=ask.send_at,
-            connected=connected_platforms(session, cid),
-            disabled=disabled_chats(session, cid),
-            planned_today=today.get(now.astimezone(tz).date(), 0),
-        )
+        _, summary = preview(session, cid, spec, tz, ask, now)
         if not queue:
             return None, summary
         broadcast_id, queued = send(session, cid, access.community.slug, spec, tz, ask, now)
