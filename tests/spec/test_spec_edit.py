@@ -54,7 +54,10 @@ def test_add_then_delete_down_to_none_and_add_again():
 
 
 def test_a_flow_style_list_is_round_tripped_and_an_unknown_name_refused():
-    flow = "name: x\npurpose: y\nplaybooks: [{name: a, trigger: member_joined, steps: [{day: 1, text: {zh-CN: hi}}]}]\n"
+    flow = (
+        "name: x\npurpose: y\n"
+        "playbooks: [{name: a, trigger: member_joined, steps: [{day: 1, text: {zh-CN: hi}}]}]\n"
+    )
     changed = with_playbook(flow, "a", {**WELCOME, "name": "a"})
     assert [s.day for s in load_spec(changed).playbooks[0].steps] == [0, 2]
     with pytest.raises(SpecError):
