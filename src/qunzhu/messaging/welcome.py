@@ -1,4 +1,5 @@
-"""The welcome (入群欢迎语): the spec's ``messages.welcome`` sent to people who just joined.
+"""The welcome (入群欢迎语): the spec's ``messages.welcome`` sent to people who just joined —
+or the group's own, where the spec's ``groups:`` entry for it has a ``welcome``.
 
 A job of ``qunzhu serve`` (every ``QUNZHU_SCHEDULE_WELCOME_SECONDS``) reads the joins stored
 since its cursor and, per group, queues one welcome naming up to ``messaging.welcome_batch``
@@ -23,7 +24,7 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from qunzhu import events as ev
-from qunzhu.spec.schema import CommunitySpec
+from qunzhu.spec.schema import CommunitySpec, MessageTemplate
 from qunzhu.store import message_cursors as cursors
 from qunzhu.store import outbox
 from qunzhu.store import tasks as operator_tasks
@@ -60,6 +61,12 @@ def batches(joins: Sequence[Join], per_welcome: int) -> list[list[Join]]:
 
 def names_in(lang: str, names: Sequence[str]) -> str:
     return "、".join(names) if lang.startswith("zh") else ", ".join(names)
+
+
+def welcome_template(spec: CommunitySpec, platform_group_id: str) -> MessageTemplate:
+    """The group's own welcome (``groups: {<id>: {welcome: …}}``), else the community's."""
+    own = spec.groups.get(platform_group_id)
+    return own.welcome if own is not None and own.welcome is not None else spec.messages.welcome
 
 
 def welcome(
@@ -115,8 +122,7 @@ def welcome(
         group = groups[batch[0].group_id]
         if group.platform in OWN_TEMPLATE:
             continue
-        text = spec.messages.render(
-            "welcome",
+        text = welcome_template(spec, group.platform_group_id).render(
             lang,
             member=names_in(lang, [j.name for j in batch if j.name]),
             group=group.name,

@@ -164,6 +164,7 @@ def sample(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> I
         ).all()
     sample = Sample(store, env, ids, _allowed_words(store), words_of(flagged))
     _act_as_operators(sample)
+    ids["broadcast_id"] = [_send_from_the_page(sample, [int(g) for g in groups])]
     yield sample
     store.dispose()
 
@@ -198,6 +199,22 @@ def _client(sample: Sample, language: str) -> TestClient:
     assert log_in(client, "owner", PASSWORD).status_code == 303
     client.cookies.set("qz_lang", language)
     return client
+
+
+def _send_from_the_page(sample: Sample, groups: list[int]) -> int:
+    """A broadcast previewed and sent on the send page, to every group (the broadcast's
+    page then has deliveries of each platform to show)."""
+    client = _client(sample, "zh-CN")
+    page = client.get(f"/c/{SLUG}/send")
+    fields = {"csrf_token": csrf_from(page.text), "text_zh": "{group}：周六晚八点线上分享",
+              "to": "groups", "group": [str(g) for g in groups], "lang": "zh-CN"}  # fmt: skip
+    preview = client.post(f"/c/{SLUG}/send/preview", data=fields)
+    digest = re.search(r'name="digest" value="([0-9a-f]+)"', preview.text)
+    assert preview.status_code == 200 and digest is not None, preview.text
+    sent = client.post(f"/c/{SLUG}/send", data={**fields, "digest": digest.group(1)},
+                       follow_redirects=False)  # fmt: skip
+    assert sent.status_code == 303, sent.text
+    return int(sent.headers["location"].split("/broadcasts/")[1].split("?")[0])
 
 
 def _act_as_operators(sample: Sample) -> None:

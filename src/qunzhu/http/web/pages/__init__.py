@@ -22,6 +22,8 @@ from qunzhu.http.web.pages import (
     moderation,
     operator_groups,
     operators,
+    playbooks,
+    send,
     sessions,
     tasks,
     today,
@@ -45,6 +47,8 @@ def build_router() -> APIRouter:
         calendar,
         calendar_feed,
         tasks,
+        send,
+        playbooks,
     ):
         router.include_router(module.router)
     return router
