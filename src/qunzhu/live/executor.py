@@ -39,7 +39,7 @@ from qunzhu.adapters.send_limits import MESSAGE_KINDS, limits_for
 from qunzhu.adapters.state import StateBook
 from qunzhu.events import Action, make_key
 from qunzhu.live.early_ledger import EarlyLedger, MemoryLedger
-from qunzhu.live.send_pacing import SendPacer
+from qunzhu.live.send_pacing import DailyCapReached, SendPacer
 from qunzhu.moderation.early import EARLY
 from qunzhu.store import connector_records as records
 from qunzhu.store import outbox
@@ -225,7 +225,11 @@ class Executor:
         if self.state.status(cid) == "disabled":
             return self._log(action, cid, "skipped", 0, error="connector disabled")
         if action.kind in MESSAGE_KINDS:  # paced to the platform's limits, not into them
-            wait = self._pacer(connector).reserve(action.group)
+            try:
+                wait = self._pacer(connector).reserve(action.group)
+            except DailyCapReached as full:  # a personal account kept safe: a person decides
+                self._alert(action, cid, f"not sent: {full}. {_what(action)}", kind="daily_cap")
+                return self._log(action, cid, "alerted", 0, error=str(full))
             if wait > 0 and self._stop.wait(wait):
                 return self._log(action, cid, "failed", 0, error="stopped before it was tried")
         attempts = 0
