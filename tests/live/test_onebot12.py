@@ -286,3 +286,35 @@ def test_the_reverse_websocket_and_the_webhook_carry_events_and_actions(store, h
     # wxid_b's third breach removed them; each breach got one warning or notice, not two
     assert len(api.called("send_message")) == 4
     assert api.called("wx.delete_groupmember") == [{"group_id": b.GROUP, "user_list": ["wxid_b"]}]
+
+
+def test_a_qq_v11_and_a_wechat_v12_bridge_at_once_land_as_two_platforms(store, hub, api):
+    from connector_fakes import onebot as ob
+
+    connect(store, hub, "qq", "qq", {"callback_window": 3600}, {"secret": "s", "access_token": "t"})
+    _wechat(store, hub, {}, api.token)
+    with serving(store, hub) as server:
+        qq = ob.group_message(7001, 555, "早上好", at=int(NOW))
+        assert ob.signed_post(f"{server.url}/hooks/onebot/qq", qq, "s").status_code == 204
+        wx = b.group_message("w1", "wxid_a", "早上好", at=NOW)
+        assert b.post(f"{server.url}/hooks/onebot/wx", wx, api.token).status_code == 204
+        # a OneBot 12 bridge for another platform: stored as what it says it is
+        qq12 = {**b.group_message("q1", "10002", "你好", at=NOW, group="4455"), "impl": "walle-q"}
+        qq12["self"] = {"platform": "qq", "user_id": "10001"}
+        assert b.post(f"{server.url}/hooks/onebot/wx", qq12, api.token).status_code == 204
+        odd = {**b.group_message("k1", "u1", "hi", at=NOW, group="k"), "impl": "kook-bridge"}
+        odd["self"] = {"platform": "kaiheila", "user_id": "b"}
+        assert b.post(f"{server.url}/hooks/onebot/wx", odd, api.token).status_code == 204
+    stored = rows(
+        store,
+        select(Group.platform, Group.platform_group_id, Message.platform_message_id)
+        .join(Message, Message.group_id == Group.id)
+        .order_by(Group.platform, Message.platform_message_id),
+    )
+    assert set(stored) == {
+        ("qq", "4455", "q1"),
+        ("qq", str(ob.GROUP), "7001"),
+        ("wechat", b.GROUP, "w1"),
+    }
+    [unknown] = [a for a in _alerts(store) if a.kind == "unknown_platform"]
+    assert "kaiheila" in unknown.text

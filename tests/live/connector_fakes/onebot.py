@@ -115,7 +115,7 @@ class FakeOneBotWs:
                 raise AssertionError("the fake OneBot did not connect")
             time.sleep(0.02)
 
-    subprotocols: list[str] | None = None  # OneBot 12 offers `12.<impl>`
+    subprotocols: tuple[str, ...] | None = None  # OneBot 12 offers `12.<impl>`
 
     def headers(self) -> dict[str, str]:
         return {

@@ -17,11 +17,12 @@ import threading
 from typing import Any
 
 import httpx
-from connector_fakes import onebot as ob
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
+
+from connector_fakes import onebot as ob
 
 IMPL = "ComWeChat"
 SELF = "wxid_operator01"
@@ -77,7 +78,7 @@ class FakeBridgeApi:
 class FakeBridgeReverse(ob.FakeOneBotWs):
     """The bridge's reverse WebSocket client."""
 
-    subprotocols = [f"12.{IMPL}"]
+    subprotocols = (f"12.{IMPL}",)
 
     def headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token}", "User-Agent": f"OneBot/12 ({IMPL})"}
