@@ -81,6 +81,7 @@ class Executor:
         self._idle = threading.Condition()
         self._log_rows: list[dict[str, Any]] = []
         self._outcomes: list[dict[str, Any]] = []
+        self._alerts: list[dict[str, Any]] = []
         self._log_lock = threading.Lock()
         self._flush_lock = threading.Lock()
         self._groups: dict[tuple[int, str], tuple[float, tuple[str, str]]] = {}
@@ -175,6 +176,15 @@ class Executor:
             with self._log_lock:
                 rows, self._log_rows = self._log_rows, []
                 outcomes, self._outcomes = self._outcomes, []
+                alerts, self._alerts = self._alerts, []
+            for n, alert in enumerate(alerts):
+                try:
+                    records.add_alert(self.store, **alert)
+                except Exception:  # the database away: keep the rest for the next flush
+                    log.exception("storing an alert failed")
+                    with self._log_lock:
+                        self._alerts[:0] = alerts[n:]
+                    break
             if rows:
                 records.record_action(self.store, rows)
             if outcomes:
@@ -303,8 +313,9 @@ class Executor:
     def _alert(
         self, action: Action, cid: int | None, text: str, *, kind: str, key: str | None = None
     ) -> None:
-        records.add_alert(
-            self.store,
+        # written by the flusher, as the log: a worker waiting for SQLite's writer lock
+        # would hold back the group's next action (on WeChat every ad has its alert)
+        alert = dict(
             community=action.community,
             connector_id=cid,
             platform=action.platform,
@@ -316,6 +327,9 @@ class Executor:
             detail=_jsonable(action.detail),
             key=key or make_key("alert", action.key, text),
         )
+        with self._log_lock:
+            self._alerts.append(alert)
+        self._written.set()
 
     def _log(
         self,
