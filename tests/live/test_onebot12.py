@@ -318,3 +318,36 @@ def test_a_qq_v11_and_a_wechat_v12_bridge_at_once_land_as_two_platforms(store, h
     }
     [unknown] = [a for a in _alerts(store) if a.kind == "unknown_platform"]
     assert "kaiheila" in unknown.text
+
+
+def test_past_the_daily_cap_a_message_becomes_an_alert(store, hub, api, bridge):
+    # a personal account keeps to its cap: the second warning of the day is not sent
+    made = _wechat(store, hub, {"ws_url": bridge.url, "send_daily_cap": 1}, api.token)
+    assert made.info.config["send_daily_cap"] == 1
+    hub.start()
+    bridge.wait_connected()
+    bridge.report(b.group_message("c1", "wxid_spam01", SPAM, at=NOW))
+    bridge.report(b.group_message("c2", "wxid_spam02", SPAM, at=NOW + 1))
+    wait_until(lambda: count(store, Message) == 2, what="both messages")
+    wait_until(lambda: hub.executor.drain(1) and len(_alerts(store)) >= 3, what="the alerts")
+    assert len(api.called("send_message")) == 1
+    [capped] = [a for a in _alerts(store) if a.kind == "daily_cap"]
+    assert "daily cap of 1 messages" in capped.text and "wxid_spam02" in capped.text
+
+
+def test_the_bridge_saying_the_account_is_offline_shows_in_the_state(store, hub, api, bridge):
+    _forward(store, hub, api, bridge)
+    bridge.wait_connected()
+    wait_until(lambda: _status(store)[0] == "connected", what="connected")
+    bridge.report(
+        {
+            **b.heartbeat(NOW),
+            "detail_type": "status_update",
+            "status": {
+                "good": True,
+                "bots": [{"self": {"platform": "wechat", "user_id": b.SELF}, "online": False}],
+            },
+        }
+    )
+    wait_until(lambda: _status(store)[0] == "error", what="the offline state")
+    assert b.SELF in _status(store)[1]

@@ -181,7 +181,12 @@ def onebot(
     if version not in (11, 12):
         raise fail(f"--version must be 11 or 12, not {version}", as_json=as_json)
     if version == 12:
-        _onebot12(community, name, platform, access_token, api_url, ws_url, as_json)
+        from qunzhu.cli.connect_bridges import connect_onebot12
+
+        connect_onebot12(
+            community, name, platform, ws_url, api_url, as_json,
+            save=_save, done=_done, token=_secret(access_token, "access_token"),
+        )  # fmt: skip
         return
     if ws_url and not ws_url.startswith(("ws://", "wss://")):
         raise fail(f"--ws-url must start with ws:// or wss://, not {ws_url!r}", as_json=as_json)
@@ -211,49 +216,6 @@ def onebot(
                 if ws_url
                 else "or forward WebSocket: give --ws-url ws://<onebot host>:<port>",
             ],
-        },
-        as_json,
-    )
-
-
-def _onebot12(
-    community: str,
-    name: str,
-    platform: str,
-    access_token: str | None,
-    api_url: str | None,
-    ws_url: str | None,
-    as_json: bool,
-) -> None:
-    from qunzhu.cli.connect_bridges import onebot12_config, onebot12_steps
-    from qunzhu.store.connectors import CONNECTOR_PLATFORMS
-
-    if platform not in CONNECTOR_PLATFORMS:
-        raise fail(
-            f"--platform must be one of {', '.join(CONNECTOR_PLATFORMS)}, not {platform!r}",
-            as_json=as_json,
-        )
-    mode = "forward" if ws_url else "reverse"
-    config = onebot12_config(
-        platform=platform, mode=mode, ws_url=ws_url, api_url=api_url, pacing={}, as_json=as_json
-    )
-    _save(
-        community,
-        platform,
-        name,
-        config,
-        {"access_token": _secret(access_token, "access_token")},
-        as_json,
-    )
-    _done(
-        {
-            "platform": platform,
-            "name": name,
-            "community": community,
-            "protocol": "onebot12",
-            "webhook": f"/hooks/onebot/{name}",
-            "websocket": f"/hooks/onebot/{name}/ws",
-            "next": onebot12_steps(name, mode, config["ws_url"]),
         },
         as_json,
     )

@@ -70,6 +70,45 @@ def onebot12_steps(name: str, mode: str, ws_url: str) -> list[str]:
     ]
 
 
+def connect_onebot12(
+    community: str,
+    name: str,
+    platform: str,
+    ws_url: str | None,
+    api_url: str | None,
+    as_json: bool,
+    *,
+    save: Any,
+    done: Any,
+    token: str,
+) -> None:
+    """``qunzhu connect onebot --version 12``: forward with a ``--ws-url``, else reverse."""
+    from qunzhu.store.connectors import CONNECTOR_PLATFORMS
+
+    if platform not in CONNECTOR_PLATFORMS:
+        raise fail(
+            f"--platform must be one of {', '.join(CONNECTOR_PLATFORMS)}, not {platform!r}",
+            as_json=as_json,
+        )
+    mode = "forward" if ws_url else "reverse"
+    config = onebot12_config(
+        platform=platform, mode=mode, ws_url=ws_url, api_url=api_url, pacing={}, as_json=as_json
+    )
+    save(community, platform, name, config, {"access_token": token}, as_json)
+    done(
+        {
+            "platform": platform,
+            "name": name,
+            "community": community,
+            "protocol": "onebot12",
+            "webhook": f"/hooks/onebot/{name}",
+            "websocket": f"/hooks/onebot/{name}/ws",
+            "next": onebot12_steps(name, mode, config["ws_url"]),
+        },
+        as_json,
+    )
+
+
 def register(connect_app: typer.Typer, save: Any, done: Any, secret: Any) -> None:
     @connect_app.command("wechat")
     def wechat(
