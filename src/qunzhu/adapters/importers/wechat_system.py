@@ -224,3 +224,8 @@ def _template(
     elif m := _T_REMOVED.match(template):
         yield from _removals(named(m[2]), people(m[1])[0][0], ids, stamp, common)
     # other templates (renamed the group, became owner, 企业微信 notices): not member events
+
+
+# the system lines as live WeChat bridges pass them on (OneBot 12, WeChatFerry): read with the
+# same patterns as an export, so live and import agree on who joined, left or was removed
+INVITED, SCANNED, REMOVED, LEFT, SEPARATORS = _INVITED, _SCANNED, _REMOVED, _LEFT, _SEPARATORS
