@@ -167,7 +167,7 @@ def test_audit_mode_decides_but_does_not_act(store: Store) -> None:
 
 def test_a_platform_that_cannot_act_gets_an_alert(store: Store) -> None:
     _community(store)
-    actions = _run(store, RuleModerator(), _message(1, SPAM, at=START, platform="wechat"))
+    actions = _run(store, RuleModerator(), _message(1, SPAM, at=START, platform="wecom"))
     assert [a.kind for a in actions] == ["alert"]
     assert actions[0].detail["would"] == ["delete_message", "warn"]
     with store.reading() as s:

@@ -9,6 +9,7 @@ CONNECTORS: dict[str, str] = {
     "telegram": "qunzhu.adapters.telegram.adapter:TelegramConnector",
     "qq": "qunzhu.adapters.onebot.adapter:OneBotConnector",
     "wecom": "qunzhu.adapters.wecom.adapter:WeComConnector",
+    "wechat": "qunzhu.adapters.wechat.adapter:WeChatFerryConnector",
 }
 
 

@@ -1,7 +1,7 @@
 """What the member is told and what the platform is asked to do for a decision.
 
 The member hears which rule, in the spec's zh-CN / en template. Where the platform cannot
-delete, mute or remove (WeCom, WeChat, IRC, WhatsApp: DESIGN §3), the decision becomes one
+delete, mute or remove (WeCom, IRC, WhatsApp: DESIGN §3), the decision becomes one
 ``alert`` action for an operator carrying everything that would have been done.
 """
 
@@ -13,7 +13,9 @@ from qunzhu import events as ev
 from qunzhu.moderation.decide import Decision
 from qunzhu.spec.schema import CommunitySpec
 
-CAN_ACT = frozenset({"telegram", "qq", "discord", "api", "test"})
+# WeChat acts through its live connector (WeChatFerry): what a personal account cannot do
+# there (delete, mute) the executor turns into an alert, the rest (warn with @, remove) is done
+CAN_ACT = frozenset({"telegram", "qq", "wechat", "discord", "api", "test"})
 
 RULE_NAMES: dict[str, tuple[str, str]] = {
     "ads": ("禁止发广告", "no ads"),

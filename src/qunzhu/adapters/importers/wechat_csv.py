@@ -19,6 +19,7 @@ from __future__ import annotations
 import csv
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from operator import itemgetter
 from pathlib import Path
@@ -60,6 +61,7 @@ _SCANNED = re.compile(rf"^{_NAME}通过扫描{_NAME}分享的二维码加入群�
 _REMOVED = re.compile(rf"^{_NAME}将{_NAME}移出了?群聊")
 _LEFT = re.compile(rf"^{_NAME}(?:退出|已退出)了?群聊")
 _RECALLED = re.compile(rf"^{_NAME}\s*撤回了一条消息")
+_RENAMED = re.compile(rf"^{_NAME}修改群名为{_NAME}$")
 _SEPARATORS = re.compile(r"[、，,]")
 _REFER = re.compile(
     r"<title>(?P<title>.*?)</title>.*?<refermsg>.*?<chatusr>(?P<user>.*?)</chatusr>.*?"
@@ -263,6 +265,53 @@ def _who(name: str, names: dict[str, str], me: str) -> tuple[str, str]:
     return names.get(name, f"name:{name}"), name
 
 
+@dataclass(frozen=True, slots=True)
+class SystemLine:
+    """What a WeChat system line says about members, by display name: ``kind`` is join,
+    removed, left, recall or rename; ``by`` the inviter, remover or renamer; ``names`` who
+    joined, was removed, left or recalled; ``via`` invite or qr; ``title`` a new group name.
+
+    The live WeChatFerry connector reads its system messages with this too, so a group seen
+    live and the same group imported from its export say the same."""
+
+    kind: str
+    by: str = ""
+    names: tuple[str, ...] = ()
+    via: str = ""
+    title: str = ""
+
+
+def _bare(name: str) -> str:
+    return name.strip().strip('"“”「」')
+
+
+def system_line(content: str) -> SystemLine | None:
+    """The member event a system line holds, or None for other lines (privacy notes, pats)."""
+    text = content.strip()
+    invited = _INVITED.match(text)
+    scanned = None if invited else _SCANNED.match(text)
+    if invited:
+        names = tuple(_bare(n) for n in _SEPARATORS.split(invited[2]))
+        return SystemLine("join", _bare(invited[1]), names, "invite")
+    if scanned:
+        names = tuple(_bare(n) for n in _SEPARATORS.split(scanned[1]))
+        return SystemLine("join", _bare(scanned[2]), names, "qr")
+    removed = _REMOVED.match(text)
+    if removed:
+        names = tuple(_bare(n) for n in _SEPARATORS.split(removed[2]))
+        return SystemLine("removed", _bare(removed[1]), names)
+    left = _LEFT.match(text)
+    if left:
+        return SystemLine("left", names=(_bare(left[1]),))
+    recalled = _RECALLED.match(text)
+    if recalled:
+        return SystemLine("recall", names=(_bare(recalled[1]),))
+    renamed = _RENAMED.match(text)
+    if renamed:
+        return SystemLine("rename", _bare(renamed[1]), title=_bare(renamed[2]))
+    return None
+
+
 def _system(
     content: str,
     when: datetime,
@@ -272,51 +321,33 @@ def _system(
     community: str,
     group: str,
 ) -> Iterator[ev.Event]:
+    line = system_line(content)
+    if line is None or line.kind == "rename":  # a renamed group is not a member event
+        return
     common: dict[str, Any] = {
         "platform": PLATFORM,
         "community": community,
         "group": group,
         "occurred_at": when,
+        "raw": content,
     }
     stamp = int(when.timestamp())
-    text = content.strip()
-    invited = _INVITED.match(text)
-    scanned = None if invited else _SCANNED.match(text)
-    if invited or scanned:
-        if invited:
-            inviter_name, invitees, via = invited[1], invited[2], "invite"
-        else:
-            assert scanned is not None
-            invitees, inviter_name, via = scanned[1], scanned[2], "qr"
-        inviter, _ = _who(inviter_name, names, me)
-        for one in _SEPARATORS.split(invitees):
-            member, name = _who(one, names, me)
+    by = _who(line.by, names, me)[0] if line.by else None
+    for one in line.names:
+        member, name = _who(one, names, me)
+        if line.kind == "join":
             key = ids.event_key("join", stamp, member)
             yield ev.MemberJoined(
-                member=member, member_name=name, inviter=inviter, via=via, key=key,
-                raw=content, **common,
-            )  # fmt: skip
-        return
-    removed = _REMOVED.match(text)
-    if removed:
-        by, _ = _who(removed[1], names, me)
-        for one in _SEPARATORS.split(removed[2]):
-            member, name = _who(one, names, me)
+                member=member, member_name=name, inviter=by, via=line.via, key=key, **common
+            )
+        elif line.kind == "removed":
             key = ids.event_key("leave", stamp, member)
             yield ev.MemberLeft(
-                member=member, member_name=name, reason="removed", by=by, key=key,
-                raw=content, **common,
-            )  # fmt: skip
-        return
-    left = _LEFT.match(text)
-    if left:
-        member, name = _who(left[1], names, me)
-        key = ids.event_key("leave", stamp, member)
-        yield ev.MemberLeft(member=member, member_name=name, key=key, raw=content, **common)
-        return
-    recalled = _RECALLED.match(text)
-    if recalled:
-        member, _ = _who(recalled[1], names, me)
-        key = ids.event_key("recall", stamp, member)
-        yield ev.MessageRecalled(member=member, key=key, raw=content, **common)
-    # other system lines (group renamed, privacy notices, pats) are not member events
+                member=member, member_name=name, reason="removed", by=by, key=key, **common
+            )
+        elif line.kind == "left":
+            key = ids.event_key("leave", stamp, member)
+            yield ev.MemberLeft(member=member, member_name=name, key=key, **common)
+        else:
+            key = ids.event_key("recall", stamp, member)
+            yield ev.MessageRecalled(member=member, key=key, **common)
