@@ -175,3 +175,22 @@ def test_a_connector_sealed_under_another_key_does_not_stop_the_others(store, co
     assert shown["stale"]["status"] == "error"
     assert "QUNZHU_SECRET_KEY changed" in shown["stale"]["reason"]
     hub.stop()
+
+
+def test_connect_wechat_through_wcferry_stores_the_bridge_address(store, community, cli, cli_env):
+    done = cli.invoke(
+        app,
+        ["connect", "wechat", "acme", "--bridge", "wcferry", "--host", "192.168.1.20", "--json"],
+    )
+    assert done.exit_code == 0, done.output
+    assert json.loads(done.output)["bridge"] == "wcferry"
+    [(platform, config)] = rows(store, select(Connector.platform, Connector.config))
+    assert platform == "wechat"
+    assert config == {"bridge": "wcferry", "host": "192.168.1.20", "port": 10086}
+    for bad, says in (
+        (["--bridge", "itchat", "--host", "h"], "--bridge 'itchat'"),
+        (["--bridge", "wcferry", "--host", "tcp://h"], "no scheme"),
+        (["--bridge", "wcferry", "--host", "h", "--port", "65535"], "1–65534"),
+    ):
+        refused = cli.invoke(app, ["connect", "wechat", "acme", *bad, "--json"])
+        assert refused.exit_code != 0 and says in refused.output, refused.output

@@ -1,4 +1,4 @@
-"""``qunzhu connect telegram|onebot|wecom`` and ``qunzhu connectors ...``: live connectors.
+"""``qunzhu connect telegram|onebot|wecom|wechat`` and ``qunzhu connectors ...``: live connectors.
 
 Secrets come from the environment (or a prompt), never from an option typed on the command
 line that the shell history would keep; they are stored encrypted with a key derived from
@@ -22,7 +22,7 @@ from qunzhu.store.credentials import CredentialsError
 connect_app = typer.Typer(
     name="connect",
     no_args_is_help=True,
-    help="Connect a live platform (Telegram, QQ via OneBot, WeCom).",
+    help="Connect a live platform (Telegram, QQ via OneBot, WeCom, WeChat via a bridge).",
 )
 connectors_app = typer.Typer(
     name="connectors", no_args_is_help=True, help="Live connectors: state, enable/disable, sync."
@@ -261,6 +261,52 @@ def wecom(
                 "(qunzhu serve must be running to answer the check)",
                 "WeCom cannot delete, mute or remove in customer groups: those "
                 "decisions appear as alerts",
+            ],
+        },
+        as_json,
+    )
+
+
+WECHAT_BRIDGES = ("wcferry",)
+
+
+@connect_app.command("wechat")
+def wechat(
+    community: str = typer.Argument(..., help="Community slug."),
+    bridge: str = typer.Option(
+        ..., help="The bridge on the WeChat PC: wcferry (WeChatFerry's RPC server)."
+    ),
+    host: str = typer.Option(..., help="Address of the PC where the bridge runs."),
+    port: int = typer.Option(
+        10086, help="WeChatFerry's RPC port (messages come on the next one, port + 1)."
+    ),
+    name: str = typer.Option("wechat", help="Connector name."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Connect WeChat personal groups through a bridge beside the WeChat client on a
+    Windows PC (qunzhu dials it; nothing on the PC dials qunzhu)."""
+    if bridge not in WECHAT_BRIDGES:
+        raise fail(
+            f"--bridge {bridge!r}: expected one of {', '.join(WECHAT_BRIDGES)}", as_json=as_json
+        )
+    host = host.strip()
+    if not host or "/" in host or " " in host:
+        raise fail(f"--host {host!r}: give a host name or IP address, no scheme", as_json=as_json)
+    if not 1 <= port <= 65534:  # WeChatFerry also takes port + 1
+        raise fail(f"--port {port}: expected 1–65534", as_json=as_json)
+    _save(community, "wechat", name, {"bridge": bridge, "host": host, "port": port}, {}, as_json)
+    _done(
+        {
+            "platform": "wechat",
+            "name": name,
+            "community": community,
+            "bridge": bridge,
+            "next": [
+                f"on the PC: WeChat logged in, WeChatFerry listening on {port} and {port + 1}",
+                f"let only this server reach {host}:{port}-{port + 1} (WeChatFerry has no "
+                "password)",
+                "qunzhu serve connects and reconnects; `qunzhu connectors list` shows the state",
+                "make the account owner or admin of a group for qunzhu to remove members there",
             ],
         },
         as_json,

@@ -62,6 +62,8 @@ _REMOVED = re.compile(rf"^{_NAME}将{_NAME}移出了?群聊")
 _LEFT = re.compile(rf"^{_NAME}(?:退出|已退出)了?群聊")
 _RECALLED = re.compile(rf"^{_NAME}\s*撤回了一条消息")
 _RENAMED = re.compile(rf"^{_NAME}修改群名为{_NAME}$")
+_APP_TITLE = re.compile(r"<appmsg\b.*?<title>(?:<!\[CDATA\[)?(.*?)(?:\]\]>)?</title>", re.S)
+_APP_URL = re.compile(r"<appmsg\b.*?<url>(?:<!\[CDATA\[)?(.*?)(?:\]\]>)?</url>", re.S)
 _SEPARATORS = re.compile(r"[、，,]")
 _REFER = re.compile(
     r"<title>(?P<title>.*?)</title>.*?<refermsg>.*?<chatusr>(?P<user>.*?)</chatusr>.*?"
@@ -228,7 +230,8 @@ def _record(
     if not sender:
         raise ValueError("a message without Sender or NickName")
     kind = APP_KINDS.get(sub_type, "other") if msg_type == 49 else KINDS.get(msg_type, "other")
-    text, reply_to = content, None
+    text = content if msg_type == 1 else content_text(msg_type, kind, content)
+    reply_to = None
     if kind == "quote":
         refer = _REFER.search(content)
         if refer is not None:
@@ -244,7 +247,7 @@ def _record(
             sender,
             nick,
             when,
-            text if kind in ("text", "quote", "link", "file") else text[:2000],
+            text,
             kind,
             reply_to,
             False,
@@ -255,6 +258,21 @@ def _record(
             None,
         ),
     )
+
+
+def content_text(msg_type: int, kind: str, content: str) -> str:
+    """The words of a message that is not plain text, as live and import both read them: an
+    app message's title (a link's with its URL) where the content is its XML; nothing for
+    pictures, voice, stickers and the like, whose content describes a file (its words
+    would count as what the member wrote)."""
+    if msg_type != 49:
+        return content if kind == "text" else ""
+    if "<appmsg" not in content:  # an export that wrote the words out itself
+        return content[:2000]
+    title = _APP_TITLE.search(content)
+    text = title[1] if title else ""
+    url = _APP_URL.search(content) if kind == "link" else None
+    return f"{text} {url[1]}".strip() if url else text
 
 
 def _who(name: str, names: dict[str, str], me: str) -> tuple[str, str]:

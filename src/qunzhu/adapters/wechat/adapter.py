@@ -61,6 +61,7 @@ class WeChatFerryConnector:
         self.client: WcfClient | None = None
         self.me = ""
         self.rooms: dict[str, _Room] = {}
+        self._asked: set[tuple[str, str]] = set()
         self._lock = threading.Lock()
 
     def routes(self) -> list[WebhookRoute]:
@@ -96,7 +97,7 @@ class WeChatFerryConnector:
 
     def handle(self, msg: Any) -> None:
         cid = self.info.id
-        parsed = parse(msg, self.info.community, self.me, self._resolve)
+        parsed = parse(msg, self.info.community, self.me, self._resolve, self._name_of)
         if parsed.removed_from:
             why = f"the account was removed from group {parsed.removed_from}"
             records.set_group_state(self.store, cid, parsed.removed_from, "disabled", why)
@@ -141,6 +142,13 @@ class WeChatFerryConnector:
     def _resolve(self, roomid: str, name: str) -> str:
         found = self.room(roomid).wxid_of(name) or self.room(roomid, fresh=True).wxid_of(name)
         return found or f"name:{name}"  # as the importer names someone it cannot place
+
+    def _name_of(self, roomid: str, wxid: str) -> str:
+        room = self.room(roomid)
+        if wxid not in room.names and (roomid, wxid) not in self._asked:
+            self._asked.add((roomid, wxid))  # a new member: the list once more, not each time
+            room = self.room(roomid, fresh=True)
+        return room.names.get(wxid, "")
 
     # -- out --------------------------------------------------------------------------
     def _client(self) -> WcfClient:

@@ -22,13 +22,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from qunzhu import events as ev
-from qunzhu.adapters.importers.wechat_csv import APP_KINDS, KINDS, ME, system_line
+from qunzhu.adapters.importers.wechat_csv import APP_KINDS, KINDS, ME, content_text, system_line
 from qunzhu.events import make_key
 
 PLATFORM = "wechat"
 _APPTYPE = re.compile(r"<appmsg\b.*?<type>\s*(\d+)\s*</type>", re.S)
-_TITLE = re.compile(r"<appmsg\b.*?<title>(?:<!\[CDATA\[)?(.*?)(?:\]\]>)?</title>", re.S)
-_URL = re.compile(r"<url>(?:<!\[CDATA\[)?(.*?)(?:\]\]>)?</url>", re.S)
 _REFER = re.compile(r"<refermsg>.*?<svrid>\s*(\d+)\s*</svrid>", re.S)
 _AT = re.compile(r"<atuserlist>(?:<!\[CDATA\[)?(.*?)(?:\]\]>)?</atuserlist>", re.S)
 _REVOKED = re.compile(r"<newmsgid>\s*(\d+)\s*</newmsgid>")
@@ -37,6 +35,12 @@ _REMOVED_ME = re.compile(r"^你被[\"“]?(.+?)[\"”]?移出群聊")
 
 Resolve = Callable[[str, str], str]
 """(room, display name) → wxid, or ``name:<display name>`` when the member list lacks it."""
+NameOf = Callable[[str, str], str]
+"""(room, wxid) → the member's display name there, "" when unknown."""
+
+
+def _nobody(room: str, wxid: str) -> str:
+    return ""
 
 
 @dataclass
@@ -58,7 +62,7 @@ def _body(msg: Any) -> str:
     return content[len(head) :] if msg.sender and content.startswith(head) else content
 
 
-def parse(msg: Any, community: str, me: str, resolve: Resolve) -> Parsed:
+def parse(msg: Any, community: str, me: str, resolve: Resolve, name_of: NameOf = _nobody) -> Parsed:
     out = Parsed()
     room = str(msg.roomid)
     if not msg.is_group or not room.endswith("@chatroom"):
@@ -71,27 +75,22 @@ def parse(msg: Any, community: str, me: str, resolve: Resolve) -> Parsed:
     elif msg.type in (51, 9999):  # the client's own status lines, not people talking
         out.ignored = f"type {msg.type}"
     else:
-        _message(msg, room, community, out)
+        _message(msg, room, community, out, name_of(room, str(msg.sender)))
     return out
 
 
-def _message(msg: Any, room: str, community: str, out: Parsed) -> None:
+def _message(msg: Any, room: str, community: str, out: Parsed, name: str) -> None:
     content = _body(msg)
     kind = KINDS.get(int(msg.type), "other")
-    text, reply_to = content, None
+    reply_to = None
     if msg.type == 49:
         sub = _APPTYPE.search(content)
         kind = APP_KINDS.get(int(sub[1]), "other") if sub else "other"
-        title = _TITLE.search(content)
-        text = title[1] if title else ""
-        if kind == "link" and (url := _URL.search(content)) is not None:
-            text = f"{text} {url[1]}".strip()
         refer = _REFER.search(content) if kind == "quote" else None
         reply_to = refer[1] if refer else None
     elif msg.type == 62:  # a short video
         kind = "video"
-    if kind not in ("text", "quote", "link", "file"):
-        text = ""  # images, voice, stickers: their content is XML about a file, not words
+    text = content_text(int(msg.type), kind, content)
     at = _AT.search(str(msg.xml))
     mentions = tuple(w for w in (at[1].split(",") if at else ()) if w and w != "notify@all")
     out.events.append(
@@ -104,6 +103,7 @@ def _message(msg: Any, room: str, community: str, out: Parsed) -> None:
             message_id=str(msg.id),
             text=text,
             kind=kind,
+            member_name=name,
             reply_to=reply_to,
             mentions=mentions,
             raw=_raw(msg),
