@@ -146,3 +146,20 @@ def test_nothing_listening_fails_as_transient_and_the_state_says_why(store, hub)
         bot._send(ROOM, text="hi")
     hub.start()
     wait_until(lambda: rows(store, select(Connector.last_error))[0][0], what="the error recorded")
+
+
+def test_an_approved_member_is_added_and_a_file_is_sent(store, hub, fake):
+    from qunzhu.events import Action
+
+    bot = _wechat(store, hub, fake)
+    hub.start()
+    wait_until(lambda: bot.client is not None, what="connected")
+    where = {"platform": "wechat", "community": "acme", "group": ROOM}
+    assert bot.perform(Action(kind="approve_join", member="wxid_new", **where)) == {
+        "added": "wxid_new"
+    }
+    assert fake.called("FUNC_ADD_ROOM_MEMBERS") == [{"roomid": ROOM, "wxids": "wxid_new"}]
+    assert "wxid_new" in fake.rooms[ROOM]
+    sent = Action(kind="send_message", detail={"file": "C:/群文件/第三章.pdf"}, **where)
+    bot.perform(sent)
+    assert fake.called("FUNC_SEND_FILE") == [{"path": "C:/群文件/第三章.pdf", "receiver": ROOM}]
