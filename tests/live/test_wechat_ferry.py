@@ -163,3 +163,17 @@ def test_an_approved_member_is_added_and_a_file_is_sent(store, hub, fake):
     sent = Action(kind="send_message", detail={"file": "C:/群文件/第三章.pdf"}, **where)
     bot.perform(sent)
     assert fake.called("FUNC_SEND_FILE") == [{"path": "C:/群文件/第三章.pdf", "receiver": ROOM}]
+
+
+def test_the_account_never_acts_against_itself(store, hub, fake):
+    from qunzhu.events import Action
+
+    bot = _wechat(store, hub, fake)
+    hub.start()
+    wait_until(lambda: bot.client is not None, what="connected")
+    where = {"platform": "wechat", "community": "acme", "group": ROOM, "member": wf.ME}
+    for kind in ("warn", "remove", "delete_message"):
+        assert bot.perform(Action(kind=kind, text="刷屏", **where)) == {
+            "skipped": "the connected account itself"
+        }
+    assert fake.called("FUNC_SEND_TXT") == fake.called("FUNC_DEL_ROOM_MEMBERS") == []

@@ -85,6 +85,7 @@ class FakeWcf:
         self.nicknames: dict[str, str] = {}  # Contact.NickName
         self.port = _free_pair()
         self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.call_times: list[float] = []  # when each call came (a benchmark's clock)
         self.connections = 0
         self._pending: deque[bytes] = deque()
         self._sent: list[bytes] = []
@@ -191,6 +192,7 @@ class FakeWcf:
             sub = getattr(req, field)
             args = {f.name: v for f, v in sub.ListFields()}
         self.calls.append((name, args))
+        self.call_times.append(time.time())
         f = wcf_pb2
         if req.func == f.FUNC_IS_LOGIN:
             return wcf_pb2.Response(status=1)

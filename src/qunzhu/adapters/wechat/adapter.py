@@ -35,6 +35,7 @@ from qunzhu.store.session import Store
 
 log = logging.getLogger(__name__)
 DEFAULT_PORT = 10086
+BATCH = 256  # messages stored together when they come faster than one at a time
 SMALL_GROUP = 40  # WeChat adds members directly below this size; larger groups get an invite
 
 
@@ -89,13 +90,24 @@ class WeChatFerryConnector:
                     raise ConnectorError("the connection to WeChatFerry dropped")
                 msg = client.receive(500)
                 if msg is not None:
-                    self.handle(msg)  # stored before the next one is read: in order
+                    # what else has come meanwhile is stored with it, in order, in one batch:
+                    # one transaction per message could not keep up with a busy account
+                    self.handle([msg, *client.waiting(BATCH - 1)])
         finally:
             if self.client is client:
                 self.client = None
             client.close()
 
-    def handle(self, msg: Any) -> None:
+    def handle(self, msgs: list[Any]) -> None:
+        events: list[Any] = []
+        for msg in msgs:
+            events.extend(self._read(msg))
+        if events:
+            self.deliver(events)
+        self.state.event(self.info.id, len(msgs))
+
+    def _read(self, msg: Any) -> list[Any]:
+        """The events of one message; alerts and group states it causes are stored here."""
         cid = self.info.id
         parsed = parse(msg, self.info.community, self.me, self._resolve, self._name_of)
         if parsed.removed_from:
@@ -124,9 +136,7 @@ class WeChatFerryConnector:
                 level="info",
                 key=n["key"],
             )
-        if parsed.events:
-            self.deliver(parsed.events)
-        self.state.event(cid)
+        return parsed.events
 
     def room(self, roomid: str, *, fresh: bool = False) -> _Room:
         """The group's members, admins and owner, asked once and again when ``fresh``
@@ -183,6 +193,10 @@ class WeChatFerryConnector:
 
     def perform(self, action: Action) -> dict[str, Any]:
         group, kind = action.group, action.kind
+        if action.member and action.member == self.me and kind in _AGAINST_MEMBER:
+            # WeChatFerry hands back what the account sends: its own warnings would be read
+            # as flooding and the account would warn and remove itself, round and round
+            return {"skipped": "the connected account itself"}
         match kind:
             case "send_message" | "warn":
                 text = action.text or action.reason
@@ -224,6 +238,9 @@ class WeChatFerryConnector:
         client = self.client
         if client is not None:
             client.close()
+
+
+_AGAINST_MEMBER = frozenset({"warn", "delete_message", "mute", "unmute", "remove", "ban"})
 
 
 def _member(action: Action) -> str:

@@ -102,6 +102,27 @@ class WcfClient:
             ) from exc
         return rsp.wxmsg if rsp.HasField("wxmsg") else None
 
+    def waiting(self, limit: int) -> list[Any]:
+        """The messages already received, up to ``limit``, without waiting for more."""
+        out: list[Any] = []
+        while self.msg is not None and len(out) < limit:
+            try:
+                data = self.msg.recv(block=False)
+            except pynng.TryAgain:
+                break
+            except pynng.NNGException as exc:
+                raise ConnectorError(f"WeChatFerry messages: {exc}") from exc
+            rsp = wcf_pb2.Response()
+            try:
+                rsp.ParseFromString(data)
+            except Exception as exc:
+                raise ConnectorError(
+                    f"WeChatFerry sent a message that is not a Response: {exc}"
+                ) from exc
+            if rsp.HasField("wxmsg"):
+                out.append(rsp.wxmsg)
+        return out
+
     def call(self, request: Any) -> Any:
         name = wcf_pb2.Functions.Name(request.func)
         if self.cmd is None:
