@@ -72,6 +72,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=None)
     parser.add_argument("--rate", type=int, default=RATE)
     parser.add_argument("--rooms", type=int, default=100)
+    parser.add_argument(
+        "--redis",
+        default="",
+        help="a Redis URL: messages are answered once queued there and stored by the "
+        "consumer in the same process (QUNZHU_LIVE_PROCESS=false), with early deletes",
+    )
     args = parser.parse_args()
     seconds = args.seconds or (10.0 if args.quick else 60.0)
     count = int(seconds * args.rate)
@@ -90,8 +96,15 @@ def main() -> None:
     upgrade(engine)
     Base.metadata.create_all(engine)
     engine.dispose()
+    where: dict[str, Any] = {}
+    if args.redis:
+        import redis
+
+        client = redis.Redis.from_url(args.redis)
+        client.delete("qunzhu:live", *client.keys("qunzhu:early:qunzhu:live:*"))
+        where = {"redis_url": args.redis, "live_process": False}
     settings = load_settings(database_url=f"sqlite:///{db_path}", secret_key="b" * 40,
-                             sample_data=False, log_level="WARNING")  # fmt: skip
+                             sample_data=False, log_level="WARNING", **where)  # fmt: skip
     store = Store(settings)
     with store.unit_of_work() as session:
         session.add(Community(slug="bench", name="bench", spec_yaml=SPEC))
@@ -155,6 +168,7 @@ def main() -> None:
         "rate_per_s": args.rate,
         "seconds": seconds,
         "rooms": args.rooms,
+        "queue": "redis (one process)" if args.redis else "none (stored before the next read)",
         "pushed_in_s": round(pushed_in, 2),
         "all_stored_after_s": round(all_stored, 2),
         "stored_per_s": round(count / all_stored, 1),
