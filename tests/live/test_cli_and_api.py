@@ -189,9 +189,28 @@ def test_connect_wechat_through_a_onebot12_bridge(store, community, cli, cli_env
     bad = cli.invoke(app, [*args, "--host", "pc", "--port", "1", "--jitter", "-2", "--json"])
     assert bad.exit_code == 2 and "send_jitter" in bad.output
     other = cli.invoke(app, ["connect", "wechat", "acme", "--bridge", "wcf", "--json"])
-    assert other.exit_code == 2 and "onebot12" in other.output
+    assert other.exit_code == 2 and "onebot12" in other.output and "wcferry" in other.output
     v12 = cli.invoke(
         app, ["connect", "onebot", "acme", "--version", "12", "--name", "ob12", "--json"]
     )
     assert v12.exit_code == 0, v12.output
     assert json.loads(v12.output)["next"][0].startswith("in the bridge, set the reverse")
+
+
+def test_connect_wechat_through_wcferry_stores_the_bridge_address(store, community, cli, cli_env):
+    done = cli.invoke(
+        app,
+        ["connect", "wechat", "acme", "--bridge", "wcferry", "--host", "192.168.1.20", "--json"],
+    )
+    assert done.exit_code == 0, done.output
+    assert json.loads(done.output)["bridge"] == "wcferry"
+    [(platform, config)] = rows(store, select(Connector.platform, Connector.config))
+    assert platform == "wechat"
+    assert config == {"bridge": "wcferry", "host": "192.168.1.20", "port": 10086}
+    for bad, says in (
+        (["--bridge", "itchat", "--host", "h"], "--bridge 'itchat'"),
+        (["--bridge", "wcferry", "--host", "tcp://h"], "no scheme"),
+        (["--bridge", "wcferry", "--host", "h", "--port", "65535"], "1–65534"),
+    ):
+        refused = cli.invoke(app, ["connect", "wechat", "acme", *bad, "--json"])
+        assert refused.exit_code != 0 and says in refused.output, refused.output

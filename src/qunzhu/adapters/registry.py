@@ -11,11 +11,13 @@ CONNECTORS: dict[str, str] = {
     "telegram": "qunzhu.adapters.telegram.adapter:TelegramConnector",
     "qq": "qunzhu.adapters.onebot.adapter:OneBotConnector",
     "wecom": "qunzhu.adapters.wecom.adapter:WeComConnector",
+    "wechat": "qunzhu.adapters.wechat.adapter:WeChatFerryConnector",
     "discord": "qunzhu.adapters.discord.adapter:DiscordConnector",
 }
 PROTOCOLS: dict[str, str] = {
     "onebot11": "qunzhu.adapters.onebot.adapter:OneBotConnector",
     "onebot12": "qunzhu.adapters.onebot12.adapter:OneBot12Connector",
+    "wcferry": "qunzhu.adapters.wechat.adapter:WeChatFerryConnector",
 }
 
 

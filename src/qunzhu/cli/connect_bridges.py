@@ -113,9 +113,13 @@ def register(connect_app: typer.Typer, save: Any, done: Any, secret: Any) -> Non
     @connect_app.command("wechat")
     def wechat(
         community: str = typer.Argument(..., help="Community slug."),
-        bridge: str = typer.Option(..., help="The bridge on the operator's PC: onebot12."),
+        bridge: str = typer.Option(
+            ..., help="The bridge on the operator's PC: onebot12 or wcferry (WeChatFerry)."
+        ),
         host: str | None = typer.Option(None, help="The bridge's host (forward WebSocket)."),
-        port: int | None = typer.Option(None, help="The bridge's WebSocket port (forward)."),
+        port: int | None = typer.Option(
+            None, help="The bridge's WebSocket port (forward); WeChatFerry's RPC port (10086)."
+        ),
         mode: str = typer.Option("forward", help="forward, reverse or webhook."),
         name: str = typer.Option("wechat", help="Connector name (part of the URLs)."),
         api_url: str | None = typer.Option(
@@ -136,10 +140,13 @@ def register(connect_app: typer.Typer, save: Any, done: Any, secret: Any) -> Non
         as_json: bool = JSON_OPTION,
     ) -> None:
         """Connect WeChat personal groups through a bridge on the operator's PC."""
+        if bridge == "wcferry":
+            _wcferry(community, name, host, port or 10086, save, done, as_json)
+            return
         if bridge != "onebot12":
             raise fail(
-                f"--bridge {bridge!r}: this command knows onebot12 (a OneBot 12 WeChat bridge "
-                "such as ComWeChatBotClient)",
+                f"--bridge {bridge!r}: one of onebot12 (a OneBot 12 WeChat bridge such as "
+                "ComWeChatBotClient) or wcferry (WeChatFerry's RPC server)",
                 as_json=as_json,
             )
         if (host is None) != (port is None):
@@ -167,3 +174,32 @@ def register(connect_app: typer.Typer, save: Any, done: Any, secret: Any) -> Non
             },
             as_json,
         )
+
+
+def _wcferry(
+    community: str, name: str, host: str | None, port: int, save: Any, done: Any, as_json: bool
+) -> None:
+    """WeChatFerry beside the WeChat client on a Windows PC: qunzhu dials its RPC server
+    (``port`` for calls, ``port + 1`` for messages); nothing on the PC dials qunzhu."""
+    host = (host or "").strip()
+    if not host or "/" in host or " " in host:
+        raise fail(f"--host {host!r}: give a host name or IP address, no scheme", as_json=as_json)
+    if not 1 <= port <= 65534:  # WeChatFerry also takes port + 1
+        raise fail(f"--port {port}: expected 1–65534", as_json=as_json)
+    save(community, "wechat", name, {"bridge": "wcferry", "host": host, "port": port}, {}, as_json)
+    done(
+        {
+            "platform": "wechat",
+            "name": name,
+            "community": community,
+            "bridge": "wcferry",
+            "next": [
+                f"on the PC: WeChat logged in, WeChatFerry listening on {port} and {port + 1}",
+                f"let only this server reach {host}:{port}-{port + 1} (WeChatFerry has no "
+                "password)",
+                "qunzhu serve connects and reconnects; `qunzhu connectors list` shows the state",
+                "make the account owner or admin of a group for qunzhu to remove members there",
+            ],
+        },
+        as_json,
+    )

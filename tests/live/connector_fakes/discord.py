@@ -22,6 +22,7 @@ import asyncio
 import contextlib
 import itertools
 import threading
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -127,6 +128,7 @@ class FakeDiscord:
     def __init__(self, token: str = "fake-bot-token") -> None:
         self.token = token
         self.calls: list[tuple[str, str, Any]] = []  # (method, path, body)
+        self.called_at: list[float] = []  # when each call arrived (monotonic), as ``calls``
         self.dispatched: list[dict[str, Any]] = []  # every dispatch of the session, in order
         self.invites: dict[str, dict[str, Any]] = {}
         self.identified = 0
@@ -258,6 +260,7 @@ class FakeDiscord:
         data = (await request.json()) if body else None
         with self._lock:
             self.calls.append((request.method, request.url.path.removeprefix("/api/v10"), data))
+            self.called_at.append(time.monotonic())
         return data
 
     async def _me(self, request: Request) -> Response:

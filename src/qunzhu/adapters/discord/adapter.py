@@ -58,6 +58,7 @@ KEPT = frozenset(
     }
 )
 RETRY_STORE = 1.0  # seconds between attempts to store a batch the pipeline refused
+MAX_BATCH = 500  # dispatches stored in one go when the gateway is busy
 MAX_TIMEOUT_DAYS = 28  # Discord caps a timeout at 28 days
 
 
@@ -176,21 +177,43 @@ class DiscordConnector:
             inbox.put((name, data, f"{self.session}:{seq}"))
 
     def _consume(self, inbox: queue.Queue[tuple[str, dict[str, Any], str] | None]) -> None:
-        while (item := inbox.get()) is not None:
-            name, data, delivery = item
+        """Store what was received, in order, a batch at a time: whatever queued up while
+        the last batch was being stored goes in the next one (one transaction for many
+        messages when the gateway is busy, one for each when it is quiet)."""
+        ended = False
+        while not ended:
+            item = inbox.get()
+            if item is None:
+                return
+            batch = [item]
+            while len(batch) < MAX_BATCH:
+                try:
+                    more = inbox.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    ended = True
+                    break
+                batch.append(more)
+            self._take(batch)
+
+    def _take(self, batch: list[tuple[str, dict[str, Any], str]]) -> None:
+        events: list[Event] = []
+        for name, data, delivery in batch:
             if name == "GUILD_CREATE":
                 self._snapshot(str(data["id"]))
                 continue
             try:
-                events = parse_dispatch(
-                    name, data, self.info.community, self.where, self._inviter, delivery
+                events.extend(
+                    parse_dispatch(
+                        name, data, self.info.community, self.where, self._inviter, delivery
+                    )
                 )
             except (KeyError, TypeError, ValueError) as exc:
                 log.warning("discord %s: unreadable %s dispatch (%s)", self.info.name, name, exc)
-                continue
-            if events:
-                self._store(events)
-            self.state.event(self.info.id, 1)
+        if events:
+            self._store(events)
+        self.state.event(self.info.id, len(batch))
 
     def _store(self, events: list[Event]) -> None:
         """Hand ``events`` to the pipeline until they are stored: Discord will not send

@@ -62,6 +62,8 @@ PAT = 62  # appmsg type of 拍一拍: an action on someone, not a message
 _REFER = re.compile(r"<refermsg>(.*?)</refermsg>", re.S)
 _TITLE = re.compile(r"<title>(.*?)</title>", re.S)
 _REFER_FIELDS = re.compile(r"<(chatusr|displayname|content|createtime)>(.*?)</\1>", re.S)
+_APP_TITLE = re.compile(r"<appmsg\b.*?<title>(?:<!\[CDATA\[)?(.*?)(?:\]\]>)?</title>", re.S)
+_APP_URL = re.compile(r"<appmsg\b.*?<url>(?:<!\[CDATA\[)?(.*?)(?:\]\]>)?</url>", re.S)
 
 
 def _xml_text(value: str) -> str:
@@ -270,7 +272,8 @@ def _record(
     if not sender:
         raise ValueError("a message without Sender or NickName")
     kind = APP_KINDS.get(sub_type, "other") if msg_type == 49 else KINDS.get(msg_type, "other")
-    text, reply_to = content, None
+    text = content if msg_type == 1 else content_text(msg_type, kind, content)
+    reply_to = None
     if kind == "quote":
         text, reply_to = quotes.link(content, names)
     message_id = ids.message_id(stamp, sender, content)
@@ -290,7 +293,7 @@ def _record(
             sender,
             nick,
             when,
-            text if kind in ("text", "quote", "link", "file") else text[:2000],
+            text,
             kind,
             reply_to,
             False,
@@ -301,3 +304,18 @@ def _record(
             None,
         ),
     )
+
+
+def content_text(msg_type: int, kind: str, content: str) -> str:
+    """The words of a message that is not plain text, as live and import both read them: an
+    app message's title (a link's with its URL) where the content is its XML; nothing for
+    pictures, voice, stickers and the like, whose content describes a file (its words
+    would count as what the member wrote)."""
+    if msg_type != 49:
+        return content if kind == "text" else ""
+    if "<appmsg" not in content:  # an export that wrote the words out itself
+        return content[:2000]
+    title = _APP_TITLE.search(content)
+    text = title[1] if title else ""
+    url = _APP_URL.search(content) if kind == "link" else None
+    return f"{text} {url[1]}".strip() if url else text

@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -33,6 +34,7 @@ _SCANNED = re.compile(rf"^{_NAME}通过扫描{_NAME}分享的二维码加入群�
 _REMOVED = re.compile(rf"^{_NAME}将{_NAME}移出了?群聊")
 _LEFT = re.compile(rf"^{_NAME}(?:退出|已退出)了?群聊")
 _RECALLED = re.compile(rf"^{_NAME}\s*(?:撤回了一条消息|has recalled a message)")
+_RENAMED = re.compile(rf"^{_NAME}修改群名为{_NAME}$")
 _SEPARATORS = re.compile(r"[、，,]")
 _PREFIX = re.compile(r"^[\w@.\-]{1,80}:\s*\n(?=\s*<)")  # "wxid_x:\n<sysmsg ..." in group rows
 _CDATA = re.compile(r"^<!\[CDATA\[(.*)\]\]>$", re.S)
@@ -229,3 +231,45 @@ def _template(
 # the system lines as live WeChat bridges pass them on (OneBot 12, WeChatFerry): read with the
 # same patterns as an export, so live and import agree on who joined, left or was removed
 INVITED, SCANNED, REMOVED, LEFT, SEPARATORS = _INVITED, _SCANNED, _REMOVED, _LEFT, _SEPARATORS
+
+
+@dataclass(frozen=True, slots=True)
+class SystemLine:
+    """What a plain WeChat system line says about members, by display name: ``kind`` is
+    join, removed, left, recall or rename; ``by`` the inviter, remover or renamer; ``names``
+    who joined, was removed, left or recalled; ``via`` invite or qr; ``title`` a new group
+    name. The live WeChatFerry connector reads its system messages with this, so a group
+    seen live and the same group imported from its export say the same."""
+
+    kind: str
+    by: str = ""
+    names: tuple[str, ...] = ()
+    via: str = ""
+    title: str = ""
+
+
+def _bare(name: str) -> str:
+    return name.strip().strip('"“”「」')
+
+
+def _split(names: str) -> tuple[str, ...]:
+    return tuple(_bare(n) for n in _SEPARATORS.split(names))
+
+
+def system_line(content: str) -> SystemLine | None:
+    """The member event a plain system line holds, or None for other lines (privacy notes,
+    pats, XML: those are :func:`events`' to read)."""
+    text = content.strip()
+    if (invited := _INVITED.match(text)) is not None:
+        return SystemLine("join", _bare(invited[1]), _split(invited[2]), "invite")
+    if (scanned := _SCANNED.match(text)) is not None:
+        return SystemLine("join", _bare(scanned[2]), _split(scanned[1]), "qr")
+    if (removed := _REMOVED.match(text)) is not None:
+        return SystemLine("removed", _bare(removed[1]), _split(removed[2]))
+    if (left := _LEFT.match(text)) is not None:
+        return SystemLine("left", names=(_bare(left[1]),))
+    if (recalled := _RECALLED.match(text)) is not None:
+        return SystemLine("recall", names=(_bare(recalled[1]),))
+    if (renamed := _RENAMED.match(text)) is not None:
+        return SystemLine("rename", _bare(renamed[1]), title=_bare(renamed[2]))
+    return None

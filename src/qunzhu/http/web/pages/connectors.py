@@ -24,7 +24,10 @@ router = APIRouter()
 RECENT_ACTIONS = 10  # per connector
 SHOWN_ALERTS = 20  # per connector
 # what a platform cannot do at all: said plainly on the page, not only when it happens
-CANNOT: dict[str, str] = {"wecom": "connectors.cannot.wecom"}
+CANNOT: dict[str, str] = {
+    "wecom": "connectors.cannot.wecom",
+    "wechat": "connectors.cannot.wechat",
+}
 
 
 def connector_cards(session: Session, community_id: int) -> list[dict[str, Any]]:

@@ -1,0 +1,280 @@
+"""A Discord server under load: the gateway bot end to end.
+
+The fake Discord of the tests (tests/live/connector_fakes/discord.py: the gateway and the
+REST routes, in this process) sends 500 MESSAGE_CREATE dispatches a second for 60 s
+(``--quick``: 10 s, ``--seconds N``) to a real ``qunzhu`` hub in its own process, connected
+as ``qunzhu serve`` connects it (discord.py's client: identify, heartbeats), which stores
+them through the pipeline (moderation, value, growth) into SQLite — through the Redis queue
+by default (``--queue redis-one``; Redis at QUNZHU_TEST_REDIS_URL or
+redis://127.0.0.1:6379/15) or committing each batch itself (``--queue commit``) — and
+carries out the decisions over REST. One message in ten is an ad from a new sender: its
+delete goes out at receipt (moderation.early). Every 20 s the gateway socket is dropped:
+the bot resumes and the fake replays what it sent meanwhile, which must change nothing.
+
+Reported: lost messages (sent but not stored), duplicates, ads never deleted or deleted
+twice, receipt → action (from the fake sending an ad's dispatch to the fake receiving its
+DELETE; p50/p99, target p99 ≤ 20 ms), and beside it the floor: the same dispatches to a
+bare discord.py client that does nothing with them (dispatch → its raw-receive hook).
+
+`python bench/bench_discord.py --out bench/results/discord.json [--quick | --seconds N]`
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent / "tests" / "live"))
+
+import machine  # noqa: E402
+from connector_fakes import discord as dc  # noqa: E402
+from connector_fakes.liveserver import LiveServer  # noqa: E402
+
+RATE = 500
+TARGET_P99_MS = 20.0
+DROP_EVERY_S = 20.0
+SPEC = """\
+name: bench
+purpose: load test
+rules:
+  contact_solicitation: {action: delete_warn, severity: 2}
+  classifier: {action: allow, threshold_flag: 1.0, threshold_act: 1.0}
+"""
+
+
+def role_server(db: str, api_base: str, gateway: str, token: str, redis_url: str) -> None:
+    """The qunzhu side, as `qunzhu serve` runs a connector (one process)."""
+    from qunzhu.adapters.manage import save_connector
+    from qunzhu.live.hub import ConnectorHub
+    from qunzhu.settings import load_settings
+    from qunzhu.store.models import Community
+    from qunzhu.store.session import Store
+
+    where: dict[str, Any] = {"redis_url": redis_url, "live_process": False} if redis_url else {}
+    settings = load_settings(
+        database_url=db, secret_key="b" * 40, sample_data=False, log_level="WARNING", **where
+    )
+    store = Store(settings)
+    with store.unit_of_work() as session:
+        session.add(Community(slug="bench", name="bench", spec_yaml=SPEC))
+    save_connector(
+        store,
+        community="bench",
+        platform="discord",
+        name="dcbench",
+        config={"api_base": api_base, "gateway": gateway},
+        credentials={"token": token},
+    )
+    hub = ConnectorHub.load(store)
+    hub.start()
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    while not stopping.wait(0.1):
+        pass
+    hub.stop()
+    store.dispose()
+
+
+def _author(n: int, ad: bool) -> dict[str, Any]:
+    uid = str(810_000_000_000_000_000 + (n if ad else n % 997))
+    return dc.user(uid, f"ad{n}" if ad else f"m{n % 997}")
+
+
+def _count(db_path: Path, sql: str) -> int:
+    try:
+        with sqlite3.connect(db_path, timeout=5) as conn:
+            return int(conn.execute(sql).fetchone()[0])
+    except sqlite3.OperationalError:
+        return 0
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 2)
+
+
+def load(fake: dc.FakeDiscord, count: int, rate: int) -> tuple[dict[int, float], set[int]]:
+    """Dispatch ``count`` messages at ``rate`` a second; when each was sent, which are ads."""
+    sent: dict[int, float] = {}
+    ads: set[int] = set()
+    started = time.monotonic()
+    next_drop = started + DROP_EVERY_S
+    for n in range(count):
+        due = started + n / rate
+        delay = due - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        if time.monotonic() >= next_drop:
+            fake.drop()
+            next_drop += DROP_EVERY_S
+        ad = n % 10 == 3
+        text = f"加 薇 信 abc_{n:06d} 了解赚钱项目" if ad else f"今天读了第 {n % 40} 章，{n}"
+        channel = dc.GENERAL if n % 2 else dc.HELP
+        sent[n] = time.monotonic()
+        fake.message(1_000_000 + n, _author(n, ad), text, channel=channel)
+        if ad:
+            ads.add(n)
+    return sent, ads
+
+
+def floor(count: int, rate: int) -> dict[str, Any]:
+    """The same dispatches to a bare discord.py client: dispatch → raw receive."""
+    import discord
+
+    from qunzhu.adapters.discord.api import use_base
+
+    fake = dc.FakeDiscord()
+    got: dict[int, float] = {}
+    with LiveServer(fake.app) as server:
+        fake.url = server.url
+        use_base(fake.api_base, fake.gateway)
+        loop = asyncio.new_event_loop()
+        client = discord.Client(
+            intents=discord.Intents.none(), enable_debug_events=True, max_messages=None
+        )
+
+        async def on_socket_raw_receive(raw: str) -> None:
+            if '"MESSAGE_CREATE"' in raw:
+                got[int(json.loads(raw)["d"]["id"]) - 1_000_000] = time.monotonic()
+
+        client.event(on_socket_raw_receive)
+        runner = threading.Thread(
+            target=lambda: loop.run_until_complete(client.start(fake.token)), daemon=True
+        )
+        runner.start()
+        fake.wait_connected()
+        sent: dict[int, float] = {}
+        started = time.monotonic()
+        for n in range(count):
+            delay = started + n / rate - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            sent[n] = time.monotonic()
+            fake.message(1_000_000 + n, _author(n, False), f"floor {n}")
+        time.sleep(1.0)
+        # not waited for: the figure is taken, and the daemon thread ends with the process
+        asyncio.run_coroutine_threadsafe(client.close(), loop)
+        time.sleep(0.5)
+    lags = [(got[n] - sent[n]) * 1000 for n in sent if n in got]
+    return {
+        "dispatches": count,
+        "received": len(got),
+        "dispatch_to_receive_p50_ms": pct(lags, 0.5),
+        "dispatch_to_receive_p99_ms": pct(lags, 0.99),
+    }
+
+
+def measure(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
+    seconds = args.seconds or (10.0 if args.quick else 60.0)
+    count = int(seconds * args.rate)
+    db_path = tmp / "bench.db"
+    redis_url = ""
+    if args.queue == "redis-one":
+        import redis
+
+        redis_url = os.environ.get("QUNZHU_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+        client = redis.Redis.from_url(redis_url)
+        client.delete("qunzhu:live", *client.keys("qunzhu:early:qunzhu:live:*"))
+    fake = dc.FakeDiscord()
+    env = {**os.environ, "PYTHONPATH": str(HERE.parent / "src")}
+    with LiveServer(fake.app) as server:
+        fake.url = server.url
+        proc = subprocess.Popen(
+            [sys.executable, __file__, "server", f"sqlite:///{db_path}", fake.api_base,
+             fake.gateway, fake.token, redis_url],
+            env=env,
+        )  # fmt: skip
+        try:
+            fake.wait_connected(timeout=60)
+            time.sleep(1.0)  # the guild's invites read, the home channel known
+            sent, ads = load(fake, count, args.rate)
+            load_done = time.monotonic()
+            deadline = load_done + 120
+            while time.monotonic() < deadline:
+                if _count(db_path, "SELECT COUNT(*) FROM messages") >= count:
+                    break
+                time.sleep(0.2)
+            drained_s = round(time.monotonic() - load_done, 2)
+            time.sleep(2.0)  # the last deletes go out
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        deleted: dict[int, list[float]] = {}
+        for (method, path, _), at in zip(fake.calls, fake.called_at, strict=True):
+            if method == "DELETE" and "/messages/" in path:
+                deleted.setdefault(int(path.rsplit("/", 1)[1]) - 1_000_000, []).append(at)
+    to_action = [(deleted[n][0] - sent[n]) * 1000 for n in ads if n in deleted]
+    stored = _count(db_path, "SELECT COUNT(*) FROM messages")
+    distinct = _count(db_path, "SELECT COUNT(DISTINCT key) FROM messages")
+    return {
+        "seconds": seconds,
+        "rate": args.rate,
+        "queue": args.queue,
+        "dispatched": count,
+        "resumes": fake.resumed,
+        "replayed_on_resume": "every dispatch after the bot's last sequence",
+        "stored": stored,
+        "lost": count - stored,
+        "duplicates": stored - distinct,
+        "stored_all_within_s_after_load": drained_s,
+        "ads": len(ads),
+        "ads_deleted": len(ads & set(deleted)),
+        "ads_never_deleted": len(ads - set(deleted)),
+        "ads_deleted_twice": sum(1 for n in ads if len(deleted.get(n, [])) > 1),
+        "receipt_to_action_p50_ms": pct(to_action, 0.50),
+        "receipt_to_action_p99_ms": pct(to_action, 0.99),
+        "target_p99_ms": TARGET_P99_MS,
+    }
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "server":
+        role_server(*sys.argv[2:6], sys.argv[6] if len(sys.argv) > 6 else "")
+        return
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--out", type=Path)
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--seconds", type=float)
+    parser.add_argument("--rate", type=int, default=RATE)
+    parser.add_argument("--queue", choices=("redis-one", "commit"), default="redis-one")
+    args = parser.parse_args()
+    from qunzhu.store import make_engine
+    from qunzhu.store.migrate import upgrade
+    from qunzhu.store.models import Base
+
+    tmp = Path(tempfile.mkdtemp(prefix="qunzhu-bench-discord-"))
+    engine = make_engine(f"sqlite:///{tmp / 'bench.db'}")
+    upgrade(engine)
+    Base.metadata.create_all(engine)
+    engine.dispose()
+    result: dict[str, Any] = {"machine_at_start": machine.speed()}
+    result.update(measure(args, tmp))
+    seconds = args.seconds or (10.0 if args.quick else 60.0)
+    result["floor_bare_discord_py"] = floor(int(min(seconds, 10.0) * args.rate), args.rate)
+    result["machine_at_end"] = machine.speed()
+    text = json.dumps(result, ensure_ascii=False, indent=1)
+    print(text)
+    if args.out:
+        args.out.write_text(text + "\n")
+
+
+if __name__ == "__main__":
+    main()

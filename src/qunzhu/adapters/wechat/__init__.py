@@ -1,0 +1,1 @@
+"""WeChat personal groups, live through WeChatFerry."""
