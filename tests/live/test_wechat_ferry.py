@@ -63,7 +63,7 @@ def test_an_ad_becomes_an_alert_and_a_warning_with_an_at(store, hub, fake):
     assert warn["receiver"] == ROOM and warn["aters"] == "wxid_spam"
     assert warn["msg"].startswith("@推广小王 ") and "禁止留联系方式拉人" in warn["msg"]
     [(text,)] = rows(store, select(ConnectorAlert.text))
-    assert "cannot delete" in text
+    assert "cannot act: delete_message" in text  # the part the account cannot do
     # the two messages, and the warning WeChatFerry echoed as the account's own
     wait_until(lambda: count(store, Message) == 3, what="the echoed warning")
 
