@@ -13,7 +13,8 @@ from qunzhu.store.intelligence import MessageScore
 from qunzhu.store.models import Community, Message
 from qunzhu.wiring import build_pipeline
 
-NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+# relative to the clock: the API reads suggestions of the last 90 days from now
+NOW = datetime.now(UTC).replace(microsecond=0)
 # (platform message id, author, text, value): what the value engine would have scored
 MESSAGES = (
     ("m1", "ann", "新人入群先看群公告，打卡规则在置顶消息里，每天晚上九点前提交。", 9.5),
@@ -25,10 +26,14 @@ MESSAGES = (
 )
 
 
-def seed_library(store: Store, slug: str = "acme", name: str = "读书会") -> int:
-    """The community ``slug`` with MESSAGES in group -1001, each scored; its id."""
-    with store.unit_of_work() as session:
-        session.add(Community(slug=slug, name=name, spec_yaml="name: x\npurpose: y\n"))
+def seed_library(
+    store: Store, slug: str = "acme", name: str = "读书会", *, create: bool = True
+) -> int:
+    """The community ``slug`` (made unless ``create`` is false) with MESSAGES in group
+    -1001, each scored; its id."""
+    if create:
+        with store.unit_of_work() as session:
+            session.add(Community(slug=slug, name=name, spec_yaml="name: x\npurpose: y\n"))
     events = [
         {
             "type": "message_posted",

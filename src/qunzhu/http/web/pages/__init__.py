@@ -18,6 +18,7 @@ from qunzhu.http.web.pages import (
     connectors,
     group,
     growth,
+    library,
     member,
     moderation,
     operators,
@@ -41,6 +42,7 @@ def build_router() -> APIRouter:
         audit,
         calendar,
         calendar_feed,
+        library,
     ):
         router.include_router(module.router)
     return router

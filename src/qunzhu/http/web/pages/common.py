@@ -29,6 +29,7 @@ TABS: tuple[tuple[str, str, Action], ...] = (
     ("review", "/review", "moderate"),
     ("growth", "/growth", "read"),
     ("calendar", "/calendar", "read"),
+    ("library", "/library", "read"),
     ("connectors", "/connectors", "read"),
     ("operators", "/operators", "operators"),
     ("audit", "/audit", "manage"),
