@@ -16,6 +16,7 @@ from qunzhu.messaging import library
 from qunzhu.messaging.library import LibraryError, UnknownMessage
 from qunzhu.readmodels import library as reading
 from qunzhu.store import Store
+from qunzhu.store.intelligence import MessageScore
 from qunzhu.store.library import LibraryItem
 from qunzhu.store.models import Member
 from qunzhu.store.privacy import erase_member
@@ -166,3 +167,17 @@ def test_erasing_a_member_removes_their_words_from_the_library(store: Store) -> 
         assert counts["library_items"] == 1
         assert [i["author"] for i in reading.listing(session, cid)] == ["bo"]
         assert reading.search(session, cid, "群公告") == []
+
+
+def test_a_text_pasted_twice_is_suggested_once(store: Store) -> None:
+    cid = seed.seed_library(store)
+    with store.unit_of_work() as session:
+        first = session.get(MessageScore, seed.message_id(store, cid, "m1"))
+        assert first is not None
+        first.text_hash = "same-tip"
+        second = session.get(MessageScore, seed.message_id(store, cid, "m2"))
+        assert second is not None
+        second.text_hash = "same-tip"  # the engine found the two texts equal once normalized
+    with store.reading() as session:
+        found = [s["value"] for s in reading.suggestions(session, cid, now=NOW)]
+    assert found == [9.5, 7.2, 5.1]

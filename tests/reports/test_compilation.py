@@ -93,6 +93,12 @@ def test_pdf_text_reads_back_in_chinese() -> None:
     assert "未加标签" in text and "张**" in text
 
 
+def test_one_item_is_counted_in_the_singular() -> None:
+    text = compilation.markdown("x", ITEMS[2:], "tag", "en")
+    assert "1 item ·" in text and "(1 item)" in text and "1 items" not in text
+    assert "1 items" not in compilation.html("x", ITEMS[2:], "tag", "en")
+
+
 def test_an_empty_library_says_how_to_fill_it() -> None:
     assert "qunzhu library suggest" in compilation.markdown("x", [], "month", "en")
     body, kind = compilation.export("html", "x", [], "tag", "en")

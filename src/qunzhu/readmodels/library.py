@@ -35,6 +35,7 @@ SUGGEST_DAYS = 90
 MIN_CHARS = 10  # a suggestion is an answer or a post, not "谢谢大家" or "+1"
 MAX_TERMS = 8
 MAX_QUERY_CHARS = 100
+DUPLICATES_READ = 4  # rows read per suggestion shown, for the copies skipped
 LISTED = 500  # newest first; a library is curated by hand, hundreds of items, not millions
 
 
@@ -48,11 +49,20 @@ def suggestions(
     unmasked: bool = False,
 ) -> list[dict[str, Any]]:
     """The most valuable messages of the last ``days`` (the value engine's scores) that are
-    neither kept nor dismissed yet, most valuable first."""
+    neither kept nor dismissed yet, most valuable first; one of each text (the engine's
+    hash of the normalized text: a tip pasted by five members is suggested once)."""
     s, m, li = MessageScore, Message, LibraryItem
     decided = (li.community_id == community_id) & (li.message_id == s.message_id)
     rows = session.execute(
-        select(s.message_id, s.value, m.text, m.occurred_at, Group.name, Member.display_name)
+        select(
+            s.message_id,
+            s.value,
+            m.text,
+            m.occurred_at,
+            Group.name,
+            Member.display_name,
+            s.text_hash,
+        )
         .select_from(s)
         .join(m, m.id == s.message_id)
         .join(Group, Group.id == s.group_id)
@@ -67,19 +77,26 @@ def suggestions(
             func.length(m.text) >= MIN_CHARS,
         )
         .order_by(s.value.desc(), s.message_id)
-        .limit(limit)
+        .limit(limit * DUPLICATES_READ)
     ).all()
-    return [
-        {
-            "message_id": mid,
-            "value": round(float(value), 2),
-            "text": text_ if unmasked else mask_text(text_),
-            "posted_at": at.isoformat(),
-            "group": group,
-            "author": author,
-        }
-        for mid, value, text_, at, group, author in rows
-    ]
+    seen: set[str] = set()
+    out: list[dict[str, Any]] = []
+    for mid, value, text_, at, group, author, text_hash in rows:
+        same = text_hash or " ".join(text_.split())
+        if same in seen:
+            continue
+        seen.add(same)
+        out.append(
+            {
+                "message_id": mid,
+                "value": round(float(value), 2),
+                "text": text_ if unmasked else mask_text(text_),
+                "posted_at": at.isoformat(),
+                "group": group,
+                "author": author,
+            }
+        )
+    return out[:limit]
 
 
 def _items(community_id: int) -> Select[Any]:

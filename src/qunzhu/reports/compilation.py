@@ -29,6 +29,7 @@ WORDS: dict[str, dict[str, str]] = {
     "en": {
         "title": "Compilation",
         "generated": "generated",
+        "item": "item",
         "items": "items",
         "untagged": "Untagged",
         "empty": "The library is empty: keep valuable messages first (qunzhu library suggest).",
@@ -37,6 +38,7 @@ WORDS: dict[str, dict[str, str]] = {
     "zh": {
         "title": "内容合集",
         "generated": "生成于",
+        "item": "条",
         "items": "条",
         "untagged": "未加标签",
         "empty": "内容库还是空的：先收录有价值的消息（qunzhu library suggest）。",
@@ -89,11 +91,14 @@ def markdown(
 ) -> str:
     c = _context(name, items, by, lang, zone)
     w = c["w"]
-    lines = [f"# {name} · {w['title']}", "", f"{w['generated']} {c['generated']} · {w['masked']}"]
+    count = f"{c['count']} {w['item' if c['count'] == 1 else 'items']}"
+    lines = [f"# {name} · {w['title']}", "", f"{w['generated']} {c['generated']} · {count}"]
+    lines[-1] += f" · {w['masked']}"
     if not c["sections"]:
         lines += ["", w["empty"]]
     for section in c["sections"]:
-        lines += ["", f"## {section['title']} ({len(section['items'])} {w['items']})"]
+        n = len(section["items"])
+        lines += ["", f"## {section['title']} ({n} {w['item' if n == 1 else 'items']})"]
         for item in section["items"]:
             tags = " ".join(f"`{t}`" for t in item["tags"])
             who = f"**{_md_escape(item['author'])}** · {_md_escape(item['group'])}"

@@ -106,7 +106,7 @@ def _decide(
                 source="api",
                 operator_id=access.caller.operator_id,
                 community_id=cid,
-                target=f"message:{message_id}",
+                target=str(message_id),
             )
             return {"id": row.id, "message_id": row.message_id, "status": row.status}
     except (LibraryError, UnknownMessage) as exc:
@@ -180,7 +180,7 @@ def remove(
             source="api",
             operator_id=access.caller.operator_id,
             community_id=access.community.id,
-            target=f"message:{row.message_id}",
+            target=str(row.message_id),
         )
         return {"id": row.id, "message_id": row.message_id, "status": row.status}
 

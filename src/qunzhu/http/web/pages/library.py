@@ -90,7 +90,7 @@ def _decide(
                 source="web",
                 operator_id=access.caller.operator_id,
                 community_id=cid,
-                target=f"message:{message_id}",
+                target=str(message_id),
             )
     except UnknownMessage as exc:
         raise ApiError(404, "not_found", str(exc), field=exc.field) from None
@@ -135,7 +135,7 @@ def library_remove(
             source="web",
             operator_id=access.caller.operator_id,
             community_id=access.community.id,
-            target=f"message:{item.message_id}",
+            target=str(item.message_id),
         )
     return back(f"/c/{access.community.slug}/library", done="library_removed")
 
