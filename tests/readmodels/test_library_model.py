@@ -97,6 +97,7 @@ def test_removing_an_item_takes_it_out_and_keeps_it_out_of_suggestions(store: St
         ("itself_", ["m5"]),
         ("入门", ["m1"]),  # a tag is searched too
         ('"群公告', []),  # a quote is a character searched for, not FTS5 syntax
+        ("群\x00公告", ["m1"]),  # NUL, which PostgreSQL refuses, is dropped
     ],
 )
 def test_search_finds_chinese_and_english_words_of_any_length(

@@ -16,6 +16,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from qunzhu.bounds import clean_text
 from qunzhu.store.library import LibraryItem
 from qunzhu.store.models import Message
 
@@ -45,7 +46,8 @@ def clean_tags(tags: Iterable[str]) -> list[str]:
     """Tags as typed, split on commas (Chinese ones too), trimmed, duplicates dropped."""
     out: list[str] = []
     for raw in tags:
-        for part in raw.translate(TAG_SEPARATORS).split(","):
+        # NUL and lone surrogates: neither database stores them
+        for part in clean_text(raw).translate(TAG_SEPARATORS).split(","):
             tag = " ".join(part.split())
             if not tag or tag in out:
                 continue

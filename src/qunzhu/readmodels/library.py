@@ -26,6 +26,7 @@ from sqlalchemy import Select, func, select, text
 from sqlalchemy.orm import Session
 
 from qunzhu.auth.permissions import mask_text
+from qunzhu.bounds import clean_text
 from qunzhu.messaging.library import LibraryError
 from qunzhu.store.intelligence import MessageScore
 from qunzhu.store.library import FTS_TABLE, LibraryItem
@@ -165,7 +166,7 @@ def terms_of(query: str) -> list[str]:
     """The words of a query, case-folded; a clear error for an empty or oversized one."""
     if len(query) > MAX_QUERY_CHARS:
         raise LibraryError(f"a search is at most {MAX_QUERY_CHARS} characters", field="q")
-    words = list(dict.fromkeys(query.casefold().split()))
+    words = list(dict.fromkeys(clean_text(query).casefold().split()))
     if not words:
         raise LibraryError("type a word to search for", field="q")
     if len(words) > MAX_TERMS:

@@ -50,6 +50,7 @@ def _problem(exc: LibraryError | UnknownMessage) -> ApiError:
 
 @router.get("/communities/{slug}/library", summary="Kept items, or those matching a search")
 def listing(
+    slug: str,
     request: Request,
     q: str | None = Query(None, max_length=200, description="words, all of which must occur"),
     tag: str | None = Query(None, max_length=64),
@@ -72,6 +73,7 @@ def listing(
 
 @router.get("/communities/{slug}/library/suggestions", summary="What the value engine suggests")
 def suggestions(
+    slug: str,
     request: Request,
     days: int = Query(reading.SUGGEST_DAYS, ge=1, le=3660),
     limit: int = Query(20, ge=1, le=200),
@@ -115,20 +117,27 @@ def _decide(
 
 @router.post("/communities/{slug}/library", summary="Keep a message in the library")
 def keep(
-    body: KeepIn, request: Request, access: CommunityAccess = Depends(require("moderate"))
+    slug: str,
+    body: KeepIn,
+    request: Request,
+    access: CommunityAccess = Depends(require("moderate")),
 ) -> dict[str, Any]:
     return _decide(request, access, "keep", body.message_id, body.tags)
 
 
 @router.post("/communities/{slug}/library/dismissals", summary="Never suggest a message again")
 def dismiss(
-    body: DismissIn, request: Request, access: CommunityAccess = Depends(require("moderate"))
+    slug: str,
+    body: DismissIn,
+    request: Request,
+    access: CommunityAccess = Depends(require("moderate")),
 ) -> dict[str, Any]:
     return _decide(request, access, "dismiss", body.message_id, [])
 
 
 @router.get("/communities/{slug}/library/export", summary="The compilation (年底合集) as a file")
 def export(
+    slug: str,
     request: Request,
     format: Literal["md", "html", "pdf"] = Query("html"),
     by: Literal["tag", "month"] = Query("tag"),
@@ -151,6 +160,7 @@ def export(
 
 @router.get("/communities/{slug}/library/{item_id}", summary="One kept item")
 def one(
+    slug: str,
     item_id: ObjectId,
     request: Request,
     access: CommunityAccess = Depends(require("read", ids=ITEM)),
@@ -166,6 +176,7 @@ def one(
 
 @router.delete("/communities/{slug}/library/{item_id}", summary="Take an item out of the library")
 def remove(
+    slug: str,
     item_id: ObjectId,
     request: Request,
     access: CommunityAccess = Depends(require("moderate", ids=ITEM)),
@@ -187,6 +198,7 @@ def remove(
 
 @router.get("/communities/{slug}/what-worked", summary="Posts ranked by what they caused")
 def what_worked(
+    slug: str,
     request: Request,
     days: int = Query(28, ge=1, le=366),
     lang: Literal["zh-CN", "en"] = Query("zh-CN"),
