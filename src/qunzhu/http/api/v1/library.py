@@ -135,7 +135,24 @@ def dismiss(
     return _decide(request, access, "dismiss", body.message_id, [])
 
 
-@router.get("/communities/{slug}/library/export", summary="The compilation (年底合集) as a file")
+FILES = {
+    200: {
+        "description": "The compilation, as an attachment",
+        "content": {
+            "text/markdown": {"schema": {"type": "string"}},
+            "text/html": {"schema": {"type": "string"}},
+            "application/pdf": {"schema": {"type": "string", "format": "binary"}},
+        },
+    }
+}
+
+
+@router.get(
+    "/communities/{slug}/library/export",
+    summary="The compilation (年底合集) as a file",
+    response_class=Response,
+    responses=FILES,  # type: ignore[arg-type]
+)
 def export(
     slug: str,
     request: Request,
