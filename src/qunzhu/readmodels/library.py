@@ -7,12 +7,15 @@ tags, case-insensitively. How, per database:
 - SQLite: the FTS5 table ``library_fts`` with the trigram tokenizer (migration 0011) for
   words of 3 characters or more; trigrams cannot match a shorter word, so a 1–2 character
   word (most Chinese words: 群主, 打卡) is matched with LIKE on the same column.
-- PostgreSQL has no Chinese parser for full-text search. We chose pg_trgm over jieba-cut
-  tokens in a tsvector: a trigram GIN index answers ``LIKE '%词语%'`` with the same
-  substring meaning as SQLite's trigram table, so one query finds the same items on both
-  databases; and a substring never misses the way a segmenter does when it cuts the stored
-  text differently from the query (社群运营 stored, 群运营 asked). Words under 3 characters
-  are the same LIKE, read within the community's kept items.
+- PostgreSQL has no Chinese parser for full-text search. Of the two ways round it we chose
+  neither index: a pg_trgm GIN index needs the extension, which a backup of qunzhu's schema
+  does not carry, so restoring into a fresh database failed on the index (found by
+  tests/store/test_backup.py); jieba-cut tokens in a tsvector need a dictionary and miss a
+  word the segmenter cut differently from the query (社群运营 stored, 群运营 asked). The
+  words are matched with LIKE on the case-folded column instead — the same substring
+  meaning as SQLite's trigrams, so one query finds the same items on both databases — over
+  the community's kept items only (``ix_library_items_listing``): a library is curated by
+  hand, hundreds of items, and that read stays small.
 
 Text is masked (phone numbers, e-mail addresses) for callers without personal data.
 """

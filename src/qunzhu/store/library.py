@@ -3,11 +3,11 @@ suggestions an operator dismissed (kept as rows too, so a dismissed message is n
 suggested again). One row per source message and community: confirming twice, or
 confirming after dismissing, changes the row instead of adding one.
 
-Search reads ``search_text`` (the text and tags, case-folded) through an index the ORM does
-not model: on SQLite an FTS5 table with the trigram tokenizer (``library_fts``, kept in step
-by triggers), on PostgreSQL a pg_trgm GIN index. Both are made by migration 0011 and named
-in :data:`SEARCH_INDEXES` so schema comparisons leave them alone. A later migration that
-rebuilds this table on SQLite (batch mode copies it) must make the triggers again.
+Search reads ``search_text`` (the text and tags, case-folded); on SQLite through an index the
+ORM does not model, an FTS5 table with the trigram tokenizer (``library_fts``, kept in step
+by triggers, made by migration 0011 and named in :data:`SEARCH_INDEXES` so schema
+comparisons leave it alone). A later migration that rebuilds this table on SQLite (batch
+mode copies it) must make the triggers again.
 """
 
 from __future__ import annotations
@@ -22,8 +22,7 @@ from qunzhu.store.base import Base, BigId, utcnow
 
 STATUSES = ("kept", "dismissed")
 FTS_TABLE = "library_fts"
-PG_TRIGRAM_INDEX = "ix_library_items_search_trgm"
-SEARCH_INDEXES = (FTS_TABLE, PG_TRIGRAM_INDEX)
+SEARCH_INDEXES = (FTS_TABLE,)
 
 
 class LibraryItem(Base):

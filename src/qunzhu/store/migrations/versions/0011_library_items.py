@@ -1,10 +1,9 @@
 """library items
 
-The content library (``library_items``) and its search index: on SQLite an FTS5 table with
+The content library (``library_items``) and, on SQLite, its search index: an FTS5 table with
 the trigram tokenizer over ``search_text`` (external content, kept in step by triggers; it
-needs SQLite 3.34 or later, else search reads the table with LIKE); on PostgreSQL a pg_trgm
-GIN index on the same column (if the extension cannot be created, search still works, as a
-scan). Written by hand like 0006.
+needs SQLite 3.34 or later, else search reads the table with LIKE). PostgreSQL gets no
+search index: see qunzhu.readmodels.library for why. Written by hand like 0006.
 
 Revision ID: 0011
 Revises: 0009
@@ -88,32 +87,6 @@ def upgrade() -> None:
         )
         for trigger in _SQLITE_TRIGGERS:
             op.execute(trigger)
-    elif bind.dialect.name == "postgresql":
-        _pg_trigram_index(bind)
-
-
-def _pg_trigram_index(bind: sa.Connection) -> None:
-    # The extension goes to schema public, never to a schema that may be dropped with its
-    # tables (tests use one schema each): dropping it would take every other schema's index.
-    # Creating it needs the right to (pg_trgm is a trusted extension from PostgreSQL 13); a
-    # savepoint keeps a refusal from aborting the migration, and search then scans.
-    try:
-        with bind.begin_nested():
-            bind.execute(sa.text("CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA public"))
-    except sa.exc.DBAPIError:
-        pass
-    schema = bind.scalar(
-        sa.text(
-            "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace"
-            " WHERE e.extname = 'pg_trgm'"
-        )
-    )
-    if schema is None:
-        return
-    ops = f'"{schema}".gin_trgm_ops'
-    op.execute(
-        f"CREATE INDEX ix_library_items_search_trgm ON library_items USING gin (search_text {ops})"
-    )
 
 
 def downgrade() -> None:
@@ -122,6 +95,4 @@ def downgrade() -> None:
         for name in ("insert", "delete", "update"):
             op.execute(f"DROP TRIGGER IF EXISTS library_fts_after_{name}")
         op.execute("DROP TABLE IF EXISTS library_fts")
-    elif bind.dialect.name == "postgresql":
-        op.execute("DROP INDEX IF EXISTS ix_library_items_search_trgm")
     op.drop_table("library_items")
