@@ -178,3 +178,21 @@ def test_a_text_pasted_twice_is_suggested_once(store: Store) -> None:
     with store.reading() as session:
         found = [s["value"] for s in reading.suggestions(session, cid, now=NOW)]
     assert found == [9.5, 7.2, 5.1]
+
+
+def test_a_backup_restores_the_library_and_its_search(store: Store, tmp_path, request) -> None:
+    from qunzhu.settings import load_settings
+    from qunzhu.store.backup import backup, restore
+
+    cid = seed.seed_library(store)
+    _keep(store, cid, "m1", ("入门",))
+    target = request.getfixturevalue("empty_db_url")
+    backup(store.settings.database_url, tmp_path / "q.backup")
+    restore(target, tmp_path / "q.backup")
+    restored = Store(load_settings(database_url=target, secret_key="t" * 40, sample_data=False))
+    try:
+        with restored.reading() as session:
+            assert [i["tags"] for i in reading.search(session, cid, "群公告")] == [["入门"]]
+            assert len(reading.search(session, cid, "打卡")) == 1
+    finally:
+        restored.dispose()
