@@ -2,14 +2,18 @@
 recompute?
 
 quality (../shared/data/irc/ubuntu, skipped when absent)
-    The annotated part of each #ubuntu session of the held-out half (``crc32(name) % 2 ==
-    1``; the shipped reply model learned the other half, ``--half train`` measures that
-    one) goes through the real path: the IRC importer, the pipeline, the value scorer
+    Two splits of the annotated #ubuntu sessions, each measured on its held-out part only:
+    ``session-hash`` (``crc32(name) % 2 == 1`` held out; the shipped reply model learned the
+    other half) and ``time`` (the sessions of the last ten dates held out; a reply model is
+    fitted in this run on the earlier sessions only and scores them, as a new community's
+    chat comes after everything the model saw). The annotated part of each held-out session
+    goes through the real path: the IRC importer, the pipeline, the value scorer
     (with the learned reply-link model). Ground truth
     from the human reply links (``i j -``): for each member, the number of distinct members
     they replied to (who helped whom), and the number who replied to them. Figures:
     Spearman correlation of member value with each, beside the floor of the same
-    correlation for plain message counts; and the precision / recall of the reply links
+    correlation for plain message counts, and how far value is ahead with its 95% bootstrap
+    interval (members resampled, 1,000 times); and the precision / recall of the reply links
     the value engine used (importer's addressing + inference) against the annotation.
 
 speed
@@ -40,6 +44,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from scipy.stats import spearmanr
 from sqlalchemy import func, select, text
 
@@ -47,7 +52,8 @@ from qunzhu.adapters.importers import irc
 from qunzhu.engines.catchup import CURSOR_LAG
 from qunzhu.engines.reactor import ValueScorer
 from qunzhu.engines.recompute import recompute_community
-from qunzhu.engines.replytrain import held_out
+from qunzhu.engines.replymodel import model_in_use
+from qunzhu.engines.replytrain import SPLITS, fit, held_out_names, read_sessions
 from qunzhu.pipeline import Pipeline
 from qunzhu.settings import load_settings
 from qunzhu.store.base import table_of
@@ -87,14 +93,33 @@ def _annotation(path: Path) -> tuple[list[tuple[int, int]], set[int]]:
     return pairs, judged
 
 
-def quality(tmp: Path, half: str = "held-out") -> dict[str, Any]:
-    # only the held-out half: the reply model shipped in the package learned the other
-    files = [
-        f
-        for f in sorted(IRC_DIR.glob("*.annotation.txt"))
-        if held_out(f.name.removesuffix(".annotation.txt")) == (half == "held-out")
-    ]
-    store = _store(f"sqlite:///{tmp / 'irc.db'}")
+def quality(tmp: Path, split: str = "session-hash") -> dict[str, Any]:
+    """Value against the annotation on the held-out part of ``split``, scored with a reply
+    model that never saw it."""
+    every = sorted(IRC_DIR.glob("*.annotation.txt"))
+    kept = held_out_names((f.name.removesuffix(".annotation.txt") for f in every), split)
+    files = [f for f in every if f.name.removesuffix(".annotation.txt") in kept]
+    if split == "session-hash":  # the shipped model learned the other half
+        return _quality(tmp, files, split)
+    model, _, _ = fit([s for s in read_sessions(IRC_DIR) if s.name not in kept])
+    with model_in_use(model):
+        return _quality(tmp, files, split)
+
+
+def _ahead_interval(value: list[float], count: list[int], gt: list[int]) -> list[float]:
+    """95% bootstrap interval of Spearman(value) − Spearman(count), members resampled."""
+    rng = np.random.default_rng(7)
+    v, c, g = np.asarray(value), np.asarray(count), np.asarray(gt)
+    diffs = []
+    for _ in range(1000):
+        k = rng.integers(0, len(g), len(g))
+        diffs.append(spearmanr(v[k], g[k]).statistic - spearmanr(c[k], g[k]).statistic)
+    lo, hi = np.percentile(diffs, [2.5, 97.5])
+    return [round(float(lo), 4), round(float(hi), 4)]
+
+
+def _quality(tmp: Path, files: list[Path], split: str) -> dict[str, Any]:
+    store = _store(f"sqlite:///{tmp / f'irc-{split}.db'}")
     events: list[Any] = []
     links: dict[str, list[tuple[int, int]]] = {}
     judged: set[tuple[str, int]] = set()  # links are scored on the lines annotators judged
@@ -173,7 +198,7 @@ def quality(tmp: Path, half: str = "held-out") -> dict[str, Any]:
             replied_by[b].add(a)
     members = sorted(count)
     out: dict[str, Any] = {
-        "half": half,
+        "split": split,
         "sessions": len(links),
         "messages": len(events),
         "members": len(members),
@@ -184,12 +209,14 @@ def quality(tmp: Path, half: str = "held-out") -> dict[str, Any]:
         ("replied_by_distinct", replied_by),
     ):
         gt = [len(truth_of.get(m, ())) for m in members]
-        rho_value = spearmanr([value[m] for m in members], gt).statistic
-        rho_count = spearmanr([count[m] for m in members], gt).statistic
+        values, counts = [value[m] for m in members], [count[m] for m in members]
+        rho_value = spearmanr(values, gt).statistic
+        rho_count = spearmanr(counts, gt).statistic
         out[name] = {
             "spearman_value": round(float(rho_value), 4),
             "floor_spearman_message_count": round(float(rho_count), 4),
             "value_ahead_by": round(float(rho_value - rho_count), 4),
+            "value_ahead_by_95ci": _ahead_interval(values, counts, gt),
         }
     made = {k: v for k, v in predicted.items() if v is not None}
     correct = sum(1 for k, v in made.items() if truth.get(k) == v)
@@ -488,10 +515,10 @@ def main() -> int:
     parser.add_argument("--skip-pg", action="store_true")
     parser.add_argument("--part", choices=("all", "quality", "speed"), default="all")
     parser.add_argument(
-        "--half",
-        choices=("held-out", "train"),
-        default="held-out",
-        help="which half of the IRC sessions to measure (the model learned the train half)",
+        "--split",
+        choices=(*SPLITS, "both"),
+        default="both",
+        help="which split of the IRC sessions to measure (each on its held-out part)",
     )
     args = parser.parse_args()
     groups, members, messages = (
@@ -503,7 +530,8 @@ def main() -> int:
         if args.part == "speed":
             result["quality"] = {"skipped": "--part speed"}
         elif IRC_DIR.is_dir():
-            result["quality"] = quality(tmp, args.half)
+            splits = SPLITS if args.split == "both" else (args.split,)
+            result["quality"] = {split: quality(tmp, split) for split in splits}
             print(json.dumps(result["quality"], indent=2), flush=True)
         else:
             result["quality"] = {"skipped": f"{IRC_DIR} not here"}

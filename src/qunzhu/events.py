@@ -297,10 +297,15 @@ class MemberLeft(Event):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class MemberRenamed(Event):
+    """``member`` now goes by ``new_name``; ``new_member`` is the platform id that name is,
+    where a platform's ids are changeable names (an IRC nick): the store then links that id
+    to the same member, so later records under it count for the same person."""
+
     type_name: ClassVar[str] = "member_renamed"
 
     old_name: str = ""
     new_name: str
+    new_member: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

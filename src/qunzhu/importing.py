@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from qunzhu import events as ev
-from qunzhu.adapters.importers.common import Posted, Row
+from qunzhu.adapters.importers.common import Posted, Stored
 from qunzhu.pipeline import IngestReport
 from qunzhu.spec.zones import spec_zone
 from qunzhu.store import Store
@@ -122,35 +122,85 @@ def import_file(
     tz: str | None = None,
     progress: Callable[[int], None] | None = None,
     source: str | None = None,
+    date_order: str | None = None,
 ) -> dict[str, Any]:
     """Import one export file; ``progress`` is told the bytes read as the parser reads them.
+    ``date_order`` (dmy, mdy, ymd) settles the dates of a WhatsApp export the file itself
+    cannot settle.
 
-    Raises ImportFormatError when the format is not recognised or the file is unreadable.
+    Raises ImportFormatError when the format is not recognised, the file is unreadable, or
+    its dates cannot be read without ``date_order``.
     """
     from qunzhu.adapters import importers
 
     chosen = importers.detect(path) if fmt == "auto" else fmt
-    zone = ZoneInfo(tz) if tz else import_zone(store, community, group)
+    stored = importers.group_of(path, chosen, group)
+    moved = _adopt_group(store, path, chosen, community, group, stored)
+    zone = ZoneInfo(tz) if tz else import_zone(store, community, stored, group)
     name = str(source or path)
     tally = ImportTally(file=name, format=chosen)
     rows = importers.parse_rows(
-        path, chosen, community=community, group=group, tz=zone, progress=progress
+        path,
+        chosen,
+        community=community,
+        group=group,
+        tz=zone,
+        progress=progress,
+        stored_group=stored,
+        date_order=date_order,
     )
-    where = (community, importers.platform_of(chosen), group)
+    where = (community, importers.platform_of(chosen), rows.where[2])
     report = load(store, tally.counted(rows), where, source=name)
-    return {**summary(tally, report), **rows.notes.as_dict()}
+    notes = rows.notes.as_dict()
+    if stored != group:
+        notes["decided"] = [
+            f"--group {group} names the exported chat: stored as group {stored}, the id its "
+            "live connector knows, so history and live meet in one group",
+            *([moved] if moved else []),
+            *notes["decided"],
+        ]
+    return {**summary(tally, report), **notes, "group": stored}
 
 
-def import_zone(store: Store, community: str, group: str) -> tzinfo:
+def _adopt_group(
+    store: Store, path: Path, fmt: str, community: str, label: str, stored: str
+) -> str | None:
+    """An earlier import of the chat under ``label`` moves to ``stored`` (its live id)."""
+    from qunzhu.adapters import importers
+    from qunzhu.adapters.importers.relabel import GroupsToMerge, relabel
+
+    if stored == label:
+        return None
+    module = importers.module_for(fmt)
+    try:
+        with store.unit_of_work() as session:
+            return relabel(
+                session.connection(),
+                community,
+                module.PLATFORM,
+                label,
+                stored,
+                getattr(module, "service_keys", None),
+            )
+    except GroupsToMerge as exc:
+        raise importers.ImportFormatError(path, str(exc)) from None
+
+
+def import_zone(store: Store, community: str, group: str, label: str | None = None) -> tzinfo:
     """The zone of times an export writes without one, when the import names none: the
-    group's in the community's spec, else the community's, else QUNZHU_TIMEZONE."""
+    group's in the community's spec (under its stored id, else under the ``--group`` the
+    operator gave, which a spec written before ids were mapped uses), else the community's,
+    else QUNZHU_TIMEZONE."""
     with store.reading() as session:
         text = session.scalar(select(Community.spec_yaml).where(Community.slug == community))
-    return spec_zone(text, store.settings.tz, group)
+    own = spec_zone(text, store.settings.tz, group)
+    if label and label != group and own == spec_zone(text, store.settings.tz):
+        return spec_zone(text, store.settings.tz, label)
+    return own
 
 
 def load(
-    store: Store, rows: Iterable[Row], where: tuple[str, str, str], *, source: str
+    store: Store, rows: Iterable[Stored], where: tuple[str, str, str], *, source: str
 ) -> IngestReport:
     """Store one file's rows into the group ``where`` = (community slug, platform, group):
     the import pipeline (bulk writer) run over them."""

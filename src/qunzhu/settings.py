@@ -181,6 +181,30 @@ class Settings(BaseSettings):
         "moderation uses. Unset: the model shipped with qunzhu.",
     )
 
+    schedule_tasks_minutes: int = Field(
+        5, ge=0, le=1440, description="serve: make operators' tasks from the queues; 0 off."
+    )
+    digest_hour: int | None = Field(
+        default=None,
+        ge=0,
+        le=23,
+        description="serve: the local hour (0-23, the community's time zone) at which each "
+        "operator gets a digest of their open and overdue tasks, by e-mail (QUNZHU_SMTP_*) "
+        "and/or Telegram private message; unset: no digest.",
+    )
+    smtp_host: str | None = Field(
+        default=None, description="Mail server of the task digest, e.g. smtp.exmail.qq.com."
+    )
+    smtp_port: int = Field(587, ge=1, le=65535, description="Port of QUNZHU_SMTP_HOST.")
+    smtp_user: str | None = Field(default=None, description="SMTP login; unset: none.")
+    smtp_password: SecretStr | None = Field(default=None, description="SMTP password.")
+    smtp_from: str | None = Field(
+        default=None, description="Sender address of the digest; unset: QUNZHU_SMTP_USER."
+    )
+    smtp_tls: Literal["starttls", "ssl", "none"] = Field(
+        "starttls", description="starttls (port 587), ssl (port 465) or none (a local relay)."
+    )
+
     @field_validator("database_url")
     @classmethod
     def _known_database(cls, value: str) -> str:
@@ -323,7 +347,7 @@ def mask_url(url: str) -> str:
 
 _QUERY_SECRET = re.compile(r"(?i)([?&](?:password|passwd|pwd|sslpassword)=)[^&#]*")
 URL_FIELDS = ("database_url", "redis_url")
-SECRET_FIELDS = ("secret_key",)
+SECRET_FIELDS = ("secret_key", "smtp_password")
 
 
 def _shown_input(field: str, value: Any) -> str:

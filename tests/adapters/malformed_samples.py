@@ -35,10 +35,9 @@ def irc(n: int, text: Callable[[int], str]) -> str:
 
 
 def whatsapp(n: int, text: Callable[[int], str]) -> str:
-    return "".join(
-        f"{_at(i).month}/{_at(i).day}/24, {_at(i):%H:%M} - Person {i % 5}: {text(i)}\n"
-        for i in range(n)
-    )
+    # German Android dates (01.05.24): dotted dates are day-first, so a file of one day, with
+    # no number above 12, still tells its date order (otherwise the import would ask)
+    return "".join(f"{_at(i):%d.%m.%y, %H:%M} - Person {i % 5}: {text(i)}\n" for i in range(n))
 
 
 def qq(n: int, text: Callable[[int], str]) -> str:

@@ -124,6 +124,7 @@ def _grep_counts(path: Path) -> dict[str, int]:
     system = [x for x in text if x.startswith("=== ")]
     joins = sum(1 for x in system if " has joined " in x)
     leaves = sum(1 for x in system if " has left " in x or " has quit" in x)
+    leaves += sum(1 for x in system if re.match(r"=== \S+ was kicked off \S+ by ", x))
     renames = sum(1 for x in system if " is now known as " in x)
     skipped = sum(1 for x in system if re.match(r"=== (\.\.\[topic|mode/|\S+\.\S+ -> )", x))
     emotes = len(system) - joins - leaves - renames - skipped

@@ -76,7 +76,7 @@ def test_an_escaped_nul_in_json_text_is_removed_and_the_message_kept(store, tmp_
 @pytest.mark.parametrize("fmt", ["whatsapp-txt", "qq-txt"])
 def test_a_header_line_with_a_nul_is_its_own_message_not_merged(store, tmp_path, fmt):
     path = sample(tmp_path, fmt, N)
-    header = b"5/1/24, 10:11" if fmt == "whatsapp-txt" else b"2024-05-01 10:11"
+    header = b"01.05.24, 10:11" if fmt == "whatsapp-txt" else b"2024-05-01 10:11"
     insert(path, path.read_bytes().index(header), b"\x00")  # the header of message 11
     summary = _import(store, path, fmt)
     assert _accounted(store, summary) == (N, 0)
@@ -153,7 +153,7 @@ def test_times_no_chat_can_have_are_quarantined_with_a_reason(store, tmp_path, f
         path.write_bytes(data.replace(f",{stamp},".encode(), b",-1000000000000,", 1))
         expected = (N - 1, 1)
     else:
-        early = data.replace(b"/24, 10:05", b"/1899, 10:05")
+        early = data.replace(b".24, 10:05", b".1899, 10:05")
         path.write_bytes(early.replace(b"2024-05-01 10:05", b"1899-05-01 10:05"))
         expected = (N - 1, 1)
     summary = _import(store, path, fmt)

@@ -131,7 +131,24 @@ def _ids(site: Any) -> dict[str, str]:
             .order_by(func.count().desc(), Message.member_id)
         ).first()
     assert group is not None and member is not None
-    return {"slug": SLUG, "group_id": str(group.id), "member_id": str(member)}
+    return {
+        "slug": SLUG,
+        "group_id": str(group.id),
+        "member_id": str(member),
+        "broadcast_id": str(_broadcast(site, community.id, group)),
+    }
+
+
+def _broadcast(site: Any, community_id: int, group: Any) -> int:
+    """A broadcast of the sample community to its first group (queued, as just sent)."""
+    from qunzhu.store.broadcasts import Target, write
+
+    with site.store.unit_of_work() as session:
+        target = Target(group.platform, group.platform_group_id, group.id, group.name)
+        return write(session, community_id, slug=SLUG, created_by="owner",
+                     texts={"zh-CN": "本周六晚八点线上分享"}, audience={"groups": [group.id]},
+                     deliveries=[(target, "本周六晚八点线上分享")], times=[None],
+                     send_at=None)  # fmt: skip
 
 
 def _fill(path: str, ids: dict[str, str]) -> str:

@@ -25,7 +25,9 @@ def test_today_lists_the_sections_and_a_draft_of_the_calendar(store, cli, cli_en
     assert added.exit_code == 0, added.output
     shown = cli.invoke(app, ["today", "-c", "acme", "--json"])
     assert shown.exit_code == 0, shown.output
-    sections = {s["key"]: s for s in json.loads(shown.output)}
+    printed = json.loads(shown.output)
+    assert printed["plan"]["open"] == 0 and printed["plan"]["overdue"] == []
+    sections = {s["key"]: s for s in printed["sections"]}
     assert {"review", "applications", "questions", "at_risk", "calendar"} <= set(sections)
     assert sections["calendar"]["count"] == 1
     assert sections["calendar"]["items"][0]["title"] == "周一话题"

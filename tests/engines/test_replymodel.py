@@ -10,8 +10,14 @@ import pytest
 from typer.testing import CliRunner
 
 from qunzhu.cli.main import app
-from qunzhu.engines.replymodel import FEATURES, MODEL_PATH, ReplyModel, default_model
-from qunzhu.engines.replytrain import held_out, read_sessions, train
+from qunzhu.engines.replymodel import (
+    FEATURES,
+    MODEL_PATH,
+    ReplyModel,
+    default_model,
+    model_in_use,
+)
+from qunzhu.engines.replytrain import held_out, held_out_names, read_sessions, train
 
 IRC = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "irc" / "ubuntu"
 
@@ -89,6 +95,41 @@ def test_training_on_annotated_sessions_learns_and_reports_held_out(tmp_path):
     assert report["held_out"]["recall"] > 0.8
     named = dict(zip(FEATURES, model.weights, strict=True))
     assert named["addressed"] > 0
+
+
+def test_the_time_split_holds_out_the_sessions_of_the_last_ten_dates():
+    names = [f"2015-01-{d:02d}.train-a" for d in range(1, 16)] + ["2015-01-15_02"]
+    kept = held_out_names(names, "time")
+    assert kept == {n for n in names if n[:10] >= "2015-01-06"}
+    assert len(held_out_names(names, "session-hash")) == sum(held_out(n) for n in names)
+    with pytest.raises(ValueError, match="unknown split 'random'"):
+        held_out_names(names, "random")
+
+
+def test_training_on_the_time_split_never_sees_the_later_sessions(tmp_path):
+    _write_sessions(tmp_path, n=12)
+    for k, old in enumerate(sorted(tmp_path.glob("*.raw.txt"))):
+        stem = old.name.removesuffix(".raw.txt")
+        for part in ("raw", "annotation"):
+            (tmp_path / f"{stem}.{part}.txt").rename(tmp_path / f"2015-01-{k + 1:02d}.{part}.txt")
+    _, report = train(tmp_path, split="time")
+    assert (report["sessions_train"], report["sessions_held_out"]) == (2, 10)
+    assert report["split"] == "time" and report["held_out"]["recall"] > 0.5
+
+
+def test_a_model_in_use_replaces_the_shipped_one_inside_its_block_only():
+    shipped = default_model()
+    other = ReplyModel(
+        weights=(0.0,) * len(FEATURES),
+        bias=-9.0,
+        threshold=0.5,
+        window_minutes=shipped.window_minutes,
+        max_candidates=shipped.max_candidates,
+        trained_on={},
+    )
+    with model_in_use(other):
+        assert default_model() is other
+    assert default_model() is shipped
 
 
 def test_bad_annotations_are_named(tmp_path):

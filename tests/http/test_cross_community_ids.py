@@ -39,6 +39,7 @@ from qunzhu.store.models import (
     ModerationAction,
     OperatorSession,
 )
+from qunzhu.store.tasks import OperatorTask
 
 # routes outside any community: authenticated otherwise (signatures), nothing to scope
 UNSCOPED = {"/api/v1/payments/{provider}/webhook"}
@@ -248,6 +249,18 @@ class Objects:
                 )
         if kind == "job_id":
             return self._import_job(slug)
+        if kind == "task_id":
+            return self._add(
+                OperatorTask(
+                    community_id=cid,
+                    kind="manual",
+                    source_key=f"{slug}-task",
+                    text="call ann",
+                    detail={},
+                    due_at=now,
+                    state="open",
+                )
+            )
         pytest.fail(
             f"{path}: no maker for path parameter {param!r}; add one to Objects.make "
             "(and to qunzhu.http.ownership) or to VERBS if it names no object"

@@ -35,6 +35,7 @@ from qunzhu.store.base import Base
 from qunzhu.store.connectors import ConnectorAlert, OutboxAction
 from qunzhu.store.growth import Campaign, EvictionProposal, ReferralReward
 from qunzhu.store.models import Application, Group, Member, ModerationAction
+from qunzhu.store.tasks import OperatorTask
 
 EXAMPLES = int(os.environ.get("QUNZHU_FUZZ_EXAMPLES", "3"))
 CHECKS = [
@@ -136,6 +137,18 @@ def _seed(store: Store, community_id: int) -> dict[str, list[Any]]:
             key="fuzz-alert",
         ),
     )
+    task = _add(
+        store,
+        OperatorTask(
+            community_id=community_id,
+            kind="manual",
+            source_key="fuzz-task",
+            text="call ann",
+            detail={},
+            due_at=datetime.now(UTC),
+            state="open",
+        ),
+    )
     return {
         "slug": [SLUG],
         "member_id": members,
@@ -146,6 +159,7 @@ def _seed(store: Store, community_id: int) -> dict[str, list[Any]]:
         "reward_id": [reward],
         "proposal_id": [proposal],
         "alert_id": [alert],
+        "task_id": [task],
     }
 
 

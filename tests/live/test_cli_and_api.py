@@ -175,3 +175,23 @@ def test_a_connector_sealed_under_another_key_does_not_stop_the_others(store, co
     assert shown["stale"]["status"] == "error"
     assert "QUNZHU_SECRET_KEY changed" in shown["stale"]["reason"]
     hub.stop()
+
+
+def test_connect_wechat_through_a_onebot12_bridge(store, community, cli, cli_env, monkeypatch):
+    monkeypatch.setenv("QUNZHU_ONEBOT_ACCESS_TOKEN", "bridge-token")
+    args = ["connect", "wechat", "acme", "--bridge", "onebot12"]
+    done = cli.invoke(app, [*args, "--host", "192.168.1.20", "--port", "8082", "--json"])
+    assert done.exit_code == 0, done.output
+    assert json.loads(done.output)["platform"] == "wechat"
+    [(platform, config)] = rows(store, select(Connector.platform, Connector.config))
+    assert platform == "wechat" and config["protocol"] == "onebot12"
+    assert config["ws_url"] == "ws://192.168.1.20:8082/" and config["mode"] == "forward"
+    bad = cli.invoke(app, [*args, "--host", "pc", "--port", "1", "--jitter", "-2", "--json"])
+    assert bad.exit_code == 2 and "send_jitter" in bad.output
+    other = cli.invoke(app, ["connect", "wechat", "acme", "--bridge", "wcf", "--json"])
+    assert other.exit_code == 2 and "onebot12" in other.output
+    v12 = cli.invoke(
+        app, ["connect", "onebot", "acme", "--version", "12", "--name", "ob12", "--json"]
+    )
+    assert v12.exit_code == 0, v12.output
+    assert json.loads(v12.output)["next"][0].startswith("in the bridge, set the reverse")

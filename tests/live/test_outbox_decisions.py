@@ -108,9 +108,9 @@ def test_an_action_no_connector_can_do_waits_for_a_bridge_then_becomes_an_alert(
 
 
 def test_a_platform_that_cannot_act_gets_its_alert_at_once(store, community, hub):
-    build_pipeline(store, "live").run([_spam(platform="wechat")], source="ingest")
+    build_pipeline(store, "live").run([_spam(platform="wecom")], source="ingest")
     [row] = _outbox(store)
-    assert row.kind == "alert"  # WeChat cannot delete: the decision is an alert already
+    assert row.kind == "alert"  # WeCom can neither delete nor warn: an alert already
     assert hub.outbox.run_once() == 1 and hub.executor.drain()
     assert [r.status for r in _outbox(store)] == ["alerted"]
 

@@ -70,3 +70,36 @@ def test_a_connector_may_set_its_own_rate_within_bounds():
     assert limits_for("telegram", {"send_per_second": 5}).per_second == 5.0
     assert limits_for("telegram", {"send_per_second": 10**9}).per_second == 1000.0
     assert limits_for("unknown", {}).per_second > 0
+
+
+def test_a_wechat_account_keeps_its_gap_varies_it_and_stops_at_the_daily_cap():
+    from qunzhu.live.send_pacing import DailyCapReached
+
+    clock = Clock()
+    draws = itertools.cycle([0.0, 1.5, 0.7])
+    limits = limits_for("wechat", {"send_daily_cap": 4})
+    pacer = SendPacer(limits, clock, rng=lambda low, high: next(draws) * (high - low) / 2.0)
+    times = [t for _, t in _slots(pacer, clock, ["g1", "g2", "g1", "g3"])]
+    gaps = [b - a for a, b in itertools.pairwise(times)]
+    assert all(gap >= limits.min_gap for gap in gaps)  # 3 s between any two sends
+    assert len({round(gap, 3) for gap in gaps}) > 1  # and not the same every time
+    with pytest.raises(DailyCapReached) as full:
+        pacer.reserve("g1")
+    assert full.value.cap == 4 and 23.9 * 3600 < full.value.free_in <= 24 * 3600
+    clock.now = times[0] + 86_400.5  # a day after the first send: one place again
+    pacer.reserve("g1")
+    with pytest.raises(DailyCapReached):
+        pacer.reserve("g1")
+
+
+def test_pacing_settings_are_checked_and_named():
+    from qunzhu.adapters.send_limits import SendLimitsError
+
+    assert limits_for("wechat", {}).daily_cap == 300
+    assert limits_for("wechat", {"send_daily_cap": 0}).daily_cap == 0
+    for bad, name in (
+        ({"send_min_gap": "soon"}, "send_min_gap"),
+        ({"send_jitter": -1}, "send_jitter"),
+    ):
+        with pytest.raises(SendLimitsError, match=name):
+            limits_for("wechat", bad)

@@ -17,6 +17,7 @@ from qunzhu.store import Store
 from qunzhu.store.community import Community, Identity
 from qunzhu.store.connectors import OutboxAction
 from qunzhu.store.growth import Subscription
+from qunzhu.store.tasks import OperatorTask
 from qunzhu.wiring import build_pipeline
 
 SPEC = """\
@@ -114,8 +115,12 @@ def test_the_day_three_nudge_goes_only_to_the_silent_one(store):
     assert nudges == [("bob", "bob，还没听你说话，有问题随时问")]  # privately, to bob himself
     assert _run(store, joined + timedelta(days=3, minutes=2))["acted"] == 0
     _run(store, joined + timedelta(days=8))
-    tasks = [t for k, _, t in _sent(store) if k == "alert"]
-    assert len(tasks) == 2 and all("第一周" in t for t in tasks)  # a task per member
+    assert not [k for k, _, _ in _sent(store) if k == "alert"]  # tasks are not alerts
+    with store.reading() as session:
+        tasks = session.scalars(select(OperatorTask).order_by(OperatorTask.id)).all()
+    assert sorted(t.text for t in tasks) == ["问问 ann 第一周感受如何", "问问 bob 第一周感受如何"]
+    assert {t.due_at for t in tasks} == {joined + timedelta(days=7)}  # due when the step is
+    assert all(t.kind == "playbook" and t.member_id and t.group_id for t in tasks)
     with store.reading() as session:
         cid = session.scalar(select(Community.id))
         ann = session.scalar(select(Identity.member_id).where(Identity.platform_user_id == "ann"))

@@ -11,10 +11,12 @@ from sqlalchemy import select, update
 from qunzhu.events import event_from_json
 from qunzhu.growth.common import spec_of
 from qunzhu.messaging.welcome import Join, batches, welcome
+from qunzhu.spec import SpecError, load_spec
 from qunzhu.store import Store
 from qunzhu.store.community import Community
 from qunzhu.store.connectors import OutboxAction
 from qunzhu.store.messaging import MessageCursor
+from qunzhu.store.tasks import OperatorTask
 from qunzhu.wiring import build_pipeline
 
 SPEC = """\
@@ -99,12 +101,60 @@ def test_stale_departed_and_platform_rules(store):
             _event("member_joined", "qq", "123456", "q1", timedelta(minutes=1)),
         ],
     )
-    _run(store)
+    assert _run(store)["tasks"] == 1
     sent = _welcomes(store)
-    assert [(k, g) for k, g, _ in sent] == [("alert", "wx-group"), ("send_message", "123456")]
-    assert "新人x1" in sent[0][2] and "请在" in sent[0][2]
+    assert [(k, g) for k, g, _ in sent] == [("send_message", "123456")]
+    # the WeChat group's welcome is the operator's to post, once however often the job runs
+    with store.engine.begin() as conn:
+        conn.execute(update(MessageCursor).values(position=0))
+    _run(store)
+    with store.reading() as session:
+        [task] = session.scalars(select(OperatorTask)).all()
+    assert task.kind == "welcome" and "新人x1" in task.text and task.state == "open"
+    assert task.detail["what"] == "send" and task.group_id is not None
 
 
 def test_batches_keep_each_groups_order():
     joins = [Join(n, n % 2, f"m{n}") for n in range(7)]
     assert [[j.event_id for j in b] for b in batches(joins, 2)] == [[0, 2], [4, 6], [1, 3], [5]]
+
+
+GROUP_WELCOME = """\
+groups:
+  "-1002":
+    welcome:
+      zh-CN: "{member}，欢迎来到打卡群，先读置顶的打卡规则"
+      en: "{member}, welcome to the check-in group: read the pinned rules first"
+"""
+
+
+def test_a_group_with_its_own_welcome_gets_it_the_others_the_communitys(store):
+    with store.unit_of_work() as session:
+        session.add(Community(slug="acme", name="读书会", spec_yaml=SPEC + GROUP_WELCOME))
+    _feed(
+        store,
+        [
+            _event("member_joined", "telegram", "-1001", "a", timedelta(seconds=20)),
+            _event("member_joined", "telegram", "-1002", "b", timedelta(seconds=10)),
+        ],
+    )
+    _run(store)
+    texts = {group: text for _, group, text in _welcomes(store)}
+    assert texts["-1001"] == "欢迎 新人a 加入-1001！"
+    assert texts["-1002"] == "新人b，欢迎来到打卡群，先读置顶的打卡规则"
+
+
+def test_a_group_welcome_with_an_unknown_placeholder_is_named_with_its_line():
+    bad = SPEC + GROUP_WELCOME.replace("{member}，欢迎", "{membr}，欢迎")
+    try:
+        load_spec(bad)
+    except SpecError as exc:
+        [problem] = exc.problems
+    else:
+        raise AssertionError("the spec loaded")
+    assert problem.path == "groups.-1002.welcome.zh-CN"
+    assert (
+        problem.line
+        == bad.splitlines().index('      zh-CN: "{membr}，欢迎来到打卡群，先读置顶的打卡规则"') + 1
+    )
+    assert "{membr}" in problem.message

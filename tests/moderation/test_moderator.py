@@ -167,11 +167,19 @@ def test_audit_mode_decides_but_does_not_act(store: Store) -> None:
 
 def test_a_platform_that_cannot_act_gets_an_alert(store: Store) -> None:
     _community(store)
-    actions = _run(store, RuleModerator(), _message(1, SPAM, at=START, platform="wechat"))
+    actions = _run(store, RuleModerator(), _message(1, SPAM, at=START, platform="wecom"))
     assert [a.kind for a in actions] == ["alert"]
     assert actions[0].detail["would"] == ["delete_message", "warn"]
     with store.reading() as s:
         assert s.scalars(select(ModerationAction.status)).one() == "alerted"
+
+
+def test_wechat_warns_and_alerts_for_the_delete_it_cannot_do(store: Store) -> None:
+    # a personal account can post in the group but not recall someone else's message
+    _community(store)
+    actions = _run(store, RuleModerator(), _message(1, SPAM, at=START, platform="wechat"))
+    assert [a.kind for a in actions] == ["warn", "alert"]
+    assert actions[1].detail["would"] == ["delete_message"]
 
 
 def test_a_re_run_decides_nothing_twice(store: Store) -> None:

@@ -1,4 +1,5 @@
-"""``qunzhu connect telegram|onebot|wecom`` and ``qunzhu connectors ...``: live connectors.
+"""``qunzhu connect telegram|onebot|wecom|wechat|discord`` and ``qunzhu connectors ...``:
+live connectors (OneBot 12 bridges and WeChat: :mod:`qunzhu.cli.connect_bridges`).
 
 Secrets come from the environment (or a prompt), never from an option typed on the command
 line that the shell history would keep; they are stored encrypted with a key derived from
@@ -22,7 +23,7 @@ from qunzhu.store.credentials import CredentialsError
 connect_app = typer.Typer(
     name="connect",
     no_args_is_help=True,
-    help="Connect a live platform (Telegram, QQ via OneBot, WeCom).",
+    help="Connect a live platform (Telegram, QQ via OneBot, WeCom, WeChat via a bridge, Discord).",
 )
 connectors_app = typer.Typer(
     name="connectors", no_args_is_help=True, help="Live connectors: state, enable/disable, sync."
@@ -30,6 +31,9 @@ connectors_app = typer.Typer(
 
 
 def register(app: typer.Typer) -> None:
+    from qunzhu.cli import connect_bridges, connect_discord  # noqa: F401  (`connect discord`)
+
+    connect_bridges.register(connect_app, _save, _done, lambda v: _secret(v, "access_token"))
     app.add_typer(connect_app, name="connect")
     app.add_typer(connectors_app, name="connectors")
 
@@ -162,10 +166,28 @@ def onebot(
         help="Seconds a signed HTTP POST event's `time` may be off this server's clock; "
         "older ones and replays are refused (0: no check).",
     ),
+    version: int = typer.Option(
+        11, "--version", help="OneBot version the implementation speaks: 11 (QQ) or 12."
+    ),
+    platform: str = typer.Option(
+        "wechat",
+        help="OneBot 12 only: the platform the bridge serves, for actions to groups not seen "
+        "yet (each event lands on the platform the bridge names).",
+    ),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Connect QQ through a OneBot v11 implementation (HTTP POST, reverse or forward
-    WebSocket)."""
+    WebSocket), or a OneBot 12 bridge (``--version 12``)."""
+    if version not in (11, 12):
+        raise fail(f"--version must be 11 or 12, not {version}", as_json=as_json)
+    if version == 12:
+        from qunzhu.cli.connect_bridges import connect_onebot12
+
+        connect_onebot12(
+            community, name, platform, ws_url, api_url, as_json,
+            save=_save, done=_done, token=_secret(access_token, "access_token"),
+        )  # fmt: skip
+        return
     if ws_url and not ws_url.startswith(("ws://", "wss://")):
         raise fail(f"--ws-url must start with ws:// or wss://, not {ws_url!r}", as_json=as_json)
     token = _secret(access_token, "access_token")
@@ -355,8 +377,11 @@ def sync(
         connector: Any = hub.by_name(name)
         if connector is None or not hasattr(connector, "sync"):
             raise fail(f"no enabled connector {name!r} that can sync", as_json=as_json)
-        if connector.info.platform == "qq" and not group:
-            raise fail("QQ syncs one group at a time: add --group <group id>", as_json=as_json)
+        if connector.info.platform in ("qq", "wechat") and not group:
+            raise fail(
+                f"{connector.info.platform} syncs one group at a time: add --group <group id>",
+                as_json=as_json,
+            )
         hub.start()
         try:
             count = connector.sync(group) if group else connector.sync()

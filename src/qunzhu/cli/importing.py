@@ -28,6 +28,7 @@ UNREAD_EXIT = 3
 # days of health a recompute after an import fills in: the four weeks the report and the
 # dashboard's trends look back on
 BACKFILL_DAYS = 28
+DATE_ORDERS = ("dmy", "mdy", "ymd")
 FORMAT_HELP = "auto | wechat-csv | telegram-json | qq-txt | whatsapp-txt | discord-json | irc"
 
 
@@ -53,6 +54,12 @@ def import_(
         help="IANA zone of times the export writes without one (default: the group's "
         "timezone in the spec, else the community's, else QUNZHU_TIMEZONE).",
     ),
+    date_order: str | None = typer.Option(
+        None,
+        "--date-order",
+        help="dmy | mdy | ymd: the order of WhatsApp dates, when the file cannot tell "
+        "(the import says so and stops); otherwise decided from the file.",
+    ),
     no_recompute: bool = typer.Option(
         False,
         "--no-recompute",
@@ -69,6 +76,8 @@ def import_(
 
     if fmt != "auto" and fmt not in FORMATS:
         raise fail(f"--format {fmt!r}: expected one of {FORMAT_HELP}", as_json=as_json)
+    if date_order is not None and date_order not in DATE_ORDERS:
+        raise fail(f"--date-order {date_order!r}: expected dmy, mdy or ymd", as_json=as_json)
     if tz is not None:
         try:
             ZoneInfo(tz)
@@ -93,6 +102,7 @@ def import_(
                             group=group,
                             fmt=fmt,
                             tz=tz,
+                            date_order=date_order,
                             progress=partial(bar.advance, task),
                         )
                     )
@@ -152,6 +162,12 @@ def _render(results: list[dict[str, Any]]) -> None:
             console.print(f"  {Path(r['file']).name}{where}: {q['reason']}", highlight=False)
         if r["quarantined"] > 20:
             console.print(f"  … and {r['quarantined'] - 20} more, kept in the quarantine")
+        for decided in r.get("decided") or ():
+            console.print(
+                say("cli.import.decided", file=Path(r["file"]).name, why=decided),
+                markup=False,
+                highlight=False,
+            )
         if r.get("encoding") not in (None, "utf-8", "utf-8-sig"):
             console.print(f"  {Path(r['file']).name}: read as {r['encoding']} text")
         if r.get("unreadable_bytes"):

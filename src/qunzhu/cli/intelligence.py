@@ -404,16 +404,24 @@ def train_replies(
     out: Path = typer.Option(
         ..., "--out", help="Where to write the model (JSON); the shipped one is engines/data."
     ),
+    split: str = typer.Option(
+        "session-hash",
+        "--split",
+        help="session-hash: half the sessions by a hash of their name are held out; "
+        "time: the sessions of the last ten dates are held out.",
+    ),
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Train the reply-link model on the train half of the sessions (split by a hash of
-    each session's name) and print its precision and recall on the held-out half."""
-    from qunzhu.engines.replytrain import train
+    """Train the reply-link model on the train part of the sessions and print its precision
+    and recall on the held-out part."""
+    from qunzhu.engines.replytrain import SPLITS, train
 
+    if split not in SPLITS:
+        raise fail(f"--split {split}: one of {', '.join(SPLITS)}", as_json=as_json)
     if not directory.is_dir():
         raise fail(f"{directory}: not a directory", as_json=as_json)
     try:
-        model, report = train(directory)
+        model, report = train(directory, split)
     except ValueError as exc:
         raise fail(str(exc), as_json=as_json) from None
     out.parent.mkdir(parents=True, exist_ok=True)

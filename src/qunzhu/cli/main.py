@@ -50,6 +50,7 @@ from qunzhu.cli import growth as growth_cli  # noqa: E402
 from qunzhu.cli import intelligence, members, spec  # noqa: E402
 from qunzhu.cli import library as library_cli  # noqa: E402
 from qunzhu.cli import playbook as playbook_cli  # noqa: E402
+from qunzhu.cli import tasks as tasks_cli  # noqa: E402
 from qunzhu.cli.moderation import app as moderation_app  # noqa: E402
 from qunzhu.cli.operators import app as operator_app  # noqa: E402
 
@@ -60,6 +61,7 @@ app.add_typer(moderation_app, name="moderation")
 app.add_typer(operator_app, name="operator")
 app.add_typer(playbook_cli.app, name="playbook")
 app.add_typer(spec.app, name="spec")
+app.add_typer(tasks_cli.app, name="task")
 intelligence.register(app)  # recompute, health, funnel, report; members list/explain
 connect_cli.register(app)  # connect telegram|onebot|wecom; connectors
 growth_cli.register(app)  # referral, applications, capacity, membership, routing

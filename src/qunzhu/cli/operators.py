@@ -31,6 +31,7 @@ from qunzhu.auth.operators import (
 from qunzhu.auth.permissions import Conflict, NotFound
 from qunzhu.cli.core import store_at_head
 from qunzhu.cli.operator_2fa import app as two_factor_app
+from qunzhu.cli.operator_groups import register as register_group_commands
 from qunzhu.cli.operator_sessions import register as register_session_commands
 from qunzhu.cli.output import JSON_OPTION, console, emit, fail
 from qunzhu.store.models import utcnow
@@ -44,6 +45,7 @@ token_app = typer.Typer(help="API tokens (shown once, stored as a hash).", no_ar
 app.add_typer(token_app, name="token")
 app.add_typer(two_factor_app, name="2fa")
 register_session_commands(app)
+register_group_commands(app)  # assign / unassign the groups an operator looks after
 
 PASSWORD_STDIN = typer.Option(
     False, "--password-stdin", help="Read the password from the first line of standard input."

@@ -3,13 +3,11 @@ and at which step; run them now (as serve's schedule does every minute)."""
 
 from __future__ import annotations
 
-from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
 import typer
 from rich.table import Table
-from sqlalchemy import select
 
 from qunzhu.cli import words
 from qunzhu.cli.core import store_at_head
@@ -17,7 +15,7 @@ from qunzhu.cli.output import JSON_OPTION, console, emit, fail
 from qunzhu.cli.words import column, say
 from qunzhu.growth.common import spec_of
 from qunzhu.messaging.playbooks import run as run_playbooks
-from qunzhu.store.messaging import PlaybookProgress
+from qunzhu.readmodels.playbooks import overview
 from qunzhu.store.resolve import community_id_by_slug
 
 app = typer.Typer(
@@ -34,33 +32,7 @@ def list_(community: str = COMMUNITY, as_json: bool = JSON_OPTION) -> None:
         cid = community_id_by_slug(conn, community)
         if cid is None:
             raise fail(say("cli.unknown_community", community=community), as_json=as_json)
-        spec = spec_of(conn, cid)
-        rows = conn.execute(
-            select(
-                PlaybookProgress.playbook, PlaybookProgress.next_step, PlaybookProgress.done
-            ).where(PlaybookProgress.community_id == cid)
-        ).all()
-    data: list[dict[str, Any]] = []
-    for book in spec.playbooks:
-        mine = [r for r in rows if r.playbook == book.name]
-        at_step = Counter(r.next_step for r in mine if not r.done)
-        data.append(
-            {
-                "name": book.name,
-                "trigger": book.trigger,
-                "steps": [
-                    {
-                        "day": s.day,
-                        "kind": s.kind,
-                        "to": s.to,
-                        "unless": s.unless,
-                        "waiting": at_step.get(n, 0),
-                    }
-                    for n, s in enumerate(book.steps)
-                ],
-                "finished": sum(1 for r in mine if r.done),
-            }
-        )
+        data = overview(conn, cid, spec_of(conn, cid))
 
     def show(d: list[dict[str, Any]]) -> None:
         for book in d:

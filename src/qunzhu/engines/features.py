@@ -95,6 +95,12 @@ _HELP = re.compile(
     r"looking for (help|a way|advice|suggestions?|recommendations?))",
     re.I,
 )
+# every branch of _HELP holds one of these words: an ASCII line with none of them (most
+# chat lines) skips the search, the costliest of a first recompute's text work
+_HELP_WORDS = (
+    "any", "is there", "how ", "help", "can ", "i have", "stuck", "trying", "work",
+    "error", "message", "warning", "ask", "wonder", "know", "looking for",
+)  # fmt: skip
 _FENCED = re.compile(r"```.*?(```|$)", re.S)
 _QUOTED = re.compile(r"\"[^\"]*\"|“[^”]*”|「[^」]*」")  # quoted words are not asked
 
@@ -150,7 +156,11 @@ def text_features(text: str, kind: str = "text") -> TextFeatures:
     info_kind = INFO_KINDS.get(kind)
     filler = kind_filler or (info_kind is None and not link and _is_filler(norm, tokens))
     substance = 0.0 if filler else min(SUBSTANCE_CAP, math.log2(1 + tokens / 10) / 2)
-    question = not filler and _asks(raw, tokens, url)
+    # _asks reads the opening of the prose normalized; where nothing sets the prose apart
+    # from the body here (no code fence, quote, emoji code, link or edge space), it is ``norm``
+    same = not ("`" in raw or "[" in raw or '"' in raw or "“" in raw or "「" in raw)
+    opening = norm if same and not url and raw[:1].strip() and raw[-1:].strip() else None
+    question = not filler and _asks(raw, tokens, url, opening)
     return TextFeatures(
         tokens=tokens,
         substance=substance,
@@ -171,13 +181,16 @@ def _is_code(raw: str) -> bool:
     return bool(_CODE_MARK.search(raw) or _CODE_END.search(raw) or _CODE_KEYWORD.search(raw))
 
 
-def _asks(raw: str, tokens: int, url: bool = True) -> bool:
+def _asks(raw: str, tokens: int, url: bool = True, opening: str | None = None) -> bool:
     """Whether the message asks for information or help: a question mark or 吗/呢 at the
         end, a question word where English starts one or where Chinese puts one, a help
         request. Code blocks, links and quoted words are not read (a Dockerfile asks nothing);
     "不是说…吗" insists rather than asks."""
     prose = _FENCED.sub(" ", raw) if "```" in raw else raw
-    prose = _QUOTED.sub(" ", _URL.sub(" ", prose) if url else prose).strip()
+    prose = _URL.sub(" ", prose) if url else prose
+    if '"' in prose or "“" in prose or "「" in prose:
+        prose = _QUOTED.sub(" ", prose)
+    prose = prose.strip()
     # the Chinese patterns need a Chinese character, the marks a "?": most chat lines in
     # a Latin script have neither, and skip those searches
     latin = prose.isascii()
@@ -191,9 +204,17 @@ def _asks(raw: str, tokens: int, url: bool = True) -> bool:
         return True
     if tokens < 3:
         return False
-    opening = normalize(_ADDRESS.sub("", _MENTION.sub(" ", prose)))
+    if opening is None:
+        opening = normalize(_ADDRESS.sub("", _MENTION.sub(" ", prose)))
     return bool(
         _QUESTION_START.match(opening)
         or (not latin and _ASKS_IN_PLACE.search(prose))
-        or _HELP.search(prose)
+        or (_may_ask_help(prose, latin) and _HELP.search(prose))
     )
+
+
+def _may_ask_help(prose: str, latin: bool) -> bool:
+    if not latin:  # case folding beyond ASCII is the regex's to judge
+        return True
+    low = prose.lower()
+    return any(w in low for w in _HELP_WORDS)

@@ -45,7 +45,7 @@ _AT = re.compile(r"@\S+")
 
 
 def content_words(text: str) -> frozenset[str]:
-    return frozenset(w for w in _WORD.findall(normalize(text)) if w not in STOP)
+    return frozenset(_WORD.findall(normalize(text))).difference(STOP)
 
 
 def addressed(text: str, ids: Mapping[str, int], recent: Iterable[str]) -> frozenset[str]:

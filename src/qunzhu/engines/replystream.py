@@ -145,9 +145,18 @@ def build_stream(entries: Sequence[Entry], lex: Lexicon) -> Stream:
     said: list[frozenset[str]] = []
     tokens: list[int] = []
     count = _TOKEN.findall
+    # the names of the last TAIL messages' authors, kept as a sliding count rather than a
+    # set built anew for every message
+    recent: dict[str, int] = {}
     for k, (_id, member, _at, text, _q) in enumerate(entries):
-        recent = set(longs[max(0, k - TAIL) : k])
-        recent.discard("")
+        if k and longs[k - 1]:
+            recent[longs[k - 1]] = recent.get(longs[k - 1], 0) + 1
+        if k > TAIL and longs[k - 1 - TAIL]:
+            gone = longs[k - 1 - TAIL]
+            if recent[gone] == 1:
+                del recent[gone]
+            else:
+                recent[gone] -= 1
         found = addressed(text, lex.ids, recent)
         rows.append([lex.name_codes[f] for f in found])
         for f in found:

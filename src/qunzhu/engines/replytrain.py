@@ -4,9 +4,10 @@ train-replies``).
 The annotation format is the one of the #ubuntu reply-disentanglement data: beside each
 ``NAME.raw.txt`` log, ``NAME.annotation.txt`` holds lines ``i j -`` meaning raw line ``j``
 (0-based) replies to raw line ``i`` (``i == j`` starts a conversation). Sessions are split
-in two by a hash of their name: the *train* half fits the model, the *held-out* half
-measures it (the bench measures value on the held-out half only), so a figure never
-comes from data the model saw.
+in two, by a hash of their name (``session-hash``, what the shipped model learned) or by
+time (``time``: the sessions of the last ten dates are held out, as a new community's
+chat comes after everything the model saw): the *train* part fits the model, the
+*held-out* part measures it, so a figure never comes from data the model saw.
 
 Every message is replayed through the same :class:`~qunzhu.engines.replylink.Linker` the
 engine uses, so training sees exactly the features inference sees.
@@ -16,8 +17,8 @@ from __future__ import annotations
 
 import re
 import zlib
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -32,9 +33,25 @@ _LINE = re.compile(r"^\[(\d{1,2}):(\d{2})(?::(\d{2}))?\] <([^>]+)> ?(.*)$")
 _T0 = datetime(2000, 1, 1)
 
 
+SPLITS = ("session-hash", "time")
+HELD_OUT_DATES = 10
+
+
 def held_out(name: str) -> bool:
     """The half of the sessions kept for evaluation (by a hash of the session's name)."""
     return zlib.crc32(name.encode()) % 2 == 1
+
+
+def held_out_names(names: Iterable[str], split: str = "session-hash") -> set[str]:
+    """The sessions ``split`` keeps for evaluation. Session names begin with their date
+    (``2015-02-04.train-b``), which the time split reads."""
+    names = list(names)
+    if split == "session-hash":
+        return {n for n in names if held_out(n)}
+    if split == "time":
+        last = set(sorted({n[:10] for n in names})[-HELD_OUT_DATES:])
+        return {n for n in names if n[:10] in last}
+    raise ValueError(f"unknown split {split!r}: one of {', '.join(SPLITS)}")
 
 
 @dataclass
@@ -157,40 +174,50 @@ def _scores(made: int, right: int, total: int) -> dict[str, float]:
     return {"precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4)}
 
 
-def train(directory: Path) -> tuple[ReplyModel, dict[str, Any]]:
-    """Fit on the train half; the threshold maximises F1 of the train half's links; the
-    report gives the held-out half's precision and recall."""
+def fit(sessions: list[Session]) -> tuple[ReplyModel, Examples, Any]:
+    """A model fitted on ``sessions`` (threshold maximising the F1 of their links), with
+    its examples and probabilities for reporting."""
     from sklearn.linear_model import LogisticRegression
 
-    sessions = list(read_sessions(directory))
-    train_s = [s for s in sessions if not held_out(s.name)]
-    test_s = [s for s in sessions if held_out(s.name)]
-    if not train_s or not test_s:
-        raise ValueError(f"{directory}: too few annotated sessions to split in two")
-    ex_train, ex_test = examples(train_s), examples(test_s)
-    fit = LogisticRegression(C=1.0, max_iter=2000)
-    fit.fit(np.asarray(ex_train.x), np.asarray(ex_train.y))
-    p_train = fit.predict_proba(np.asarray(ex_train.x))[:, 1]
+    ex = examples(sessions)
+    lr = LogisticRegression(C=1.0, max_iter=2000)
+    lr.fit(np.asarray(ex.x), np.asarray(ex.y))
+    probabilities = lr.predict_proba(np.asarray(ex.x))[:, 1]
     best_t, best_f1 = 0.5, -1.0
     for t in np.arange(0.05, 0.95, 0.01):
-        f1 = _scores(*decide(ex_train, p_train, float(t)))["f1"]
+        f1 = _scores(*decide(ex, probabilities, float(t)))["f1"]
         if f1 > best_f1:
             best_t, best_f1 = float(t), f1
-    p_test = fit.predict_proba(np.asarray(ex_test.x))[:, 1]
+    model = ReplyModel(
+        weights=tuple(float(w) for w in lr.coef_[0]),
+        bias=float(lr.intercept_[0]),
+        threshold=round(best_t, 2),
+        window_minutes=WINDOW_MINUTES,
+        max_candidates=MAX_CANDIDATES,
+        trained_on={"sessions": len(sessions)},
+    )
+    return model, ex, probabilities
+
+
+def train(directory: Path, split: str = "session-hash") -> tuple[ReplyModel, dict[str, Any]]:
+    """Fit on the train part of ``split``; the report gives both parts' precision and
+    recall at the threshold chosen on the train part."""
+    sessions = list(read_sessions(directory))
+    kept = held_out_names((s.name for s in sessions), split)
+    train_s = [s for s in sessions if s.name not in kept]
+    test_s = [s for s in sessions if s.name in kept]
+    if not train_s or not test_s:
+        raise ValueError(f"{directory}: too few annotated sessions to split in two")
+    model, ex_train, p_train = fit(train_s)
+    ex_test = examples(test_s)
+    p_test = np.asarray([model.probability(x) for x in ex_test.x])
     report = {
         "sessions_train": len(train_s),
         "sessions_held_out": len(test_s),
         "pairs_train": len(ex_train.y),
-        "train": _scores(*decide(ex_train, p_train, best_t)),
-        "held_out": _scores(*decide(ex_test, p_test, best_t)),
-        "split": "crc32(session name) % 2 == 1 is held out",
+        "train": _scores(*decide(ex_train, p_train, model.threshold)),
+        "held_out": _scores(*decide(ex_test, p_test, model.threshold)),
+        "split": split,
     }
-    model = ReplyModel(
-        weights=tuple(float(w) for w in fit.coef_[0]),
-        bias=float(fit.intercept_[0]),
-        threshold=round(best_t, 2),
-        window_minutes=WINDOW_MINUTES,
-        max_candidates=MAX_CANDIDATES,
-        trained_on={"data": directory.name, **report},
-    )
+    model = replace(model, trained_on={"data": directory.name, **report})
     return model, report

@@ -38,6 +38,7 @@ from qunzhu.store.scoped import (
     parse_id,
     token_in,
 )
+from qunzhu.store.tasks import OperatorTask
 
 ObjectId = Annotated[
     int, Path(ge=1, le=MAX_ID, description="Id of an object of this community (64-bit)")
@@ -103,6 +104,7 @@ OWNERS: Mapping[str, Owner] = {
     "operator_id": _operator,
     "token_id": _token,
     "campaign": _campaign,
+    "task_id": rows_of(OperatorTask),
 }
 
 

@@ -39,7 +39,7 @@ from qunzhu.adapters.send_limits import MESSAGE_KINDS, limits_for
 from qunzhu.adapters.state import StateBook
 from qunzhu.events import Action, make_key
 from qunzhu.live.early_ledger import EarlyLedger, MemoryLedger
-from qunzhu.live.send_pacing import SendPacer
+from qunzhu.live.send_pacing import DailyCapReached, SendPacer
 from qunzhu.moderation.early import EARLY
 from qunzhu.store import connector_records as records
 from qunzhu.store import outbox
@@ -81,6 +81,7 @@ class Executor:
         self._idle = threading.Condition()
         self._log_rows: list[dict[str, Any]] = []
         self._outcomes: list[dict[str, Any]] = []
+        self._alerts: list[dict[str, Any]] = []
         self._log_lock = threading.Lock()
         self._flush_lock = threading.Lock()
         self._groups: dict[tuple[int, str], tuple[float, tuple[str, str]]] = {}
@@ -175,6 +176,15 @@ class Executor:
             with self._log_lock:
                 rows, self._log_rows = self._log_rows, []
                 outcomes, self._outcomes = self._outcomes, []
+                alerts, self._alerts = self._alerts, []
+            for n, alert in enumerate(alerts):
+                try:
+                    records.add_alert(self.store, **alert)
+                except Exception:  # the database away: keep the rest for the next flush
+                    log.exception("storing an alert failed")
+                    with self._log_lock:
+                        self._alerts[:0] = alerts[n:]
+                    break
             if rows:
                 records.record_action(self.store, rows)
             if outcomes:
@@ -225,7 +235,11 @@ class Executor:
         if self.state.status(cid) == "disabled":
             return self._log(action, cid, "skipped", 0, error="connector disabled")
         if action.kind in MESSAGE_KINDS:  # paced to the platform's limits, not into them
-            wait = self._pacer(connector).reserve(action.group)
+            try:
+                wait = self._pacer(connector).reserve(action.group)
+            except DailyCapReached as full:  # a personal account kept safe: a person decides
+                self._alert(action, cid, f"not sent: {full}. {_what(action)}", kind="daily_cap")
+                return self._log(action, cid, "alerted", 0, error=str(full))
             if wait > 0 and self._stop.wait(wait):
                 return self._log(action, cid, "failed", 0, error="stopped before it was tried")
         attempts = 0
@@ -299,8 +313,9 @@ class Executor:
     def _alert(
         self, action: Action, cid: int | None, text: str, *, kind: str, key: str | None = None
     ) -> None:
-        records.add_alert(
-            self.store,
+        # written by the flusher, as the log: a worker waiting for SQLite's writer lock
+        # would hold back the group's next action (on WeChat every ad has its alert)
+        alert = dict(
             community=action.community,
             connector_id=cid,
             platform=action.platform,
@@ -312,6 +327,9 @@ class Executor:
             detail=_jsonable(action.detail),
             key=key or make_key("alert", action.key, text),
         )
+        with self._log_lock:
+            self._alerts.append(alert)
+        self._written.set()
 
     def _log(
         self,

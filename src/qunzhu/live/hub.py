@@ -153,7 +153,7 @@ class ConnectorHub:
         return hub
 
     def add(self, info: ConnectorInfo) -> Connector:
-        made: Connector = connector_class(info.platform)(
+        made: Connector = connector_class(info.platform, info.config.get("protocol"))(
             info, self.store, self.state, self._deliver_for(info.id)
         )
         if self.role == "worker" and hasattr(made, "relay"):

@@ -4,7 +4,10 @@ clawbacks), the membership sweep (renewal reminders, expiries), the daily recomp
 community, each at its own interval (``QUNZHU_SCHEDULE_SETTLE_MINUTES``, ``…_SWEEP_MINUTES``,
 ``…_RECOMPUTE_MINUTES``, ``QUNZHU_SCHEDULE_WELCOME_SECONDS``, ``…_CALENDAR_SECONDS``; 0
 turns a job off). The calendar job sends the content calendar's posts that have come due;
-the playbooks job (as often) walks members through the spec's SOP playbooks.
+the playbooks job (as often) walks members through the spec's SOP playbooks. The tasks job
+(``QUNZHU_SCHEDULE_TASKS_MINUTES``) turns the queues, the health alerts and the deliveries
+that need a hand into operators' tasks; the digest job (with ``QUNZHU_DIGEST_HOUR``) sends
+each operator their tasks once a day.
 
 Each (community, job) has a row in ``scheduled_jobs``. A process runs a job only after it
 took the row's lease — one conditional UPDATE, atomic on SQLite and PostgreSQL — so two
@@ -102,6 +105,22 @@ def _playbooks(conn: Connection, cid: int, now: datetime, store: Store) -> dict[
     return run(conn, cid, spec_of(conn, cid), now, store.settings.language)
 
 
+def _tasks(conn: Connection, cid: int, now: datetime, store: Store) -> dict[str, Any]:
+    from qunzhu.growth.common import spec_of
+    from qunzhu.messaging.broadcast import community_zone
+    from qunzhu.tasks.generate import run as generate
+
+    # the queues' tasks are per local day of the community: its zone, else the server's
+    return generate(conn, cid, now, community_zone(spec_of(conn, cid), store.settings.tz))
+
+
+def _digest(conn: Connection, cid: int, now: datetime, store: Store) -> dict[str, Any]:
+    from qunzhu.tasks.digest import run as digest
+
+    # its own short transactions: the day's marker is committed before an e-mail goes out
+    return digest(store, cid, now)
+
+
 WORK: dict[str, JobWork] = {
     "settle": _settle,
     "sweep": _sweep,
@@ -109,6 +128,8 @@ WORK: dict[str, JobWork] = {
     "welcome": _welcome,
     "calendar": _calendar,
     "playbooks": _playbooks,
+    "tasks": _tasks,
+    "digest": _digest,
 }
 
 
@@ -126,6 +147,10 @@ def jobs_from_settings(store: Store) -> list[Job]:
         jobs.append(Job("calendar", timedelta(seconds=s.schedule_calendar_seconds), _calendar))
         # the playbooks' steps are days apart: the calendar's minute is fine enough for them
         jobs.append(Job("playbooks", timedelta(seconds=s.schedule_calendar_seconds), _playbooks))
+    if s.schedule_tasks_minutes > 0:
+        jobs.append(Job("tasks", timedelta(minutes=s.schedule_tasks_minutes), _tasks))
+    if s.digest_hour is not None:  # looks every few minutes; sends once a day per operator
+        jobs.append(Job("digest", timedelta(minutes=5), _digest))
     return jobs
 
 

@@ -1,9 +1,10 @@
 """The playbooks (群SOP) of a community, run by a job of ``qunzhu serve``: members are enrolled
 when their trigger happens, and each member's next step is carried out when its day comes —
 a message (to the member privately where the platform allows, else in the group naming them)
-or a task for an operator (an alert). ``unless: spoke`` skips a step for a member who has
-spoken in the group since the trigger. A step's action and the member's moved progress
-commit together, under a key per member and step: nothing is sent twice.
+or a task for an operator (a row of ``operator_tasks``, due when the step is; a message on
+a platform the bot cannot write to is such a task too). ``unless: spoke`` skips a step for a
+member who has spoken in the group since the trigger. A step's action and the member's moved
+progress commit together, under a key per member and step: nothing is sent or made twice.
 
 Enrolment: ``member_joined`` takes joins read since the playbook's cursor that happened
 within ``FRESH`` (an imported history enrols nobody); ``before_expiry`` takes active paid
@@ -22,6 +23,7 @@ from qunzhu.spec.playbooks import Playbook, Step
 from qunzhu.spec.schema import CommunitySpec
 from qunzhu.store import message_cursors as cursors
 from qunzhu.store import outbox
+from qunzhu.store import tasks as operator_tasks
 from qunzhu.store.activity import Message
 from qunzhu.store.base import table_of
 from qunzhu.store.bulk import insert_ignoring_conflicts
@@ -33,7 +35,7 @@ from qunzhu.store.uncounted import uncounted_ids
 
 FRESH = timedelta(hours=1)
 PRIVATE = frozenset({"telegram", "qq"})  # platforms where the bot may write to a member
-SENDS = frozenset({"telegram", "qq", "wecom"})
+SENDS = frozenset({"telegram", "qq", "wecom", "discord"})
 
 
 def _aware(moment: datetime) -> datetime:
@@ -144,7 +146,8 @@ def _action(
     spec: CommunitySpec,
     lang: str,
     now: datetime,
-) -> ev.Action:
+) -> ev.Action | dict[str, Any]:
+    """The step's message (an Action), or the operator's task (a row for operator_tasks)."""
     group = conn.execute(
         select(Group.platform, Group.platform_group_id, Group.name, Community.slug)
         .join(Community, Community.id == Group.community_id)
@@ -175,10 +178,17 @@ def _action(
     key = f"playbook:{book.name}:{row.id}:{index}"
     detail = {"playbook": book.name, "step": index, "progress": row.id}
     if step.kind == "task" or group.platform not in SENDS:
-        task = f"「{group.name}」{name}：{text}"
-        return ev.Action(kind="alert", platform=group.platform, community=group.slug,
-                         group=group.platform_group_id, member=user, text=task,
-                         reason="playbook", key=key, detail=detail)  # fmt: skip
+        # a message the bot cannot send here is one for the operator to send by hand
+        what = "do" if step.kind == "task" else "send"
+        return {
+            "kind": "playbook",
+            "source_key": key,
+            "group_id": row.group_id,
+            "member_id": row.member_id,
+            "text": text,
+            "due_at": due_at(book, step, _aware(row.trigger_at)),
+            "detail": {**detail, "what": what, "member": name},
+        }
     private = step.to == "member" and group.platform in PRIVATE and user is not None
     return ev.Action(
         kind="send_message",
@@ -220,6 +230,7 @@ def run(
         .order_by(p.id)
     ).all()
     actions: list[ev.Action] = []
+    tasks: list[dict[str, Any]] = []
     for row in rows:
         book = books.get(row.playbook)
         if book is None:  # the playbook was taken out of the spec: nothing more is sent
@@ -233,7 +244,11 @@ def run(
                 history.append({"step": step_no, "at": now.isoformat(), "outcome": "skipped"})
                 skipped += 1
             else:
-                actions.append(_action(conn, row, book, step, step_no, spec, lang, now))
+                made = _action(conn, row, book, step, step_no, spec, lang, now)
+                if isinstance(made, ev.Action):
+                    actions.append(made)
+                else:
+                    tasks.append(made)
                 history.append({"step": step_no, "at": now.isoformat(), "outcome": step.kind})
                 acted += 1
             step_no += 1
@@ -247,6 +262,7 @@ def run(
                 .values(next_step=step_no, history=history, done=finished, updated_at=now)
             )
     outbox.enqueue(conn, community_id, actions, "playbook")
+    operator_tasks.add(conn, community_id, tasks, now)
     return {"enrolled": enrolled, "acted": acted, "skipped": skipped}
 
 

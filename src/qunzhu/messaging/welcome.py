@@ -1,4 +1,5 @@
-"""The welcome (入群欢迎语): the spec's ``messages.welcome`` sent to people who just joined.
+"""The welcome (入群欢迎语): the spec's ``messages.welcome`` sent to people who just joined —
+or the group's own, where the spec's ``groups:`` entry for it has a ``welcome``.
 
 A job of ``qunzhu serve`` (every ``QUNZHU_SCHEDULE_WELCOME_SECONDS``) reads the joins stored
 since its cursor and, per group, queues one welcome naming up to ``messaging.welcome_batch``
@@ -7,7 +8,8 @@ welcomes and the moved cursor commit together: a crash neither skips nor repeats
 
 Where it goes: Telegram and QQ groups get the message; WeCom groups are welcomed by the
 platform's own welcome template (``qunzhu connect wecom --welcome``), so nothing is queued
-for them; other platforms (a WeChat group without a bridge) get an operator task (an alert).
+for them; other platforms (a WeChat group without a bridge) get an operator task (a row of
+``operator_tasks``: the welcome to post by hand, due within ``BY_HAND``).
 Only fresh joins are welcomed (within ``FRESH``): an imported history is not.
 """
 
@@ -22,16 +24,18 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from qunzhu import events as ev
-from qunzhu.spec.schema import CommunitySpec
+from qunzhu.spec.schema import CommunitySpec, MessageTemplate
 from qunzhu.store import message_cursors as cursors
 from qunzhu.store import outbox
+from qunzhu.store import tasks as operator_tasks
 from qunzhu.store.community import Community, Group, Member, Membership, MembershipEvent
 from qunzhu.store.uncounted import kinds_of
 
 CURSOR = "welcome"
 FRESH = timedelta(hours=1)
-SENDS = frozenset({"telegram", "qq"})
+SENDS = frozenset({"telegram", "qq", "discord"})
 OWN_TEMPLATE = frozenset({"wecom"})
+BY_HAND = timedelta(hours=1)  # a welcome posted by hand still greets them while they look
 SCAN = 5000  # joins read per run: a backlog is worked off over several runs
 
 
@@ -57,6 +61,12 @@ def batches(joins: Sequence[Join], per_welcome: int) -> list[list[Join]]:
 
 def names_in(lang: str, names: Sequence[str]) -> str:
     return "、".join(names) if lang.startswith("zh") else ", ".join(names)
+
+
+def welcome_template(spec: CommunitySpec, platform_group_id: str) -> MessageTemplate:
+    """The group's own welcome (``groups: {<id>: {welcome: …}}``), else the community's."""
+    own = spec.groups.get(platform_group_id)
+    return own.welcome if own is not None and own.welcome is not None else spec.messages.welcome
 
 
 def welcome(
@@ -107,34 +117,52 @@ def welcome(
     }
     slug = conn.scalar(select(Community.slug).where(Community.id == community_id)) or ""
     actions = []
+    tasks: list[dict[str, Any]] = []
     for batch in batches(joins, spec.messaging.welcome_batch):
         group = groups[batch[0].group_id]
         if group.platform in OWN_TEMPLATE:
             continue
-        text = spec.messages.render(
-            "welcome",
+        text = welcome_template(spec, group.platform_group_id).render(
             lang,
             member=names_in(lang, [j.name for j in batch if j.name]),
             group=group.name,
             community=spec.name,
         )
-        kind: ev.ActionKind = "send_message" if group.platform in SENDS else "alert"
+        key = f"welcome:{group.id}:{min(j.event_id for j in batch)}"
+        if group.platform not in SENDS:
+            tasks.append(
+                {
+                    "kind": "welcome",
+                    "source_key": key,
+                    "group_id": group.id,
+                    "text": text,
+                    "due_at": now + BY_HAND,
+                    "detail": {"welcome": [j.event_id for j in batch], "what": "send"},
+                }
+            )
+            continue
         actions.append(
             ev.Action(
-                kind=kind,
+                kind="send_message",
                 platform=group.platform,
                 community=slug,
                 group=group.platform_group_id,
-                text=text if kind == "send_message" else f"请在「{group.name}」发送欢迎语：{text}",
+                text=text,
                 reason="welcome",
-                key=f"welcome:{group.id}:{min(j.event_id for j in batch)}",
+                key=key,
                 detail={"welcome": [j.event_id for j in batch]},
             )
         )
     # one origin for every run: a run repeated after a crash queues the same keys again
     outbox.enqueue(conn, community_id, actions, "welcome")
+    operator_tasks.add(conn, community_id, tasks, now)
     cursors.move(conn, community_id, CURSOR, rows[-1].id, now)
-    return {"welcomed": len(joins), "messages": len(actions), "read": len(rows)}
+    return {
+        "welcomed": len(joins),
+        "messages": len(actions),
+        "tasks": len(tasks),
+        "read": len(rows),
+    }
 
 
 def _aware(moment: datetime) -> datetime:

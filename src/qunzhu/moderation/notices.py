@@ -1,8 +1,10 @@
 """What the member is told and what the platform is asked to do for a decision.
 
 The member hears which rule, in the spec's zh-CN / en template. Where the platform cannot
-delete, mute or remove (WeCom, WeChat, IRC, WhatsApp: DESIGN §3), the decision becomes one
-``alert`` action for an operator carrying everything that would have been done.
+delete, mute or remove (WeCom, IRC, WhatsApp: DESIGN §3), the decision becomes one ``alert``
+action for an operator carrying everything that would have been done. A platform that can do
+part of it (a WeChat personal account: post, and remove where it is the group's owner or
+admin) does that part, and the rest becomes the alert.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from qunzhu.moderation.decide import Decision
 from qunzhu.spec.schema import CommunitySpec
 
 CAN_ACT = frozenset({"telegram", "qq", "discord", "api", "test"})
+PARTLY: dict[str, frozenset[str]] = {"wechat": frozenset({"warn", "send_message", "remove", "ban"})}
 
 RULE_NAMES: dict[str, tuple[str, str]] = {
     "ads": ("禁止发广告", "no ads"),
@@ -139,12 +142,17 @@ def actions_for(
         )
     if event.platform in CAN_ACT:
         return planned
-    would = [a.kind for a in planned]
+    can = PARTLY.get(event.platform, frozenset())
+    kept = [a for a in planned if a.kind in can]
+    would = [a.kind for a in planned if a.kind not in can]
+    if not would:
+        return kept
     alert = (
         f"{event.platform} cannot act: {', '.join(would)} {event.member} in {event.group} "
         f"({reason}; evidence: {detail['evidence'][:80]})"
     )
     return [
+        *kept,
         ev.Action(
             kind="alert",
             member=event.member,
@@ -153,5 +161,5 @@ def actions_for(
             reason=reason,
             detail={**detail, "would": would},
             **where,
-        )
+        ),
     ]

@@ -176,6 +176,11 @@ class MessageTemplate(SpecModel):
             raise ValueError(f"unknown placeholder {name}; use {allowed} (未知占位符 {name})")
         return value
 
+    def render(self, lang: str, **values: str) -> str:
+        """The text in ``lang`` ("zh-CN"/"zh" or "en") with values filled in."""
+        text = self.zh_cn if lang.lower().startswith("zh") else self.en
+        return string.Formatter().vformat(text, (), _Blanks(values))
+
 
 class _Blanks(dict[str, str]):
     # A template may leave out any placeholder; a missing value renders as nothing.
@@ -218,5 +223,4 @@ class Messages(SpecModel):
     def render(self, kind: MessageKind, lang: str, **values: str) -> str:
         """The text for ``kind`` in ``lang`` ("zh-CN"/"zh" or "en") with values filled in."""
         template: MessageTemplate = getattr(self, kind)
-        text = template.zh_cn if lang.lower().startswith("zh") else template.en
-        return string.Formatter().vformat(text, (), _Blanks(values))
+        return template.render(lang, **values)

@@ -83,6 +83,11 @@ class GroupSettings(SpecModel):
     timezone: str | None = Field(
         None, description="IANA zone of this group's times (default: the community's)"
     )
+    welcome: MessageTemplate | None = Field(
+        None,
+        description="this group's welcome (入群欢迎语), in place of messages.welcome; "
+        "placeholders {member} {group} {community}",
+    )
 
 
 _PATH_TAIL = re.compile(r"(\.[^.\[]+|\[\d+\])$")
@@ -130,7 +135,8 @@ class CommunitySpec(SpecModel):
         "(default: QUNZHU_TIMEZONE)",
     )
     groups: dict[Ident, GroupSettings] = Field(
-        default_factory=dict, description="per group (platform id): its own time zone"
+        default_factory=dict,
+        description="per group (platform id): its own time zone and welcome",
     )
     playbooks: list[Playbook] = Field(
         default_factory=list, description="SOP sequences per member after a trigger (群SOP)"

@@ -29,6 +29,9 @@ class Operator(Base):
     # QUNZHU_SECRET_KEY, and the last time step a code was accepted for (no code twice).
     totp_secret: Mapped[str | None] = mapped_column(Text)
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+    # where the daily digest of tasks goes (docs/operations.md); neither is required
+    email: Mapped[str | None] = mapped_column(String(254))
+    telegram_user: Mapped[str | None] = mapped_column(String(64))
 
 
 class OperatorRole(Base):

@@ -260,3 +260,21 @@ def follow_migration(
                     .values(platform_group_id=new)
                 )
     set_group_state(store, connector_id, old, "migrated", f"moved to {new}", new=new)
+
+
+def rename_group(store: Store, community: str, platform: str, group: str, name: str) -> bool:
+    """The group's name as the platform now shows it (a WeChat "修改群名为" line); False when
+    the group is not stored yet (its first message stores it, under the id until renamed)."""
+    cid = community_id(store, community)
+    if cid is None or not name.strip():
+        return False
+    g = table_of(Group)
+    with store.engine.begin() as conn:
+        done = conn.execute(
+            update(g)
+            .where(
+                g.c.community_id == cid, g.c.platform == platform, g.c.platform_group_id == group
+            )
+            .values(name=name.strip()[:200])
+        )
+    return bool(getattr(done, "rowcount", 0))

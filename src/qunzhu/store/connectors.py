@@ -16,7 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from qunzhu.store.base import Base, BigId, utcnow
 
-CONNECTOR_PLATFORMS = ("telegram", "qq", "wecom")
+CONNECTOR_PLATFORMS = ("telegram", "qq", "wecom", "wechat", "discord")
 CONNECTOR_STATUSES = ("idle", "connected", "error", "disabled")
 
 

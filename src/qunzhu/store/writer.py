@@ -24,6 +24,7 @@ from qunzhu.store.models import (
     Attendance,
     CheckInRecord,
     EventLogEntry,
+    Identity,
     Message,
     Order,
     Payment,
@@ -93,7 +94,7 @@ class Writer:
             "message_edited": self._logged,
             "message_recalled": self._logged,
             "reaction_added": self._logged,
-            "member_renamed": self._logged,
+            "member_renamed": self._renamed,
             "application_submitted": self._applications,
             "payment_received": self._payments,
             "check_in": self._check_ins,
@@ -141,6 +142,25 @@ class Writer:
         if reactions:
             self.conn.execute(_REACT, reactions)
         return new
+
+    def _renamed(self, items: list[Resolved], out: Written) -> list[Resolved]:
+        """Renames are logged; one that names the new platform id (an IRC nick) links that
+        id to the same member, so a later file under the new nick finds this member, not a
+        new one. An id someone already holds keeps its member: nicks are reused, and which
+        person a reused nick was is the operator's call (``qunzhu members merge``)."""
+        links = [
+            {
+                "community_id": r.community_id,
+                "member_id": r.member_id,
+                "platform": e.platform,
+                "platform_user_id": e.new_member,
+                "name": e.new_name,
+            }
+            for r in items
+            if isinstance(e := r.event, ev.MemberRenamed) and e.new_member not in (None, e.member)
+        ]
+        insert_ignoring_conflicts(self.conn, table_of(Identity), links)
+        return self._logged(items, out)
 
     def _applications(self, items: list[Resolved], out: Written) -> list[Resolved]:
         def row(r: Resolved) -> dict[str, Any]:

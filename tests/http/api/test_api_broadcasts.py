@@ -32,6 +32,10 @@ def test_moderators_send_analysts_read_and_outsiders_get_nothing(client, persona
     assert shown.status_code == 200, shown.text
     assert shown.json()["preview"] is True and _queued(personas.store) == 0
     assert len(shown.json()["deliveries"]) == 2
+    summary = shown.json()["summary"]  # what the send page shows before its send button
+    assert summary["targets"] == 2 and summary["outcomes"] == {"task": 2}
+    assert {u["why"] for u in summary["unreachable"]} == {"no_connector_platform"}
+    assert summary["pacing"]["now"] == 2 and summary["pacing"]["daily_cap"] == 2000
 
     made = client.post(URL, json={**body, "lang": "en"}, headers=personas["moderator"].headers)
     assert made.status_code == 200, made.text

@@ -11,6 +11,7 @@ referrals, each role). Each finding is printed with where it was found.
 from __future__ import annotations
 
 import base64
+import getpass
 import json
 import re
 import shutil
@@ -105,6 +106,8 @@ def _allowed_words(store: Store) -> set[str]:
         except ImportError:  # pragma: no cover - the growth tables are part of the app
             pass
         texts += [p for spec in session.scalars(select(Community.spec_yaml)) for p in _prose(spec)]
+    # the OS account a command ran as is written in the audit log (系统账户：root): a name
+    texts.append(getpass.getuser())
     return words_of(texts)
 
 
@@ -162,6 +165,7 @@ def sample(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> I
         ).all()
     sample = Sample(store, env, ids, _allowed_words(store), words_of(flagged))
     _act_as_operators(sample)
+    ids["broadcast_id"] = [_send_from_the_page(sample, [int(g) for g in groups])]
     yield sample
     store.dispose()
 
@@ -181,6 +185,7 @@ def dashboard_paths(ids: dict[str, list[int | str]] | dict[str, Any]) -> list[st
             expanded = [p.replace(f"{{{name}}}", str(v)) for p in expanded for v in values]
         paths += expanded
     review = [f"/c/{SLUG}/review?status={s}" for s in ("applied", "alerted", "all")]
+    review.append(f"/c/{SLUG}?scope=all")  # every operator's tasks on Today's plan
     group_left = [f"/c/{SLUG}/groups/{g}?status=all" for g in ids["group_id"][:1]]
     errors = [f"/c/{SLUG}/members/999999", "/c/no-such-community"]
     return paths + review + group_left + errors
@@ -195,6 +200,22 @@ def _client(sample: Sample, language: str) -> TestClient:
     assert log_in(client, "owner", PASSWORD).status_code == 303
     client.cookies.set("qz_lang", language)
     return client
+
+
+def _send_from_the_page(sample: Sample, groups: list[int]) -> int:
+    """A broadcast previewed and sent on the send page, to every group (the broadcast's
+    page then has deliveries of each platform to show)."""
+    client = _client(sample, "zh-CN")
+    page = client.get(f"/c/{SLUG}/send")
+    fields = {"csrf_token": csrf_from(page.text), "text_zh": "{group}：周六晚八点线上分享",
+              "to": "groups", "group": [str(g) for g in groups], "lang": "zh-CN"}  # fmt: skip
+    preview = client.post(f"/c/{SLUG}/send/preview", data=fields)
+    digest = re.search(r'name="digest" value="([0-9a-f]+)"', preview.text)
+    assert preview.status_code == 200 and digest is not None, preview.text
+    sent = client.post(f"/c/{SLUG}/send", data={**fields, "digest": digest.group(1)},
+                       follow_redirects=False)  # fmt: skip
+    assert sent.status_code == 303, sent.text
+    return int(sent.headers["location"].split("/broadcasts/")[1].split("?")[0])
 
 
 def _act_as_operators(sample: Sample) -> None:
@@ -247,6 +268,47 @@ def _act_as_operators(sample: Sample) -> None:
     sample.member_words |= words_of(shown)
     audit = shown_text(client.get(f"/c/{SLUG}/audit").text)
     assert {"确认处理", "通过奖励"} <= set(audit.split()), audit
+    _plan_the_day(sample)
+
+
+def _plan_the_day(sample: Sample) -> None:
+    """Tasks on Today: the queues' and the health alerts' (qunzhu task generate), one written
+    by hand, and a welcome for a group qunzhu cannot write to, so the plan is scanned full."""
+    from datetime import UTC, datetime, timedelta
+
+    from qunzhu.cli.main import app
+    from qunzhu.store import tasks as store_tasks
+
+    group = str(sample.ids["group_id"][0])
+    with sample.store.reading() as session:
+        community_id = session.scalars(select(Community.id).where(Community.slug == SLUG)).one()
+        group_name = session.get_one(Group, int(group)).name
+    runner, c = CliRunner(), ["-c", SLUG]
+    for args in (
+        ["operator", "assign", "owner", group_name, *c],
+        ["task", "generate", *c],
+        ["task", "add", "给新人打电话，问问第一周感受", *c, "--due", "2020-01-01T09:00"],
+    ):
+        done = runner.invoke(app, args, env=sample.env)
+        assert done.exit_code == 0, (args, done.output)
+    with sample.store.engine.begin() as conn:
+        store_tasks.add(
+            conn,
+            community_id,
+            [
+                {
+                    "kind": "welcome",
+                    "source_key": "scan-welcome",
+                    "group_id": int(group),
+                    "text": "欢迎新朋友！请先读群规。",
+                    "due_at": datetime.now(UTC) + timedelta(hours=1),
+                    "detail": {"what": "send"},
+                }
+            ],
+            datetime.now(UTC),
+        )
+    today = _client(sample, "zh-CN").get(f"/c/{SLUG}?scope=all").text
+    assert today.count('class="task task-') >= 3, "Today shows the tasks to scan"
 
 
 def _scan_pages(sample: Sample, language: str) -> tuple[list[Problem], int]:

@@ -115,15 +115,24 @@ class FakeOneBotWs:
                 raise AssertionError("the fake OneBot did not connect")
             time.sleep(0.02)
 
-    async def _main(self) -> None:
-        headers = {
+    subprotocols: tuple[str, ...] | None = None  # OneBot 12 offers `12.<impl>`
+
+    def headers(self) -> dict[str, str]:
+        return {
             "Authorization": f"Bearer {self.token}",
             "X-Self-ID": str(SELF_ID),
             "X-Client-Role": "Universal",
         }
+
+    async def _main(self) -> None:
+        headers = self.headers()
         while not self._stop:
             try:
-                async with websockets.connect(self.url, additional_headers=headers) as ws:
+                async with websockets.connect(
+                    self.url,
+                    additional_headers=headers,
+                    subprotocols=self.subprotocols,  # type: ignore[arg-type]
+                ) as ws:
                     self.ws = ws
                     self.connections += 1
                     for event in list(self.sent):  # at-least-once: report again after a drop

@@ -7,6 +7,8 @@ same with every message an ``Event``. Parsers stream (memory does not grow with 
 give every event a stable key (re-imports and overlapping exports add nothing twice) and
 yield a :class:`Rejected` for each record they cannot read, with its line and reason. A
 file that cannot be read at all raises :class:`ImportFormatError` naming the file and why.
+A module may have ``canonical_group(path, group) -> str``: the id the platform's live
+connector knows the exported chat by, when ``group`` names that chat (Telegram).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from datetime import tzinfo
 from importlib import import_module
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 from qunzhu import bounds
 from qunzhu.adapters.importers.checked import CheckedRows, ReadNotes
@@ -40,6 +43,7 @@ __all__ = [
     "Rejected",
     "Row",
     "detect",
+    "group_of",
     "module_for",
     "parse",
     "parse_rows",
@@ -91,10 +95,14 @@ def parse(
     group: str,
     tz: tzinfo,
     progress: ProgressFn | None = None,
+    date_order: str | None = None,
 ) -> Iterator[Event | Rejected]:
     """Events (and rejects) of ``path`` read as ``fmt``; ``progress`` gets bytes read."""
     module = module_for(fmt)
-    rows = parse_rows(path, fmt, community=community, group=group, tz=tz, progress=progress)
+    rows = parse_rows(
+        path, fmt, community=community, group=group, tz=tz, progress=progress,
+        date_order=date_order,
+    )  # fmt: skip
     return as_events(rows, module.PLATFORM, community, group)
 
 
@@ -106,22 +114,42 @@ def parse_rows(
     group: str,
     tz: tzinfo,
     progress: ProgressFn | None = None,
+    stored_group: str | None = None,
+    date_order: str | None = None,
 ) -> CheckedRows:
     """What :func:`parse` gives, with messages as light :class:`Posted` tuples (the import's
     hot path: ``Posted.event(platform, community, group)`` is the Event), every one within
     the bounds of qunzhu.bounds; ``.notes`` says what the reading noted (encoding, bytes
-    skipped) once the rows are consumed."""
+    skipped) once the rows are consumed. ``stored_group``: what :func:`group_of` said of
+    ``group`` already (it reads the file). A format whose dates need deciding (WhatsApp's
+    day/month order) decides here, before any row, or raises ImportFormatError asking for
+    ``date_order``; ``.notes.decided`` says what and why."""
     for name, value in (("community", community), ("group", group)):
         try:  # every message would be refused for it: refuse the import instead
             bounds.check_identifier(name, value)
         except bounds.OutOfBounds as exc:
             raise ImportFormatError(path, f"--{name} {value[:40]!r}: {exc}") from None
     module = _checked(path, fmt)
-    items: Iterator[Row] = module.rows(
-        path, community=community, group=group, tz=tz, progress=progress
-    )
+    group = stored_group or group_of(path, fmt, group)
     notes = ReadNotes(encoding=detect_encoding(read_head(path)) if fmt in TEXT_FORMATS else None)
+    extra: dict[str, Any] = {}
+    if hasattr(module, "decision"):  # dates to decide from the whole file, or as given
+        if date_order is not None and date_order not in module.DATE_ORDERS:
+            raise ImportFormatError(path, f"--date-order {date_order!r}: one of dmy, mdy, ymd")
+        extra["decided"] = module.decision(path, date_order)
+        notes.decided.append(extra["decided"].why)
+    items: Iterator[Row] = module.rows(
+        path, community=community, group=group, tz=tz, progress=progress, **extra
+    )
     return CheckedRows(items, (module.PLATFORM, community, group), str(path), notes)
+
+
+def group_of(path: Path, fmt: str, group: str) -> str:
+    """The group an import of ``path`` into ``--group group`` stores into: the platform's
+    live id of the exported chat where ``group`` names it and the format knows that id
+    (``rows.where`` of :func:`parse_rows` says the same), else ``group``."""
+    canonical = getattr(module_for(fmt), "canonical_group", None)
+    return group if canonical is None else str(canonical(path, group))
 
 
 def platform_of(fmt: str) -> str:
@@ -135,7 +163,10 @@ def _checked(path: Path, fmt: str) -> ModuleType:
         head = read_head(path)
     except OSError as exc:
         raise ImportFormatError(path, f"cannot read: {exc.strerror or exc}") from None
-    if not module.sniff(head, path.name):
+    # named by the caller: read whatever the format can read (bad lines are quarantined);
+    # a format that reads any text (READ_WHEN_NAMED) reads the file it is named for
+    sniff = getattr(module, "sniff_given", module.sniff)
+    if not sniff(head, path.name) and not getattr(module, "READ_WHEN_NAMED", False):
         raise ImportFormatError(path, f"does not look like {fmt}: {_first_line(head)!r}")
     return module
 

@@ -13,11 +13,11 @@ could be read from — is in :attr:`CheckedRows.notes` once the rows are consume
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from qunzhu import bounds
-from qunzhu.adapters.importers.common import Posted, Rejected, Row, Skipped
+from qunzhu.adapters.importers.common import Noted, Posted, Rejected, Row, Skipped, Stored
 from qunzhu.events import EventError
 
 _NUL = "\x00"
@@ -31,12 +31,14 @@ class ReadNotes:
     encoding: str | None = None  # text formats: the encoding the file was read in
     unreadable_bytes: int = 0  # bytes no record could be read from (skipped)
     unreadable_stretches: int = 0
+    decided: list[str] = field(default_factory=list)  # what the reading decided, and why
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "encoding": self.encoding,
             "unreadable_bytes": self.unreadable_bytes,
             "unreadable_stretches": self.unreadable_stretches,
+            "decided": list(self.decided),
         }
 
 
@@ -51,7 +53,7 @@ class CheckedRows:
         self.source = source
         self.notes = notes
 
-    def __iter__(self) -> Iterator[Row]:
+    def __iter__(self) -> Iterator[Stored]:
         # years strictly inside the bounds are inside whatever the zone (see check_time)
         earliest, latest = bounds.EARLIEST.year, bounds.LATEST.year - 1
         nul, max_text = _NUL, bounds.MAX_TEXT
@@ -75,13 +77,15 @@ class CheckedRows:
                     yield row
                 else:
                     yield self._checked(row)
+            elif isinstance(row, Noted):
+                self.notes.decided.append(row.text)
             else:
                 if isinstance(row, Skipped):
                     self.notes.unreadable_bytes += row.skipped
                     self.notes.unreadable_stretches += 1
                 yield row
 
-    def _checked(self, row: Posted) -> Row:
+    def _checked(self, row: Posted) -> Stored:
         """The message as its event makes it (cleaned), or the reason it cannot be one."""
         try:
             event = row.event(*self.where)

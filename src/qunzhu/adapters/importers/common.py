@@ -32,6 +32,14 @@ class Skipped(RejectedRecord):
     skipped: int = 0
 
 
+@dataclass(frozen=True, slots=True)
+class Noted:
+    """What the reading decided that the operator should hear (a zone the file's local
+    times were read in, say): not a record; it goes to the import's summary."""
+
+    text: str
+
+
 ProgressFn = Callable[[int], None]
 HEAD_BYTES = 64 * 1024
 
@@ -208,7 +216,8 @@ class Ordinals:
 new_posted: Callable[[type[Posted], tuple[Any, ...]], Posted] = tuple.__new__
 
 # What a parser's ``rows`` yields: light messages, other events (few), rejects.
-Row = Posted | ev.Event | RejectedRecord
+Stored = Posted | ev.Event | RejectedRecord
+Row = Stored | Noted  # a Noted goes to the summary (CheckedRows), never to the store
 
 
 def as_events(
@@ -216,4 +225,6 @@ def as_events(
 ) -> Iterator[ev.Event | RejectedRecord]:
     """The Event form of a parser's rows (tests, the pipeline's event path)."""
     for row in rows:
+        if type(row) is Noted:
+            continue
         yield row.event(platform, community, group) if type(row) is Posted else row  # type: ignore[misc]

@@ -5,6 +5,10 @@ Each message has ``id`` (a global snowflake), ``type`` (``Default``, ``Reply``,
 (``id``, ``name``, ``nickname``, ``isBot``), ``content``, ``attachments``, ``stickers``,
 ``reactions`` (with ``count``), ``mentions`` and, for replies, ``reference.messageId``.
 ``GuildMemberJoin`` becomes a join; other system types are not member events.
+
+Ids are the platform's snowflakes, as a gateway bot sees them: ``author.id`` is the user's
+id (a deleted account keeps its own id under the name "Deleted User"), and the group is the
+channel: ``--group`` naming the exported channel (by id or name) stores into its id.
 """
 
 from __future__ import annotations
@@ -42,6 +46,33 @@ def sniff(head: bytes | str, filename: str = "") -> bool:
     text = head.decode("utf-8", "replace") if isinstance(head, bytes) else head
     text = text.lstrip("\ufeff \r\n\t")
     return text.startswith("{") and '"guild"' in text[:4000] and '"channel"' in text[:4000]
+
+
+def canonical_group(path: Path, group: str) -> str:
+    """The channel's id when ``group`` names the exported channel, else ``group``."""
+    channel: dict[str, str] = {}
+    try:
+        for prefix, _event, value in jsonstream.events(path, None):
+            if prefix in ("channel.id", "channel.name"):
+                channel[prefix[8:]] = str(value)
+            elif prefix == "messages":
+                break
+    except jsonstream.BrokenJson:
+        return group  # the reading proper says what is wrong, and where
+    if channel.get("id") and group in (channel["id"], channel.get("name")):
+        return channel["id"]
+    return group
+
+
+def service_keys(raw: Any, community: str, group: str) -> list[str]:
+    """The key a stored join (its raw: message id and type) had in ``group``."""
+    if not isinstance(raw, dict) or raw.get("type") != "GuildMemberJoin":
+        return []
+    return [_join_key(community, group, raw.get("id"))]
+
+
+def _join_key(community: str, group: str, message_id: object) -> str:
+    return ev.make_key(PLATFORM, community, group, "join", message_id)
 
 
 def rows(
@@ -125,7 +156,7 @@ def _event(m: Any, community: str, group: str, tz: tzinfo) -> Posted | ev.Event 
             member_name=name,
             occurred_at=when,
             via="unknown",
-            key=ev.make_key(PLATFORM, community, group, "join", m.get("id")),
+            key=_join_key(community, group, m.get("id")),
             raw={"id": m.get("id"), "type": kind_of},
         )
     if kind_of not in MESSAGE_TYPES:

@@ -17,7 +17,9 @@
     hello
 
 A message is its header line (date, time, nick and QQ number in brackets or e-mail in
-angle brackets) and the lines up to the next header. ``2019/3/1`` dates work too. System
+angle brackets) and the lines up to the next header. ``2019/3/1`` dates work too, and the
+12-hour times Windows writes on some locales (``2019-09-23 8:43:38 PM 昵称(12345)``,
+``2019-09-23 下午 8:43:38 昵称(12345)``; 12:xx AM is 00:xx). System
 messages (``系统消息(10000)``) tell joins, invitations, leaves and removals. QQ text has no
 reply links: a message starting with ``@nick`` is taken as a reply to that member's latest
 message (marked inferred).
@@ -53,10 +55,14 @@ PLATFORM = "qq"
 SYSTEM_IDS = ("10000", "1000000")
 T0 = datetime(1970, 1, 1, tzinfo=UTC)  # the time of a message whose header was refused
 
+# the time as Windows writes it in the user's locale: 24-hour, or 12-hour with AM/PM after
+# it (English) or 上午/下午 before it (Chinese)
 _HEADER = re.compile(
-    r"(\d{4})[-/](\d{1,2})[-/](\d{1,2}) (\d{1,2}):(\d{2}):(\d{2}) (.*?)"
+    r"(\d{4})[-/](\d{1,2})[-/](\d{1,2}) (?:(上午|下午) ?)?(\d{1,2}):(\d{2}):(\d{2})"
+    r"(?: (AM|PM|am|pm|上午|下午)(?= ))? (.*?)"
     r"(?:\((\d{4,12})\)|<([^<>@\s]+@[^<>\s]+)>)\s*$"
 )
+_AFTERNOON = ("PM", "pm", "下午")
 _BANNER = ("消息记录", "=====", "消息分组", "消息对象")
 _AT = re.compile(r"@(\S{1,32})\s")
 _WHO = r"(.+?)(?:\((\d{4,12})\))?"
@@ -77,6 +83,13 @@ def sniff(head: bytes | str, filename: str = "") -> bool:
     banner = any(line.startswith(("消息记录", "消息对象")) for line in lines[:12])
     headers = sum(1 for line in lines if _HEADER.match(line))
     return headers > 0 and (banner or headers * 4 >= len([x for x in lines if x]))
+
+
+def sniff_given(head: bytes | str, filename: str = "") -> bool:
+    """With ``--format qq-txt`` the file is read if any line of its head is a header."""
+    if isinstance(head, bytes):
+        head = head.decode(detect_encoding(head), "replace")
+    return any(_HEADER.match(line.strip().lstrip("\ufeff")) for line in head.splitlines())
 
 
 @dataclass
@@ -138,20 +151,32 @@ def rows(
         in_banner = False
         if current is not None:
             yield from _guarded(current, source, ids, names, latest, community, group)
-        y, mo, d, h, mi, s = (int(header[i]) for i in range(1, 7))
+        nick = header[9].strip()
         try:
-            when = datetime(y, mo, d, h, mi, s, tzinfo=tz)
+            when, nick = _when(header, nick, tz)
             bounds.check_time(when)
         except ValueError as exc:
             # its text lines follow: they go with the header into one reject
             current = _Pending(number, T0, "", "", refused=f"impossible date or time: {exc}")
             current.body.append(line)
             continue
-        nick = header[7].strip()
-        member = header[8] or header[9]
+        member = header[10] or header[11]
         current = _Pending(number, when, nick, member)
     if current is not None:
         yield from _guarded(current, source, ids, names, latest, community, group)
+
+
+def _when(header: re.Match[str], nick: str, tz: tzinfo) -> tuple[datetime, str]:
+    """The header's time, and the nick (an "AM"/"PM" after a 24-hour time is the nick's)."""
+    y, mo, d, h, mi, s = (int(header[i]) for i in (1, 2, 3, 5, 6, 7))
+    marker = header[4] or header[8]
+    if header[8] and not header[4] and not 1 <= h <= 12:
+        marker, nick = None, f"{header[8]} {nick}".strip()
+    if marker:
+        if h > 12:
+            raise ValueError(f"hour {h} with {marker}")
+        h = h % 12 + (12 if marker in _AFTERNOON else 0)  # 12:xx AM is 00:xx
+    return datetime(y, mo, d, h, mi, s, tzinfo=tz), nick
 
 
 def _guarded(

@@ -11,12 +11,21 @@ when the actor removed themselves).
 Service messages name the people they are about by display name; names become user ids
 through the messages of the same export, so service events are kept aside (few; no more
 than the members who came and went) and emitted at the end, when every name is known.
+Other service actions (pins, calls, topic changes, title and photo changes) are left out.
+
+Ids are stored in the Bot API's forms (:mod:`telegram_ids`), so a connected bot meets the
+same members and the same group. Posts in the name of a chat (an anonymous admin, a
+channel's automatic forward) are that chat's member, marked as a bot: one per chat. In a
+forum, a message that points at its topic's creation is in the topic, not a reply to it.
+Old exports without ``date_unixtime`` give local times, read in the import's zone (said in
+the summary).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
@@ -28,6 +37,7 @@ from qunzhu import events as ev
 from qunzhu.adapters.importers import jsonsalvage, jsonstream
 from qunzhu.adapters.importers.common import (
     ImportFormatError,
+    Noted,
     Posted,
     ProgressFn,
     Rejected,
@@ -37,7 +47,16 @@ from qunzhu.adapters.importers.common import (
     message_key,
 )
 from qunzhu.adapters.importers.jsonsalvage import Unreadable
-from qunzhu.events import make_key
+from qunzhu.adapters.importers.telegram_ids import (
+    canonical_group,
+    chat_id,
+    is_chat,
+    names_the_chat,
+    peer_id,
+)
+from qunzhu.adapters.importers.telegram_service import service_events, service_keys, trim
+
+__all__ = ["FORMAT", "PLATFORM", "canonical_group", "chat_id", "rows", "service_keys", "sniff"]
 
 FORMAT = "telegram-json"
 PLATFORM = "telegram"
@@ -103,7 +122,7 @@ def _account_messages(
         elif (
             prefix == "chats.list.item.messages.item"
             and event == "start_map"
-            and group in (str(chat.get("id")), str(chat.get("name")))
+            and names_the_chat(group, chat)
         ):
             found = True
             builder, depth = ijson.ObjectBuilder(), 1
@@ -129,6 +148,7 @@ def rows(
         messages = _account_messages(path, group, progress)
     names: dict[str, str] = {}
     service: list[tuple[int, dict[str, Any]]] = []
+    read = _Reading(tz)
     source = str(path)
     index = -1
     try:
@@ -138,10 +158,14 @@ def rows(
             elif not isinstance(m, dict):
                 yield Rejected(source, 0, f"messages[{index}] is not an object", str(m)[:4000])
             elif m.get("type") == "service":
-                service.append((index, _trim(m)))
+                if m.get("action") == "topic_created" and m.get("id") is not None:
+                    read.topics.add(str(m["id"]))
+                if m.get("actor") and m.get("actor_id"):  # a name known to its account
+                    names.setdefault(str(m["actor"]), peer_id(m["actor_id"]))
+                service.append((index, trim(m)))
             else:
                 try:
-                    yield _message(m, names, community, group, tz)
+                    yield _message(m, names, community, group, read)
                 except (ValueError, TypeError, KeyError, OverflowError, ev.EventError) as exc:
                     yield Rejected(
                         source, 0, f"messages[{index}] (id {m.get('id')}): {exc}", _dump(m)
@@ -152,29 +176,40 @@ def rows(
         yield Skipped(source, exc.line, str(exc), "", skipped=jsonstream.left_after(path, exc.line))
     for i, m in service:
         try:
-            yield from _service(m, names, community, group, tz)
+            yield from service_events(m, names, community, group, _when(m, read))
         except (ValueError, TypeError, KeyError, OverflowError, ev.EventError) as exc:
             yield Rejected(source, 0, f"messages[{i}] (id {m.get('id')}): {exc}", _dump(m))
+    if read.local:
+        yield Noted(
+            f"{read.local:,} record(s) carry no date_unixtime (an older Telegram Desktop): "
+            f"their local times were read in {read.tz} (--tz to choose another zone)"
+        )
+
+
+class _Reading:
+    """What one export's reading keeps between messages."""
+
+    def __init__(self, tz: tzinfo) -> None:
+        self.tz = tz
+        self.topics: set[str] = set()  # ids of topic creations: the roots of forum topics
+        self.local = 0  # records whose time is a local time read in ``tz``
+        self.peers: dict[object, str] = {}  # from_id → member: few senders, many messages
 
 
 def _dump(m: Any) -> str:
     return json.dumps(m, ensure_ascii=False, default=str)[:4000]
 
 
-def _trim(m: dict[str, Any]) -> dict[str, Any]:
-    keep = ("id", "type", "date", "date_unixtime", "actor", "actor_id", "action", "members",
-            "inviter")  # fmt: skip
-    return {k: m[k] for k in keep if k in m}
-
-
-def _when(m: dict[str, Any], tz: tzinfo) -> datetime:
+def _when(m: dict[str, Any], read: _Reading) -> datetime:
     stamp = m.get("date_unixtime")
     if stamp is not None:
         return bounds.time_from_unix(int(stamp))
     date = m.get("date")
     if not isinstance(date, str):
         raise ValueError("no 'date'")
-    return local(datetime.fromisoformat(date), tz)
+    moment = datetime.fromisoformat(date)
+    read.local += moment.tzinfo is None
+    return local(moment, read.tz)
 
 
 def flatten(text: object) -> str:
@@ -209,32 +244,39 @@ def _mentions(m: dict[str, Any]) -> tuple[str, ...]:
         if isinstance(entity, dict) and entity.get("type") == "mention_name":
             uid = entity.get("user_id")
             if uid is not None:
-                out.append(f"user{uid}")
+                out.append(peer_id(uid))
     return tuple(out)
 
 
 def _message(
-    m: dict[str, Any], names: dict[str, str], community: str, group: str, tz: tzinfo
-) -> Posted:
+    m: dict[str, Any], names: dict[str, str], community: str, group: str, read: _Reading
+) -> Posted | ev.MessagePosted:
     if "id" not in m:
         raise ValueError("no 'id'")
-    member = m.get("from_id")
-    if not member:
+    sender = m.get("from_id")
+    if not sender:
         raise ValueError("no 'from_id'")
+    member = read.peers.get(sender)
+    if member is None:
+        member = read.peers[sender] = peer_id(sender)
     name = m.get("from") or ""
-    if name:
-        names.setdefault(str(name), str(member))
+    if name and not is_chat(member):
+        names.setdefault(str(name), member)
     reply = m.get("reply_to_message_id")
+    if reply is not None and (str(reply) in read.topics or "reply_to_peer_id" in m):
+        # a message in a forum topic points at the topic's creation: a thread, not a reply;
+        # a reply to another chat's message has nothing here to link to
+        reply = None
     reactions = m.get("reactions") or ()
     message_id = str(m["id"])
     if not message_id:
         raise ValueError("an empty 'id'")
-    return Posted(
+    posted = Posted(
         key=message_key(PLATFORM, community, group, message_id),
         message_id=message_id,
-        member=str(member),
+        member=member,
         member_name=str(name),
-        occurred_at=_when(m, tz),
+        occurred_at=_when(m, read),
         text=flatten(m.get("text")),
         kind=_kind(m),
         reply_to=None if reply is None else str(reply),
@@ -243,61 +285,8 @@ def _message(
         forwarded="forwarded_from" in m,
         attachment=m.get("file") or m.get("photo"),
     )
-
-
-def _service(
-    m: dict[str, Any], names: dict[str, str], community: str, group: str, tz: tzinfo
-) -> Iterator[ev.Event]:
-    action = m.get("action")
-    actor = str(m.get("actor_id") or "")
-    when = _when(m, tz)
-    common: dict[str, Any] = {
-        "platform": PLATFORM,
-        "community": community,
-        "group": group,
-        "occurred_at": when,
-    }
-
-    def key(*parts: object) -> str:
-        return make_key(PLATFORM, "service", community, group, m.get("id"), *parts)
-
-    def who(name: object) -> str:
-        text = str(name or "")
-        return names.get(text, f"name:{text}")
-
-    actor_name = str(m.get("actor") or "")
-    subject = actor or who(actor_name)
-    if action == "invite_members":
-        for name in m.get("members") or ():
-            member = who(name)
-            if member == actor or (name and name == actor_name):
-                yield ev.MemberJoined(
-                    member=subject, member_name=str(name), via="self", key=key("join", name),
-                    raw=m, **common,
-                )  # fmt: skip
-            else:
-                yield ev.MemberJoined(
-                    member=member, member_name=str(name or ""), inviter=actor or None,
-                    via="added", key=key("join", name), raw=m, **common,
-                )  # fmt: skip
-    elif action in ("join_group_by_link", "join_group_by_request"):
-        inviter = m.get("inviter")
-        yield ev.MemberJoined(
-            member=subject, member_name=actor_name, inviter=who(inviter) if inviter else None,
-            via="link" if action == "join_group_by_link" else "request", key=key("join"),
-            raw=m, **common,
-        )  # fmt: skip
-    elif action == "remove_members":
-        for name in m.get("members") or ():
-            member = who(name)
-            if member == actor or (name and name == actor_name):
-                yield ev.MemberLeft(
-                    member=subject, member_name=str(name), reason="left",
-                    key=key("leave", name), raw=m, **common,
-                )  # fmt: skip
-            else:
-                yield ev.MemberLeft(
-                    member=member, member_name=str(name or ""), reason="removed",
-                    by=actor or None, key=key("leave", name), raw=m, **common,
-                )  # fmt: skip
-    # pins, title and photo changes, calls, group creation: not member events
+    if is_chat(member):
+        # an anonymous admin or a channel posting here: that chat's own member, a bot-like
+        # account kept out of rankings (an event, which carries the flag; such posts are few)
+        return replace(posted.event(PLATFORM, community, group), member_is_bot=True)
+    return posted

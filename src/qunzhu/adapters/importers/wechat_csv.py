@@ -1,14 +1,18 @@
 """WeChat chat exports as CSV, as written by WeChatMsg / 留痕 (MemoTrace).
 
 Columns (by header name, any order): ``localId, TalkerId, Type, SubType, IsSender,
-CreateTime, StrTime, StrContent, NickName, Sender``. Type 1 text, 3 image, 34 voice,
-43 video, 47 sticker, 42 contact card, 48 location, 49 app message (SubType 5 link, 6 file,
-57 quote, 33/36 mini program, 2000 transfer, 2001 red envelope), 10000 system.
+CreateTime, Status, StrContent, StrTime, Remark, NickName, Sender``. Type 1 text, 3 image,
+34 voice, 43 video, 47 sticker, 42 contact card, 48 location, 49 app message (SubType 5
+link, 6 file, 57 quote, 33/36 mini program, 62 pat, 2000 transfer, 2001 red envelope),
+10000 and 10002 system.
 
-System lines become member events: "X邀请Y、Z加入了群聊" (joins with inviter),
-"Y通过扫描X分享的二维码加入群聊" (join by QR with inviter), "X将Y移出了群聊" (removal),
-"Y退出了群聊" (left), "X撤回了一条消息" (recall). Those lines name people by display
-name, messages by WeChat id (Sender): a first pass over the file maps names to ids.
+System rows become member events (:mod:`wechat_system`). They name people by display
+name or by the operator's remark, messages by WeChat id (Sender): a first pass over the
+file maps NickName and Remark to ids. A pat (拍一拍) is no message: it is left out.
+
+A quote (49/57) names the message it quotes by time, sender and content, but as WeChat
+re-wrote that content inside its XML (escaped, whitespace reflowed): the content is
+unescaped and compared with whitespace runs folded, so the link still finds the message.
 
 WeChat's local ids differ between devices, so message ids are made from time, sender,
 content and an ordinal: the same message exported from two phones is stored once.
@@ -17,12 +21,12 @@ content and an ordinal: the same message exported from two phones is stored once
 from __future__ import annotations
 
 import csv
+import html
 import re
 from collections.abc import Iterator
 from datetime import datetime, tzinfo
 from operator import itemgetter
 from pathlib import Path
-from typing import Any
 
 from qunzhu import bounds
 from qunzhu import events as ev
@@ -41,31 +45,63 @@ from qunzhu.adapters.importers.common import (
 )
 from qunzhu.adapters.importers.common import Row as Item
 from qunzhu.adapters.importers.csvrows import Row, csv_rows
+from qunzhu.adapters.importers.wechat_system import events as system_events
 
 FORMAT = "wechat-csv"
 PLATFORM = "wechat"
 REQUIRED = ("Type", "StrContent")
 PICKED = ("Type", "SubType", "CreateTime", "StrTime", "StrContent", "NickName", "Sender",
           "IsSender")  # fmt: skip
-ME = "你"  # how system lines name the account that exported the chat
 
 KINDS = {1: "text", 3: "image", 34: "voice", 43: "video", 47: "sticker", 42: "contact_card",
          48: "location", 50: "other", 10000: "system"}  # fmt: skip
 APP_KINDS = {5: "link", 6: "file", 57: "quote", 33: "mini_program", 36: "mini_program",
              2000: "red_envelope", 2001: "red_envelope", 19: "other", 51: "other"}  # fmt: skip
 
-_NAME = r"[\"“”「」]?(.+?)[\"“”「」]?"
-_INVITED = re.compile(rf"^{_NAME}邀请{_NAME}(?:加入|进入)了?群聊")
-_SCANNED = re.compile(rf"^{_NAME}通过扫描{_NAME}分享的二维码加入群聊")
-_REMOVED = re.compile(rf"^{_NAME}将{_NAME}移出了?群聊")
-_LEFT = re.compile(rf"^{_NAME}(?:退出|已退出)了?群聊")
-_RECALLED = re.compile(rf"^{_NAME}\s*撤回了一条消息")
-_SEPARATORS = re.compile(r"[、，,]")
-_REFER = re.compile(
-    r"<title>(?P<title>.*?)</title>.*?<refermsg>.*?<chatusr>(?P<user>.*?)</chatusr>.*?"
-    r"<content>(?P<content>.*?)</content>.*?<createtime>(?P<time>\d+)</createtime>",
-    re.S,
-)
+PAT = 62  # appmsg type of 拍一拍: an action on someone, not a message
+_REFER = re.compile(r"<refermsg>(.*?)</refermsg>", re.S)
+_TITLE = re.compile(r"<title>(.*?)</title>", re.S)
+_REFER_FIELDS = re.compile(r"<(chatusr|displayname|content|createtime)>(.*?)</\1>", re.S)
+
+
+def _xml_text(value: str) -> str:
+    """An element's text as WeChat writes it: CDATA kept as is, else unescaped once."""
+    value = value.strip()
+    if value.startswith("<![CDATA[") and value.endswith("]]>"):
+        return value[9:-3]
+    return html.unescape(value) if "&" in value else value
+
+
+class _Quotes:
+    """Links quotes to what they quote. The quoted content is compared unescaped, and
+    with whitespace runs folded for the (few) messages whose text has such runs: the id of
+    a message is made from its exact text, which the quote may not carry."""
+
+    def __init__(self, ids: Ordinals) -> None:
+        self.ids = ids
+        self.spaced: dict[tuple[int, str, str], str] = {}
+
+    def seen(self, stamp: int, sender: str, content: str, message_id: str) -> None:
+        """A message whose text has whitespace runs, tabs or newlines."""
+        self.spaced[(stamp, sender, " ".join(content.split()))] = message_id
+
+    def link(self, content: str, names: dict[str, str]) -> tuple[str, str | None]:
+        """(the quote's own text, the id of the quoted message or None)."""
+        refer = _REFER.search(content)
+        if refer is None:
+            return content, None
+        title = _TITLE.search(content, 0, refer.start())
+        text = _xml_text(title[1]) if title else ""
+        got = dict(_REFER_FIELDS.findall(refer[1]))  # one pass; a refermsg has each tag once
+        time, user = got.get("createtime", "").strip(), _xml_text(got.get("chatusr", ""))
+        user = user or names.get(_xml_text(got.get("displayname", "")), "")
+        if not time.isdigit() or not user:
+            return text, None
+        folded = " ".join(_xml_text(got.get("content", "")).split())
+        found = self.spaced.get((int(time), user, folded))
+        if found is None:  # the original's text as the quote carries it, runs folded
+            found = self.ids.message_id_for(int(time), user, folded)
+        return text, found
 
 
 def sniff(head: bytes | str, filename: str = "") -> bool:
@@ -96,14 +132,15 @@ class _Columns:
 
 
 def _names(path: Path, cols: _Columns) -> tuple[dict[str, str], str]:
-    """First pass: display name -> WeChat id, and the id of the exporting account.
+    """First pass: display name and remark -> WeChat id, and the exporting account's id.
 
     Plain csv over the decoded text (a bad byte becomes U+FFFD): only names are taken here,
     the second pass reads every record with its line and quarantines what is broken."""
     names: dict[str, str] = {}
     me = ""
-    sender_at, nick_at, is_sender_at = (cols.index.get(c) for c in ("Sender", "NickName",
-                                                                    "IsSender"))  # fmt: skip
+    sender_at, is_sender_at = cols.index.get("Sender"), cols.index.get("IsSender")
+    # the operator's remark for someone first: system lines use it where one is set
+    named_at = [cols.index[c] for c in ("Remark", "NickName") if c in cols.index]
     if sender_at is None:
         return names, "me"
     encoding = detect_encoding(read_head(path))
@@ -122,10 +159,10 @@ def _names(path: Path, cols: _Columns) -> tuple[dict[str, str], str]:
             sender = fields[sender_at].strip()
             if not sender:
                 continue
-            if nick_at is not None and nick_at < len(fields):
-                nick = fields[nick_at].strip()
-                if nick and nick not in names:
-                    names[nick] = sender
+            for at in named_at:
+                name = fields[at].strip() if at < len(fields) else ""
+                if name and name not in names:
+                    names[name] = sender
             if not me and is_sender_at is not None and is_sender_at < len(fields):
                 me = sender if fields[is_sender_at].strip() == "1" else ""
     return names, me or "me"
@@ -148,6 +185,7 @@ def rows(
     ids = Ordinals(PLATFORM, group)
     keys = message_key_prefix(PLATFORM, community, group)
     source = str(path)
+    quotes = _Quotes(ids)
     for row in records:
         if not row.fields or row.fields == [""]:
             continue
@@ -155,18 +193,20 @@ def rows(
             yield Rejected(source, row.line, "not valid text in the file's encoding", _join(row))
             continue
         try:
-            got = _record(row, cols, names, me, ids, keys, tz)
+            got = _record(row, cols, names, me, ids, keys, tz, quotes)
         except (ValueError, ev.EventError) as exc:
             yield Rejected(source, row.line, str(exc), _join(row))
             continue
         if isinstance(got, Posted):
             yield got
-        else:
+        elif got is not None:
             content, when = got
-            try:
-                yield from _system(content, when, names, me, ids, community, group)
+            try:  # all of a row's events or none of them
+                found = list(system_events(content, when, names, me, ids, community, group))
             except (ValueError, ev.EventError) as exc:
                 yield Rejected(source, row.line, str(exc), _join(row))
+                continue
+            yield from found
 
 
 def _join(row: Row) -> str:
@@ -200,8 +240,10 @@ def _record(
     ids: Ordinals,
     keys: str,
     tz: tzinfo,
-) -> Posted | tuple[str, datetime]:
-    """A message; or, for a system line, its (content, time) for :func:`_system`.
+    quotes: _Quotes,
+) -> Posted | tuple[str, datetime] | None:
+    """A message; or, for a system line, its (content, time) for :mod:`wechat_system`;
+    None for what is no message (a pat).
 
     A function rather than a generator of the record's items: a generator object per
     record of a file of millions cost more than reading most of them."""
@@ -219,6 +261,8 @@ def _record(
     content = content.strip()
     if msg_type in (10000, 10002):
         return content, when
+    if msg_type == 49 and sub_type == PAT:
+        return None
     nick = nick.strip()
     sender = sender.strip() or names.get(nick, "")
     if not sender:
@@ -228,12 +272,16 @@ def _record(
     kind = APP_KINDS.get(sub_type, "other") if msg_type == 49 else KINDS.get(msg_type, "other")
     text, reply_to = content, None
     if kind == "quote":
-        refer = _REFER.search(content)
-        if refer is not None:
-            text = refer["title"]
-            # the quoted message's id, made the way its own row made it: time, sender, content
-            reply_to = ids.message_id_for(int(refer["time"]), refer["user"], refer["content"])
+        text, reply_to = quotes.link(content, names)
     message_id = ids.message_id(stamp, sender, content)
+    if msg_type == 1 and (
+        "  " in content
+        or "\n" in content
+        or "\t" in content
+        or "\r" in content
+        or "\u3000" in content
+    ):  # what a quote may carry reflowed (plain ``in``: a regex per message cost 5 %)
+        quotes.seen(stamp, sender, content, message_id)
     return new_posted(
         Posted,
         (
@@ -253,70 +301,3 @@ def _record(
             None,
         ),
     )
-
-
-def _who(name: str, names: dict[str, str], me: str) -> tuple[str, str]:
-    """(member id, display name) of a name in a system line."""
-    name = name.strip().strip('"“”「」')
-    if name == ME:
-        return me, ""
-    return names.get(name, f"name:{name}"), name
-
-
-def _system(
-    content: str,
-    when: datetime,
-    names: dict[str, str],
-    me: str,
-    ids: Ordinals,
-    community: str,
-    group: str,
-) -> Iterator[ev.Event]:
-    common: dict[str, Any] = {
-        "platform": PLATFORM,
-        "community": community,
-        "group": group,
-        "occurred_at": when,
-    }
-    stamp = int(when.timestamp())
-    text = content.strip()
-    invited = _INVITED.match(text)
-    scanned = None if invited else _SCANNED.match(text)
-    if invited or scanned:
-        if invited:
-            inviter_name, invitees, via = invited[1], invited[2], "invite"
-        else:
-            assert scanned is not None
-            invitees, inviter_name, via = scanned[1], scanned[2], "qr"
-        inviter, _ = _who(inviter_name, names, me)
-        for one in _SEPARATORS.split(invitees):
-            member, name = _who(one, names, me)
-            key = ids.event_key("join", stamp, member)
-            yield ev.MemberJoined(
-                member=member, member_name=name, inviter=inviter, via=via, key=key,
-                raw=content, **common,
-            )  # fmt: skip
-        return
-    removed = _REMOVED.match(text)
-    if removed:
-        by, _ = _who(removed[1], names, me)
-        for one in _SEPARATORS.split(removed[2]):
-            member, name = _who(one, names, me)
-            key = ids.event_key("leave", stamp, member)
-            yield ev.MemberLeft(
-                member=member, member_name=name, reason="removed", by=by, key=key,
-                raw=content, **common,
-            )  # fmt: skip
-        return
-    left = _LEFT.match(text)
-    if left:
-        member, name = _who(left[1], names, me)
-        key = ids.event_key("leave", stamp, member)
-        yield ev.MemberLeft(member=member, member_name=name, key=key, raw=content, **common)
-        return
-    recalled = _RECALLED.match(text)
-    if recalled:
-        member, _ = _who(recalled[1], names, me)
-        key = ids.event_key("recall", stamp, member)
-        yield ev.MessageRecalled(member=member, key=key, raw=content, **common)
-    # other system lines (group renamed, privacy notices, pats) are not member events

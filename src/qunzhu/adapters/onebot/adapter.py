@@ -140,7 +140,7 @@ class OneBotConnector:
         self.freshness = Freshness(float(info.config.get("callback_window", DEFAULT_WINDOW)))
         self.token = info.credentials.get("access_token", "")
         api_url = str(info.config.get("api_url") or "")
-        self.http = HttpApi(api_url, self.token) if api_url else None
+        self.http = self._http_api(api_url) if api_url else None
         self.ws_url = str(info.config.get("ws_url") or "")
         self.session: _Session | None = None
         self.forward: _ForwardSession | None = None
@@ -148,6 +148,17 @@ class OneBotConnector:
         # by the web process, which makes the calls sent through this relay
         self.relay: Any = None
         self._lock = threading.Lock()
+
+    def _http_api(self, url: str) -> HttpApi:
+        return HttpApi(url, self.token)
+
+    def _decode(self, action: str, status_code: int, body: Any) -> Any:
+        """The ``data`` of an answer, or the error it means (each OneBot version its own)."""
+        return answer(action, status_code, body)
+
+    def _is_answer(self, message: Mapping[str, Any]) -> bool:
+        """An answer to one of our calls, not an event: it echoes and has no event type."""
+        return "echo" in message and "post_type" not in message
 
     # -- in: HTTP POST --------------------------------------------------------------------
     def routes(self) -> list[WebhookRoute]:
@@ -197,7 +208,7 @@ class OneBotConnector:
         if event.get("post_type") == "meta_event":
             self.state.event(cid, 0)
             return
-        parsed = parse_event(event, self.info.community)
+        parsed = parse_event(event, self.info.community, self.info.platform)
         for group, status, why in parsed.group_status:
             records.set_group_state(self.store, cid, group, status, why)
             if status == "disabled":
@@ -205,7 +216,7 @@ class OneBotConnector:
                     self.store,
                     community=self.info.community,
                     connector_id=cid,
-                    platform="qq",
+                    platform=self.info.platform,
                     group=group,
                     kind="connector_disabled",
                     text=why,
@@ -216,7 +227,7 @@ class OneBotConnector:
                 self.store,
                 community=self.info.community,
                 connector_id=cid,
-                platform="qq",
+                platform=self.info.platform,
                 group=n["group"],
                 member=n["member"],
                 kind=n["kind"],
@@ -246,7 +257,7 @@ class OneBotConnector:
                 message = json.loads(await receive())
                 if not isinstance(message, dict):
                     continue
-                if "echo" in message and "post_type" not in message:
+                if self._is_answer(message):
                     session.resolve(message)
                 else:
                     # stored in order, off the event loop (the pipeline is synchronous)
@@ -276,13 +287,13 @@ class OneBotConnector:
     def call(self, action: str, params: dict[str, Any]) -> Any:
         forward = self.forward
         if forward is not None and not forward.closed and self.session is None:
-            return answer(action, 200, forward.call(action, params))
+            return self._decode(action, 200, forward.call(action, params))
         message = self.session_call(action, params)
         if message is not None:
-            return answer(action, 200, message)
+            return self._decode(action, 200, message)
         if self.relay is not None:
             try:
-                return answer(action, 200, self.relay.call(action, params))
+                return self._decode(action, 200, self.relay.call(action, params))
             except ConnectorError:
                 if self.http is None:
                     raise
@@ -368,7 +379,7 @@ class OneBotConnector:
 
         events: list[Event] = [
             MemberJoined(
-                platform="qq",
+                platform=self.info.platform,
                 community=self.info.community,
                 group=group,
                 member=str(m["user_id"]),
@@ -415,7 +426,7 @@ class OneBotConnector:
                 message = json.loads(raw)
                 if not isinstance(message, dict):
                     continue
-                if "echo" in message and "post_type" not in message:
+                if self._is_answer(message):
                     forward.resolve(message)
                 else:
                     self.handle(message)  # stored before the next one is read: in order

@@ -88,21 +88,21 @@ def _when(value: Any) -> datetime:
     return datetime.fromtimestamp(int(value), UTC)
 
 
-def parse_event(e: Mapping[str, Any], community: str) -> Parsed:
+def parse_event(e: Mapping[str, Any], community: str, platform: str = "qq") -> Parsed:
     out = Parsed()
     post = e.get("post_type")
     if post == "message" and e.get("message_type") == "group":
-        _message(e, community, out)
+        _message(e, community, platform, out)
     elif post == "notice":
-        _notice(e, community, out)
+        _notice(e, community, platform, out)
     elif post == "request" and e.get("request_type") == "group":
-        _request(e, community, out)
+        _request(e, community, platform, out)
     else:
         out.ignored = f"{post}/{e.get('message_type') or e.get('meta_event_type') or ''}"
     return out
 
 
-def _message(e: Mapping[str, Any], community: str, out: Parsed) -> None:
+def _message(e: Mapping[str, Any], community: str, platform: str, out: Parsed) -> None:
     parts = segments(e.get("message", e.get("raw_message", "")))
     text = "".join(d.get("text", "") for t, d in parts if t == "text").strip()
     kinds = [_KINDS[t] for t, _ in parts if t in _KINDS]
@@ -112,7 +112,7 @@ def _message(e: Mapping[str, Any], community: str, out: Parsed) -> None:
     sender = e.get("sender") or {}
     out.events.append(
         ev.MessagePosted(
-            platform="qq",
+            platform=platform,
             community=community,
             group=str(e["group_id"]),
             member=str(e["user_id"]),
@@ -130,7 +130,7 @@ def _message(e: Mapping[str, Any], community: str, out: Parsed) -> None:
     )
 
 
-def _notice(e: Mapping[str, Any], community: str, out: Parsed) -> None:
+def _notice(e: Mapping[str, Any], community: str, platform: str, out: Parsed) -> None:
     kind, sub = e.get("notice_type"), e.get("sub_type")
     if kind not in ("group_increase", "group_decrease", "group_ban", "group_recall"):
         out.ignored = f"notice/{kind}"
@@ -147,7 +147,7 @@ def _notice(e: Mapping[str, Any], community: str, out: Parsed) -> None:
         via = "invite" if inviter else ("request" if sub == "approve" else "unknown")
         out.events.append(
             ev.MemberJoined(
-                platform="qq",
+                platform=platform,
                 community=community,
                 group=group,
                 member=user,
@@ -166,7 +166,7 @@ def _notice(e: Mapping[str, Any], community: str, out: Parsed) -> None:
         removed = sub == "kick" and operator not in (None, "0", user)
         out.events.append(
             ev.MemberLeft(
-                platform="qq",
+                platform=platform,
                 community=community,
                 group=group,
                 member=user,
@@ -179,7 +179,7 @@ def _notice(e: Mapping[str, Any], community: str, out: Parsed) -> None:
     elif kind == "group_recall":
         out.events.append(
             ev.MessageRecalled(
-                platform="qq",
+                platform=platform,
                 community=community,
                 group=group,
                 member=user,
@@ -206,7 +206,7 @@ def _notice(e: Mapping[str, Any], community: str, out: Parsed) -> None:
         )
 
 
-def _request(e: Mapping[str, Any], community: str, out: Parsed) -> None:
+def _request(e: Mapping[str, Any], community: str, platform: str, out: Parsed) -> None:
     group, user, flag = str(e["group_id"]), str(e["user_id"]), str(e["flag"])
     if e.get("sub_type") == "invite":  # the bot itself is invited into a group
         out.notices.append(
@@ -222,7 +222,7 @@ def _request(e: Mapping[str, Any], community: str, out: Parsed) -> None:
     out.requests.append((group, user, flag))
     out.events.append(
         ev.ApplicationSubmitted(
-            platform="qq",
+            platform=platform,
             community=community,
             group=group,
             member=user,

@@ -6,6 +6,14 @@ A join through an invite link names its referrer: the link's owner when the bot 
 link (``connector_invite_links``), else a ``ref:<user id>`` link name, else the link's
 creator. ``chat_join_request`` becomes an application; ``my_chat_member`` says whether the
 bot is still in the chat; ``migrate_to_chat_id`` moves the group to its supergroup id.
+
+Service messages (pins, video chats, forum topic changes, title and photo changes, …),
+dice throws and shared stories are no one's words: left out, never stored as empty text.
+A post in the name of a chat (``sender_chat``: an anonymous admin, whose ``from`` is
+GroupAnonymousBot in every group; a channel's automatic forward, from "Telegram") is that
+chat's member, flagged as a bot: one per chat, as the export importer stores it. In a forum,
+a message whose ``reply_to_message`` is its topic's creation (``message_thread_id``) is in
+the topic, not a reply.
 """
 
 from __future__ import annotations
@@ -32,6 +40,16 @@ _KINDS = {
     "poll": "poll",
     "contact": "contact_card",
 }
+# what a message carries when it is a service message, or no one's words (dice, stories)
+SERVICE = ("pinned_message", "video_chat_scheduled", "video_chat_started", "video_chat_ended",
+           "video_chat_participants_invited", "forum_topic_created", "forum_topic_edited",
+           "forum_topic_closed", "forum_topic_reopened", "general_forum_topic_hidden",
+           "general_forum_topic_unhidden", "new_chat_title", "new_chat_photo",
+           "delete_chat_photo", "group_chat_created", "supergroup_chat_created",
+           "channel_chat_created", "message_auto_delete_timer_changed", "boost_added",
+           "chat_background_set", "write_access_allowed", "proximity_alert_triggered",
+           "giveaway_created", "giveaway_completed", "giveaway_winners", "users_shared",
+           "chat_shared", "connected_website", "dice", "story", "game")  # fmt: skip
 LinkOwner = Callable[[str], tuple[str | None, str | None]]
 
 
@@ -49,8 +67,9 @@ def _when(value: Any) -> datetime:
 
 
 def _name(user: Mapping[str, Any]) -> str:
+    """A person's name, or a chat's title (a post in the name of a chat)."""
     full = " ".join(str(user.get(k) or "") for k in ("first_name", "last_name")).strip()
-    return full or str(user.get("username") or user.get("id"))
+    return full or str(user.get("title") or user.get("username") or user.get("id"))
 
 
 def _is_member(cm: Mapping[str, Any]) -> bool:
@@ -90,7 +109,12 @@ def _message(m: Mapping[str, Any], community: str, out: Parsed, *, edited: bool)
     if "new_chat_members" in m or "left_chat_member" in m:
         out.ignored = "service message (joins come from chat_member updates)"
         return
-    user = m["from"]
+    service = next((key for key in SERVICE if key in m), None)
+    if service is not None:
+        out.ignored = f"service message ({service}): not activity"
+        return
+    user = m.get("sender_chat") or m["from"]
+    member = str(user["id"])
     text = str(m.get("text") or m.get("caption") or "")
     if edited:
         out.events.append(
@@ -98,7 +122,7 @@ def _message(m: Mapping[str, Any], community: str, out: Parsed, *, edited: bool)
                 platform="telegram",
                 community=community,
                 group=group,
-                member=str(user["id"]),
+                member=member,
                 occurred_at=_when(m.get("edit_date") or m["date"]),
                 message_id=str(m["message_id"]),
                 text=text,
@@ -113,12 +137,14 @@ def _message(m: Mapping[str, Any], community: str, out: Parsed, *, edited: bool)
         str(e["user"]["id"]) for e in m.get("entities", ()) if e.get("type") == "text_mention"
     )
     reply = m.get("reply_to_message")
+    if reply and m.get("is_topic_message") and reply["message_id"] == m.get("message_thread_id"):
+        reply = None  # the topic's creation: the message is in the topic, replying to no one
     out.events.append(
         ev.MessagePosted(
             platform="telegram",
             community=community,
             group=group,
-            member=str(user["id"]),
+            member=member,
             occurred_at=_when(m["date"]),
             message_id=str(m["message_id"]),
             text=text,
@@ -127,7 +153,7 @@ def _message(m: Mapping[str, Any], community: str, out: Parsed, *, edited: bool)
             reply_to=str(reply["message_id"]) if reply else None,
             mentions=mentions,
             forwarded="forward_origin" in m or "forward_date" in m,
-            member_is_bot=bool(user.get("is_bot")),
+            member_is_bot=bool(user.get("is_bot")) or "sender_chat" in m,
             raw=dict(m),
         )
     )

@@ -28,11 +28,11 @@ from qunzhu.adapters.base import ConnectorError, ConnectorInfo, Deliver, Unsuppo
 from qunzhu.adapters.freshness import DEFAULT_WINDOW, Freshness, StaleCallback
 from qunzhu.adapters.state import StateBook
 from qunzhu.adapters.webhook import WebhookRejected, WebhookRequest, WebhookResponse, WebhookRoute
+from qunzhu.adapters.wecom import changes
 from qunzhu.adapters.wecom.api import DEFAULT_BASE, WeComApi
-from qunzhu.adapters.wecom.crypto import CallbackCrypto, CallbackRefused
-from qunzhu.adapters.wecom.parse import joins, leaves, members_of, read_change
+from qunzhu.adapters.wecom.crypto import CallbackCrypto, CallbackRefused, CallbackUnreadable
+from qunzhu.adapters.wecom.parse import members_of
 from qunzhu.events import Action, Event, MemberLeft
-from qunzhu.store import connector_records as records
 from qunzhu.store.models import Community, Group, Identity, Membership
 from qunzhu.store.session import Store
 
@@ -97,65 +97,28 @@ class WeComConnector:
             q.get("timestamp", ""),
             q.get("nonce", ""),
         )
+        unreadable: CallbackUnreadable | None = None
         try:
             if request.method == "GET":
                 echo = self.crypto.verify_url(signature, timestamp, nonce, q.get("echostr", ""))
                 self.freshness.check(timestamp, signature)
                 return WebhookResponse(200, echo)
-            xml = self.crypto.decrypt(request.body, signature, timestamp, nonce)
+            try:
+                xml = self.crypto.decrypt(request.body, signature, timestamp, nonce)
+            except CallbackUnreadable as exc:  # signed, so kept rather than refused
+                unreadable, xml = exc, {"plain": exc.plain[:20000]}
             self.freshness.check(timestamp, signature)
         except (CallbackRefused, StaleCallback) as exc:
             raise WebhookRejected(403, str(exc)) from None
-        self.handle(xml)
+        if unreadable is not None:
+            changes.quarantine(self, xml, str(unreadable))
+        else:
+            self.handle(xml)
         self.freshness.accepted(timestamp, signature)
         return WebhookResponse(200, "success")
 
     def handle(self, xml: dict[str, Any]) -> None:
-        cid = self.info.id
-        change = read_change(xml)
-        events: list[Event] = []
-        if change is None:
-            pass  # other callbacks (contacts, tags) are not ours
-        elif change.kind == "add_member":
-            events = joins(
-                change,
-                self.info.community,
-                self._details(change.chat),
-                self.owners.get(change.chat, ""),
-            )
-        elif change.kind == "del_member":
-            events = leaves(change, self.info.community)
-        elif change.kind == "create":
-            events = self._sync_chat(change.chat)
-        elif change.kind == "dismiss":
-            records.set_group_state(
-                self.store, cid, change.chat, "dismissed", "the group was dismissed (群已解散)"
-            )
-            records.add_alert(
-                self.store,
-                community=self.info.community,
-                connector_id=cid,
-                platform="wecom",
-                group=change.chat,
-                kind="group_dismissed",
-                level="info",
-                text=f"WeCom group {change.chat} was dismissed",
-                key=f"wecom-dismiss-{change.chat}",
-            )
-        self.deliver(events)
-        self.state.event(cid)
-
-    def _details(self, chat: str) -> dict[str, dict[str, Any]]:
-        """Members' join details (inviter, scene, state); empty if the API cannot say."""
-        if self.api is None:
-            return {}
-        try:
-            detail = self.api.group_chat(chat)
-        except ConnectorError as exc:  # the joins are stored anyway, without inviter
-            self.state.error(self.info.id, f"groupchat/get {chat}: {exc}")
-            return {}
-        self.owners[chat] = str(detail.get("owner") or "")
-        return {str(m["userid"]): dict(m) for m in detail.get("member_list") or []}
+        changes.apply(self, xml)
 
     # -- sync -----------------------------------------------------------------------------
     def sync(self, chat: str | None = None) -> int:

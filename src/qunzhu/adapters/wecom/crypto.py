@@ -18,6 +18,15 @@ class CallbackRefused(ValueError):
     """A callback whose signature, key or corp id does not match."""
 
 
+class CallbackUnreadable(ValueError):
+    """A callback signed by WeCom whose content cannot be read: quarantined, answered 200
+    (a retry would carry the same content)."""
+
+    def __init__(self, reason: str, plain: str) -> None:
+        super().__init__(reason)
+        self.plain = plain
+
+
 class CallbackCrypto:
     def __init__(self, token: str, aes_key: str, corp_id: str) -> None:
         if len(aes_key) != 43:
@@ -35,14 +44,18 @@ class CallbackCrypto:
     def decrypt(self, body: bytes, signature: str, timestamp: str, nonce: str) -> dict[str, Any]:
         try:
             plain = self._crypto.decrypt_message(body.decode("utf-8"), signature, timestamp, nonce)
-            parsed = xmltodict.parse(plain)
         except (InvalidSignatureException, InvalidCorpIdException) as exc:
             raise CallbackRefused(f"callback refused: {type(exc).__name__}") from None
-        except Exception as exc:  # broken XML, bad padding: not from WeCom
+        except Exception as exc:  # broken envelope, bad padding: not from WeCom
             raise CallbackRefused(f"callback unreadable: {type(exc).__name__}") from None
+        # signed by WeCom from here on: what cannot be read is kept, not refused
+        try:
+            parsed = xmltodict.parse(plain)
+        except Exception as exc:
+            raise CallbackUnreadable(f"the decrypted XML does not parse: {exc}", plain) from None
         xml = parsed.get("xml") if isinstance(parsed, dict) else None
         if not isinstance(xml, dict):
-            raise CallbackRefused("callback unreadable: no <xml> root")
+            raise CallbackUnreadable("the decrypted XML has no <xml> root with fields", plain)
         return dict(xml)
 
     def encrypt(self, xml: str, nonce: str, timestamp: str) -> str:

@@ -18,6 +18,7 @@ from qunzhu.http.api.v1 import connectors as connectors_api
 from qunzhu.http.api.v1 import growth as growth_api
 from qunzhu.http.api.v1 import moderation as moderation_api
 from qunzhu.http.api.v1 import outbox as outbox_api
+from qunzhu.http.api.v1 import tasks as tasks_api
 from qunzhu.http.errors import ERROR_RESPONSES
 
 
@@ -37,4 +38,5 @@ def build_router() -> APIRouter:
     router.include_router(broadcasts.router)
     router.include_router(calendar.router)
     router.include_router(library.router)
+    router.include_router(tasks_api.router)
     return router

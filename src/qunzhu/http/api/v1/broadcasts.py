@@ -15,8 +15,9 @@ from qunzhu.growth.common import spec_of
 from qunzhu.http.deps import CommunityAccess, get_settings, get_store, require
 from qunzhu.http.errors import ApiError
 from qunzhu.http.ownership import ObjectId, rows_of
-from qunzhu.messaging.broadcast import SendRequest, community_zone, prepare, send
+from qunzhu.messaging.broadcast import SendRequest, community_zone, send
 from qunzhu.messaging.compose import ComposeError
+from qunzhu.messaging.preview import preview
 from qunzhu.readmodels.message_effects import effects_of
 from qunzhu.readmodels.message_effects import summary as effect_summary
 from qunzhu.store import broadcasts
@@ -81,9 +82,14 @@ def create(
             tz = community_zone(spec, tz)
             if ask.send_at is not None and ask.send_at.tzinfo is None:
                 ask = replace(ask, send_at=ask.send_at.replace(tzinfo=tz))
-            if body.preview:
-                planned = prepare(session, access.community.id, spec, tz, ask, now)
-                return {"id": None, "preview": True, "deliveries": planned.as_rows()}
+            if body.preview:  # with what the send page shows: reach, quiet hours, the cap
+                planned, summary = preview(session, access.community.id, spec, tz, ask, now)
+                return {
+                    "id": None,
+                    "preview": True,
+                    "deliveries": planned.as_rows(),
+                    "summary": summary,
+                }
             broadcast_id, planned = send(
                 session, access.community.id, access.community.slug, spec, tz, ask, now
             )

@@ -101,7 +101,7 @@ def alert_done(
 async def onebot_reverse_ws(websocket: WebSocket, name: str) -> None:
     hub = getattr(websocket.app.state, "connector_hub", None)
     connector = hub.by_name(name) if hub is not None else None
-    if connector is None or connector.info.platform != "qq":
+    if connector is None or not hasattr(connector, "ws_session"):  # OneBot 11 or 12
         await websocket.close(code=4404, reason="no such OneBot connector")
         return
     if not connector.token_ok(
@@ -109,6 +109,9 @@ async def onebot_reverse_ws(websocket: WebSocket, name: str) -> None:
     ):
         await websocket.close(code=4401, reason="access token missing or wrong")
         return
-    await websocket.accept()
+    # a OneBot 12 bridge offers `12.<impl>` and expects it back
+    choose = getattr(connector, "subprotocol", None)
+    offered = list(websocket.scope.get("subprotocols") or [])
+    await websocket.accept(subprotocol=choose(offered) if choose is not None else None)
     with contextlib.suppress(WebSocketDisconnect):
         await connector.ws_session(websocket.receive_text, websocket.send_text)

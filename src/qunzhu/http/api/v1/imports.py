@@ -128,7 +128,16 @@ def _job_of_community(session: Session, scope: IdScope, raw: str) -> bool:
     return job is not None and job.community_id == scope.community_id
 
 
-def _run(store: Store, job: _Job, path: Path, slug: str, tz: str | None, operator: int) -> None:
+def _run(
+    store: Store,
+    job: _Job,
+    path: Path,
+    slug: str,
+    zones: tuple[str | None, str | None],
+    operator: int,
+) -> None:
+    """``zones``: the upload's ``tz`` and ``date_order`` (both optional)."""
+    tz, date_order = zones
     from qunzhu.adapters.importers import ImportFormatError
     from qunzhu.importing import import_file
 
@@ -143,6 +152,7 @@ def _run(store: Store, job: _Job, path: Path, slug: str, tz: str | None, operato
             group=job.group,
             fmt=job.format,
             tz=tz,
+            date_order=date_order,
             progress=advance,
             source=job.file,
         )
@@ -185,12 +195,21 @@ def start_import(
     group: str = Form(..., min_length=1, max_length=200, description="Group id in the community"),
     format: str = Form("auto", description=" | ".join(FORMATS)),
     tz: str | None = Form(None, description="IANA zone of times written without one"),
+    date_order: str | None = Form(
+        None,
+        description="dmy | mdy | ymd: the order of WhatsApp dates when the file cannot tell",
+    ),
     access: CommunityAccess = Depends(require("manage")),
 ) -> ImportJobOut:
     if format not in FORMATS:
         raise ApiError(
             422, "bad_format", f"format {format!r}: one of {', '.join(FORMATS)}", field="format"
         )
+    if date_order and date_order not in ("dmy", "mdy", "ymd"):
+        raise ApiError(
+            422, "bad_date_order", f"date_order {date_order!r}: one of dmy, mdy, ymd",
+            field="date_order",
+        )  # fmt: skip
     if tz:
         try:
             ZoneInfo(tz)
@@ -215,7 +234,14 @@ def start_import(
     _jobs(request).add(job)
     worker = threading.Thread(
         target=_run,
-        args=(get_store(request), job, path, access.community.slug, tz, access.caller.operator_id),
+        args=(
+            get_store(request),
+            job,
+            path,
+            access.community.slug,
+            (tz, date_order or None),
+            access.caller.operator_id,
+        ),
         name=f"import-{job.id[:8]}",
         daemon=True,
     )

@@ -21,8 +21,12 @@ from qunzhu.http.web.pages import (
     library,
     member,
     moderation,
+    operator_groups,
     operators,
+    playbooks,
+    send,
     sessions,
+    tasks,
     today,
 )
 
@@ -38,10 +42,14 @@ def build_router() -> APIRouter:
         growth,
         connectors,
         operators,
+        operator_groups,
         sessions,
         audit,
         calendar,
         calendar_feed,
+        tasks,
+        send,
+        playbooks,
         library,
     ):
         router.include_router(module.router)

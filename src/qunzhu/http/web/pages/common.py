@@ -29,6 +29,8 @@ TABS: tuple[tuple[str, str, Action], ...] = (
     ("review", "/review", "moderate"),
     ("growth", "/growth", "read"),
     ("calendar", "/calendar", "read"),
+    ("send", "/send", "read"),
+    ("playbooks", "/playbooks", "read"),
     ("library", "/library", "read"),
     ("connectors", "/connectors", "read"),
     ("operators", "/operators", "operators"),

@@ -136,24 +136,24 @@ def chart(
     )
 
 
-def _digest(text: str) -> str:
+def spec_digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def _stored_text(request: Request, community_id: int) -> str:
+def stored_spec_text(request: Request, community_id: int) -> str:
     with get_store(request).reading() as session:
         return session.scalar(select(Community.spec_yaml).where(Community.id == community_id)) or ""
 
 
 @router.get("/c/{slug}/spec")
 def spec_form(request: Request, access: CommunityAccess = Depends(require("manage"))) -> Response:
-    text = _stored_text(request, access.community.id)
+    text = stored_spec_text(request, access.community.id)
     return page(
         request,
         access,
         "spec.html",
         "community",
-        {"text": text, "base": _digest(text), "problems": [], "diff": None, "findings": []},
+        {"text": text, "base": spec_digest(text), "problems": [], "diff": None, "findings": []},
     )
 
 
@@ -166,7 +166,7 @@ def _staff_check(request: Request, community_id: int, spec: CommunitySpec) -> Ca
     return named.__contains__
 
 
-def _check(
+def check_spec_text(
     text: str, lang: str, request: Request, community_id: int
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(problems that stop saving, lint findings) for ``text``."""
@@ -201,8 +201,8 @@ def spec_preview(
     """Validate the edited spec and show what would change; nothing is saved yet."""
     lang = request_language(request, access.caller)
     text = text.replace("\r\n", "\n")
-    stored = _stored_text(request, access.community.id)
-    problems, findings = _check(text, lang, request, access.community.id)
+    stored = stored_spec_text(request, access.community.id)
+    problems, findings = check_spec_text(text, lang, request, access.community.id)
     diff = list(
         difflib.unified_diff(stored.splitlines(), text.splitlines(), "saved", "edited", lineterm="")
     )
@@ -217,7 +217,7 @@ def spec_preview(
             "problems": problems,
             "findings": findings,
             "diff": diff,
-            "stale": base != _digest(stored),
+            "stale": base != spec_digest(stored),
             "previewed": True,
         },
         status=422 if problems else 200,
@@ -233,12 +233,12 @@ def spec_save(
 ) -> Response:
     lang = request_language(request, access.caller)
     text = text.replace("\r\n", "\n")
-    problems, findings = _check(text, lang, request, access.community.id)
+    problems, findings = check_spec_text(text, lang, request, access.community.id)
     cid = access.community.id
     with get_store(request).unit_of_work() as session:
         community = session.get_one(Community, cid)
         stored = community.spec_yaml or ""
-        if problems or base != _digest(stored):
+        if problems or base != spec_digest(stored):
             diff = list(
                 difflib.unified_diff(
                     stored.splitlines(), text.splitlines(), "saved", "edited", lineterm=""
@@ -251,7 +251,7 @@ def spec_save(
                 "community",
                 {
                     "text": text,
-                    "base": _digest(stored),
+                    "base": spec_digest(stored),
                     "problems": problems,
                     "findings": findings,
                     "diff": diff,
@@ -268,6 +268,6 @@ def spec_save(
             operator_id=access.caller.operator_id,
             community_id=cid,
             target=access.community.slug,
-            detail={"before": _digest(stored), "after": _digest(text)},
+            detail={"before": spec_digest(stored), "after": spec_digest(text)},
         )
     return back(f"/c/{access.community.slug}/community", done="spec_saved")

@@ -20,6 +20,7 @@ from qunzhu.http.deps import CommunityAccess, get_store, require
 from qunzhu.http.errors import ApiError
 from qunzhu.http.ownership import ObjectId
 from qunzhu.http.web.pages.common import back, page
+from qunzhu.http.web.pages.operator_groups import groups_context
 from qunzhu.http.web.queries.admin import community_operators, own_tokens, token_of_community
 from qunzhu.store.models import ROLES, Operator
 from qunzhu.store.scoped import MAX_ID
@@ -36,6 +37,7 @@ def _show(request: Request, access: CommunityAccess, **extra: object) -> Respons
             "new_password": None,
             "new_token": None,
             "invited": None,
+            **groups_context(session, access.community.id),
             **extra,
         }
     return page(request, access, "operators.html", "operators", context)

@@ -8,14 +8,18 @@ from fastapi.responses import RedirectResponse, Response
 from qunzhu.http.deps import CommunityAccess, get_store, require
 from qunzhu.http.templating import request_language
 from qunzhu.http.web.pages.common import local_today, now_utc, page, unmasked
+from qunzhu.http.web.pages.tasks import plan_context
 from qunzhu.http.web.queries.today import today_sections
 
 router = APIRouter()
 
 
 @router.get("/c/{slug}")
-def today_page(request: Request, access: CommunityAccess = Depends(require("read"))) -> Response:
+def today_page(
+    request: Request, scope: str = "", access: CommunityAccess = Depends(require("read"))
+) -> Response:
     with get_store(request).reading() as session:
+        day = plan_context(request, session, access, scope)
         sections = today_sections(
             session,
             access.community.id,
@@ -27,7 +31,8 @@ def today_page(request: Request, access: CommunityAccess = Depends(require("read
             lang=request_language(request, access.caller),
         )
     waiting = sum(s.count for s in sections)
-    return page(request, access, "today.html", "today", {"sections": sections, "waiting": waiting})
+    context = {"sections": sections, "waiting": waiting, **day}
+    return page(request, access, "today.html", "today", context)
 
 
 @router.get("/c/{slug}/")

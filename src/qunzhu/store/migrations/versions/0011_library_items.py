@@ -6,7 +6,7 @@ needs SQLite 3.34 or later, else search reads the table with LIKE). PostgreSQL g
 search index: see qunzhu.readmodels.library for why. Written by hand like 0006.
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0012 (numbered before it, merged after it)
 Create Date: 2026-12-06 19:00:00.000000
 """
 
@@ -20,7 +20,7 @@ from alembic import op
 import qunzhu.store.base
 
 revision = "0011"
-down_revision = "0009"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 

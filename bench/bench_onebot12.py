@@ -1,0 +1,383 @@
+"""A WeChat group through a OneBot 12 bridge under load: the forward WebSocket.
+
+A fake bridge (this process: a WebSocket server as ComWeChatBotClient runs one) reports 500
+group messages a second for 60 s (``--quick``: 10 s, ``--seconds N``) over 200 groups to a
+real ``qunzhu`` hub in its own process, which connected to it as ``qunzhu serve`` does
+(access token, forward WebSocket), stores them through the pipeline (moderation, value,
+growth) into SQLite, through the Redis queue when ``--queue redis-one`` (default; Redis at
+QUNZHU_TEST_REDIS_URL or redis://127.0.0.1:6379/15) or committing each before reading the
+next (``--queue commit``), and carries out the decisions on the same socket.
+One message in ten is an ad from a sender seen once: WeChat cannot recall it, so the action
+is the warning (``send_message`` with a mention of the sender). One message in a hundred is
+reported again (a bridge's redelivery): it must change nothing.
+
+Reported: lost messages (reported but not stored), duplicates, ads never warned or warned
+twice, and receipt → action: from the bridge sending an ad to the bridge receiving its
+warning (p50/p99; target p99 ≤ 20 ms). The account's send pacing (minimum gap, jitter, daily
+cap: docs/connectors.md) is switched off for this figure, since it delays each warning by
+design; what it adds is reported apart, from the connector's defaults.
+
+`python bench/bench_onebot12.py --out bench/results/onebot12.json [--quick | --seconds N]
+[--queue redis-one|commit]`
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import machine
+
+TOKEN = "bench-bridge-token"
+RATE = 500
+GROUPS = 200
+TARGET_P99_MS = 20.0
+SPEC = """\
+name: bench
+purpose: load test
+rules:
+  contact_solicitation: {action: delete_warn, severity: 2}
+  classifier: {action: allow, threshold_flag: 1.0, threshold_act: 1.0}
+"""
+# pacing off for the receipt → action figure (see the module docstring)
+UNPACED = {"send_per_second": 1000, "send_per_chat_per_minute": 600, "send_min_gap": 0,
+           "send_jitter": 0, "send_daily_cap": 0}  # fmt: skip
+
+
+def role_server(db: str, ws_url: str, redis_url: str) -> None:
+    """The qunzhu side, as `qunzhu serve` runs a connector (one process)."""
+    from qunzhu.adapters.manage import save_connector
+    from qunzhu.live.hub import ConnectorHub
+    from qunzhu.settings import load_settings
+    from qunzhu.store.models import Community
+    from qunzhu.store.session import Store
+
+    where: dict[str, Any] = {"redis_url": redis_url, "live_process": False} if redis_url else {}
+    settings = load_settings(
+        database_url=db, secret_key="b" * 40, sample_data=False, log_level="WARNING", **where
+    )
+    store = Store(settings)
+    with store.unit_of_work() as session:
+        session.add(Community(slug="bench", name="bench", spec_yaml=SPEC))
+    save_connector(
+        store,
+        community="bench",
+        platform="wechat",
+        name="wxbench",
+        config={"protocol": "onebot12", "ws_url": ws_url, **UNPACED},
+        credentials={"access_token": TOKEN},
+    )
+    hub = ConnectorHub.load(store)
+    hub.start()
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    while not stopping.wait(0.1):
+        pass
+    hub.stop()
+    store.dispose()
+
+
+def role_reverse(db: str, redis_url: str, port_file: str) -> None:
+    """As `qunzhu serve` with Redis: the web process holds the bridge's reverse WebSocket
+    and queues its events, a live worker process stores them and acts through the socket
+    the web process holds."""
+    from bench_webhooks import _serve
+
+    from qunzhu.adapters.manage import save_connector
+    from qunzhu.http.app import create_app, served
+    from qunzhu.live.hub import ConnectorHub
+    from qunzhu.live.process import LiveProcess, freeze_startup_heap
+    from qunzhu.settings import load_settings
+    from qunzhu.store.models import Community
+    from qunzhu.store.session import Store
+
+    settings = load_settings(
+        database_url=db, secret_key="b" * 40, sample_data=False, log_level="WARNING",
+        redis_url=redis_url, live_process=True,
+    )  # fmt: skip
+    store = Store(settings)
+    with store.unit_of_work() as session:
+        session.add(Community(slug="bench", name="bench", spec_yaml=SPEC))
+    save_connector(
+        store,
+        community="bench",
+        platform="wechat",
+        name="wxbench",
+        config={"protocol": "onebot12", **UNPACED},
+        credentials={"access_token": TOKEN},
+    )
+    hub = ConnectorHub.load(store, role="web")
+    app = create_app(settings, store, webhooks=hub.routes())
+    app.state.connector_hub = hub
+    live = LiveProcess(settings)
+    hub.start()
+    live.start()
+    freeze_startup_heap()
+    try:
+        _serve(served(app), port_file)
+    finally:
+        live.stop()
+        hub.stop()
+        store.dispose()
+
+
+def make_events(count: int) -> tuple[list[str], dict[int, int], set[int]]:
+    """JSON frames, the unique message each carries, and which messages are ads."""
+    start = time.time() - 60
+    frames: list[str] = []
+    carries: dict[int, int] = {}
+    ads: set[int] = set()
+    made: list[str] = []
+    for i in range(count):
+        if i % 100 == 99 and made:  # a redelivery of a message reported a moment ago
+            n = len(made) - 50 if len(made) > 50 else 0
+            frames.append(made[n])
+            carries[i] = n
+            continue
+        n = len(made)
+        ad = n % 10 == 3
+        user = f"wxid_ad{n}" if ad else f"wxid_m{n % 997}"
+        text = f"加 薇 信 abc_{n:06d} 了解赚钱项目" if ad else f"今天读了第 {n % 40} 章，{n}"
+        event = {
+            "id": f"ev-{n}",
+            "impl": "ComWeChat",
+            "self": {"platform": "wechat", "user_id": "wxid_operator01"},
+            "time": start + n / RATE,
+            "type": "message",
+            "detail_type": "group",
+            "sub_type": "",
+            "message_id": str(100_000 + n),
+            "message": [{"type": "text", "data": {"text": text}}],
+            "alt_message": text,
+            "group_id": f"{10_000_000 + n % GROUPS}@chatroom",
+            "user_id": user,
+        }
+        made.append(json.dumps(event, ensure_ascii=False))
+        frames.append(made[n])
+        carries[i] = n
+        if ad:
+            ads.add(n)
+    return frames, carries, ads
+
+
+class Bridge:
+    """The fake bridge's WebSocket server: checks the token, answers actions by echo."""
+
+    def __init__(self) -> None:
+        self.client: Any = None
+        self.task: Any = None  # the reverse client, when the bridge connects
+        self.warned: dict[int, list[float]] = {}  # ad number → when each warning arrived
+
+    def check(self, connection: Any, request: Any) -> Any:
+        from http import HTTPStatus
+
+        if request.headers.get("Authorization") != f"Bearer {TOKEN}":
+            return connection.respond(HTTPStatus.UNAUTHORIZED, "unauthorized\n")
+        return None
+
+    async def serve(self, ws: Any) -> None:
+        self.client = ws
+        async for raw in ws:
+            call = json.loads(raw)
+            now = time.monotonic()
+            if call.get("action") == "send_message":
+                for seg in call["params"].get("message", []):
+                    user = str(seg.get("data", {}).get("user_id", ""))
+                    if seg.get("type") == "mention" and user.startswith("wxid_ad"):
+                        self.warned.setdefault(int(user[7:]), []).append(now)
+            answer = {"status": "ok", "retcode": 0, "message": "", "echo": call.get("echo")}
+            answer["data"] = {"message_id": f"s{now}", "time": time.time()}
+            await ws.send(json.dumps(answer))
+
+    async def reverse(self, port: int) -> None:
+        """The bridge's reverse WebSocket client (offers `12.<impl>`, as the spec says)."""
+        from websockets.asyncio.client import connect
+
+        url = f"ws://127.0.0.1:{port}/hooks/onebot/wxbench/ws"
+        headers = {"Authorization": f"Bearer {TOKEN}"}
+        async with connect(url, additional_headers=headers, subprotocols=["12.ComWeChat"]) as ws:  # type: ignore[list-item]
+            await self.serve(ws)
+
+
+async def run_load(bridge: Bridge, frames: list[str], rate: int) -> list[float]:
+    """Send every frame at ``rate`` a second; when each was sent (monotonic)."""
+    sent: list[float] = []
+    started = time.monotonic()
+    for i, frame in enumerate(frames):
+        due = started + i / rate
+        delay = due - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        sent.append(time.monotonic())
+        await bridge.client.send(frame)
+    return sent
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 2)
+
+
+def _count(db_path: Path) -> int:
+    try:
+        with sqlite3.connect(db_path, timeout=5) as conn:
+            return int(conn.execute("SELECT COUNT(*) FROM messages").fetchone()[0])
+    except sqlite3.OperationalError:
+        return 0
+
+
+async def measure(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
+    from websockets.asyncio.server import serve
+
+    seconds = args.seconds or (10.0 if args.quick else 60.0)
+    frames, carries, ads = make_events(int(seconds * args.rate))
+    unique = len(set(carries.values()))
+    bridge = Bridge()
+    server = await serve(bridge.serve, "127.0.0.1", 0, process_request=bridge.check)
+    port = next(iter(server.sockets)).getsockname()[1]
+    db_path = tmp / "bench.db"
+    redis_url = ""
+    if args.queue == "redis-one" or args.transport == "reverse":
+        import redis
+
+        redis_url = os.environ.get("QUNZHU_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+        client = redis.Redis.from_url(redis_url)
+        client.delete("qunzhu:live", *client.keys("qunzhu:early:qunzhu:live:*"))
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
+    if args.transport == "forward":
+        proc = subprocess.Popen(
+            [sys.executable, __file__, "server", f"sqlite:///{db_path}",
+             f"ws://127.0.0.1:{port}/", redis_url],
+            env=env,
+        )  # fmt: skip
+    else:
+        port_file = tmp / "port"
+        proc = subprocess.Popen(
+            [sys.executable, __file__, "reverse", f"sqlite:///{db_path}", redis_url,
+             str(port_file)],
+            env=env,
+        )  # fmt: skip
+    try:
+        if args.transport == "reverse":
+            while not port_file.exists() or not port_file.read_text():
+                if proc.poll() is not None:
+                    raise RuntimeError("the qunzhu server did not start")
+                await asyncio.sleep(0.05)
+            bridge.task = asyncio.create_task(bridge.reverse(int(port_file.read_text())))
+        deadline = time.monotonic() + 60
+        while bridge.client is None and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        if bridge.client is None:
+            raise RuntimeError("qunzhu and the bridge did not connect")
+        sent = await run_load(bridge, frames, args.rate)
+        load_done = time.monotonic()
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and _count(db_path) < unique:
+            await asyncio.sleep(0.2)
+        drained_s = round(time.monotonic() - load_done, 2)
+        await asyncio.sleep(2.0)  # and the last warnings go out
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        server.close()
+    first: dict[int, float] = {}
+    for i, at in enumerate(sent):
+        first.setdefault(carries[i], at)
+    to_action = [(bridge.warned[n][0] - first[n]) * 1000 for n in ads if n in bridge.warned]
+    with sqlite3.connect(db_path) as conn:
+        stored = conn.execute("SELECT COUNT(*) FROM messages").fetchone()[0]
+        distinct = conn.execute("SELECT COUNT(DISTINCT key) FROM messages").fetchone()[0]
+    from qunzhu.adapters.send_limits import DEFAULTS
+
+    paced = DEFAULTS["wechat"]
+    return {
+        "seconds": seconds,
+        "rate": args.rate,
+        "queue": args.queue if args.transport == "forward" else "redis (web + live worker)",
+        "transport": args.transport,
+        "groups": GROUPS,
+        "frames_sent": len(frames),
+        "achieved_rate": round(len(frames) / (sent[-1] - sent[0]), 1) if len(sent) > 1 else 0,
+        "unique_messages": unique,
+        "redeliveries": len(frames) - unique,
+        "stored": stored,
+        "lost": unique - stored,
+        "duplicates": stored - distinct,
+        "stored_all_within_s_after_load": drained_s,
+        "ads": len(ads),
+        "ads_warned": len(ads & set(bridge.warned)),
+        "ads_never_warned": len(ads - set(bridge.warned)),
+        "ads_never_warned_first": sorted(ads - set(bridge.warned))[:10],
+        "ads_warned_twice": sum(1 for n in ads if len(bridge.warned.get(n, [])) > 1),
+        "receipt_to_action_p50_ms": pct(to_action, 0.50),
+        "receipt_to_action_p99_ms": pct(to_action, 0.99),
+        "target_p99_ms": TARGET_P99_MS,
+        "pacing_excluded": UNPACED,
+        "pacing_by_default": {
+            "min_gap_s": paced.min_gap,
+            "jitter_s": paced.jitter,
+            "daily_cap": paced.daily_cap,
+            "adds_per_message_s": f"{paced.min_gap}–{paced.min_gap + paced.jitter}",
+        },
+    }
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "server":
+        role_server(sys.argv[2], sys.argv[3], sys.argv[4] if len(sys.argv) > 4 else "")
+        return
+    if len(sys.argv) > 1 and sys.argv[1] == "reverse":
+        role_reverse(sys.argv[2], sys.argv[3], sys.argv[4])
+        return
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--out", type=Path)
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--seconds", type=float)
+    parser.add_argument("--rate", type=int, default=RATE)
+    parser.add_argument("--queue", choices=("redis-one", "commit"), default="redis-one")
+    parser.add_argument(
+        "--transport",
+        choices=("forward", "reverse"),
+        default="reverse",
+        help="reverse: the bridge connects to qunzhu's web process, a live worker process "
+        "stores (Redis); forward: qunzhu's one process connects to the bridge",
+    )
+    args = parser.parse_args()
+    from qunzhu.store import make_engine
+    from qunzhu.store.migrate import upgrade
+    from qunzhu.store.models import Base
+
+    tmp = Path(tempfile.mkdtemp(prefix="qunzhu-bench-onebot12-"))
+    engine = make_engine(f"sqlite:///{tmp / 'bench.db'}")
+    upgrade(engine)
+    Base.metadata.create_all(engine)
+    engine.dispose()
+    result = {"machine_at_start": machine.speed()}
+    result.update(asyncio.run(measure(args, tmp)))
+    result["machine_at_end"] = machine.speed()
+    text = json.dumps(result, ensure_ascii=False, indent=1)
+    print(text)
+    if args.out:
+        args.out.write_text(text + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Discord: gateway bot in (discord.py), REST out."""
