@@ -80,3 +80,15 @@ def message_id(store: Store, community_id: int, key: str) -> int:
                 )
             )
         )
+
+
+def assign_groups(store: Store, community_id: int, operator_id: int) -> None:
+    """Every group of the community assigned to the operator (a moderator decides for them)."""
+    from qunzhu.store.models import Group
+    from qunzhu.store.tasks import OperatorGroup
+
+    with store.unit_of_work() as session:
+        for group_id in session.scalars(select(Group.id).where(Group.community_id == community_id)):
+            session.add(
+                OperatorGroup(community_id=community_id, operator_id=operator_id, group_id=group_id)
+            )

@@ -34,6 +34,17 @@ class LibraryError(ValueError):
         self.field = field
 
 
+class NotYourGroup(PermissionError):
+    """A moderator decides for the groups assigned to them (admins for every group)."""
+
+    def __init__(self, message_id: int) -> None:
+        super().__init__(
+            f"message {message_id} is in a group not assigned to you: an admin decides, or "
+            "assigns you the group (Operators page)"
+        )
+        self.field = "message_id"
+
+
 class UnknownMessage(LookupError):
     """No such message in this community (another community's ids look the same)."""
 
@@ -68,12 +79,16 @@ def search_text_of(text: str, tags: Iterable[str]) -> str:
     return "\n".join([text, *tags]).casefold()
 
 
-def _message(session: Session, community_id: int, message_id: int) -> Message:
+def _message(
+    session: Session, community_id: int, message_id: int, groups: set[int] | None
+) -> Message:
     message = session.scalar(
         select(Message).where(Message.community_id == community_id, Message.id == message_id)
     )
     if message is None:
         raise UnknownMessage(message_id)
+    if groups is not None and message.group_id not in groups:
+        raise NotYourGroup(message_id)
     return message
 
 
@@ -93,10 +108,12 @@ def keep(
     tags: Iterable[str] = (),
     by: str,
     now: datetime,
+    groups: set[int] | None = None,
 ) -> LibraryItem:
     """Keep the message in the library (again: the tags given replace the old ones; none
-    given keeps them). A recalled or erased message has no words left to keep."""
-    message = _message(session, community_id, message_id)
+    given keeps them). A recalled or erased message has no words left to keep. ``groups``:
+    the groups the deciding operator may decide for (None: every group)."""
+    message = _message(session, community_id, message_id, groups)
     text = (message.edited_text or message.text or "").strip()
     if message.recalled or not text:
         raise LibraryError(
@@ -126,10 +143,16 @@ def keep(
 
 
 def dismiss(
-    session: Session, community_id: int, message_id: int, *, by: str, now: datetime
+    session: Session,
+    community_id: int,
+    message_id: int,
+    *,
+    by: str,
+    now: datetime,
+    groups: set[int] | None = None,
 ) -> LibraryItem:
     """Never suggest this message again; if it was kept, it leaves the library."""
-    message = _message(session, community_id, message_id)
+    message = _message(session, community_id, message_id, groups)
     item = _row(session, community_id, message_id)
     if item is None:
         item = LibraryItem(
@@ -154,7 +177,13 @@ def dismiss(
 
 
 def remove(
-    session: Session, community_id: int, item_id: int, *, by: str, now: datetime
+    session: Session,
+    community_id: int,
+    item_id: int,
+    *,
+    by: str,
+    now: datetime,
+    groups: set[int] | None = None,
 ) -> LibraryItem:
     """Take a kept item out of the library (it stays out of the suggestions)."""
     message_id = session.scalar(
@@ -164,4 +193,4 @@ def remove(
     )
     if message_id is None:
         raise LibraryError(f"no library item {item_id} in this community", field="item_id")
-    return dismiss(session, community_id, message_id, by=by, now=now)
+    return dismiss(session, community_id, message_id, by=by, now=now, groups=groups)

@@ -26,7 +26,9 @@ BASE = "/api/v1/communities/acme/library"
 
 
 def _seeded(personas) -> int:
-    return seed.seed_library(personas.store, "acme", create=False)
+    cid = seed.seed_library(personas.store, "acme", create=False)
+    seed.assign_groups(personas.store, cid, personas["moderator"].operator_id)
+    return cid
 
 
 def test_moderator_keeps_a_suggestion_and_analyst_finds_it(client, personas) -> None:
@@ -98,6 +100,20 @@ def test_export_in_three_formats_masks_authors(client, personas) -> None:
     text = "".join(p.extract_text() for p in PdfReader(BytesIO(pdf.content)).pages)
     assert "新人入群先看群公告" in text
     assert client.get(f"{BASE}/export?format=docx", headers=owner).status_code == 422
+
+
+def test_a_moderator_decides_only_for_the_groups_assigned_to_them(client, personas) -> None:
+    cid = seed.seed_library(personas.store, "acme", create=False)  # no group assigned
+    moderator, admin = personas["moderator"].headers, personas["admin"].headers
+    first = seed.message_id(personas.store, cid, "m1")
+    refused = client.post(BASE, json={"message_id": first}, headers=moderator)
+    assert refused.status_code == 403 and refused.json()["error"]["field"] == "message_id"
+    kept = client.post(BASE, json={"message_id": first}, headers=admin)  # admins: every group
+    assert kept.status_code == 200
+    gone = client.delete(f"{BASE}/{kept.json()['id']}", headers=moderator)
+    assert gone.status_code == 403
+    seed.assign_groups(personas.store, cid, personas["moderator"].operator_id)
+    assert client.delete(f"{BASE}/{kept.json()['id']}", headers=moderator).status_code == 200
 
 
 def test_what_worked_answers_an_empty_period(client, personas) -> None:

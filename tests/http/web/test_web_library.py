@@ -36,6 +36,7 @@ def _statuses(store) -> dict[int, str]:
 
 def test_moderator_keeps_dismisses_searches_and_exports(client, acme, personas) -> None:
     cid = seed.seed_library(personas.store, "acme", create=False)
+    seed.assign_groups(personas.store, cid, personas["moderator"].operator_id)
     first, second = (seed.message_id(personas.store, cid, k) for k in ("m1", "m2"))
     log_in(client, "moderator")
     page = client.get("/c/acme/library")

@@ -10,6 +10,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session
 
 from qunzhu.auth.audit import record
 from qunzhu.growth.common import spec_of
@@ -18,7 +19,7 @@ from qunzhu.http.errors import ApiError
 from qunzhu.http.ownership import BodyId, ObjectId, rows_of
 from qunzhu.messaging import library
 from qunzhu.messaging.broadcast import community_zone
-from qunzhu.messaging.library import LibraryError, UnknownMessage
+from qunzhu.messaging.library import LibraryError, NotYourGroup, UnknownMessage
 from qunzhu.readmodels import library as reading
 from qunzhu.readmodels.what_worked import ranking
 from qunzhu.reports import compilation
@@ -42,7 +43,9 @@ class DismissIn(BaseModel):
     message_id: BodyId
 
 
-def _problem(exc: LibraryError | UnknownMessage) -> ApiError:
+def _problem(exc: LibraryError | UnknownMessage | NotYourGroup) -> ApiError:
+    if isinstance(exc, NotYourGroup):
+        return ApiError(403, "forbidden", str(exc), field=exc.field)
     if isinstance(exc, UnknownMessage):
         return ApiError(404, "unknown_message", str(exc), field=exc.field)
     return ApiError(422, "invalid", str(exc), field=exc.field)
@@ -98,10 +101,11 @@ def _decide(
     try:
         with get_store(request).unit_of_work() as session:
             cid = access.community.id
+            mine = reading.deciding_groups(session, cid, access.caller)
             if what == "keep":
-                row = library.keep(session, cid, message_id, tags=tags, by=by, now=now)
+                row = library.keep(session, cid, message_id, tags=tags, by=by, now=now, groups=mine)
             else:
-                row = library.dismiss(session, cid, message_id, by=by, now=now)
+                row = library.dismiss(session, cid, message_id, by=by, now=now, groups=mine)
             record(
                 session,
                 f"library.{what}",
@@ -111,7 +115,7 @@ def _decide(
                 target=str(message_id),
             )
             return {"id": row.id, "message_id": row.message_id, "status": row.status}
-    except (LibraryError, UnknownMessage) as exc:
+    except (LibraryError, UnknownMessage, NotYourGroup) as exc:
         raise _problem(exc) from None
 
 
@@ -198,19 +202,32 @@ def remove(
     request: Request,
     access: CommunityAccess = Depends(require("moderate", ids=ITEM)),
 ) -> dict[str, Any]:
-    with get_store(request).unit_of_work() as session:
-        row = library.remove(
-            session, access.community.id, item_id, by=access.caller.username, now=datetime.now(UTC)
-        )
-        record(
-            session,
-            "library.remove",
-            source="api",
-            operator_id=access.caller.operator_id,
-            community_id=access.community.id,
-            target=str(row.message_id),
-        )
-        return {"id": row.id, "message_id": row.message_id, "status": row.status}
+    try:
+        with get_store(request).unit_of_work() as session:
+            row = _removed(session, access, item_id)
+            record(
+                session,
+                "library.remove",
+                source="api",
+                operator_id=access.caller.operator_id,
+                community_id=access.community.id,
+                target=str(row.message_id),
+            )
+            return {"id": row.id, "message_id": row.message_id, "status": row.status}
+    except NotYourGroup as exc:
+        raise _problem(exc) from None
+
+
+def _removed(session: Session, access: CommunityAccess, item_id: int) -> LibraryItem:
+    mine = reading.deciding_groups(session, access.community.id, access.caller)
+    return library.remove(
+        session,
+        access.community.id,
+        item_id,
+        by=access.caller.username,
+        now=datetime.now(UTC),
+        groups=mine,
+    )
 
 
 @router.get("/communities/{slug}/what-worked", summary="Posts ranked by what they caused")

@@ -18,7 +18,7 @@ from qunzhu.http.ownership import ObjectId, rows_of
 from qunzhu.http.templating import request_language
 from qunzhu.http.web.pages.common import back, page, shown_zone, unmasked
 from qunzhu.messaging import library
-from qunzhu.messaging.library import LibraryError, UnknownMessage
+from qunzhu.messaging.library import LibraryError, NotYourGroup, UnknownMessage
 from qunzhu.readmodels import library as reading
 from qunzhu.reports import compilation
 from qunzhu.reports.render import PdfUnavailable
@@ -80,10 +80,11 @@ def _decide(
     try:
         with get_store(request).unit_of_work() as session:
             cid = access.community.id
+            mine = reading.deciding_groups(session, cid, access.caller)
             if what == "keep":
-                library.keep(session, cid, message_id, tags=[tags], by=by, now=now)
+                library.keep(session, cid, message_id, tags=[tags], by=by, now=now, groups=mine)
             else:
-                library.dismiss(session, cid, message_id, by=by, now=now)
+                library.dismiss(session, cid, message_id, by=by, now=now, groups=mine)
             record(
                 session,
                 f"library.{what}",
@@ -94,6 +95,8 @@ def _decide(
             )
     except UnknownMessage as exc:
         raise ApiError(404, "not_found", str(exc), field=exc.field) from None
+    except NotYourGroup as exc:
+        raise ApiError(403, "forbidden", str(exc), field=exc.field) from None
     except LibraryError as exc:
         raise ApiError(422, "invalid", str(exc), field=exc.field) from None
     done = "library_kept" if what == "keep" else "library_dismissed"
@@ -125,18 +128,27 @@ def library_remove(
     item_id: ObjectId,
     access: CommunityAccess = Depends(require("moderate", ids={"item_id": rows_of(LibraryItem)})),
 ) -> Response:
-    with get_store(request).unit_of_work() as session:
-        item = library.remove(
-            session, access.community.id, item_id, by=access.caller.username, now=datetime.now(UTC)
-        )
-        record(
-            session,
-            "library.remove",
-            source="web",
-            operator_id=access.caller.operator_id,
-            community_id=access.community.id,
-            target=str(item.message_id),
-        )
+    try:
+        with get_store(request).unit_of_work() as session:
+            mine = reading.deciding_groups(session, access.community.id, access.caller)
+            item = library.remove(
+                session,
+                access.community.id,
+                item_id,
+                by=access.caller.username,
+                now=datetime.now(UTC),
+                groups=mine,
+            )
+            record(
+                session,
+                "library.remove",
+                source="web",
+                operator_id=access.caller.operator_id,
+                community_id=access.community.id,
+                target=str(item.message_id),
+            )
+    except NotYourGroup as exc:
+        raise ApiError(403, "forbidden", str(exc), field=exc.field) from None
     return back(f"/c/{access.community.slug}/library", done="library_removed")
 
 
