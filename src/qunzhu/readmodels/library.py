@@ -52,12 +52,15 @@ def suggestions(
     limit: int = 20,
     days: int = SUGGEST_DAYS,
     unmasked: bool = False,
+    groups: set[int] | None = None,
 ) -> list[dict[str, Any]]:
     """The most valuable messages of the last ``days`` (the value engine's scores) that are
     neither kept nor dismissed yet, most valuable first; one of each text (the engine's
-    hash of the normalized text: a tip pasted by five members is suggested once)."""
+    hash of the normalized text: a tip pasted by five members is suggested once). With
+    ``groups``, only messages of those groups (what a moderator may decide for)."""
     s, m, li = MessageScore, Message, LibraryItem
     decided = (li.community_id == community_id) & (li.message_id == s.message_id)
+    only = () if groups is None else (s.group_id.in_(sorted(groups)),)
     rows = session.execute(
         select(
             s.message_id,
@@ -75,6 +78,7 @@ def suggestions(
         .outerjoin(li, decided)
         .where(
             s.community_id == community_id,
+            *only,
             s.day >= (now - timedelta(days=days)).date(),
             s.value > 0,
             li.id.is_(None),

@@ -65,6 +65,15 @@ def test_moderator_keeps_dismisses_searches_and_exports(client, acme, personas) 
     assert bad.status_code == 200 and 'class="failed small"' in bad.text
 
 
+def test_a_moderator_is_suggested_only_their_groups_messages(client, acme, personas) -> None:
+    cid = seed.seed_library(personas.store, "acme", create=False)
+    log_in(client, "moderator")
+    first = seed.message_id(personas.store, cid, "m1")
+    assert f'id="msg-{first}"' not in client.get("/c/acme/library").text  # none assigned yet
+    seed.assign_groups(personas.store, cid, personas["moderator"].operator_id)
+    assert f'id="msg-{first}"' in client.get("/c/acme/library").text
+
+
 def test_analyst_reads_without_the_forms_and_may_not_post(client, acme, personas) -> None:
     cid = seed.seed_library(personas.store, "acme", create=False)
     log_in(client, "analyst")

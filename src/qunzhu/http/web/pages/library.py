@@ -47,7 +47,12 @@ def library_page(
                 problem = exc.field
         suggested = (
             reading.suggestions(
-                session, cid, now=datetime.now(UTC), limit=SUGGESTED, unmasked=open_
+                session,
+                cid,
+                now=datetime.now(UTC),
+                limit=SUGGESTED,
+                unmasked=open_,
+                groups=reading.deciding_groups(session, cid, access.caller),
             )
             if access.can("moderate")
             else []
