@@ -29,7 +29,10 @@ LANGUAGES = ("zh-CN", "en")
 # GET routes that are not a dashboard page: the API, files, hooks, signing in, fragments,
 # the trailing-slash twin of a page, and feeds and downloads named by their file type
 # (calendar.ics, which a calendar app fetches with its token, is not HTML)
-NOT_PAGES = re.compile(r"^/(api/v1|static|hooks|healthz|login|logout|ws)|/charts/|./$|\.[a-z]+$")
+# (and the library's compilation, which the browser saves as a file: /library/export)
+NOT_PAGES = re.compile(
+    r"^/(api/v1|static|hooks|healthz|login|logout|ws)|/charts/|./$|\.[a-z]+$|/library/export$"
+)
 PARAM = re.compile(r"{(\w+)(?::\w+)?}")
 
 MEASURE = """(width) => {

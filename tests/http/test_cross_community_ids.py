@@ -27,6 +27,7 @@ from qunzhu.store import Store
 from qunzhu.store.base import Base
 from qunzhu.store.connectors import Connector, ConnectorAlert, OutboxAction
 from qunzhu.store.growth import Campaign, EvictionProposal, ReferralReward
+from qunzhu.store.library import LibraryItem
 from qunzhu.store.messaging import Broadcast, PlannedPost
 from qunzhu.store.models import (
     ApiToken,
@@ -34,6 +35,7 @@ from qunzhu.store.models import (
     Community,
     Group,
     Member,
+    Message,
     ModerationAction,
     OperatorSession,
 )
@@ -90,6 +92,7 @@ class Objects:
             kind = (
                 "outbox" if "/outbox/" in path else "moderation" if "/moderation/" in path else ""
             )
+            kind = "library" if "/library/" in path else kind
         key = (kind, path if kind == "job_id" else "", slug)
         if key not in self.made:
             self.made[key] = str(self.make(kind, slug, param, path))
@@ -142,6 +145,23 @@ class Objects:
                     platform="api",
                     action={"kind": "warn"},
                     status="failed",
+                )
+            )
+        if kind == "library":
+            message = self._first(Message, slug)
+            return self._add(
+                LibraryItem(
+                    community_id=cid,
+                    message_id=message,
+                    group_id=self._first(Group, slug),
+                    member_id=self._first(Member, slug),
+                    status="kept",
+                    text="好书推荐",
+                    tags=["书单"],
+                    value=1.0,
+                    posted_at=now,
+                    search_text="好书推荐\n书单",
+                    decided_by="t",
                 )
             )
         if kind == "post_id":

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from xml.etree import ElementTree
 
 import pytest
+from markupsafe import escape
 from sqlalchemy import select
 
 from qunzhu import events as ev
@@ -142,3 +143,38 @@ def test_an_unfinished_last_day_is_drawn_dashed():
     solid, dashed = list(cut.iter(ns))
     assert len(solid.get("points").split()) == 3 and dashed.get("stroke-dasharray")
     assert len(dashed.get("points").split()) == 2  # from the last whole day to today
+
+
+def test_what_worked_ranks_the_weeks_posts_in_both_languages(store):
+    from qunzhu.store.connectors import OutboxAction
+    from qunzhu.store.messaging import Broadcast
+
+    cid = _load(store)
+    with store.engine.connect() as conn:
+        empty = weekly_data(conn, cid, lang="en")
+    assert empty["what_worked"] == [] and LABELS["en"]["worked_none"] in render_html(empty)
+    sent = T0 + timedelta(days=18, minutes=-30)  # in the week; the day's two messages follow
+    with store.unit_of_work() as session:
+        b = Broadcast(
+            community_id=cid, created_by="ops", texts={"zh-CN": "本周话题"}, audience={},
+            targets=1, created_at=sent,
+        )  # fmt: skip
+        session.add(b)
+        session.flush()
+        session.add(
+            OutboxAction(
+                community_id=cid, origin=f"broadcast:{b.id}", key="w1", kind="send_message",
+                platform="telegram", action={"group": "g1"}, status="sent",
+                result={"message_id": 1}, done_at=sent,
+            )
+        )  # fmt: skip
+        key = f"broadcast:{b.id}"
+    for lang, words in (("en", LABELS["en"]), ("zh-CN", LABELS["zh"])):
+        with store.engine.connect() as conn:
+            d = weekly_data(conn, cid, lang=lang)
+        [row] = d["what_worked"]
+        assert row["key"] == key and row["worked_speakers"] == 2 and row["occurrences"] == 1
+        html = render_html(d, lang)
+        assert words["worked"] in html and escape(words["worked_value_def"]) in html
+        speakers = row["worked_speakers"]
+        assert f'data-figure="worked_speakers" data-key="{key}" data-value="{speakers}"' in html

@@ -27,12 +27,14 @@ def test_migrations_alone_build_what_the_models_describe(tmp_path):
     from alembic.migration import MigrationContext
 
     from qunzhu.store import make_engine
+    from qunzhu.store.library import include_name
     from qunzhu.store.migrate import upgrade
 
     engine = make_engine(f"sqlite:///{tmp_path / 'fresh.db'}")
     upgrade(engine)
     with engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+        context = MigrationContext.configure(conn, opts={"include_name": include_name})
+        diff = compare_metadata(context, Base.metadata)
     engine.dispose()
     assert diff == [], "models changed without a migration"
 

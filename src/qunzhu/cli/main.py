@@ -48,12 +48,14 @@ from qunzhu.cli import calendar as calendar_cli  # noqa: E402
 from qunzhu.cli import connect as connect_cli  # noqa: E402
 from qunzhu.cli import growth as growth_cli  # noqa: E402
 from qunzhu.cli import intelligence, members, spec  # noqa: E402
+from qunzhu.cli import library as library_cli  # noqa: E402
 from qunzhu.cli import playbook as playbook_cli  # noqa: E402
 from qunzhu.cli import tasks as tasks_cli  # noqa: E402
 from qunzhu.cli.moderation import app as moderation_app  # noqa: E402
 from qunzhu.cli.operators import app as operator_app  # noqa: E402
 
 app.add_typer(calendar_cli.app, name="calendar")
+app.add_typer(library_cli.app, name="library")
 app.add_typer(members.app, name="members")
 app.add_typer(moderation_app, name="moderation")
 app.add_typer(operator_app, name="operator")

@@ -56,6 +56,30 @@ LABELS: dict[str, dict[str, str]] = {
         "risk_high": "at risk",
         "risk_watch": "watch",
         "risk_ok": "healthy",
+        "worked": "What worked this week",
+        "worked_note": "Posts and broadcasts sent this week, ranked by the value of the 24 hours"
+        " after each; a calendar post counts the mean of its occurrences.",
+        "worked_none": "Nothing was sent to a group this week.",
+        "worked_post": "Post",
+        "worked_times": "Times sent",
+        "worked_open": "24 hours not over",
+        "worked_value": "Value, 24 h after",
+        "worked_speakers": "Members who spoke",
+        "worked_replies": "Direct replies",
+        "worked_leaves": "Left",
+        "worked_value_def": "Value the messages of the groups it reached earned in the 24 hours"
+        " after the post (the engines' scores); the mean per time it was sent.",
+        "worked_speakers_def": "Members who spoke in the groups it reached in the 24 hours after"
+        " the post; the mean per time it was sent.",
+        "worked_replies_def": "Direct replies to the post in the 24 hours after it; the mean per"
+        " time it was sent.",
+        "worked_leaves_def": "Members who left or were removed from the groups it reached in the"
+        " 24 hours after the post; the mean per time it was sent.",
+        "kind_topic": "topic",
+        "kind_content": "content",
+        "kind_announcement": "announcement",
+        "kind_rules": "rules notice",
+        "kind_broadcast": "broadcast",
     },
     "zh": {
         "title": "社群周报",
@@ -108,6 +132,27 @@ LABELS: dict[str, dict[str, str]] = {
         "risk_high": "危险",
         "risk_watch": "关注",
         "risk_ok": "健康",
+        "worked": "本周什么内容有效",
+        "worked_note": "本周发出的内容和群发，按每次发出后 24 小时内获得的价值排序；"
+        "日历内容取各次发出的平均。",
+        "worked_none": "本周没有向群发出内容。",
+        "worked_post": "内容",
+        "worked_times": "发出次数",
+        "worked_open": "24 小时未满",
+        "worked_value": "24 小时价值",
+        "worked_speakers": "发言成员",
+        "worked_replies": "直接回复",
+        "worked_leaves": "退群",
+        "worked_value_def": "发出后 24 小时内所发各群消息获得的价值（引擎评分），"
+        "按每次发出取平均。",
+        "worked_speakers_def": "发出后 24 小时内在所发各群发言的成员数，按每次发出取平均。",
+        "worked_replies_def": "发出后 24 小时内对这条内容的直接回复数，按每次发出取平均。",
+        "worked_leaves_def": "发出后 24 小时内所发各群退群或被移出的成员数，按每次发出取平均。",
+        "kind_topic": "话题",
+        "kind_content": "干货",
+        "kind_announcement": "公告",
+        "kind_rules": "群规公告",
+        "kind_broadcast": "群发",
     },
 }
 

@@ -3,10 +3,11 @@ dictionary feeds the HTML file, the PDF and the API."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy import Connection, select
+from sqlalchemy.orm import Session
 
 from qunzhu.engines.roles import PRECEDENCE
 from qunzhu.engines.specs import SpecCache
@@ -19,6 +20,7 @@ from qunzhu.engines.views import (
     latest_day,
     members_list,
 )
+from qunzhu.readmodels.what_worked import ranking
 from qunzhu.spec.zones import local_time, spec_zone, zone_name
 from qunzhu.store.base import table_of
 from qunzhu.store.intelligence import Question
@@ -93,9 +95,20 @@ def weekly_data(
             conn, community_id, as_of, zone=zone, spec_yaml=community.spec_yaml
         ),
         "suggestions": suggestions,
+        "what_worked": _what_worked(conn, community_id, week_start, as_of, zone, lang),
         "alerts": [a for a in alerts(conn, community_id) if a["day"] >= week_start.isoformat()],
         "spec": spec.source,
     }
+
+
+def _what_worked(
+    conn: Connection, community_id: int, start: date, end: date, zone: tzinfo, lang: str
+) -> list[dict[str, Any]]:
+    """The posts of the report's week (its days in the community's zone), best first."""
+    since = datetime.combine(start, time.min, zone)
+    until = datetime.combine(end + timedelta(days=1), time.min, zone)
+    with Session(bind=conn) as session:
+        return ranking(session, community_id, since, until, now=datetime.now(UTC), lang=lang)
 
 
 def _value_trend(conn: Connection, community_id: int, as_of: date, days: int) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from qunzhu.store import connectors as _connectors  # noqa: F401  (tables of connectors)
 from qunzhu.store import growth as _growth  # noqa: F401  (tables of growth)
 from qunzhu.store import intelligence as _intelligence  # noqa: F401  (tables of the engines)
+from qunzhu.store import library as _library  # noqa: F401  (the content library)
 from qunzhu.store import messaging as _messaging  # noqa: F401  (broadcasts)
 from qunzhu.store import tasks as _tasks  # noqa: F401  (the operator's day)
 from qunzhu.store.activity import (

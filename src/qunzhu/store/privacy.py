@@ -17,9 +17,10 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from qunzhu.store.library import LibraryItem
 from qunzhu.store.models import (
     Application,
     CheckInRecord,
@@ -91,6 +92,7 @@ def export_member(session: Session, community_id: int, member_id: int) -> dict[s
         "tier_changes": _rows(session, TierChange, TierChange.member_id.in_(ids)),
         "referrals_made": _rows(session, Referral, Referral.inviter_member_id.in_(ids)),
         "referred_by": _rows(session, Referral, Referral.invitee_member_id.in_(ids)),
+        "library_items": _rows(session, LibraryItem, LibraryItem.member_id.in_(ids)),
     }
     for exporter in EXTRA_EXPORTERS:
         for name, rows in exporter(session, member_id).items():
@@ -130,6 +132,9 @@ def erase_member(session: Session, community_id: int, member_id: int) -> dict[st
     wipe("applications", Application, answers={})
     wipe("payments", Payment, raw=None)
     wipe("moderation", ModerationAction, evidence=None, review_note=None)
+    # the content library keeps a copy of the words: it would outlive the erasure
+    kept = session.execute(delete(LibraryItem).where(LibraryItem.member_id.in_(ids)))
+    counts["library_items"] = int(getattr(kept, "rowcount", 0) or 0)
     for eraser in EXTRA_ERASERS:
         counts[getattr(eraser, "__name__", "extra")] = eraser(session, member_id)
     session.flush()

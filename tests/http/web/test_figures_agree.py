@@ -165,3 +165,15 @@ def test_growth_states_the_rewards_held_that_today_lists(site):
     section = today[today.index('id="todo-rewards"') :]
     assert f">{held}<" in section[:600]  # Today's count of the same rewards
     assert "1970" not in growth  # a campaign without a start says so, not the epoch
+
+
+def test_what_worked_figures_have_one_definition_in_the_report_and_the_dashboard():
+    """The ranking's figures on the calendar page (catalog ``figure.worked_*``) and in the
+    weekly report (its labels) are defined by the same sentence, in each language."""
+    from qunzhu.http.i18n import catalog
+    from qunzhu.readmodels.what_worked import FIGURES
+    from qunzhu.reports.labels import LABELS
+
+    for lang, labels in (("en", LABELS["en"]), ("zh-CN", LABELS["zh"])):
+        for name in FIGURES:
+            assert catalog(lang)[f"figure.{name}"] == labels[f"{name}_def"], (lang, name)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import getpass
+import json
 import re
 import shutil
 from collections.abc import Iterator
@@ -252,6 +253,19 @@ def _act_as_operators(sample: Sample) -> None:
         env=sample.env,
     )
     assert locked.exit_code == 0, locked.output
+    library = ["library", "suggest", "-c", SLUG, "--json"]
+    suggested = json.loads(CliRunner().invoke(app, library, env=sample.env).output)
+    page = client.get(f"/c/{SLUG}/library")
+    kept = client.post(
+        f"/c/{SLUG}/library/keep",
+        data={"message_id": suggested[0]["message_id"], "tags": "干货", "csrf_token": token},
+        follow_redirects=False,
+    )
+    assert page.status_code == 200 and kept.status_code == 303
+    # the library commands print what members wrote, in whatever language they wrote it
+    listed = CliRunner().invoke(app, ["library", "list", "-c", SLUG, "--json"], env=sample.env)
+    shown = [s["text"] for s in suggested + json.loads(listed.output)]
+    sample.member_words |= words_of(shown)
     audit = shown_text(client.get(f"/c/{SLUG}/audit").text)
     assert {"确认处理", "通过奖励"} <= set(audit.split()), audit
     _plan_the_day(sample)
@@ -353,6 +367,9 @@ def cli_commands(ids: dict[str, Any], out: Path) -> list[list[str]]:
         ["sent", *c],
         ["calendar", "list", *c],
         ["calendar", "feed", *c],
+        ["library", "suggest", *c],
+        ["library", "list", *c],
+        ["library", "search", "群", *c],
         ["playbook", "list", *c],
         ["today", *c],
     ]

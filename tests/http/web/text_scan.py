@@ -28,7 +28,7 @@ ALLOWED_ENGLISH = {
     "url", "id", "ids", "json", "yaml", "html", "pdf", "http", "https", "www", "sqlite",
     "postgresql", "redis", "utc", "qunzhu", "totp", "2fa", "cli", "csrf", "webhook", "ok",
     "d7", "d30", "kb", "mb", "ms", "am", "pm", "ip", "sso", "ua", "bot", "ai",
-    "javascript", "python",
+    "javascript", "python", "markdown",
     "admin",  # the operator `qunzhu serve` creates on first run
 }  # fmt: skip
 # what the operator types, said as it is typed: `...` and qunzhu commands with their options

@@ -11,6 +11,7 @@ from qunzhu.http.api.v1 import (
     events,
     imports,
     intelligence,
+    library,
     members,
 )
 from qunzhu.http.api.v1 import connectors as connectors_api
@@ -36,5 +37,6 @@ def build_router() -> APIRouter:
     router.include_router(outbox_api.router)
     router.include_router(broadcasts.router)
     router.include_router(calendar.router)
+    router.include_router(library.router)
     router.include_router(tasks_api.router)
     return router

@@ -18,6 +18,7 @@ from qunzhu.http.web.pages import (
     connectors,
     group,
     growth,
+    library,
     member,
     moderation,
     operator_groups,
@@ -49,6 +50,7 @@ def build_router() -> APIRouter:
         tasks,
         send,
         playbooks,
+        library,
     ):
         router.include_router(module.router)
     return router

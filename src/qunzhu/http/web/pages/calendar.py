@@ -4,7 +4,7 @@ The form posts go through the same ``qunzhu.messaging.calendar`` as the CLI and 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
@@ -14,6 +14,7 @@ from qunzhu.growth.common import spec_of
 from qunzhu.http.deps import CommunityAccess, get_settings, get_store, require
 from qunzhu.http.errors import ApiError
 from qunzhu.http.ownership import ObjectId, rows_of
+from qunzhu.http.templating import request_language
 from qunzhu.http.web.pages.common import back, page
 from qunzhu.messaging import calendar
 from qunzhu.messaging.calendar import KINDS, CalendarError, PostRequest
@@ -21,6 +22,7 @@ from qunzhu.messaging.compose import ComposeError
 from qunzhu.messaging.ics import feed_token
 from qunzhu.messaging.recurrence import RecurrenceError
 from qunzhu.readmodels.message_effects import calendar_effects
+from qunzhu.readmodels.what_worked import ranking
 from qunzhu.store.broadcasts import AudienceError, group_targets
 from qunzhu.store.messaging import PlannedPost
 
@@ -34,6 +36,9 @@ REPEATS = {
 }
 
 
+WORKED_DAYS = 28  # "what worked": four weeks, so a weekly topic is compared over 4 times
+
+
 @router.get("/c/{slug}/calendar")
 def calendar_page(request: Request, access: CommunityAccess = Depends(require("read"))) -> Response:
     now = datetime.now(UTC)
@@ -43,6 +48,15 @@ def calendar_page(request: Request, access: CommunityAccess = Depends(require("r
             post["effect"] = calendar_effects(session, access.community.id, post["id"], now)
         groups = group_targets(session, access.community.id, every_group=True)
         spec = spec_of(session.connection(), access.community.id)
+        since = now - timedelta(days=WORKED_DAYS)
+        worked = ranking(
+            session,
+            access.community.id,
+            since,
+            now,
+            now=now,
+            lang=request_language(request, access.caller),
+        )
     token = feed_token(get_settings(request).signing_key(), access.community.id)
     context = {
         "posts": posts,
@@ -51,6 +65,8 @@ def calendar_page(request: Request, access: CommunityAccess = Depends(require("r
         "repeats": list(REPEATS),
         "zone": spec.timezone or str(get_settings(request).tz),
         "feed": f"/c/{access.community.slug}/calendar.ics?token={token}",
+        "worked": worked,
+        "worked_days": WORKED_DAYS,
     }
     return page(request, access, "calendar.html", "calendar", context)
 

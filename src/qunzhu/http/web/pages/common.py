@@ -31,6 +31,7 @@ TABS: tuple[tuple[str, str, Action], ...] = (
     ("calendar", "/calendar", "read"),
     ("send", "/send", "read"),
     ("playbooks", "/playbooks", "read"),
+    ("library", "/library", "read"),
     ("connectors", "/connectors", "read"),
     ("operators", "/operators", "operators"),
     ("audit", "/audit", "manage"),
