@@ -1,0 +1,137 @@
+"""The SQLite paths of :mod:`qunzhu.engines.score_writes` for the writes of one row per
+message (a first recompute writes a score row for each of 100,000 messages and marks tens
+of thousands of questions answered): rows go to the driver's ``executemany`` as database
+values built straight from the scores, without a dict per row or SQLAlchemy's per-row
+parameter handling. The same rows as the general path; the writer holds the database lock
+(see :mod:`qunzhu.store.bulk`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection, Table
+
+from qunzhu.engines.features import TextFeatures
+from qunzhu.engines.scoring_reads import ASKING_SPELL, MsgRow, chunked
+from qunzhu.engines.value import MessageValue
+from qunzhu.store.base import table_of
+from qunzhu.store.bulk import _sqlite_datetime, insert_new_values, raw_executemany
+from qunzhu.store.intelligence import Question
+from qunzhu.store.models import Message
+
+if TYPE_CHECKING:
+    from qunzhu.engines.scoring import Answer
+
+_m, _q = table_of(Message), table_of(Question)
+# score_writes._ANSWERED for the driver's executemany
+_ANSWERED_SQLITE = (
+    f"UPDATE {_q.name} SET answered_at = ?, answer_member_id = ? WHERE group_id = ? "
+    "AND member_id = ? AND asked_at >= ? AND asked_at <= ? "
+    "AND (answered_at IS NULL OR answered_at > ?)"
+)
+
+
+def write_scores_sqlite(
+    conn: Connection,
+    s: Table,
+    rows: list[MsgRow],
+    feats: dict[int, TextFeatures],
+    scores: dict[int, MessageValue],
+    links: dict[int, tuple[int, bool, float]],
+) -> set[int]:
+    """The rows as database values straight from the scores, no dict per row: a first
+    recompute writes one per message. Days and points repeat (a few hundred days, about a
+    thousand kinds of points over 100,000 messages): each is converted once."""
+    day_of = _Memo(s.c.day.type.bind_processor(conn.dialect))
+    points_of = _PointsJson(s.c.points.type.bind_processor(conn.dialect))
+    values: list[tuple[Any, ...]] = []
+    for r in rows:
+        scored = scores[r.id]
+        link = links.get(r.id)
+        values.append(
+            (
+                r.id,
+                r.community_id,
+                r.group_id,
+                r.member_id,
+                day_of(r.day),
+                scored.value,
+                feats[r.id].text_hash,
+                points_of(scored.points),
+                link[0] if link else None,
+                link[1] if link else False,
+                link[2] if link else None,
+            )
+        )
+    return set(insert_new_values(conn, s, SCORE_COLUMNS, values))
+
+
+SCORE_COLUMNS = (
+    "message_id",
+    "community_id",
+    "group_id",
+    "member_id",
+    "day",
+    "value",
+    "text_hash",
+    "points",
+    "reply_to_id",
+    "reply_inferred",
+    "reply_probability",
+)
+
+
+class _Memo:
+    """A column's bind processor, converting each distinct value once."""
+
+    def __init__(self, process: Callable[[Any], Any] | None) -> None:
+        self.process = process or (lambda v: v)
+        self.seen: dict[Any, Any] = {}
+
+    def __call__(self, value: Any) -> Any:
+        found = self.seen.get(value, self.seen)
+        if found is self.seen:
+            found = self.seen[value] = self.process(value)
+        return found
+
+
+class _PointsJson(_Memo):
+    """Points as the JSON column writes them, each distinct set of points encoded once. Only
+    all-float, non-zero points are remembered: 1 and 1.0, or 0.0 and -0.0, are equal keys
+    that print apart."""
+
+    def __call__(self, points: dict[str, float]) -> Any:
+        key = tuple(points.items())
+        found = self.seen.get(key, self.seen)
+        if found is self.seen:
+            found = self.process(points)
+            if all(type(v) is float and v for v in points.values()):
+                self.seen[key] = found
+        return found
+
+
+def write_answers_sqlite(conn: Connection, answers: list[Answer]) -> None:
+    """Mark the questions answered (``score_writes._write_answers``) through the driver. The
+    stored times are read as the text SQLite keeps ("YYYY-MM-DD HH:MM:SS.ffffff", naive
+    UTC) and written back in that form."""
+    since: dict[int, str] = {}
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        for part in chunked(sorted({a.question_id for a in answers})):
+            marks = ", ".join("?" * len(part))
+            sql = f"SELECT id, occurred_at FROM {_m.name} WHERE id IN ({marks})"
+            for i, asked in cursor.execute(sql, part):
+                start = datetime.fromisoformat(asked) - ASKING_SPELL
+                since[i] = start.isoformat(" ", "microseconds")
+    finally:
+        cursor.close()
+    rows: list[tuple[Any, ...]] = []
+    for a in answers:
+        first = since.get(a.question_id)
+        if first is not None:
+            at = _sqlite_datetime(a.at)
+            rows.append((at, a.member_id, a.group_id, a.asker_id, first, at, at))
+    if rows:
+        raw_executemany(conn, _ANSWERED_SQLITE, rows)
