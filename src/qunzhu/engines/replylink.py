@@ -44,8 +44,10 @@ _TOKEN = re.compile(r"\w+")
 _AT = re.compile(r"@\S+")
 
 
-def content_words(text: str) -> frozenset[str]:
-    return frozenset(_WORD.findall(normalize(text))).difference(STOP)
+def content_words(text: str, normal: str | None = None) -> frozenset[str]:
+    """The words two messages on one subject share; ``normal``: ``text`` normalized
+    already (:func:`~qunzhu.engines.features.features_and_normal`)."""
+    return frozenset(_WORD.findall(normalize(text) if normal is None else normal)).difference(STOP)
 
 
 def addressed(text: str, ids: Mapping[str, int], recent: Iterable[str]) -> frozenset[str]:

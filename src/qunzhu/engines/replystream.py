@@ -59,6 +59,8 @@ class Lexicon:
     member_codes: dict[int, int] = field(default_factory=dict)
     ids: dict[str, int] = field(default_factory=dict)  # lower-cased name -> member id
     lower: dict[int, str] = field(default_factory=dict)  # member id -> lower-cased name
+    # text -> its normal form, where the batch's text features computed it already
+    normal: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         # as the linker builds it: of two members with one name, the later one in the dict
@@ -145,6 +147,7 @@ def build_stream(entries: Sequence[Entry], lex: Lexicon) -> Stream:
     said: list[frozenset[str]] = []
     tokens: list[int] = []
     count = _TOKEN.findall
+    normal = lex.normal
     # the names of the last TAIL messages' authors, kept as a sliding count rather than a
     # set built anew for every message
     recent: dict[str, int] = {}
@@ -164,7 +167,7 @@ def build_stream(entries: Sequence[Entry], lex: Lexicon) -> Stream:
             if other is not None and other != member:
                 naming_msg.append(k)
                 naming_other.append(lex.member(other))
-        said.append(content_words(text))
+        said.append(content_words(text, normal.get(text)))
         tokens.append(len(count(text)))
     words = np.fromiter(map(len, said), np.int64, n)
     every = list(itertools.chain.from_iterable(said))
