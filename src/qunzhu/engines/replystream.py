@@ -136,7 +136,8 @@ def build_stream(entries: Sequence[Entry], lex: Lexicon) -> Stream:
     once: the names it addresses (as the linker does, recent speakers' names included),
     its content words, its length."""
     n = len(entries)
-    members = [lex.member(e[1]) for e in entries]
+    member_codes = lex.member_codes  # Lexicon.member inline: one call fewer a message
+    members = [member_codes.setdefault(e[1], len(member_codes)) for e in entries]
     # recent speakers' names count anywhere in a text from four letters on
     longs = [
         n if len(n) >= NAME_ANYWHERE else "" for n in (lex.lower.get(e[1], "") for e in entries)
@@ -177,6 +178,7 @@ def build_stream(entries: Sequence[Entry], lex: Lexicon) -> Stream:
     for k, r in enumerate(rows):
         names[k, : len(r)] = r
     member_arr = np.array(members, np.int64)
+    names_of = {m: lex.name_of(m) for m in {e[1] for e in entries}}
     who = np.array(naming_msg, np.int64)
     return Stream(
         ids=np.array([e[0] for e in entries], np.int64),
@@ -184,7 +186,7 @@ def build_stream(entries: Sequence[Entry], lex: Lexicon) -> Stream:
         at_us=np.array([micros(e[2]) for e in entries], np.int64),
         question=np.array([e[4] for e in entries], np.bool_),
         short=np.array(tokens, np.int64) <= SHORT_TOKENS,
-        author=np.array([lex.name_of(e[1]) for e in entries], np.int64),
+        author=np.array([names_of[e[1]] for e in entries], np.int64),
         names=names,
         named=np.array([len(r) for r in rows], np.int64),
         naming=(who, pair_key(member_arr[who], np.array(naming_other, np.int64))),

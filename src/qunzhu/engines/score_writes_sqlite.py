@@ -8,7 +8,7 @@ parameter handling. The same rows as the general path; the writer holds the data
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Table
@@ -42,13 +42,24 @@ def write_scores_sqlite(
     links: dict[int, tuple[int, bool, float]],
 ) -> set[int]:
     """The rows as database values straight from the scores, no dict per row: a first
-    recompute writes one per message. Days and points repeat (a few hundred days, about a
-    thousand kinds of points over 100,000 messages): each is converted once."""
-    day_of = _Memo(s.c.day.type.bind_processor(conn.dialect))
-    points_of = _PointsJson(s.c.points.type.bind_processor(conn.dialect))
+    recompute writes one per message. Days repeat (a few hundred over 100,000 messages),
+    and so do scores (:func:`~qunzhu.engines.scoring.score_batch` gives messages of equal
+    features and context one :class:`MessageValue`): each is converted once."""
+    to_day: Callable[[Any], Any] = s.c.day.type.bind_processor(conn.dialect) or _same
+    to_json: Callable[[Any], Any] = s.c.points.type.bind_processor(conn.dialect) or _same
+    days: dict[date, Any] = {}
+    # by identity, not by equal points: 1 and 1.0, or 0.0 and -0.0, are equal but print
+    # apart; ``scores`` keeps every object alive meanwhile, so no id is reused
+    points: dict[int, Any] = {}
     values: list[tuple[Any, ...]] = []
     for r in rows:
         scored = scores[r.id]
+        day = days.get(r.day)
+        if day is None:
+            day = days[r.day] = to_day(r.day)
+        encoded = points.get(id(scored))
+        if encoded is None:
+            encoded = points[id(scored)] = to_json(scored.points)
         link = links.get(r.id)
         values.append(
             (
@@ -56,16 +67,20 @@ def write_scores_sqlite(
                 r.community_id,
                 r.group_id,
                 r.member_id,
-                day_of(r.day),
+                day,
                 scored.value,
                 feats[r.id].text_hash,
-                points_of(scored.points),
+                encoded,
                 link[0] if link else None,
                 link[1] if link else False,
                 link[2] if link else None,
             )
         )
     return set(insert_new_values(conn, s, SCORE_COLUMNS, values))
+
+
+def _same(value: Any) -> Any:
+    return value
 
 
 SCORE_COLUMNS = (
@@ -81,35 +96,6 @@ SCORE_COLUMNS = (
     "reply_inferred",
     "reply_probability",
 )
-
-
-class _Memo:
-    """A column's bind processor, converting each distinct value once."""
-
-    def __init__(self, process: Callable[[Any], Any] | None) -> None:
-        self.process = process or (lambda v: v)
-        self.seen: dict[Any, Any] = {}
-
-    def __call__(self, value: Any) -> Any:
-        found = self.seen.get(value, self.seen)
-        if found is self.seen:
-            found = self.seen[value] = self.process(value)
-        return found
-
-
-class _PointsJson(_Memo):
-    """Points as the JSON column writes them, each distinct set of points encoded once. Only
-    all-float, non-zero points are remembered: 1 and 1.0, or 0.0 and -0.0, are equal keys
-    that print apart."""
-
-    def __call__(self, points: dict[str, float]) -> Any:
-        key = tuple(points.items())
-        found = self.seen.get(key, self.seen)
-        if found is self.seen:
-            found = self.process(points)
-            if all(type(v) is float and v for v in points.values()):
-                self.seen[key] = found
-        return found
 
 
 def write_answers_sqlite(conn: Connection, answers: list[Answer]) -> None:

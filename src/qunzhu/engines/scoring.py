@@ -226,13 +226,16 @@ def credit_batch(
     credits = out.credits
     replied = set(replied_before)
     answered: set[tuple[int, int]] = set()
-    stats = credits.stats
+    stats, member_value, group_value = credits.stats, credits.member_value, credits.group_value
     for r in rows:
         f, sc = feats[r.id], scores[r.id]
         c, g, m, d = r.community_id, r.group_id, r.member_id, r.day
-        credits.value(c, g, m, d, sc.value)
-        # the counters of Credits.count, one look-up of the row for the four of them
-        counts = stats[(c, g, m, d)]
+        # Credits.value and Credits.count inline: the row's counters looked up once
+        key = (c, g, m, d)
+        if sc.value:
+            member_value[key] += sc.value
+            group_value[(c, g, d)] += sc.value
+        counts = stats[key]
         if f.question and not r.flagged:
             counts["questions"] += 1
             out.questions.append(Asked(r.id, c, g, m, r.occurred_at))
