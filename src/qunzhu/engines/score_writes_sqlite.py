@@ -45,7 +45,6 @@ def write_scores_sqlite(
     recompute writes one per message. Days repeat (a few hundred over 100,000 messages),
     and so do scores (:func:`~qunzhu.engines.scoring.score_batch` gives messages of equal
     features and context one :class:`MessageValue`): each is converted once."""
-    to_day: Callable[[Any], Any] = s.c.day.type.bind_processor(conn.dialect) or _same
     to_json: Callable[[Any], Any] = s.c.points.type.bind_processor(conn.dialect) or _same
     days: dict[date, Any] = {}
     # by identity, not by equal points: 1 and 1.0, or 0.0 and -0.0, are equal but print
@@ -56,7 +55,8 @@ def write_scores_sqlite(
         scored = scores[r.id]
         day = days.get(r.day)
         if day is None:
-            day = days[r.day] = to_day(r.day)
+            # the text sqlite3's own date adapter would write, without its call per row
+            day = days[r.day] = r.day.isoformat()
         encoded = points.get(id(scored))
         if encoded is None:
             encoded = points[id(scored)] = to_json(scored.points)
