@@ -155,7 +155,9 @@ def features_and_normal(text: str, kind: str = "text") -> tuple[TextFeatures, st
     """:func:`text_features` and the text normalized whole (:func:`normalize`), which
     the features need anyway and reply linking reads again (its content words)."""
     raw = text or ""
-    url = bool(_URL.search(raw))
+    # a link holds "://" or, in any case, "www.": most lines have neither and skip the
+    # case-insensitive search
+    url = ("://" in raw or "www." in raw.lower()) and bool(_URL.search(raw))
     link = kind == "link" or url
     body = _URL.sub(" ", raw) if url else raw
     body = _ADDRESS.sub("", _MENTION.sub(" ", body) if "@" in body else body)
