@@ -16,6 +16,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Date, Select, Table
 
+from qunzhu.store.base import UTCDateTime
+
 _BATCH = 20_000
 
 
@@ -42,6 +44,19 @@ def _memo(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
     return cached
 
 
+def _utc(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """SQLite: a UTC time as SQLAlchemy writes it ("YYYY-MM-DD HH:MM:SS.ffffff") parsed in
+    one call, several times faster than the column's chain of two; any other text goes
+    through the column's own processor."""
+
+    def parse(value: Any) -> Any:
+        if type(value) is str and len(value) == 26:
+            return datetime.fromisoformat(value + "+00:00")
+        return process(value)
+
+    return parse
+
+
 def fetch_all(conn: Connection, stmt: Select[Any]) -> list[tuple[Any, ...]]:
     """All rows of ``stmt`` as tuples, each value converted by its column's type."""
     dialect = conn.dialect
@@ -61,9 +76,10 @@ def fetch_all(conn: Connection, stmt: Select[Any]) -> list[tuple[Any, ...]]:
     finally:
         cursor.close()
     procs: list[tuple[int, Callable[[Any], Any]]] = [
-        (i, _memo(p) if isinstance(c.type, Date) else p)
+        (i, _memo(p) if isinstance(c.type, Date) else _utc(p) if utc else p)
         for i, c in enumerate(stmt.selected_columns)
         if (p := c.type.dialect_impl(dialect).result_processor(dialect, codes[i])) is not None
+        for utc in (sqlite and isinstance(c.type, UTCDateTime),)
     ]
     if not procs:
         return [tuple(r) for r in rows]
@@ -84,7 +100,13 @@ def insert_rows(conn: Connection, table: Table, rows: Iterable[dict[str, Any]]) 
     columns = list(items[0])
     dialect = conn.dialect
     procs = [table.c[c].type.dialect_impl(dialect).bind_processor(dialect) for c in columns]
-    active = [(i, p) for i, p in enumerate(procs) if p is not None]
+    # days and the run's time repeat on every row: each converted once (a stored time
+    # depends only on the instant, which is what equal aware datetimes share)
+    active = [
+        (i, _memo(p) if isinstance(table.c[c].type, Date | UTCDateTime) else p)
+        for i, (c, p) in enumerate(zip(columns, procs, strict=True))
+        if p is not None
+    ]
     names = ", ".join(columns)
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:

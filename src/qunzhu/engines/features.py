@@ -122,10 +122,14 @@ class TextFeatures:
 
 def normalize(text: str) -> str:
     """Lower case, emoji codes and punctuation removed: what makes two messages 'the same'."""
-    return _PUNCT.sub(" ", _BRACKETED.sub(" ", text.lower())).strip()
+    low = text.lower()
+    # a regex pass finds nothing where its first character is absent: most lines
+    return _PUNCT.sub(" ", _BRACKETED.sub(" ", low) if "[" in low else low).strip()
 
 
 def count_tokens(text: str) -> int:
+    if text.isascii():  # no CJK character to count or cut
+        return len(_WORD.findall(text))
     cjk = len(_CJK.findall(text))
     words = len(_WORD.findall(_CJK.sub(" ", text)))
     return cjk + words
@@ -136,8 +140,7 @@ def _is_filler(norm: str, tokens: int) -> bool:
         return True
     if norm in FILLER_WORDS:
         return True
-    parts = norm.split()
-    if all(p in FILLER_WORDS for p in parts):
+    if FILLER_WORDS.issuperset(norm.split()):
         return True
     # 哈哈哈哈哈, 666666, hahahaha: one repeated syllable
     squashed = norm.replace(" ", "")
@@ -145,11 +148,20 @@ def _is_filler(norm: str, tokens: int) -> bool:
 
 
 def text_features(text: str, kind: str = "text") -> TextFeatures:
+    return features_and_normal(text, kind)[0]
+
+
+def features_and_normal(text: str, kind: str = "text") -> tuple[TextFeatures, str]:
+    """:func:`text_features` and the text normalized whole (:func:`normalize`), which
+    the features need anyway and reply linking reads again (its content words)."""
     raw = text or ""
-    url = bool(_URL.search(raw))
+    # a link holds "://" or, in any case, "www.": most lines have neither and skip the
+    # case-insensitive search
+    url = ("://" in raw or "www." in raw.lower()) and bool(_URL.search(raw))
     link = kind == "link" or url
-    body = _ADDRESS.sub("", _MENTION.sub(" ", _URL.sub(" ", raw) if url else raw))
-    body = _BRACKETED.sub(" ", body)
+    body = _URL.sub(" ", raw) if url else raw
+    body = _ADDRESS.sub("", _MENTION.sub(" ", body) if "@" in body else body)
+    body = _BRACKETED.sub(" ", body) if "[" in body else body
     norm = normalize(body)
     tokens = count_tokens(norm)
     kind_filler = kind in FILLER_KINDS
@@ -161,7 +173,9 @@ def text_features(text: str, kind: str = "text") -> TextFeatures:
     same = not ("`" in raw or "[" in raw or '"' in raw or "“" in raw or "「" in raw)
     opening = norm if same and not url and raw[:1].strip() and raw[-1:].strip() else None
     question = not filler and _asks(raw, tokens, url, opening)
-    return TextFeatures(
+    # nothing was removed from the text before normalizing: the same normal form
+    whole = norm if body == raw else normalize(raw)
+    features = TextFeatures(
         tokens=tokens,
         substance=substance,
         link=link,
@@ -170,11 +184,9 @@ def text_features(text: str, kind: str = "text") -> TextFeatures:
         code=not filler and _is_code(raw),
         question=question,
         filler=filler,
-        # nothing was removed from the text before normalizing: the same normal form
-        text_hash=hashlib.blake2b(
-            (norm if body == raw else normalize(raw)).encode(), digest_size=8
-        ).hexdigest(),
+        text_hash=hashlib.blake2b(whole.encode(), digest_size=8).hexdigest(),
     )
+    return features, whole
 
 
 def _is_code(raw: str) -> bool:

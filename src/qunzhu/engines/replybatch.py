@@ -109,9 +109,12 @@ def link_group(
     at = np.arange(first, len(entries))
     asked = _asked(s, target, at)
     by = _asked_by(s, lex, askers, at) if any(a is not None for a in askers) else np.zeros(n, bool)
+    # tolist: Python ints, bools and floats at once, not one numpy scalar at a time
     return [
-        Found(int(t), bool(a), float(p), bool(b))
-        for t, a, p, b in zip(target, asked, prob, by, strict=True)
+        Found(t, a, p, b)
+        for t, a, p, b in zip(
+            target.tolist(), asked.tolist(), prob.tolist(), by.tolist(), strict=True
+        )
     ]
 
 

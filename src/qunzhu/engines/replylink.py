@@ -44,8 +44,10 @@ _TOKEN = re.compile(r"\w+")
 _AT = re.compile(r"@\S+")
 
 
-def content_words(text: str) -> frozenset[str]:
-    return frozenset(_WORD.findall(normalize(text))).difference(STOP)
+def content_words(text: str, normal: str | None = None) -> frozenset[str]:
+    """The words two messages on one subject share; ``normal``: ``text`` normalized
+    already (:func:`~qunzhu.engines.features.features_and_normal`)."""
+    return frozenset(_WORD.findall(normalize(text) if normal is None else normal)).difference(STOP)
 
 
 def addressed(text: str, ids: Mapping[str, int], recent: Iterable[str]) -> frozenset[str]:
@@ -54,11 +56,10 @@ def addressed(text: str, ids: Mapping[str, int], recent: Iterable[str]) -> froze
     lower-cased names of :data:`NAME_ANYWHERE` letters or more; shorter ones only count
     at the start)."""
     low = text.lower()
-    head = low.split(None, 1)[0].rstrip(":,，") if low.strip() else ""
-    found = {head} if head else set()
+    first = low.split(None, 1)  # nothing but spaces: no first word
+    hits = {head} if first and (head := first[0].rstrip(":,，")) in ids else set()
     if "@" in low:
-        found.update(m[1:].rstrip(":,，") for m in _AT.findall(low))
-    hits = {f for f in found if f in ids}
+        hits.update(f for m in _AT.findall(low) if (f := m[1:].rstrip(":,，")) in ids)
     hits.update(filter(low.__contains__, recent))
     return frozenset(hits)
 

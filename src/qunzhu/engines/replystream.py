@@ -59,6 +59,8 @@ class Lexicon:
     member_codes: dict[int, int] = field(default_factory=dict)
     ids: dict[str, int] = field(default_factory=dict)  # lower-cased name -> member id
     lower: dict[int, str] = field(default_factory=dict)  # member id -> lower-cased name
+    # text -> its normal form, where the batch's text features computed it already
+    normal: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         # as the linker builds it: of two members with one name, the later one in the dict
@@ -134,7 +136,8 @@ def build_stream(entries: Sequence[Entry], lex: Lexicon) -> Stream:
     once: the names it addresses (as the linker does, recent speakers' names included),
     its content words, its length."""
     n = len(entries)
-    members = [lex.member(e[1]) for e in entries]
+    member_codes = lex.member_codes  # Lexicon.member inline: one call fewer a message
+    members = [member_codes.setdefault(e[1], len(member_codes)) for e in entries]
     # recent speakers' names count anywhere in a text from four letters on
     longs = [
         n if len(n) >= NAME_ANYWHERE else "" for n in (lex.lower.get(e[1], "") for e in entries)
@@ -145,6 +148,7 @@ def build_stream(entries: Sequence[Entry], lex: Lexicon) -> Stream:
     said: list[frozenset[str]] = []
     tokens: list[int] = []
     count = _TOKEN.findall
+    normal = lex.normal
     # the names of the last TAIL messages' authors, kept as a sliding count rather than a
     # set built anew for every message
     recent: dict[str, int] = {}
@@ -164,7 +168,7 @@ def build_stream(entries: Sequence[Entry], lex: Lexicon) -> Stream:
             if other is not None and other != member:
                 naming_msg.append(k)
                 naming_other.append(lex.member(other))
-        said.append(content_words(text))
+        said.append(content_words(text, normal.get(text)))
         tokens.append(len(count(text)))
     words = np.fromiter(map(len, said), np.int64, n)
     every = list(itertools.chain.from_iterable(said))
@@ -174,6 +178,7 @@ def build_stream(entries: Sequence[Entry], lex: Lexicon) -> Stream:
     for k, r in enumerate(rows):
         names[k, : len(r)] = r
     member_arr = np.array(members, np.int64)
+    names_of = {m: lex.name_of(m) for m in {e[1] for e in entries}}
     who = np.array(naming_msg, np.int64)
     return Stream(
         ids=np.array([e[0] for e in entries], np.int64),
@@ -181,7 +186,7 @@ def build_stream(entries: Sequence[Entry], lex: Lexicon) -> Stream:
         at_us=np.array([micros(e[2]) for e in entries], np.int64),
         question=np.array([e[4] for e in entries], np.bool_),
         short=np.array(tokens, np.int64) <= SHORT_TOKENS,
-        author=np.array([lex.name_of(e[1]) for e in entries], np.int64),
+        author=np.array([names_of[e[1]] for e in entries], np.int64),
         names=names,
         named=np.array([len(r) for r in rows], np.int64),
         naming=(who, pair_key(member_arr[who], np.array(naming_other, np.int64))),

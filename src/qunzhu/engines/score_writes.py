@@ -11,11 +11,11 @@ from sqlalchemy import Connection, bindparam, or_, select, update
 
 from qunzhu.engines.credits import STAT_COUNTERS, Credits
 from qunzhu.engines.features import TextFeatures
+from qunzhu.engines.score_writes_sqlite import write_answers_sqlite, write_scores_sqlite
 from qunzhu.engines.scoring_reads import ASKING_SPELL, MsgRow, chunked
 from qunzhu.engines.value import MessageValue
 from qunzhu.store.base import table_of
 from qunzhu.store.bulk import (
-    _sqlite_datetime,
     insert_ignoring_conflicts,
     raw_executemany,
     upsert_adding,
@@ -50,12 +50,6 @@ _ANSWERED = (
     )
     .values(answered_at=bindparam("t"), answer_member_id=bindparam("m"))
 )
-# the same, for the driver's executemany (a first recompute marks tens of thousands)
-_ANSWERED_SQLITE = (
-    f"UPDATE {_q.name} SET answered_at = ?, answer_member_id = ? WHERE group_id = ? "
-    "AND member_id = ? AND asked_at >= ? AND asked_at <= ? "
-    "AND (answered_at IS NULL OR answered_at > ?)"
-)
 _TIMES = select(_m.c.id, _m.c.occurred_at).where(_m.c.id.in_(bindparam("ids", expanding=True)))
 
 
@@ -67,6 +61,9 @@ def write_scores(
     links: dict[int, tuple[int, bool, float]],
 ) -> set[int]:
     """Insert each message's score row unless it has one; returns the ids inserted now."""
+    s = table_of(MessageScore)
+    if conn.dialect.name == "sqlite":
+        return write_scores_sqlite(conn, s, rows, feats, scores, links)
     out: list[dict[str, Any]] = []
     for r in rows:
         scored = scores[r.id]
@@ -86,7 +83,6 @@ def write_scores(
                 "reply_probability": link[2] if link else None,
             }
         )
-    s = table_of(MessageScore)
     new_ids: set[int] = set()
     for part in chunked(out, 2000):
         new_ids.update(i for (i,) in insert_ignoring_conflicts(conn, s, part, s.c.message_id))
@@ -121,28 +117,24 @@ def write_batch_credits(conn: Connection, batch: BatchCredits) -> None:
 
 def _write_answers(conn: Connection, answers: list[Answer]) -> None:
     """Mark the questions answered; the earliest answer stays, a later one changes nothing."""
+    if conn.dialect.name == "sqlite":
+        write_answers_sqlite(conn, answers)
+        return
     times: dict[int, datetime] = {}
     for part in chunked(sorted({a.question_id for a in answers})):
         times.update((i, at) for i, at in conn.execute(_TIMES, {"ids": part}))
-    known = [a for a in answers if a.question_id in times]
-    if known and conn.dialect.name == "sqlite":
-        rows = []
-        for a in known:
-            at = _sqlite_datetime(a.at)
-            since = _sqlite_datetime(times[a.question_id] - ASKING_SPELL)
-            rows.append((at, a.member_id, a.group_id, a.asker_id, since, at, at))
-        raw_executemany(conn, _ANSWERED_SQLITE, rows)
-    elif known:
-        params = [
-            {
-                "g": a.group_id,
-                "a": a.asker_id,
-                "since": times[a.question_id] - ASKING_SPELL,
-                "t": a.at,
-                "m": a.member_id,
-            }
-            for a in known
-        ]
+    params = [
+        {
+            "g": a.group_id,
+            "a": a.asker_id,
+            "since": times[a.question_id] - ASKING_SPELL,
+            "t": a.at,
+            "m": a.member_id,
+        }
+        for a in answers
+        if a.question_id in times
+    ]
+    if params:
         conn.execute(_ANSWERED, params)
 
 

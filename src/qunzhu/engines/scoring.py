@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection
 
 from qunzhu.engines.credits import Credits, WeightsOf
-from qunzhu.engines.features import FILLER_KINDS, TextFeatures, text_features
+from qunzhu.engines.features import FILLER_KINDS, TextFeatures, features_and_normal
 from qunzhu.engines.replybatch import Found, link_group
 from qunzhu.engines.replymodel import default_model
 from qunzhu.engines.replystream import Entry, Lexicon
@@ -42,7 +42,10 @@ Link = tuple[int, bool, float]
 
 
 def link_replies(
-    rows: list[MsgRow], feats: dict[int, TextFeatures], snap: LinkSnapshot
+    rows: list[MsgRow],
+    feats: dict[int, TextFeatures],
+    snap: LinkSnapshot,
+    normal: dict[str, str] | None = None,
 ) -> dict[int, Link]:
     """Each row's reply target as id → (target id, inferred, probability); the inferred
     targets' authors are added to ``snap.targets``.
@@ -50,10 +53,11 @@ def link_replies(
     A platform's own reply link is kept (probability 1). Where there is none, or only an
     importer's guess from addressing, the learned model decides; the importer's guess
     stands (probability 0) only when the model has no candidate above its threshold —
-    e.g. the addressed member's message is older than the model's window.
+    e.g. the addressed member's message is older than the model's window. ``normal``: the
+    rows' texts normalized, where the caller has them.
     """
     model = default_model()
-    lex = Lexicon(snap.names)
+    lex = Lexicon(snap.names, normal=normal or {})
     by_group: dict[int, list[MsgRow]] = {}
     for r in rows:
         by_group.setdefault(r.group_id, []).append(r)
@@ -118,6 +122,7 @@ def score_batch(
     seen = dict(snap.seen)
     asked = dict(snap.asked)
     scores: dict[int, MessageValue] = {}
+    known: dict[tuple[object, ...], MessageValue] = {}
     for r in rows:
         f = feats[r.id]
         link = links.get(r.id)
@@ -140,15 +145,35 @@ def score_batch(
             before = asked.get((r.group_id, r.member_id))
             lately = before is not None and timedelta(0) <= r.occurred_at - before <= ASKING_SPELL
             asked[(r.group_id, r.member_id)] = r.occurred_at
-        ctx = Context(
-            answer=answer,
-            helped=first,
-            asked_lately=lately,
-            duplicate=duplicate,
-            flagged=r.flagged,
-            recalled=r.recalled,
+        # all a message's value depends on (score_message is pure, its results never change)
+        key = (
+            r.community_id,
+            f.substance,
+            f.link,
+            f.file,
+            f.image,
+            f.code,
+            f.question,
+            f.filler,
+            answer,
+            first,
+            lately,
+            duplicate,
+            r.flagged,
+            r.recalled,
         )
-        scores[r.id] = score_message(f, ctx, snap.weights[r.community_id])
+        scored = known.get(key)
+        if scored is None:
+            ctx = Context(
+                answer=answer,
+                helped=first,
+                asked_lately=lately,
+                duplicate=duplicate,
+                flagged=r.flagged,
+                recalled=r.recalled,
+            )
+            scored = known[key] = score_message(f, ctx, snap.weights[r.community_id])
+        scores[r.id] = scored
     return scores
 
 
@@ -200,16 +225,22 @@ def credit_batch(
     credits = out.credits
     replied = set(replied_before)
     answered: set[tuple[int, int]] = set()
+    stats, member_value, group_value = credits.stats, credits.member_value, credits.group_value
     for r in rows:
         f, sc = feats[r.id], scores[r.id]
         c, g, m, d = r.community_id, r.group_id, r.member_id, r.day
-        credits.value(c, g, m, d, sc.value)
+        # Credits.value and Credits.count inline: the row's counters looked up once
+        key = (c, g, m, d)
+        if sc.value:
+            member_value[key] += sc.value
+            group_value[(c, g, d)] += sc.value
+        counts = stats[key]
         if f.question and not r.flagged:
-            credits.count(c, g, m, d, "questions")
+            counts["questions"] += 1
             out.questions.append(Asked(r.id, c, g, m, r.occurred_at))
-        credits.count(c, g, m, d, "filler", int(f.filler))
-        credits.count(c, g, m, d, "duplicates", int("duplicate" in sc.points))
-        credits.count(c, g, m, d, "valuable", int(sc.valuable))
+        counts["filler"] += int(f.filler)
+        counts["duplicates"] += int("duplicate" in sc.points)
+        counts["valuable"] += int(sc.valuable)
         link = links.get(r.id)
         target = targets.get(link[0]) if link else None
         if link is None or target is None or target[0] == m:
@@ -244,9 +275,17 @@ def score_rows(
     if not rows:
         return {}
     rows = sorted(rows, key=lambda r: (r.occurred_at, r.id))
-    feats = {r.id: text_features(r.text, r.kind) for r in rows}
+    feats: dict[int, TextFeatures] = {}
+    normal: dict[str, str] = {}
+    # pure; about one chat line in twelve repeats an earlier one ("thanks", "ok")
+    done: dict[tuple[str, str], tuple[TextFeatures, str]] = {}
+    for r in rows:
+        both = done.get((r.text, r.kind))
+        if both is None:
+            both = done[(r.text, r.kind)] = features_and_normal(r.text, r.kind)
+        feats[r.id], normal[r.text] = both
     linking = load_links(conn, rows, feats)
-    links = link_replies(rows, feats, linking)
+    links = link_replies(rows, feats, linking, normal)
     targets = linking.targets
     weights = {c: specs.get(conn, c).weights for c in {r.community_id for r in rows}}
     snap = load_scoring(conn, rows, feats, links, targets, weights, said)

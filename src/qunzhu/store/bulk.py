@@ -90,6 +90,35 @@ def _insert_new_keys(
     return [row(k) for k in wanted if k not in there]
 
 
+def insert_new_values(
+    conn: Connection, table: Table, columns: Sequence[str], values: list[tuple[Any, ...]]
+) -> list[Any]:
+    """SQLite: :func:`insert_ignoring_conflicts` returning the primary key, for callers
+    that have rows of database values in ``columns`` order already (the key first); returns
+    the keys inserted now."""
+    key = columns[0]
+    wanted = list(dict.fromkeys(v[0] for v in values))
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    there: set[Any] = set()
+    try:
+        for start in range(0, len(wanted), 500):
+            part = wanted[start : start + 500]
+            marks = ", ".join("?" * len(part))
+            sql = f"SELECT {key} FROM {table.name} WHERE {key} IN ({marks})"
+            there.update(k for (k,) in cursor.execute(sql, part))
+    finally:
+        cursor.close()
+    new = [v for v in values if v[0] not in there] if there else values
+    if new:
+        raw_executemany(
+            conn,
+            f"INSERT OR IGNORE INTO {table.name} ({', '.join(columns)}) "
+            f"VALUES ({', '.join('?' * len(columns))})",
+            new,
+        )
+    return [k for k in wanted if k not in there]
+
+
 @cache
 def _key_row(key: str) -> Any:
     """Rows as RETURNING gives them: by position or by name."""

@@ -1,0 +1,123 @@
+"""The SQLite paths of :mod:`qunzhu.engines.score_writes` for the writes of one row per
+message (a first recompute writes a score row for each of 100,000 messages and marks tens
+of thousands of questions answered): rows go to the driver's ``executemany`` as database
+values built straight from the scores, without a dict per row or SQLAlchemy's per-row
+parameter handling. The same rows as the general path; the writer holds the database lock
+(see :mod:`qunzhu.store.bulk`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection, Table
+
+from qunzhu.engines.features import TextFeatures
+from qunzhu.engines.scoring_reads import ASKING_SPELL, MsgRow, chunked
+from qunzhu.engines.value import MessageValue
+from qunzhu.store.base import table_of
+from qunzhu.store.bulk import _sqlite_datetime, insert_new_values, raw_executemany
+from qunzhu.store.intelligence import Question
+from qunzhu.store.models import Message
+
+if TYPE_CHECKING:
+    from qunzhu.engines.scoring import Answer
+
+_m, _q = table_of(Message), table_of(Question)
+# score_writes._ANSWERED for the driver's executemany
+_ANSWERED_SQLITE = (
+    f"UPDATE {_q.name} SET answered_at = ?, answer_member_id = ? WHERE group_id = ? "
+    "AND member_id = ? AND asked_at >= ? AND asked_at <= ? "
+    "AND (answered_at IS NULL OR answered_at > ?)"
+)
+
+
+def write_scores_sqlite(
+    conn: Connection,
+    s: Table,
+    rows: list[MsgRow],
+    feats: dict[int, TextFeatures],
+    scores: dict[int, MessageValue],
+    links: dict[int, tuple[int, bool, float]],
+) -> set[int]:
+    """The rows as database values straight from the scores, no dict per row: a first
+    recompute writes one per message. Days repeat (a few hundred over 100,000 messages),
+    and so do scores (:func:`~qunzhu.engines.scoring.score_batch` gives messages of equal
+    features and context one :class:`MessageValue`): each is converted once."""
+    to_json: Callable[[Any], Any] = s.c.points.type.bind_processor(conn.dialect) or _same
+    days: dict[date, Any] = {}
+    # by identity, not by equal points: 1 and 1.0, or 0.0 and -0.0, are equal but print
+    # apart; ``scores`` keeps every object alive meanwhile, so no id is reused
+    points: dict[int, Any] = {}
+    values: list[tuple[Any, ...]] = []
+    for r in rows:
+        scored = scores[r.id]
+        day = days.get(r.day)
+        if day is None:
+            # the text sqlite3's own date adapter would write, without its call per row
+            day = days[r.day] = r.day.isoformat()
+        encoded = points.get(id(scored))
+        if encoded is None:
+            encoded = points[id(scored)] = to_json(scored.points)
+        link = links.get(r.id)
+        values.append(
+            (
+                r.id,
+                r.community_id,
+                r.group_id,
+                r.member_id,
+                day,
+                scored.value,
+                feats[r.id].text_hash,
+                encoded,
+                link[0] if link else None,
+                link[1] if link else False,
+                link[2] if link else None,
+            )
+        )
+    return set(insert_new_values(conn, s, SCORE_COLUMNS, values))
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+SCORE_COLUMNS = (
+    "message_id",
+    "community_id",
+    "group_id",
+    "member_id",
+    "day",
+    "value",
+    "text_hash",
+    "points",
+    "reply_to_id",
+    "reply_inferred",
+    "reply_probability",
+)
+
+
+def write_answers_sqlite(conn: Connection, answers: list[Answer]) -> None:
+    """Mark the questions answered (``score_writes._write_answers``) through the driver. The
+    stored times are read as the text SQLite keeps ("YYYY-MM-DD HH:MM:SS.ffffff", naive
+    UTC) and written back in that form."""
+    since: dict[int, str] = {}
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        for part in chunked(sorted({a.question_id for a in answers})):
+            marks = ", ".join("?" * len(part))
+            sql = f"SELECT id, occurred_at FROM {_m.name} WHERE id IN ({marks})"
+            for i, asked in cursor.execute(sql, part):
+                start = datetime.fromisoformat(asked) - ASKING_SPELL
+                since[i] = start.isoformat(" ", "microseconds")
+    finally:
+        cursor.close()
+    rows: list[tuple[Any, ...]] = []
+    for a in answers:
+        first = since.get(a.question_id)
+        if first is not None:
+            at = _sqlite_datetime(a.at)
+            rows.append((at, a.member_id, a.group_id, a.asker_id, first, at, at))
+    if rows:
+        raw_executemany(conn, _ANSWERED_SQLITE, rows)
