@@ -128,15 +128,15 @@ def test_the_outcome_reaches_the_moderation_decision(store, community, hub):
         session.flush()
         ref = {"moderation_action": decision.id}
         actions = [
-            Action(kind="warn", platform="wechat", community="acme", group="g", detail=ref),
+            Action(kind="warn", platform="whatsapp", community="acme", group="g", detail=ref),
         ]
         outbox.enqueue(session, cid, actions, f"review:{decision.id}")
-    assert hub.outbox.run_once() == 0  # no connector for wechat: left to a bridge a while
+    assert hub.outbox.run_once() == 0  # no connector for whatsapp: left to a bridge a while
     hub.outbox.bridge_wait = timedelta(0)
     assert hub.outbox.run_once() == 1
     assert hub.executor.drain()
     [(outcome, at)] = rows(store, select(ModerationAction.outcome, ModerationAction.carried_out_at))
-    assert outcome == "alerted" and at is None  # no wechat connector: not carried out
+    assert outcome == "alerted" and at is None  # no whatsapp connector: not carried out
     assert {s for (s,) in rows(store, select(ConnectorAction.status))} == {"alerted"}
 
 

@@ -91,6 +91,7 @@ class Executor:
         self.early_ledger: EarlyLedger = early_ledger or MemoryLedger()
         self._written = threading.Event()  # log rows are waiting for the flusher
         self._pacers: dict[int, SendPacer] = {}
+        self._mine = threading.local()  # each worker's own queue (see _pace)
 
     def start(self) -> None:
         if self._threads:
@@ -151,21 +152,53 @@ class Executor:
         return done
 
     def _work(self, q: queue.PriorityQueue[tuple[int, int, Action | None]]) -> None:
+        self._mine.queue = q
         while True:
             _lane, _n, a = q.get()
             if a is None:
                 return
-            try:
-                status = self.execute(a)
-            except Exception as exc:  # a bug in one action must not stop the worker
-                log.exception("action %s failed", a.kind)
-                status = self._log(a, None, "failed", 1, error=f"{type(exc).__name__}: {exc}")
-            if self.on_done is not None:
-                self.on_done(a, status)
-            self._written.set()
-            with self._idle:
-                self._busy -= 1
-                self._idle.notify_all()
+            self._carry_out(a)
+
+    def _carry_out(self, a: Action) -> None:
+        try:
+            status = self.execute(a)
+        except Exception as exc:  # a bug in one action must not stop the worker
+            log.exception("action %s failed", a.kind)
+            status = self._log(a, None, "failed", 1, error=f"{type(exc).__name__}: {exc}")
+        if self.on_done is not None:
+            self.on_done(a, status)
+        self._written.set()
+        with self._idle:
+            self._busy -= 1
+            self._idle.notify_all()
+
+    def _pace(self, wait: float) -> bool:
+        """Wait out a send's pace; meanwhile carry out the early deletes that reach this
+        worker's queue (an ad must not stay up behind a warning paced to the platform's
+        limits). Everything else waits its turn, in its order. True when stopping."""
+        q: queue.PriorityQueue[tuple[int, int, Action | None]] | None = getattr(
+            self._mine, "queue", None
+        )
+        if q is None:  # called outside a worker (tests call execute directly)
+            return self._stop.wait(wait)
+        held: list[tuple[int, int, Action | None]] = []
+        deadline = time.monotonic() + wait
+        try:
+            while (left := deadline - time.monotonic()) > 0 and not self._stop.is_set():
+                try:
+                    item = q.get(timeout=min(left, 0.5))
+                except queue.Empty:
+                    continue
+                if item[0] == 0 and item[2] is not None:
+                    self._carry_out(item[2])
+                else:
+                    held.append(item)
+                    if item[2] is None:  # stopping: leave the rest to the stop
+                        break
+        finally:
+            for item in held:  # back with their own order numbers: the order is kept
+                q.put(item)
+        return self._stop.is_set()
 
     def flush_log(self) -> None:
         """Write the buffered action log in one transaction (one per action would contend
@@ -240,7 +273,7 @@ class Executor:
             except DailyCapReached as full:  # a personal account kept safe: a person decides
                 self._alert(action, cid, f"not sent: {full}. {_what(action)}", kind="daily_cap")
                 return self._log(action, cid, "alerted", 0, error=str(full))
-            if wait > 0 and self._stop.wait(wait):
+            if wait > 0 and self._pace(wait):
                 return self._log(action, cid, "failed", 0, error="stopped before it was tried")
         attempts = 0
         while attempts < self.max_attempts and not self._stop.is_set():
