@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from qunzhu.messaging.compose import ComposeError, compose
@@ -18,6 +19,7 @@ from qunzhu.spec.schema import CommunitySpec
 from qunzhu.spec.zones import zone_named
 from qunzhu.store import broadcasts
 from qunzhu.store.broadcasts import AudienceError, Target
+from qunzhu.store.models import Membership
 
 MAX_TARGETS = 20_000
 
@@ -33,6 +35,8 @@ class SendRequest:
     send_at: datetime | None = None
     created_by: str = "cli"
     audience: Mapping[str, Any] = field(default_factory=dict)
+    # the groups the sender may speak in (a moderator's assigned groups); None: every group
+    allowed_groups: frozenset[int] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +96,7 @@ def prepare(
         raise AudienceError(
             "the message has nobody to go to: name groups or members", field="groups"
         )
+    _within_allowed(session, community_id, targets, request)
     if len(targets) > MAX_TARGETS:
         raise AudienceError(
             f"{len(targets)} targets; one broadcast reaches at most {MAX_TARGETS}", field="members"
@@ -109,6 +114,48 @@ def prepare(
         send_at=request.send_at,
     )
     return Planned(deliveries=deliveries, times=times, texts=dict(composed.texts))
+
+
+class NotAssigned(AudienceError):
+    """The sender is a moderator and the audience reaches beyond the groups assigned to
+    them: a refusal of who asks (403), not of what was asked."""
+
+
+def _within_allowed(
+    session: Session, community_id: int, targets: Sequence[Target], request: SendRequest
+) -> None:
+    """A moderator speaks in the groups assigned to them, and privately to members of those
+    groups; a whole segment or every group takes an admin."""
+    allowed = request.allowed_groups
+    if allowed is None:
+        return
+    if request.segment or request.every_group:
+        raise NotAssigned(
+            "a whole segment or every group takes an admin: name your groups", field="groups"
+        )
+    wanted = [t.member_id for t in targets if t.member_id is not None]
+    reachable = (
+        set(
+            session.scalars(
+                select(Membership.member_id).where(
+                    Membership.community_id == community_id,
+                    Membership.member_id.in_(wanted),
+                    Membership.group_id.in_(sorted(allowed)),
+                )
+            )
+        )
+        if wanted
+        else set()
+    )
+    for t in targets:
+        ok = t.member_id in reachable if t.member_id is not None else t.group_id in allowed
+        if not ok:
+            where = t.group_name or t.member_name or t.chat
+            raise NotAssigned(
+                f"{where} is not in a group assigned to you: an admin sends there, or assigns "
+                "you the group (Operators page)",
+                field="members" if t.member_id is not None else "groups",
+            )
 
 
 def send(

@@ -31,10 +31,10 @@ from sqlalchemy.orm import Session
 from qunzhu.auth.permissions import Caller, mask_text
 from qunzhu.bounds import clean_text
 from qunzhu.messaging.library import LibraryError
+from qunzhu.readmodels.assigned import assigned_groups
 from qunzhu.store.intelligence import MessageScore
 from qunzhu.store.library import FTS_TABLE, LibraryItem
 from qunzhu.store.models import Group, Member, Message
-from qunzhu.store.tasks import OperatorGroup
 
 SUGGEST_DAYS = 90
 MIN_CHARS = 10  # a suggestion is an answer or a post, not "谢谢大家" or "+1"
@@ -109,18 +109,8 @@ def suggestions(
 
 
 def deciding_groups(session: Session, community_id: int, caller: Caller) -> set[int] | None:
-    """The groups ``caller`` may keep and dismiss for: every group (None) for admins and up,
-    else the groups assigned to them (Operators page; the same assignment as their tasks)."""
-    if caller.can(community_id, "manage"):
-        return None
-    return set(
-        session.scalars(
-            select(OperatorGroup.group_id).where(
-                OperatorGroup.community_id == community_id,
-                OperatorGroup.operator_id == caller.operator_id,
-            )
-        )
-    )
+    """The groups ``caller`` may keep and dismiss for (see :mod:`.assigned`)."""
+    return assigned_groups(session, community_id, caller)
 
 
 def _items(community_id: int) -> Select[Any]:

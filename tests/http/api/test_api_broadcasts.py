@@ -1,5 +1,6 @@
-"""Broadcasts over HTTP: moderators preview and send, analysts read, other communities see
-nothing; a bad text or audience is a 422 that names its field and queues nothing."""
+"""Broadcasts over HTTP: admins send anywhere, moderators to the groups assigned to them,
+analysts read, other communities see nothing; a bad text or audience is a 422 that names
+its field and queues nothing."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from qunzhu_tests_http import feed, message
 from sqlalchemy import func, select
 
 from qunzhu.store.connectors import OutboxAction
+from qunzhu.store.models import Group
+from qunzhu.store.tasks import OperatorGroup
 
 URL = "/api/v1/communities/acme/broadcasts"
 
@@ -16,7 +19,7 @@ def _queued(store) -> int:
         return int(session.scalar(select(func.count()).select_from(OutboxAction)) or 0)
 
 
-def test_moderators_send_analysts_read_and_outsiders_get_nothing(client, personas):
+def test_admins_send_analysts_read_and_outsiders_get_nothing(client, personas):
     feed(personas.store, [message(1, group="g1"), message(2, group="g2")])
     body = {
         "text": {"zh-CN": "{group}：今晚八点分享", "en": "{group}: talk at 8pm"},
@@ -28,7 +31,7 @@ def test_moderators_send_analysts_read_and_outsiders_get_nothing(client, persona
         404,
     )
 
-    shown = client.post(URL, json={**body, "preview": True}, headers=personas["moderator"].headers)
+    shown = client.post(URL, json={**body, "preview": True}, headers=personas["admin"].headers)
     assert shown.status_code == 200, shown.text
     assert shown.json()["preview"] is True and _queued(personas.store) == 0
     assert len(shown.json()["deliveries"]) == 2
@@ -37,7 +40,7 @@ def test_moderators_send_analysts_read_and_outsiders_get_nothing(client, persona
     assert {u["why"] for u in summary["unreachable"]} == {"no_connector_platform"}
     assert summary["pacing"]["now"] == 2 and summary["pacing"]["daily_cap"] == 2000
 
-    made = client.post(URL, json={**body, "lang": "en"}, headers=personas["moderator"].headers)
+    made = client.post(URL, json={**body, "lang": "en"}, headers=personas["admin"].headers)
     assert made.status_code == 200, made.text
     broadcast = made.json()["id"]
     assert sorted(d["text"] for d in made.json()["deliveries"]) == [
@@ -59,9 +62,39 @@ def test_moderators_send_analysts_read_and_outsiders_get_nothing(client, persona
     )
 
 
+def _assign(store, persona, group: str) -> None:
+    with store.unit_of_work() as session:
+        g = session.scalars(select(Group).where(Group.platform_group_id == group)).one()
+        session.add(
+            OperatorGroup(
+                community_id=g.community_id, operator_id=persona.operator_id, group_id=g.id
+            )
+        )
+
+
+def test_a_moderator_sends_to_the_groups_assigned_to_them_only(client, personas):
+    feed(personas.store, [message(1, group="g1"), message(2, group="g2", member="u2")])
+    mod = personas["moderator"].headers
+    text = {"zh-CN": "今晚八点分享"}
+    refused = client.post(URL, json={"text": text, "groups": ["g1"]}, headers=mod)
+    assert refused.status_code == 403 and "not in a group assigned to you" in refused.text
+    _assign(personas.store, personas["moderator"], "g1")
+    sent = client.post(URL, json={"text": text, "groups": ["g1"]}, headers=mod)
+    assert sent.status_code == 200, sent.text
+    for body, field in (
+        ({"text": text, "groups": ["g1", "g2"]}, "groups"),
+        ({"text": text, "all_groups": True}, "groups"),
+        ({"text": {"zh-CN": "{name} 你好"}, "members": ["u2"]}, "members"),
+    ):
+        answer = client.post(URL, json=body, headers=mod)
+        assert answer.status_code == 403, (body, answer.text)
+        assert answer.json()["error"]["field"] == field
+    assert _queued(personas.store) == 1
+
+
 def test_bad_input_is_a_422_naming_the_field(client, personas):
     feed(personas.store, [message(1, group="g1")])
-    mod = personas["moderator"].headers
+    mod = personas["admin"].headers
     cases = [
         ({"text": {"zh-CN": "{name} 你好"}, "all_groups": True}, "text.zh-CN"),
         ({"text": {"zh-CN": "ok"}, "groups": ["nope"]}, "groups"),

@@ -13,6 +13,7 @@ from text_scan import problems, shown_text
 from qunzhu.store.connectors import Connector, ConnectorGroup, OutboxAction
 from qunzhu.store.messaging import Broadcast
 from qunzhu.store.models import Community, Group
+from qunzhu.store.tasks import OperatorGroup
 
 QUIET_ALL_DAY = """\
 name: acme
@@ -32,6 +33,19 @@ def _telegram_group(store, acme_id: int, chat: str, name: str) -> int:
         session.add(group)
         session.flush()
         return int(group.id)
+
+
+def _assign(personas, name: str, *group_ids: int) -> None:
+    """Groups a moderator looks after (Operators page): where they may send."""
+    with personas.store.unit_of_work() as session:
+        for gid in group_ids:
+            session.add(
+                OperatorGroup(
+                    community_id=personas.communities["acme"],
+                    operator_id=personas[name].operator_id,
+                    group_id=gid,
+                )
+            )
 
 
 def _form(page: str, **fields) -> dict:
@@ -59,6 +73,7 @@ def test_preview_then_send_and_see_each_delivery(client, acme, personas):
         session.execute(
             update(Community).where(Community.id == acme_id).values(spec_yaml=QUIET_ALL_DAY)
         )
+    _assign(personas, "moderator", live, gone, acme["g1"])
     log_in(client, "moderator")
     page = client.get("/c/acme/send")
     assert page.status_code == 200 and 'id="compose"' in page.text
@@ -117,6 +132,7 @@ def test_an_unknown_variable_is_named_and_nothing_is_queued(client, acme, person
 
 
 def test_a_member_variable_needs_members_one_by_one(client, acme, personas):
+    _assign(personas, "moderator", acme["g1"])
     log_in(client, "moderator")
     page = client.get("/c/acme/send")
     to_groups = client.post(
@@ -150,4 +166,15 @@ def test_roles_analyst_reads_moderator_not_everything_csrf(client, acme, persona
     page = client.get("/c/acme/send")
     every = _form(page.text, text_zh="{group} 你好", to="all")
     assert client.post("/c/acme/send/preview", data=every).status_code == 200
+    assert _count(personas.store, OutboxAction) == 0
+
+
+def test_a_moderator_is_offered_and_may_send_to_their_groups_only(client, acme, personas):
+    _assign(personas, "moderator", acme["g1"])
+    log_in(client, "moderator")
+    page = client.get("/c/acme/send")
+    assert f'value="{acme["g1"]}"' in page.text and f'value="{acme["g2"]}"' not in page.text
+    fields = _form(page.text, text_zh="你好", to="groups", group=[str(acme["g2"])])
+    refused = client.post("/c/acme/send/preview", data=fields)
+    assert refused.status_code == 403 and "assigned to you" in refused.text
     assert _count(personas.store, OutboxAction) == 0

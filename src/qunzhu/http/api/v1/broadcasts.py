@@ -15,9 +15,10 @@ from qunzhu.growth.common import spec_of
 from qunzhu.http.deps import CommunityAccess, get_settings, get_store, require
 from qunzhu.http.errors import ApiError
 from qunzhu.http.ownership import ObjectId, rows_of
-from qunzhu.messaging.broadcast import SendRequest, community_zone, send
+from qunzhu.messaging.broadcast import NotAssigned, SendRequest, community_zone, send
 from qunzhu.messaging.compose import ComposeError
 from qunzhu.messaging.preview import preview
+from qunzhu.readmodels.assigned import assigned_groups
 from qunzhu.readmodels.message_effects import effects_of
 from qunzhu.readmodels.message_effects import summary as effect_summary
 from qunzhu.store import broadcasts
@@ -78,6 +79,8 @@ def create(
     now = datetime.now(UTC)
     try:
         with get_store(request).unit_of_work() as session:
+            mine = assigned_groups(session, access.community.id, access.caller)
+            ask = replace(ask, allowed_groups=None if mine is None else frozenset(mine))
             spec = spec_of(session.connection(), access.community.id)
             tz = community_zone(spec, tz)
             if ask.send_at is not None and ask.send_at.tzinfo is None:
@@ -102,6 +105,8 @@ def create(
                 target=f"broadcast:{broadcast_id}",
                 detail={"targets": len(planned.deliveries)},
             )
+    except NotAssigned as exc:
+        raise ApiError(403, "forbidden", str(exc), field=exc.field) from None
     except (ComposeError, AudienceError) as exc:
         raise ApiError(422, "invalid", str(exc), field=exc.field) from None
     return {"id": broadcast_id, "preview": False, "deliveries": planned.as_rows()}

@@ -26,9 +26,10 @@ from qunzhu.http.deps import CommunityAccess, get_settings, get_store, require
 from qunzhu.http.errors import ApiError
 from qunzhu.http.ownership import ObjectId, rows_of
 from qunzhu.http.web.pages.common import back, page
-from qunzhu.messaging.broadcast import SendRequest, community_zone, send
+from qunzhu.messaging.broadcast import NotAssigned, SendRequest, community_zone, send
 from qunzhu.messaging.compose import GROUP_VARIABLES, MEMBER_VARIABLES, ComposeError
 from qunzhu.messaging.preview import preview
+from qunzhu.readmodels.assigned import assigned_groups
 from qunzhu.readmodels.message_effects import effects_of
 from qunzhu.readmodels.message_effects import summary as effect_summary
 from qunzhu.store import broadcasts
@@ -113,8 +114,11 @@ async def _form(request: Request) -> tuple[SendForm, str]:
 def _options(request: Request, access: CommunityAccess) -> dict[str, Any]:
     cid = access.community.id
     with get_store(request).reading() as session:
+        mine = assigned_groups(session, cid, access.caller)
+        groups = group_targets(session, cid, every_group=True)
         return {
-            "groups": group_targets(session, cid, every_group=True),
+            # a moderator is offered the groups assigned to them, where they may send
+            "groups": [g for g in groups if mine is None or g.group_id in mine],
             "segments": segments_in_use(session, cid),
             "recent": broadcasts.recent(session, cid, 20),
             "group_variables": sorted(GROUP_VARIABLES),
@@ -164,6 +168,8 @@ def _prepared(
     now = datetime.now(UTC)
     cid = access.community.id
     with get_store(request).unit_of_work() as session:
+        mine = assigned_groups(session, cid, access.caller)
+        ask = replace(ask, allowed_groups=None if mine is None else frozenset(mine))
         spec = spec_of(session.connection(), cid)
         tz = community_zone(spec, get_settings(request).tz)
         if ask.send_at is not None and ask.send_at.tzinfo is None:
@@ -197,7 +203,8 @@ async def send_preview(
         _, summary = _prepared(request, access, form, queue=False)
     except PROBLEMS as exc:
         error = {"field": exc.field, "message": str(exc)}
-        return _shown(request, access, form, error=error, status=422)
+        status = 403 if isinstance(exc, NotAssigned) else 422
+        return _shown(request, access, form, error=error, status=status)
     return _shown(request, access, form, preview=summary)
 
 
@@ -214,7 +221,8 @@ async def send_now(
         broadcast_id, _ = _prepared(request, access, form, queue=True)
     except PROBLEMS as exc:
         error = {"field": exc.field, "message": str(exc)}
-        return _shown(request, access, form, error=error, status=422)
+        status = 403 if isinstance(exc, NotAssigned) else 422
+        return _shown(request, access, form, error=error, status=status)
     return back(f"/c/{access.community.slug}/broadcasts/{broadcast_id}", done="broadcast_queued")
 
 
