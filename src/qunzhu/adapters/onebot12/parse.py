@@ -17,14 +17,13 @@ those are read as system lines, so a member typing the same words credits nobody
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from qunzhu import events as ev
-from qunzhu.adapters.importers.wechat_system import INVITED, LEFT, REMOVED, SCANNED, SEPARATORS
+from qunzhu.adapters.importers.wechat_system import system_line
 
 # the bridge's platform name → qunzhu's; a name not here is refused with the reason
 PLATFORM_NAMES = {"qq": "qq", "wechat": "wechat", "wx": "wechat", "weixin": "wechat",
@@ -35,7 +34,6 @@ _KINDS = {"image": "image", "voice": "voice", "audio": "voice", "video": "video"
           "redbag": "red_envelope"}  # fmt: skip
 _NOTICE_MESSAGES = {"get_group_card": "contact_card", "get_group_redbag": "red_envelope"}
 _SYSTEM_SENDERS = frozenset({"", "system", "10000"})
-_RENAMED = re.compile(r"^[\"“”「」]?(.+?)[\"“”「」]?\s*修改群名为\s*[\"“”「」]?(.+?)[\"“”「」]?$")
 
 
 @dataclass
@@ -220,37 +218,23 @@ def _system_line(
         "occurred_at": _when(e["time"]),
         "raw": dict(e),
     }
-    invited = INVITED.match(text)
-    scanned = None if invited else SCANNED.match(text)
-    if invited or scanned:
-        if invited:
-            inviter_name, invitees, via = invited[1], invited[2], "invite"
-        else:
-            assert scanned is not None
-            invitees, inviter_name, via = scanned[1], scanned[2], "qr"
-        inviter = who(inviter_name)[0]
-        for one in SEPARATORS.split(invitees):
-            member, name = who(one)
-            out.events.append(
-                ev.MemberJoined(member=member, member_name=name, inviter=inviter, via=via, **common)
-            )
+    line = system_line(text)  # the export's reading of the same lines
+    if line is None or line.kind == "recall":
+        out.ignored = f"system line: {text[:60]}"
         return
-    removed = REMOVED.match(text)
-    if removed:
-        by = who(removed[1])[0]
-        for one in SEPARATORS.split(removed[2]):
-            member, name = who(one)
+    if line.kind == "rename":
+        out.renamed.append((group, line.title, who(line.by)[0]))
+        return
+    by = who(line.by)[0] if line.by else None
+    for one in line.names:
+        member, name = who(one)
+        if line.kind == "join":
+            out.events.append(
+                ev.MemberJoined(member=member, member_name=name, inviter=by, via=line.via, **common)
+            )
+        elif line.kind == "removed":
             out.events.append(
                 ev.MemberLeft(member=member, member_name=name, reason="removed", by=by, **common)
             )
-        return
-    left = LEFT.match(text)
-    if left:
-        member, name = who(left[1])
-        out.events.append(ev.MemberLeft(member=member, member_name=name, **common))
-        return
-    renamed = _RENAMED.match(text)
-    if renamed:
-        out.renamed.append((group, renamed[2], who(renamed[1])[0]))
-        return
-    out.ignored = f"system line: {text[:60]}"
+        else:
+            out.events.append(ev.MemberLeft(member=member, member_name=name, **common))
