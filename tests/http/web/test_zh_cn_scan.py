@@ -265,7 +265,9 @@ def _act_as_operators(sample: Sample) -> None:
     # the library commands print what members wrote, in whatever language they wrote it
     listed = CliRunner().invoke(app, ["library", "list", "-c", SLUG, "--json"], env=sample.env)
     shown = [s["text"] for s in suggested + json.loads(listed.output)]
-    sample.member_words |= words_of(shown)
+    words = words_of(shown)
+    # a table cuts a long text where it must ("试试这个：pi…"): a cut word is still theirs
+    sample.member_words |= words | {w[:k] for w in words for k in range(2, len(w))}
     audit = shown_text(client.get(f"/c/{SLUG}/audit").text)
     assert {"确认处理", "通过奖励"} <= set(audit.split()), audit
     _plan_the_day(sample)
