@@ -42,6 +42,7 @@ sys.path.insert(0, str(HERE.parent / "tests" / "live"))
 import machine  # noqa: E402
 from connector_fakes import discord as dc  # noqa: E402
 from connector_fakes.liveserver import LiveServer  # noqa: E402
+from hub_process import run_hub  # noqa: E402
 
 RATE = 500
 TARGET_P99_MS = 20.0
@@ -57,35 +58,15 @@ rules:
 
 def role_server(db: str, api_base: str, gateway: str, token: str, redis_url: str) -> None:
     """The qunzhu side, as `qunzhu serve` runs a connector (one process)."""
-    from qunzhu.adapters.manage import save_connector
-    from qunzhu.live.hub import ConnectorHub
-    from qunzhu.settings import load_settings
-    from qunzhu.store.models import Community
-    from qunzhu.store.session import Store
-
-    where: dict[str, Any] = {"redis_url": redis_url, "live_process": False} if redis_url else {}
-    settings = load_settings(
-        database_url=db, secret_key="b" * 40, sample_data=False, log_level="WARNING", **where
-    )
-    store = Store(settings)
-    with store.unit_of_work() as session:
-        session.add(Community(slug="bench", name="bench", spec_yaml=SPEC))
-    save_connector(
-        store,
-        community="bench",
+    run_hub(
+        db,
+        redis_url,
+        SPEC,
         platform="discord",
         name="dcbench",
         config={"api_base": api_base, "gateway": gateway},
         credentials={"token": token},
     )
-    hub = ConnectorHub.load(store)
-    hub.start()
-    stopping = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
-    while not stopping.wait(0.1):
-        pass
-    hub.stop()
-    store.dispose()
 
 
 def _author(n: int, ad: bool) -> dict[str, Any]:

@@ -32,7 +32,6 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -40,6 +39,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import machine
+from hub_process import run_hub
 
 TOKEN = "bench-bridge-token"
 RATE = 500
@@ -59,35 +59,15 @@ UNPACED = {"send_per_second": 1000, "send_per_chat_per_minute": 600, "send_min_g
 
 def role_server(db: str, ws_url: str, redis_url: str) -> None:
     """The qunzhu side, as `qunzhu serve` runs a connector (one process)."""
-    from qunzhu.adapters.manage import save_connector
-    from qunzhu.live.hub import ConnectorHub
-    from qunzhu.settings import load_settings
-    from qunzhu.store.models import Community
-    from qunzhu.store.session import Store
-
-    where: dict[str, Any] = {"redis_url": redis_url, "live_process": False} if redis_url else {}
-    settings = load_settings(
-        database_url=db, secret_key="b" * 40, sample_data=False, log_level="WARNING", **where
-    )
-    store = Store(settings)
-    with store.unit_of_work() as session:
-        session.add(Community(slug="bench", name="bench", spec_yaml=SPEC))
-    save_connector(
-        store,
-        community="bench",
+    run_hub(
+        db,
+        redis_url,
+        SPEC,
         platform="wechat",
         name="wxbench",
         config={"protocol": "onebot12", "ws_url": ws_url, **UNPACED},
         credentials={"access_token": TOKEN},
     )
-    hub = ConnectorHub.load(store)
-    hub.start()
-    stopping = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
-    while not stopping.wait(0.1):
-        pass
-    hub.stop()
-    store.dispose()
 
 
 def role_reverse(db: str, redis_url: str, port_file: str) -> None:

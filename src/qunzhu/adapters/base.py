@@ -60,6 +60,24 @@ class Migrated(ConnectorError):
         self.new_group = new_group
 
 
+def member_of(action: Action) -> str:
+    """The member an action is about; an action that names none cannot be carried out."""
+    if not action.member:
+        raise Unsupported(f"{action.kind} needs a member")
+    return action.member
+
+
+def referral_of(action: Action) -> tuple[str | None, str | None, str]:
+    """(referrer, code, name) of an invite link to make: unless the decision names it, the
+    name says whose referral it is (``ref:<referrer>:<code>``; Telegram reads it back at a
+    join through the link)."""
+    d = action.detail
+    referrer = str(d["referrer"]) if d.get("referrer") else None
+    code = str(d["code"]) if d.get("code") else None
+    name = str(d.get("name") or (f"ref:{referrer}:{code or ''}" if referrer else action.reason))
+    return referrer, code, name
+
+
 Deliver = Callable[[Sequence[Event]], object]
 """Hands events to the pipeline; returns once they are stored (raises if they are not)."""
 

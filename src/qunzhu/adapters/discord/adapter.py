@@ -35,7 +35,15 @@ from typing import Any, assert_never
 import discord
 from discord.http import HTTPClient, handle_message_parameters
 
-from qunzhu.adapters.base import ConnectorError, ConnectorInfo, Deliver, PermanentError, Unsupported
+from qunzhu.adapters.base import (
+    ConnectorError,
+    ConnectorInfo,
+    Deliver,
+    PermanentError,
+    Unsupported,
+    member_of,
+    referral_of,
+)
 from qunzhu.adapters.discord.api import RestApi, use_base
 from qunzhu.adapters.discord.parse import Where, parse_dispatch
 from qunzhu.adapters.state import StateBook
@@ -285,7 +293,7 @@ class DiscordConnector:
             case "send_message" | "warn":
                 return self._send(action, channel)
             case "mute" | "unmute" | "remove" | "ban" | "unban":
-                return self._moderate(action, self._guild(channel), _member(action))
+                return self._moderate(action, self._guild(channel), member_of(action))
             case "create_invite_link":
                 return self._invite_link(action, channel)
             case "approve_join" | "decline_join":
@@ -356,9 +364,7 @@ class DiscordConnector:
 
     def _invite_link(self, action: Action, channel: str) -> dict[str, Any]:
         d = action.detail
-        referrer = str(d["referrer"]) if d.get("referrer") else None
-        code = str(d["code"]) if d.get("code") else None
-        name = str(d.get("name") or (f"ref:{referrer}:{code or ''}" if referrer else action.reason))
+        referrer, code, name = referral_of(action)
         uses = int(d.get("member_limit") or 0)
         age = int(d.get("expire_seconds") or 0)
 
@@ -400,9 +406,3 @@ def _close(loop: asyncio.AbstractEventLoop) -> None:
 def _uses(invite: dict[str, Any]) -> tuple[int, str | None]:
     inviter = (invite.get("inviter") or {}).get("id")
     return int(invite.get("uses") or 0), str(inviter) if inviter else None
-
-
-def _member(action: Action) -> str:
-    if action.member is None:
-        raise Unsupported(f"{action.kind} needs a member")
-    return action.member

@@ -24,7 +24,13 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, assert_never
 
-from qunzhu.adapters.base import ConnectorInfo, Deliver, Refused, Unsupported
+from qunzhu.adapters.base import (
+    ConnectorInfo,
+    Deliver,
+    Refused,
+    Unsupported,
+    member_of,
+)
 from qunzhu.adapters.onebot.adapter import OneBotConnector
 from qunzhu.adapters.onebot12.api import HttpApi, answer
 from qunzhu.adapters.onebot12.parse import parse_event
@@ -182,7 +188,7 @@ class OneBot12Connector(OneBotConnector):
             case "remove" | "ban":
                 if not wechat:
                     raise Unsupported(f"OneBot 12 has no standard action for {kind}")
-                member = _member(action)
+                member = member_of(action)
                 try:
                     self.call(REMOVE, {"group_id": action.group, "user_list": [member]})
                 except Refused as exc:
@@ -254,9 +260,3 @@ def _group_message(group: str, text: str) -> dict[str, Any]:
         "group_id": group,
         "message": [{"type": "text", "data": {"text": text}}],
     }
-
-
-def _member(action: Action) -> str:
-    if not action.member:
-        raise Unsupported(f"{action.kind} needs a member")
-    return action.member

@@ -15,7 +15,7 @@ from typing import Any, assert_never
 
 import anyio.to_thread
 
-from qunzhu.adapters.base import ConnectorInfo, Deliver, Unsupported
+from qunzhu.adapters.base import ConnectorInfo, Deliver, Unsupported, member_of, referral_of
 from qunzhu.adapters.state import StateBook
 from qunzhu.adapters.telegram.api import BotApi
 from qunzhu.adapters.telegram.parse import parse_update
@@ -179,9 +179,9 @@ class TelegramConnector:
             case "send_message" | "warn":
                 return self._send(action, chat, reply=kind == "send_message")
             case "mute" | "unmute" | "remove" | "ban" | "unban":
-                return self._restrict(action, chat, _member(action))
+                return self._restrict(action, chat, member_of(action))
             case "approve_join" | "decline_join":
-                return self._answer_request(action, chat, _member(action))
+                return self._answer_request(action, chat, member_of(action))
             case "create_invite_link":
                 return self._invite_link(action, chat)
             case "alert":
@@ -262,9 +262,7 @@ class TelegramConnector:
 
     def _invite_link(self, action: Action, chat: str) -> dict[str, Any]:
         d = action.detail
-        referrer = str(d["referrer"]) if d.get("referrer") else None
-        code = str(d["code"]) if d.get("code") else None
-        name = str(d.get("name") or (f"ref:{referrer}:{code or ''}" if referrer else action.reason))
+        referrer, code, name = referral_of(action)
         params: dict[str, Any] = {"chat_id": chat, "name": name[:32]}
         if d.get("member_limit"):
             params["member_limit"] = int(d["member_limit"])
@@ -282,9 +280,3 @@ class TelegramConnector:
 
     def close(self) -> None:
         self.api.close()
-
-
-def _member(action: Action) -> str:
-    if action.member is None:
-        raise Unsupported(f"{action.kind} needs a member")
-    return action.member

@@ -24,7 +24,14 @@ from typing import Any, assert_never
 
 from wcferry import wcf_pb2
 
-from qunzhu.adapters.base import ConnectorError, ConnectorInfo, Deliver, Refused, Unsupported
+from qunzhu.adapters.base import (
+    ConnectorError,
+    ConnectorInfo,
+    Deliver,
+    Refused,
+    Unsupported,
+    member_of,
+)
 from qunzhu.adapters.state import StateBook
 from qunzhu.adapters.webhook import WebhookRoute
 from qunzhu.adapters.wechat.parse import PLATFORM, parse
@@ -213,14 +220,14 @@ class WeChatFerryConnector:
                 self._send(group, text=text)
                 return {}
             case "remove" | "ban":
-                member = _member(action)
+                member = member_of(action)
                 self._manage(group, wcf_pb2.FUNC_DEL_ROOM_MEMBERS, member, "remove")
                 if action.text:  # the group learns why
                     self._send(group, text=action.text)
                 # WeChat keeps no ban list: a banned member is removed, and could be invited
                 return {"removed": member}
             case "approve_join":
-                member = _member(action)
+                member = member_of(action)
                 small = len(self.room(group).names) < SMALL_GROUP
                 func = wcf_pb2.FUNC_ADD_ROOM_MEMBERS if small else wcf_pb2.FUNC_INV_ROOM_MEMBERS
                 self._manage(group, func, member, "add" if small else "invite")
@@ -241,9 +248,3 @@ class WeChatFerryConnector:
 
 
 _AGAINST_MEMBER = frozenset({"warn", "delete_message", "mute", "unmute", "remove", "ban"})
-
-
-def _member(action: Action) -> str:
-    if not action.member:
-        raise Unsupported(f"{action.kind} needs a member")
-    return action.member
