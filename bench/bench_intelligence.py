@@ -26,7 +26,16 @@ speed
     it. Floor: one bare ``GROUP BY group, member, day`` over the messages table, in the
     same run. SQLite, and PostgreSQL when it answers.
 
-`python bench/bench_intelligence.py --out bench/results/intelligence.json [--quick]`
+    Ablations (:mod:`value_ablations`, after each split's figures, on the same store):
+    value rescored with parts of it switched off through the community spec's ``value:``
+    weights (answer, helped_per_member, reply_earned_per_member, substance, question,
+    code/link/file, the filler and duplicate penalties), helped credit alone as a
+    reference, and the reply-link threshold moved; each with its Spearman, its lead over
+    message counts and its difference from the shipped weights, 95% bootstrap intervals
+    from the same resamples. ``--no-ablations`` leaves them out.
+
+`python bench/bench_intelligence.py --out bench/results/intelligence.json [--quick]`;
+`--part quality` with an existing ``--out`` replaces its quality figures only.
 """
 
 from __future__ import annotations
@@ -58,8 +67,12 @@ from qunzhu.pipeline import Pipeline
 from qunzhu.settings import load_settings
 from qunzhu.store.base import table_of
 from qunzhu.store.migrate import upgrade
-from qunzhu.store.models import Base, Identity, MemberDaily, Message
+from qunzhu.store.models import Base, Community, Identity, MemberDaily, Message
 from qunzhu.store.session import Store, make_engine
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import machine
+import value_ablations
 
 ROOT = Path(__file__).resolve().parents[1]
 IRC_DIR = ROOT.parent / "shared" / "data" / "irc" / "ubuntu"
@@ -93,17 +106,18 @@ def _annotation(path: Path) -> tuple[list[tuple[int, int]], set[int]]:
     return pairs, judged
 
 
-def quality(tmp: Path, split: str = "session-hash") -> dict[str, Any]:
+def quality(tmp: Path, split: str = "session-hash", ablate: bool = True) -> dict[str, Any]:
     """Value against the annotation on the held-out part of ``split``, scored with a reply
-    model that never saw it."""
+    model that never saw it; then, with ``ablate``, the same with parts of value switched
+    off (:mod:`value_ablations`)."""
     every = sorted(IRC_DIR.glob("*.annotation.txt"))
     kept = held_out_names((f.name.removesuffix(".annotation.txt") for f in every), split)
     files = [f for f in every if f.name.removesuffix(".annotation.txt") in kept]
     if split == "session-hash":  # the shipped model learned the other half
-        return _quality(tmp, files, split)
+        return _quality(tmp, files, split, ablate)
     model, _, _ = fit([s for s in read_sessions(IRC_DIR) if s.name not in kept])
     with model_in_use(model):
-        return _quality(tmp, files, split)
+        return _quality(tmp, files, split, ablate)
 
 
 def _ahead_interval(value: list[float], count: list[int], gt: list[int]) -> list[float]:
@@ -118,7 +132,25 @@ def _ahead_interval(value: list[float], count: list[int], gt: list[int]) -> list
     return [round(float(lo), 4), round(float(hi), 4)]
 
 
-def _quality(tmp: Path, files: list[Path], split: str) -> dict[str, Any]:
+def _member_totals(store: Store) -> tuple[dict[str, float], dict[str, int]]:
+    """Each member's summed value and message count, by IRC nick."""
+    value: dict[str, float] = defaultdict(float)
+    count: dict[str, int] = defaultdict(int)
+    with store.engine.connect() as conn:
+        nick_of = {
+            m: n for m, n in conn.execute(select(Identity.member_id, Identity.platform_user_id))
+        }
+        for mid, v, n in conn.execute(
+            select(
+                MemberDaily.member_id, func.sum(MemberDaily.value), func.sum(MemberDaily.messages)
+            ).group_by(MemberDaily.member_id)
+        ):
+            value[nick_of[mid]] += float(v)
+            count[nick_of[mid]] += int(n)
+    return value, count
+
+
+def _quality(tmp: Path, files: list[Path], split: str, ablate: bool = True) -> dict[str, Any]:
     store = _store(f"sqlite:///{tmp / f'irc-{split}.db'}")
     events: list[Any] = []
     links: dict[str, list[tuple[int, int]]] = {}
@@ -149,19 +181,8 @@ def _quality(tmp: Path, files: list[Path], split: str) -> dict[str, Any]:
         events, source="bench"
     )
     scoring_s = time.perf_counter() - started
+    value, count = _member_totals(store)
     with store.engine.connect() as conn:
-        value: dict[str, float] = defaultdict(float)
-        count: dict[str, int] = defaultdict(int)
-        nick_of = {
-            m: n for m, n in conn.execute(select(Identity.member_id, Identity.platform_user_id))
-        }
-        for mid, v, n in conn.execute(
-            select(
-                MemberDaily.member_id, func.sum(MemberDaily.value), func.sum(MemberDaily.messages)
-            ).group_by(MemberDaily.member_id)
-        ):
-            value[nick_of[mid]] += float(v)
-            count[nick_of[mid]] += int(n)
         rows = conn.execute(
             text(
                 "SELECT g.platform_group_id, m.platform_message_id, t.platform_message_id, "
@@ -242,6 +263,17 @@ def _quality(tmp: Path, files: list[Path], split: str) -> dict[str, Any]:
         "precision": round(hits / len(cross), 4) if cross else None,
         "recall": round(hits / len(others), 4) if others else None,
     }
+    if ablate:  # last: each variant scores the store again
+        with store.engine.connect() as conn:
+            (community_id,) = conn.execute(select(Community.id)).one()
+        out["ablations"] = value_ablations.run(
+            store,
+            community_id,
+            members,
+            count,
+            {m: len(s) for m, s in replied_to.items()},
+            lambda: _member_totals(store)[0],
+        )
     store.dispose()
     return out
 
@@ -520,6 +552,11 @@ def main() -> int:
         default="both",
         help="which split of the IRC sessions to measure (each on its held-out part)",
     )
+    parser.add_argument(
+        "--no-ablations",
+        action="store_true",
+        help="quality without the ablations (value with parts switched off)",
+    )
     args = parser.parse_args()
     groups, members, messages = (
         (100, 20_000, 1_000_000) if args.quick else (1000, 200_000, 10_000_000)
@@ -531,11 +568,24 @@ def main() -> int:
             result["quality"] = {"skipped": "--part speed"}
         elif IRC_DIR.is_dir():
             splits = SPLITS if args.split == "both" else (args.split,)
-            result["quality"] = {split: quality(tmp, split) for split in splits}
+            run = {"at": datetime.now(UTC).isoformat(timespec="seconds")}
+            run["load_average_before"] = [round(x, 2) for x in os.getloadavg()]
+            run.update(machine.speed())
+            wall, cpu = time.perf_counter(), time.process_time()
+            ablate = not args.no_ablations
+            result["quality"] = {split: quality(tmp, split, ablate) for split in splits}
+            run["wall_s"] = round(time.perf_counter() - wall, 1)
+            run["cpu_s"] = round(time.process_time() - cpu, 1)
+            run["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
+            result["quality"]["run"] = run
             print(json.dumps(result["quality"], indent=2), flush=True)
         else:
             result["quality"] = {"skipped": f"{IRC_DIR} not here"}
         if args.part == "quality":
+            if args.out.exists():  # keep the speed part's figures: replace the quality only
+                kept = json.loads(args.out.read_text())
+                kept["quality"] = result["quality"]
+                result = kept
             args.out.write_text(json.dumps(result, indent=2, default=str))
             return 0
         end = date(2026, 6, 30)

@@ -124,3 +124,31 @@ def test_a_credit_falls_on_the_day_of_the_communitys_time_zone():
     late = datetime(2025, 6, 30, 20, 0, tzinfo=UTC)  # 04:00 on July 1st in Shanghai
     credits = check_in_credits([CheckIn(5, 1, 10, 8, late)], {5}, W, ZoneInfo("Asia/Shanghai"))
     assert (1, 10, 8, date(2025, 7, 1)) in credits.member_value
+
+
+def _probability_snapshot() -> ScoreSnapshot:
+    weights = {1: ValueWeights(reply_credit="probability")}
+    return ScoreSnapshot(seen={}, replied_before=set(), helped=set(), asked={}, weights=weights)
+
+
+def test_reply_credit_probability_scales_an_inferred_links_credit_by_its_probability():
+    rows = [_msg(1, 7, QUESTION), _msg(2, 8, ANSWER, at=1)]  # no platform link: inferred
+    links, full, full_credits = _decide(rows)
+    target, inferred, p = links[2]
+    assert target == 1 and inferred and 0 < p < 1
+    assert full[2].points["answer"] == 2.0 and full[2].points["helped"] == 1.5
+    _, scaled, credits = _decide(rows, _probability_snapshot())
+    assert scaled[2].points["answer"] == round(2.0 * p, 3)
+    assert scaled[2].points["helped"] == round(1.5 * p, 3)
+    assert scaled[2].points["substance"] == full[2].points["substance"]
+    asker = (1, 10, 7, DAY)
+    earned = credits.credits.member_value[asker] - scaled[1].value
+    assert round(earned, 6) == round(0.5 * p, 6)
+    assert full_credits.credits.member_value[asker] - full[1].value == 0.5
+
+
+def test_reply_credit_probability_keeps_all_of_a_platforms_link():
+    rows = [_msg(1, 7, QUESTION), _msg(2, 8, ANSWER, reply_to=1, at=1)]
+    _, full, _ = _decide(rows)
+    _, scaled, _ = _decide(rows, _probability_snapshot())
+    assert scaled[2] == full[2] and scaled[2].points["answer"] == 2.0

@@ -34,6 +34,7 @@ from qunzhu.engines.scoring_reads import (
 )
 from qunzhu.engines.specs import SpecCache
 from qunzhu.engines.value import Context, MessageValue, score_message
+from qunzhu.spec.members import ValueWeights
 
 __all__ = ["MsgRow", "chunked", "credit_batch", "link_replies", "score_batch", "score_rows"]
 
@@ -103,6 +104,15 @@ def link_replies(
     return out
 
 
+def link_weight(link: Link | None, w: ValueWeights) -> float:
+    """The share of reply credit a link carries: all of it, or with ``reply_credit:
+    probability`` an inferred link's probability (a link the importer guessed from
+    addressing has none, 0, and keeps all)."""
+    if link is None or w.reply_credit != "probability" or not link[1] or link[2] <= 0:
+        return 1.0
+    return link[2]
+
+
 def _asker(r: MsgRow, targets: dict[int, tuple[int, bool]]) -> int | None:
     """The author of the message ``r`` names as its target, if another member."""
     known = targets.get(r.reply_to_id) if r.reply_to_id is not None else None
@@ -140,6 +150,7 @@ def score_batch(
         duplicate = not f.filler and last is not None and (r.day - last).days <= 1
         if not f.filler:
             seen[dup_key] = r.day
+        weight = link_weight(link, snap.weights[r.community_id]) if first else 1.0
         lately = False
         if f.question and not r.flagged:
             before = asked.get((r.group_id, r.member_id))
@@ -161,6 +172,7 @@ def score_batch(
             duplicate,
             r.flagged,
             r.recalled,
+            weight,
         )
         scored = known.get(key)
         if scored is None:
@@ -171,6 +183,7 @@ def score_batch(
                 duplicate=duplicate,
                 flagged=r.flagged,
                 recalled=r.recalled,
+                link_weight=weight,
             )
             scored = known[key] = score_message(f, ctx, snap.weights[r.community_id])
         scores[r.id] = scored
@@ -258,7 +271,7 @@ def credit_batch(
         if (to, m) not in replied and not r.flagged:
             # a "thanks" earns the author credit too: it says their message helped
             replied.add((to, m))
-            earned = weights[c].reply_earned_per_member
+            earned = weights[c].reply_earned_per_member * link_weight(link, weights[c])
             credits.value(c, g, author, d, earned)
             credits.count(c, g, author, d, "replies_earned")
             credits.count(c, g, author, d, "earned_value", earned)

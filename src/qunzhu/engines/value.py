@@ -37,6 +37,7 @@ class Context:
     duplicate: bool = False  # the same text from the same member in the last day
     flagged: bool = False  # moderation flagged it
     recalled: bool = False
+    link_weight: float = 1.0  # share of answer/helped credit its reply link carries
 
 
 @dataclass(slots=True)
@@ -61,8 +62,8 @@ def score_message(f: TextFeatures, ctx: Context, w: ValueWeights) -> MessageValu
         ("image", f.image, w.image),
         ("code", f.code, w.code),
         ("question", f.question and not ctx.asked_lately, w.question),
-        ("answer", ctx.answer and not f.filler, w.answer),
-        ("helped", ctx.helped and not f.filler, w.helped_per_member),
+        ("answer", ctx.answer and not f.filler, w.answer * ctx.link_weight),
+        ("helped", ctx.helped and not f.filler, w.helped_per_member * ctx.link_weight),
     ):
         if present and weight:
             points[name] = weight

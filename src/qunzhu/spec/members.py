@@ -3,7 +3,7 @@ and the role mix the operator aims for."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
@@ -91,6 +91,11 @@ class ValueWeights(SpecModel):
     filler_penalty: Share = 0.9
     duplicate_penalty: Share = 1.0
     half_life_days: float = Field(30.0, gt=0)
+    reply_credit: Literal["link", "probability"] = Field(
+        "link",
+        description="credit of an inferred reply link: all of it once linked (link), or its "
+        "probability (probability)",
+    )
 
 
 class RoleThresholds(SpecModel):

@@ -201,6 +201,7 @@ value:
   filler_penalty: 0.9         # 水聊、表情、+1、抢红包只保留 10% filler keeps 10%
   duplicate_penalty: 1.0      # 重复消息不计分 duplicates count nothing
   half_life_days: 30          # 价值半衰期 older value fades
+  reply_credit: link          # 推断的回复链接：全额 link，或按概率 probability
 
 # ── 角色 Roles (30 天窗口 rolling window) ───────────────────────────────────────────
 roles:
