@@ -27,6 +27,7 @@ from qunzhu.moderation.review import OPERATIONS, ReviewError, feedback, queue, r
 from qunzhu.moderation.stored import AuditError, audit_stored, community_spec
 from qunzhu.moderation.training import TrainingError, train
 from qunzhu.store.resolve import community_id_by_slug
+from qunzhu.wiring import after_review
 
 app = typer.Typer(
     help="Moderation: check a message, measure and retrain the classifier, review the queue.",
@@ -265,10 +266,13 @@ def review_(
                 if not ids:
                     raise ReviewError(f"{operation} needs one or more item ids")
                 spec = community_spec(session, community)
-                data = [
-                    review(session, community_id, item, operation, spec, note=note).as_dict()
+                tz = store.settings.tz
+                reviewed = [
+                    review(session, community_id, item, operation, spec, note=note, tz=tz)
                     for item in ids
                 ]
+                after_review(session, community_id, [r.member_id for r in reviewed], tz)
+                data = [r.as_dict() for r in reviewed]
             else:
                 raise ReviewError(
                     f"unknown operation {operation!r}; use list, " + ", ".join(OPERATIONS)

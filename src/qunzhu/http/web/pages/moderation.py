@@ -57,7 +57,8 @@ async def review_decide(
     if not ids:
         return back(f"/c/{access.community.slug}/review", status=status, done="none_selected")
     decided: Decision = decision  # type: ignore[assignment]
-    with get_store(request).unit_of_work() as session:
+    store = get_store(request)
+    with store.unit_of_work() as session:
         changed = decide(
             session,
             access.community.id,
@@ -66,6 +67,7 @@ async def review_decide(
             decided,
             operator_id=access.caller.operator_id,
             note=note,
+            tz=store.settings.tz,
         )
     return back(
         f"/c/{access.community.slug}/review",
