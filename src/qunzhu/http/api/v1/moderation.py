@@ -22,6 +22,7 @@ from qunzhu.http.ownership import BodyId, ObjectId, rows_of
 from qunzhu.moderation.inspect import Inspector
 from qunzhu.moderation.review import ReviewError, feedback, queue, review
 from qunzhu.moderation.stored import AuditError, community_spec
+from qunzhu.readmodels.review_precision import flag_precision
 from qunzhu.store.models import ModerationAction
 from qunzhu.store.scoped import row_in
 from qunzhu.wiring import after_review
@@ -119,6 +120,18 @@ def list_queue(
     with get_store(request).reading() as session:
         items = queue(session, access.community.id, status=status or None, limit=limit)
     return {"items": items}
+
+
+@router.get(
+    "/communities/{slug}/moderation/precision",
+    summary="How often flags were right: approved / (approved + undone) over the flags "
+    "reviewed in the last 30 days, with its 95% interval, per detector (flag_precision)",
+)
+def precision(
+    slug: str, request: Request, access: CommunityAccess = Depends(require("moderate"))
+) -> dict[str, Any]:
+    with get_store(request).reading() as session:
+        return flag_precision(session.connection(), access.community.id).as_dict()
 
 
 # declared before /items/{item_id}/{operation}, which would otherwise take its path

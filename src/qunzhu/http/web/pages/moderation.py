@@ -1,4 +1,6 @@
-"""The review queue (审核队列): approve, undo or escalate one item or many at once."""
+"""The review queue (审核队列): approve, undo or escalate one item or many at once; below it,
+how often the community's flags were right in the last 30 days, per detector
+(:mod:`qunzhu.readmodels.review_precision`)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from qunzhu.http.deps import CommunityAccess, get_store, require
 from qunzhu.http.errors import ApiError
 from qunzhu.http.web.pages.common import back, page, unmasked
 from qunzhu.http.web.queries.review import DECISIONS, QUEUE_STATUSES, Decision, decide, queue
+from qunzhu.readmodels.review_precision import flag_precision
 from qunzhu.store.scoped import parse_id
 
 router = APIRouter()
@@ -26,12 +29,19 @@ def review_page(
         items, shown = queue(
             session, access.community.id, status=status, page=p, unmasked=unmasked(access)
         )
+        precision = flag_precision(session.connection(), access.community.id)
     return page(
         request,
         access,
         "review.html",
         "review",
-        {"items": items, "items_page": shown, "status": status, "statuses": QUEUE_STATUSES},
+        {
+            "items": items,
+            "items_page": shown,
+            "status": status,
+            "statuses": QUEUE_STATUSES,
+            "precision": precision,
+        },
     )
 
 
