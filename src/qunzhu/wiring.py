@@ -18,11 +18,18 @@
   time). Moderation's view of history is ``qunzhu moderation audit`` (decide, do not act,
   report per rule); referrals in history are recorded from the join lines themselves, and
   seats and rewards are not replayed.
+
+A moderation review is an entry point too: :func:`after_review` is what the dashboard, the
+API (appeals included) and the CLI run after deciding, in the review's own transaction.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import UTC, datetime, tzinfo
 from typing import Literal
+
+from sqlalchemy.orm import Session
 
 from qunzhu.pipeline import Pipeline
 from qunzhu.stages import Reactor
@@ -72,3 +79,19 @@ def build_pipeline(
         decisions=OutboxDecisions(claimed_by),
         writer=PerEventWriter(),
     )
+
+
+def after_review(
+    session: Session, community_id: int, member_ids: Iterable[int | None], tz: tzinfo
+) -> None:
+    """The reviewed members' moderation points moved (an undone flag gave them back, an
+    approval or escalation added them): their roles are decided again now, by the engines'
+    own rules (:func:`qunzhu.engines.member_role.recompute_member_roles`), in the caller's
+    transaction — a member undone out of disruptor is not one a moment later."""
+    from qunzhu.engines.member_role import recompute_member_roles
+
+    session.flush()
+    conn = session.connection()
+    now = datetime.now(UTC)
+    for member_id in sorted({m for m in member_ids if m is not None}):
+        recompute_member_roles(conn, community_id, member_id, tz, now)

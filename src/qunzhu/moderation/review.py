@@ -12,13 +12,18 @@ transaction (:mod:`qunzhu.store.outbox`): the connectors of ``qunzhu serve`` car
 out, and ``outcome`` / ``carried_out_at`` of the row they belong to say what the platform did.
 Status ``applied`` is the decision; the outcome is the carrying out.
 
+An undone flag is unflagged everywhere it counted: the message, and the ``flagged`` counter
+of the member's and the group's day in the rollups (the roles engine counts a member's
+flagged messages as points too). Each entry point then has the member's role decided again
+in the same transaction (:func:`qunzhu.wiring.after_review`).
+
 Reviewed rows are labelled data: ``feedback`` turns them into (label, text) pairs.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any, Literal
 
 from sqlalchemy import func, select, update
@@ -27,7 +32,7 @@ from sqlalchemy.orm import Session
 from qunzhu import events as ev
 from qunzhu.spec.schema import CommunitySpec
 from qunzhu.store import outbox
-from qunzhu.store.models import Community, Message, ModerationAction
+from qunzhu.store.models import Community, GroupDaily, MemberDaily, Message, ModerationAction
 from qunzhu.store.scoped import row_in
 
 Operation = Literal["approve", "undo", "escalate"]
@@ -50,6 +55,7 @@ class Reviewed:
     points: float
     actions: list[ev.Action]
     queued: list[int] = field(default_factory=list)  # outbox rows that carry them out
+    member_id: int | None = None  # whose points moved: their role is decided again
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -139,9 +145,11 @@ def review(
     now: datetime | None = None,
     origin: str = "review",
     dispatch: bool = True,
+    tz: tzinfo = UTC,
 ) -> Reviewed:
     """Decide one item; its platform actions are queued in the outbox under
-    ``<origin>:<id>`` (``appeal:12``) unless ``dispatch`` is False."""
+    ``<origin>:<id>`` (``appeal:12``) unless ``dispatch`` is False. ``tz``: the store's day
+    boundary (``settings.tz``), for the rollup day an undone flag is taken off."""
     if operation not in OPERATIONS:
         raise ReviewError(
             f"unknown operation {operation!r}; use {', '.join(OPERATIONS)}", field="operation"
@@ -175,9 +183,7 @@ def review(
         row.status = "undone"
         row.points = 0.0
         if row.message_id is not None:
-            session.execute(
-                update(Message).where(Message.id == row.message_id).values(flagged=False)
-            )
+            unflag(session, row.community_id, row.message_id, tz)
     else:
         actions += _escalate(session, row, spec, now)
         row.status = "approved" if row.status == "pending_review" else row.status
@@ -191,7 +197,43 @@ def review(
         # an escalation's actions are its new row's: that row's id makes them a new origin
         decided = actions[0].detail.get("moderation_action", row.id)
         queued = outbox.enqueue(session, row.community_id, actions, f"{origin}:{decided}")
-    return Reviewed(row.id, row.status, row.points, actions, queued)
+    return Reviewed(row.id, row.status, row.points, actions, queued, row.member_id)
+
+
+def unflag(session: Session, community_id: int, message_id: int, tz: tzinfo = UTC) -> bool:
+    """The message is no longer flagged, and its day's ``flagged`` counters (member and
+    group) count it no more. False when it was not flagged (nothing to take off)."""
+    message = session.scalar(
+        select(Message).where(Message.id == message_id, Message.community_id == community_id)
+    )
+    if message is None or not message.flagged:
+        return False
+    message.flagged = False
+    at = message.occurred_at
+    day = (at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(tz).date()
+    session.execute(
+        update(MemberDaily)
+        .where(
+            MemberDaily.community_id == community_id,
+            MemberDaily.group_id == message.group_id,
+            MemberDaily.member_id == message.member_id,
+            MemberDaily.day == day,
+            MemberDaily.flagged > 0,
+        )
+        .values(flagged=MemberDaily.flagged - 1)
+    )
+    session.execute(
+        update(GroupDaily)
+        .where(
+            GroupDaily.community_id == community_id,
+            GroupDaily.group_id == message.group_id,
+            GroupDaily.day == day,
+            GroupDaily.flagged > 0,
+        )
+        .values(flagged=GroupDaily.flagged - 1)
+    )
+    session.flush()
+    return True
 
 
 def _escalate(

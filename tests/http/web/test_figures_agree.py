@@ -177,3 +177,21 @@ def test_what_worked_figures_have_one_definition_in_the_report_and_the_dashboard
     for lang, labels in (("en", LABELS["en"]), ("zh-CN", LABELS["zh"])):
         for name in FIGURES:
             assert catalog(lang)[f"figure.{name}"] == labels[f"{name}_def"], (lang, name)
+
+
+def test_review_page_states_flag_precision_as_the_api_does(site):
+    """flag_precision (docs/figures.md): the review page and ``GET …/moderation/precision``
+    give the same figure, overall and per detector, once flags were decided."""
+    pending = site.api("/moderation/queue")["items"]
+    assert len(pending) >= 2, "the sample's review queue has flags to decide"
+    headers = {"Authorization": f"Bearer {site.token}"}
+    base = "/api/v1/communities/demo/moderation/items"
+    for item, operation in zip(pending[:2], ("approve", "undo"), strict=True):
+        answer = site.client.post(f"{base}/{item['id']}/{operation}", json={}, headers=headers)
+        assert answer.status_code == 200, answer.text
+    api = site.api("/moderation/precision")
+    shown = figures(site.page("/c/demo/review"))
+    assert api["reviewed"] >= 2
+    assert _close(shown["flag_precision", "demo"], api["precision"], 4)
+    for d in api["by_detector"]:
+        assert _close(shown["flag_precision", d["detector"]], d["precision"], 4)

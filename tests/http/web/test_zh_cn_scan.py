@@ -363,6 +363,7 @@ def cli_commands(ids: dict[str, Any], out: Path) -> list[list[str]]:
         ["referral", "rewards", *c],
         ["capacity", "show", *c],
         ["moderation", "review", "list", *c],
+        ["moderation", "review", "stats", *c],
         ["members", "explain", "999999", *c],
         ["members", "lock-tier", member, "--tier", "no-such-tier", "--reason", "x", *c],
         ["send", *c, "--all-groups", "-t", "{group}：周末读书分享", "--preview"],

@@ -4,7 +4,8 @@ Moderators (and admins, owners) list flagged items and approve, undo or escalate
 at a time or in bulk; an upheld appeal undoes an action and its points. The actions a
 review produces (delete, warn, unmute, …) are queued in the outbox in the review's
 transaction and carried out by the connectors of ``qunzhu serve``; the answer lists them and
-their outbox ids (``queued``).
+their outbox ids (``queued``). The reviewed members' roles are decided again in the same
+transaction (:func:`qunzhu.wiring.after_review`).
 """
 
 from __future__ import annotations
@@ -21,8 +22,10 @@ from qunzhu.http.ownership import BodyId, ObjectId, rows_of
 from qunzhu.moderation.inspect import Inspector
 from qunzhu.moderation.review import ReviewError, feedback, queue, review
 from qunzhu.moderation.stored import AuditError, community_spec
+from qunzhu.readmodels.review_precision import flag_precision
 from qunzhu.store.models import ModerationAction
 from qunzhu.store.scoped import row_in
+from qunzhu.wiring import after_review
 
 router = APIRouter(tags=["moderation"])
 _MAX_BULK = 500
@@ -60,10 +63,11 @@ def _apply(
     note: str | None,
     origin: str = "review",
 ) -> list[dict[str, Any]]:
+    store = get_store(request)
     try:
-        with get_store(request).unit_of_work() as session:
+        with store.unit_of_work() as session:
             spec = community_spec(session, access.community.slug)
-            done = [
+            reviewed = [
                 review(
                     session,
                     access.community.id,
@@ -73,9 +77,14 @@ def _apply(
                     operator_id=_operator(access),
                     note=note,
                     origin=origin,
-                ).as_dict()
+                    tz=store.settings.tz,
+                )
                 for item in ids
             ]
+            after_review(
+                session, access.community.id, [r.member_id for r in reviewed], tz=store.settings.tz
+            )
+            done = [r.as_dict() for r in reviewed]
             record(
                 session,
                 f"moderation.{operation}",
@@ -111,6 +120,18 @@ def list_queue(
     with get_store(request).reading() as session:
         items = queue(session, access.community.id, status=status or None, limit=limit)
     return {"items": items}
+
+
+@router.get(
+    "/communities/{slug}/moderation/precision",
+    summary="How often flags were right: approved / (approved + undone) over the flags "
+    "reviewed in the last 30 days, with its 95% interval, per detector (flag_precision)",
+)
+def precision(
+    slug: str, request: Request, access: CommunityAccess = Depends(require("moderate"))
+) -> dict[str, Any]:
+    with get_store(request).reading() as session:
+        return flag_precision(session.connection(), access.community.id).as_dict()
 
 
 # declared before /items/{item_id}/{operation}, which would otherwise take its path

@@ -1,4 +1,6 @@
-"""The review queue (审核队列): approve, undo or escalate one item or many at once."""
+"""The review queue (审核队列): approve, undo or escalate one item or many at once; below it,
+how often the community's flags were right in the last 30 days, per detector
+(:mod:`qunzhu.readmodels.review_precision`)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from qunzhu.http.deps import CommunityAccess, get_store, require
 from qunzhu.http.errors import ApiError
 from qunzhu.http.web.pages.common import back, page, unmasked
 from qunzhu.http.web.queries.review import DECISIONS, QUEUE_STATUSES, Decision, decide, queue
+from qunzhu.readmodels.review_precision import flag_precision
 from qunzhu.store.scoped import parse_id
 
 router = APIRouter()
@@ -26,12 +29,19 @@ def review_page(
         items, shown = queue(
             session, access.community.id, status=status, page=p, unmasked=unmasked(access)
         )
+        precision = flag_precision(session.connection(), access.community.id)
     return page(
         request,
         access,
         "review.html",
         "review",
-        {"items": items, "items_page": shown, "status": status, "statuses": QUEUE_STATUSES},
+        {
+            "items": items,
+            "items_page": shown,
+            "status": status,
+            "statuses": QUEUE_STATUSES,
+            "precision": precision,
+        },
     )
 
 
@@ -57,7 +67,8 @@ async def review_decide(
     if not ids:
         return back(f"/c/{access.community.slug}/review", status=status, done="none_selected")
     decided: Decision = decision  # type: ignore[assignment]
-    with get_store(request).unit_of_work() as session:
+    store = get_store(request)
+    with store.unit_of_work() as session:
         changed = decide(
             session,
             access.community.id,
@@ -66,6 +77,7 @@ async def review_decide(
             decided,
             operator_id=access.caller.operator_id,
             note=note,
+            tz=store.settings.tz,
         )
     return back(
         f"/c/{access.community.slug}/review",

@@ -6,13 +6,15 @@ apply), **undo** reverses it (points back, message unflagged; an upheld appeal),
 **escalate** moves the member to the next rung of the ladder now. When the community's
 stored spec does not load, the decision is recorded here on the row itself. Either way the
 item leaves the queue with the operator and time, and the audit log says who decided what.
+The members whose points moved have their roles decided again in the same transaction
+(:func:`qunzhu.wiring.after_review`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Literal, get_args
 
 from sqlalchemy import func, select
@@ -21,9 +23,10 @@ from sqlalchemy.orm import Session
 from qunzhu.auth.audit import record
 from qunzhu.http.web.queries.common import Page, page_of
 from qunzhu.http.web.queries.problems import Described, describe
-from qunzhu.moderation.review import review
+from qunzhu.moderation.review import review, unflag
 from qunzhu.moderation.stored import AuditError, community_spec
 from qunzhu.store.models import Group, Member, Message, ModerationAction, utcnow
+from qunzhu.wiring import after_review
 
 Decision = Literal["approve", "undo", "escalate"]
 DECISIONS: tuple[str, ...] = get_args(Decision)
@@ -95,7 +98,7 @@ def queue(
 
 
 def _reviewer(
-    session: Session, slug: str
+    session: Session, slug: str, tz: tzinfo
 ) -> Callable[[ModerationAction, str, int, str], None] | None:
     """``qunzhu.moderation.review.review`` bound to the community's spec; None when the
     stored spec does not load (the decision is then recorded here on the row)."""
@@ -113,21 +116,22 @@ def _reviewer(
             spec,
             operator_id=operator_id,
             note=note or None,
+            tz=tz,
         )
 
     return run
 
 
-def _record_here(session: Session, action: ModerationAction, decision: str, note: str) -> None:
+def _record_here(
+    session: Session, action: ModerationAction, decision: str, note: str, tz: tzinfo
+) -> None:
     """The decision without the moderation package: status, and the message unflagged on
     undo; points and platform actions wait for that package."""
     action.status = STATUS_AFTER[decision]
     if decision == "undo":
         action.points = 0.0
         if action.message_id is not None:
-            message = session.get(Message, action.message_id)
-            if message is not None:
-                message.flagged = False
+            unflag(session, action.community_id, action.message_id, tz)
     if note:
         action.review_note = note[:500]
 
@@ -141,6 +145,7 @@ def decide(
     *,
     operator_id: int,
     note: str = "",
+    tz: tzinfo = UTC,
 ) -> int:
     """Apply ``decision`` to the community's actions ``ids``; returns how many changed.
 
@@ -153,8 +158,9 @@ def decide(
             .order_by(ModerationAction.id)
         )
     )
-    reviewer = _reviewer(session, slug)
+    reviewer = _reviewer(session, slug, tz)
     changed = 0
+    moved: list[int] = []
     for action in actions:
         if decision == "undo" and action.status in ("undone",):
             continue
@@ -168,7 +174,7 @@ def decide(
             except ValueError:  # ReviewError: e.g. already on the top rung of the ladder
                 continue
         else:
-            _record_here(session, action, decision, note)
+            _record_here(session, action, decision, note, tz)
         action.reviewed_by = operator_id
         action.reviewed_at = utcnow()
         record(
@@ -181,4 +187,6 @@ def decide(
             detail={"before": before, "after": action.status, "rule": action.rule},
         )
         changed += 1
+        moved.append(action.member_id)
+    after_review(session, community_id, moved, tz)
     return changed
