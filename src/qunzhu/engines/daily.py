@@ -51,11 +51,11 @@ def view_of_day(data: CommunityData, day: date, t: RoleThresholds) -> DayView:
         g, mid = key
         ms = joined_of.get(key)
         rows = data.member_days.get(key, [])
-        msgs = flagged = 0
+        msgs = 0
         value = v30 = prev_value = 0.0
         last: date | None = None
         spoke7 = spoke30 = False
-        for d, n, v, f in rows:
+        for d, n, v, _flagged in rows:
             if d > day:
                 continue
             if n and (last is None or d > last):
@@ -63,7 +63,6 @@ def view_of_day(data: CommunityData, day: date, t: RoleThresholds) -> DayView:
             if d >= w_start:
                 msgs += n
                 value += v
-                flagged += f
             if d >= d30:
                 v30 += v
                 spoke30 = spoke30 or n > 0
@@ -83,7 +82,9 @@ def view_of_day(data: CommunityData, day: date, t: RoleThresholds) -> DayView:
         values30[g].append(v30)
         repliers = {frm for d, frm in data.edges.get(key, ()) if w_start <= d <= day}
         tenure = (day - ms.joined).days if ms.joined is not None else 10**4
-        points = max(data.moderation_points.get(mid, 0.0), float(flagged))
+        # points of sanctions that stand (applied, approved), never a flag waiting for a
+        # reviewer: a classifier score alone does not make a member a disruptor
+        points = data.moderation_points.get(mid, 0.0)
         decision = assign_role(MemberWindow(mid, tenure, msgs, value, len(repliers), points), t)
         view.roles[key] = (decision, value)
         roles_in[g][decision.role] += 1

@@ -17,11 +17,16 @@ from sqlalchemy import Connection, delete, func, select
 from qunzhu.engines.daily import view_of_day
 from qunzhu.engines.daily_decide import RoleRow, decide_roles
 from qunzhu.engines.fastio import insert_rows
-from qunzhu.engines.snapshot import ACTIVE_MODERATION, LOOKBACK_DAYS, CommunityData, Membership_
+from qunzhu.engines.snapshot import (
+    LOOKBACK_DAYS,
+    CommunityData,
+    Membership_,
+    standing_points,
+)
 from qunzhu.engines.specs import SpecCache
 from qunzhu.store.base import table_of
 from qunzhu.store.intelligence import ReplyEdgeDaily, RoleAssignment, RoleChange
-from qunzhu.store.models import MemberDaily, Membership, ModerationAction
+from qunzhu.store.models import MemberDaily, Membership
 from qunzhu.store.uncounted import uncounted_ids
 
 
@@ -78,16 +83,7 @@ def member_data(
         )
     ):
         data.edges[(gid, member_id)].append((d, frm))
-    mod = table_of(ModerationAction)
-    points = conn.execute(
-        select(func.sum(mod.c.points)).where(
-            mod.c.community_id == community_id,
-            mod.c.member_id == member_id,
-            mod.c.status.in_(ACTIVE_MODERATION),
-        )
-    ).scalar()
-    if points is not None:
-        data.moderation_points[member_id] = float(points)
+    data.moderation_points.update(standing_points(conn, community_id, day, tz, member_id))
     return data
 
 

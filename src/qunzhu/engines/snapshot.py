@@ -9,7 +9,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, func, or_, select
 
 from qunzhu.engines.fastio import fetch_all
 from qunzhu.store.base import table_of
@@ -86,6 +86,26 @@ class CommunityData:
 
 def _day(at: datetime | None, tz: tzinfo) -> date | None:
     return at.astimezone(tz).date() if at is not None else None
+
+
+def standing_points(
+    conn: Connection, community_id: int, as_of: date, tz: tzinfo, member_id: int | None = None
+) -> dict[int, float]:
+    """Moderation points per member that stand at the end of ``as_of``: sanctions applied or
+    approved and not expired (as the ladder's points expire). A flag waiting for review
+    carries none: a classifier score alone never makes a member a disruptor."""
+    mod = table_of(ModerationAction)
+    day_end = datetime.combine(as_of + timedelta(days=1), datetime.min.time(), tzinfo=tz)
+    query = select(mod.c.member_id, func.sum(mod.c.points)).where(
+        mod.c.community_id == community_id,
+        mod.c.status.in_(ACTIVE_MODERATION),
+        or_(mod.c.expires_at.is_(None), mod.c.expires_at >= day_end),
+    )
+    if member_id is not None:
+        query = query.where(mod.c.member_id == member_id)
+    return {
+        mid: float(points or 0) for mid, points in fetch_all(conn, query.group_by(mod.c.member_id))
+    }
 
 
 def load_community(
@@ -181,14 +201,7 @@ def load_community(
     ):
         minutes = (answered - asked).total_seconds() / 60 if answered is not None else None
         data.questions[gid].append((asked.astimezone(tz).date(), minutes))
-    mod = table_of(ModerationAction)
-    for mid, points in fetch_all(
-        conn,
-        select(mod.c.member_id, func.sum(mod.c.points))
-        .where(mod.c.community_id == community_id, mod.c.status.in_(ACTIVE_MODERATION))
-        .group_by(mod.c.member_id),
-    ):
-        data.moderation_points[mid] = float(points or 0)
+    data.moderation_points.update(standing_points(conn, community_id, as_of, tz))
     mem = table_of(Member)
     for mid, name in fetch_all(
         conn, select(mem.c.id, mem.c.display_name).where(mem.c.community_id == community_id)

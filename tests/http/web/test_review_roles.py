@@ -4,7 +4,7 @@ flags a moderator approves becomes one — without waiting for the daily recompu
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 import pytest
 from qunzhu_tests_http import csrf_from, log_in
@@ -146,3 +146,37 @@ def test_an_undo_or_upheld_appeal_through_the_api_takes_the_role_back_at_once(
         )
     assert answer.status_code == 200, answer.text
     assert "disruptor" not in _roles(store, acme["u2"])
+
+
+def _flag_days(store, community_id, member, flagged):
+    """The member's day rows say ``flagged`` messages, as the pipeline counts a flag."""
+    with store.unit_of_work() as session:
+        rows = session.scalars(
+            select(MemberDaily).where(
+                MemberDaily.community_id == community_id, MemberDaily.member_id == member
+            )
+        ).all()
+        assert rows
+        rows[-1].flagged = flagged
+
+
+def test_flags_waiting_for_review_never_make_a_disruptor(acme, personas):
+    store, community = personas.store, personas.communities["acme"]
+    for n in range(8):  # eight classifier flags, none reviewed: no points yet
+        _sanction(store, community, acme["u2"], f"p{n}", status="pending_review", points=0)
+    _flag_days(store, community, acme["u2"], 8)
+    _recompute(store, community)
+    assert "disruptor" not in _roles(store, acme["u2"])
+
+
+def test_expired_points_no_longer_make_a_disruptor(acme, personas):
+    store, community = personas.store, personas.communities["acme"]
+    first = _sanction(store, community, acme["u2"], "s1")
+    second = _sanction(store, community, acme["u2"], "s2")
+    _recompute(store, community)
+    assert _roles(store, acme["u2"]) == {"disruptor"}
+    with store.unit_of_work() as session:
+        session.get_one(ModerationAction, first).expires_at = datetime(2020, 1, 1, tzinfo=UTC)
+        session.get_one(ModerationAction, second).expires_at = datetime(2099, 1, 1, tzinfo=UTC)
+    _recompute(store, community)
+    assert "disruptor" not in _roles(store, acme["u2"])  # 3 points stand, below 6
