@@ -13,16 +13,14 @@ from __future__ import annotations
 import functools
 import itertools
 import json
-import re
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 STAMPS: dict[str, dict[str, float]] = {}
-_ID = re.compile(r'"MESSAGE_CREATE".*?"d":\s*\{"id":\s*"(\d+)"')
 ORDER = (
-    "receive",  # the gateway's raw-receive hook (on discord.py's loop)
+    "receive",  # the connector reads the dispatch (on the gateway's loop)
     "queued",  # its event in the Redis stream (the queue's put returned)
     "watched",  # seen by whoever decides early deletes
     "decided",  # its early delete decided, handed to the executor
@@ -81,12 +79,6 @@ def _message_ids(items: Sequence[Any]) -> list[Any]:
     return [getattr(e, "message_id", None) for e in items]
 
 
-def _raw_id(raw: Any) -> list[str]:
-    text = raw if isinstance(raw, str) else raw.decode("utf-8", "replace")
-    found = _ID.search(text[:400])
-    return [found.group(1)] if found else []
-
-
 _key_ids: dict[str, str] = {}  # an early delete's key → its message id
 
 
@@ -94,6 +86,10 @@ def _note_keys(self: Any, actions: Sequence[Any], *args: Any, **kwargs: Any) -> 
     for a in actions:
         _key_ids[a.key] = a.message_id
     return [a.message_id for a in actions]
+
+
+def _dispatch_id(self: Any, name: Any, data: Any, *args: Any, **kwargs: Any) -> list[Any]:
+    return [data.get("id")] if name == "MESSAGE_CREATE" else []
 
 
 def install() -> None:
@@ -105,7 +101,7 @@ def install() -> None:
     from qunzhu.live.sink import Sink
 
     sample_cpu_until_stopped()
-    _wrap(DiscordConnector, "_receive", lambda self, raw, *a, **k: _raw_id(raw), "receive")
+    _wrap(DiscordConnector, "_dispatched", _dispatch_id, "receive")
     _wrap(RedisQueue, "put", lambda self, events, *a, **k: _message_ids(events), "queued", True)
     _wrap(RedisQueue, "put_claiming", lambda self, events, *a, **k: _message_ids(events),
           "queued", True)  # fmt: skip

@@ -140,7 +140,6 @@ class DiscordConnector:
     async def _gateway(self, stop: threading.Event, inbox: Inbox, adeliver: Any) -> None:
         client = discord.Client(
             intents=intents(),
-            enable_debug_events=True,
             chunk_guilds_at_startup=False,
             max_messages=None,
             member_cache_flags=discord.MemberCacheFlags.none(),
@@ -152,12 +151,7 @@ class DiscordConnector:
             return await self._delete_now(http, action)
 
         early = getattr(self.deliver, "early", None)
-
-        async def on_socket_raw_receive(raw: str) -> None:
-            self._receive(raw, inbox, early and partial(early, perform=perform))
-
-        client.event(on_socket_raw_receive)
-        _read_raw_only(client)
+        self._read_as_parsed(client, inbox, early and partial(early, perform=perform))
         task = asyncio.create_task(client.start(self.token, reconnect=True))
         consumer = None
         if adeliver is not None:
@@ -183,18 +177,49 @@ class DiscordConnector:
             raise ConnectorError(f"gateway: {type(failure).__name__}: {failure}")
         raise ConnectorError("gateway: the connection ended")
 
+    def _read_as_parsed(self, client: discord.Client, inbox: Inbox, early: Any) -> None:
+        """Every dispatch the connector uses reaches ``_dispatched`` as discord.py has just
+        read it (its parser of that dispatch, called in the order received, on the
+        gateway's loop, before anything else is done with it): no second reading of the
+        frame, no task per frame. discord.py builds no objects of the dispatches kept
+        raw (a Message, its Member: more CPU per message than all of qunzhu's reading and
+        judging of it); READY, RESUMED and GUILD_CREATE still go on to its own parsers."""
+        parsers = client._connection.parsers
+
+        def hooked(name: str, then: Any) -> Any:
+            def parse(data: Any) -> None:
+                ws = client.ws
+                try:
+                    self._dispatched(name, data or {}, ws.sequence if ws else None, inbox, early)
+                except Exception:  # never into discord.py's reading of the socket
+                    log.exception("discord %s: reading a %s dispatch failed", self.info.name, name)
+                if then is not None:
+                    then(data)
+
+            return parse
+
+        for name in KEPT:
+            parsers[name] = hooked(name, None)
+        for name in ("READY", "RESUMED", "GUILD_CREATE", "INVITE_CREATE"):
+            parsers[name] = hooked(name, parsers.get(name))
+
     def _receive(self, raw: str | bytes, inbox: Inbox, early: Any = None) -> None:
-        """On the gateway's loop: note what the next dispatches need (sessions, channels,
-        homes) and queue the rest in the order received. A new message is read here and
-        now, and ``early(events)`` (the hub's early deletes, sent on this loop) judges it
-        before it is queued: an ad's delete does not wait for anything queued before it."""
+        """``_dispatched`` from a raw gateway frame."""
         try:
             message = json.loads(raw)
         except ValueError:
             return
         if message.get("op") != 0:
             return
-        name, data, seq = message.get("t"), message.get("d") or {}, message.get("s")
+        self._dispatched(message.get("t"), message.get("d") or {}, message.get("s"), inbox, early)
+
+    def _dispatched(
+        self, name: Any, data: dict[str, Any], seq: Any, inbox: Inbox, early: Any = None
+    ) -> None:
+        """On the gateway's loop: note what the next dispatches need (sessions, channels,
+        homes) and queue the rest in the order received. A new message is read here and
+        now, and ``early(events)`` (the hub's early deletes, sent on this loop) judges it
+        before it is queued: an ad's delete does not wait for anything queued before it."""
         if name == "READY":
             self.session = str(data.get("session_id") or "")
             self.state.set(self.info.id, "connected")
@@ -502,20 +527,6 @@ class DiscordConnector:
 
     def close(self) -> None:
         self.api.close()
-
-
-def _read_raw_only(client: discord.Client) -> None:
-    """discord.py builds its objects (a Message, its Member) of every dispatch it gets;
-    the connector reads the ones it keeps raw, so those are left unbuilt: that was more
-    CPU per message than all of qunzhu's own reading and judging of it."""
-    parsers = getattr(getattr(client, "_connection", None), "parsers", None)
-    if isinstance(parsers, dict):
-        for name in KEPT:
-            parsers[name] = _unparsed
-
-
-def _unparsed(data: Any) -> None:
-    return None
 
 
 # name, data, delivery (session:sequence), and the events when read at receipt already
