@@ -2,21 +2,28 @@
 
 The fake Discord of the tests (tests/live/connector_fakes/discord.py: the gateway and the
 REST routes, in this process) sends 500 MESSAGE_CREATE dispatches a second for 60 s
-(``--quick``: 10 s, ``--seconds N``) to a real ``qunzhu`` hub in its own process, connected
-as ``qunzhu serve`` connects it (discord.py's client: identify, heartbeats), which stores
-them through the pipeline (moderation, value, growth) into SQLite — through the Redis queue
-by default (``--queue redis-one``; Redis at QUNZHU_TEST_REDIS_URL or
-redis://127.0.0.1:6379/15) or committing each batch itself (``--queue commit``) — and
-carries out the decisions over REST. One message in ten is an ad from a new sender: its
-delete goes out at receipt (moderation.early). Every 20 s the gateway socket is dropped:
-the bot resumes and the fake replays what it sent meanwhile, which must change nothing.
+(``--quick``: 10 s, ``--seconds N``) to ``qunzhu`` run as ``qunzhu serve`` runs it with
+Redis (``--queue redis``, the default; Redis at QUNZHU_TEST_REDIS_URL or
+redis://127.0.0.1:6379/15): a web process (the app on a port, the hub's web role) holding
+the gateway (discord.py's client: identify, heartbeats), which deletes ads at receipt and
+queues every update, and a live worker process (``qunzhu worker``) storing them through the
+pipeline (moderation, value, growth) into SQLite and carrying out the rest over REST.
+``--queue redis-one``: one process with the Redis queue (QUNZHU_LIVE_PROCESS=false);
+``--queue commit``: one process committing each batch itself (no Redis). One message in
+ten is an ad from a new sender: its delete goes out at receipt (moderation.early). Every
+20 s the gateway socket is dropped: the bot resumes and the fake replays what it sent
+meanwhile, which must change nothing.
 
 Reported: lost messages (sent but not stored), duplicates, ads never deleted or deleted
 twice, receipt → action (from the fake sending an ad's dispatch to the fake receiving its
 DELETE; p50/p99, target p99 ≤ 20 ms), and beside it the floor: the same dispatches to a
 bare discord.py client that does nothing with them (dispatch → its raw-receive hook).
 
-`python bench/bench_discord.py --out bench/results/discord.json [--quick | --seconds N]`
+``--stages`` adds where each ad's time went, stage by stage (bench/stages.py: stamps in
+the process holding the gateway, on the machine's monotonic clock, as the fake's).
+
+`python bench/bench_discord.py --out bench/results/discord.json [--quick | --seconds N]
+[--queue redis|redis-one|commit] [--stages]`
 """
 
 from __future__ import annotations
@@ -56,8 +63,20 @@ rules:
 """
 
 
-def role_server(db: str, api_base: str, gateway: str, token: str, redis_url: str) -> None:
-    """The qunzhu side, as `qunzhu serve` runs a connector (one process)."""
+def role_server(
+    db: str, api_base: str, gateway: str, token: str, redis_url: str, split: bool
+) -> None:
+    """The qunzhu side, as `qunzhu serve` runs a connector: with Redis, a web process
+    holding the gateway and a live worker process (``split``), or one process."""
+    stages_to = os.environ.get("BENCH_STAGES")
+    if stages_to:
+        import stages
+
+        stages.install()
+    if os.environ.get("BENCH_PROFILE"):
+        import stages
+
+        stages.profile_gateway(os.environ["BENCH_PROFILE"])
     run_hub(
         db,
         redis_url,
@@ -66,7 +85,10 @@ def role_server(db: str, api_base: str, gateway: str, token: str, redis_url: str
         name="dcbench",
         config={"api_base": api_base, "gateway": gateway},
         credentials={"token": token},
+        split=split,
     )
+    if stages_to:
+        stages.dump(stages_to)
 
 
 def _author(n: int, ad: bool) -> dict[str, Any]:
@@ -165,19 +187,25 @@ def measure(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     count = int(seconds * args.rate)
     db_path = tmp / "bench.db"
     redis_url = ""
-    if args.queue == "redis-one":
+    if args.queue in ("redis", "redis-one"):
         import redis
 
         redis_url = os.environ.get("QUNZHU_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
         client = redis.Redis.from_url(redis_url)
-        client.delete("qunzhu:live", *client.keys("qunzhu:early:qunzhu:live:*"))
+        # the last run's shards, leases, workers and claims: this run starts clean
+        stale = client.keys("qunzhu:live*") + client.keys("qunzhu:early:qunzhu:live:*")
+        if stale:
+            client.delete(*stale)
     fake = dc.FakeDiscord()
     env = {**os.environ, "PYTHONPATH": str(HERE.parent / "src")}
+    stages_file = tmp / "stages.json"
+    if args.stages:
+        env["BENCH_STAGES"] = str(stages_file)
     with LiveServer(fake.app) as server:
         fake.url = server.url
         proc = subprocess.Popen(
             [sys.executable, __file__, "server", f"sqlite:///{db_path}", fake.api_base,
-             fake.gateway, fake.token, redis_url],
+             fake.gateway, fake.token, redis_url, args.queue],
             env=env,
         )  # fmt: skip
         try:
@@ -203,6 +231,18 @@ def measure(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
             if method == "DELETE" and "/messages/" in path:
                 deleted.setdefault(int(path.rsplit("/", 1)[1]) - 1_000_000, []).append(at)
     to_action = [(deleted[n][0] - sent[n]) * 1000 for n in ads if n in deleted]
+    by_stage = None
+    if args.stages and stages_file.exists():
+        import stages
+
+        by_stage = stages.report(
+            stages_file,
+            {str(1_000_000 + n): sent[n] for n in ads},
+            {str(1_000_000 + n): deleted[n][0] for n in ads if n in deleted},
+        )
+        cpu_file = stages_file.with_suffix(".cpu.json")
+        if cpu_file.exists():
+            by_stage["cpu_of_the_process_holding_the_gateway"] = json.loads(cpu_file.read_text())
     stored = _count(db_path, "SELECT COUNT(*) FROM messages")
     distinct = _count(db_path, "SELECT COUNT(DISTINCT key) FROM messages")
     return {
@@ -223,19 +263,30 @@ def measure(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         "receipt_to_action_p50_ms": pct(to_action, 0.50),
         "receipt_to_action_p99_ms": pct(to_action, 0.99),
         "target_p99_ms": TARGET_P99_MS,
+        **({"stages": by_stage} if by_stage is not None else {}),
     }
 
 
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "server":
-        role_server(*sys.argv[2:6], sys.argv[6] if len(sys.argv) > 6 else "")
+        role_server(*sys.argv[2:7], split=sys.argv[7] == "redis")
         return
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out", type=Path)
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--seconds", type=float)
     parser.add_argument("--rate", type=int, default=RATE)
-    parser.add_argument("--queue", choices=("redis-one", "commit"), default="redis-one")
+    parser.add_argument(
+        "--queue",
+        choices=("redis", "redis-one", "commit"),
+        default="redis",
+        help="redis: as serve runs with Redis (web process with the gateway + live worker); "
+        "redis-one: one process with the Redis queue; commit: one process, no queue",
+    )
+    parser.add_argument(
+        "--stages", action="store_true", help="stamp each ad's way through the hub (stages.py)"
+    )
+    parser.add_argument("--no-floor", action="store_true", help="skip the floor (a quick look)")
     args = parser.parse_args()
     from qunzhu.store import make_engine
     from qunzhu.store.migrate import upgrade
@@ -246,11 +297,17 @@ def main() -> None:
     upgrade(engine)
     Base.metadata.create_all(engine)
     engine.dispose()
-    result: dict[str, Any] = {"machine_at_start": machine.speed()}
+    result: dict[str, Any] = {
+        "machine_at_start": machine.speed(),
+        "load_average_1_5_15_at_start": [round(x, 2) for x in os.getloadavg()],
+        "cores": os.cpu_count(),
+    }
     result.update(measure(args, tmp))
     seconds = args.seconds or (10.0 if args.quick else 60.0)
-    result["floor_bare_discord_py"] = floor(int(min(seconds, 10.0) * args.rate), args.rate)
+    if not args.no_floor:
+        result["floor_bare_discord_py"] = floor(int(min(seconds, 10.0) * args.rate), args.rate)
     result["machine_at_end"] = machine.speed()
+    result["load_average_1_5_15_at_end"] = [round(x, 2) for x in os.getloadavg()]
     text = json.dumps(result, ensure_ascii=False, indent=1)
     print(text)
     if args.out:

@@ -1,5 +1,7 @@
-"""The qunzhu side of a live-connector benchmark, as `qunzhu serve` runs one connector in
-one process: a community, the connector, the hub, until SIGTERM."""
+"""The qunzhu side of a live-connector benchmark, as `qunzhu serve` runs one connector: a
+community, the connector, the hub, until SIGTERM; in one process, or (``split``) as serve
+runs with Redis: the web process (the app on a port, the hub's web role) and a live worker
+process (``qunzhu worker``) started and stopped by it."""
 
 from __future__ import annotations
 
@@ -17,16 +19,21 @@ def run_hub(
     name: str,
     config: dict[str, Any],
     credentials: dict[str, str],
+    split: bool = False,
 ) -> None:
     """With ``redis_url`` the hub's events go through the Redis queue, stored by this same
-    process (no live worker apart); without, each batch is committed before the next."""
+    process (no live worker apart), or with ``split`` by a live worker process, as
+    ``qunzhu serve`` runs by default with Redis; without, each batch is committed before
+    the next."""
     from qunzhu.adapters.manage import save_connector
     from qunzhu.live.hub import ConnectorHub
     from qunzhu.settings import load_settings
     from qunzhu.store.models import Community
     from qunzhu.store.session import Store
 
-    where: dict[str, Any] = {"redis_url": redis_url, "live_process": False} if redis_url else {}
+    if split and not redis_url:
+        raise ValueError("a split serve needs Redis")
+    where: dict[str, Any] = {"redis_url": redis_url, "live_process": split} if redis_url else {}
     settings = load_settings(
         database_url=db, secret_key="b" * 40, sample_data=False, log_level="WARNING", **where
     )
@@ -41,11 +48,46 @@ def run_hub(
         config=config,
         credentials=credentials,
     )
+    if split:
+        _serve_split(store, settings)
+        return
     hub = ConnectorHub.load(store)
     hub.start()
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     while not stopping.wait(0.1):
         pass
+    hub.stop()
+    store.dispose()
+
+
+def _serve_split(store: Any, settings: Any) -> None:
+    """What ``qunzhu serve`` does with Redis (cli/serve.py), the port on 127.0.0.1:0."""
+    import uvicorn
+
+    from qunzhu.http.app import create_app, served
+    from qunzhu.live.hub import ConnectorHub
+    from qunzhu.live.process import LiveProcess, freeze_startup_heap
+
+    hub = ConnectorHub.load(store, role="web")
+    app = create_app(settings, store, webhooks=hub.routes())
+    app.state.connector_hub = hub
+    live = LiveProcess(settings)
+    hub.start()
+    if not live.start():
+        raise RuntimeError("the live worker was not ready within 60 s")
+    freeze_startup_heap()
+    server = uvicorn.Server(
+        uvicorn.Config(served(app), host="127.0.0.1", port=0, log_level="warning", access_log=False)
+    )
+    web = threading.Thread(target=server.run, name="uvicorn", daemon=True)
+    web.start()
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    while not stopping.wait(0.1):
+        pass
+    server.should_exit = True
+    web.join(10)
+    live.stop()
     hub.stop()
     store.dispose()

@@ -178,3 +178,98 @@ def test_a_wrong_token_disables_the_connector_with_the_reason(store, fake, hub):
     wait_until(lambda: _status(store)[0] == "disabled", what="disabled state")
     assert "Discord refused the bot" in _status(store)[1]
     assert fake.identified == 0
+
+
+@pytest.fixture
+def stream(redis_url: str) -> Iterator[str]:
+    import uuid
+
+    import redis
+
+    name = f"qunzhu:test-discord:{uuid.uuid4().hex}"
+    yield name
+    client = redis.Redis.from_url(redis_url)
+    client.delete(name, *client.keys(f"{name}:*"), *client.keys(f"qunzhu:early:{name}:*"))
+
+
+def test_split_the_web_holds_the_gateway_and_deletes_at_receipt_the_worker_does_the_rest(
+    store, community, fake, redis_url, stream
+):
+    from qunzhu.live.hub import load_infos
+    from qunzhu.live.queue import RedisQueue
+    from qunzhu.store.models import ModerationAction
+
+    web = ConnectorHub(
+        store, role="web", durable=RedisQueue(redis_url, stream=stream, consumer="t-web")
+    )
+    worker = ConnectorHub(
+        store,
+        role="worker",
+        durable=RedisQueue(redis_url, stream=stream, consumer="t-worker"),
+        backoff=0.05,
+    )
+    try:
+        _bot(store, web, fake)
+        worker.add(next(i for i in load_infos(store) if i.name == "dcbot"))
+        web.start()
+        fake.wait_connected()
+        fake.message(5301, ANN, SPAM)
+        # deleted by the web process, on the gateway's loop, before anything is stored
+        wait_until(lambda: fake.called("DELETE", "/channels/"), what="the early delete")
+        assert web.executor.drain()
+        assert count(store, Message) == 0
+        worker.start()
+        assert worker.runners == {}  # one gateway session per bot: the web process's
+        wait_until(lambda: count(store, Message) == 1, 30, what="the worker to store it")
+        wait_until(lambda: fake.called("POST", "/channels/"), 30, what="the batch's warning")
+        # the worker never saw the guild: a timeout asks Discord for the channel's server
+        worker.executor.submit(
+            [
+                Action(
+                    kind="mute",
+                    platform="discord",
+                    community="acme",
+                    group=dc.HELP,
+                    member=BOB["id"],
+                    duration_seconds=60,
+                    reason="test",
+                )
+            ]
+        )
+        assert worker.executor.drain() and worker.sink.drain(30)
+        assert web.executor.drain()
+    finally:
+        worker.stop()
+        web.stop()
+    assert fake.identified == 1
+    assert fake.called("DELETE", "/channels/") == [(f"/channels/{dc.GENERAL}/messages/5301", None)]
+    assert [p for p, _ in fake.called("PATCH", "/guilds/")] == [
+        f"/guilds/{dc.GUILD}/members/{BOB['id']}"
+    ]
+    # the batch's decision records what the early delete did; the delete is logged once
+    [(outcome,)] = rows(store, select(ModerationAction.outcome))
+    assert outcome == "sent"
+    logged = rows(store, select(ConnectorAction.kind, ConnectorAction.status))
+    assert sorted(logged) == [("delete_message", "sent"), ("mute", "sent"), ("warn", "sent")]
+
+
+def test_one_process_with_redis_deletes_an_ad_once_at_receipt(
+    store, community, fake, redis_url, stream
+):
+    from qunzhu.live.queue import RedisQueue
+
+    hub = ConnectorHub(
+        store, durable=RedisQueue(redis_url, stream=stream, consumer="t-all"), backoff=0.05
+    )
+    try:
+        _started(store, hub, fake)
+        fake.message(5401, ANN, SPAM)
+        fake.message(5402, BOB, "大家早上好")
+        wait_until(lambda: count(store, Message) == 2, 30, what="both messages")
+        wait_until(lambda: fake.called("POST", "/channels/"), 30, what="the batch's warning")
+        assert hub.sink.drain(30) and hub.executor.drain()
+    finally:
+        hub.stop()
+    assert fake.called("DELETE", "/channels/") == [(f"/channels/{dc.GENERAL}/messages/5401", None)]
+    logged = rows(store, select(ConnectorAction.kind, ConnectorAction.status))
+    assert sorted(logged) == [("delete_message", "sent"), ("warn", "sent")]

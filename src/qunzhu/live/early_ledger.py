@@ -39,6 +39,14 @@ class EarlyLedger(Protocol):
 
     def settle(self, key: str, outcome: Outcome) -> None: ...
 
+    async def asettle(self, key: str, outcome: Outcome) -> None:
+        """``settle`` from an event loop, without blocking it."""
+        ...
+
+    async def aclaim(self, key: str) -> bool:
+        """``claim`` from an event loop, without blocking it."""
+        ...
+
     def outcome(self, key: str, wait: float) -> Outcome | None:
         """What came of the early action with ``key`` (waiting up to ``wait`` seconds for
         one under way); None when there was none."""
@@ -66,6 +74,12 @@ class MemoryLedger:
                 self._seen[key] = outcome
                 self._done.notify_all()
 
+    async def asettle(self, key: str, outcome: Outcome) -> None:
+        self.settle(key, outcome)
+
+    async def aclaim(self, key: str) -> bool:
+        return self.claim(key)
+
     def outcome(self, key: str, wait: float) -> Outcome | None:
         with self._done:
             if key not in self._seen:
@@ -78,9 +92,11 @@ class RedisLedger:
     """Keys live under ``qunzhu:early:<stream>:``: deployments sharing a Redis (each with
     its own live stream) do not see each other's."""
 
-    def __init__(self, client: Any, namespace: str) -> None:
+    def __init__(self, client: Any, namespace: str, url: str | None = None) -> None:
         self.client = client
         self.prefix = f"{REDIS_PREFIX}{namespace}:"
+        self.url = url  # for asettle's client on an event loop
+        self._aclient: tuple[Any, Any] | None = None  # (loop, asyncio client)
 
     def key_of(self, key: str) -> str:
         """The Redis key of the claim on ``key``: the web process sets it in the same
@@ -93,6 +109,37 @@ class RedisLedger:
     def settle(self, key: str, outcome: Outcome) -> None:
         body = json.dumps(list(outcome), ensure_ascii=False, default=str)
         self.client.set(self.key_of(key), body, ex=REDIS_TTL_S)
+
+    def _on_loop(self) -> Any:
+        """A client on the running loop's own connections (None without a URL)."""
+        import asyncio
+
+        loop = asyncio.get_running_loop()
+        if self.url is None:
+            return None
+        if self._aclient is None or self._aclient[0] is not loop:
+            import redis.asyncio as aioredis
+
+            self._aclient = (loop, aioredis.Redis.from_url(self.url, socket_connect_timeout=5))
+        return self._aclient[1]
+
+    async def asettle(self, key: str, outcome: Outcome) -> None:
+        import asyncio
+
+        client = self._on_loop()
+        if client is None:
+            await asyncio.get_running_loop().run_in_executor(None, self.settle, key, outcome)
+            return
+        body = json.dumps(list(outcome), ensure_ascii=False, default=str)
+        await client.set(self.key_of(key), body, ex=REDIS_TTL_S)
+
+    async def aclaim(self, key: str) -> bool:
+        import asyncio
+
+        client = self._on_loop()
+        if client is None:
+            return await asyncio.get_running_loop().run_in_executor(None, self.claim, key)
+        return bool(await set_claim(client, self.key_of(key)))
 
     def outcome(self, key: str, wait: float) -> Outcome | None:
         deadline = time.monotonic() + wait

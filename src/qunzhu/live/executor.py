@@ -17,13 +17,14 @@ or of a moderation decision is also written back there (see :mod:`qunzhu.store.o
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import itertools
 import logging
 import queue
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from qunzhu.adapters.base import (
@@ -50,6 +51,12 @@ log = logging.getLogger(__name__)
 MAX_RETRY_AFTER = 300.0
 EARLY_WAIT_S = 10.0
 """How long a batch's delete waits for the outcome of its early twin still under way."""
+EARLY_STATE_S = 10.0
+"""How old a group's state (disabled or not) may be for an early delete sent on the
+receiving loop (``perform_early``); older, it is read again first (off the loop). A group
+disabled by another process is left alone within this; a worker's own sends read it every
+second."""
+AsyncPerform = Callable[[Action], Awaitable[dict[str, Any]]]
 
 
 class Executor:
@@ -91,6 +98,7 @@ class Executor:
         self.early_ledger: EarlyLedger = early_ledger or MemoryLedger()
         self._written = threading.Event()  # log rows are waiting for the flusher
         self._pacers: dict[int, SendPacer] = {}
+        self._acted: dict[int, int] = {}  # early deletes sent per connector, not yet counted
         self._mine = threading.local()  # each worker's own queue (see _pace)
 
     def start(self) -> None:
@@ -143,6 +151,75 @@ class Executor:
         fresh = [a for a in actions if self.early_ledger.claim(a.key)]
         if fresh:
             self.submit(fresh)
+
+    async def perform_early(
+        self, actions: Sequence[Action], perform: AsyncPerform, *, claim: bool = False
+    ) -> None:
+        """Carry out early deletes on the caller's event loop with ``perform`` (the
+        connector's own asynchronous call, on the connection that received the ad): no
+        hand-off to a worker thread and to the connector's REST thread, no wait behind the
+        group's queue. With ``claim`` each is claimed first (on the loop's own Redis
+        connection; one already claimed is not sent: a redelivery, or its batch was first);
+        else they are claimed already. Anything that needs more goes the usual way
+        (``submit``, which does not claim again): no connector for it, the connector or the
+        group disabled, an error from the platform (then retried as ever). Redis away, an
+        unclaimed delete is left to its batch."""
+        if not actions:
+            return
+        self.start()
+        with self._idle:
+            self._busy += len(actions)
+        await asyncio.gather(*(self._perform_early(a, perform, claim) for a in actions))
+
+    async def _perform_early(self, a: Action, perform: AsyncPerform, claim: bool) -> None:
+        if claim:
+            try:
+                won = await self.early_ledger.aclaim(a.key)
+            except Exception:  # Redis away: the batch deletes it once it is stored
+                log.exception("claiming an early %s failed", a.kind)
+                won = False
+            if not won:
+                with self._idle:
+                    self._busy -= 1
+                    self._idle.notify_all()
+                return
+        connector = self.resolve(a)
+        cid = connector.info.id if connector is not None else None
+        if cid is None or self.state.status(cid) == "disabled":
+            return self._hand_back(a)
+        cached = self._groups.get((cid, a.group))
+        if cached is not None and time.monotonic() - cached[0] < EARLY_STATE_S:
+            status = cached[1][0]
+        else:  # a database read: not on the loop
+            loop = asyncio.get_running_loop()
+            status = (await loop.run_in_executor(None, self._group_state, cid, a.group))[0]
+        if status == "disabled":
+            return self._hand_back(a)
+        try:
+            result = await perform(a)
+        except Exception as exc:  # the usual way: its handling of each error, its retries
+            log.info("early %s in %s went the usual way: %s", a.kind, a.group, exc)
+            return self._hand_back(a)
+        # recorded from here (no thread woken per delete: each took the loop's time): the
+        # log row for the flusher, the outcome to the ledger on this loop's own connection
+        try:
+            with self._log_lock:
+                self._acted[cid] = self._acted.get(cid, 0) + 1
+            status = self._log(a, cid, "sent", 1, result=result, settle=False)
+            await self.early_ledger.asettle(a.key, ("sent", 1, None, result))
+            if self.on_done is not None:
+                self.on_done(a, status)
+        except Exception:  # the batch's delete waits for the outcome, then goes again
+            log.exception("recording an early %s failed", a.kind)
+        finally:
+            with self._idle:
+                self._busy -= 1
+                self._idle.notify_all()
+
+    def _hand_back(self, a: Action) -> None:
+        with self._idle:
+            self._busy -= 1  # counted again by submit
+        self.submit([a])
 
     def drain(self, timeout: float = 30.0) -> bool:
         """Wait until every submitted action is done; False on timeout."""
@@ -210,6 +287,10 @@ class Executor:
                 rows, self._log_rows = self._log_rows, []
                 outcomes, self._outcomes = self._outcomes, []
                 alerts, self._alerts = self._alerts, []
+                acted, self._acted = self._acted, {}
+            for cid, count in acted.items():  # the connectors' action counters
+                for _ in range(count):
+                    self.state.action(cid)
             for n, alert in enumerate(alerts):
                 try:
                     records.add_alert(self.store, **alert)
@@ -373,6 +454,7 @@ class Executor:
         *,
         error: str | None = None,
         result: dict[str, Any] | None = None,
+        settle: bool = True,
     ) -> str:
         row = {
             "connector_id": cid,
@@ -388,7 +470,7 @@ class Executor:
             "result": _jsonable(result or {}),
             "created_at": records.now(),
         }
-        if _live_delete(action):
+        if settle and _live_delete(action):
             try:
                 self.early_ledger.settle(action.key, (status, attempts, error, result))
             except Exception:  # Redis away: the batch's delete waits, then goes again

@@ -13,7 +13,9 @@ A hub plays one of three roles:
 
 - ``all``: one process answers webhooks, stores events and carries out actions;
 - ``web``: answers webhooks into the durable queue (Redis) and holds reverse WebSockets,
-  whose calls it makes for the worker (:mod:`qunzhu.live.relay`); nothing else;
+  whose calls it makes for the worker (:mod:`qunzhu.live.relay`), and the gateways of
+  connectors with ``loop_in_web`` (Discord), queueing what they receive; the early deletes
+  of all of these at receipt; nothing else;
 - ``worker`` (``qunzhu worker``, started by serve or by hand, any number): takes its shards
   of the queue, stores, carries out actions, drains the outbox and runs the polling and
   forward-WebSocket loops.
@@ -26,6 +28,7 @@ grew faster than it was stored.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import socket
@@ -42,7 +45,7 @@ from qunzhu.adapters.webhook import WebhookRoute
 from qunzhu.events import Action, Event
 from qunzhu.live.drainer import Drainer
 from qunzhu.live.early_ledger import EarlyLedger, MemoryLedger, RedisLedger
-from qunzhu.live.executor import Executor
+from qunzhu.live.executor import AsyncPerform, Executor
 from qunzhu.live.queue import LiveQueue, RedisQueue, queue_from_settings
 from qunzhu.live.relay import RelayClient, RelayServer
 from qunzhu.live.runner import Runner
@@ -91,7 +94,7 @@ class ConnectorHub:
         # split in two, the web process sends early deletes and the worker the batches'
         # actions: which deletes went early is known to both through Redis
         ledger = (
-            RedisLedger(queue.client, queue.stream)
+            RedisLedger(queue.client, queue.stream, queue.url)
             if isinstance(queue, RedisQueue)
             else MemoryLedger()
         )
@@ -175,16 +178,42 @@ class ConnectorHub:
                 self._groups.setdefault((e.platform, e.community, e.group), connector_id)
             self.sink.deliver(events)
 
-        async def adeliver(events: Sequence[Event]) -> None:
+        async def adeliver(events: Sequence[Event], *, decided: bool = False) -> None:
             for e in events:
                 self._groups.setdefault((e.platform, e.community, e.group), connector_id)
-            await self.sink.adeliver(events)
+            await self.sink.adeliver(events, decided=decided)
 
         # with Redis a webhook may deliver from the event loop (a spool's fsync or a commit
         # must not hold it: those go through deliver, on a worker thread)
         if self.sink.queues_async:
             deliver.adeliver = adeliver  # type: ignore[attr-defined]
+        if self.sink.early is not None:
+            deliver.early = self._early_at_receipt(connector_id)  # type: ignore[attr-defined]
         return deliver
+
+    def _early_at_receipt(self, connector_id: int) -> Any:
+        """For a connector with an event loop of its own (a gateway): ``early(events,
+        perform)``, called on that loop as the events arrive, judges them at once and sends
+        their early deletes on that loop with ``perform`` (Executor.perform_early: claimed
+        first, on the loop's own Redis connection); returns the task doing so, or None. The
+        events are then delivered as usual (``adeliver(..., decided=True)`` or
+        ``deliver``, whose own judging finds the claims taken)."""
+        tasks: set[asyncio.Task[None]] = set()
+
+        def early(events: Sequence[Event], perform: AsyncPerform) -> asyncio.Task[None] | None:
+            actions = self.sink.early_for(events)
+            if not actions:
+                return None
+            for e in events:
+                self._groups.setdefault((e.platform, e.community, e.group), connector_id)
+            task = asyncio.get_running_loop().create_task(
+                self.executor.perform_early(actions, perform, claim=True)
+            )
+            tasks.add(task)  # kept until done: a task only the loop refers to may vanish
+            task.add_done_callback(tasks.discard)
+            return task
+
+        return early
 
     def routes(self) -> list[WebhookRoute]:
         return [r for c in self.connectors.values() for r in c.routes()]
@@ -224,15 +253,26 @@ class ConnectorHub:
                 self._redis(), relayed, self._relayed_call, namespace=self._stream()
             )
             self.relay.start()
+            self._run_loops()
             return
         self.sink.start()
         self.executor.start()
         self.outbox.start()
+        self._run_loops()
+
+    def _run_loops(self) -> None:
+        """The connectors' long-running parts this process holds: in one process all of
+        them; split, a gateway the platform pushes updates into (``loop_in_web``: one
+        connection per bot, its ads deleted at receipt) in the web process, the polling and
+        forward-WebSocket loops in the workers."""
         for cid, c in self.connectors.items():
-            if c.has_loop() and cid not in self.runners:
-                runner = Runner(c, self.state, base=self.reconnect_base)
-                self.runners[cid] = runner
-                runner.start()
+            if not c.has_loop() or cid in self.runners:
+                continue
+            if self.role != "all" and loop_in_web(c) != (self.role == "web"):
+                continue
+            runner = Runner(c, self.state, base=self.reconnect_base)
+            self.runners[cid] = runner
+            runner.start()
 
     def _relayed_call(self, connector_id: int) -> Any:
         connector = self.connectors.get(connector_id)
@@ -264,6 +304,12 @@ class ConnectorHub:
         self.state.stop()
         for c in self.connectors.values():
             c.close()
+
+
+def loop_in_web(connector: Connector) -> bool:
+    """Whether a split serve runs ``connector``'s loop in the web process (see
+    ``ConnectorHub._run_loops``); connectors say so with ``loop_in_web = True``."""
+    return bool(getattr(connector, "loop_in_web", False))
 
 
 def _early_deletes(store: Store, pipeline: Pipeline, role: Role, ledger: EarlyLedger) -> Any:

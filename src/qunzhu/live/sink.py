@@ -156,12 +156,13 @@ class Sink:
         """``adeliver`` can queue without blocking an event loop (Redis)."""
         return hasattr(self.durable, "aput")
 
-    async def adeliver(self, events: Sequence[Event]) -> None:
-        """``deliver`` from an event loop; only with a queue that ``queues_async``."""
+    async def adeliver(self, events: Sequence[Event], *, decided: bool = False) -> None:
+        """``deliver`` from an event loop; only with a queue that ``queues_async``.
+        ``decided``: the caller judged these events at receipt already (``early_for``)."""
         if not events:
             return
         self.start()
-        if self.consume:  # one process: the watcher of the queue sends early deletes
+        if self.consume or decided:  # one process: the queue's watcher decides them
             await self.durable.aput(events)  # type: ignore[union-attr]
             return
         # the web process of a split serve: the ads are judged before the update is
@@ -170,6 +171,11 @@ class Sink:
         keys = self._claim_keys(actions)
         won = await self.durable.aput(events, keys or ())  # type: ignore[union-attr]
         self._send_early(actions, None if keys is None else won)
+
+    def early_for(self, events: Sequence[Any]) -> list[Action]:
+        """The early deletes of ``events``, for a caller that carries them out itself at
+        receipt (then queues the events with ``adeliver(..., decided=True)``)."""
+        return self._decide_early(events)
 
     def drain(self, timeout: float = 30.0) -> bool:
         """Wait until every queued event is stored; False on timeout (tests, shutdown)."""

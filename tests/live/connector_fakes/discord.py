@@ -9,7 +9,7 @@ INVALID_SESSION (op 9) for a session it does not know. ``drop()`` closes the soc
 4000 (unknown error: the client resumes). Dispatches are sent as text frames (the
 ``compress`` query asks for zlib, which a gateway may leave unused per message).
 
-REST (Discord API v10): /users/@me, /gateway/bot, message create/delete, member edit
+REST (Discord API v10): /users/@me, /gateway/bot, channel read, message create/delete, member edit
 (timeout), kick, ban, unban, invite create and list. A wrong token gets 401.
 
 Payload shapes from Discord's developer documentation (Message, Guild, Channel, Invite,
@@ -147,6 +147,7 @@ class FakeDiscord:
                 Route(f"{api}/users/@me", self._me),
                 Route(f"{api}/oauth2/applications/@me", self._application),
                 Route(f"{api}/gateway/bot", self._gateway_url),
+                Route(f"{api}/channels/{{c}}", self._channel),
                 Route(f"{api}/channels/{{c}}/messages", self._send, methods=["POST"]),
                 Route(f"{api}/channels/{{c}}/messages/{{m}}", self._delete, methods=["DELETE"]),
                 Route(f"{api}/channels/{{c}}/invites", self._invite, methods=["POST"]),
@@ -291,6 +292,13 @@ class FakeDiscord:
         ws = self.url.replace("http://", "ws://") + "/gateway"
         limit = {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}
         return JSONResponse({"url": ws, "shards": 1, "session_start_limit": limit})
+
+    async def _channel(self, request: Request) -> Response:
+        await self._record(request)
+        found = [c for c in guild_payload()["channels"] if c["id"] == request.path_params["c"]]
+        if not found:
+            return JSONResponse({"message": "Unknown Channel", "code": 10003}, status_code=404)
+        return JSONResponse(found[0])
 
     async def _send(self, request: Request) -> Response:
         data = await self._record(request)

@@ -30,6 +30,7 @@ import logging
 import queue
 import threading
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any, assert_never
 
 import discord
@@ -40,11 +41,12 @@ from qunzhu.adapters.base import (
     ConnectorInfo,
     Deliver,
     PermanentError,
+    Refused,
     Unsupported,
     member_of,
     referral_of,
 )
-from qunzhu.adapters.discord.api import RestApi, use_base
+from qunzhu.adapters.discord.api import RestApi, translate, use_base
 from qunzhu.adapters.discord.parse import Where, parse_dispatch
 from qunzhu.adapters.state import StateBook
 from qunzhu.adapters.webhook import WebhookRoute
@@ -67,6 +69,7 @@ KEPT = frozenset(
 )
 RETRY_STORE = 1.0  # seconds between attempts to store a batch the pipeline refused
 MAX_BATCH = 500  # dispatches stored in one go when the gateway is busy
+STOP_WAIT = 30.0  # seconds a stop waits for what was received to be queued
 MAX_TIMEOUT_DAYS = 28  # Discord caps a timeout at 28 days
 
 
@@ -83,6 +86,10 @@ def intents() -> discord.Intents:
 
 
 class DiscordConnector:
+    # split serve: the gateway is held by the web process, which deletes ads at receipt;
+    # the workers only call REST (one gateway session per bot, however many workers)
+    loop_in_web = True
+
     def __init__(
         self, info: ConnectorInfo, store: Store, state: StateBook, deliver: Deliver
     ) -> None:
@@ -110,38 +117,54 @@ class DiscordConnector:
     def run_once(self, stop: threading.Event) -> None:
         """Hold the gateway until ``stop``; raises when it ends otherwise (the runner
         reconnects; a refused token disables the connector)."""
-        inbox: queue.Queue[tuple[str, dict[str, Any], str] | None] = queue.Queue()
         self._stop = stop
-        worker = threading.Thread(
-            target=self._consume, args=(inbox,), name="qunzhu-discord-in", daemon=True
-        )
-        worker.start()
+        adeliver = getattr(self.deliver, "adeliver", None)
         loop = asyncio.new_event_loop()
+        if adeliver is not None:  # queued from the gateway's own loop (Redis)
+            inbox: Inbox = _LoopInbox(loop)
+            worker = None
+        else:
+            inbox = _ThreadInbox()
+            worker = threading.Thread(
+                target=self._consume, args=(inbox,), name="qunzhu-discord-in", daemon=True
+            )
+            worker.start()
         try:
-            loop.run_until_complete(self._gateway(stop, inbox))
+            loop.run_until_complete(self._gateway(stop, inbox, adeliver))
         finally:
             inbox.put(None)
-            worker.join(30)
+            if worker is not None:
+                worker.join(30)
             _close(loop)
 
-    async def _gateway(
-        self, stop: threading.Event, inbox: queue.Queue[tuple[str, dict[str, Any], str] | None]
-    ) -> None:
+    async def _gateway(self, stop: threading.Event, inbox: Inbox, adeliver: Any) -> None:
         client = discord.Client(
             intents=intents(),
-            enable_debug_events=True,
             chunk_guilds_at_startup=False,
             max_messages=None,
             member_cache_flags=discord.MemberCacheFlags.none(),
         )
 
-        async def on_socket_raw_receive(raw: str) -> None:
-            self._receive(raw, inbox)
+        http = client.http
 
-        client.event(on_socket_raw_receive)
+        async def perform(action: Action) -> dict[str, Any]:
+            return await self._delete_now(http, action)
+
+        early = getattr(self.deliver, "early", None)
+        self._read_as_parsed(client, inbox, early and partial(early, perform=perform))
         task = asyncio.create_task(client.start(self.token, reconnect=True))
-        while not stop.is_set() and not task.done():
-            await asyncio.sleep(0.05)
+        consumer = None
+        if adeliver is not None:
+            assert isinstance(inbox, _LoopInbox)
+            consumer = asyncio.create_task(self._aconsume(inbox, adeliver))
+        try:
+            while not stop.is_set() and not task.done():
+                await asyncio.sleep(0.05)
+        finally:
+            if consumer is not None:  # what was received is queued before the loop closes
+                inbox.put(None)
+                await asyncio.wait({consumer}, timeout=STOP_WAIT)
+                consumer.cancel()
         if not task.done():
             await client.close()
             await asyncio.gather(task, return_exceptions=True)
@@ -154,18 +177,49 @@ class DiscordConnector:
             raise ConnectorError(f"gateway: {type(failure).__name__}: {failure}")
         raise ConnectorError("gateway: the connection ended")
 
-    def _receive(
-        self, raw: str | bytes, inbox: queue.Queue[tuple[str, dict[str, Any], str] | None]
-    ) -> None:
-        """On the gateway's loop: note what the next dispatches need (sessions, channels,
-        homes) and queue the rest in the order received."""
+    def _read_as_parsed(self, client: discord.Client, inbox: Inbox, early: Any) -> None:
+        """Every dispatch the connector uses reaches ``_dispatched`` as discord.py has just
+        read it (its parser of that dispatch, called in the order received, on the
+        gateway's loop, before anything else is done with it): no second reading of the
+        frame, no task per frame. discord.py builds no objects of the dispatches kept
+        raw (a Message, its Member: more CPU per message than all of qunzhu's reading and
+        judging of it); READY, RESUMED and GUILD_CREATE still go on to its own parsers."""
+        parsers = client._connection.parsers
+
+        def hooked(name: str, then: Any) -> Any:
+            def parse(data: Any) -> None:
+                ws = client.ws
+                try:
+                    self._dispatched(name, data or {}, ws.sequence if ws else None, inbox, early)
+                except Exception:  # never into discord.py's reading of the socket
+                    log.exception("discord %s: reading a %s dispatch failed", self.info.name, name)
+                if then is not None:
+                    then(data)
+
+            return parse
+
+        for name in KEPT:
+            parsers[name] = hooked(name, None)
+        for name in ("READY", "RESUMED", "GUILD_CREATE", "INVITE_CREATE"):
+            parsers[name] = hooked(name, parsers.get(name))
+
+    def _receive(self, raw: str | bytes, inbox: Inbox, early: Any = None) -> None:
+        """``_dispatched`` from a raw gateway frame."""
         try:
             message = json.loads(raw)
         except ValueError:
             return
         if message.get("op") != 0:
             return
-        name, data, seq = message.get("t"), message.get("d") or {}, message.get("s")
+        self._dispatched(message.get("t"), message.get("d") or {}, message.get("s"), inbox, early)
+
+    def _dispatched(
+        self, name: Any, data: dict[str, Any], seq: Any, inbox: Inbox, early: Any = None
+    ) -> None:
+        """On the gateway's loop: note what the next dispatches need (sessions, channels,
+        homes) and queue the rest in the order received. A new message is read here and
+        now, and ``early(events)`` (the hub's early deletes, sent on this loop) judges it
+        before it is queued: an ad's delete does not wait for anything queued before it."""
         if name == "READY":
             self.session = str(data.get("session_id") or "")
             self.state.set(self.info.id, "connected")
@@ -181,22 +235,30 @@ class DiscordConnector:
                 int(data.get("uses") or 0),
                 str(inviter) if inviter else None,
             )
+        elif name == "MESSAGE_CREATE" and early is not None:
+            events = self._parse(name, data, "")
+            try:
+                if events:
+                    early(events)
+            except Exception:  # its batch deletes it: the update is queued all the same
+                log.exception("discord %s: early deletes at receipt failed", self.info.name)
+            inbox.put((name, data, "", events))
         elif name in KEPT:
             inbox.put((name, data, f"{self.session}:{seq}"))
 
-    def _consume(self, inbox: queue.Queue[tuple[str, dict[str, Any], str] | None]) -> None:
+    def _consume(self, inbox: _ThreadInbox) -> None:
         """Store what was received, in order, a batch at a time: whatever queued up while
         the last batch was being stored goes in the next one (one transaction for many
         messages when the gateway is busy, one for each when it is quiet)."""
         ended = False
         while not ended:
-            item = inbox.get()
+            item = inbox.queue.get()
             if item is None:
                 return
             batch = [item]
             while len(batch) < MAX_BATCH:
                 try:
-                    more = inbox.get_nowait()
+                    more = inbox.queue.get_nowait()
                 except queue.Empty:
                     break
                 if more is None:
@@ -205,23 +267,96 @@ class DiscordConnector:
                 batch.append(more)
             self._take(batch)
 
-    def _take(self, batch: list[tuple[str, dict[str, Any], str]]) -> None:
+    def _take(self, batch: list[Dispatch]) -> None:
         events: list[Event] = []
-        for name, data, delivery in batch:
+        for name, data, delivery, *parsed in batch:
             if name == "GUILD_CREATE":
                 self._snapshot(str(data["id"]))
                 continue
-            try:
-                events.extend(
-                    parse_dispatch(
-                        name, data, self.info.community, self.where, self._inviter, delivery
-                    )
-                )
-            except (KeyError, TypeError, ValueError) as exc:
-                log.warning("discord %s: unreadable %s dispatch (%s)", self.info.name, name, exc)
+            events.extend(parsed[0] if parsed else self._parse(name, data, delivery))
         if events:
             self._store(events)
         self.state.event(self.info.id, len(batch))
+
+    def _parse(self, name: str, data: dict[str, Any], delivery: str) -> list[Event]:
+        try:
+            return parse_dispatch(
+                name, data, self.info.community, self.where, self._inviter, delivery
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            log.warning("discord %s: unreadable %s dispatch (%s)", self.info.name, name, exc)
+            return []
+
+    async def _aconsume(self, inbox: _LoopInbox, adeliver: Any) -> None:
+        """``_consume`` on the gateway's loop, with a queue that takes updates from an
+        event loop (Redis): each batch is queued by one transaction from here (its ads
+        were judged at receipt: see ``_receive``). A join (its inviter is read from
+        Discord's invites) and a guild's invites are read in a thread, awaited: the order
+        of what was received is kept."""
+        loop = asyncio.get_running_loop()
+        counted, counted_at = 0, loop.time()
+        while True:
+            item = await inbox.queue.get()
+            if item is None:
+                return
+            batch = [item]
+            ended = False
+            while len(batch) < MAX_BATCH and not inbox.queue.empty():
+                more = inbox.queue.get_nowait()
+                if more is None:
+                    ended = True
+                    break
+                batch.append(more)
+            events: list[Event] = []
+            decided = True
+            for name, data, delivery, *parsed in batch:
+                if parsed:  # read and judged at receipt
+                    events += parsed[0]
+                    continue
+                decided = decided and name != "MESSAGE_CREATE"
+                if name == "GUILD_CREATE":
+                    await loop.run_in_executor(None, self._snapshot, str(data["id"]))
+                elif name in NEEDS_REST:
+                    events += await loop.run_in_executor(None, self._parse, name, data, delivery)
+                else:
+                    events += self._parse(name, data, delivery)
+            if events:
+                await self._astore(events, adeliver, decided)
+            # its counters are written to the database now and then: not on this loop, and
+            # handed over once a second (each hand-off to a thread costs the loop time)
+            counted += len(batch)
+            if ended or loop.time() - counted_at >= 1.0:
+                loop.run_in_executor(None, self.state.event, self.info.id, counted)
+                counted, counted_at = 0, loop.time()
+            if ended:
+                return
+
+    async def _astore(self, events: list[Event], adeliver: Any, decided: bool) -> None:
+        """``_store`` from the loop: until queued (Redis away: wait, keep the order)."""
+        loop = asyncio.get_running_loop()
+        while True:
+            try:
+                await adeliver(events, decided=decided)
+                return
+            except Exception as exc:
+                message = f"storing: {type(exc).__name__}: {exc}"
+                await loop.run_in_executor(None, self.state.error, self.info.id, message)
+                if self._stop.is_set():
+                    log.error(
+                        "discord %s: stopped with %d events unstored", self.info.name, len(events)
+                    )
+                    return
+                await asyncio.sleep(RETRY_STORE)
+
+    async def _delete_now(self, http: HTTPClient, action: Action) -> dict[str, Any]:
+        """An early delete through the gateway client's REST session, on its loop."""
+        if action.kind != "delete_message" or not action.message_id:
+            raise Unsupported(f"{action.kind} is sent by the executor's workers")
+        try:
+            await http.delete_message(action.group, action.message_id, reason=action.reason)
+        except Exception as exc:
+            raise translate(exc, "delete") from exc
+        return {"deleted": True}
 
     def _store(self, events: list[Event]) -> None:
         """Hand ``events`` to the pipeline until they are stored: Discord will not send
@@ -304,9 +439,15 @@ class DiscordConnector:
                 assert_never(kind)
 
     def _guild(self, channel: str) -> str:
+        """The server of ``channel``: known from the gateway's GUILD_CREATE where this
+        process holds the gateway, else asked of Discord once (a split serve's worker)."""
         guild = self.where.guild_of.get(channel)
-        if guild is None:  # known once the gateway has sent the guild: try again then
-            raise ConnectorError(f"channel {channel}: its server is not known yet")
+        if guild is None:
+            found = self.api.call("channel", lambda http: http.get_channel(channel))
+            guild = str((found or {}).get("guild_id") or "")
+            if not guild:
+                raise Refused(f"channel {channel} is not in a server")
+            self.where.guild_of[channel] = guild
         return guild
 
     def _send(self, action: Action, channel: str) -> dict[str, Any]:
@@ -386,6 +527,43 @@ class DiscordConnector:
 
     def close(self) -> None:
         self.api.close()
+
+
+# name, data, delivery (session:sequence), and the events when read at receipt already
+Dispatch = tuple[str, dict[str, Any], str] | tuple[str, dict[str, Any], str, list[Event]]
+NEEDS_REST = frozenset({"GUILD_MEMBER_ADD"})  # parsing reads the guild's invites
+
+
+class _ThreadInbox:
+    """Dispatches from the gateway's loop to the storing thread."""
+
+    def __init__(self) -> None:
+        self.queue: queue.Queue[Dispatch | None] = queue.Queue()
+
+    def put(self, item: Dispatch | None) -> None:
+        self.queue.put(item)
+
+
+class _LoopInbox:
+    """Dispatches kept for the consumer task on the gateway's own loop; ``put`` from
+    another thread (the end of ``run_once``) goes through the loop."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.queue: asyncio.Queue[Dispatch | None] = asyncio.Queue()
+
+    def put(self, item: Dispatch | None) -> None:
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is self.loop:
+            self.queue.put_nowait(item)
+        elif not self.loop.is_closed():
+            self.loop.call_soon_threadsafe(self.queue.put_nowait, item)
+
+
+Inbox = _ThreadInbox | _LoopInbox
 
 
 def _close(loop: asyncio.AbstractEventLoop) -> None:

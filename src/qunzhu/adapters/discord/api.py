@@ -57,7 +57,7 @@ class RestApi:
                     )
                 except BaseException as exc:
                     loop.call_soon_threadsafe(loop.stop)
-                    raise _translate(exc, "login") from exc
+                    raise translate(exc, "login") from exc
                 self._loop, self._http = loop, http
             return self._loop, self._http
 
@@ -67,7 +67,7 @@ class RestApi:
         try:
             return asyncio.run_coroutine_threadsafe(make(http), loop).result(CALL_TIMEOUT)
         except BaseException as exc:
-            raise _translate(exc, what) from exc
+            raise translate(exc, what) from exc
 
     def close(self) -> None:
         with self._lock:
@@ -80,7 +80,8 @@ class RestApi:
                 loop.call_soon_threadsafe(loop.stop)
 
 
-def _translate(exc: BaseException, what: str) -> BaseException:
+def translate(exc: BaseException, what: str) -> BaseException:
+    """discord.py's error (or any other) as the connector error the executor handles."""
     if isinstance(exc, ConnectorError):
         return exc
     if isinstance(exc, discord.LoginFailure):
