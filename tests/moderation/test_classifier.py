@@ -8,7 +8,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qunzhu.moderation.classifier import ModelError, SpamModel, load_model, shipped_model
+from qunzhu.moderation.classifier import (
+    ModelError,
+    SpamModel,
+    load_model,
+    script_of,
+    shipped_model,
+)
 from qunzhu.moderation.evaluate import evaluate
 from qunzhu.moderation.features import FeatureConfig, hash_features
 from qunzhu.moderation.inspect import Inspector
@@ -82,6 +88,41 @@ def test_the_decision_point_counts_what_the_rules_catch_already() -> None:
     caught = alone.copy()
     caught[5:10] = True  # ...but a rule detector catches those five ads anyway
     assert _best_threshold(labels, scores, caught) == 0.5
+
+
+def test_the_decision_point_keeps_within_what_background_chat_allows() -> None:
+    labels = np.array([True] * 10 + [False] * 30)
+    scores = np.array([0.9] * 5 + [0.3] * 5 + [0.05] * 30)
+    caught = np.zeros(40, dtype=bool)
+    assert _best_threshold(labels, scores, caught) == 0.3
+    # a lower point would flag too much ordinary chat: only 0.6 and above are allowed
+    allowed = (0.6, 0.7, 0.8)
+    assert _best_threshold(labels, scores, caught, allowed=allowed) == 0.6
+
+
+def test_each_script_has_its_own_decision_point_and_old_files_fall_back() -> None:
+    assert [script_of(t) for t in ("加微信 abc", "call now", "138 0013")] == [
+        "cjk",
+        "latin",
+        "other",
+    ]
+    config = FeatureConfig(dim_bits=12)
+    weights = np.zeros(config.dim, dtype=np.float32)
+    three = SpamModel(
+        weights, 0.0, config, {"thresholds": {"cjk": 0.5, "latin": 0.6, "other": 0.8}}
+    )
+    assert [three.spam_threshold(t) for t in ("加微信", "call now", "138")] == [0.5, 0.6, 0.8]
+    old = SpamModel(weights, 0.0, config, {"thresholds": {"cjk": 0.55, "other": 0.75}})
+    assert old.thresholds == (0.55, 0.75, 0.75)
+
+
+def test_training_bounds_false_positives_on_background_chat() -> None:
+    chat = [f"Anyone tried kernel {k} on this laptop? call me" for k in range(300)]
+    model = train(_examples(300), background=chat, max_background_fpr=0.0)
+    latin = model.thresholds[1]
+    scores = model.scores([normalize(t).compact for t in chat])
+    assert model.about["background"] == {"messages": 300, "max_fpr": 0.0}
+    assert (scores >= latin).sum() == 0 or latin == 0.9
 
 
 def test_the_shipped_model_tells_obvious_ads_from_chat() -> None:

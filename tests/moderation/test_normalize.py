@@ -27,6 +27,29 @@ def test_evasions_become_one_form(written: str, compact: str) -> None:
     assert normalize(written).compact == compact
 
 
+@pytest.mark.parametrize(
+    ("written", "compact"),
+    [
+        # letters of other scripts that Unicode's confusables data says look like Latin ones
+        ("yօսr prıze", "your prize"),
+        ("ᏟᏞᎪᎥᎷ now", "claim now"),
+        # Hangul fillers are default-ignorable: drawn as nothing; a braille blank is a space
+        ("wi\u3164nner t\uffa0ext", "winner text"),
+        ("hello\u2800world", "hello world"),
+        # a symbol between two letters breaks no word; with a space beside it, it does
+        ("cl🔥aim f•r•e•e", "claim free"),
+        ("hello 🙂 world", "hello world"),
+    ],
+)
+def test_general_unicode_tricks_are_undone(written: str, compact: str) -> None:
+    assert normalize(written).compact == compact
+
+
+def test_chinese_text_and_its_symbols_are_left_alone_by_the_look_alike_table() -> None:
+    assert normalize("口丨一二三").compact == "口丨一二三"
+    assert normalize("价格💰100").compact == "价格100"
+
+
 def test_plain_words_keep_their_spaces_and_are_not_mistaken_for_contact_words() -> None:
     assert normalize("I am a cat").compact == "i am a cat"
     assert normalize("wxpython and vxlan").compact == "wxpython and vxlan"

@@ -28,10 +28,21 @@ SPAM_SCORE = 0.5
 CHUNK_CHARS = 12_288
 """Scoring hashes a batch in pieces of about this many characters (see ``scores``)."""
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\u3040-\u30ff]")
+_LATIN = re.compile(r"[a-z]")
+SCRIPTS = ("cjk", "latin", "other")
+"""Each has its own decision point: Chinese/Japanese text; text with Latin letters (English
+chat, SMS); the rest (numbers, symbols). Files from before ``latin`` use ``other`` for it."""
 
 
 def has_cjk(text: str) -> bool:
     return _CJK.search(text) is not None
+
+
+def script_of(compact_text: str) -> str:
+    """Which decision point a text (in the compact view) is judged at: one of SCRIPTS."""
+    if _CJK.search(compact_text) is not None:
+        return "cjk"
+    return "latin" if _LATIN.search(compact_text) is not None else "other"
 
 
 class ModelError(ValueError):
@@ -70,17 +81,19 @@ class SpamModel:
         return 1.0 / (1.0 + np.exp(-logits))
 
     @cached_property
-    def thresholds(self) -> tuple[float, float]:
-        """(CJK text, other text): where this model calls a message spam, chosen per
-        script on validation data when it was trained."""
-        chosen = self.about.get("thresholds") or {}
-        pair = [chosen.get(name, SPAM_SCORE) for name in ("cjk", "other")]
-        cjk, other = (float(v) if isinstance(v, int | float) else SPAM_SCORE for v in pair)
-        return cjk, other
+    def thresholds(self) -> tuple[float, float, float]:
+        """(CJK text, Latin text, other text): where this model calls a message spam,
+        chosen per script (SCRIPTS) on validation data when it was trained."""
+        chosen = dict(self.about.get("thresholds") or {})
+        chosen.setdefault("latin", chosen.get("other", SPAM_SCORE))
+        cjk, latin, other = (
+            float(v) if isinstance(v, int | float) else SPAM_SCORE
+            for v in (chosen.get(name, SPAM_SCORE) for name in SCRIPTS)
+        )
+        return cjk, latin, other
 
     def spam_threshold(self, text: str) -> float:
-        cjk, other = self.thresholds
-        return cjk if has_cjk(text) else other
+        return self.thresholds[SCRIPTS.index(script_of(text))]
 
     def score(self, compact_text: str) -> float:
         return float(self.scores([compact_text])[0])

@@ -9,8 +9,9 @@ Two splits of each, both reported by ``bench/bench_moderation.py``:
 - **grouped** (what the model is built on and judged by): near-duplicate clusters
   (:mod:`qunzhu.moderation.neardup`) go whole to one side, a fifth of the clusters by a hash
   of the cluster's name are the test part; the labelled files carry no timestamps. IRC is
-  split **by time**: the sessions of the earlier half of the dates may lend normal chat to
-  training, the later half are only ever measured.
+  split **by time**: the sessions of the earlier half of the dates lend normal chat to
+  training (their first three quarters) and bound the decision points' false-positive rate
+  (their last quarter, never trained on); the later half are only ever measured.
 - **random** (the old one, kept for comparison): a fifth of the texts by a hash of the text,
   so the same ad with another number lands on both sides; IRC by a hash of the file name.
 
@@ -45,7 +46,8 @@ SPLITS = {
     "normalized text, <= 5 bits apart) whose name has blake2b % 5 == 4 are test, the rest train",
     "en": "en-sms: near-duplicate clusters as for zh, blake2b(cluster) % 5 == 4 are test",
     "irc": "ubuntu IRC by time: sessions of the later half of the dates are test (all normal); "
-    "lines of the earlier half lend normal chat to training",
+    "lines of the earlier half's first three quarters of sessions lend normal chat to "
+    "training, its last quarter bounds the decision points' false-positive rate",
 }
 RANDOM_SPLITS = {
     "zh": "zh-telegram-groups: texts with blake2b(text) % 5 == 4 are test, the rest train",
@@ -77,8 +79,23 @@ def irc_sessions(data: Path, *, test: bool, how: Split = "grouped") -> list[Path
     return paths[half:] if test else paths[:half]
 
 
-def irc_lines(data: Path, *, test: bool, how: Split = "grouped") -> Iterator[str]:
-    for path in irc_sessions(data, test=test, how=how):
+def irc_lines(
+    data: Path,
+    *,
+    test: bool,
+    how: Split = "grouped",
+    part: Literal["all", "fit", "background"] = "all",
+) -> Iterator[str]:
+    """The chat lines of one side. On the training side, ``fit`` is the earlier three
+    quarters of its sessions by date (what training learns from) and ``background`` the
+    last quarter (held back to bound false positives on: sessions of their own, later in
+    time, as the test sessions are)."""
+    paths = irc_sessions(data, test=test, how=how)
+    if part != "all":
+        paths = sorted(paths, key=lambda p: (p.name[:10], p.name))
+        cut = len(paths) * 3 // 4
+        paths = paths[:cut] if part == "fit" else paths[cut:]
+    for path in paths:
         with path.open(encoding="utf-8", errors="replace") as handle:
             for line in handle:
                 found = _IRC_LINE.match(line.rstrip("\n"))
@@ -97,7 +114,7 @@ def training_set(
     negatives: ``linked`` (see :func:`linked_chat`) and ``code`` (:func:`code_snippets`)."""
     zh, _ = split(read_labelled(data / ZH), how)
     en, _ = split(read_labelled(data / EN), how)
-    chat = list(irc_lines(data, test=False, how=how))
+    chat = list(irc_lines(data, test=False, how=how, part="fit"))
     random.Random(7).shuffle(chat)
     # SMS is short and scarce next to the Telegram set: it counts three times; IRC lends
     # ordinary English chat (links, commands) at a light weight so it does not dominate.
@@ -108,6 +125,13 @@ def training_set(
         + linked_chat(zh, chat, linked)
         + code_snippets(code)
     )
+
+
+def background_chat(data: Path, how: Split = "grouped") -> list[str]:
+    """Ordinary chat of the training side that :func:`training_set` never sees (the last
+    quarter of its IRC sessions by date), on which training bounds each decision point's
+    false-positive rate: other sessions, other people, later, as in the test part."""
+    return list(irc_lines(data, test=False, how=how, part="background"))
 
 
 def code_snippets(count: int, seed: int = 13) -> list[Example]:
@@ -153,7 +177,9 @@ def linked_chat(zh: list[Example], chat: list[str], count: int) -> list[Example]
 def build_shipped(data: Path, out: Path, log: Callable[[str], None] = print) -> SpamModel:
     """Train the shipped model from the train parts of ``data`` and write it to ``out``:
     the same :func:`qunzhu.moderation.training.train` as ``qunzhu moderation train``."""
-    model = train(training_set(data), about={"trained_on": SPLITS}, log=log)
+    model = train(
+        training_set(data), about={"trained_on": SPLITS}, log=log, background=background_chat(data)
+    )
     model.save(out)
     log(f"wrote {out}: {model.about['messages']} messages ({model.about['spam']} spam)")
     return model

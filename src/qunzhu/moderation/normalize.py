@@ -26,6 +26,7 @@ import unicodedata
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from functools import lru_cache
+from importlib import resources
 from typing import Literal
 
 View = Literal["text", "compact"]
@@ -116,6 +117,10 @@ _LOOKALIKES = {
     "📱": "电话",
 }
 _DROP_CATEGORIES = frozenset({"Cf", "Mn", "Me", "Cs", "Co"})
+# letters Unicode lists as default-ignorable (they render as nothing: Hangul fillers), and
+# the blank braille pattern, which renders as a space
+_INVISIBLE_LETTERS = frozenset("\u115f\u1160\u3164\uffa0")
+_BLANK_SYMBOLS = frozenset("\u2800")
 _NAMED_LETTER = re.compile(
     r"(?:LATIN (?:CAPITAL|SMALL) LETTER|REGIONAL INDICATOR SYMBOL LETTER) (\w)$"
 )
@@ -139,14 +144,28 @@ def _traditional_to_simplified() -> dict[str, str]:
     return out
 
 
+@lru_cache(maxsize=1)
+def _confusable_letters() -> dict[str, str]:
+    """Letters of other scripts that look like one Latin letter (Armenian "օ", Cherokee
+    "Ꭼ", dotless "ı", …): ``data/lookalikes.tsv``, generated from Unicode's confusables
+    data by scripts/gen_lookalikes.py. The hand-made table above takes precedence."""
+    path = resources.files("qunzhu.moderation").joinpath("data", "lookalikes.tsv")
+    out: dict[str, str] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):
+            source, target = line.split("\t")[:2]
+            out[source] = target
+    return out
+
+
 def _fold(ch: str) -> str:
     """What one character of the original becomes in the ``text`` view ('' = dropped)."""
     if ch in _LOOKALIKES:
         return _LOOKALIKES[ch]
     category = unicodedata.category(ch)
-    if category in _DROP_CATEGORIES:
+    if category in _DROP_CATEGORIES or ch in _INVISIBLE_LETTERS:
         return ""
-    if category == "Cc" or category in ("Zs", "Zl", "Zp"):
+    if category == "Cc" or category in ("Zs", "Zl", "Zp") or ch in _BLANK_SYMBOLS:
         return " "
     if ch == _KEYCAP_TEN:
         return "10"
@@ -162,7 +181,8 @@ def _fold(ch: str) -> str:
         # e.g. "㈱" → "(株)": keep each part folded too
         return "".join(_fold(part) if part != ch else part for part in folded)
     t2s = _traditional_to_simplified()
-    return "".join(_LOOKALIKES.get(c, t2s.get(c, c)) for c in folded)
+    confusable = _confusable_letters()
+    return "".join(_LOOKALIKES.get(c) or confusable.get(c) or t2s.get(c, c) for c in folded)
 
 
 class _FoldTable(dict[int, str]):
@@ -192,6 +212,8 @@ _FOLD = _FoldTable()
 _WORDISH = re.compile(r"[\w+@]+")
 """A run of characters that are not separators: letters, digits, CJK, and + @ _."""
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff"
+_SYMBOLS = "\u00b7\u2022\u2190-\u21ff\u2300-\u23ff\u25a0-\u27bf\u2b00-\u2bff\U0001f000-\U0001faff"
+"""Bullets, arrows, shapes, dingbats and emoji: between two letters they break no word."""
 _JOIN = re.compile(
     # a separator run was inserted to break a word when a neighbour is a Chinese character,
     # both neighbours are digits, or both neighbouring tokens are single characters
@@ -202,7 +224,9 @@ _JOIN = re.compile(
     # read the rest of the run again at every character (50,000 dashes: 25 s, now 5 ms).
     rf"[^\w+@](?<![^\w+@][^\w+@])"
     rf"(?:(?<=[{_CJK}][^\w+@])|(?=[^\w+@]*[{_CJK}])|(?<=\d[^\w+@])(?=[^\w+@]*\d)"
-    rf"|(?<=(?<![\w+@])[\w+@][^\w+@])(?=[^\w+@]*[\w+@](?![\w+@])))[^\w+@]*"
+    rf"|(?<=(?<![\w+@])[\w+@][^\w+@])(?=[^\w+@]*[\w+@](?![\w+@]))"
+    # a run of symbols only, with a letter on each side: "cl🔥aim", "f•r•e•e"
+    rf"|(?<=[^\W\d_][{_SYMBOLS}])(?=[{_SYMBOLS}]*[^\W\d_]))[^\w+@]*"
 )
 
 _RUNS = re.compile(f"{_JOIN.pattern}|([^\\w+@]+)")

@@ -1,14 +1,22 @@
 """Training the spam model from labelled messages (scikit-learn, needed only here).
 
 The features are the same hashed n-grams the runtime scores with, so a model trained here
-scores identically in numpy. Everything tuned is tuned on a validation part of the
-training data (every fifth message by hash), never on the data evaluated later:
+scores identically in numpy. Everything tuned is tuned on the training data, split into
+five folds by near-duplicate cluster (a hash of the cluster's name), never on the data
+evaluated later:
 
-- the regularization strength, by the F1 of the classifier alone;
-- the decision point per script (Chinese/Japanese text, other text), by the F1 of what
-  the verdict really is: the classifier's score *or* a sure finding of the rule detectors
-  (a contact offer, an invitation, a banned word). Messages the rules already catch then
-  do not pull the classifier's threshold down, and the rest get the point that suits them.
+- the regularization strength, by the F1 of the classifier alone on the first fold;
+- the calibration (Platt), on the first fold's scores from the model trained without it;
+- the decision point per script (Chinese/Japanese text, text with Latin letters, the
+  rest), on the calibrated scores every message gets from the model trained without its
+  fold (all five folds: one fold holds too few SMS to choose a point on), by the F1 of
+  what the verdict really is at run time: the
+  classifier's score of what the member wrote beside code and links, *or* a sure finding
+  of the rule detectors (a contact offer, an invitation, a banned word). Messages the rules
+  already catch then do not pull the classifier's threshold down. With ``background``
+  chat (never trained on), only points that keep its false-positive rate within
+  ``max_background_fpr`` are considered: F1 on the labelled sets alone would trade far
+  too much ordinary chat for a little recall.
 """
 
 from __future__ import annotations
@@ -19,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from qunzhu.moderation.classifier import SPAM_SCORE, SpamModel, has_cjk
+from qunzhu.moderation.classifier import SCRIPTS, SPAM_SCORE, SpamModel, script_of
 from qunzhu.moderation.decide import CONTENT_RULES
 from qunzhu.moderation.features import FeatureConfig, hash_features
 from qunzhu.moderation.findings import ACT_SCORE
@@ -29,7 +37,12 @@ from qunzhu.moderation.neardup import cluster_key, clusters
 from qunzhu.moderation.normalize import Normalized, normalize
 
 STRENGTHS = (20.0, 50.0, 100.0, 300.0)
-THRESHOLDS = tuple(round(0.25 + 0.05 * k, 2) for k in range(11))  # 0.25 .. 0.75
+THRESHOLDS = tuple(round(0.25 + 0.05 * k, 2) for k in range(14))  # 0.25 .. 0.9
+FOLDS = 5
+MAX_BACKGROUND_FPR = 0.0015
+"""Half the 0.3% the product allows on ordinary chat: room for chat unlike the background."""
+MIN_BACKGROUND = 200
+"""A script's background needs this many messages to bound its false-positive rate."""
 
 
 class TrainingError(ValueError):
@@ -72,14 +85,21 @@ def _f1(labels: Any, predicted: Any, weights: Any = None) -> float:
     return 0.0 if tp == 0 else 2 * tp / (2 * tp + fp + fn)
 
 
-def _best_threshold(labels: Any, scores: Any, caught: Any, weights: Any = None) -> float:
-    """The decision point with the best F1 of the verdict (score over the point, or caught
-    by a rule) on validation data, each example at its training weight (light background
-    chat does not outvote the labelled messages); 0.5 when it cannot tell."""
+def _best_threshold(
+    labels: Any,
+    scores: Any,
+    caught: Any,
+    weights: Any = None,
+    allowed: Sequence[float] = THRESHOLDS,
+) -> float:
+    """The decision point (of ``allowed``) with the best F1 of the verdict (score over the
+    point, or caught by a rule) on validation data, each example at its training weight
+    (light background chat does not outvote the labelled messages); 0.5 when it cannot
+    tell, or the lowest allowed point if 0.5 is not allowed."""
     if len(labels) < 20 or labels.all() or not labels.any():
-        return SPAM_SCORE
+        return SPAM_SCORE if SPAM_SCORE in allowed else min(allowed)
     return max(
-        THRESHOLDS,
+        allowed,
         key=lambda t: (_f1(labels, (scores >= t) | caught, weights), -abs(t - SPAM_SCORE)),
     )
 
@@ -106,8 +126,14 @@ def train(
     about: dict[str, Any] | None = None,
     log: Callable[[str], None] | None = None,
     strengths: Sequence[float] = STRENGTHS,
+    background: Sequence[str] = (),
+    max_background_fpr: float = MAX_BACKGROUND_FPR,
 ) -> SpamModel:
-    """A model fitted on ``examples``; raises TrainingError when that cannot be done."""
+    """A model fitted on ``examples``; raises TrainingError when that cannot be done.
+
+    ``background``: ordinary chat that is *not* trained on (e.g. the later part of a
+    channel's log), on which each script's decision point must keep its false-positive
+    rate at or below ``max_background_fpr``; without it, the points go by F1 alone."""
     try:
         import sklearn  # noqa: F401
     except ImportError:
@@ -123,17 +149,19 @@ def train(
         )
     texts = [e.text for e in examples]
     matrix = _matrix(texts, config)
-    weights = np.array([e.weight for e in examples], dtype=np.float64)
+    own = np.array([e.weight for e in examples], dtype=np.float64)
     # each class counts as much in total as the other: spam is rarer in most groups
     share = labels.mean()
-    weights *= np.where(labels, 0.5 / share, 0.5 / (1 - share))
-    # validation by near-duplicate cluster: variants of one ad never straddle the two parts
+    weights = own * np.where(labels, 0.5 / share, 0.5 / (1 - share))
+    # folds by near-duplicate cluster: variants of one ad never straddle two parts
     keys = cluster_key(texts, clusters(texts))
-    held = np.array([bucket_of(k) == 0 for k in keys], dtype=bool)
+    fold = np.array([bucket_of(k, FOLDS) for k in keys], dtype=np.int64)
+    held = fold == 0
     best, best_f1 = strengths[0], -1.0
-    thresholds = {"cjk": SPAM_SCORE, "other": SPAM_SCORE}
+    thresholds = {name: SPAM_SCORE for name in SCRIPTS}
     calibration = (1.0, 0.0)
-    if held.any() and (~held).any() and len(set(labels[~held])) == 2:
+    usable = [k for k in range(FOLDS) if (fold == k).any() and len(set(labels[fold != k])) == 2]
+    if 0 in usable:
         tried: list[tuple[float, float, Any]] = []
         for strength in strengths:
             fitted = _fit(matrix[~held], labels[~held], weights[~held], strength)
@@ -143,23 +171,37 @@ def train(
             if log is not None:
                 log(f"C={strength}: validation F1 {f1:.4f}")
         # the best on validation; between equals the stronger regularization (listed first)
-        best, best_f1, fitted = max(tried, key=lambda t: t[1])
-        y = labels[held]
-        raw = fitted.decision_function(matrix[held])
-        own = np.array([e.weight for e, h in zip(examples, held, strict=True) if h])
-        calibration = _platt(raw, y, own)
-        calibrated = _sigmoid(calibration[0] * raw + calibration[1])
-        # judged as at run time: the first MAX_CHARS, normalized; the script of the compact view
-        norms = [normalize(t[:MAX_CHARS]) for t, h in zip(texts, held, strict=True) if h]
-        caught = _caught_by_rules(norms, _model_of(fitted, config, {}))
-        cjk = np.array([has_cjk(n.compact) for n in norms], dtype=bool)
-        thresholds = {
-            "cjk": _best_threshold(y[cjk], calibrated[cjk], caught[cjk], own[cjk]),
-            "other": _best_threshold(y[~cjk], calibrated[~cjk], caught[~cjk], own[~cjk]),
-        }
+        best, best_f1, first = max(tried, key=lambda t: t[1])
+        # every usable fold held out once at that strength: each message gets a score from
+        # a model that never saw its cluster, to calibrate and to choose the points on
+        models = {0: first}
+        for k in usable[1:]:
+            models[k] = _fit(matrix[fold != k], labels[fold != k], weights[fold != k], best)
+        scored = np.isin(fold, list(models))
+        raw = np.zeros(len(examples))
+        for k, fitted in models.items():
+            raw[fold == k] = fitted.decision_function(matrix[fold == k])
+        # calibrated on the first fold, as before the other folds were scored: the spec's
+        # probability thresholds (flag 0.6, act 0.9, …) were set on that scale, and the
+        # pooled folds would move it (their Platt fit shifts every score up by ~0.05 at
+        # 0.55), silently changing what every community's thresholds mean
+        calibration = _platt(raw[held], labels[held], own[held])
+        thresholds = _choose_points(
+            [t for t, s in zip(texts, scored, strict=True) if s],
+            labels[scored],
+            own[scored],
+            fold[scored],
+            models,
+            calibration,
+            config,
+            background,
+            max_background_fpr,
+            log,
+        )
         if log is not None:
             log(
-                f"calibration (Platt, on validation): a={calibration[0]:.3f} b={calibration[1]:.3f}"
+                f"calibration (Platt, on the first fold): "
+                f"a={calibration[0]:.3f} b={calibration[1]:.3f}"
             )
             log(f"decision points on validation data: {thresholds}")
     fitted = _fit(matrix, labels, weights, best)
@@ -174,7 +216,71 @@ def train(
             "calibration": {"a": round(calibration[0], 4), "b": round(calibration[1], 4)},
         }
     )
+    if background:
+        info["background"] = {"messages": len(background), "max_fpr": max_background_fpr}
     return _model_of(fitted, config, info, calibration)
+
+
+def _runtime_scores(model: SpamModel, norms: Sequence[Normalized], inspector: Inspector) -> Any:
+    """The probability each message gets at run time: the score of what the member wrote
+    beside code, logs and well-known links (:meth:`Inspector._without_ordinary`)."""
+    scores = model.scores([n.compact for n in norms])
+    return np.array(
+        [inspector._without_ordinary(n, float(s)) for n, s in zip(norms, scores, strict=True)]
+    )
+
+
+def _choose_points(
+    texts: Sequence[str],
+    labels: Any,
+    own: Any,
+    fold: Any,
+    models: dict[int, Any],
+    calibration: tuple[float, float],
+    config: FeatureConfig,
+    background: Sequence[str],
+    max_fpr: float,
+    log: Callable[[str], None] | None,
+) -> dict[str, float]:
+    """Each script's decision point, judged as at run time (the first MAX_CHARS,
+    normalized; the classifier reading beside code and links; the rule detectors)."""
+    norms = [normalize(t[:MAX_CHARS]) for t in texts]
+    calibrated = np.zeros(len(texts))
+    caught = np.zeros(len(texts), dtype=bool)
+    back_norms = [normalize(t[:MAX_CHARS]) for t in background]
+    back = np.zeros((len(models), len(background)))
+    back_caught = np.zeros(len(background), dtype=bool)
+    for i, (k, fitted) in enumerate(models.items()):
+        model = _model_of(fitted, config, {}, calibration)
+        inspector = Inspector(model=model)
+        part = np.flatnonzero(fold == k)
+        calibrated[part] = _runtime_scores(model, [norms[j] for j in part], inspector)
+        if i == 0:
+            caught = _caught_by_rules(norms, model)
+            if back_norms:
+                back_caught = _caught_by_rules(back_norms, model)
+        if back_norms:
+            back[i] = _runtime_scores(model, back_norms, inspector)
+    script = np.array([script_of(n.compact) for n in norms])
+    back_script = np.array([script_of(n.compact) for n in back_norms])
+    out: dict[str, float] = {}
+    for name in SCRIPTS:
+        mine = script == name
+        allowed = THRESHOLDS
+        theirs = back_script == name
+        if theirs.sum() >= MIN_BACKGROUND:
+            # the mean false-positive rate of the fold models on this script's background
+            rates = {
+                t: float(np.mean(((back[:, theirs] >= t) | back_caught[theirs]).mean(axis=1)))
+                for t in THRESHOLDS
+            }
+            allowed = tuple(t for t in THRESHOLDS if rates[t] <= max_fpr) or THRESHOLDS[-1:]
+            if log is not None:
+                log(f"{name}: background false-positive rate by point {rates}")
+        out[name] = _best_threshold(
+            labels[mine], calibrated[mine], caught[mine], own[mine], allowed
+        )
+    return out
 
 
 def _sigmoid(x: Any) -> Any:
@@ -191,7 +297,9 @@ def _platt(raw: Any, labels: Any, weights: Any) -> tuple[float, float]:
         return 1.0, 0.0
     platt = LogisticRegression(C=1e6, solver="lbfgs", max_iter=1000)
     platt.fit(raw.reshape(-1, 1), labels, sample_weight=weights)
-    return float(platt.coef_[0][0]), float(platt.intercept_[0])
+    a, b = float(platt.coef_[0][0]), float(platt.intercept_[0])
+    # held-out scores that do not rise with spam (a few clusters only): leave them as they are
+    return (a, b) if a > 0 else (1.0, 0.0)
 
 
 def _model_of(
