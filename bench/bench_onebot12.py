@@ -114,6 +114,44 @@ def role_reverse(db: str, redis_url: str, port_file: str) -> None:
         store.dispose()
 
 
+FLOOR = 10_000_000
+"""Ads of the unloaded floor are numbered from here (the load's from 0)."""
+
+
+def floor_events(count: int) -> tuple[list[str], set[int]]:
+    """Ads sent one at a time before the load, in the same run: receipt → warning with
+    nothing else going on (the floor the loaded figure is read against)."""
+    frames: list[str] = []
+    for k in range(count):
+        n = FLOOR + k
+        text = f"加 薇 信 fl_{k:06d} 了解赚钱项目"
+        event = {
+            "id": f"ev-{n}", "impl": "ComWeChat",
+            "self": {"platform": "wechat", "user_id": "wxid_operator01"},
+            "time": time.time() - 120 + k, "type": "message", "detail_type": "group",
+            "sub_type": "", "message_id": str(100_000 + n),
+            "message": [{"type": "text", "data": {"text": text}}], "alt_message": text,
+            "group_id": f"{10_000_000 + k % GROUPS}@chatroom", "user_id": f"wxid_ad{n}",
+        }  # fmt: skip
+        frames.append(json.dumps(event, ensure_ascii=False))
+    return frames, set(range(FLOOR, FLOOR + count))
+
+
+async def run_floor(bridge: Bridge, frames: list[str], ads: set[int]) -> list[float]:
+    """One ad every 100 ms, each after the last one's warning came (or 1 s): ms each."""
+    took: list[float] = []
+    for n, frame in zip(sorted(ads), frames, strict=True):
+        at = time.monotonic()
+        await bridge.client.send(frame)
+        until = at + 1.0
+        while n not in bridge.warned and time.monotonic() < until:
+            await asyncio.sleep(0.0005)
+        if n in bridge.warned:
+            took.append((bridge.warned[n][0] - at) * 1000)
+        await asyncio.sleep(0.1)
+    return took
+
+
 def make_events(count: int) -> tuple[list[str], dict[int, int], set[int]]:
     """JSON frames, the unique message each carries, and which messages are ads."""
     start = time.time() - 60
@@ -192,18 +230,22 @@ class Bridge:
             await self.serve(ws)
 
 
-async def run_load(bridge: Bridge, frames: list[str], rate: int) -> list[float]:
-    """Send every frame at ``rate`` a second; when each was sent (monotonic)."""
+async def run_load(bridge: Bridge, frames: list[str], rate: int) -> tuple[list[float], list[float]]:
+    """Send every frame at ``rate`` a second; when each was sent (monotonic), and how late
+    against its due time (ms: this process's own lag, the machine's noise)."""
     sent: list[float] = []
+    late: list[float] = []
     started = time.monotonic()
     for i, frame in enumerate(frames):
         due = started + i / rate
         delay = due - time.monotonic()
         if delay > 0:
             await asyncio.sleep(delay)
-        sent.append(time.monotonic())
+        now = time.monotonic()
+        sent.append(now)
+        late.append((now - due) * 1000)
         await bridge.client.send(frame)
-    return sent
+    return sent, late
 
 
 def pct(values: list[float], q: float) -> float:
@@ -211,6 +253,21 @@ def pct(values: list[float], q: float) -> float:
         return 0.0
     ordered = sorted(values)
     return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 2)
+
+
+def _cpu(pid: int) -> dict[str, float]:
+    """CPU seconds of the qunzhu process (the web process with --transport reverse) and of
+    its children (the live worker), from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out = {"qunzhu": 0.0, "children": 0.0}
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        for name, p in [("qunzhu", pid), *[("children", int(c)) for c in children]]:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            out[name] += (int(fields[11]) + int(fields[12])) / tick
+    except (OSError, ValueError, IndexError):
+        pass
+    return out
 
 
 def _count(db_path: Path) -> int:
@@ -237,7 +294,12 @@ async def measure(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
 
         redis_url = os.environ.get("QUNZHU_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
         client = redis.Redis.from_url(redis_url)
-        client.delete("qunzhu:live", *client.keys("qunzhu:early:qunzhu:live:*"))
+        # the queue and its shards, early claims and moderation windows of earlier runs:
+        # what a stopped run left queued would be stored (and counted) by this one
+        stale = [k for p in ("qunzhu:live*", "qunzhu:early:*", "qunzhu:moderation:*")
+                 for k in client.keys(p)]  # fmt: skip
+        if stale:
+            client.delete(*stale)
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
     if args.transport == "forward":
         proc = subprocess.Popen(
@@ -264,13 +326,21 @@ async def measure(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
             await asyncio.sleep(0.05)
         if bridge.client is None:
             raise RuntimeError("qunzhu and the bridge did not connect")
-        sent = await run_load(bridge, frames, args.rate)
+        floor_frames, floor_ads = floor_events(args.floor)
+        await asyncio.sleep(2.0)  # the connection settled, the specs read
+        floor_ms = await run_floor(bridge, floor_frames, floor_ads)
+        await asyncio.sleep(1.0)
+        cpu_at = _cpu(proc.pid)
+        sent, late = await run_load(bridge, frames, args.rate)
         load_done = time.monotonic()
         deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and _count(db_path) < unique:
+        while time.monotonic() < deadline and _count(db_path) < unique + len(floor_ads):
             await asyncio.sleep(0.2)
         drained_s = round(time.monotonic() - load_done, 2)
         await asyncio.sleep(2.0)  # and the last warnings go out
+        cpu_end = _cpu(proc.pid)
+        cpu_s = {k: round(cpu_end[k] - cpu_at[k], 1) for k in cpu_end}
+        cpu_s["load_s"] = round(time.monotonic() - sent[0], 1) if sent else 0.0
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
@@ -283,8 +353,16 @@ async def measure(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         first.setdefault(carries[i], at)
     to_action = [(bridge.warned[n][0] - first[n]) * 1000 for n in ads if n in bridge.warned]
     with sqlite3.connect(db_path) as conn:
-        stored = conn.execute("SELECT COUNT(*) FROM messages").fetchone()[0]
-        distinct = conn.execute("SELECT COUNT(DISTINCT key) FROM messages").fetchone()[0]
+        stored = conn.execute("SELECT COUNT(*) FROM messages").fetchone()[0] - len(floor_ads)
+        distinct = conn.execute("SELECT COUNT(DISTINCT key) FROM messages").fetchone()[0] - len(
+            floor_ads
+        )
+        decided = dict(
+            conn.execute(
+                "SELECT COALESCE(outcome, '(none)'), COUNT(*) FROM moderation_actions "
+                "GROUP BY outcome"
+            ).fetchall()
+        )
     from qunzhu.adapters.send_limits import DEFAULTS
 
     paced = DEFAULTS["wechat"]
@@ -307,16 +385,37 @@ async def measure(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         "ads_never_warned": len(ads - set(bridge.warned)),
         "ads_never_warned_first": sorted(ads - set(bridge.warned))[:10],
         "ads_warned_twice": sum(1 for n in ads if len(bridge.warned.get(n, [])) > 1),
+        "ads_warned_twice_floor": sum(1 for n in floor_ads if len(bridge.warned.get(n, [])) > 1),
+        "action_measured": "the warning (send_message with a mention of the sender) arriving "
+        "at the fake bridge; the alert is a row the batch writes",
         "receipt_to_action_p50_ms": pct(to_action, 0.50),
+        "receipt_to_action_p90_ms": pct(to_action, 0.90),
         "receipt_to_action_p99_ms": pct(to_action, 0.99),
+        "receipt_to_action_max_ms": pct(to_action, 1.0),
         "target_p99_ms": TARGET_P99_MS,
+        "floor_unloaded_same_run": {
+            "ads": len(floor_ads),
+            "warned": len(floor_ms),
+            "p50_ms": pct(floor_ms, 0.50),
+            "p99_ms": pct(floor_ms, 0.99),
+        },
+        "load_generator_late_p50_ms": pct(late, 0.50),
+        "load_generator_late_p99_ms": pct(late, 0.99),
+        "cpu_s_from_load_start": cpu_s,
+        "decision_outcomes": decided,
         "pacing_excluded": UNPACED,
         "pacing_by_default": {
             "min_gap_s": paced.min_gap,
             "jitter_s": paced.jitter,
             "daily_cap": paced.daily_cap,
             "adds_per_message_s": f"{paced.min_gap}–{paced.min_gap + paced.jitter}",
+            "computed": "an ad on an idle account: + uniform(0, jitter) s before its warning "
+            f"(mean {paced.jitter / 2:.1f} s); ads in a row: one warning per min_gap + "
+            f"jitter/2 ≈ {paced.min_gap + paced.jitter / 2:.1f} s on the account, so the k-th "
+            f"waits ≈ k × {paced.min_gap + paced.jitter / 2:.1f} s; past {paced.daily_cap} a "
+            "day, no warning is sent (an alert says so)",
         },
+        "uptime": os.getloadavg(),
     }
 
 
@@ -333,6 +432,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float)
     parser.add_argument("--rate", type=int, default=RATE)
     parser.add_argument("--queue", choices=("redis-one", "commit"), default="redis-one")
+    parser.add_argument("--floor", type=int, default=50, help="ads of the unloaded floor")
     parser.add_argument(
         "--transport",
         choices=("forward", "reverse"),

@@ -17,8 +17,16 @@ from sqlalchemy import select, update
 
 from qunzhu.live.hub import ConnectorHub
 from qunzhu.store import Store
-from qunzhu.store.connectors import Connector, ConnectorAlert
-from qunzhu.store.models import Community, Group, Identity, Membership, MembershipEvent, Message
+from qunzhu.store.connectors import Connector, ConnectorAction, ConnectorAlert, OutboxAction
+from qunzhu.store.models import (
+    Community,
+    Group,
+    Identity,
+    Membership,
+    MembershipEvent,
+    Message,
+    ModerationAction,
+)
 
 NOW = time.time() - 600
 # warned at the first breach (2 points), removed at the third (6): a WeChat group has no mute
@@ -100,6 +108,22 @@ def test_an_ad_is_warned_and_the_delete_it_cannot_do_is_an_alert(store, hub, api
         ("m2",),
     ]
     assert {p for (p,) in rows(store, select(Group.platform))} == {"wechat"}
+
+
+def test_the_warning_goes_at_receipt_once_and_the_batch_records_it(store, hub, api, bridge):
+    # WeChat cannot delete: the first answer to an ad is the warning, sent before the
+    # message is stored (moderation.early_warn); the batch's twin is not handed on again
+    _forward(store, hub, api, bridge)
+    bridge.wait_connected()
+    bridge.report(b.group_message("m1", "wxid_spam01", SPAM, at=NOW))
+    wait_until(lambda: len(api.called("send_message")) == 1, what="the warning")
+    wait_until(lambda: count(store, Message) == 1, what="the message")
+    assert hub.executor.drain()
+    sent = rows(store, select(ConnectorAction.kind, ConnectorAction.status))
+    assert sorted(sent) == [("alert", "alerted"), ("warn", "sent")]  # one warning, one alert
+    assert {k for (k,) in rows(store, select(OutboxAction.kind))} == {"alert"}
+    [(decision, outcome)] = rows(store, select(ModerationAction.action, ModerationAction.outcome))
+    assert decision == "delete_warn" and outcome in ("sent", "alerted")  # the alert's last
 
 
 def test_the_third_offence_removes_where_the_account_is_admin(store, hub, api, bridge):

@@ -62,6 +62,8 @@ def test_an_ad_becomes_an_alert_and_a_warning_with_an_at(store, hub, fake):
     [warn] = _sent(fake)
     assert warn["receiver"] == ROOM and warn["aters"] == "wxid_spam"
     assert warn["msg"].startswith("@推广小王 ") and "禁止留联系方式拉人" in warn["msg"]
+    # the warning goes at receipt; the alert is the batch's, written once it has stored
+    wait_until(lambda: count(store, ConnectorAlert) == 1, what="the alert")
     [(text,)] = rows(store, select(ConnectorAlert.text))
     assert "cannot act: delete_message" in text  # the part the account cannot do
     # the two messages, and the warning WeChatFerry echoed as the account's own

@@ -1,4 +1,4 @@
-"""Deletes that do not wait for the batch: an ad goes from the group before it is stored.
+"""Actions that do not wait for the batch: an ad is answered before it is stored.
 
 A live batch resolves members, moderates, writes, scores value and runs the growth reactor
 in one transaction; under load that is tens of milliseconds, and the ad stays visible all
@@ -13,6 +13,12 @@ carry the same key as the delete the batch will decide (``Action`` keys are made
 message), so the executor does the delete once and records its outcome on the decision the
 batch writes (:meth:`qunzhu.live.executor.Executor.submit_early`).
 
+Where the platform cannot delete but can warn (WeChat: ``notices.warns_early``), the first
+answer to an ad is the warning @ the sender: :mod:`qunzhu.moderation.early_warn` returns the
+batch's own warning for the ads it is sure the batch will warn (never a third offence that
+removes, never a member near a flood threshold), and :mod:`qunzhu.moderation.sent_once`
+makes it go out once.
+
 Never more than the batch would do: the findings are a subset of the batch's (same model,
 same spec, newcomer rules off), the protected are left alone (``members.protected`` and the
 spec's list, read with the spec), and a redelivered message is skipped (already stored, or
@@ -21,6 +27,8 @@ its delete already claimed: see :class:`EarlyDeletes`).
 
 from __future__ import annotations
 
+import logging
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -32,6 +40,8 @@ from sqlalchemy import Connection, bindparam, or_, select
 from qunzhu import events as ev
 from qunzhu.moderation.behaviour import marked_kinds, mass_mentions
 from qunzhu.moderation.decide import _DELETES, rule_action
+from qunzhu.moderation.early_warn import Candidate, EarlyWarnings
+from qunzhu.moderation.findings import Finding
 from qunzhu.moderation.inspect import MAX_CHARS, Inspector
 from qunzhu.moderation.moderator import (
     RuleModerator,
@@ -39,11 +49,12 @@ from qunzhu.moderation.moderator import (
     scores_by_model,
     stored_keys,
 )
-from qunzhu.moderation.normalize import normalize
-from qunzhu.moderation.notices import CAN_ACT
+from qunzhu.moderation.normalize import Normalized, normalize
+from qunzhu.moderation.notices import CAN_ACT, warns_early
 from qunzhu.store.community import Identity, Member
 from qunzhu.store.models import Community
 
+log = logging.getLogger(__name__)
 EARLY = "early"
 """``detail[EARLY]`` is True on an action sent before its batch committed."""
 
@@ -101,21 +112,41 @@ class EarlyDeletes:
         self.spec_ttl = spec_ttl
         self.check_stored = check_stored
         self._places: dict[str, _Place] = {}
+        # warnings at receipt where the platform cannot delete (moderation.early_warn); its
+        # windows and tally are shared by the threads that deliver
+        self.warnings = EarlyWarnings(moderator.behaviour, moderator.language)
+        self._lock = threading.Lock()
 
     def __call__(self, events: Sequence[Any]) -> list[ev.Action]:
-        # only where the platform can act: elsewhere (WeCom) the batch turns the decision
-        # into one alert for the operator, and an early delete would be a second
+        # where the platform can act, the delete; where it can warn but not delete (WeChat),
+        # the warning (moderation.early_warn); elsewhere (WeCom) the batch turns the decision
+        # into one alert for the operator, and anything early would be a second
         posted = [
             e
             for e in events
-            if isinstance(e, ev.MessagePosted) and e.message_id and e.platform in CAN_ACT
+            if isinstance(e, ev.MessagePosted)
+            and e.message_id
+            and (e.platform in CAN_ACT or warns_early(e.platform))
         ]
         if not posted or self.moderator.mode != "live":
             return []
         places = self._places_of({e.community for e in posted})
         posted = [e for e in posted if e.community in places]
-        doomed = self._doomed(posted, places) if posted else []
-        doomed = [(e, why) for e, why in doomed if not places[e.community].protects(e)]
+        judged = self._judge(posted, places) if posted else []
+        doomed: list[tuple[ev.MessagePosted, str]] = []
+        candidates: list[Candidate] = []
+        for event, norm, findings, reason in judged:
+            place = places[event.community]
+            if place.protects(event):
+                continue
+            if event.platform in CAN_ACT:
+                if reason:
+                    doomed.append((event, reason))
+                continue
+            with self._lock:
+                self.warnings.observe(event, norm, _acting(findings, place), place.inspector.rules)
+            if reason:
+                candidates.append(Candidate(event, norm, findings, place.inspector, place.id))
         if doomed and self.check_stored:
             by_community: dict[int, list[str]] = {}
             for e, _ in doomed:
@@ -123,7 +154,7 @@ class EarlyDeletes:
             with self.connect() as conn:
                 stored = stored_keys(conn, by_community)
             doomed = [(e, w) for e, w in doomed if (places[e.community].id, e.key) not in stored]
-        return [
+        out = [
             ev.Action(
                 kind="delete_message",
                 platform=event.platform,
@@ -136,6 +167,19 @@ class EarlyDeletes:
             )
             for event, reason in doomed
         ]
+        if candidates:
+            try:
+                with self._lock, self.connect() as conn:
+                    warnings = self.warnings.decide(
+                        conn, candidates, check_stored=self.check_stored
+                    )
+                sent_once = self.moderator.sent_once
+                if sent_once is not None:  # the batch's twin stays back (moderation.sent_once)
+                    sent_once.plan([a.key for a in warnings])
+                out += warnings
+            except Exception:  # the store or Redis away: the batch warns, a little later
+                log.exception("deciding early warnings failed")
+        return out
 
     def warm(self, slugs: set[str]) -> None:
         """Read the specs and run every detector once, so the first updates after a start
@@ -169,14 +213,19 @@ class EarlyDeletes:
                     self._places[slug] = _place(conn, cid, inspectors[cid], now + self.spec_ttl)
         return {s: self._places[s] for s in slugs if s in self._places}
 
-    def _doomed(
+    def _judge(
         self, posted: list[ev.MessagePosted], places: dict[str, _Place]
-    ) -> list[tuple[ev.MessagePosted, str]]:
+    ) -> list[tuple[ev.MessagePosted, Normalized, list[Finding], str]]:
+        """Each message's findings from content alone, and why it must go ('' when it need
+        not), as if the sender were in good standing: the batch, which knows, may only flag
+        a classifier score that is not very sure, and an early action never does more."""
         norms = [normalize(e.text[:MAX_CHARS]) for e in posted]
-        # the classifier is asked only where its finding could delete: where the spec lets
-        # it flag or allow, its score cannot make an early delete
+        # the classifier is asked only where its finding could act early: where the spec
+        # lets it flag or allow, its score cannot make an early delete or warning
         scored = [
-            i for i, e in enumerate(posted) if _classifier_deletes(places[e.community].inspector)
+            i
+            for i, e in enumerate(posted)
+            if _classifier_acts(places[e.community].inspector, e.platform in CAN_ACT)
         ]
         scores = [0.0] * len(posted)
         if scored:
@@ -184,20 +233,25 @@ class EarlyDeletes:
             found = scores_by_model(models, [norms[i].compact for i in scored])
             for i, score in zip(scored, found, strict=True):
                 scores[i] = score
-        doomed: list[tuple[ev.MessagePosted, str]] = []
+        judged: list[tuple[ev.MessagePosted, Normalized, list[Finding], str]] = []
         for event, norm, score in zip(posted, norms, scores, strict=True):
             inspector = places[event.community].inspector
             rules = inspector.rules
             findings = inspector.content(norm, float(score), newcomer=False)
             findings += mass_mentions(event, rules)
             findings += marked_kinds(event, rules)
-            # as if the sender were in good standing: the batch, which knows, may only flag
-            # a classifier score that is not very sure, and an early delete never does more
             acting = [f for f in findings if rule_action(rules, f, good_standing=True) in _DELETES]
+            reason = ""
             if acting:
                 main = max(acting, key=lambda f: (f.severity, f.score))
-                doomed.append((event, f"{main.rule}: {main.detector}"))
-        return doomed
+                reason = f"{main.rule}: {main.detector}"
+            judged.append((event, norm, findings, reason))
+        return judged
+
+    def _doomed(
+        self, posted: list[ev.MessagePosted], places: dict[str, _Place]
+    ) -> list[tuple[ev.MessagePosted, str]]:
+        return [(e, why) for e, _, _, why in self._judge(posted, places) if why]
 
 
 def _place(conn: Connection, cid: int, inspector: Inspector, until: float) -> _Place:
@@ -208,6 +262,16 @@ def _place(conn: Connection, cid: int, inspector: Inspector, until: float) -> _P
     return _Place(until=until, id=cid, inspector=inspector, guarded=guarded)
 
 
-def _classifier_deletes(inspector: Inspector) -> bool:
+def _classifier_acts(inspector: Inspector, deletes: bool) -> bool:
+    """Whether a classifier score could make an early action: a delete where the platform
+    deletes; where it only warns, any sanction (one the batch would add must be seen)."""
     clf = inspector.rules.classifier
-    return clf.action in _DELETES and clf.threshold_act <= 1.0
+    if clf.threshold_act > 1.0:
+        return False
+    return clf.action in _DELETES if deletes else clf.action not in ("allow", "flag")
+
+
+def _acting(findings: list[Finding], place: _Place) -> list[Finding]:
+    """The findings that act on a member not in good standing (the harsher reading)."""
+    rules = place.inspector.rules
+    return [f for f in findings if rule_action(rules, f) not in ("allow", "flag")]

@@ -20,7 +20,7 @@ import logging
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
@@ -35,6 +35,7 @@ from qunzhu.moderation.findings import safe_text
 from qunzhu.moderation.inspect import MAX_CHARS, Inspector, default_spec
 from qunzhu.moderation.normalize import Normalized, normalize
 from qunzhu.moderation.notices import CAN_ACT, actions_for
+from qunzhu.moderation.sent_once import SentOnce
 from qunzhu.settings import Settings
 from qunzhu.spec.loader import load_spec
 from qunzhu.spec.problems import SpecError
@@ -80,8 +81,11 @@ class RuleModerator:
         model: SpamModel | None = None,
         language: str = "zh-CN",
         behaviour: Behaviour | None = None,
+        sent_once: SentOnce | None = None,
     ) -> None:
         self.mode: Mode = mode
+        # warnings sent at receipt (moderation.early_warn): the batch's twin is not handed on
+        self.sent_once = sent_once
         self.model = model or load_model()
         self.language = language
         self.behaviour = behaviour or Behaviour()
@@ -101,6 +105,7 @@ class RuleModerator:
             model=model,
             language=settings.language,
             behaviour=behaviour_for(settings.redis_url),
+            sent_once=SentOnce.of(settings),
         )
 
     def inspector(self, conn: Connection, community_id: int) -> Inspector:
@@ -177,7 +182,10 @@ class RuleModerator:
                 self.tally[(decision.main.rule if decision.main else "", decision.action)] += 1
             else:
                 outcome.actions.extend(actions_for(decision, event, spec, self.language))
-        outcome.after_store = _writer(rows)
+        twins: dict[str, str] = {}
+        if self.sent_once is not None and outcome.actions:
+            twins = _early_warnings_done(outcome, rows, self.sent_once)
+        outcome.after_store = _writer(rows, twins, self.sent_once)
         return outcome
 
     def _row(
@@ -218,6 +226,8 @@ class RuleModerator:
             "mode": self.mode,
             "expires_at": expires if decision.points else None,
             "created_at": event.occurred_at,
+            "outcome": None,
+            "carried_out_at": None,
         }
 
     def report(self) -> list[dict[str, Any]]:
@@ -226,6 +236,20 @@ class RuleModerator:
             {"rule": rule, "action": action, "count": count}
             for (rule, action), count in sorted(self.tally.items(), key=lambda kv: -kv[1])
         ]
+
+
+def _early_warnings_done(
+    outcome: ModerationOutcome, rows: list[dict[str, Any]], sent_once: SentOnce
+) -> dict[str, str]:
+    """Leave out the warnings whose early twin is on its way or went out (moderation.
+    early_warn); their message keys → their warning keys, whose outcome the writer puts on
+    the decisions (the executor reports the twin's by the message's key too, once stored)."""
+    taken = sent_once.taken(outcome.actions)
+    if not taken:
+        return {}
+    twins = {str(a.detail["event"]): a.key for a in outcome.actions if a.key in taken}
+    outcome.actions = [a for a in outcome.actions if a.key not in taken]
+    return twins
 
 
 def scores_by_model(models: Sequence[SpamModel], compact: Sequence[str]) -> list[float]:
@@ -424,13 +448,20 @@ def _standing(conn: Connection, messages: list[Resolved], mode: Mode) -> _Standi
     return _Standings(ledger, tiers, protected, joined, first_seen, values)
 
 
-def _writer(rows: list[dict[str, Any]]) -> Any:
+def _writer(rows: list[dict[str, Any]], twins: dict[str, str], sent_once: SentOnce | None) -> Any:
     def write(conn: Connection, written: Written) -> None:
-        fresh = [
-            dict(row, message_id=written.message_ids[row["key"]])
-            for row in rows
-            if row["key"] in written.message_ids
-        ]
+        done = sent_once.outcomes(list(twins.values())) if twins and sent_once else {}
+        now = datetime.now(UTC)
+        fresh = []
+        for row in rows:
+            if row["key"] not in written.message_ids:
+                continue
+            row = dict(row, message_id=written.message_ids[row["key"]])
+            early = done.get(twins.get(row["key"], ""))
+            if early is not None:  # the warning went at receipt: what came of it
+                row["outcome"] = early
+                row["carried_out_at"] = now if early == "sent" else None
+            fresh.append(row)
         insert_ignoring_conflicts(conn, table_of(ModerationAction), fresh)
 
     return write

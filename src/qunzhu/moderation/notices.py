@@ -12,11 +12,20 @@ from __future__ import annotations
 from typing import Any
 
 from qunzhu import events as ev
+from qunzhu.events import make_key
 from qunzhu.moderation.decide import Decision
 from qunzhu.spec.schema import CommunitySpec
 
 CAN_ACT = frozenset({"telegram", "qq", "discord", "api", "test"})
 PARTLY: dict[str, frozenset[str]] = {"wechat": frozenset({"warn", "send_message", "remove", "ban"})}
+
+
+def warns_early(platform: str) -> bool:
+    """A platform whose account can warn but not delete (WeChat through any bridge): its
+    first answer to an ad is the warning, sent at receipt (moderation.early_warn)."""
+    can = PARTLY.get(platform, frozenset())
+    return platform not in CAN_ACT and "warn" in can and "delete_message" not in can
+
 
 RULE_NAMES: dict[str, tuple[str, str]] = {
     "ads": ("禁止发广告", "no ads"),
@@ -92,6 +101,10 @@ def actions_for(
     }
     reason = f"{main.rule}: {main.detector}"
     text = notice(decision, spec, lang, event.member_name or event.member, event.group)
+    # a sanction is one per message, as its delete (whose key holds the message id): a
+    # member's second warning in a group is a second action, not the first one again, and
+    # an early warning (moderation.early) claims the key of its own message's warning
+    key = make_key("sanction", event.key, decision.sanction, text)
     planned: list[ev.Action] = []
     if decision.delete:
         planned.append(
@@ -107,7 +120,13 @@ def actions_for(
     if decision.sanction == "warn":
         planned.append(
             ev.Action(
-                kind="warn", member=event.member, text=text, reason=reason, detail=detail, **where
+                kind="warn",
+                member=event.member,
+                text=text,
+                reason=reason,
+                detail=detail,
+                key=key,
+                **where,
             )
         )
     elif decision.sanction == "mute":
@@ -120,13 +139,20 @@ def actions_for(
                 reason=reason,
                 duration_seconds=seconds,
                 detail=detail,
+                key=key,
                 **where,
             )
         )
     elif decision.sanction == "remove":
         planned.append(
             ev.Action(
-                kind="remove", member=event.member, text=text, reason=reason, detail=detail, **where
+                kind="remove",
+                member=event.member,
+                text=text,
+                reason=reason,
+                detail=detail,
+                key=key,
+                **where,
             )
         )
     elif decision.sanction == "blacklist":
@@ -137,6 +163,7 @@ def actions_for(
                 text=text,
                 reason=reason,
                 detail={**detail, "scope": "community"},
+                key=key,
                 **where,
             )
         )

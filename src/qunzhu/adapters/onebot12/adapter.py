@@ -37,6 +37,7 @@ from qunzhu.adapters.onebot12.parse import parse_event
 from qunzhu.adapters.state import StateBook
 from qunzhu.adapters.webhook import WebhookRejected, WebhookRequest, WebhookResponse
 from qunzhu.events import Action, Event, MemberJoined, make_key
+from qunzhu.moderation.sent_once import SentOnce
 from qunzhu.store import connector_records as records
 from qunzhu.store.session import Store
 
@@ -62,6 +63,12 @@ class OneBot12Connector(OneBotConnector):
         # display names → ids per group, for system lines, which name people by name only
         self._names: dict[tuple[str, str], str] = {}
         self._names_lock = threading.Lock()
+        self._sent_once: SentOnce | None = None
+
+    def _once(self) -> SentOnce:
+        if self._sent_once is None:
+            self._sent_once = SentOnce.of(self.store.settings)
+        return self._sent_once
 
     def _http_api(self, url: str) -> HttpApi:
         return HttpApi(url, self.token)
@@ -179,7 +186,8 @@ class OneBot12Connector(OneBotConnector):
         wechat = action.platform == "wechat"
         match kind:
             case "send_message" | "warn":
-                return self._send(action, mention=kind == "warn")
+                # a live warning may come twice (early at receipt, then the batch's): once
+                return self._once().run(action, lambda: self._send(action, mention=kind == "warn"))
             case "delete_message":
                 if wechat:
                     raise Unsupported(_CANNOT[kind])

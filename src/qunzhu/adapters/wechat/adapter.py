@@ -37,6 +37,7 @@ from qunzhu.adapters.webhook import WebhookRoute
 from qunzhu.adapters.wechat.parse import PLATFORM, parse
 from qunzhu.adapters.wechat.rpc import WcfClient
 from qunzhu.events import Action
+from qunzhu.moderation.sent_once import SentOnce
 from qunzhu.store import connector_records as records
 from qunzhu.store.session import Store
 
@@ -71,6 +72,7 @@ class WeChatFerryConnector:
         self.rooms: dict[str, _Room] = {}
         self._asked: set[tuple[str, str]] = set()
         self._lock = threading.Lock()
+        self._sent_once: SentOnce | None = None
 
     def routes(self) -> list[WebhookRoute]:
         return []
@@ -186,6 +188,17 @@ class WeChatFerryConnector:
         if rsp.status != 0:
             raise Refused(f"WeChat did not send to {receiver} (status {rsp.status})")
 
+    def _warn(self, group: str, action: Action, text: str) -> dict[str, Any]:
+        member = action.member or ""
+        name = self._mention(group, member)
+        self._send(group, text=f"@{name} {text}", aters=member)
+        return {"mentioned": member}
+
+    def _once(self) -> SentOnce:
+        if self._sent_once is None:
+            self._sent_once = SentOnce.of(self.store.settings)
+        return self._sent_once
+
     def _mention(self, group: str, member: str) -> str:
         return self.room(group).names.get(member) or member
 
@@ -214,9 +227,8 @@ class WeChatFerryConnector:
                     self._send(group, path=str(action.detail["file"]))
                     return {}
                 if kind == "warn" and action.member:
-                    name = self._mention(group, action.member)
-                    self._send(group, text=f"@{name} {text}", aters=action.member)
-                    return {"mentioned": action.member}
+                    # a live warning may come twice (early at receipt, then the batch's)
+                    return self._once().run(action, lambda: self._warn(group, action, text))
                 self._send(group, text=text)
                 return {}
             case "remove" | "ban":
