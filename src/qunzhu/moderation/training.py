@@ -39,8 +39,12 @@ from qunzhu.moderation.normalize import Normalized, normalize
 STRENGTHS = (20.0, 50.0, 100.0, 300.0)
 THRESHOLDS = tuple(round(0.25 + 0.05 * k, 2) for k in range(14))  # 0.25 .. 0.9
 FOLDS = 5
-MAX_BACKGROUND_FPR = 0.0015
-"""Half the 0.3% the product allows on ordinary chat: room for chat unlike the background."""
+MAX_BACKGROUND_FPR = 0.0005
+"""A sixth of the 0.3% the product allows on ordinary chat. Chat never seen runs higher than
+the background: the later #ubuntu sessions came in 2.5 times above it, and an outside
+measurement on real chat 1.7 times above our own held-out figure; the English SMS target
+gave way to this bound where they met (the outside measurement had SMS above 0.95 and chat
+false positives over the limit)."""
 MIN_BACKGROUND = 200
 """A script's background needs this many messages to bound its false-positive rate."""
 
