@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, literal_column, select, update
 
+from qunzhu.engines.answered import OpenQuestions
 from qunzhu.engines.fastio import fetch_all
 from qunzhu.engines.reactor import credit_check_ins, credit_reactions
 from qunzhu.engines.scoring import MsgRow, score_rows
@@ -92,6 +93,11 @@ def catch_up(
         select(s.c.message_id).where(s.c.community_id == community_id).limit(1)
     ).first()
     said = None if scored_before else SaidThisRun()
+    q = table_of(Question)
+    asked_before = conn.execute(
+        select(q.c.message_id).where(q.c.community_id == community_id).limit(1)
+    ).first()
+    open_questions = OpenQuestions() if said is not None and asked_before is None else None
     last_id = since[0]
     while True:
         # keyset over ids: messages are scored in id order within each page, and the page
@@ -137,9 +143,11 @@ def catch_up(
             )
             for i, c, g, mem, at, text, kind, flagged, reply, recalled, inferred in page
         ]
-        done.messages += len(score_rows(conn, specs, rows, said))
+        done.messages += len(score_rows(conn, specs, rows, said, open_questions))
         if progress is not None:
             progress(len(page))
+    if open_questions is not None:
+        open_questions.write(conn)
     reaction_ids = [
         i
         for (i,) in conn.execute(
