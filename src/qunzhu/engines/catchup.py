@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import tzinfo
+from datetime import date, datetime, tzinfo
 from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, literal_column, select, update
@@ -51,6 +51,12 @@ def _by_id(column: Any) -> Any:
     each page (a first catch-up of 1M messages read them 200 times); this way it walks the
     primary key from the cursor and stops at the page's end."""
     return column + literal_column("0")
+
+
+def _days_of(times: list[datetime], tz: tzinfo) -> dict[datetime, date]:
+    """The day in ``tz`` of each distinct time (chat logs stamp to the minute: most
+    messages share theirs with a neighbour)."""
+    return {at: at.astimezone(tz).date() for at in set(times)}
 
 
 def reset_scores(conn: Connection, community_id: int) -> None:
@@ -126,13 +132,14 @@ def catch_up(
         if not page:
             break
         last_id = page[-1][0]
+        days = _days_of([r[4] for r in page], tz)
         rows = [
             MsgRow(
                 i,
                 c,
                 g,
                 mem,
-                at.astimezone(tz).date(),
+                days[at],
                 at,
                 text or "",
                 kind,
