@@ -265,6 +265,39 @@ def _child_main(argv: list[str]) -> int:
 # --- main --------------------------------------------------------------------------------
 
 
+# every table the import and the first recompute write, compared row for row between the
+# stores of the last before and after runs; the times a row was written at are left out
+SCORED_TABLES = (
+    "messages", "members", "identities", "memberships", "membership_events", "event_log",
+    "message_scores", "questions", "member_day_stats", "reply_edges_daily", "member_daily",
+    "group_daily", "role_assignments", "role_history", "member_values", "tier_states",
+    "tier_history", "group_health", "intel_alerts", "score_cursors",
+)  # fmt: skip
+WRITTEN_AT = {"created_at", "updated_at", "changed_at"}
+
+
+def same_rows(a: Path, b: Path) -> dict[str, Any]:
+    """Each table of SCORED_TABLES equal row for row (values and their SQLite types) in
+    the stores ``a`` and ``b``, the times of writing aside."""
+    import sqlite3
+
+    def dump(path: Path, table: str) -> list[tuple[Any, ...]]:
+        conn = sqlite3.connect(path)
+        try:
+            names = [r[1] for r in conn.execute(f"PRAGMA table_info({table})")]
+            kept = ", ".join(n for n in names if n not in WRITTEN_AT)
+            typed = ", ".join(f"typeof({n})" for n in names if n not in WRITTEN_AT)
+            return conn.execute(f"SELECT {kept}, {typed} FROM {table} ORDER BY {kept}").fetchall()
+        finally:
+            conn.close()
+
+    tables = {}
+    for table in SCORED_TABLES:
+        rows = dump(a, table)
+        tables[table] = {"rows": len(rows), "equal": rows == dump(b, table)}
+    return {"all_equal": all(t["equal"] for t in tables.values()), "tables": tables}
+
+
 def shared_ab(before: str, reps: int, tmp: Path) -> dict[str, Any]:
     old = tmp / "before"
     old.mkdir()
@@ -278,8 +311,11 @@ def shared_ab(before: str, reps: int, tmp: Path) -> dict[str, Any]:
             runs[name].append(_child("ours", src, str(SHARED), str(tmp / f"{name}.db")))
             print(name, json.dumps(runs[name][-1]), flush=True)
     best = {k: min(r["recompute_cpu"] for r in v) for k, v in runs.items()}
+    same = same_rows(tmp / "before.db", tmp / "after.db")
+    print("same rows before/after:", same["all_equal"], flush=True)
     return {
         "before_rev": before,
+        "same_rows_as_before": same,
         "runs": runs,
         "first_recompute_cpu_best": best,
         "speedup_cpu": round(best["before"] / best["after"], 2),

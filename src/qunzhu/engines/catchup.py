@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import tzinfo
+from datetime import date, datetime, tzinfo
 from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, literal_column, select, update
 
+from qunzhu.engines.answered import OpenQuestions
 from qunzhu.engines.fastio import fetch_all
 from qunzhu.engines.reactor import credit_check_ins, credit_reactions
 from qunzhu.engines.scoring import MsgRow, score_rows
@@ -50,6 +51,12 @@ def _by_id(column: Any) -> Any:
     each page (a first catch-up of 1M messages read them 200 times); this way it walks the
     primary key from the cursor and stops at the page's end."""
     return column + literal_column("0")
+
+
+def _days_of(times: list[datetime], tz: tzinfo) -> dict[datetime, date]:
+    """The day in ``tz`` of each distinct time (chat logs stamp to the minute: most
+    messages share theirs with a neighbour)."""
+    return {at: at.astimezone(tz).date() for at in set(times)}
 
 
 def reset_scores(conn: Connection, community_id: int) -> None:
@@ -92,6 +99,11 @@ def catch_up(
         select(s.c.message_id).where(s.c.community_id == community_id).limit(1)
     ).first()
     said = None if scored_before else SaidThisRun()
+    q = table_of(Question)
+    asked_before = conn.execute(
+        select(q.c.message_id).where(q.c.community_id == community_id).limit(1)
+    ).first()
+    open_questions = OpenQuestions() if said is not None and asked_before is None else None
     last_id = since[0]
     while True:
         # keyset over ids: messages are scored in id order within each page, and the page
@@ -120,13 +132,14 @@ def catch_up(
         if not page:
             break
         last_id = page[-1][0]
+        days = _days_of([r[4] for r in page], tz)
         rows = [
             MsgRow(
                 i,
                 c,
                 g,
                 mem,
-                at.astimezone(tz).date(),
+                days[at],
                 at,
                 text or "",
                 kind,
@@ -137,9 +150,11 @@ def catch_up(
             )
             for i, c, g, mem, at, text, kind, flagged, reply, recalled, inferred in page
         ]
-        done.messages += len(score_rows(conn, specs, rows, said))
+        done.messages += len(score_rows(conn, specs, rows, said, open_questions))
         if progress is not None:
             progress(len(page))
+    if open_questions is not None:
+        open_questions.write(conn)
     reaction_ids = [
         i
         for (i,) in conn.execute(

@@ -7,7 +7,7 @@ candidates. The live path's batch of one message goes through here too.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -19,11 +19,12 @@ from qunzhu.engines.replystream import F64, I64, Bools, Entry, Lexicon, Stream, 
 CHUNK = 20_000  # messages whose candidates are held in memory at once
 
 
-@dataclass(frozen=True, slots=True)
-class Found:
+class Found(NamedTuple):
     """What a message replies to: the target's stream index (-1: nothing), whether the
     target asks something (itself, or its author lately), and the model's probability of
-    the best candidate (0 when the link was not inferred)."""
+    the best candidate (0 when the link was not inferred). A named tuple: one is made for
+    every message of a batch, and a tuple is made several times faster than a frozen
+    dataclass."""
 
     target: int
     asked: bool
@@ -110,12 +111,8 @@ def link_group(
     asked = _asked(s, target, at)
     by = _asked_by(s, lex, askers, at) if any(a is not None for a in askers) else np.zeros(n, bool)
     # tolist: Python ints, bools and floats at once, not one numpy scalar at a time
-    return [
-        Found(t, a, p, b)
-        for t, a, p, b in zip(
-            target.tolist(), asked.tolist(), prob.tolist(), by.tolist(), strict=True
-        )
-    ]
+    found = zip(target.tolist(), asked.tolist(), prob.tolist(), by.tolist(), strict=True)
+    return list(map(Found._make, found))
 
 
 def _asked_by(s: Stream, lex: Lexicon, askers: Sequence[int | None], at: I64) -> Bools:

@@ -36,13 +36,17 @@ def latest_before(ev_key: I64, ev_at: I64, key: I64, before: I64) -> I64:
     ``before`` (-1 if none): "the latest time x did y before this message"."""
     if len(ev_key) == 0 or len(key) == 0:
         return np.full(len(key), -1, np.int64)
-    _, dense = np.unique(np.concatenate([ev_key, key]), return_inverse=True)
+    # the events' keys made dense, and each query's key found among them: a sort of the
+    # events only (a few per message), not of the queries (one per candidate pair)
+    keys, dense = np.unique(ev_key, return_inverse=True)
+    code = np.minimum(np.searchsorted(keys, key), len(keys) - 1)
+    known = keys[code] == key
     span = int(max(ev_at.max(), before.max())) + 1
-    events = np.sort(dense[: len(ev_key)] * span + ev_at)
-    wanted = dense[len(ev_key) :] * span + before
+    events = np.sort(dense.reshape(-1) * span + ev_at)
+    wanted = code * span + before
     at = np.searchsorted(events, wanted, side="left") - 1
     found = events[np.maximum(at, 0)]
-    ok = (at >= 0) & (found // span == wanted // span)
+    ok = known & (at >= 0) & (found // span == code)
     return np.where(ok, found % span, -1)
 
 
@@ -77,15 +81,24 @@ def shared_words(s: Stream, message: I64, lag: I64) -> I64:
 
 def adjacent(s: Stream, message: I64, candidate: I64) -> I64:
     """How often the two authors spoke back to back among the message's last
-    ``TAIL`` predecessors."""
-    a, b = s.members[message], s.members[candidate]
+    ``TAIL`` predecessors: the pairs (i, i + 1) with i from ``message - TAIL`` to
+    ``message - 2``, counted in one sorted search over every such pair of the stream."""
     out = np.zeros(len(message), np.int64)
-    for back in range(TAIL - 1):
-        i = message - 2 - back
-        ok = i >= 0
-        prev, nxt = s.members[np.maximum(i, 0)], s.members[np.maximum(i + 1, 0)]
-        out += ok & (((prev == a) & (nxt == b)) | ((prev == b) & (nxt == a)))
-    return out
+    if len(s.members) < 2 or len(message) == 0:
+        return out
+    # each back-to-back pair of the stream by one key whichever spoke first; the
+    # message's author and a candidate's are never one member, so a pair of one member
+    # speaking twice matches none of them
+    pairs = pair_key(s.members[:-1], s.members[1:])
+    keys, dense = np.unique(pairs, return_inverse=True)
+    span = len(pairs) + 1
+    events = np.sort(dense.reshape(-1) * span + np.arange(len(pairs)))
+    wanted = pair_key(s.members[message], s.members[candidate])
+    code = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
+    known = keys[code] == wanted
+    lo = np.searchsorted(events, code * span + np.maximum(message - TAIL, 0), side="left")
+    hi = np.searchsorted(events, code * span + message - 2, side="right")
+    return np.where(known & (message >= 2), hi - lo, 0).astype(np.int64)
 
 
 def candidates(s: Stream, queries: I64, window_minutes: float, limit: int) -> Candidates:

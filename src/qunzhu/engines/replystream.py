@@ -126,6 +126,20 @@ def micros(at: datetime) -> int:
     return (at - (_EPOCH if at.tzinfo is not None else _EPOCH_NAIVE)) // _US
 
 
+def _micros_all(times: list[datetime]) -> list[int]:
+    """:func:`micros` of each time, once per distinct time: chat logs stamp to the minute,
+    and most lines share theirs with a neighbour (21,100 times over the 108,708 #ubuntu
+    lines)."""
+    seen: dict[datetime, int] = {}
+    out: list[int] = []
+    for at in times:
+        us = seen.get(at)
+        if us is None:
+            us = seen[at] = micros(at)
+        out.append(us)
+    return out
+
+
 def pair_key(a: I64, b: I64) -> I64:
     """One key for the members a and b whichever named whom (codes below 2**31)."""
     return np.minimum(a, b) * (1 << 31) + np.maximum(a, b)
@@ -176,14 +190,15 @@ def build_stream(entries: Sequence[Entry], lex: Lexicon) -> Stream:
     width = max((len(r) for r in rows), default=0) or 1
     names = np.full((n, width), PAD, np.int64)
     for k, r in enumerate(rows):
-        names[k, : len(r)] = r
+        if r:  # most lines name no one: no slice assignment for them
+            names[k, : len(r)] = r
     member_arr = np.array(members, np.int64)
     names_of = {m: lex.name_of(m) for m in {e[1] for e in entries}}
     who = np.array(naming_msg, np.int64)
     return Stream(
         ids=np.array([e[0] for e in entries], np.int64),
         members=member_arr,
-        at_us=np.array([micros(e[2]) for e in entries], np.int64),
+        at_us=np.array(_micros_all([e[2] for e in entries]), np.int64),
         question=np.array([e[4] for e in entries], np.bool_),
         short=np.array(tokens, np.int64) <= SHORT_TOKENS,
         author=np.array([names_of[e[1]] for e in entries], np.int64),

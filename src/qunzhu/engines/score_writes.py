@@ -4,11 +4,13 @@ value, and the credits added to the daily rollups. What to write was decided bef
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, bindparam, or_, select, update
 
+from qunzhu.engines.answered import OpenQuestions
 from qunzhu.engines.credits import STAT_COUNTERS, Credits
 from qunzhu.engines.features import TextFeatures
 from qunzhu.engines.score_writes_sqlite import write_answers_sqlite, write_scores_sqlite
@@ -89,7 +91,15 @@ def write_scores(
     return new_ids
 
 
-def write_batch_credits(conn: Connection, batch: BatchCredits) -> None:
+def write_batch_credits(
+    conn: Connection,
+    batch: BatchCredits,
+    rows: Sequence[MsgRow] = (),
+    open_questions: OpenQuestions | None = None,
+) -> None:
+    """The batch's questions, answers, values and credits. With ``open_questions`` (a
+    first catch-up, ``rows`` its batch) the answers are applied in memory, written at the
+    catch-up's end (:mod:`qunzhu.engines.answered`)."""
     insert_ignoring_conflicts(
         conn,
         table_of(Question),
@@ -106,7 +116,10 @@ def write_batch_credits(conn: Connection, batch: BatchCredits) -> None:
             for q in batch.questions
         ],
     )
-    if batch.answers:
+    if open_questions is not None:
+        open_questions.add(batch.questions)
+        open_questions.answer(conn, rows, batch.answers)
+    elif batch.answers:
         _write_answers(conn, batch.answers)
     if batch.values and conn.dialect.name == "sqlite":  # one per message: spare SQLAlchemy
         raw_executemany(conn, _SET_VALUE_SQLITE, [(v, i) for i, v in batch.values.items()])

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Connection
 
+from qunzhu.engines.answered import OpenQuestions
 from qunzhu.engines.credits import Credits, WeightsOf
 from qunzhu.engines.features import FILLER_KINDS, TextFeatures, features_and_normal
 from qunzhu.engines.replybatch import Found, link_group
@@ -280,11 +281,16 @@ def credit_batch(
 
 
 def score_rows(
-    conn: Connection, specs: SpecCache, rows: list[MsgRow], said: SaidThisRun | None = None
+    conn: Connection,
+    specs: SpecCache,
+    rows: list[MsgRow],
+    said: SaidThisRun | None = None,
+    open_questions: OpenQuestions | None = None,
 ) -> dict[int, MessageValue]:
     """Score messages not scored before; add their value to the rollups. Returns the new
     scores by message id. A catch-up of a community with no scores before passes
-    ``said``, what it scored so far (see :class:`SaidThisRun`)."""
+    ``said``, what it scored so far (see :class:`SaidThisRun`), and, with no questions
+    before either, ``open_questions`` to answer them in memory (the caller writes them)."""
     if not rows:
         return {}
     rows = sorted(rows, key=lambda r: (r.occurred_at, r.id))
@@ -308,6 +314,9 @@ def score_rows(
     if said is not None:
         said.add(fresh, feats)
     write_batch_credits(
-        conn, credit_batch(fresh, feats, scores, targets, links, snap.replied_before, weights)
+        conn,
+        credit_batch(fresh, feats, scores, targets, links, snap.replied_before, weights),
+        fresh,
+        open_questions,
     )
     return {i: scores[i] for i in new_ids}

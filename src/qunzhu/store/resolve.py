@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, bindparam, or_, select, update
+from sqlalchemy import Connection, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from qunzhu.store.base import table_of
-from qunzhu.store.bulk import insert_ignoring_conflicts
+from qunzhu.store.bulk import _db_values, insert_ignoring_conflicts, raw_executemany
 from qunzhu.store.models import Community, Group, Identity, Member, utcnow
 
 
@@ -43,6 +43,25 @@ _GROUP = select(_groups.c.id).where(
     _groups.c.platform == bindparam("platform"),
     _groups.c.platform_group_id == bindparam("group"),
 )
+
+
+def _insert_members_sqlite(conn: Connection, rows: list[dict[str, Any]]) -> list[int]:
+    """SQLite: new members by one raw ``executemany`` with their ids given, instead of an
+    ``INSERT .. RETURNING`` through SQLAlchemy's per-row parameter handling. The writer
+    holds the lock (BEGIN IMMEDIATE), and an INTEGER PRIMARY KEY without AUTOINCREMENT
+    takes max(id) + 1: the very ids SQLite would have given, in the rows' order."""
+    table = table_of(Member)
+    columns = [c.name for c in table.columns if c.name != "id"]
+    first = (conn.execute(select(func.max(table.c.id))).scalar() or 0) + 1
+    ids = list(range(first, first + len(rows)))
+    values = [[i, *v] for i, v in zip(ids, _db_values(conn, table, columns, rows), strict=True)]
+    raw_executemany(
+        conn,
+        f"INSERT INTO {table.name} (id, {', '.join(columns)}) "
+        f"VALUES ({', '.join('?' * (len(columns) + 1))})",
+        values,
+    )
+    return ids
 
 
 def community_specs(conn: Connection, community_ids: Iterable[int]) -> dict[int, CommunitySpecText]:
@@ -176,15 +195,17 @@ class Resolver:
             }
             for u in still
         ]
-        ids = [
-            r[0]
-            for r in self.conn.execute(
-                table_of(Member)
-                .insert()
-                .returning(table_of(Member).c.id, sort_by_parameter_order=True),
-                member_rows,
-            )
-        ]
+        sqlite = self.conn.dialect.name == "sqlite"
+        if sqlite:
+            ids = _insert_members_sqlite(self.conn, member_rows)
+        else:
+            ids = [
+                r[0]
+                for r in self.conn.execute(
+                    members.insert().returning(members.c.id, sort_by_parameter_order=True),
+                    member_rows,
+                )
+            ]
         identity_rows = [
             {
                 "community_id": community_id,
@@ -195,11 +216,20 @@ class Resolver:
             }
             for u, mid in zip(still, ids, strict=True)
         ]
-        inserted = insert_ignoring_conflicts(
-            self.conn, ident, identity_rows, ident.c.platform_user_id
-        )
-        self.new_members += len(inserted)
-        self._load(community_id, platform, still)
+        if sqlite:
+            # the writer holds the lock since the read above found none of these identities:
+            # every one is inserted now, with the member made for it
+            insert_ignoring_conflicts(self.conn, ident, identity_rows)
+            self.members.update(
+                ((community_id, platform, u), mid) for u, mid in zip(still, ids, strict=True)
+            )
+            self.new_members += len(still)
+        else:
+            inserted = insert_ignoring_conflicts(
+                self.conn, ident, identity_rows, ident.c.platform_user_id
+            )
+            self.new_members += len(inserted)
+            self._load(community_id, platform, still)
         # a concurrent worker won the race for some identities: drop our orphan members
         orphans = set(ids) - {self.members[(community_id, platform, u)] for u in still}
         if orphans:
