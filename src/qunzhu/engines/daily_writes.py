@@ -29,13 +29,22 @@ def _insert(conn: Connection, model: Any, rows: list[dict[str, Any]]) -> None:
 
 
 def write_roles(
-    conn: Connection, community_id: int, day: date, rows: list[RoleRow], now: datetime
+    conn: Connection,
+    community_id: int,
+    day: date,
+    rows: list[RoleRow],
+    now: datetime,
+    member_id: int | None = None,
 ) -> int:
-    """Replace the community's role assignments; the history keeps changes only (a member
-    whose role holds adds no row). Returns the number of changes."""
+    """Replace the community's role assignments (only ``member_id``'s when given: a review
+    decides one member again); the history keeps changes only (a member whose role holds
+    adds no row). Returns the number of changes."""
     c = community_id
     ra = table_of(RoleAssignment)
-    conn.execute(delete(ra).where(ra.c.community_id == c))
+    scope = [ra.c.community_id == c]
+    if member_id is not None:
+        scope.append(ra.c.member_id == member_id)
+    conn.execute(delete(ra).where(*scope))
     _insert(
         conn,
         RoleAssignment,

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta, tzinfo
 
-from sqlalchemy import Connection, delete, func, select
+from sqlalchemy import Connection, func, select
 
 from qunzhu.engines.daily import view_of_day
 from qunzhu.engines.daily_decide import RoleRow, decide_roles
-from qunzhu.engines.fastio import insert_rows
+from qunzhu.engines.daily_writes import write_roles
 from qunzhu.engines.snapshot import (
     LOOKBACK_DAYS,
     CommunityData,
@@ -25,7 +25,7 @@ from qunzhu.engines.snapshot import (
 )
 from qunzhu.engines.specs import SpecCache
 from qunzhu.store.base import table_of
-from qunzhu.store.intelligence import ReplyEdgeDaily, RoleAssignment, RoleChange
+from qunzhu.store.intelligence import ReplyEdgeDaily, RoleAssignment
 from qunzhu.store.models import MemberDaily, Membership
 from qunzhu.store.uncounted import uncounted_ids
 
@@ -106,40 +106,5 @@ def recompute_member_roles(
         )
     }
     rows = decide_roles(view_of_day(data, day, spec.roles), before, day)
-    conn.execute(delete(ra).where(*mine))
-    insert_rows(
-        conn,
-        ra,
-        [
-            {
-                "community_id": community_id,
-                "group_id": r.group_id,
-                "member_id": r.member_id,
-                "role": r.role,
-                "day": day,
-                "since": r.since,
-                "value": r.value,
-                "reason": r.reason,
-            }
-            for r in rows
-        ],
-    )
-    insert_rows(
-        conn,
-        table_of(RoleChange),
-        [
-            {
-                "community_id": community_id,
-                "group_id": r.group_id,
-                "member_id": r.member_id,
-                "day": day,
-                "role": r.role,
-                "previous_role": r.previous,
-                "reason": r.reason,
-                "created_at": now,
-            }
-            for r in rows
-            if r.changed
-        ],
-    )
+    write_roles(conn, community_id, day, rows, now, member_id)
     return rows
