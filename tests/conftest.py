@@ -74,6 +74,25 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def demo_template(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Path:
+    """The sample community as ``load_demo(store)`` leaves it (ending today, default settings:
+    language zh-CN, default chunk size) in a migrated SQLite file, loaded once per session and
+    worker: copy it with shutil.copyfile, never open it. Loading takes minutes; a copy does not."""
+    from qunzhu.demo import load_demo
+
+    path = tmp_path_factory.mktemp("demo-template") / "demo.db"
+    shutil.copyfile(sqlite_template, path)
+    store = Store(
+        load_settings(database_url=f"sqlite:///{path}", secret_key="d" * 40, sample_data=False)
+    )
+    load_demo(store)
+    store.dispose()  # closing the last connection checkpoints the WAL into the file
+    wal = path.with_name(path.name + "-wal")
+    assert not wal.exists() or not wal.stat().st_size, "a copy of the main file must be whole"
+    return path
+
+
+@pytest.fixture(scope="session")
 def pg_schema_url() -> Iterator[str | None]:
     """A schema of our own on the PostgreSQL server, migrated once per session and worker."""
     schema = f"qz_test_{_worker()}"

@@ -11,6 +11,7 @@ screenshots go to ``$QUNZHU_SCREENSHOTS`` (default: a temporary directory).
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import threading
 import time
@@ -24,7 +25,7 @@ from sqlalchemy import select
 
 from qunzhu.auth.operators import create_operator, grant
 from qunzhu.auth.ratelimit import MemoryLimiter
-from qunzhu.demo import SLUG, load_demo
+from qunzhu.demo import SLUG
 from qunzhu.http.app import create_app
 from qunzhu.settings import load_settings
 from qunzhu.store import Store
@@ -102,24 +103,23 @@ def _seed(store: Store) -> tuple[int, str]:
 
 
 @pytest.fixture(scope="session")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+def site(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Site]:
     if not Path(CHROMIUM).exists():
         _unavailable(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
     try:
         import uvicorn
     except ImportError:  # pragma: no cover - uvicorn is a dependency of qunzhu
         _unavailable("uvicorn is not installed")
-    from qunzhu.store.migrate import upgrade
-    from qunzhu.store.models import Base
-
     path = tmp_path_factory.mktemp("browser") / "qunzhu.db"
+    # migrated, the sample loaded as load_demo(store) does; asked for here, after the checks,
+    # so a machine without Chromium does not load the sample to skip
+    shutil.copyfile(request.getfixturevalue("demo_template"), path)
     settings = load_settings(
         database_url=f"sqlite:///{path}", secret_key="b" * 40, sample_data=False, language="zh-CN"
     )
     store = Store(settings)
-    upgrade(store.engine)
-    Base.metadata.create_all(store.engine)
-    load_demo(store)
     action_id, text = _seed(store)
     port = _free_port()
     app = create_app(settings, store, login_limiter=MemoryLimiter(100))

@@ -15,6 +15,11 @@ from qunzhu.demo.lexicon import SPAM_EN, SPAM_ZH
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
 
 
+# one worker builds the module fixture: with --dist loadgroup an ungrouped module is spread
+# over the workers and each would build it
+pytestmark = pytest.mark.xdist_group("demo-generate")
+
+
 @pytest.fixture(scope="module")
 def sample() -> list[ev.Event]:
     return list(generate(7, now=NOW))

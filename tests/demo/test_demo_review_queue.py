@@ -26,6 +26,11 @@ from qunzhu.store.models import ModerationAction
 NOW = Clock(None).end
 
 
+# one worker builds the module fixture: with --dist loadgroup an ungrouped module is spread
+# over the workers and each would build it
+pytestmark = pytest.mark.xdist_group("demo-review-queue")
+
+
 @pytest.fixture(scope="module")
 def actions(
     tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path

@@ -1,5 +1,5 @@
-"""The sample community loaded and recomputed once per module (SQLite): it is slow to make
-and the tests only read it."""
+"""The sample community recomputed once per module (SQLite), from the sample loaded once per
+session (``demo_template``): it is slow to make and the tests only read it."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from qunzhu.demo import load_demo
 from qunzhu.engines.recompute import recompute_community
 from qunzhu.engines.views import latest_data_day
 from qunzhu.settings import load_settings
@@ -19,13 +18,12 @@ from qunzhu.store.models import Community
 
 
 @pytest.fixture(scope="module")
-def demo_store(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Iterator[Store]:
+def demo_store(tmp_path_factory: pytest.TempPathFactory, demo_template: Path) -> Iterator[Store]:
     path = tmp_path_factory.mktemp("demo") / "demo.db"
-    shutil.copyfile(sqlite_template, path)
+    shutil.copyfile(demo_template, path)  # the sample, loaded once per session
     store = Store(
         load_settings(database_url=f"sqlite:///{path}", secret_key="t" * 40, sample_data=False)
     )
-    load_demo(store)
     with store.engine.begin() as conn:
         cid = conn.execute(select(Community.id).where(Community.slug == "demo")).scalar_one()
         day = latest_data_day(conn, cid)

@@ -34,6 +34,11 @@ def _health(store) -> dict[str, dict]:
     return {r["group"]: r for r in rows}
 
 
+# one worker builds the module fixture: with --dist loadgroup an ungrouped module is spread
+# over the workers and each would build it
+pytestmark = pytest.mark.xdist_group("demo-community")
+
+
 def test_the_english_group_is_dying_and_says_why(demo_store):
     tg = _health(demo_store)["tg-english"]
     assert tg["death_risk"] >= 70

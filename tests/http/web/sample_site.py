@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from qunzhu.auth.operators import create_operator, create_token, grant
 from qunzhu.auth.ratelimit import MemoryLimiter
-from qunzhu.demo import SLUG, load_demo
+from qunzhu.demo import SLUG
 from qunzhu.engines.recompute import recompute_community
 from qunzhu.engines.views import latest_data_day
 from qunzhu.http.app import create_app
@@ -28,13 +28,13 @@ from qunzhu.store.models import Community
 PASSWORD = "sample site password"
 
 
-def build(template: Path, path: Path) -> None:
-    """The sample community, recomputed as `make run` leaves it, in a new SQLite file."""
-    shutil.copyfile(template, path)
+def build(demo_template: Path, path: Path) -> None:
+    """The sample community, recomputed as `make run` leaves it, in a new SQLite file
+    (``demo_template``: the loaded sample, the fixture of that name)."""
+    shutil.copyfile(demo_template, path)
     store = Store(
         load_settings(database_url=f"sqlite:///{path}", secret_key="s" * 40, sample_data=False)
     )
-    load_demo(store)
     with store.engine.begin() as conn:
         cid = conn.execute(select(Community.id).where(Community.slug == SLUG)).scalar_one()
         day = latest_data_day(conn, cid)

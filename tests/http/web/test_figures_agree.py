@@ -18,11 +18,15 @@ from qunzhu.store.models import Group
 sys.path.insert(0, str(Path(__file__).parent))
 from sample_site import Site, build, figures, open_site
 
+# one worker builds the module fixture: with --dist loadgroup an ungrouped module is spread
+# over the workers and each would build it
+pytestmark = pytest.mark.xdist_group("sample-figures")
+
 
 @pytest.fixture(scope="module")
-def sample_db(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Path:
+def sample_db(tmp_path_factory: pytest.TempPathFactory, demo_template: Path) -> Path:
     path = tmp_path_factory.mktemp("sample") / "sample.db"
-    build(sqlite_template, path)
+    build(demo_template, path)
     return path
 
 

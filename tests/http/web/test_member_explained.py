@@ -30,10 +30,15 @@ T = translator("zh-CN")
 PITCHES = ("我朋友做 AI 简历优化，转行的同学可以加他", "代做 RAG 项目找这位，报我名字打折")
 
 
+# one worker builds the module fixture: with --dist loadgroup an ungrouped module is spread
+# over the workers and each would build it
+pytestmark = pytest.mark.xdist_group("sample-explained")
+
+
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Iterator[Site]:
+def site(tmp_path_factory: pytest.TempPathFactory, demo_template: Path) -> Iterator[Site]:
     path = tmp_path_factory.mktemp("explained") / "sample.db"
-    build(sqlite_template, path)
+    build(demo_template, path)
     yield from open_site(path)
 
 

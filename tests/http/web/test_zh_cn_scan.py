@@ -30,7 +30,7 @@ from typer.testing import CliRunner
 
 from qunzhu.auth.operators import create_operator, grant
 from qunzhu.auth.ratelimit import MemoryLimiter
-from qunzhu.demo import SLUG, load_demo
+from qunzhu.demo import SLUG
 from qunzhu.http.app import create_app
 from qunzhu.settings import load_settings
 from qunzhu.spec import load_spec
@@ -132,10 +132,15 @@ def _prose(spec_yaml: str | None) -> list[str]:
     return found
 
 
+# one worker builds the module fixture: with --dist loadgroup an ungrouped module is spread
+# over the workers and each would build it
+pytestmark = pytest.mark.xdist_group("zh-cn-scan")
+
+
 @pytest.fixture(scope="module")
-def sample(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> Iterator[Sample]:
+def sample(tmp_path_factory: pytest.TempPathFactory, demo_template: Path) -> Iterator[Sample]:
     path = tmp_path_factory.mktemp("scan") / "demo.db"
-    shutil.copyfile(sqlite_template, path)
+    shutil.copyfile(demo_template, path)  # the sample as load_demo(store) leaves it
     env = {
         "QUNZHU_DATABASE_URL": f"sqlite:///{path}",
         "QUNZHU_SECRET_KEY": "s" * 40,
@@ -146,7 +151,6 @@ def sample(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path) -> I
             database_url=env["QUNZHU_DATABASE_URL"], secret_key="s" * 40, language="zh-CN"
         )
     )
-    load_demo(store)
     with store.unit_of_work() as session:
         create_operator(session, "owner", PASSWORD, source="system")
         grant(session, "owner", SLUG, "owner", source="system")
