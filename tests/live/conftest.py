@@ -148,4 +148,14 @@ def post_update(
     )
 
 
+def run_coroutine(coroutine: Any) -> Any:
+    """``asyncio.run`` on a thread of its own: in a test worker that ran the browser tests,
+    Playwright's sync API keeps an event loop running on the main thread."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 sys.modules.setdefault("qunzhu_tests_connectors", sys.modules[__name__])

@@ -4,10 +4,9 @@ anything out of the ordinary left to the executor's usual way."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
-from qunzhu_tests_connectors import rows
+from qunzhu_tests_connectors import rows, run_coroutine
 from sqlalchemy import select
 
 from qunzhu.adapters.base import ConnectorError, ConnectorInfo
@@ -74,7 +73,7 @@ def test_an_early_delete_is_claimed_sent_on_the_loop_and_logged_once(store, comm
     executor, fake = _executor(store, community)
     try:
         actions = [_delete("1"), _delete("1"), _delete("2")]
-        asyncio.run(executor.perform_early(actions, fake.adelete, claim=True))
+        run_coroutine(executor.perform_early(actions, fake.adelete, claim=True))
         assert executor.drain()
     finally:
         executor.stop()
@@ -88,7 +87,7 @@ def test_an_early_delete_is_claimed_sent_on_the_loop_and_logged_once(store, comm
 def test_an_early_delete_that_fails_on_the_loop_goes_the_usual_way(store, community):
     executor, fake = _executor(store, community, fail_async=1)
     try:
-        asyncio.run(executor.perform_early([_delete("7")], fake.adelete, claim=True))
+        run_coroutine(executor.perform_early([_delete("7")], fake.adelete, claim=True))
         assert executor.drain()
     finally:
         executor.stop()
@@ -101,7 +100,7 @@ def test_an_early_delete_in_a_disabled_group_is_not_sent(store, community):
     executor, fake = _executor(store, community)
     records.set_group_state(store, fake.info.id, "g1", "disabled", "403 Missing Access")
     try:
-        asyncio.run(executor.perform_early([_delete("9")], fake.adelete, claim=True))
+        run_coroutine(executor.perform_early([_delete("9")], fake.adelete, claim=True))
         assert executor.drain()
     finally:
         executor.stop()

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from livequeue_child import make_queue, messages
-from qunzhu_tests_connectors import count
+from qunzhu_tests_connectors import count, run_coroutine
 
 from qunzhu.events import Action
 from qunzhu.live.queue import queue_from_settings
@@ -138,16 +138,6 @@ def _redis_queue(redis_url: str) -> Any:
     return RedisQueue(redis_url, stream=f"qunzhu:test-live:{uuid.uuid4().hex}")
 
 
-def _run(coroutine: Any) -> Any:
-    """``asyncio.run`` on a thread of its own: in a test worker that ran the browser tests,
-    Playwright's sync API keeps an event loop running on the main thread."""
-    import asyncio
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, coroutine).result()
-
-
 def _execs(client: Any) -> int:
     return int(client.info("commandstats").get("cmdstat_exec", {}).get("calls", 0))
 
@@ -163,7 +153,7 @@ def test_updates_queued_at_once_share_a_transaction_and_stay_whole(redis_url):
         return await asyncio.gather(*(queue.aput(events) for events in updates))
 
     try:
-        assert _run(post_all()) == [[] for _ in updates]
+        assert run_coroutine(post_all()) == [[] for _ in updates]
         # the first update goes alone, the 39 that came while it was on its way together
         assert _execs(queue.client) - before < len(updates)
         entries = queue.take(500, 1.0)
@@ -188,7 +178,7 @@ def test_a_claim_queued_with_its_update_is_won_once(redis_url, how):
 
     try:
         if how == "aput":
-            won = _run(deliveries())
+            won = run_coroutine(deliveries())
         else:  # a webhook answered on a worker thread
             won = [queue.put_claiming(first, claim), queue.put_claiming(again, claim)]
         assert won == [[True], [False]]
@@ -212,7 +202,7 @@ def test_when_redis_refuses_every_waiting_update_hears_it(redis_url):
         )
 
     try:
-        errors = _run(post_two())
+        errors = run_coroutine(post_two())
         assert len(errors) == 2
         assert all(isinstance(e, redis.ConnectionError) for e in errors), errors
     finally:
