@@ -30,7 +30,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -106,10 +106,12 @@ class EarlyDeletes:
         *,
         spec_ttl: float = 2.0,
         check_stored: bool = True,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.moderator = moderator
         self.connect = connect  # () -> a read-only Connection context manager
         self.spec_ttl = spec_ttl
+        self.clock = clock  # what spec_ttl is counted on
         self.check_stored = check_stored
         self._places: dict[str, _Place] = {}
         # warnings at receipt where the platform cannot delete (moderation.early_warn); its
@@ -201,7 +203,7 @@ class EarlyDeletes:
             self._doomed(sample, places)
 
     def _places_of(self, slugs: set[str]) -> dict[str, _Place]:
-        now = time.monotonic()
+        now = self.clock()
         stale = {s for s in slugs if (p := self._places.get(s)) is None or p.until < now}
         if stale:
             with self.connect() as conn:
