@@ -36,7 +36,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -49,7 +48,7 @@ sys.path.insert(0, str(HERE.parent / "tests" / "live"))
 import machine  # noqa: E402
 from connector_fakes import discord as dc  # noqa: E402
 from connector_fakes.liveserver import LiveServer  # noqa: E402
-from hub_process import run_hub  # noqa: E402
+from hub_process import fresh_store, run_hub  # noqa: E402
 
 RATE = 500
 TARGET_P99_MS = 20.0
@@ -288,15 +287,7 @@ def main() -> None:
     )
     parser.add_argument("--no-floor", action="store_true", help="skip the floor (a quick look)")
     args = parser.parse_args()
-    from qunzhu.store import make_engine
-    from qunzhu.store.migrate import upgrade
-    from qunzhu.store.models import Base
-
-    tmp = Path(tempfile.mkdtemp(prefix="qunzhu-bench-discord-"))
-    engine = make_engine(f"sqlite:///{tmp / 'bench.db'}")
-    upgrade(engine)
-    Base.metadata.create_all(engine)
-    engine.dispose()
+    tmp = fresh_store("discord")
     result: dict[str, Any] = {
         "machine_at_start": machine.speed(),
         "load_average_1_5_15_at_start": [round(x, 2) for x in os.getloadavg()],

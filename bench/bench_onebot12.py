@@ -31,7 +31,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -39,7 +38,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import machine
-from hub_process import run_hub
+from hub_process import fresh_store, run_hub
 
 TOKEN = "bench-bridge-token"
 RATE = 500
@@ -441,15 +440,7 @@ def main() -> None:
         "stores (Redis); forward: qunzhu's one process connects to the bridge",
     )
     args = parser.parse_args()
-    from qunzhu.store import make_engine
-    from qunzhu.store.migrate import upgrade
-    from qunzhu.store.models import Base
-
-    tmp = Path(tempfile.mkdtemp(prefix="qunzhu-bench-onebot12-"))
-    engine = make_engine(f"sqlite:///{tmp / 'bench.db'}")
-    upgrade(engine)
-    Base.metadata.create_all(engine)
-    engine.dispose()
+    tmp = fresh_store("onebot12")
     result = {"machine_at_start": machine.speed()}
     result.update(asyncio.run(measure(args, tmp)))
     result["machine_at_end"] = machine.speed()

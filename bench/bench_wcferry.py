@@ -30,7 +30,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
@@ -42,6 +41,7 @@ sys.path.insert(0, str(HERE.parent / "tests" / "live"))
 
 import machine  # noqa: E402
 from connector_fakes import wcferry as wf  # noqa: E402
+from hub_process import fresh_store  # noqa: E402
 
 RATE = 500
 MEMBERS = 2000
@@ -97,15 +97,7 @@ def main() -> None:
     count = int(seconds * args.rate)
     speed_at_start = machine.speed()
 
-    from qunzhu.store import make_engine
-    from qunzhu.store.migrate import upgrade
-    from qunzhu.store.models import Base
-
-    db_path = Path(tempfile.mkdtemp(prefix="qunzhu-bench-wcferry-")) / "bench.db"
-    engine = make_engine(f"sqlite:///{db_path}")
-    upgrade(engine)
-    Base.metadata.create_all(engine)
-    engine.dispose()
+    db_path = fresh_store("wcferry") / "bench.db"
     if args.redis:
         import redis
 

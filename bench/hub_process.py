@@ -6,8 +6,25 @@ process (``qunzhu worker``) started and stopped by it."""
 from __future__ import annotations
 
 import signal
+import tempfile
 import threading
+from pathlib import Path
 from typing import Any
+
+
+def fresh_store(name: str) -> Path:
+    """A new temporary directory holding ``bench.db``, a migrated SQLite store, for one run of
+    a live-connector benchmark; returns the directory."""
+    from qunzhu.store import make_engine
+    from qunzhu.store.migrate import upgrade
+    from qunzhu.store.models import Base
+
+    tmp = Path(tempfile.mkdtemp(prefix=f"qunzhu-bench-{name}-"))
+    engine = make_engine(f"sqlite:///{tmp / 'bench.db'}")
+    upgrade(engine)
+    Base.metadata.create_all(engine)
+    engine.dispose()
+    return tmp
 
 
 def run_hub(
