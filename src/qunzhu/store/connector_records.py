@@ -154,6 +154,32 @@ def add_alert(
     return bool(done)
 
 
+def add_notices(
+    store: Store,
+    notices: list[dict[str, Any]],
+    *,
+    community: str,
+    connector_id: int | None,
+    platform: str,
+) -> None:
+    """A bridge's notices (a group renamed, a member muted on the platform, the bot invited:
+    ``group``, ``member``, ``kind``, ``text``, ``key``) as informational alerts, each once by
+    its key."""
+    for n in notices:
+        add_alert(
+            store,
+            community=community,
+            connector_id=connector_id,
+            platform=platform,
+            group=n["group"],
+            member=n["member"],
+            kind=n["kind"],
+            text=n["text"],
+            level="info",
+            key=n["key"],
+        )
+
+
 def remember_request(store: Store, connector_id: int, group: str, user: str, handle: str) -> None:
     with store.engine.begin() as conn:
         insert_ignoring_conflicts(

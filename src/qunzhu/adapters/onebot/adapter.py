@@ -222,19 +222,13 @@ class OneBotConnector:
                     text=why,
                     key=f"qq-kicked-{group}-{event.get('time')}",
                 )
-        for n in parsed.notices:
-            records.add_alert(
-                self.store,
-                community=self.info.community,
-                connector_id=cid,
-                platform=self.info.platform,
-                group=n["group"],
-                member=n["member"],
-                kind=n["kind"],
-                text=n["text"],
-                level="info",
-                key=n["key"],
-            )
+        records.add_notices(
+            self.store,
+            parsed.notices,
+            community=self.info.community,
+            connector_id=cid,
+            platform=self.info.platform,
+        )
         for group, user, flag in parsed.requests:
             records.remember_request(self.store, cid, group, user, flag)
         self.deliver(parsed.events)

@@ -132,19 +132,13 @@ class WeChatFerryConnector:
                 text=why,
                 key=f"wechat-removed-{parsed.removed_from}-{msg.id}",
             )
-        for n in parsed.notices:
-            records.add_alert(
-                self.store,
-                community=self.info.community,
-                connector_id=cid,
-                platform=PLATFORM,
-                group=n["group"],
-                member=n["member"],
-                kind=n["kind"],
-                text=n["text"],
-                level="info",
-                key=n["key"],
-            )
+        records.add_notices(
+            self.store,
+            parsed.notices,
+            community=self.info.community,
+            connector_id=cid,
+            platform=PLATFORM,
+        )
         return parsed.events
 
     def room(self, roomid: str, *, fresh: bool = False) -> _Room:
