@@ -16,7 +16,7 @@ from sqlalchemy import select
 from qunzhu.adapters.base import ConnectorError, ConnectorInfo
 from qunzhu.adapters.state import StateBook
 from qunzhu.events import Action
-from qunzhu.live.executor import Executor
+from qunzhu.live.executor import EARLY_STATE_S, Executor
 from qunzhu.moderation.early import EARLY
 from qunzhu.moderation.early_warn import EARLY_WARNING
 from qunzhu.moderation.sent_once import SentOnce
@@ -112,6 +112,26 @@ def test_an_early_delete_in_a_disabled_group_is_not_sent(store, community):
         executor.stop()
     assert fake.async_calls == [] and fake.sync_calls == []
     assert rows(store, select(ConnectorAction.status)) == [("skipped",)]
+
+
+def test_a_stale_group_state_is_read_again_without_holding_the_next_delete(store, community):
+    executor, fake = _executor(store, community)
+    key = (fake.info.id, "g1")
+    try:
+        run_coroutine(executor.perform_early([_delete("1")], fake.adelete, claim=True))
+        records.set_group_state(store, fake.info.id, "g1", "disabled", "403 Missing Access")
+        at, state = executor._groups[key]
+        executor._groups[key] = (at - EARLY_STATE_S, state)  # read EARLY_STATE_S ago
+        # sent by the state read then (no database read waited for on the loop), which
+        # is read again meanwhile: the next delete finds the group disabled
+        run_coroutine(executor.perform_early([_delete("2")], fake.adelete, claim=True))
+        run_coroutine(executor.perform_early([_delete("3")], fake.adelete, claim=True))
+        assert executor.drain()
+    finally:
+        executor.stop()
+    assert fake.async_calls == ["1", "2"] and fake.sync_calls == []
+    statuses = rows(store, select(ConnectorAction.status).order_by(ConnectorAction.id))
+    assert statuses == [("sent",), ("sent",), ("skipped",)]
 
 
 # -- early warnings on the loop of the connection that received the ad (loop_perform) -----
