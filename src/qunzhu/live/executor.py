@@ -196,6 +196,14 @@ class Executor:
             return None
         if made is None or made[0].is_closed():
             return None
+        if connector is not None and (connector.info.id, a.group) not in self._groups:
+            # the group's first state read here, in the caller's thread: on the loop
+            # nothing is awaited before the pace is asked, so a group's actions take their
+            # slots in the order they came (two awaiting reads could finish either way)
+            try:
+                self._group_state(connector.info.id, a.group)
+            except Exception:  # the database away: the loop reads it, or hands it back
+                log.exception("reading the state of group %s failed", a.group)
         return made
 
     async def perform_early(
