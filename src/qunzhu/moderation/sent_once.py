@@ -12,7 +12,9 @@ message). The record here says which goes:
 - a connector sends a live warning only as the first caller of its key (:meth:`run`): a twin
   that got there second (the batch decided before the early one was planned, or a
   redelivered early one) returns the first one's result without sending. When the first try
-  failed, the second sends.
+  failed, the second sends. On an event loop (:meth:`arun`, the early warning sent on the
+  connection that received the ad) nothing waits: a twin under way, or a failed first try,
+  raises :class:`TwinPending` and the executor hands the warning to a worker's ``run``.
 
 The record is kept in this process's memory, one for the connectors and the live moderator
 of the same settings (:meth:`SentOnce.of`): no round trip on the way to the platform. When
@@ -28,7 +30,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from qunzhu.events import Action
@@ -47,6 +49,11 @@ _OF: dict[int, tuple[Any, SentOnce]] = {}
 _OF_LOCK = threading.Lock()
 
 State = dict[str, Any] | str  # PLANNED, PENDING, or what came of it: {"sent": bool, ...}
+
+
+class TwinPending(Exception):
+    """``SentOnce.arun`` cannot tell on an event loop whether to send: a thread's ``run``
+    must (it waits for the twin under way)."""
 
 
 def live_warning(action: Action) -> bool:
@@ -137,6 +144,29 @@ class SentOnce:
             # the first try failed: this one sends
         try:
             result = send()
+        except BaseException:
+            self._record(key, {"sent": False})
+            raise
+        self._record(key, {"sent": True, "result": result})
+        return result
+
+    async def arun(
+        self, action: Action, send: Callable[[], Awaitable[dict[str, Any]]]
+    ) -> dict[str, Any]:
+        """``run`` on an event loop, which must not wait: when the twin of ``action`` is
+        under way, or its first try failed, raises :class:`TwinPending` without sending
+        (the caller hands the action to a thread, whose ``run`` waits and decides)."""
+        if not live_warning(action):
+            return await send()
+        key = action.key
+        if not self._claim(key):
+            with self._done:
+                state = self._seen.get(key)
+            if isinstance(state, dict) and state.get("sent"):
+                return {**dict(state.get("result") or {}), "once": "sent by its twin"}
+            raise TwinPending(f"the twin of warning {key} is under way or failed")
+        try:
+            result = await send()
         except BaseException:
             self._record(key, {"sent": False})
             raise
