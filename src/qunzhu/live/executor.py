@@ -57,6 +57,11 @@ receiving loop (``perform_early``); older, it is read again first (off the loop)
 disabled by another process is left alone within this; a worker's own sends read it every
 second."""
 AsyncPerform = Callable[[Action], Awaitable[dict[str, Any]]]
+LoopPerform = tuple[asyncio.AbstractEventLoop, AsyncPerform]
+"""How a connector offers to carry out an early action on the event loop that received it:
+its method ``loop_perform(action) -> LoopPerform | None`` gives that loop (the live
+connection's) and an asynchronous perform on it, or None when it has none for this action
+(no live connection, a kind it cannot do there). See :meth:`Executor.submit_early`."""
 
 
 class Executor:
@@ -145,12 +150,52 @@ class Executor:
                 (lane, next(self._order), a)
             )
 
-    def submit_early(self, actions: Sequence[Action]) -> None:
-        """Send ``actions`` (marked ``detail[EARLY]``) ahead of their batch; one already
-        sent early (a redelivered update) is not sent again."""
-        fresh = [a for a in actions if self.early_ledger.claim(a.key)]
-        if fresh:
-            self.submit(fresh)
+    def submit_early(self, actions: Sequence[Action], *, claimed: bool = False) -> None:
+        """Send ``actions`` (early deletes, early warnings) ahead of their batch; one
+        already claimed (a redelivered update) is not sent again. With ``claimed`` they
+        were claimed already (with their update: ``RedisQueue.put_claiming``).
+
+        Where the action's connector offers ``loop_perform(action)`` (see
+        :data:`LoopPerform`) it is carried out on that loop (:meth:`perform_early`): no
+        worker thread woken, no thread blocked on the answer. Else, and for anything
+        unusual there, a worker carries it out (``submit``)."""
+        fresh = list(actions) if claimed else [a for a in actions if self.early_ledger.claim(a.key)]
+        if not fresh:
+            return
+        usual: list[Action] = []
+        on_loops: dict[tuple[asyncio.AbstractEventLoop, AsyncPerform], list[Action]] = {}
+        for a in fresh:
+            offer = self._loop_offer(a)
+            if offer is None:
+                usual.append(a)
+            else:
+                on_loops.setdefault(offer, []).append(a)
+        for (loop, perform), batch in on_loops.items():
+            self.start()
+            with self._idle:
+                self._busy += len(batch)
+            try:
+                asyncio.run_coroutine_threadsafe(self._perform_all(batch, perform), loop)
+            except RuntimeError:  # the loop closed in between: the usual way
+                with self._idle:
+                    self._busy -= len(batch)
+                usual += batch
+        if usual:
+            self.submit(usual)
+
+    def _loop_offer(self, a: Action) -> LoopPerform | None:
+        connector = self.resolve(a)
+        offer = getattr(connector, "loop_perform", None)
+        if offer is None:
+            return None
+        try:
+            made: LoopPerform | None = offer(a)
+        except Exception:  # a connector's bug must not lose the action: the usual way
+            log.exception("%s: loop_perform failed", type(connector).__name__)
+            return None
+        if made is None or made[0].is_closed():
+            return None
+        return made
 
     async def perform_early(
         self, actions: Sequence[Action], perform: AsyncPerform, *, claim: bool = False
@@ -169,6 +214,12 @@ class Executor:
         self.start()
         with self._idle:
             self._busy += len(actions)
+        await self._perform_all(actions, perform, claim)
+
+    async def _perform_all(
+        self, actions: Sequence[Action], perform: AsyncPerform, claim: bool = False
+    ) -> None:
+        """The actions (counted busy already) at once on this loop."""
         await asyncio.gather(*(self._perform_early(a, perform, claim) for a in actions))
 
     async def _perform_early(self, a: Action, perform: AsyncPerform, claim: bool) -> None:
@@ -184,8 +235,7 @@ class Executor:
                     self._idle.notify_all()
                 return
         connector = self.resolve(a)
-        cid = connector.info.id if connector is not None else None
-        if cid is None or self.state.status(cid) == "disabled":
+        if connector is None or self.state.status(cid := connector.info.id) == "disabled":
             return self._hand_back(a)
         cached = self._groups.get((cid, a.group))
         if cached is not None and time.monotonic() - cached[0] < EARLY_STATE_S:
@@ -195,18 +245,24 @@ class Executor:
             status = (await loop.run_in_executor(None, self._group_state, cid, a.group))[0]
         if status == "disabled":
             return self._hand_back(a)
+        # a message is paced: sent here only in a free slot (never a wait on the loop, nor
+        # past a daily cap); else a worker waits for its slot, or alerts at the cap
+        if a.kind in MESSAGE_KINDS and not self._pacer(connector).try_reserve(a.group):
+            return self._hand_back(a)
         try:
             result = await perform(a)
         except Exception as exc:  # the usual way: its handling of each error, its retries
             log.info("early %s in %s went the usual way: %s", a.kind, a.group, exc)
             return self._hand_back(a)
-        # recorded from here (no thread woken per delete: each took the loop's time): the
-        # log row for the flusher, the outcome to the ledger on this loop's own connection
+        # recorded from here (no thread woken per action: each took the loop's time): the
+        # log row for the flusher, a delete's outcome to the ledger on this loop's own
+        # connection (a warning's is in sent-once's record, moderation.sent_once)
         try:
             with self._log_lock:
                 self._acted[cid] = self._acted.get(cid, 0) + 1
             status = self._log(a, cid, "sent", 1, result=result, settle=False)
-            await self.early_ledger.asettle(a.key, ("sent", 1, None, result))
+            if _live_delete(a):
+                await self.early_ledger.asettle(a.key, ("sent", 1, None, result))
             if self.on_done is not None:
                 self.on_done(a, status)
         except Exception:  # the batch's delete waits for the outcome, then goes again
@@ -250,14 +306,20 @@ class Executor:
             self._idle.notify_all()
 
     def _pace(self, wait: float) -> bool:
-        """Wait out a send's pace; meanwhile carry out the early deletes that reach this
-        worker's queue (an ad must not stay up behind a warning paced to the platform's
-        limits). Everything else waits its turn, in its order. True when stopping."""
+        """Wait out a send's pace; meanwhile carry out the early actions that reach this
+        worker's queue and need no pace themselves (an ad must not stay up behind a warning
+        paced to the platform's limits). Everything else waits its turn, in its order: an
+        early message carried out here would wait in a ``_pace`` of its own inside this
+        one, and a burst of them nested deeper with each (RecursionError), sent last first.
+        True when stopping."""
         q: queue.PriorityQueue[tuple[int, int, Action | None]] | None = getattr(
             self._mine, "queue", None
         )
-        if q is None:  # called outside a worker (tests call execute directly)
+        if q is None or getattr(self._mine, "pacing", False):
+            # outside a worker (tests call execute directly), or (never, by the rule
+            # above) inside another's wait: a plain wait, never a nested one
             return self._stop.wait(wait)
+        self._mine.pacing = True
         held: list[tuple[int, int, Action | None]] = []
         deadline = time.monotonic() + wait
         try:
@@ -266,13 +328,14 @@ class Executor:
                     item = q.get(timeout=min(left, 0.5))
                 except queue.Empty:
                     continue
-                if item[0] == 0 and item[2] is not None:
+                if item[0] == 0 and item[2] is not None and item[2].kind not in MESSAGE_KINDS:
                     self._carry_out(item[2])
                 else:
                     held.append(item)
                     if item[2] is None:  # stopping: leave the rest to the stop
                         break
         finally:
+            self._mine.pacing = False
             for item in held:  # back with their own order numbers: the order is kept
                 q.put(item)
         return self._stop.is_set()

@@ -121,7 +121,9 @@ class ConnectorHub:
             early=None if role == "worker" else _early_deletes(store, pipe, role, ledger),
             on_early=self.executor.submit_early,
             early_claims=ledger.key_of if isinstance(ledger, RedisLedger) else None,
-            on_claimed=self.executor.submit,
+            # claimed with their update: sent on the receiving loop where the connector
+            # offers it (Executor.submit_early), else by a worker
+            on_claimed=self._submit_claimed,
             # the web process deleted the ads already: the worker's batches are throughput
             # work, and bigger ones cost less CPU per update, which the web process needs
             max_batch=256 if role == "worker" else 64,
@@ -141,6 +143,9 @@ class ConnectorHub:
         self.runners: dict[int, Runner] = {}
         self.reconnect_base = reconnect_base
         self._groups: dict[tuple[str, str, str], int] = {}
+
+    def _submit_claimed(self, actions: list[Action]) -> None:
+        self.executor.submit_early(actions, claimed=True)
 
     @classmethod
     def load(cls, store: Store, **kwargs: Any) -> ConnectorHub:

@@ -52,31 +52,60 @@ class SendPacer:
         :class:`DailyCapReached` when the cap is used up (nothing is reserved then)."""
         with self._lock:
             now = self.clock()
-            cap = self.limits.daily_cap
-            if cap:
-                while self._day and self._day[0] <= now - DAY:
-                    self._day.popleft()
-                if len(self._day) >= cap:
-                    raise DailyCapReached(cap, self._day[0] + DAY - now)
-            slot = max(now, self._next_global)
-            sent = self._chats.setdefault(chat, deque())
-            if sent:
-                slot = max(slot, sent[-1] + self.limits.chat_gap)
-            if len(sent) >= self.limits.per_chat_per_minute:
-                slot = max(slot, sent[-self.limits.per_chat_per_minute] + WINDOW)
+            self._check_cap(now)
+            slot = self._free_slot(chat, now)
             if self.limits.jitter:  # no two gaps alike: a fixed rhythm reads as a machine
                 slot += self.rng(0.0, self.limits.jitter)
-            sent.append(slot)
-            while len(sent) > self.limits.per_chat_per_minute:
-                sent.popleft()
-            if cap:
-                self._day.append(slot)
-            # 5% over the interval: requests paced exactly arrive bunched by the network and
-            # the server counts arrivals (200 groups met ten 429s at 1.0001, one at 1.05)
-            self._next_global = slot + max(MARGIN / self.limits.per_second, self.limits.min_gap)
-            if now - self._pruned > WINDOW:  # a broadcast to 10,000 groups: forget old chats
-                self._prune(now)
+            self._take(chat, slot, now)
             return slot - now
+
+    def try_reserve(self, chat: str) -> bool:
+        """Take a slot for a message to ``chat`` only if it is free now: no wait, the daily
+        cap not reached, no jitter to wait out. False (nothing reserved) otherwise: the
+        caller, an event loop that must not wait, leaves the message to ``reserve``."""
+        with self._lock:
+            now = self.clock()
+            if self.limits.jitter:  # a random delay is a wait by design
+                return False
+            try:
+                self._check_cap(now)
+            except DailyCapReached:
+                return False
+            if self._free_slot(chat, now) > now:
+                return False
+            self._take(chat, now, now)
+            return True
+
+    def _check_cap(self, now: float) -> None:
+        cap = self.limits.daily_cap
+        if cap:
+            while self._day and self._day[0] <= now - DAY:
+                self._day.popleft()
+            if len(self._day) >= cap:
+                raise DailyCapReached(cap, self._day[0] + DAY - now)
+
+    def _free_slot(self, chat: str, now: float) -> float:
+        """The earliest moment the connector-wide rate and ``chat``'s limits allow."""
+        slot = max(now, self._next_global)
+        sent = self._chats.get(chat)
+        if sent:
+            slot = max(slot, sent[-1] + self.limits.chat_gap)
+            if len(sent) >= self.limits.per_chat_per_minute:
+                slot = max(slot, sent[-self.limits.per_chat_per_minute] + WINDOW)
+        return slot
+
+    def _take(self, chat: str, slot: float, now: float) -> None:
+        sent = self._chats.setdefault(chat, deque())
+        sent.append(slot)
+        while len(sent) > self.limits.per_chat_per_minute:
+            sent.popleft()
+        if self.limits.daily_cap:
+            self._day.append(slot)
+        # 5% over the interval: requests paced exactly arrive bunched by the network and
+        # the server counts arrivals (200 groups met ten 429s at 1.0001, one at 1.05)
+        self._next_global = slot + max(MARGIN / self.limits.per_second, self.limits.min_gap)
+        if now - self._pruned > WINDOW:  # a broadcast to 10,000 groups: forget old chats
+            self._prune(now)
 
     def _prune(self, now: float) -> None:
         self._pruned = now

@@ -28,7 +28,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from qunzhu.events import Action
@@ -47,6 +47,11 @@ _OF: dict[int, tuple[Any, SentOnce]] = {}
 _OF_LOCK = threading.Lock()
 
 State = dict[str, Any] | str  # PLANNED, PENDING, or what came of it: {"sent": bool, ...}
+
+
+class TwinPending(Exception):
+    """``SentOnce.arun`` cannot tell on an event loop whether to send: a thread's ``run``
+    must (it waits for the twin under way)."""
 
 
 def live_warning(action: Action) -> bool:
@@ -137,6 +142,29 @@ class SentOnce:
             # the first try failed: this one sends
         try:
             result = send()
+        except BaseException:
+            self._record(key, {"sent": False})
+            raise
+        self._record(key, {"sent": True, "result": result})
+        return result
+
+    async def arun(
+        self, action: Action, send: Callable[[], Awaitable[dict[str, Any]]]
+    ) -> dict[str, Any]:
+        """``run`` on an event loop, which must not wait: when the twin of ``action`` is
+        under way, or its first try failed, raises :class:`TwinPending` without sending
+        (the caller hands the action to a thread, whose ``run`` waits and decides)."""
+        if not live_warning(action):
+            return await send()
+        key = action.key
+        if not self._claim(key):
+            with self._done:
+                state = self._seen.get(key)
+            if isinstance(state, dict) and state.get("sent"):
+                return {**dict(state.get("result") or {}), "once": "sent by its twin"}
+            raise TwinPending(f"the twin of warning {key} is under way or failed")
+        try:
+            result = await send()
         except BaseException:
             self._record(key, {"sent": False})
             raise

@@ -19,12 +19,14 @@ Config: ``api_url``, ``ws_url`` (both optional), and the send pacing of
 
 from __future__ import annotations
 
+import asyncio
 import threading
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, assert_never
 
 from qunzhu.adapters.base import (
+    ConnectorError,
     ConnectorInfo,
     Deliver,
     Refused,
@@ -214,20 +216,31 @@ class OneBot12Connector(OneBotConnector):
             case _:
                 assert_never(kind)
 
+    def loop_perform(
+        self, action: Action
+    ) -> tuple[asyncio.AbstractEventLoop, Callable[[Action], Awaitable[dict[str, Any]]]] | None:
+        """A message (an early warning) sent on the event loop of the reverse WebSocket
+        that received the ad, with no thread in between (the executor's ``LoopPerform``);
+        None without one, or for other kinds (they go through ``perform`` on a worker)."""
+        session = self.session
+        if session is None or session.closed or action.kind not in ("warn", "send_message"):
+            return None
+        return session.loop, self._aperform
+
+    async def _aperform(self, action: Action) -> dict[str, Any]:
+        session = self.session
+        if session is None or session.closed:  # dropped in between: a worker's way
+            raise ConnectorError(f"{action.kind}: the WebSocket closed")
+        params = _send_params(action, mention=action.kind == "warn")
+
+        async def send() -> dict[str, Any]:
+            data = self._decode("send_message", 200, await session.call("send_message", params))
+            return {"message_id": (data or {}).get("message_id")}
+
+        return await self._once().arun(action, send)
+
     def _send(self, action: Action, *, mention: bool) -> dict[str, Any]:
-        text = action.text or action.reason
-        if action.detail.get("private"):  # a broadcast to members one by one
-            params: dict[str, Any] = {
-                "detail_type": "private",
-                "user_id": action.group,
-                "message": [{"type": "text", "data": {"text": text}}],
-            }
-        else:
-            params = _group_message(action.group, text)
-            if mention and action.member:
-                params["message"].insert(0, {"type": "mention", "data": {"user_id": action.member}})
-                params["message"][1]["data"]["text"] = " " + text
-        data = self.call("send_message", params)
+        data = self.call("send_message", _send_params(action, mention=mention))
         return {"message_id": (data or {}).get("message_id")}
 
     def sync(self, group: str) -> int:
@@ -260,6 +273,21 @@ class OneBot12Connector(OneBotConnector):
             )
         self.deliver(events)
         return len(events)
+
+
+def _send_params(action: Action, *, mention: bool) -> dict[str, Any]:
+    text = action.text or action.reason
+    if action.detail.get("private"):  # a broadcast to members one by one
+        return {
+            "detail_type": "private",
+            "user_id": action.group,
+            "message": [{"type": "text", "data": {"text": text}}],
+        }
+    params = _group_message(action.group, text)
+    if mention and action.member:
+        params["message"].insert(0, {"type": "mention", "data": {"user_id": action.member}})
+        params["message"][1]["data"]["text"] = " " + text
+    return params
 
 
 def _group_message(group: str, text: str) -> dict[str, Any]:
