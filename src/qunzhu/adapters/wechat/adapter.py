@@ -398,16 +398,9 @@ class WeChatFerryConnector:
                 _sent(await client.arequest(wcf_pb2.FUNC_SEND_TXT, txt=txt), group)
                 return {"mentioned": member}
 
-            # a live warning may come twice (early at receipt, then the batch's)
-            once = self._once()
-            arun = getattr(once, "arun", None)
-            if arun is not None:
-                sent: dict[str, Any] = await arun(action, warn)
-                return sent
-            loop = asyncio.get_running_loop()
-            return await loop.run_in_executor(
-                None, once.run, action, lambda: self._warn(group, action, text)
-            )
+            # a live warning may come twice (early at receipt, then the batch's): sent
+            # once; its twin under way, TwinPending hands this one to a worker's ``run``
+            return await self._once().arun(action, warn)
         txt = {"msg": text, "receiver": group, "aters": ""}
         _sent(await client.arequest(wcf_pb2.FUNC_SEND_TXT, txt=txt), group)
         return {}
