@@ -277,3 +277,22 @@ def test_split_the_web_holds_the_connection_and_warns_at_receipt_the_worker_stor
     assert fake.called("FUNC_DEL_ROOM_MEMBERS") == [{"roomid": ROOM, "wxids": "wxid_spam"}]
     ids = [i for (i,) in rows(store, select(Message.platform_message_id))]
     assert "5601" in ids and len(ids) == len(set(ids)) == 2
+
+
+def test_messages_that_came_while_the_reader_was_busy_are_read_in_one_batch(fake):
+    """nng keeps what came meanwhile (by default it keeps nothing: each message would wait
+    in the sender until read, and a reader a moment behind read one at a time)."""
+    from qunzhu.adapters.wechat.rpc import WcfClient
+
+    client = WcfClient("127.0.0.1", fake.port)
+    client.open()
+    try:
+        assert client.enable_messages()
+        client.listen()
+        fake.wait_connected()
+        for n in range(50):
+            fake.report(_text(5700 + n, "wxid_ming", f"第{n}条"))
+        wait_until(lambda: fake.unsent == 0, what="all 50 pushed, none read yet")
+        assert [m.id for m in client.waiting(100)] == list(range(5700, 5750))
+    finally:
+        client.close()

@@ -149,6 +149,12 @@ class FakeWcf:
                 raise AssertionError(f"no connection {count} within {timeout} s")
             time.sleep(0.02)
 
+    @property
+    def unsent(self) -> int:
+        """Messages reported and not pushed yet (the reader's buffer full, or no reader)."""
+        with self._lock:
+            return len(self._pending)
+
     def report(self, message: Any) -> None:
         data = wcf_pb2.Response(wxmsg=message).SerializeToString()
         with self._ready:

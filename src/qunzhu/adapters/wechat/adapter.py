@@ -32,7 +32,7 @@ import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, assert_never
+from typing import Any, TypeAlias, assert_never
 
 from wcferry import wcf_pb2
 
@@ -60,6 +60,8 @@ STORE_BATCH = 1024  # messages handed on together while the store before them wa
 STOP_WAIT = 10.0  # on stop, what was read is handed on within this
 RETRY_STORE = 1.0  # the queue or the database away: the same batch again after this
 SYSTEM_TYPES = (10000, 10002)  # system lines: they name people by display name
+Taken: TypeAlias = "list[Parsed] | asyncio.Task[list[Parsed]]"
+"""A batch read: its messages, or the task still reading them (a member list asked)."""
 SMALL_GROUP = 40  # WeChat adds members directly below this size; larger groups get an invite
 
 
@@ -94,6 +96,7 @@ class WeChatFerryConnector:
         self._lock = threading.Lock()
         self._sent_once: SentOnce | None = None
         self._stop = threading.Event()
+        self._tasks: set[asyncio.Task[list[Parsed]]] = set()
         # in the live worker of a split serve: the web process makes this one's calls
         self.relay: Any = None
 
@@ -133,34 +136,74 @@ class WeChatFerryConnector:
         self.state.set(self.info.id, "connected")
         early = getattr(self.deliver, "early", None)
         judge = early and partial(early, perform=self._aperform)
-        inbox: asyncio.Queue[list[Parsed] | None] = asyncio.Queue()
+        inbox: asyncio.Queue[Taken | None] = asyncio.Queue()
         consumer = asyncio.create_task(self._consume(inbox, judged=judge is not None))
         try:
             while not stop.is_set():
                 if client.dropped.is_set():
+                    # what came before the drop is in nng's buffer still: read, not lost
+                    while rest := client.waiting(BATCH):
+                        inbox.put_nowait(self._take(rest, judge))
                     raise ConnectorError("the connection to WeChatFerry dropped")
                 if consumer.done():  # it never ends by itself: a bug, seen here
                     consumer.result()
                     raise ConnectorError("the store of WeChatFerry's messages ended")
                 msg = await client.areceive()
-                if msg is None:
-                    continue
-                # what else has come meanwhile is read with it, in order
-                read = [await self._aread(m) for m in [msg, *client.waiting(BATCH - 1)]]
-                events = [e for r in read for e in r.events]
-                if judge is not None and events:
-                    try:  # the ads' warnings go out on this loop now, not after the store
-                        judge(events)
-                    except Exception:  # the batch decides them anyway, a little later
-                        log.exception("wechat %s: early warnings at receipt failed", self.info.name)
-                inbox.put_nowait(read)
+                if msg is not None:  # what else has come meanwhile is read with it, in order
+                    msgs = [msg, *client.waiting(BATCH - 1)]
+                    inbox.put_nowait(self._take(msgs, judge))
         finally:
             inbox.put_nowait(None)  # what was read is handed on before the loop closes
             await asyncio.wait({consumer}, timeout=STOP_WAIT)
             consumer.cancel()
             client.detach()
 
-    async def _consume(self, inbox: asyncio.Queue[list[Parsed] | None], *, judged: bool) -> None:
+    def _take(self, msgs: list[Any], judge: Any) -> Taken:
+        """Read ``msgs``, their ads judged now and warned on this loop. When a member list
+        must be asked first (a sender not in it, a system line naming people), that is done
+        by a task, and this loop reads on meanwhile: the messages after it are not held up
+        by the call (the consumer awaits the task, so they are stored in order)."""
+        rooms = {
+            str(m.roomid)
+            for m in msgs
+            if m.type not in SYSTEM_TYPES
+            and m.is_group
+            and str(m.roomid).endswith("@chatroom")
+            and self._unknown(str(m.roomid), str(m.sender))
+        }
+        if not rooms and all(m.type not in SYSTEM_TYPES for m in msgs):
+            return self._judged([self._parse(m) for m in msgs], judge)
+        task = asyncio.get_running_loop().create_task(self._read_later(msgs, rooms, judge))
+        self._tasks.add(task)  # kept until done: a task only the loop refers to may vanish
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def _read_later(self, msgs: list[Any], rooms: set[str], judge: Any) -> list[Parsed]:
+        loop = asyncio.get_running_loop()
+        for room in rooms:
+            try:
+                await self._aroom(room)
+            except ConnectorError as exc:  # read without the names (none asked on the loop)
+                log.warning("wechat %s: the members of %s: %s", self.info.name, room, exc)
+                self.rooms.setdefault(room, _Room())
+        read: list[Parsed] = []
+        for m in msgs:
+            if m.type in SYSTEM_TYPES:  # a thread: it may ask for a list, by name
+                read.append(await loop.run_in_executor(None, self._parse, m))
+            else:
+                read.append(self._parse(m))
+        return self._judged(read, judge)
+
+    def _judged(self, read: list[Parsed], judge: Any) -> list[Parsed]:
+        events = [e for r in read for e in r.events]
+        if judge is not None and events:
+            try:  # the ads' warnings go out on this loop now, not after the store
+                judge(events)
+            except Exception:  # the batch decides them anyway, a little later
+                log.exception("wechat %s: early warnings at receipt failed", self.info.name)
+        return read
+
+    async def _consume(self, inbox: asyncio.Queue[Taken | None], *, judged: bool) -> None:
         """Hand on what was read, in order: all that came while the last store was under
         way goes in one batch (fewer, bigger transactions when busy; one message when not)."""
         loop = asyncio.get_running_loop()
@@ -170,13 +213,13 @@ class WeChatFerryConnector:
             item = await inbox.get()
             if item is None:
                 return
-            batch, ended = list(item), False
+            batch, ended = await _ready(item), False
             while len(batch) < STORE_BATCH and not inbox.empty():
                 more = inbox.get_nowait()
                 if more is None:
                     ended = True
                     break
-                batch += more
+                batch += await _ready(more)
             await self._store(batch, adeliver, judged)
             # the counters are written now and then, off this loop (a hand-off costs it)
             counted += len(batch)
@@ -220,15 +263,6 @@ class WeChatFerryConnector:
         if events:
             self.deliver(events)
         self.state.event(self.info.id, len(msgs))
-
-    async def _aread(self, msg: Any) -> Parsed:
-        """``_parse`` on the loop; the member list it needs is asked on the loop first."""
-        if msg.type in SYSTEM_TYPES:  # rare: read in a thread, which may ask for a list
-            return await asyncio.get_running_loop().run_in_executor(None, self._parse, msg)
-        room, sender = str(msg.roomid), str(msg.sender)
-        if msg.is_group and room.endswith("@chatroom") and self._unknown(room, sender):
-            await self._aroom(room)
-        return self._parse(msg)
 
     def _unknown(self, room: str, wxid: str) -> bool:
         """Whether the group's member list must be asked for ``wxid``'s name: the list
@@ -454,6 +488,10 @@ class WeChatFerryConnector:
 
 
 _AGAINST_MEMBER = frozenset({"warn", "delete_message", "mute", "unmute", "remove", "ban"})
+
+
+async def _ready(taken: Taken) -> list[Parsed]:
+    return taken if isinstance(taken, list) else await taken
 
 
 def _on_loop(action: Action) -> bool:

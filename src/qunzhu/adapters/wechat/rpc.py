@@ -43,6 +43,10 @@ def _decode(kind: int, content: bytes) -> Any:
 
 RECEIVE_MS = 500
 """How long one wait for a message lasts: a stop or a drop is noticed within it."""
+RECEIVE_BUFFER = 1024
+"""Messages nng keeps received for the reader (nng's default is none: each message waits in
+the sender until read, one at a time, so a reader a moment behind could never take more than
+one at once; with the buffer it takes all that came meanwhile in one batch)."""
 
 
 def build_request(func: int, fields: dict[str, Any]) -> Any:
@@ -171,6 +175,7 @@ class WcfClient:
         """Dial the message socket (after ``FUNC_ENABLE_RECV_TXT``). Its receive timeout is
         set once, here: setting it on each receive cost more than the receive."""
         self.msg = self._socket(RECEIVE_MS)
+        self.msg.recv_buffer_size = RECEIVE_BUFFER
         url = f"tcp://{self.host}:{self.port + 1}"
         try:
             self.msg.dial(url, block=True)
