@@ -9,7 +9,8 @@ account's send pacing (minimum gap, jitter, daily cap: docs/connectors.md) is sw
 since it delays each warning by design: what it adds is reported apart, computed from the
 connector's defaults. One message in ten is an ad from a new sender (WeChat cannot delete
 it: the action is a warning @ the sender, judged at receipt by moderation.early_warn on
-the connection's event loop and sent from there over the same connection, and an alert); one in a hundred is a message sent again with its id (it must change nothing).
+the connection's event loop and sent from there over the same connection, and an alert);
+one in a hundred is a message sent again with its id (it must change nothing).
 qunzhu runs in a process of its own (as ``qunzhu serve``), the fake and the load in this one.
 
 Before the load, in the same run, ``--floor`` ads are sent one at a time (each after the
