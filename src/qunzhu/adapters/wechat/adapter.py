@@ -97,6 +97,7 @@ class WeChatFerryConnector:
         self._sent_once: SentOnce | None = None
         self._stop = threading.Event()
         self._tasks: set[asyncio.Task[list[Parsed]]] = set()
+        self._asking: dict[str, asyncio.Task[_Room]] = {}  # member lists being asked for
         # in the live worker of a split serve: the web process makes this one's calls
         self.relay: Any = None
 
@@ -182,7 +183,12 @@ class WeChatFerryConnector:
         loop = asyncio.get_running_loop()
         for room in rooms:
             try:
-                await self._aroom(room)
+                # one call per group at a time: the batches behind it wait for the same one
+                asked = self._asking.get(room)
+                if asked is None:
+                    asked = self._asking[room] = loop.create_task(self._aroom(room))
+                    asked.add_done_callback(partial(self._asked_for, room))
+                await asyncio.shield(asked)
             except ConnectorError as exc:  # read without the names (none asked on the loop)
                 log.warning("wechat %s: the members of %s: %s", self.info.name, room, exc)
                 self.rooms.setdefault(room, _Room())
@@ -193,6 +199,9 @@ class WeChatFerryConnector:
             else:
                 read.append(self._parse(m))
         return self._judged(read, judge)
+
+    def _asked_for(self, room: str, _task: asyncio.Task[_Room]) -> None:
+        self._asking.pop(room, None)
 
     def _judged(self, read: list[Parsed], judge: Any) -> list[Parsed]:
         events = [e for r in read for e in r.events]
@@ -254,15 +263,6 @@ class WeChatFerryConnector:
                               len(events))  # fmt: skip
                     return
                 await asyncio.sleep(RETRY_STORE)
-
-    def handle(self, msgs: list[Any]) -> None:
-        """Store ``msgs`` as the loop does, from a thread (an import of messages, tests)."""
-        read = [self._parse(m) for m in msgs]
-        self._record([r for r in read if r.removed_from or r.notices])
-        events = [e for r in read for e in r.events]
-        if events:
-            self.deliver(events)
-        self.state.event(self.info.id, len(msgs))
 
     def _unknown(self, room: str, wxid: str) -> bool:
         """Whether the group's member list must be asked for ``wxid``'s name: the list
