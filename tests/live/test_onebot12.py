@@ -375,3 +375,29 @@ def test_the_bridge_saying_the_account_is_offline_shows_in_the_state(store, hub,
     )
     wait_until(lambda: _status(store)[0] == "error", what="the offline state")
     assert b.SELF in _status(store)[1]
+
+
+def test_over_the_reverse_websocket_the_warning_goes_on_its_loop_once(store, hub, api):
+    # the ad's warning is sent on the event loop of the WebSocket that received it
+    # (Executor.submit_early → loop_perform), not by a worker; redelivered, nothing more
+    made = _wechat(store, hub, {}, api.token)
+    by_worker: list[str] = []
+    perform = made.perform
+    made.perform = lambda action: by_worker.append(action.kind) or perform(action)
+    with serving(store, hub) as server:
+        url = f"ws://127.0.0.1:{server.port}/hooks/onebot/wx/ws"
+        with b.FakeBridgeReverse(url, api.token, api) as client:  # type: ignore[arg-type]
+            client.wait_connected()
+            ad = b.group_message("r1", "wxid_spam01", SPAM, at=NOW)
+            client.report(ad)
+            wait_until(lambda: len(api.called("send_message")) == 1, what="the warning")
+            client.report(ad)  # the bridge reports it again
+            wait_until(lambda: count(store, Message) == 1, what="the message")
+            time.sleep(0.3)
+            assert hub.executor.drain()
+    assert len(api.called("send_message")) == 1
+    assert "warn" not in by_worker  # the worker carried out only the alert
+    sent = rows(store, select(ConnectorAction.kind, ConnectorAction.status))
+    assert sorted(sent) == [("alert", "alerted"), ("warn", "sent")]
+    [(decision, outcome)] = rows(store, select(ModerationAction.action, ModerationAction.outcome))
+    assert decision == "delete_warn" and outcome in ("sent", "alerted")

@@ -10,7 +10,7 @@ from collections import defaultdict
 import pytest
 
 from qunzhu.adapters.send_limits import DEFAULTS, limits_for
-from qunzhu.live.send_pacing import SendPacer
+from qunzhu.live.send_pacing import DailyCapReached, SendPacer
 
 
 class Clock:
@@ -103,3 +103,22 @@ def test_pacing_settings_are_checked_and_named():
     ):
         with pytest.raises(SendLimitsError, match=name):
             limits_for("wechat", bad)
+
+
+def test_try_reserve_takes_only_a_slot_free_now():
+    clock = Clock()
+    pacer = SendPacer(limits_for("wechat", {"send_jitter": 0, "send_daily_cap": 2}), clock)
+    assert pacer.try_reserve("g1")
+    assert not pacer.try_reserve("g1")  # the group's gap and the account's are not over
+    assert pacer.reserve("g2") > 0  # the refusal took no slot: the next is the first's + gap
+    clock.now += 3600.0
+    assert not pacer.try_reserve("g3")  # the daily cap (2) is reached
+    with pytest.raises(DailyCapReached):
+        pacer.reserve("g3")
+
+
+def test_try_reserve_never_takes_a_slot_with_jitter_to_wait_out():
+    clock = Clock()
+    pacer = SendPacer(limits_for("wechat", {"send_daily_cap": 0}), clock)
+    assert not pacer.try_reserve("g1")
+    assert pacer.reserve("g1") <= 2.0  # only its jitter: the refusal reserved nothing

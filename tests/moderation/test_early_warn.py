@@ -3,9 +3,11 @@ receipt, once — and nothing where the batch would do something else."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 
 from qunzhu import events as ev
@@ -13,7 +15,7 @@ from qunzhu.moderation.behaviour import SharedBehaviour
 from qunzhu.moderation.early import EARLY, EarlyDeletes
 from qunzhu.moderation.early_warn import EARLY_WARNING
 from qunzhu.moderation.moderator import RuleModerator
-from qunzhu.moderation.sent_once import SentOnce
+from qunzhu.moderation.sent_once import SentOnce, TwinPending
 from qunzhu.pipeline import Pipeline
 from qunzhu.store import Store
 from qunzhu.store.models import Community, Identity, Member, ModerationAction
@@ -242,3 +244,52 @@ def test_in_a_split_serve_the_worker_learns_of_the_plan_from_the_early_claim(red
     sent: list[str] = []
     web.run(warning, lambda: sent.append("web") or {})
     assert sent == ["web"] and web.outcomes([warning.key]) == {warning.key: "sent"}
+
+
+# -- on an event loop (SentOnce.arun): never waits, leaves doubt to a thread's run ---------
+def _arun(once: SentOnce, warning: ev.Action, sent: list[str], who: str) -> dict[str, object]:
+    async def send() -> dict[str, object]:
+        sent.append(who)
+        return {"message_id": who}
+
+    return asyncio.run(once.arun(warning, send))
+
+
+def test_a_warning_sent_on_the_loop_is_not_sent_again_by_its_twin():
+    once = SentOnce()
+    sent: list[str] = []
+    warning = _warning()
+    once.plan([warning.key])  # the early path handed it over
+    assert _arun(once, warning, sent, "loop") == {"message_id": "loop"}
+    twin = once.run(warning, lambda: sent.append("batch") or {})
+    assert sent == ["loop"] and twin["once"] == "sent by its twin"
+    again = _arun(once, warning, sent, "redelivered")
+    assert sent == ["loop"] and again["once"] == "sent by its twin"
+
+
+def test_on_the_loop_a_twin_under_way_or_failed_is_left_to_a_thread():
+    once = SentOnce()
+    warning = _warning()
+    assert once._claim(warning.key)  # the batch's twin is being sent by a worker
+    sent: list[str] = []
+    with pytest.raises(TwinPending):
+        _arun(once, warning, sent, "loop")
+    once._record(warning.key, {"sent": False})  # ... and failed
+    with pytest.raises(TwinPending):
+        _arun(once, warning, sent, "loop")
+    assert sent == []
+    assert once.run(warning, lambda: {"message_id": "worker"}) == {"message_id": "worker"}
+
+
+def test_the_batch_records_the_outcome_of_a_warning_sent_on_the_loop(store):
+    _community(store)
+    once = SentOnce()
+    early, moderator = _early(store, sent_once=once)
+    first = _message(1)
+    [warning] = early([first])
+    _arun(once, warning, [], "loop")
+    batch = _batch(store, moderator, [first])
+    assert [a.kind for a in batch] == ["alert"]  # the warning is not handed on again
+    with store.reading() as session:
+        row = session.execute(select(ModerationAction)).scalar_one()
+    assert (row.action, row.outcome) == ("delete_warn", "sent")

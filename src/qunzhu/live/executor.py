@@ -52,10 +52,10 @@ MAX_RETRY_AFTER = 300.0
 EARLY_WAIT_S = 10.0
 """How long a batch's delete waits for the outcome of its early twin still under way."""
 EARLY_STATE_S = 10.0
-"""How old a group's state (disabled or not) may be for an early delete sent on the
-receiving loop (``perform_early``); older, it is read again first (off the loop). A group
-disabled by another process is left alone within this; a worker's own sends read it every
-second."""
+"""How old a group's state (disabled or not) may be for an early action sent on the
+receiving loop (``perform_early``); older, it is read again off the loop, not waited for
+(read first only when there is none yet). A group disabled by another process is left
+alone within this and one action; a worker's own sends read it every second."""
 AsyncPerform = Callable[[Action], Awaitable[dict[str, Any]]]
 LoopPerform = tuple[asyncio.AbstractEventLoop, AsyncPerform]
 """How a connector offers to carry out an early action on the event loop that received it:
@@ -105,6 +105,7 @@ class Executor:
         self._pacers: dict[int, SendPacer] = {}
         self._acted: dict[int, int] = {}  # early deletes sent per connector, not yet counted
         self._mine = threading.local()  # each worker's own queue (see _pace)
+        self._refreshing: set[tuple[int, str]] = set()  # group states being read again
 
     def start(self) -> None:
         if self._threads:
@@ -195,6 +196,14 @@ class Executor:
             return None
         if made is None or made[0].is_closed():
             return None
+        if connector is not None and (connector.info.id, a.group) not in self._groups:
+            # the group's first state read here, in the caller's thread: on the loop
+            # nothing is awaited before the pace is asked, so a group's actions take their
+            # slots in the order they came (two awaiting reads could finish either way)
+            try:
+                self._group_state(connector.info.id, a.group)
+            except Exception:  # the database away: the loop reads it, or hands it back
+                log.exception("reading the state of group %s failed", a.group)
         return made
 
     async def perform_early(
@@ -238,11 +247,13 @@ class Executor:
         if connector is None or self.state.status(cid := connector.info.id) == "disabled":
             return self._hand_back(a)
         cached = self._groups.get((cid, a.group))
-        if cached is not None and time.monotonic() - cached[0] < EARLY_STATE_S:
-            status = cached[1][0]
-        else:  # a database read: not on the loop
-            loop = asyncio.get_running_loop()
+        loop = asyncio.get_running_loop()
+        if cached is None:  # a database read: not on the loop
             status = (await loop.run_in_executor(None, self._group_state, cid, a.group))[0]
+        else:
+            status = cached[1][0]
+            if time.monotonic() - cached[0] >= EARLY_STATE_S:
+                self._refresh_group(loop, cid, a.group)
         if status == "disabled":
             return self._hand_back(a)
         # a message is paced: sent here only in a free slot (never a wait on the loop, nor
@@ -271,6 +282,25 @@ class Executor:
             with self._idle:
                 self._busy -= 1
                 self._idle.notify_all()
+
+    def _refresh_group(self, loop: asyncio.AbstractEventLoop, cid: int, group: str) -> None:
+        """Read a group's state again off the loop, not waited for: the action at hand goes
+        by the state read up to EARLY_STATE_S ago (a group the platform dropped us from
+        refuses it, and a worker then finds the group disabled), and none of the ads
+        after a refresh is due waits for a database read."""
+        if (cid, group) in self._refreshing:
+            return
+        self._refreshing.add((cid, group))
+
+        def read() -> None:
+            try:
+                self._group_state(cid, group)  # older than its second: read again
+            except Exception:  # the database away: the next ad tries again
+                log.exception("reading the state of group %s failed", group)
+            finally:
+                self._refreshing.discard((cid, group))
+
+        loop.run_in_executor(None, read)
 
     def _hand_back(self, a: Action) -> None:
         with self._idle:

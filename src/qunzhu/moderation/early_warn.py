@@ -377,10 +377,10 @@ class EarlyWarnings:
 
 EARLY_WARNING = "early_warning"
 """``detail[EARLY_WARNING]`` is True on a warning sent at receipt. Not ``early.EARLY``: that
-puts an action in the executor's first lane, whose actions a worker carries out while it
-waits out a send's pace — and a warning is paced itself, so each would carry out the next
-inside its own wait, nested (a burst of ads ran the worker out of stack: RecursionError in
-bench_onebot12). In the group's lane, warnings go one after another, paced."""
+puts an action in the executor's first lane, ahead of the group's queued actions, and a
+warning is a message paced like any other: in the group's lane, warnings go one after
+another. Where the receiving connection can send it at once (``loop_perform``), it goes
+there without a lane at all (:meth:`qunzhu.live.executor.Executor.submit_early`)."""
 
 
 def _warn_of(decision: Decision, event: ev.MessagePosted, spec: Any, lang: str) -> ev.Action | None:

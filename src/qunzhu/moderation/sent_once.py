@@ -12,7 +12,9 @@ message). The record here says which goes:
 - a connector sends a live warning only as the first caller of its key (:meth:`run`): a twin
   that got there second (the batch decided before the early one was planned, or a
   redelivered early one) returns the first one's result without sending. When the first try
-  failed, the second sends.
+  failed, the second sends. On an event loop (:meth:`arun`, the early warning sent on the
+  connection that received the ad) nothing waits: a twin under way, or a failed first try,
+  raises :class:`TwinPending` and the executor hands the warning to a worker's ``run``.
 
 The record is kept in this process's memory, one for the connectors and the live moderator
 of the same settings (:meth:`SentOnce.of`): no round trip on the way to the platform. When
