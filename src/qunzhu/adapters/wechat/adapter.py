@@ -149,10 +149,16 @@ class WeChatFerryConnector:
                 if consumer.done():  # it never ends by itself: a bug, seen here
                     consumer.result()
                     raise ConnectorError("the store of WeChatFerry's messages ended")
-                msg = await client.areceive()
-                if msg is not None:  # what else has come meanwhile is read with it, in order
-                    msgs = [msg, *client.waiting(BATCH - 1)]
+                # what came meanwhile is taken as it is, in one batch; only with nothing
+                # there does the loop wait (an asynchronous receive costs a thread hand-off)
+                msgs = client.waiting(BATCH)
+                if msgs:
                     inbox.put_nowait(self._take(msgs, judge))
+                    await asyncio.sleep(0)  # the warnings and the store get their turn
+                    continue
+                msg = await client.areceive()
+                if msg is not None:
+                    inbox.put_nowait(self._take([msg, *client.waiting(BATCH - 1)], judge))
         finally:
             inbox.put_nowait(None)  # what was read is handed on before the loop closes
             await asyncio.wait({consumer}, timeout=STOP_WAIT)

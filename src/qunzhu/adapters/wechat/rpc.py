@@ -259,7 +259,11 @@ class WcfClient:
             raise ConnectorError(f"{name}: not connected to WeChatFerry")
         async with lock:
             try:
-                await cmd.asend(request.SerializeToString())
+                data = request.SerializeToString()
+                try:  # the pipe takes it at once when connected: no asynchronous send then
+                    cmd.send(data, block=False)
+                except pynng.TryAgain:
+                    await cmd.asend(data)
                 while (rsp := _answer_to(request, await cmd.arecv())) is None:
                     pass
             except pynng.Timeout as exc:
