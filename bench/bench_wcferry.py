@@ -1,13 +1,16 @@
 """The WeChatFerry connector under load: a fake WeChatFerry server pushes group messages over
 its nng Pair1 message socket at a steady rate (500/s for 60 s; ``--quick``: 10 s) into a
-``ConnectorHub`` as ``qunzhu serve`` runs it without Redis (SQLite, moderation, scoring).
+``ConnectorHub`` as ``qunzhu serve`` runs it (SQLite, moderation, scoring): without Redis,
+with ``--redis`` in one process, with ``--split`` as a web process holding the connection
+and a live worker process storing.
 
 Messages are spread over ``--rooms`` groups (100), as one account in many groups; the
 account's send pacing (minimum gap, jitter, daily cap: docs/connectors.md) is switched off,
 since it delays each warning by design: what it adds is reported apart, computed from the
 connector's defaults. One message in ten is an ad from a new sender (WeChat cannot delete
-it: the action is a warning @ the sender, sent at receipt by moderation.early_warn, and an
-alert); one in a hundred is a message sent again with its id (it must change nothing).
+it: the action is a warning @ the sender, judged at receipt by moderation.early_warn on
+the connection's event loop and sent from there over the same connection, and an alert);
+one in a hundred is a message sent again with its id (it must change nothing).
 qunzhu runs in a process of its own (as ``qunzhu serve``), the fake and the load in this one.
 
 Before the load, in the same run, ``--floor`` ads are sent one at a time (each after the
@@ -18,7 +21,7 @@ warning (the action measured: the warning reaching the fake WeChatFerry; p50/p99
 p99 ≤ 20 ms), receipt → alert (a row the batch writes, after it stored the message).
 
 `python bench/bench_wcferry.py --out bench/results/wcferry.json [--quick | --seconds N]
-[--redis URL]`
+[--redis URL [--split]]`
 """
 
 from __future__ import annotations
@@ -77,7 +80,7 @@ def pct(values: list[float], q: float) -> float:
 
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "hub":
-        role_hub(sys.argv[2], sys.argv[3], sys.argv[4])
+        role_hub(sys.argv[2], sys.argv[3], sys.argv[4], split=sys.argv[5:] == ["split"])
         return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("bench/results/wcferry.json"))
@@ -92,7 +95,15 @@ def main() -> None:
         help="a Redis URL: messages are answered once queued there and stored by the "
         "consumer in the same process (QUNZHU_LIVE_PROCESS=false), with early deletes",
     )
+    parser.add_argument(
+        "--split",
+        action="store_true",
+        help="with --redis: as `qunzhu serve` runs by default with Redis, a web process "
+        "holding the connection (warnings at receipt) and a live worker process storing",
+    )
     args = parser.parse_args()
+    if args.split and not args.redis:
+        parser.error("--split needs --redis")
     seconds = args.seconds or (10.0 if args.quick else 60.0)
     count = int(seconds * args.rate)
     speed_at_start = machine.speed()
@@ -114,13 +125,15 @@ def main() -> None:
         fake.rooms[room] = {f"wxid_m{k}": f"成员{k}" for k in range(r, MEMBERS, len(rooms))}
     sent_at: dict[int, float] = {}
     ads: set[int] = set()
-    env = {**os.environ, "PYTHONPATH": str(HERE.parent / "src")}
+    # the caller's PYTHONPATH after src (a profiler's sitecustomize, say)
+    path = os.pathsep.join(p for p in (str(HERE.parent / "src"), os.environ.get("PYTHONPATH")) if p)
+    env = {**os.environ, "PYTHONPATH": path}
     with fake:
         # qunzhu in a process of its own, as `qunzhu serve` runs it: the fake WeChatFerry
         # (and this load) do not take the interpreter lock from it, nor it from them
         proc = subprocess.Popen(
             [sys.executable, __file__, "hub", f"sqlite:///{db_path}", args.redis,
-             str(fake.port)],
+             str(fake.port), *(["split"] if args.split else [])],
             env=env,
         )  # fmt: skip
         fake.wait_connected(timeout=60)
@@ -185,10 +198,14 @@ def main() -> None:
         "rate_per_s": args.rate,
         "seconds": seconds,
         "rooms": args.rooms,
-        "queue": "redis (one process, early actions by its watcher)"
+        "queue": "redis, split: the web process holds the connection and warns at receipt, "
+        "a live worker process stores"
+        if args.split
+        else "redis (one process: warned at receipt on the connection's loop)"
         if args.redis
-        else "none (stored before the next read)",
-        "qunzhu": "its own process (bench/hub_process.run_hub); the fake and the load in this",
+        else "none (warned at receipt; stored by the sink's thread, commit by commit)",
+        "qunzhu": "its own process (bench/hub_process.run_hub); the fake and the load in this"
+        + ("; CPU counted: the web process only" if args.split else ""),
         "pushed_in_s": round(pushed_in, 2),
         "all_stored_after_s": round(all_stored, 2),
         "stored_per_s": round(count / all_stored, 1),
@@ -233,13 +250,14 @@ def main() -> None:
     print(json.dumps(report, indent=2, ensure_ascii=False))
 
 
-def role_hub(db: str, redis_url: str, port: str) -> None:
-    """The qunzhu side, as `qunzhu serve` runs the connector (one process)."""
+def role_hub(db: str, redis_url: str, port: str, *, split: bool = False) -> None:
+    """The qunzhu side, as `qunzhu serve` runs the connector: one process, or (``split``)
+    the web process and a live worker process."""
     from hub_process import run_hub
 
     config = {"host": "127.0.0.1", "port": int(port), **UNPACED}
     run_hub(db, redis_url, SPEC, platform="wechat", name="wxbench", config=config,
-            credentials={})  # fmt: skip
+            credentials={}, split=split)  # fmt: skip
 
 
 def _cpu(pid: int) -> float:

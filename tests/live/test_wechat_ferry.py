@@ -179,3 +179,120 @@ def test_the_account_never_acts_against_itself(store, hub, fake):
             "skipped": "the connected account itself"
         }
     assert fake.called("FUNC_SEND_TXT") == fake.called("FUNC_DEL_ROOM_MEMBERS") == []
+
+
+def test_a_warning_never_waits_behind_the_store(store, hub, fake, monkeypatch):
+    """The connection's loop reads and judges while a store is under way: the second ad is
+    warned while the first one's batch still waits for the database."""
+    import threading
+
+    _wechat(store, hub, fake)
+    release = threading.Event()
+    run = hub.sink.pipeline.run
+
+    def held(*args: Any, **kwargs: Any) -> Any:
+        release.wait(30)
+        return run(*args, **kwargs)
+
+    monkeypatch.setattr(hub.sink.pipeline, "run", held)
+    hub.start()
+    try:
+        fake.report(_text(5501, "wxid_spam", SPAM))
+        wait_until(lambda: len(_sent(fake)) == 1, what="the first warning")
+        fake.report(_text(5502, "wxid_ming", SPAM.replace("加", "＋")))
+        wait_until(lambda: len(_sent(fake)) == 2, what="the second, the store still held")
+        assert count(store, Message) == 0
+    finally:
+        release.set()
+    wait_until(lambda: count(store, Message) == 4, what="both ads and both echoed warnings")
+    assert hub.executor.drain()
+    assert sorted(w["aters"] for w in _sent(fake)) == ["wxid_ming", "wxid_spam"]
+
+
+@pytest.fixture
+def stream(redis_url: str) -> Iterator[str]:
+    import uuid
+
+    import redis
+
+    name = f"qunzhu:test-wechat:{uuid.uuid4().hex}"
+    yield name
+    client = redis.Redis.from_url(redis_url)
+    client.delete(name, *client.keys(f"{name}:*"), *client.keys(f"qunzhu:early:{name}:*"))
+
+
+def test_split_the_web_holds_the_connection_and_warns_at_receipt_the_worker_stores(
+    settings, store, fake, redis_url, stream
+):
+    """As ``qunzhu serve`` splits with Redis: the web process holds WeChatFerry's one
+    connection and warns at receipt; the worker stores, its batch's warning is not sent a
+    second time, and its own calls (a removal) go over the web process's connection."""
+    from qunzhu.events import Action
+    from qunzhu.live.hub import load_infos
+    from qunzhu.live.queue import RedisQueue
+
+    # two processes' settings: each has its own record of warnings sent (SentOnce.of)
+    split = {"redis_url": redis_url, "live_stream": stream}
+    web_store = Store(settings.model_copy(update=split))
+    worker_store = Store(settings.model_copy(update=split))
+    web = ConnectorHub(
+        web_store, role="web", durable=RedisQueue(redis_url, stream=stream, consumer="t-web")
+    )
+    worker = ConnectorHub(
+        worker_store,
+        role="worker",
+        durable=RedisQueue(redis_url, stream=stream, consumer="t-worker"),
+        backoff=0.05,
+    )
+    try:
+        _wechat(web_store, web, fake)
+        worker.add(next(i for i in load_infos(worker_store) if i.name == "wx"))
+        web.start()
+        fake.wait_connected()
+        fake.report(_text(5601, "wxid_spam", SPAM))
+        # warned by the web process on the connection's loop, before anything is stored
+        wait_until(lambda: len(_sent(fake)) == 1, what="the warning at receipt")
+        assert count(store, Message) == 0
+        worker.start()
+        assert worker.runners == {}  # WeChatFerry takes one connection: the web process's
+        wait_until(lambda: count(store, Message) == 2, 30, what="the ad and the echoed warning")
+        wait_until(lambda: count(store, ConnectorAlert) == 1, 30, what="the batch's alert")
+        assert worker.sink.drain(30) and worker.executor.drain()
+        remove = Action(kind="remove", platform="wechat", community="acme", group=ROOM,
+                        member="wxid_spam")  # fmt: skip
+        worker.executor.submit([remove])
+        assert worker.executor.drain() and web.executor.drain()
+        wait_until(
+            lambda: count(store, MembershipEvent, MembershipEvent.kind == "remove") == 1,
+            30,
+            what="WeChat's line about the removal, stored",
+        )
+    finally:
+        worker.stop()
+        web.stop()
+        web_store.dispose()
+        worker_store.dispose()
+    assert fake.connections == 1
+    assert [w["aters"] for w in _sent(fake)] == ["wxid_spam"]  # once, at receipt
+    assert fake.called("FUNC_DEL_ROOM_MEMBERS") == [{"roomid": ROOM, "wxids": "wxid_spam"}]
+    ids = [i for (i,) in rows(store, select(Message.platform_message_id))]
+    assert "5601" in ids and len(ids) == len(set(ids)) == 2
+
+
+def test_messages_that_came_while_the_reader_was_busy_are_read_in_one_batch(fake):
+    """nng keeps what came meanwhile (by default it keeps nothing: each message would wait
+    in the sender until read, and a reader a moment behind read one at a time)."""
+    from qunzhu.adapters.wechat.rpc import WcfClient
+
+    client = WcfClient("127.0.0.1", fake.port)
+    client.open()
+    try:
+        assert client.enable_messages()
+        client.listen()
+        fake.wait_connected()
+        for n in range(50):
+            fake.report(_text(5700 + n, "wxid_ming", f"第{n}条"))
+        wait_until(lambda: fake.unsent == 0, what="all 50 pushed, none read yet")
+        assert [m.id for m in client.waiting(100)] == list(range(5700, 5750))
+    finally:
+        client.close()

@@ -49,6 +49,7 @@ class Parsed:
     events: list[ev.Event] = field(default_factory=list)
     notices: list[dict[str, Any]] = field(default_factory=list)  # info alerts
     removed_from: str = ""  # the account itself was removed from this group
+    message_id: str = ""
     ignored: str = ""
 
 
@@ -64,7 +65,7 @@ def _body(msg: Any) -> str:
 
 
 def parse(msg: Any, community: str, me: str, resolve: Resolve, name_of: NameOf = _nobody) -> Parsed:
-    out = Parsed()
+    out = Parsed(message_id=str(msg.id))
     room = str(msg.roomid)
     if not msg.is_group or not room.endswith("@chatroom"):
         out.ignored = f"not a group message ({msg.type})"

@@ -13,8 +13,11 @@ protobuf module is used here; it imports on Linux (pure Python, protobuf ≥ 4.2
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import threading
+from collections.abc import Callable
+from concurrent.futures import Future
 from typing import Any
 
 import pynng
@@ -38,9 +41,101 @@ def _decode(kind: int, content: bytes) -> Any:
     return None
 
 
+RECEIVE_MS = 500
+"""How long one wait for a message lasts: a stop or a drop is noticed within it."""
+RECEIVE_BUFFER = 1024
+"""Messages nng keeps received for the reader (nng's default is none: each message waits in
+the sender until read, one at a time, so a reader a moment behind could never take more than
+one at once; with the buffer it takes all that came meanwhile in one batch)."""
+
+
+def build_request(func: int, fields: dict[str, Any]) -> Any:
+    """``Request(func=…)`` with one of its ``msg`` members set from ``fields``:
+    ``txt={…}``, ``file={…}``, ``m={…}``, ``query={…}``, ``flag=…``, ``str=…``."""
+    req = wcf_pb2.Request(func=func)
+    for name, value in fields.items():
+        if isinstance(value, dict):
+            getattr(req, name).CopyFrom(getattr(wcf_pb2, _MEMBERS[name])(**value))
+        else:
+            setattr(req, name, value)
+    return req
+
+
+def _answer_to(request: Any, data: bytes) -> Any | None:
+    """The ``Response`` in ``data``, or None when it answers another function: an answer
+    that came after its call had given up (Pair1 pairs a request with the next answer,
+    so it must not be taken for the answer of the call after it)."""
+    rsp = wcf_pb2.Response()
+    rsp.ParseFromString(data)
+    if rsp.func and rsp.func != request.func:
+        return None
+    return rsp
+
+
+def _rows(rsp: Any) -> list[dict[str, Any]]:
+    return [{f.column: _decode(f.type, f.content) for f in row.fields} for row in rsp.rows.rows]
+
+
+def _query(db: str, sql: str) -> dict[str, Any]:
+    return {"query": {"db": db, "sql": sql}}
+
+
+def _room_sql(roomid: str) -> dict[str, Any]:
+    quoted = roomid.replace("'", "''")
+    return _query(
+        "MicroMsg.db", f"SELECT RoomData, Reserved2 FROM ChatRoom WHERE ChatRoomName = '{quoted}';"
+    )
+
+
+def _room_data(found: list[dict[str, Any]]) -> tuple[Any, str] | None:
+    if not found or not found[0].get("RoomData"):
+        return None
+    data = wcf_pb2.RoomData()
+    blob = found[0]["RoomData"]
+    data.ParseFromString(blob if isinstance(blob, bytes) else base64.b64decode(blob))
+    return data, str(found[0].get("Reserved2") or "")
+
+
+def _nick_sql(data: Any) -> dict[str, Any] | None:
+    """The query for the members' own nicknames, when some have no group nickname."""
+    if all(m.name for m in data.members):
+        return None
+    wanted = ",".join("'" + m.wxid.replace("'", "''") + "'" for m in data.members)
+    return _query(
+        "MicroMsg.db", f"SELECT UserName, NickName FROM Contact WHERE UserName IN ({wanted});"
+    )
+
+
+Room = tuple[dict[str, str], list[str], str]
+"""(wxid → display name, admins, owner) of a group."""
+
+
+def _room(data: Any, owner: str, nick_rows: list[dict[str, Any]]) -> Room:
+    nicks = {str(r["UserName"]): str(r["NickName"] or "") for r in nick_rows}
+    members = {m.wxid: m.name or nicks.get(m.wxid, "") for m in data.members}
+    return members, list(data.admins), owner
+
+
+def room_of(request: Callable[..., Any], roomid: str) -> Room:
+    """A group's members, admins and owner from WeChat's own database as the package reads
+    it: ``ChatRoom.RoomData`` (a ``RoomData`` protobuf) and ``Contact.NickName`` for
+    members without a group nickname; ``request(func, **fields)`` makes the calls."""
+    found = _room_data(_rows(request(wcf_pb2.FUNC_EXEC_DB_QUERY, **_room_sql(roomid))))
+    if found is None:
+        return {}, [], ""
+    data, owner = found
+    nick = _nick_sql(data)
+    nick_rows = _rows(request(wcf_pb2.FUNC_EXEC_DB_QUERY, **nick)) if nick else []
+    return _room(data, owner, nick_rows)
+
+
 class WcfClient:
     """One connection: calls on the command socket (one at a time: Pair1 pairs each request
-    with the next answer), WeChat's messages read from the message socket."""
+    with the next answer), WeChat's messages read from the message socket.
+
+    Once :meth:`attach`-ed to the event loop that reads the messages, every call goes
+    through that loop (``acall`` there; ``call`` from another thread hands it over): one
+    socket, one queue of calls, whichever thread asks."""
 
     def __init__(self, host: str, port: int, timeout_ms: int = TIMEOUT_MS) -> None:
         self.host = host
@@ -50,13 +145,16 @@ class WcfClient:
         self.msg: pynng.Pair1 | None = None
         self.dropped = threading.Event()
         self._lock = threading.Lock()
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self._loop_thread: int | None = None
+        self._alock: asyncio.Lock | None = None
 
     @property
     def url(self) -> str:
         return f"tcp://{self.host}:{self.port}"
 
-    def _socket(self) -> pynng.Pair1:
-        sock = pynng.Pair1(send_timeout=self.timeout_ms, recv_timeout=self.timeout_ms)
+    def _socket(self, recv_timeout_ms: int) -> pynng.Pair1:
+        sock = pynng.Pair1(send_timeout=self.timeout_ms, recv_timeout=recv_timeout_ms)
         # no redial in the background: a dropped link must end this connection, or messages
         # would go to a socket about to be closed
         sock.reconnect_time_min = sock.reconnect_time_max = 3_600_000
@@ -66,7 +164,7 @@ class WcfClient:
         return sock
 
     def open(self) -> None:
-        self.cmd = self._socket()
+        self.cmd = self._socket(self.timeout_ms)
         try:
             self.cmd.dial(self.url, block=True)
         except pynng.NNGException as exc:
@@ -74,33 +172,29 @@ class WcfClient:
             raise ConnectorError(f"WeChatFerry at {self.url}: {exc}") from exc
 
     def listen(self) -> None:
-        """Dial the message socket (after ``FUNC_ENABLE_RECV_TXT``)."""
-        self.msg = self._socket()
+        """Dial the message socket (after ``FUNC_ENABLE_RECV_TXT``). Its receive timeout is
+        set once, here: setting it on each receive cost more than the receive."""
+        self.msg = self._socket(RECEIVE_MS)
+        self.msg.recv_buffer_size = RECEIVE_BUFFER
         url = f"tcp://{self.host}:{self.port + 1}"
         try:
             self.msg.dial(url, block=True)
         except pynng.NNGException as exc:
             raise ConnectorError(f"WeChatFerry messages at {url}: {exc}") from exc
 
-    def receive(self, timeout_ms: int) -> Any | None:
-        """The next ``WxMsg``, or None when none came within ``timeout_ms``."""
+    # -- messages ---------------------------------------------------------------------
+    async def areceive(self) -> Any | None:
+        """The next ``WxMsg`` as soon as it comes (no polling), or None when none came
+        within ``RECEIVE_MS``."""
         if self.msg is None:
             raise ConnectorError("WeChatFerry: the message socket is not open")
-        self.msg.recv_timeout = timeout_ms
         try:
-            data = self.msg.recv()
+            data = await self.msg.arecv()
         except pynng.Timeout:
             return None
         except pynng.NNGException as exc:
             raise ConnectorError(f"WeChatFerry messages: {exc}") from exc
-        rsp = wcf_pb2.Response()
-        try:
-            rsp.ParseFromString(data)
-        except Exception as exc:  # a broken frame: the stream cannot be trusted after it
-            raise ConnectorError(
-                f"WeChatFerry sent a message that is not a Response: {exc}"
-            ) from exc
-        return rsp.wxmsg if rsp.HasField("wxmsg") else None
+        return _wxmsg(data)
 
     def waiting(self, limit: int) -> list[Any]:
         """The messages already received, up to ``limit``, without waiting for more."""
@@ -112,43 +206,78 @@ class WcfClient:
                 break
             except pynng.NNGException as exc:
                 raise ConnectorError(f"WeChatFerry messages: {exc}") from exc
-            rsp = wcf_pb2.Response()
-            try:
-                rsp.ParseFromString(data)
-            except Exception as exc:
-                raise ConnectorError(
-                    f"WeChatFerry sent a message that is not a Response: {exc}"
-                ) from exc
-            if rsp.HasField("wxmsg"):
-                out.append(rsp.wxmsg)
+            msg = _wxmsg(data)
+            if msg is not None:
+                out.append(msg)
         return out
+
+    # -- calls ------------------------------------------------------------------------
+    def attach(self, loop: asyncio.AbstractEventLoop) -> None:
+        """From now on the calls go through ``loop`` (called on it)."""
+        self._alock = asyncio.Lock()
+        self._loop_thread = threading.get_ident()
+        self.loop = loop
+
+    def detach(self) -> None:
+        self.loop = None
+        self._loop_thread = None
 
     def call(self, request: Any) -> Any:
         name = wcf_pb2.Functions.Name(request.func)
+        loop = self.loop
+        if loop is not None:
+            if threading.get_ident() == self._loop_thread:
+                raise RuntimeError(f"{name}: a blocking call on the loop that serves calls")
+            future: Future[Any] | None = None
+            try:
+                future = asyncio.run_coroutine_threadsafe(self.acall(request), loop)
+                return future.result(self.timeout_ms / 1000 * 2 + 1)
+            except ConnectorError:
+                raise
+            except Exception as exc:  # timed out, or the loop ended: the caller retries
+                if future is not None:
+                    future.cancel()
+                raise ConnectorError(f"{name}: {type(exc).__name__}: {exc}") from exc
         if self.cmd is None:
             raise ConnectorError(f"{name}: not connected to WeChatFerry")
         with self._lock:
             try:
                 self.cmd.send(request.SerializeToString())
-                data = self.cmd.recv()
+                while (rsp := _answer_to(request, self.cmd.recv())) is None:
+                    pass
             except pynng.Timeout as exc:
                 raise ConnectorError(f"{name}: no answer within {self.timeout_ms} ms") from exc
             except pynng.NNGException as exc:
                 raise ConnectorError(f"{name}: {exc}") from exc
-        rsp = wcf_pb2.Response()
-        rsp.ParseFromString(data)
+        return rsp
+
+    async def acall(self, request: Any) -> Any:
+        """``call`` on the attached loop, without blocking it."""
+        name = wcf_pb2.Functions.Name(request.func)
+        cmd, lock = self.cmd, self._alock
+        if cmd is None or lock is None:
+            raise ConnectorError(f"{name}: not connected to WeChatFerry")
+        async with lock:
+            try:
+                data = request.SerializeToString()
+                try:  # the pipe takes it at once when connected: no asynchronous send then
+                    cmd.send(data, block=False)
+                except pynng.TryAgain:
+                    await cmd.asend(data)
+                while (rsp := _answer_to(request, await cmd.arecv())) is None:
+                    pass
+            except pynng.Timeout as exc:
+                raise ConnectorError(f"{name}: no answer within {self.timeout_ms} ms") from exc
+            except pynng.NNGException as exc:
+                raise ConnectorError(f"{name}: {exc}") from exc
         return rsp
 
     def request(self, func: int, **fields: Any) -> Any:
-        """``Request(func=…)`` with one of its ``msg`` members set from ``fields``:
-        ``txt={…}``, ``file={…}``, ``m={…}``, ``query={…}``, ``flag=…``, ``str=…``."""
-        req = wcf_pb2.Request(func=func)
-        for name, value in fields.items():
-            if isinstance(value, dict):
-                getattr(req, name).CopyFrom(getattr(wcf_pb2, _MEMBERS[name])(**value))
-            else:
-                setattr(req, name, value)
-        return self.call(req)
+        """``call`` of ``build_request(func, fields)``."""
+        return self.call(build_request(func, fields))
+
+    async def arequest(self, func: int, **fields: Any) -> Any:
+        return await self.acall(build_request(func, fields))
 
     # -- the calls the connector makes ----------------------------------------------------
     def is_login(self) -> bool:
@@ -161,40 +290,35 @@ class WcfClient:
         return bool(self.request(wcf_pb2.FUNC_ENABLE_RECV_TXT, flag=False).status == 0)
 
     def query(self, db: str, sql: str) -> list[dict[str, Any]]:
-        rsp = self.request(wcf_pb2.FUNC_EXEC_DB_QUERY, query={"db": db, "sql": sql})
-        return [{f.column: _decode(f.type, f.content) for f in row.fields} for row in rsp.rows.rows]
+        return _rows(self.request(wcf_pb2.FUNC_EXEC_DB_QUERY, **_query(db, sql)))
 
-    def room(self, roomid: str) -> tuple[dict[str, str], list[str], str]:
-        """(wxid → display name, admins, owner) of a group, from WeChat's own database
-        as the package reads it: ``ChatRoom.RoomData`` (a ``RoomData`` protobuf) and
-        ``Contact.NickName`` for members without a group nickname."""
-        quoted = roomid.replace("'", "''")
-        found = self.query(
-            "MicroMsg.db",
-            f"SELECT RoomData, Reserved2 FROM ChatRoom WHERE ChatRoomName = '{quoted}';",
-        )
-        if not found or not found[0].get("RoomData"):
+    def room(self, roomid: str) -> Room:
+        return room_of(self.request, roomid)
+
+    async def aroom(self, roomid: str) -> Room:
+        """``room`` on the attached loop."""
+        query = wcf_pb2.FUNC_EXEC_DB_QUERY
+        found = _room_data(_rows(await self.arequest(query, **_room_sql(roomid))))
+        if found is None:
             return {}, [], ""
-        data = wcf_pb2.RoomData()
-        blob = found[0]["RoomData"]
-        data.ParseFromString(blob if isinstance(blob, bytes) else base64.b64decode(blob))
-        owner = str(found[0].get("Reserved2") or "")
-        nicks: dict[str, str] = {}
-        if any(not m.name for m in data.members):
-            wanted = ",".join("'" + m.wxid.replace("'", "''") + "'" for m in data.members)
-            rows = self.query(
-                "MicroMsg.db",
-                f"SELECT UserName, NickName FROM Contact WHERE UserName IN ({wanted});",
-            )
-            nicks = {str(r["UserName"]): str(r["NickName"] or "") for r in rows}
-        members = {m.wxid: m.name or nicks.get(m.wxid, "") for m in data.members}
-        return members, list(data.admins), owner
+        data, owner = found
+        nick = _nick_sql(data)
+        return _room(data, owner, _rows(await self.arequest(query, **nick)) if nick else [])
 
     def close(self) -> None:
         for sock in (self.msg, self.cmd):
             if sock is not None:
                 sock.close()
         self.msg = self.cmd = None
+
+
+def _wxmsg(data: bytes) -> Any | None:
+    rsp = wcf_pb2.Response()
+    try:
+        rsp.ParseFromString(data)
+    except Exception as exc:  # a broken frame: the stream cannot be trusted after it
+        raise ConnectorError(f"WeChatFerry sent a message that is not a Response: {exc}") from exc
+    return rsp.wxmsg if rsp.HasField("wxmsg") else None
 
 
 _MEMBERS = {"txt": "TextMsg", "file": "PathMsg", "m": "MemberMgmt", "query": "DbQuery"}
