@@ -208,3 +208,25 @@ def test_when_redis_refuses_every_waiting_update_hears_it(redis_url):
     finally:
         queue.url = redis_url
         _forget(queue)
+
+
+def test_the_early_watch_passes_by_updates_judged_at_receipt(redis_url):
+    """A gateway that judged its updates at receipt queues them ``decided``: the watcher of
+    one process must not judge them a second time (CPU the store needed), but the consumer
+    still stores them, and undecided ones are still watched."""
+    queue = _redis_queue(redis_url)
+    judged, plain = messages(2), messages(2, first=3)
+
+    async def post() -> None:
+        await queue.aput(judged, decided=True)
+        await queue.aput(plain)
+
+    try:
+        after = queue.last_id()
+        run_coroutine(post())
+        _after, watched = queue.watch(after, 1.0)
+        keys = [json.loads(payload)["key"] for _, payload in watched]
+        assert keys == [e.key for e in plain]
+        assert len(queue.take(10, 1.0)) == 4  # all four are stored
+    finally:
+        _forget(queue)

@@ -9,13 +9,22 @@ from typing import Any
 
 from qunzhu.live.early_ledger import set_claim
 
+DECIDED = b"decided"
+"""A stream entry's field saying its update was judged at receipt already (the early
+deletes' watcher leaves it alone: judging it again only finds its claims taken)."""
 
-def append(pipe: Any, payloads: Sequence[tuple[str, bytes]], claims: Sequence[str]) -> None:
+
+def append(
+    pipe: Any,
+    payloads: Sequence[tuple[str, bytes]],
+    claims: Sequence[str],
+    decided: bool = False,
+) -> None:
     """An update's commands: its claims first, so a reader of the stream finds them set."""
     for key in claims:
         set_claim(pipe, key)
     for stream, payload in payloads:
-        pipe.xadd(stream, {"event": payload})
+        pipe.xadd(stream, {"event": payload, DECIDED: b"1"} if decided else {"event": payload})
 
 
 class Appends:
@@ -30,40 +39,42 @@ class Appends:
     def __init__(self, loop: Any, client: Any) -> None:
         self.loop = loop
         self.client = client
-        self._waiting: list[tuple[list[tuple[str, bytes]], list[str], Any]] = []
+        self._waiting: list[tuple[list[tuple[str, bytes]], list[str], bool, Any]] = []
         self._flushing: Any = None  # the task sending, while one is
 
-    async def put(self, payloads: list[tuple[str, bytes]], claims: list[str]) -> list[bool]:
+    async def put(
+        self, payloads: list[tuple[str, bytes]], claims: list[str], decided: bool = False
+    ) -> list[bool]:
         done = self.loop.create_future()
-        self._waiting.append((payloads, claims, done))
+        self._waiting.append((payloads, claims, decided, done))
         if self._flushing is None:
             self._flushing = self.loop.create_task(self._flush())
         result: list[bool] = await done
         return result
 
     async def _flush(self) -> None:
-        batch: list[tuple[list[tuple[str, bytes]], list[str], Any]] = []
+        batch: list[tuple[list[tuple[str, bytes]], list[str], bool, Any]] = []
         try:
             while self._waiting:
                 batch, self._waiting = self._waiting, []
                 pipe = self.client.pipeline(transaction=True)
-                for payloads, claims, _ in batch:
-                    append(pipe, payloads, claims)
+                for payloads, claims, decided, _ in batch:
+                    append(pipe, payloads, claims, decided)
                 try:
                     replies = await pipe.execute()
                 except Exception as exc:
-                    for _, _, done in batch:
+                    for *_, done in batch:
                         if not done.done():
                             done.set_exception(exc)
                     continue
                 at = 0
-                for payloads, claims, done in batch:
+                for payloads, claims, _, done in batch:
                     won = [bool(r) for r in replies[at : at + len(claims)]]
                     at += len(claims) + len(payloads)
                     if not done.done():
                         done.set_result(won)
         except BaseException:  # cancelled with the loop: no webhook waits for ever
-            for _, _, done in [*batch, *self._waiting]:
+            for *_, done in [*batch, *self._waiting]:
                 if not done.done():
                     done.cancel()
             raise

@@ -124,9 +124,11 @@ class ConnectorHub:
             # claimed with their update: sent on the receiving loop where the connector
             # offers it (Executor.submit_early), else by a worker
             on_claimed=self._submit_claimed,
-            # the web process deleted the ads already: the worker's batches are throughput
-            # work, and bigger ones cost less CPU per update, which the web process needs
-            max_batch=256 if role == "worker" else 64,
+            # the ads were deleted at receipt already (by the web process, or in one process
+            # by the queue's watcher): a consumer's batches are throughput work, and bigger
+            # ones cost less CPU per update; only a webhook waiting for its commit (no
+            # queue) wants small ones
+            max_batch=256 if role == "worker" or isinstance(queue, RedisQueue) else 64,
             linger=0.05 if role == "worker" else 0.005,
         )
         self.relay: RelayServer | None = None

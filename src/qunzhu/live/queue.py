@@ -33,7 +33,7 @@ from typing import Any, NamedTuple, Protocol
 import redis
 
 from qunzhu.events import Event, EventError, event_from_json
-from qunzhu.live.appends import Appends, append
+from qunzhu.live.appends import DECIDED, Appends, append
 from qunzhu.live.shards import NEW, ShardLeases, agree_on_shards, shard_of, shard_stream
 from qunzhu.store.outbox import LIVE_OWNER
 from qunzhu.store.quarantine import RejectedRecord
@@ -138,13 +138,16 @@ class RedisQueue:
         return self.streams[shard_of(event.platform, event.community, event.group, self.shards)]
 
     # -- the webhooks' side -------------------------------------------------------------
-    async def aput(self, events: Sequence[Event], claims: Sequence[str] = ()) -> list[bool]:
+    async def aput(
+        self, events: Sequence[Event], claims: Sequence[str] = (), *, decided: bool = False
+    ) -> list[bool]:
         """``put`` from an event loop: the loop answers other webhooks while Redis
         confirms (blocking on it cost the web server a fifth of its time under load).
 
         ``claims``: keys to set if absent (``SET NX``) in the same transaction, before the
         events: what a worker reads, it reads after the claims. Returns, for each claim,
-        whether it was this call's."""
+        whether it was this call's. ``decided``: judged at receipt already (the entries say
+        so, and the early deletes' ``watch`` passes them by)."""
         import asyncio
 
         loop = asyncio.get_running_loop()
@@ -153,7 +156,7 @@ class RedisQueue:
 
             client = aioredis.Redis.from_url(self.url, socket_connect_timeout=5)
             self._appends = Appends(loop, client)
-        return await self._appends.put(self._payloads(events), list(claims))
+        return await self._appends.put(self._payloads(events), list(claims), decided)
 
     def put(self, events: Sequence[Event]) -> None:
         if len(events) == 1:  # most updates: one command, no transaction to wrap it in
@@ -328,7 +331,8 @@ class RedisQueue:
     ) -> tuple[dict[str, Any], list[tuple[Any, bytes]]]:
         """Entries added after the ids in ``after``, whoever takes them: a look at what
         arrives, apart from the consumer group (the early deletes read it while the
-        workers may be a batch behind). Returns the ids to pass next time."""
+        workers may be a batch behind), but for those judged at receipt already
+        (``aput(..., decided=True)``). Returns the ids to pass next time."""
         streams: Any = after
         reply: Any = self.watcher.xread(streams, count=256, block=max(1, int(wait * 1000)))
         following = dict(after)
@@ -337,7 +341,7 @@ class RedisQueue:
             stream = name.decode() if isinstance(name, bytes) else str(name)
             for i, fields in items:
                 following[stream] = i
-                if fields:
+                if fields and DECIDED not in fields:
                     entries.append((EntryId(stream, bytes(i)), fields.get(b"event", b"")))
         return following, entries
 

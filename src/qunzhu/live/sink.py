@@ -163,7 +163,7 @@ class Sink:
             return
         self.start()
         if self.consume or decided:  # one process: the queue's watcher decides them
-            await self.durable.aput(events)  # type: ignore[union-attr]
+            await self.durable.aput(events, decided=decided)  # type: ignore[union-attr]
             return
         # the web process of a split serve: the ads are judged before the update is
         # queued, so that their claims travel with it
