@@ -57,6 +57,27 @@ def test_features_are_stable_and_stay_within_their_messages() -> None:
     assert hash_features([], config).counts.size == 0
 
 
+def test_a_number_is_told_by_where_it_starts_and_old_files_do_without(tmp_path: Path) -> None:
+    config = FeatureConfig(dim_bits=16)
+    texts = ["call 09099726481 now", "call 01223585236 now", "call 09011111111 now", "ok 12"]
+    hashed = hash_features(texts, config)
+    bare = hash_features(texts, FeatureConfig(dim_bits=16, numbers=False))
+    mine = [set(hashed.buckets[hashed.docs == d].tolist()) for d in range(len(texts))]
+    plain = [set(bare.buckets[bare.docs == d].tolist()) for d in range(len(texts))]
+    # every digit hashes as 0 in the n-grams: without number features the two look alike
+    assert plain[0] == plain[1]
+    assert mine[0] != mine[1] and mine[0] == mine[2]
+    assert mine[3] == plain[3]  # two digits are no number worth a feature
+    # a model file from before number features has no "numbers" in its settings
+    path = tmp_path / "old.npz"
+    SpamModel(np.zeros(config.dim, dtype=np.float32), 0.0, config).save(path)
+    note = dict(np.load(path))
+    text = bytes(note["note"]).decode().replace(', "numbers": true', "")
+    note["note"] = np.frombuffer(text.encode(), dtype=np.uint8)
+    np.savez(path, **note)
+    assert load_model(path).config.numbers is False
+
+
 def test_binary_features_count_once_per_message_and_old_files_keep_counting(
     tmp_path: Path,
 ) -> None:

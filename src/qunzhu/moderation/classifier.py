@@ -117,6 +117,7 @@ def _config_dict(config: FeatureConfig) -> dict[str, Any]:
         "words": config.words,
         "binary": config.binary,
         "shape": config.shape,
+        "numbers": config.numbers,
     }
 
 
@@ -143,7 +144,8 @@ def _read(path: Path, name: str) -> SpamModel:
     except (OSError, KeyError, ValueError) as exc:
         raise ModelError(f"{name}: not a qunzhu spam model ({exc})") from None
     # files from before binary features counted every occurrence, and had no length feature
-    settings = {"binary": False, "shape": False, **note.get("config", {})}
+    # (nor, before issue 16, number features)
+    settings = {"binary": False, "shape": False, "numbers": False, **note.get("config", {})}
     try:
         config = FeatureConfig(**settings)
     except TypeError as exc:

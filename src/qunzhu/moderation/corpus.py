@@ -105,10 +105,11 @@ def irc_lines(
 
 def training_set(
     data: Path,
-    irc_examples: int = 8000,
+    irc_examples: int = 16000,
     how: Split = "grouped",
     linked: int = 1500,
     code: int = 1500,
+    sms_weight: float = 3.0,
 ) -> list[Example]:
     """What the shipped model learns from: the train parts, weighted by source, and hard
     negatives: ``linked`` (see :func:`linked_chat`) and ``code`` (:func:`code_snippets`)."""
@@ -118,9 +119,13 @@ def training_set(
     random.Random(7).shuffle(chat)
     # SMS is short and scarce next to the Telegram set: it counts three times; IRC lends
     # ordinary English chat (links, commands) at a light weight so it does not dominate.
+    # 16,000 IRC lines (before issue 16: 8,000) lower the background false-positive rate at
+    # each point, and the Latin point fell from 0.7 to 0.6 within the background bound; SMS
+    # at five times with 24,000 lines gave the same held-out-fold F1 (0.929), so the simpler
+    # recipe stays.
     return (
         zh
-        + [Example(e.text, e.spam, 3.0) for e in en]
+        + [Example(e.text, e.spam, sms_weight) for e in en]
         + [Example(text, False, 0.3) for text in chat[:irc_examples]]
         + linked_chat(zh, chat, linked)
         + code_snippets(code)

@@ -17,6 +17,10 @@ their counting (``binary`` false in their file).
 
 With ``shape`` each message also gets one feature for its length band, so the model can
 learn that two characters ("Q:", "w8") say little, whatever their n-grams.
+
+With ``numbers`` (since the model of issue 16) each number of three digits or more also
+gets one feature for its first two digits and its length: "09099726481" (a premium-rate
+line) and "01223585236" (a landline) hash alike as n-grams, not as numbers.
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ class FeatureConfig:
     words: bool = True
     binary: bool = True
     shape: bool = True
+    numbers: bool = True
 
     @property
     def dim(self) -> int:
@@ -60,14 +65,39 @@ class Hashed:
     counts: npt.NDArray[np.int64]
 
 
-def _codepoints(texts: Sequence[str]) -> tuple[U64, U64]:
+def _codepoints(texts: Sequence[str]) -> tuple[U64, U64, npt.NDArray[np.uint32]]:
+    """(code points with every digit as 0, message of each, the code points as written)."""
     joined = "".join(f" {t} " for t in texts)
-    points = np.frombuffer(joined.encode("utf-32-le", "replace"), dtype=np.uint32)
+    raw = np.frombuffer(joined.encode("utf-32-le", "replace"), dtype=np.uint32)
     lengths = np.fromiter((len(t) + 2 for t in texts), dtype=np.int64, count=len(texts))
     docs = np.repeat(np.arange(len(texts), dtype=np.uint64), lengths)
-    points = points.copy()
+    points = raw.copy()
     points[(points >= _DIGITS[0]) & (points <= _DIGITS[1])] = _DIGITS[0]
-    return points.astype(np.uint64), docs
+    return points.astype(np.uint64), docs, raw
+
+
+_MIN_NUMBER = 3
+_LONGEST_BAND = 15
+
+
+def _number_keys(raw: npt.NDArray[np.uint32], docs: U64, bits: int) -> U64:
+    """One feature per number of three digits or more: its first two digits and its length
+    (up to 15). Every digit hashes as 0 elsewhere, so that prices and phone numbers
+    generalize; but where a number starts tells its kind: a premium-rate line (09…, 087…),
+    a five-digit short code, a mobile number, a year or a version are different things."""
+    digit = (raw >= _DIGITS[0]) & (raw <= _DIGITS[1])
+    edges = np.diff(digit.astype(np.int8), prepend=np.int8(0), append=np.int8(0))
+    starts = np.flatnonzero(edges == 1)
+    lengths = np.flatnonzero(edges == -1) - starts
+    long = lengths >= _MIN_NUMBER
+    starts, lengths = starts[long], lengths[long]
+    if not len(starts):
+        return np.zeros(0, dtype=np.uint64)
+    first = raw[starts].astype(np.uint64) - np.uint64(_DIGITS[0])
+    second = raw[starts + 1].astype(np.uint64) - np.uint64(_DIGITS[0])
+    band = np.minimum(lengths, _LONGEST_BAND).astype(np.uint64)
+    value = (first * np.uint64(10) + second) * np.uint64(16) + band + np.uint64(1)
+    return _keys(value, 96, bits, docs[starts])
 
 
 def _keys(hashes: U64, tag: int, bits: int, docs: U64) -> U64:
@@ -83,7 +113,7 @@ def hash_features(texts: Sequence[str], config: FeatureConfig) -> Hashed:
         empty = np.zeros(0, dtype=np.int64)
         return Hashed(empty, empty, empty)
     bits = config.dim_bits
-    points, docs = _codepoints(texts)
+    points, docs, raw = _codepoints(texts)
     keys: list[U64] = []
     grams = points
     with np.errstate(over="ignore"):
@@ -104,6 +134,8 @@ def hash_features(texts: Sequence[str], config: FeatureConfig) -> Hashed:
             keys.append(_keys(pair_hashes, 98, bits, word_docs[:-1][pairs]))
         if config.shape:
             keys.append(_shape_keys(texts, bits))
+        if config.numbers:
+            keys.append(_number_keys(raw, docs, bits))
     joined: U64 = np.concatenate(keys)
     every: Index = joined
     if config.binary and len(joined):

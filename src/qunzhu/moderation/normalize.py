@@ -7,14 +7,17 @@ character to the position in the original text it came from:
 ``text``
     one character at a time: NFKC (full-width, mathematical and circled letters), case
     folding, traditional → simplified (OpenCC's character table), Cyrillic and Greek
-    look-alikes → Latin, circled / keycap / dingbat digits → digits; zero-width, format,
-    control and combining characters dropped. Separators stay (URLs need ``.`` and ``/``).
+    look-alikes → Latin, accented Latin letters → their base letter ("ćlàím"), circled /
+    keycap / dingbat digits → digits, Chinese numerals written for digits → digits ("Call
+    〇八四四", "加我一三八零零…"); zero-width, format, control and combining characters
+    dropped. Separators stay (URLs need ``.`` and ``/``).
 ``compact``
     ``text`` with the separators that spammers insert removed: a run of spaces or symbols
     goes when a neighbour is a Chinese character, a single character or a digit next to a
     digit ("加 - 微 - 信", "v x", "138 0013 8000"), else it becomes one space ("call now");
-    then homophones of contact words become one form (薇信 / 威信 / V信 / vx / wx → 微信;
-    扣扣 / 企鹅 / 🐧 → qq; tg / 纸飞机 / 电报 → 飞机).
+    then digits written for letters between letters become letters ("pr1z3" → "prize",
+    not "mp3", "x86" or a hash); then homophones of contact words become one form
+    (薇信 / 威信 / V信 / vx / wx → 微信; 扣扣 / 企鹅 / 🐧 → qq; tg / 纸飞机 / 电报 → 飞机).
 
 ``Normalized.span(view, start, end)`` gives the original text a match came from.
 """
@@ -125,6 +128,8 @@ _NAMED_LETTER = re.compile(
     r"(?:LATIN (?:CAPITAL|SMALL) LETTER|REGIONAL INDICATOR SYMBOL LETTER) (\w)$"
 )
 _KEYCAP_TEN = "🔟"
+_MARKED_LATIN = re.compile(r"[a-z][\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff]+$")
+"""NFKD of a letter that is a Latin letter plus combining marks (é, ǹ, ḁ): base letter."""
 
 
 @lru_cache(maxsize=1)
@@ -173,6 +178,8 @@ def _fold(ch: str) -> str:
     if digit is not None:
         return str(digit)
     folded = unicodedata.normalize("NFKC", ch).casefold()
+    if not folded.isascii():
+        folded = _unmarked(folded)
     if folded == ch and category == "So":
         named = _NAMED_LETTER.search(unicodedata.name(ch, ""))
         if named:
@@ -183,6 +190,20 @@ def _fold(ch: str) -> str:
     t2s = _traditional_to_simplified()
     confusable = _confusable_letters()
     return "".join(_LOOKALIKES.get(c) or confusable.get(c) or t2s.get(c, c) for c in folded)
+
+
+def _unmarked(folded: str) -> str:
+    """A Latin letter with accents or marks ("ć", "à", "ḁ") as its base letter, as NFKD
+    gives it: spammers write "ćlàím" for "claim", and no word list holds every accent.
+    What is left of a character that was a mark alone (half-width "ﾟ" folds to a combining
+    mark) is dropped like any combining mark. Other letters (Korean, Japanese kana) keep
+    their composed form."""
+    decomposed = unicodedata.normalize("NFKD", folded)
+    if _MARKED_LATIN.match(decomposed) or all(
+        unicodedata.category(part) in ("Mn", "Me") for part in folded
+    ):
+        return "".join(p for p in decomposed if unicodedata.category(p) not in ("Mn", "Me"))
+    return folded
 
 
 class _FoldTable(dict[int, str]):
@@ -257,6 +278,87 @@ _CANON_PROBE = re.compile(
     )
 )
 
+_LEET = str.maketrans("013457", "oieast")
+_LEET_PROBE = re.compile(r"[013457](?<=[a-z][013457])[013457]*[a-z]")
+# (written to begin with a digit: the engine skips to the next digit at C speed)
+"""A digit that stands for a letter, between two letters: "fr3e", "w1nner", "c0st"."""
+_LEET_TOKEN = re.compile(r"[a-z0-9]+")
+_LEET_INNER = re.compile(r"(?<=[a-z])[013457]+(?=[a-z])")
+_HEX = re.compile(r"0x[0-9a-f]+|[0-9a-f]{7,}")
+"""A hex number or a hash ("0x1f", "3fa4b1c"): its digits are digits."""
+_THREE_DIGITS = re.compile(r"\d{3}")
+"""Three digits in a row are a number (an id "sx111505zq", a model "kc4007c"), not leet."""
+_LEET_EDGE = re.compile(r"^[013457]+(?=[a-z])|(?<=[a-z])[013457]+$")
+_NUMERALS = "〇零一二三四五六七八九壹贰叁肆伍陆柒捌玖"
+MIN_NUMERAL_RUN = 5
+"""Chinese numerals in a row read as a number among Chinese text from this many on (a
+phone number or QQ id written 一三八…); fewer are words ("一下", "三个")."""
+_NUMERAL_DIGITS = str.maketrans(_NUMERALS, "00123456789123456789")
+_NUMERAL_RUN = re.compile(
+    # long, or with no Chinese character right beside it (then see _digits_for_numerals)
+    f"[{_NUMERALS}]{{{MIN_NUMERAL_RUN},}}|(?<![{_CJK}])[{_NUMERALS}]+(?![{_CJK}])"
+)
+_CJK_WORD = re.compile(f"(?![{_NUMERALS}])[{_CJK}]")
+"""A Chinese or Japanese character that is no numeral."""
+
+
+def _letters_for_digits(token: re.Match[str]) -> str:
+    """A token with a leet digit between two letters ("pr1z3", "fr3e"): every digit that
+    stands for a letter (0 1 3 4 5 7 → o i e a s t), at its ends too ("pr1z3" → "prize");
+    a token with any other digit ("x86", "h264"), none inside ("mp3", "ipv4", "python3",
+    "1st"), three digits in a row ("sx111505zq") or that is a hex number or a hash
+    ("0x1f3a", "a3f41bc") stays as it is: versions, codecs, ordinals, ids and hashes are
+    no evasion."""
+    word = token.group(0)
+    if (
+        not _LEET_INNER.search(word)
+        or any(d in word for d in "2689")
+        or _HEX.fullmatch(word)
+        or _THREE_DIGITS.search(word)
+    ):
+        return word
+    return _LEET_EDGE.sub(_leet_run, _LEET_INNER.sub(_leet_run, word))
+
+
+def _leet_run(run: re.Match[str]) -> str:
+    return run.group(0).translate(_LEET)
+
+
+def _digits_for_numerals(text: str) -> str:
+    """Chinese numerals written for digits ("Call 〇八四四 八六一", "加我一三八零零一三八零零零"):
+    a run of them as digits when it is long, or when the nearest characters on both sides
+    (past spaces and symbols) are no Chinese characters but numerals. One for one: the
+    text keeps its positions."""
+    out: list[str] = []
+    last = 0
+    for run in _NUMERAL_RUN.finditer(text):
+        start, end = run.span()
+        if end - start < MIN_NUMERAL_RUN and (
+            _CJK_WORD.match(_beside(text, start - 1, -1)) or _CJK_WORD.match(_beside(text, end, 1))
+        ):
+            continue
+        out.append(text[last:start])
+        out.append(run.group(0).translate(_NUMERAL_DIGITS))
+        last = end
+    out.append(text[last:])
+    return "".join(out)
+
+
+def _beside(text: str, at: int, step: int) -> str:
+    """The first letter or digit from ``at`` on (going ``step``): past spaces, punctuation
+    and emoji ("五🐎你" is Chinese text); '' if none."""
+    while 0 <= at < len(text) and not text[at].isalnum():
+        at += step
+    return text[at] if 0 <= at < len(text) else ""
+
+
+def _letters_again(compact: str) -> str:
+    """Leet undone in the compact view (one for one: the segments stay)."""
+    if _LEET_PROBE.search(compact):
+        return _LEET_TOKEN.sub(_letters_for_digits, compact)
+    return compact
+
+
 Segment = tuple[int, int, int, int]
 """(compact start, compact end, text start, text end): equal lengths map one to one;
 unequal ones (a canonical word, a separator) map as a whole."""
@@ -316,10 +418,7 @@ class Normalized:
     @property
     def _map(self) -> _Map:
         if not self._lazy:
-            compact, segments = _compact(self.text)
-            if _CANON_PROBE.search(compact):
-                compact, segments = _canonical(compact, segments)
-            self._lazy.append(_Map(tuple(segments)))
+            self._lazy.append(_Map(tuple(_mapped_compact(self.text)[1])))
         return self._lazy[0]
 
     def _to_original(self, position: int, *, end: bool) -> int:
@@ -364,6 +463,8 @@ def normalize(original: str) -> Normalized:
             text = text.translate(_FOLD)
     else:
         text = original.translate(_FOLD)
+        if _NUMERAL_RUN.search(text):
+            text = _digits_for_numerals(text)
     index: tuple[int, ...] | None = None
     # every ASCII character folds to exactly one (isascii is a flag, not a scan)
     if not original.isascii() and not _FOLD.uneven.isdisjoint(original):
@@ -371,6 +472,7 @@ def normalize(original: str) -> Normalized:
     compact = " ".join(_WORDISH.findall(_JOIN.sub("", text)))
     if _CANON_PROBE.search(compact):
         compact = _CANON_RE.sub(_canonical_word, compact)
+    compact = _letters_again(compact)
     return Normalized(original, text, index, compact)
 
 
@@ -409,6 +511,16 @@ def _compact(text: str) -> tuple[str, list[Segment]]:
         out.append(text[position:])
         segments.append((length, length + size - position, position, size))
     return "".join(out), segments
+
+
+def _mapped_compact(text: str) -> tuple[str, list[Segment]]:
+    """The compact view of ``text`` with its segments: the same string as :func:`normalize`
+    builds, step by step."""
+    compact, segments = _compact(text)
+    if _CANON_PROBE.search(compact):
+        compact, segments = _canonical(compact, segments)
+    # after the contact words: a digit beside "tg" or "vx" in an id ("1tg3") stays a digit
+    return _letters_again(compact), segments
 
 
 def _canonical(compact: str, segments: list[Segment]) -> tuple[str, list[Segment]]:
