@@ -20,13 +20,15 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 from numpy.typing import NDArray
 
+from qunzhu.engines.features import normalize
 from qunzhu.engines.replylink import (
+    _AT,
     _TOKEN,
+    _WORD,
     MAX_CANDIDATES,
     NAME_ANYWHERE,
     SHORT_TOKENS,
-    addressed,
-    content_words,
+    STOP,
 )
 
 I64 = NDArray[np.int64]
@@ -147,8 +149,9 @@ def pair_key(a: I64, b: I64) -> I64:
 
 def build_stream(entries: Sequence[Entry], lex: Lexicon) -> Stream:
     """The arrays of one group's messages (``entries`` in time order). Reads each text
-    once: the names it addresses (as the linker does, recent speakers' names included),
-    its content words, its length."""
+    once: the names it addresses (as the linker does, recent speakers' names included:
+    :func:`~qunzhu.engines.replylink.addressed`), its content words
+    (:func:`~qunzhu.engines.replylink.content_words`), its length."""
     n = len(entries)
     member_codes = lex.member_codes  # Lexicon.member inline: one call fewer a message
     members = [member_codes.setdefault(e[1], len(member_codes)) for e in entries]
@@ -159,13 +162,18 @@ def build_stream(entries: Sequence[Entry], lex: Lexicon) -> Stream:
     rows: list[list[int]] = []
     naming_msg: list[int] = []
     naming_other: list[int] = []
-    said: list[frozenset[str]] = []
+    said: list[set[str]] = []
     tokens: list[int] = []
     count = _TOKEN.findall
+    words_of = _WORD.findall
     normal = lex.normal
+    ids, name_codes = lex.ids, lex.name_codes
+    none: list[int] = []  # the row of a message that names no one (most), shared
     # the names of the last TAIL messages' authors, kept as a sliding count rather than a
     # set built anew for every message
     recent: dict[str, int] = {}
+    # addressed() and content_words() inline, as sets: one call and one frozenset fewer
+    # each a message (a first recompute reads every message here once)
     for k, (_id, member, _at, text, _q) in enumerate(entries):
         if k and longs[k - 1]:
             recent[longs[k - 1]] = recent.get(longs[k - 1], 0) + 1
@@ -175,14 +183,27 @@ def build_stream(entries: Sequence[Entry], lex: Lexicon) -> Stream:
                 del recent[gone]
             else:
                 recent[gone] -= 1
-        found = addressed(text, lex.ids, recent)
-        rows.append([lex.name_codes[f] for f in found])
-        for f in found:
-            other = lex.ids.get(f)
-            if other is not None and other != member:
-                naming_msg.append(k)
-                naming_other.append(lex.member(other))
-        said.append(content_words(text, normal.get(text)))
+        low = text.lower()
+        first = low.split(None, 1)  # nothing but spaces: no first word
+        found = [n for n in recent if n in low]
+        if first and (head := first[0].rstrip(":,，")) in ids:
+            found.append(head)
+        if "@" in low:
+            found.extend(f for m in _AT.findall(low) if (f := m[1:].rstrip(":,，")) in ids)
+        if found:
+            unique = set(found)
+            rows.append([name_codes[f] for f in unique])
+            for f in unique:
+                other = ids.get(f)
+                if other is not None and other != member:
+                    naming_msg.append(k)
+                    naming_other.append(lex.member(other))
+        else:
+            rows.append(none)
+        norm = normal.get(text)
+        said_here = set(words_of(normalize(text) if norm is None else norm))
+        said_here -= STOP
+        said.append(said_here)
         tokens.append(len(count(text)))
     words = np.fromiter(map(len, said), np.int64, n)
     every = list(itertools.chain.from_iterable(said))
