@@ -128,7 +128,7 @@ def micros(at: datetime) -> int:
     return (at - (_EPOCH if at.tzinfo is not None else _EPOCH_NAIVE)) // _US
 
 
-def _micros_all(times: list[datetime]) -> list[int]:
+def _micros_all(times: Sequence[datetime]) -> list[int]:
     """:func:`micros` of each time, once per distinct time: chat logs stamp to the minute,
     and most lines share theirs with a neighbour (21,100 times over the 108,708 #ubuntu
     lines)."""
@@ -153,12 +153,12 @@ def build_stream(entries: Sequence[Entry], lex: Lexicon) -> Stream:
     :func:`~qunzhu.engines.replylink.addressed`), its content words
     (:func:`~qunzhu.engines.replylink.content_words`), its length."""
     n = len(entries)
+    # the entries' columns, each read once
+    msg_ids, authors, times, _texts, asks = zip(*entries, strict=True) if entries else ((),) * 5
     member_codes = lex.member_codes  # Lexicon.member inline: one call fewer a message
-    members = [member_codes.setdefault(e[1], len(member_codes)) for e in entries]
+    members = [member_codes.setdefault(a, len(member_codes)) for a in authors]
     # recent speakers' names count anywhere in a text from four letters on
-    longs = [
-        n if len(n) >= NAME_ANYWHERE else "" for n in (lex.lower.get(e[1], "") for e in entries)
-    ]
+    longs = [n if len(n) >= NAME_ANYWHERE else "" for n in (lex.lower.get(a, "") for a in authors)]
     rows: list[list[int]] = []
     naming_msg: list[int] = []
     naming_other: list[int] = []
@@ -185,7 +185,7 @@ def build_stream(entries: Sequence[Entry], lex: Lexicon) -> Stream:
                 recent[gone] -= 1
         low = text.lower()
         first = low.split(None, 1)  # nothing but spaces: no first word
-        found = [n for n in recent if n in low]
+        found = list(filter(low.__contains__, recent))
         if first and (head := first[0].rstrip(":,，")) in ids:
             found.append(head)
         if "@" in low:
@@ -207,22 +207,23 @@ def build_stream(entries: Sequence[Entry], lex: Lexicon) -> Stream:
         tokens.append(len(count(text)))
     words = np.fromiter(map(len, said), np.int64, n)
     every = list(itertools.chain.from_iterable(said))
-    codes = {w: i for i, w in enumerate(set(every))}  # words are compared within a stream
+    distinct = set(every)  # words are compared within a stream
+    codes = dict(zip(distinct, range(len(distinct)), strict=True))
     width = max((len(r) for r in rows), default=0) or 1
     names = np.full((n, width), PAD, np.int64)
     for k, r in enumerate(rows):
         if r:  # most lines name no one: no slice assignment for them
             names[k, : len(r)] = r
     member_arr = np.array(members, np.int64)
-    names_of = {m: lex.name_of(m) for m in {e[1] for e in entries}}
+    names_of = {m: lex.name_of(m) for m in set(authors)}
     who = np.array(naming_msg, np.int64)
     return Stream(
-        ids=np.array([e[0] for e in entries], np.int64),
+        ids=np.array(msg_ids, np.int64),
         members=member_arr,
-        at_us=np.array(_micros_all([e[2] for e in entries]), np.int64),
-        question=np.array([e[4] for e in entries], np.bool_),
+        at_us=np.array(_micros_all(times), np.int64),
+        question=np.array(asks, np.bool_),
         short=np.array(tokens, np.int64) <= SHORT_TOKENS,
-        author=np.array([names_of[e[1]] for e in entries], np.int64),
+        author=np.fromiter(map(names_of.__getitem__, authors), np.int64, n),
         names=names,
         named=np.array([len(r) for r in rows], np.int64),
         naming=(who, pair_key(member_arr[who], np.array(naming_other, np.int64))),
