@@ -132,7 +132,11 @@ _ASCII_PUNCT = str.maketrans({chr(i): " " for i in range(128) if not chr(i).isal
 
 def normalize(text: str) -> str:
     """Lower case, emoji codes and punctuation removed: what makes two messages 'the same'."""
-    low = text.lower()
+    return _normal_lower(text.lower())
+
+
+def _normal_lower(low: str) -> str:
+    """:func:`normalize` of a text lower-cased already."""
     # a regex pass finds nothing where its first character is absent: most lines
     low = _BRACKETED.sub(" ", low) if "[" in low else low
     if low.isascii():
@@ -148,14 +152,6 @@ def count_tokens(text: str) -> int:
     cjk = len(_CJK.findall(text))
     words = len(_WORD.findall(_CJK.sub(" ", text)))
     return cjk + words
-
-
-def _count_normal(norm: str) -> int:
-    """:func:`count_tokens` of a text :func:`normalize` gave: an ASCII one holds only
-    ``[a-z0-9]`` runs between single spaces, each run one of ``_WORD``'s words."""
-    if norm.isascii():
-        return len(norm.split())
-    return count_tokens(norm)
 
 
 def _is_filler(norm: str, tokens: int) -> bool:
@@ -180,13 +176,17 @@ def features_and_normal(text: str, kind: str = "text") -> tuple[TextFeatures, st
     raw = text or ""
     # a link holds "://" or, in any case, "www.": most lines have neither and skip the
     # case-insensitive search
-    url = ("://" in raw or "www." in raw.lower()) and bool(_URL.search(raw))
+    low = raw.lower()  # read again below where nothing is removed before normalizing
+    url = ("://" in raw or "www." in low) and bool(_URL.search(raw))
     link = kind == "link" or url
     body = _URL.sub(" ", raw) if url else raw
     body = _ADDRESS.sub("", _MENTION.sub(" ", body) if "@" in body else body)
     body = _BRACKETED.sub(" ", body) if "[" in body else body
-    norm = normalize(body)
-    tokens = _count_normal(norm)
+    same_body = body == raw
+    norm = _normal_lower(low) if same_body else normalize(body)
+    # count_tokens of a normal form: an ASCII one holds only [a-z0-9] runs between single
+    # spaces, each run one of _WORD's words
+    tokens = len(norm.split()) if norm.isascii() else count_tokens(norm)
     kind_filler = kind in FILLER_KINDS
     info_kind = INFO_KINDS.get(kind)
     filler = kind_filler or (info_kind is None and not link and _is_filler(norm, tokens))
@@ -197,7 +197,7 @@ def features_and_normal(text: str, kind: str = "text") -> tuple[TextFeatures, st
     opening = norm if same and not url and raw[:1].strip() and raw[-1:].strip() else None
     question = not filler and _asks(raw, tokens, url, opening)
     # nothing was removed from the text before normalizing: the same normal form
-    whole = norm if body == raw else normalize(raw)
+    whole = norm if same_body else _normal_lower(low)
     # the tuple made directly, in TextFeatures' field order: the generated __new__ with
     # keywords costs as much again
     features = _new(
