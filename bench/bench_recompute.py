@@ -14,7 +14,8 @@
       from arrays already in memory: the least a batched linker must do.
 
 Each run is its own process; times are CPU seconds of that process (time.process_time, the
-machine is shared; wall seconds in the JSON) and the load (uptime) is recorded beside them.
+machine is shared; wall seconds in the JSON) and the load (uptime) is recorded beside them,
+with the process's peak resident memory (``peak_rss_mb``).
 
 `python bench/bench_recompute.py --out bench/results/recompute.json [--before REV] [--quick]`
 """
@@ -25,6 +26,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import subprocess
 import sys
 import tempfile
@@ -151,6 +153,8 @@ def run_ours(files: list[Path], db: Path) -> dict[str, Any]:
         "scoring_cpu": round(spent["catch_up"], 2),
         "reply_linking_cpu": round(spent["link_replies"], 2),
         "rest_cpu": round(rec_cpu - spent["catch_up"], 2),
+        # the process's peak resident memory (import and recompute), in MiB
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import random
 import re
-from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -248,7 +247,7 @@ def test_link_replies_answers_as_the_linker_did(seed: int) -> None:
                 reply_inferred=to is not None and rng.random() < 0.6,
             )
         )
-        feats[mid] = replace(text_features(text), question=question)
+        feats[mid] = text_features(text)._replace(question=question)
     want, want_targets, upgraded = _reference_link_replies(
         rows, feats, _snapshot(rows, feats, context, stored)
     )

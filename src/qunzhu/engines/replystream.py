@@ -20,13 +20,15 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 from numpy.typing import NDArray
 
+from qunzhu.engines.features import normalize
 from qunzhu.engines.replylink import (
+    _AT,
     _TOKEN,
+    _WORD,
     MAX_CANDIDATES,
     NAME_ANYWHERE,
     SHORT_TOKENS,
-    addressed,
-    content_words,
+    STOP,
 )
 
 I64 = NDArray[np.int64]
@@ -126,7 +128,7 @@ def micros(at: datetime) -> int:
     return (at - (_EPOCH if at.tzinfo is not None else _EPOCH_NAIVE)) // _US
 
 
-def _micros_all(times: list[datetime]) -> list[int]:
+def _micros_all(times: Sequence[datetime]) -> list[int]:
     """:func:`micros` of each time, once per distinct time: chat logs stamp to the minute,
     and most lines share theirs with a neighbour (21,100 times over the 108,708 #ubuntu
     lines)."""
@@ -147,25 +149,31 @@ def pair_key(a: I64, b: I64) -> I64:
 
 def build_stream(entries: Sequence[Entry], lex: Lexicon) -> Stream:
     """The arrays of one group's messages (``entries`` in time order). Reads each text
-    once: the names it addresses (as the linker does, recent speakers' names included),
-    its content words, its length."""
+    once: the names it addresses (as the linker does, recent speakers' names included:
+    :func:`~qunzhu.engines.replylink.addressed`), its content words
+    (:func:`~qunzhu.engines.replylink.content_words`), its length."""
     n = len(entries)
+    # the entries' columns, each read once
+    msg_ids, authors, times, _texts, asks = zip(*entries, strict=True) if entries else ((),) * 5
     member_codes = lex.member_codes  # Lexicon.member inline: one call fewer a message
-    members = [member_codes.setdefault(e[1], len(member_codes)) for e in entries]
+    members = [member_codes.setdefault(a, len(member_codes)) for a in authors]
     # recent speakers' names count anywhere in a text from four letters on
-    longs = [
-        n if len(n) >= NAME_ANYWHERE else "" for n in (lex.lower.get(e[1], "") for e in entries)
-    ]
+    longs = [n if len(n) >= NAME_ANYWHERE else "" for n in (lex.lower.get(a, "") for a in authors)]
     rows: list[list[int]] = []
     naming_msg: list[int] = []
     naming_other: list[int] = []
-    said: list[frozenset[str]] = []
+    said: list[set[str]] = []
     tokens: list[int] = []
     count = _TOKEN.findall
+    words_of = _WORD.findall
     normal = lex.normal
+    ids, name_codes = lex.ids, lex.name_codes
+    none: list[int] = []  # the row of a message that names no one (most), shared
     # the names of the last TAIL messages' authors, kept as a sliding count rather than a
     # set built anew for every message
     recent: dict[str, int] = {}
+    # addressed() and content_words() inline, as sets: one call and one frozenset fewer
+    # each a message (a first recompute reads every message here once)
     for k, (_id, member, _at, text, _q) in enumerate(entries):
         if k and longs[k - 1]:
             recent[longs[k - 1]] = recent.get(longs[k - 1], 0) + 1
@@ -175,33 +183,47 @@ def build_stream(entries: Sequence[Entry], lex: Lexicon) -> Stream:
                 del recent[gone]
             else:
                 recent[gone] -= 1
-        found = addressed(text, lex.ids, recent)
-        rows.append([lex.name_codes[f] for f in found])
-        for f in found:
-            other = lex.ids.get(f)
-            if other is not None and other != member:
-                naming_msg.append(k)
-                naming_other.append(lex.member(other))
-        said.append(content_words(text, normal.get(text)))
+        low = text.lower()
+        first = low.split(None, 1)  # nothing but spaces: no first word
+        found = list(filter(low.__contains__, recent))
+        if first and (head := first[0].rstrip(":,，")) in ids:
+            found.append(head)
+        if "@" in low:
+            found.extend(f for m in _AT.findall(low) if (f := m[1:].rstrip(":,，")) in ids)
+        if found:
+            unique = set(found)
+            rows.append([name_codes[f] for f in unique])
+            for f in unique:
+                other = ids.get(f)
+                if other is not None and other != member:
+                    naming_msg.append(k)
+                    naming_other.append(lex.member(other))
+        else:
+            rows.append(none)
+        norm = normal.get(text)
+        said_here = set(words_of(normalize(text) if norm is None else norm))
+        said_here -= STOP
+        said.append(said_here)
         tokens.append(len(count(text)))
     words = np.fromiter(map(len, said), np.int64, n)
     every = list(itertools.chain.from_iterable(said))
-    codes = {w: i for i, w in enumerate(set(every))}  # words are compared within a stream
+    distinct = set(every)  # words are compared within a stream
+    codes = dict(zip(distinct, range(len(distinct)), strict=True))
     width = max((len(r) for r in rows), default=0) or 1
     names = np.full((n, width), PAD, np.int64)
     for k, r in enumerate(rows):
         if r:  # most lines name no one: no slice assignment for them
             names[k, : len(r)] = r
     member_arr = np.array(members, np.int64)
-    names_of = {m: lex.name_of(m) for m in {e[1] for e in entries}}
+    names_of = {m: lex.name_of(m) for m in set(authors)}
     who = np.array(naming_msg, np.int64)
     return Stream(
-        ids=np.array([e[0] for e in entries], np.int64),
+        ids=np.array(msg_ids, np.int64),
         members=member_arr,
-        at_us=np.array(_micros_all([e[2] for e in entries]), np.int64),
-        question=np.array([e[4] for e in entries], np.bool_),
+        at_us=np.array(_micros_all(times), np.int64),
+        question=np.array(asks, np.bool_),
         short=np.array(tokens, np.int64) <= SHORT_TOKENS,
-        author=np.array([names_of[e[1]] for e in entries], np.int64),
+        author=np.fromiter(map(names_of.__getitem__, authors), np.int64, n),
         names=names,
         named=np.array([len(r) for r in rows], np.int64),
         naming=(who, pair_key(member_arr[who], np.array(naming_other, np.int64))),

@@ -252,9 +252,13 @@ def credit_batch(
         if f.question and not r.flagged:
             counts["questions"] += 1
             out.questions.append(Asked(r.id, c, g, m, r.occurred_at))
-        counts["filler"] += int(f.filler)
-        counts["duplicates"] += int("duplicate" in sc.points)
-        counts["valuable"] += int(sc.valuable)
+        # a counter is added to only where the row counts (adding 0 changes nothing)
+        if f.filler:
+            counts["filler"] += 1
+        if "duplicate" in sc.points:
+            counts["duplicates"] += 1
+        if sc.valuable:
+            counts["valuable"] += 1
         link = links.get(r.id)
         target = targets.get(link[0]) if link else None
         if link is None or target is None or target[0] == m:
