@@ -123,11 +123,10 @@ def _truncate_all(url: str) -> None:
     engine.dispose()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> str:
-    """A fresh, migrated database for one test; each test runs on both backends."""
+def _fresh_db_url(request: pytest.FixtureRequest, directory: Path, sqlite_template: Path) -> str:
+    """A migrated, empty database of the kind ``request.param`` names."""
     if request.param == "sqlite":
-        path = tmp_path / "qunzhu.db"
+        path = directory / "qunzhu.db"
         shutil.copyfile(sqlite_template, path)
         return f"sqlite:///{path}"
     url = request.getfixturevalue("pg_schema_url")
@@ -137,11 +136,33 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path
     return str(url)
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> str:
+    """A fresh, migrated database for one test; each test runs on both backends."""
+    return _fresh_db_url(request, tmp_path, sqlite_template)
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def module_db_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path
+) -> str:
+    """A fresh, migrated database shared by the tests of one module, on both backends: for
+    a module whose tests only read what its fixtures made (or say why sharing is safe).
+    PostgreSQL's is the worker's schema, emptied again by the next test that asks for one:
+    pytest ends a module's fixtures before it runs another module's tests."""
+    return _fresh_db_url(request, tmp_path_factory.mktemp("module-db"), sqlite_template)
+
+
+def settings_for(database_url: str) -> Settings:
+    """The settings of the ``settings`` fixture, for a database made elsewhere."""
+    return load_settings(
+        database_url=database_url, secret_key="t" * 40, sample_data=False, import_chunk_size=500
+    )
+
+
 @pytest.fixture
 def settings(db_url: str, tmp_path: Path) -> Settings:
-    return load_settings(
-        database_url=db_url, secret_key="t" * 40, sample_data=False, import_chunk_size=500
-    )
+    return settings_for(db_url)
 
 
 @pytest.fixture
