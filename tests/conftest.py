@@ -63,6 +63,23 @@ def _own_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
         os.environ["XDG_DATA_HOME"] = before
 
 
+# argon2 at its production cost (64 MiB a hash, a third of a second of CPU) took 10-15 s of
+# the suite; 64 KiB keeps the algorithm and every code path. Set for child processes too.
+# tests/auth/test_auth_credentials.py proves that without it the production cost is used.
+TEST_PASSWORD_HASH_MEMORY_KIB = "64"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _cheap_password_hashing() -> Iterator[None]:
+    before = os.environ.get("QUNZHU_PASSWORD_HASH_MEMORY_KIB")
+    os.environ["QUNZHU_PASSWORD_HASH_MEMORY_KIB"] = TEST_PASSWORD_HASH_MEMORY_KIB
+    yield
+    if before is None:
+        os.environ.pop("QUNZHU_PASSWORD_HASH_MEMORY_KIB", None)
+    else:
+        os.environ["QUNZHU_PASSWORD_HASH_MEMORY_KIB"] = before
+
+
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A migrated SQLite file, copied for each test: migrations run once per session."""
