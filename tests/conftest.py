@@ -63,6 +63,23 @@ def _own_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
         os.environ["XDG_DATA_HOME"] = before
 
 
+# argon2 at its production cost (64 MiB a hash, a third of a second of CPU) took 10-15 s of
+# the suite; 64 KiB keeps the algorithm and every code path. Set for child processes too.
+# tests/auth/test_auth_credentials.py proves that without it the production cost is used.
+TEST_PASSWORD_HASH_MEMORY_KIB = "64"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _cheap_password_hashing() -> Iterator[None]:
+    before = os.environ.get("QUNZHU_PASSWORD_HASH_MEMORY_KIB")
+    os.environ["QUNZHU_PASSWORD_HASH_MEMORY_KIB"] = TEST_PASSWORD_HASH_MEMORY_KIB
+    yield
+    if before is None:
+        os.environ.pop("QUNZHU_PASSWORD_HASH_MEMORY_KIB", None)
+    else:
+        os.environ["QUNZHU_PASSWORD_HASH_MEMORY_KIB"] = before
+
+
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A migrated SQLite file, copied for each test: migrations run once per session."""
@@ -123,11 +140,10 @@ def _truncate_all(url: str) -> None:
     engine.dispose()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> str:
-    """A fresh, migrated database for one test; each test runs on both backends."""
+def _fresh_db_url(request: pytest.FixtureRequest, directory: Path, sqlite_template: Path) -> str:
+    """A migrated, empty database of the kind ``request.param`` names."""
     if request.param == "sqlite":
-        path = tmp_path / "qunzhu.db"
+        path = directory / "qunzhu.db"
         shutil.copyfile(sqlite_template, path)
         return f"sqlite:///{path}"
     url = request.getfixturevalue("pg_schema_url")
@@ -137,11 +153,33 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path
     return str(url)
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> str:
+    """A fresh, migrated database for one test; each test runs on both backends."""
+    return _fresh_db_url(request, tmp_path, sqlite_template)
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def module_db_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path
+) -> str:
+    """A fresh, migrated database shared by the tests of one module, on both backends: for
+    a module whose tests only read what its fixtures made (or say why sharing is safe).
+    PostgreSQL's is the worker's schema, emptied again by the next test that asks for one:
+    pytest ends a module's fixtures before it runs another module's tests."""
+    return _fresh_db_url(request, tmp_path_factory.mktemp("module-db"), sqlite_template)
+
+
+def settings_for(database_url: str) -> Settings:
+    """The settings of the ``settings`` fixture, for a database made elsewhere."""
+    return load_settings(
+        database_url=database_url, secret_key="t" * 40, sample_data=False, import_chunk_size=500
+    )
+
+
 @pytest.fixture
 def settings(db_url: str, tmp_path: Path) -> Settings:
-    return load_settings(
-        database_url=db_url, secret_key="t" * 40, sample_data=False, import_chunk_size=500
-    )
+    return settings_for(db_url)
 
 
 @pytest.fixture

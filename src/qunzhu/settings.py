@@ -154,6 +154,15 @@ class Settings(BaseSettings):
         description="Failed logins allowed per account in 15 minutes (and three times as "
         "many per client address).",
     )
+    password_hash_memory_kib: int = Field(
+        default=65536,
+        ge=64,
+        le=4_194_304,
+        description="Memory in KiB that hashing one password takes (argon2id, 3 passes, 4 "
+        "lanes; the default, 64 MiB, is RFC 9106's second recommendation). Less makes stolen "
+        "hashes cheaper to crack: only the test suite lowers it. A stored hash follows a new "
+        "value at its next password sign-in.",
+    )
     require_2fa: bool = Field(
         default=False,
         description="Owners and superusers without two-factor sign-in (`qunzhu operator 2fa "

@@ -13,6 +13,7 @@ from qunzhu.auth.credentials import (
     new_token,
     parse_token,
     password_fingerprint,
+    password_needs_rehash,
     random_password,
     verify_password,
 )
@@ -24,6 +25,7 @@ from qunzhu.auth.sessions import (
     login_session,
     safe_next,
 )
+from qunzhu.settings import Settings
 
 
 def test_password_is_stored_as_argon2id_and_verifies():
@@ -32,6 +34,25 @@ def test_password_is_stored_as_argon2id_and_verifies():
     assert "a long enough password" not in stored
     assert verify_password(stored, "a long enough password")
     assert not verify_password(stored, "a long enough passworD")
+
+
+def test_outside_the_tests_passwords_are_hashed_at_the_production_cost(monkeypatch):
+    """The suite hashes at 64 KiB (tests/conftest.py); without its variable, as in any
+    deployment that does not set it, a hash takes 64 MiB, 3 passes and 4 lanes."""
+    assert hash_password("a long enough password").startswith("$argon2id$v=19$m=64,t=3,p=4$")
+    monkeypatch.delenv("QUNZHU_PASSWORD_HASH_MEMORY_KIB")
+    assert Settings.model_fields["password_hash_memory_kib"].default == 65536
+    stored = hash_password("a long enough password")
+    assert stored.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+    assert verify_password(stored, "a long enough password")
+
+
+def test_a_hash_made_at_another_cost_still_verifies_and_needs_rehashing(monkeypatch):
+    stored = hash_password("a long enough password")
+    monkeypatch.setenv("QUNZHU_PASSWORD_HASH_MEMORY_KIB", "128")
+    assert verify_password(stored, "a long enough password")
+    assert password_needs_rehash(stored)
+    assert not password_needs_rehash(hash_password("a long enough password"))
 
 
 def test_missing_hash_never_verifies():

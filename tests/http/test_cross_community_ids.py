@@ -7,18 +7,26 @@ fails. Each route is called, every method it has, by every role of community "ac
 the ids of objects of community "rival", and must answer 404 (not 200, 403 or 500) and
 change nothing of rival's; then acme's owner calls it with acme's own ids, which must not
 answer 404 (so the 404 above was about whose the object is, not a broken call).
+
+The routes share one store, cast and app per backend (``world``): building them for each
+route was most of this module's time. Rival's objects are made once and each test checks
+that rival's rows are as they were before its calls; acme's, which the owner's control call
+may change or delete, are made anew for each test (:meth:`Objects.next_test`).
 """
 
 from __future__ import annotations
 
 import re
 import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from qunzhu_tests_http import ROLES_IN_ACME, feed, message
+from qunzhu_tests import settings_for
+from qunzhu_tests_http import ROLES_IN_ACME, _add_operator, feed, make_app, make_cast, message
 from qunzhu_tests_routes import ID_ROUTES, PARAM, ROUTES, VERBS, object_params
 from sqlalchemy import select, update
 
@@ -67,16 +75,21 @@ def test_every_route_with_an_object_id_is_scoped_by_its_community() -> None:
 
 
 class Objects:
-    """One object of each kind per community, made the first time a route needs it."""
+    """One object of each kind per community, made the first time a route needs it: rival's
+    once per store, acme's once per test (:meth:`next_test`)."""
 
     def __init__(self, client: TestClient, store: Store, personas: Any) -> None:
         self.client, self.store, self.personas = client, store, personas
         self.made: dict[tuple[str, str, str], str] = {}
-        # rival's owner is "outsider"; acme's stand-in for "another operator" is the analyst
-        self.operator = {"acme": personas["analyst"], "rival": personas["outsider"]}
+        self.serial = 0  # the test's number: part of acme's keys and names, which are unique
+        # rival's owner is "outsider"; acme's stand-in for "another operator" is an analyst
+        # of the test's own (``_operator``): the owner's call may revoke its token or role
+        self.operator = {"rival": personas["outsider"]}
+        self.campaigns: dict[str, str] = {}
         with store.unit_of_work() as session:  # signed in, so a revoke would show
-            for who in self.operator.values():
-                start_session(session, who.operator_id, user_agent="test", address=None)
+            start_session(
+                session, personas["outsider"].operator_id, user_agent="test", address=None
+            )
         feed(
             store,
             [
@@ -85,6 +98,13 @@ class Objects:
                 for n in range(6)
             ],
         )
+
+    def next_test(self) -> None:
+        """Forget acme's objects: the next test makes its own."""
+        self.serial += 1
+        self.made = {key: made for key, made in self.made.items() if key[2] != "acme"}
+        self.operator.pop("acme", None)
+        self.campaigns.pop("acme", None)
 
     def id_for(self, param: str, path: str, slug: str) -> str:
         kind = param
@@ -102,13 +122,42 @@ class Objects:
         return int(self.personas.communities[slug])
 
     def _first(self, model: type[Base], slug: str, offset: int = 0) -> int:
+        """Rival's first group, member, message; acme's of this test (made on first use: a
+        group with two members, one message each)."""
+        t = model.__table__
+        order = t.c.id
+        if slug == "acme":
+            if ("base", "", slug) not in self.made:
+                n = 100 + 2 * self.serial
+                group, members = (
+                    f"t{self.serial}",
+                    (f"acme-t{self.serial}-a", f"acme-t{self.serial}-b"),
+                )
+                feed(
+                    self.store,
+                    [
+                        message(n + k, community=slug, group=group, member=m)
+                        for k, m in enumerate(members)
+                    ],
+                )
+                self.made[("base", "", slug)] = group
+            order = t.c.id.desc()  # the newest: this test's
         with self.store.reading() as session:
-            t = model.__table__
             return int(
                 session.execute(
-                    select(t.c.id).where(t.c.community_id == self._cid(slug)).order_by(t.c.id)
+                    select(t.c.id).where(t.c.community_id == self._cid(slug)).order_by(order)
                 ).all()[offset][0]
             )
+
+    def _operator(self, slug: str) -> Any:
+        if slug not in self.operator:
+            who = _add_operator(
+                self.store, f"analyst{self.serial}", roles={self._cid(slug): "analyst"}
+            )
+            with self.store.unit_of_work() as session:  # signed in, so a revoke would show
+                start_session(session, who.operator_id, user_agent="test", address=None)
+            self.operator[slug] = who
+        return self.operator[slug]
 
     def _add(self, row: Base) -> int:
         with self.store.unit_of_work() as session:
@@ -128,7 +177,7 @@ class Objects:
                     community_id=cid,
                     group_id=self._first(Group, slug),
                     member_id=self._first(Member, slug),
-                    key=f"{slug}-mod",
+                    key=f"{slug}-mod{self.serial}",
                     action="delete",
                     rule="spam",
                     status="pending_review",
@@ -140,7 +189,7 @@ class Objects:
                 OutboxAction(
                     community_id=cid,
                     origin="review:1",
-                    key=f"{slug}-out",
+                    key=f"{slug}-out{self.serial}",
                     kind="warn",
                     platform="api",
                     action={"kind": "warn"},
@@ -195,7 +244,7 @@ class Objects:
             return self._add(
                 Application(
                     community_id=cid,
-                    key=f"{slug}-app",
+                    key=f"{slug}-app{self.serial}",
                     external_id="x",
                     status="pending",
                     submitted_at=now,
@@ -203,7 +252,7 @@ class Objects:
             )
         if kind == "campaign":
             self._campaign(slug)
-            return f"{slug}-spring"
+            return self.campaigns[slug]
         if kind == "reward_id":
             return self._add(
                 ReferralReward(
@@ -233,18 +282,20 @@ class Objects:
                     platform="telegram",
                     platform_group_id="g1",
                     kind="no_right",
-                    key=f"{slug}-alert",
+                    key=f"{slug}-alert{self.serial}",
                 )
             )
         if kind == "connector_id":
-            return self._add(Connector(community_id=cid, platform="telegram", name=f"{slug}-bot"))
+            return self._add(
+                Connector(community_id=cid, platform="telegram", name=f"{slug}-bot{self.serial}")
+            )
         if kind == "operator_id":
-            return self.operator[slug].operator_id
+            return self._operator(slug).operator_id
         if kind == "token_id":
             with self.store.reading() as session:
                 return session.scalar(
                     select(ApiToken.id).where(
-                        ApiToken.operator_id == self.operator[slug].operator_id
+                        ApiToken.operator_id == self._operator(slug).operator_id
                     )
                 )
         if kind == "job_id":
@@ -254,7 +305,7 @@ class Objects:
                 OperatorTask(
                     community_id=cid,
                     kind="manual",
-                    source_key=f"{slug}-task",
+                    source_key=f"{slug}-task{self.serial}",
                     text="call ann",
                     detail={},
                     due_at=now,
@@ -267,14 +318,15 @@ class Objects:
         )
 
     def _campaign(self, slug: str) -> int:
+        name = self.campaigns.setdefault(slug, f"{slug}-spring{self.serial}")
         with self.store.reading() as session:
-            found = session.scalar(select(Campaign.id).where(Campaign.slug == f"{slug}-spring"))
+            found = session.scalar(select(Campaign.id).where(Campaign.slug == name))
         if found is not None:
             return int(found)
         return self._add(
             Campaign(
                 community_id=self._cid(slug),
-                slug=f"{slug}-spring",
+                slug=name,
                 name="Spring",
                 starts_at=datetime.now(UTC),
                 ladder=[],
@@ -323,11 +375,31 @@ def _call(client: TestClient, method: str, path: str, headers: dict[str, str]) -
     return client.request(method, path, headers=headers)
 
 
+@dataclass(frozen=True)
+class World:
+    client: TestClient
+    store: Store
+    personas: Any
+    objects: Objects
+
+
+@pytest.fixture(scope="module")
+def world(module_db_url: str) -> Iterator[World]:
+    """One store, cast and app for every route of a backend (see the module docstring)."""
+    settings = settings_for(module_db_url)
+    store = Store(settings)
+    personas = make_cast(store)
+    with TestClient(make_app(settings, store)) as client:
+        yield World(client, store, personas, Objects(client, store, personas))
+    store.dispose()
+
+
 @pytest.mark.parametrize(("method", "route"), ID_ROUTES, ids=[f"{m} {p}" for m, p in ID_ROUTES])
 def test_another_communitys_ids_answer_404_for_every_role(
-    method: str, route: str, client: TestClient, store: Store, personas: Any
+    method: str, route: str, world: World
 ) -> None:
-    objects = Objects(client, store, personas)
+    client, store, personas, objects = world.client, world.store, world.personas, world.objects
+    objects.next_test()
 
     def path_for(slug: str, ids_of: str) -> str:
         def fill(found: re.Match[str]) -> str:

@@ -1,29 +1,46 @@
 """Passwords (argon2id) and API tokens (``qz_<prefix>_<secret>``, kept as SHA-256 only).
 
-Passwords are slow to hash on purpose; tokens are long random strings, so a fast hash is
-enough and lets every API request look its token up by hash in one indexed query.
+Passwords are slow to hash on purpose (how slow: QUNZHU_PASSWORD_HASH_MEMORY_KIB, which only
+the test suite lowers); tokens are long random strings, so a fast hash is enough and lets
+every API request look its token up by hash in one indexed query.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 import re
 import secrets
 from dataclasses import dataclass
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from qunzhu.settings import PREFIX, load_settings
 
 TOKEN_MARK = "qz"
 MIN_PASSWORD = 10
 MAX_PASSWORD = 1024  # argon2 is happy with any length; this bounds the work a request can ask
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,63}$")
 
-_hasher = PasswordHasher()
-# Verified against when the username is unknown, so a miss costs as long as a wrong password
-# and response time does not tell which usernames exist.
-_DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
+_COST_VARIABLE = PREFIX + "PASSWORD_HASH_MEMORY_KIB"
+
+
+def _hashing() -> tuple[PasswordHasher, str]:
+    """The hasher of the configured cost, and a hash it made of a random password."""
+    # Read at each use, not at import; keyed by the variable's text so that the settings
+    # are validated once per value, not at every hash.
+    return _hashing_for(os.environ.get(_COST_VARIABLE))
+
+
+@cache
+def _hashing_for(variable: str | None) -> tuple[PasswordHasher, str]:
+    hasher = PasswordHasher(memory_cost=load_settings().password_hash_memory_kib)
+    # The dummy is verified against when the username is unknown, so a miss costs as long
+    # as a wrong password and response time does not tell which usernames exist.
+    return hasher, hasher.hash(secrets.token_hex(16))
 
 
 class CredentialError(ValueError):
@@ -56,15 +73,16 @@ def check_password(password: str) -> str:
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(check_password(password))
+    return _hashing()[0].hash(check_password(password))
 
 
 def verify_password(stored_hash: str | None, password: str) -> bool:
     """True when ``password`` matches; takes the same time when there is no hash at all."""
     if len(password) > MAX_PASSWORD:
         return False
+    hasher, dummy = _hashing()
     try:
-        return _hasher.verify(stored_hash or _DUMMY_HASH, password) and stored_hash is not None
+        return hasher.verify(stored_hash or dummy, password) and stored_hash is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 
@@ -72,7 +90,7 @@ def verify_password(stored_hash: str | None, password: str) -> bool:
 def password_needs_rehash(stored_hash: str) -> bool:
     """True when the hash was made with weaker parameters than the current ones."""
     try:
-        return _hasher.check_needs_rehash(stored_hash)
+        return _hashing()[0].check_needs_rehash(stored_hash)
     except InvalidHashError:
         return True
 

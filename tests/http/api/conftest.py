@@ -88,6 +88,11 @@ def _add_operator(
 
 @pytest.fixture
 def personas(store: Store) -> Cast:
+    return make_cast(store)
+
+
+def make_cast(store: Store) -> Cast:
+    """The cast of this module's docstring, in ``store``."""
     cast = Cast(store=store)
     with store.unit_of_work() as session:
         for slug, name in (("acme", "栗子读书会"), ("rival", "Rival Club")):
@@ -103,11 +108,15 @@ def personas(store: Store) -> Cast:
     return cast
 
 
+def make_app(settings: Settings, store: Store, **kwargs: Any) -> Any:
+    kwargs.setdefault("login_limiter", MemoryLimiter(settings.login_rate_limit))
+    return create_app(settings, store, **kwargs)
+
+
 @pytest.fixture
 def app_factory(settings: Settings, store: Store) -> Any:
     def make(**kwargs: Any) -> Any:
-        kwargs.setdefault("login_limiter", MemoryLimiter(settings.login_rate_limit))
-        return create_app(settings, store, **kwargs)
+        return make_app(settings, store, **kwargs)
 
     return make
 
