@@ -384,14 +384,13 @@ class Executor:
             for cid, count in acted.items():  # the connectors' action counters
                 for _ in range(count):
                     self.state.action(cid)
-            for n, alert in enumerate(alerts):
-                try:
-                    records.add_alert(self.store, **alert)
-                except Exception:  # the database away: keep the rest for the next flush
-                    log.exception("storing an alert failed")
+            if alerts:
+                try:  # one transaction for them all: one each held the writer for each
+                    records.add_alerts(self.store, alerts)
+                except Exception:  # the database away: keep them for the next flush
+                    log.exception("storing %d alerts failed", len(alerts))
                     with self._log_lock:
-                        self._alerts[:0] = alerts[n:]
-                    break
+                        self._alerts[:0] = alerts
             if rows:
                 records.record_action(self.store, rows)
             if outcomes:

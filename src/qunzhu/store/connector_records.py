@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -124,34 +125,67 @@ def add_alert(
     key: str | None = None,
 ) -> bool:
     """Store an alert once (by key); False when the community is unknown or it existed."""
-    cid = community_id(store, community)
-    if cid is None:
-        return False
-    with store.engine.begin() as conn:
-        t = table_of(ConnectorAlert)
-        done = insert_ignoring_conflicts(
-            conn,
-            t,
+    return bool(
+        add_alerts(
+            store,
             [
                 {
-                    "community_id": cid,
+                    "community": community,
                     "connector_id": connector_id,
                     "platform": platform,
-                    "platform_group_id": group,
-                    "member": member,
+                    "group": group,
                     "kind": kind,
+                    "text": text,
+                    "reason": reason,
+                    "member": member,
                     "level": level,
-                    "text": text[:4000],
-                    "reason": reason[:2000],
-                    "detail": detail or {},
-                    "key": key or make_key("alert", platform, group, member, kind, text),
-                    "status": "open",
-                    "created_at": now(),
+                    "detail": detail,
+                    "key": key,
                 }
             ],
-            t.c.id,
         )
-    return bool(done)
+    )
+
+
+def add_alerts(store: Store, alerts: Sequence[Mapping[str, Any]]) -> int:
+    """Store alerts (each with :func:`add_alert`'s arguments) in one transaction, each once
+    by its key; those of an unknown community are left out. How many were new.
+
+    One transaction for many: a live hub alerts for every ad it cannot delete (WeChat), and
+    a transaction each contended with the pipeline's batches for SQLite's one writer."""
+    ids: dict[str, int | None] = {}
+    rows = []
+    for a in alerts:
+        slug = str(a["community"])
+        if slug not in ids:
+            ids[slug] = community_id(store, slug)
+        cid = ids[slug]
+        if cid is None:
+            continue
+        platform, group, member = a["platform"], a["group"], a.get("member")
+        kind, text = a["kind"], str(a["text"])
+        rows.append(
+            {
+                "community_id": cid,
+                "connector_id": a.get("connector_id"),
+                "platform": platform,
+                "platform_group_id": group,
+                "member": member,
+                "kind": kind,
+                "level": a.get("level") or "action_needed",
+                "text": text[:4000],
+                "reason": str(a.get("reason") or "")[:2000],
+                "detail": a.get("detail") or {},
+                "key": a.get("key") or make_key("alert", platform, group, member, kind, text),
+                "status": "open",
+                "created_at": now(),
+            }
+        )
+    if not rows:
+        return 0
+    t = table_of(ConnectorAlert)
+    with store.engine.begin() as conn:
+        return len(insert_ignoring_conflicts(conn, t, rows, t.c.id))
 
 
 def add_notices(
@@ -165,19 +199,23 @@ def add_notices(
     """A bridge's notices (a group renamed, a member muted on the platform, the bot invited:
     ``group``, ``member``, ``kind``, ``text``, ``key``) as informational alerts, each once by
     its key."""
-    for n in notices:
-        add_alert(
-            store,
-            community=community,
-            connector_id=connector_id,
-            platform=platform,
-            group=n["group"],
-            member=n["member"],
-            kind=n["kind"],
-            text=n["text"],
-            level="info",
-            key=n["key"],
-        )
+    add_alerts(
+        store,
+        [
+            {
+                "community": community,
+                "connector_id": connector_id,
+                "platform": platform,
+                "group": n["group"],
+                "member": n["member"],
+                "kind": n["kind"],
+                "text": n["text"],
+                "level": "info",
+                "key": n["key"],
+            }
+            for n in notices
+        ],
+    )
 
 
 def remember_request(store: Store, connector_id: int, group: str, user: str, handle: str) -> None:
