@@ -53,6 +53,22 @@ def test_irc_lines_become_messages_joins_leaves_and_a_rename(log, parsed, messag
     assert [(r.line, r.reason) for r in rejects] == [(6, "not an IRC log line")]
 
 
+def test_irc_a_kick_off_the_channel_is_a_removal_and_a_look_alike_is_said(
+    tmp_path, parsed, messages_of
+):
+    path = tmp_path / "#chan-2024-05-01.log"
+    path.write_text(
+        "[10:00] <op> enough\n"
+        "=== spammer was kicked off #chan by op (ads)\n"
+        "=== bob was kicked off irc by his ISP again\n",  # a /me: no channel was named
+        encoding="utf-8",
+    )
+    items = parsed(path, "irc")
+    assert [m.text for m in messages_of(items)] == ["enough", "was kicked off irc by his ISP again"]
+    [left] = [i for i in items if isinstance(i, ev.MemberLeft)]
+    assert left.member == "spammer"
+
+
 def test_irc_nick_change_keeps_the_member_and_midnight_moves_the_date(log, parsed, messages_of):
     msgs = messages_of(parsed(log, "irc"))
     after = msgs[4]

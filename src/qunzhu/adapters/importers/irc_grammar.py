@@ -126,7 +126,7 @@ def read_bracketed(line: str) -> Read:
 _IRCLOGS_SYSTEM: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"(.+?)\s+\[\S*\]\s+has joined\b"), "join"),
     (re.compile(r"(.+?)\s+\[\S*\]\s+has (?:left|quit)\b"), "leave"),
-    (re.compile(r"(\S+) was kicked off \S+ by (\S+)"), "kick"),
+    (re.compile(r"(\S+) was kicked off [#&+!]\S* by (\S+)"), "kick"),  # a channel: not a /me
     (re.compile(r"(.+?)\s+is now known as (.+?)\s*$"), "rename"),
 )
 _IRCLOGS_OTHER = re.compile(r"(?:\.\.\[topic|mode/|\S+\.\S+ -> |\[?topic|Topic|\S+ sets mode)")
