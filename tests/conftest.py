@@ -12,6 +12,7 @@ import shutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, text
@@ -309,6 +310,16 @@ def table_checksums(url: str) -> dict[str, tuple[int, str]]:
             out[name] = (count, digest.hexdigest())
     engine.dispose()
     return out
+
+
+def run_coroutine(coroutine: Any) -> Any:
+    """``asyncio.run`` on a thread of its own: in a test worker that ran the browser tests,
+    Playwright's sync API keeps an event loop running on the main thread."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 sys.modules.setdefault("qunzhu_tests", sys.modules[__name__])

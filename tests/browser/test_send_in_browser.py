@@ -79,14 +79,20 @@ def _community(site: Any) -> tuple[int, int, ZoneInfo]:
     return int(cid), int(group), ZoneInfo(zone)
 
 
-def _sent_ids(site: Any, origin_like: str) -> list[str]:
+def _sent_ids(site: Any, origin_like: str, saying: str) -> list[str]:
+    """The platform ids of the sent deliveries whose text has ``saying``: the sample's own
+    queued posts go out at the same time, in no order a query without one promises."""
     with site.store.reading() as session:
         rows = session.execute(
-            select(OutboxAction.status, OutboxAction.result).where(
-                OutboxAction.origin.like(origin_like), OutboxAction.platform == "telegram"
-            )
+            select(OutboxAction.status, OutboxAction.action, OutboxAction.result)
+            .where(OutboxAction.origin.like(origin_like), OutboxAction.platform == "telegram")
+            .order_by(OutboxAction.id)
         ).all()
-    return [str((r.result or {}).get("message_id")) for r in rows if r.status == "sent"]
+    return [
+        str((r.result or {}).get("message_id"))
+        for r in rows
+        if r.status == "sent" and saying in str((r.action or {}).get("text") or "")
+    ]
 
 
 def _replies(site: Any, message_id: str, n: int) -> None:
@@ -140,8 +146,8 @@ def test_plan_approve_send_and_see_the_effect_of_a_post(tab, site, log_in, teleg
     [call] = ours()
     assert call["chat_id"] == TG_GROUP
     assert call["text"] == f"{_group_name(site, group_id)}: what are you reading this week?"
-    _wait(lambda: _sent_ids(site, origin), "the delivery recorded as sent")
-    message_id = _sent_ids(site, origin)[-1]
+    _wait(lambda: _sent_ids(site, origin, "reading this"), "the delivery recorded as sent")
+    [message_id] = _sent_ids(site, origin, "reading this")
 
     _replies(site, message_id, 3)
     page.goto(f"{site.url}/c/{SLUG}/calendar")

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 sys.path.insert(0, str(Path(__file__).parent))
 
 from connector_fakes.liveserver import LiveServer
+from qunzhu_tests import run_coroutine  # noqa: F401  (qunzhu_tests_connectors.run_coroutine)
 
 from qunzhu.adapters.manage import save_connector
 from qunzhu.http.app import create_app
@@ -146,16 +147,6 @@ def post_update(
         headers={"X-Telegram-Bot-Api-Secret-Token": secret},
         timeout=30,
     )
-
-
-def run_coroutine(coroutine: Any) -> Any:
-    """``asyncio.run`` on a thread of its own: in a test worker that ran the browser tests,
-    Playwright's sync API keeps an event loop running on the main thread."""
-    import asyncio
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, coroutine).result()
 
 
 sys.modules.setdefault("qunzhu_tests_connectors", sys.modules[__name__])

@@ -3,11 +3,11 @@ receipt, once — and nothing where the batch would do something else."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from qunzhu_tests import run_coroutine
 from sqlalchemy import select
 
 from qunzhu import events as ev
@@ -252,7 +252,7 @@ def _arun(once: SentOnce, warning: ev.Action, sent: list[str], who: str) -> dict
         sent.append(who)
         return {"message_id": who}
 
-    return asyncio.run(once.arun(warning, send))
+    return run_coroutine(once.arun(warning, send))
 
 
 def test_a_warning_sent_on_the_loop_is_not_sent_again_by_its_twin():
