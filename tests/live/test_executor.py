@@ -17,7 +17,7 @@ from qunzhu.store import Store
 from qunzhu.store.connectors import ConnectorAction
 
 # a millisecond between two messages: every send after the first waits in _pace
-PACED = {"send_per_second": 1000, "send_per_chat_per_minute": 600, "send_min_gap": 0.001}
+PACED = {"send_per_second": 1000, "send_per_chat_per_minute": 60000, "send_min_gap": 0.001}
 
 
 class _Platform:
