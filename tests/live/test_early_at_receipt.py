@@ -195,15 +195,18 @@ def _warning(member: str, group: str = "g1@chatroom") -> Action:
 
 
 @contextlib.contextmanager
-def _bridged(store: Store, community: str, **kw: Any) -> Iterator[tuple[Executor, _Bridge]]:
+def _bridged(
+    store: Store, community: str, config: dict[str, Any] | None = None, **kw: Any
+) -> Iterator[tuple[Executor, _Bridge]]:
     from qunzhu.adapters.manage import save_connector
 
+    config = {**WARN_CONFIG, **(config or {})}
     cid = save_connector(
         store, community=community, platform="wechat", name="wx",
-        config={"protocol": "onebot12", **WARN_CONFIG}, credentials={"access_token": "t"},
+        config={"protocol": "onebot12", **config}, credentials={"access_token": "t"},
     )  # fmt: skip
     info = ConnectorInfo(
-        id=cid, name="wx", platform="wechat", community=community, config=WARN_CONFIG,
+        id=cid, name="wx", platform="wechat", community=community, config=config,
         credentials={},
     )  # fmt: skip
     fake = _Bridge(info, **kw)
@@ -228,12 +231,23 @@ def test_an_early_warning_goes_on_the_receiving_loop_once_despite_a_redelivery(s
 def test_a_warning_that_would_wait_for_its_pace_goes_to_a_worker(store, community):
     with _bridged(store, community) as (executor, fake):
         # two ads in one group: the first's slot is free now, the second must wait the
-        # group's gap (0.2 s), which the loop never does
+        # account's second (a message a second), further off than the loop waits
         executor.submit_early([_warning("wxid_a"), _warning("wxid_b")])
         assert executor.drain()
     assert fake.async_calls == ["wxid_a"]
     assert fake.sync_calls == ["wxid_b"]
     assert sorted(rows(store, select(ConnectorAction.status))) == [("sent",), ("sent",)]
+
+
+def test_a_warning_whose_slot_is_moments_away_waits_for_it_on_the_loop(store, community):
+    # 50 ms between two messages (within EARLY_PACE_S): two ads at once are both warned on
+    # the loop, in the order they came, the second in its slot (awaited, not handed on)
+    soon = {"send_per_second": 1000, "send_min_gap": 0.05}
+    with _bridged(store, community, config=soon) as (executor, fake):
+        executor.submit_early([_warning("wxid_a"), _warning("wxid_b")])
+        assert executor.drain()
+    assert fake.async_calls == ["wxid_a", "wxid_b"] and fake.sync_calls == []
+    assert rows(store, select(ConnectorAction.status)) == [("sent",), ("sent",)]
 
 
 def test_a_warning_that_fails_on_the_loop_is_sent_by_a_worker(store, community):

@@ -122,3 +122,28 @@ def test_try_reserve_never_takes_a_slot_with_jitter_to_wait_out():
     pacer = SendPacer(limits_for("wechat", {"send_daily_cap": 0}), clock)
     assert not pacer.try_reserve("g1")
     assert pacer.reserve("g1") <= 2.0  # only its jitter: the refusal reserved nothing
+
+
+def test_reserve_within_takes_a_slot_that_frees_up_soon_and_says_how_soon():
+    clock = Clock()
+    limits = {"send_per_second": 1000, "send_min_gap": 0.001, "send_jitter": 0,
+              "send_daily_cap": 3}  # fmt: skip
+    pacer = SendPacer(limits_for("wechat", limits), clock)
+    assert pacer.reserve_within("g1", 0.25) == 0.0
+    wait = pacer.reserve_within("g2", 0.25)  # the account's gap after the first
+    assert wait is not None and 0.0 < wait <= 0.25
+    assert pacer.reserve_within("g3", 0.0) is None  # not free now: nothing reserved
+    third = pacer.reserve_within("g3", 0.25)
+    assert third is not None and wait is not None and third > wait  # after the second's
+    clock.now += 1.0
+    assert pacer.reserve_within("g4", 0.25) is None  # the daily cap (3) is reached
+
+
+def test_reserve_within_never_takes_a_slot_further_off_or_with_jitter():
+    clock = Clock()
+    pacer = SendPacer(limits_for("wechat", {"send_jitter": 0, "send_daily_cap": 0}), clock)
+    assert pacer.reserve_within("g1", 0.25) == 0.0
+    assert pacer.reserve_within("g1", 0.25) is None  # WeChat's 3 s gap is further off
+    assert pacer.reserve("g1") == pytest.approx(3.0)  # the refusal reserved nothing
+    jittered = SendPacer(limits_for("wechat", {"send_daily_cap": 0}), Clock())
+    assert jittered.reserve_within("g1", 10.0) is None

@@ -296,3 +296,48 @@ def test_messages_that_came_while_the_reader_was_busy_are_read_in_one_batch(fake
         assert [m.id for m in client.waiting(100)] == list(range(5700, 5750))
     finally:
         client.close()
+
+
+def _room_queries(fake: wf.FakeWcf) -> list[str]:
+    return [q["sql"] for q in fake.called("FUNC_EXEC_DB_QUERY") if "ChatRoomName =" in q["sql"]]
+
+
+def test_the_groups_are_learned_at_connect_and_no_ad_waits_for_a_member_list(store, hub, fake):
+    """At connect every group's members come in one query (and the groups' states are
+    read): the first ad of a group is warned by name with no list asked first, and a sender
+    the list just read lacks (a raid of new accounts) costs no call each either."""
+    cid = _wechat(store, hub, fake).info.id
+    hub.start()
+    wait_until(
+        lambda: any("FROM ChatRoom;" in q["sql"] for q in fake.called("FUNC_EXEC_DB_QUERY")),
+        what="the groups asked for at connect",
+    )
+    wait_until(lambda: (cid, ROOM) in hub.executor._groups, what="the group's state read")
+    fake.report(_text(5701, "wxid_spam", SPAM))
+    wait_until(lambda: len(_sent(fake)) == 1, what="the first warning")
+    fake.report(_text(5702, "wxid_raid1", SPAM.replace("加", "＋")))
+    wait_until(lambda: len(_sent(fake)) == 2, what="the new sender's warning")
+    [first, second] = _sent(fake)
+    assert first["aters"] == "wxid_spam" and first["msg"].startswith("@推广小王 ")
+    assert second["aters"] == "wxid_raid1"  # unknown to the list: named by the wxid
+    assert _room_queries(fake) == []
+    wait_until(lambda: count(store, Message) == 4, what="both ads and both echoed warnings")
+
+
+def test_a_sender_the_list_lacks_is_asked_for_once_the_list_is_not_fresh(
+    store, hub, fake, monkeypatch
+):
+    from qunzhu.adapters.wechat import adapter
+
+    monkeypatch.setattr(adapter, "ROOM_FRESH_S", 0.0)  # every list read is old at once
+    cid = _wechat(store, hub, fake).info.id
+    hub.start()
+    wait_until(lambda: (cid, ROOM) in hub.executor._groups, what="connected")
+    fake.rooms[ROOM]["wxid_new"] = "新人"  # joined after the list was read at connect
+    fake.report(_text(5801, "wxid_new", SPAM))
+    wait_until(lambda: len(_sent(fake)) == 1, what="the warning")
+    assert len(_room_queries(fake)) == 1  # the list once more, and the name from it
+    assert _sent(fake)[0]["msg"].startswith("@新人 ")
+    fake.report(_text(5802, "wxid_new", "早上好"))
+    wait_until(lambda: count(store, Message) == 3, what="both messages and the echo")
+    assert len(_room_queries(fake)) == 1  # asked once for them, not at each message

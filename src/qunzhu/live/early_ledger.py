@@ -47,6 +47,10 @@ class EarlyLedger(Protocol):
         """``claim`` from an event loop, without blocking it."""
         ...
 
+    async def awarm(self) -> None:
+        """On an event loop that will claim: what the first ``aclaim`` there would open."""
+        ...
+
     def outcome(self, key: str, wait: float) -> Outcome | None:
         """What came of the early action with ``key`` (waiting up to ``wait`` seconds for
         one under way); None when there was none."""
@@ -79,6 +83,9 @@ class MemoryLedger:
 
     async def aclaim(self, key: str) -> bool:
         return self.claim(key)
+
+    async def awarm(self) -> None:
+        return None
 
     def outcome(self, key: str, wait: float) -> Outcome | None:
         with self._done:
@@ -132,6 +139,11 @@ class RedisLedger:
             return
         body = json.dumps(list(outcome), ensure_ascii=False, default=str)
         await client.set(self.key_of(key), body, ex=REDIS_TTL_S)
+
+    async def awarm(self) -> None:
+        client = self._on_loop()
+        if client is not None:
+            await client.ping()
 
     async def aclaim(self, key: str) -> bool:
         import asyncio

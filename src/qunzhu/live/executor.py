@@ -56,6 +56,12 @@ EARLY_STATE_S = 10.0
 receiving loop (``perform_early``); older, it is read again off the loop, not waited for
 (read first only when there is none yet). A group disabled by another process is left
 alone within this and one action; a worker's own sends read it every second."""
+EARLY_PACE_S = 0.25
+"""How long an early message may wait on the receiving loop for its pacing slot (an
+awaited sleep: the loop reads on meanwhile). Two ads at once on an account paced at a
+message a millisecond: the second waits a millisecond there, not a hand-off to a worker
+(tens of milliseconds, seconds behind a stall). With jitter, past the daily cap or a slot
+further off, a worker waits for it (or alerts at the cap)."""
 AsyncPerform = Callable[[Action], Awaitable[dict[str, Any]]]
 LoopPerform = tuple[asyncio.AbstractEventLoop, AsyncPerform]
 """How a connector offers to carry out an early action on the event loop that received it:
@@ -256,10 +262,15 @@ class Executor:
                 self._refresh_group(loop, cid, a.group)
         if status == "disabled":
             return self._hand_back(a)
-        # a message is paced: sent here only in a free slot (never a wait on the loop, nor
-        # past a daily cap); else a worker waits for its slot, or alerts at the cap
-        if a.kind in MESSAGE_KINDS and not self._pacer(connector).try_reserve(a.group):
-            return self._hand_back(a)
+        # a message is paced: sent here in its slot when that is at most EARLY_PACE_S off
+        # (awaited: the loop never blocks), never past a daily cap; else a worker waits
+        # for its slot, or alerts at the cap. Slots are taken in the order the ads came
+        if a.kind in MESSAGE_KINDS:
+            wait = self._pacer(connector).reserve_within(a.group, EARLY_PACE_S)
+            if wait is None:
+                return self._hand_back(a)
+            if wait > 0:
+                await asyncio.sleep(wait)
         try:
             result = await perform(a)
         except Exception as exc:  # the usual way: its handling of each error, its retries
@@ -400,6 +411,23 @@ class Executor:
                     log.exception("recording %d action outcomes failed", len(outcomes))
                     with self._log_lock:
                         self._outcomes[:0] = outcomes
+
+    async def awarm(self, cid: int, groups: Sequence[str]) -> None:
+        """On a connector's loop at connect (``perform_early`` runs there): the states of
+        its ``groups`` read (off the loop) and the loop's own Redis connection opened, so
+        that the first early action of each group waits for neither."""
+        loop = asyncio.get_running_loop()
+        if groups:
+            await loop.run_in_executor(None, self.warm_groups, cid, groups)
+        await self.early_ledger.awarm()
+
+    def warm_groups(self, cid: int, groups: Sequence[str]) -> None:
+        """The states of a connector's ``groups`` read at once (one query; a connector
+        learned them at connect): their first early action reads none on its loop."""
+        states = records.group_states(self.store, cid)
+        now = time.monotonic()
+        for group in groups:
+            self._groups[(cid, group)] = (now, states.get(group, ("active", "")))
 
     def _group_state(self, cid: int, group: str) -> tuple[str, str]:
         # read at most once a second per chat: a chat disabled here clears the cache, one

@@ -34,6 +34,7 @@ import os
 import socket
 from collections.abc import Sequence
 from datetime import timedelta
+from functools import partial
 from typing import Any, Literal
 
 from sqlalchemy import select
@@ -196,6 +197,9 @@ class ConnectorHub:
             deliver.adeliver = adeliver  # type: ignore[attr-defined]
         if self.sink.early is not None:
             deliver.early = self._early_at_receipt(connector_id)  # type: ignore[attr-defined]
+        # a connector with a loop of its own that learns its groups at connect awaits
+        # this there: their states read, the loop's own connections opened
+        deliver.connected = partial(self.executor.awarm, connector_id)  # type: ignore[attr-defined]
         return deliver
 
     def _early_at_receipt(self, connector_id: int) -> Any:

@@ -63,18 +63,26 @@ class SendPacer:
         """Take a slot for a message to ``chat`` only if it is free now: no wait, the daily
         cap not reached, no jitter to wait out. False (nothing reserved) otherwise: the
         caller, an event loop that must not wait, leaves the message to ``reserve``."""
+        return self.reserve_within(chat, 0.0) is not None
+
+    def reserve_within(self, chat: str, within: float) -> float | None:
+        """Take a slot for a message to ``chat`` if it frees up within ``within`` seconds;
+        the seconds to wait for it (an event loop awaits them: it does not block), or None
+        (nothing reserved) with the daily cap reached, jitter to wait out (a random delay
+        of seconds is a worker's wait) or the slot further off."""
         with self._lock:
             now = self.clock()
             if self.limits.jitter:  # a random delay is a wait by design
-                return False
+                return None
             try:
                 self._check_cap(now)
             except DailyCapReached:
-                return False
-            if self._free_slot(chat, now) > now:
-                return False
-            self._take(chat, now, now)
-            return True
+                return None
+            slot = self._free_slot(chat, now)
+            if slot - now > within:
+                return None
+            self._take(chat, slot, now)
+            return max(0.0, slot - now)
 
     def _check_cap(self, now: float) -> None:
         cap = self.limits.daily_cap

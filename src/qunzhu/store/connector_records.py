@@ -55,6 +55,19 @@ def group_state(store: Store, connector_id: int, group: str) -> tuple[str, str]:
     return ("active", "") if row is None else (str(row.status), str(row.reason))
 
 
+def group_states(store: Store, connector_id: int) -> dict[str, tuple[str, str]]:
+    """group → (status, reason) of the chats recorded for a connector (a chat never
+    recorded is ('active', ''))."""
+    t = table_of(ConnectorGroup)
+    with store.read_engine.connect() as conn:
+        rows = conn.execute(
+            select(t.c.platform_group_id, t.c.status, t.c.reason).where(
+                t.c.connector_id == connector_id
+            )
+        ).all()
+    return {str(r.platform_group_id): (str(r.status), str(r.reason)) for r in rows}
+
+
 def set_group_state(
     store: Store, connector_id: int, group: str, status: str, reason: str = "", **detail: Any
 ) -> None:

@@ -27,6 +27,7 @@ from wcferry import wcf_pb2
 
 ME = "wxid_qz_owner"
 _ROOM_SQL = re.compile(r"FROM ChatRoom WHERE ChatRoomName = '(.+?)'")
+_ALL_ROOMS_SQL = re.compile(r"SELECT ChatRoomName, RoomData, Reserved2 FROM ChatRoom;")
 _CONTACT_SQL = re.compile(r"FROM Contact WHERE UserName IN \((.*)\)")
 
 
@@ -259,14 +260,10 @@ class FakeWcf:
         rows = wcf_pb2.DbRows()
         room = _ROOM_SQL.search(sql)
         if room and room[1] in self.rooms:
-            data = wcf_pb2.RoomData(admins=self.admins)
-            for wxid, name in self.rooms[room[1]].items():
-                member = data.members.add(wxid=wxid, state=0)
-                if name:
-                    member.name = name
-            row = rows.rows.add()
-            row.fields.add(type=4, column="RoomData", content=data.SerializeToString())
-            row.fields.add(type=3, column="Reserved2", content=self.owner.encode())
+            self._room_row(rows, room[1])
+        if _ALL_ROOMS_SQL.search(sql):  # every group, as the connector asks at connect
+            for roomid in list(self.rooms):
+                self._room_row(rows, roomid, named=True)
         contact = _CONTACT_SQL.search(sql)
         if contact:
             for wxid in re.findall(r"'(.*?)'", contact[1]):
@@ -275,3 +272,15 @@ class FakeWcf:
                 nick = self.nicknames.get(wxid, "")
                 row.fields.add(type=3, column="NickName", content=nick.encode())
         return rows
+
+    def _room_row(self, rows: Any, roomid: str, *, named: bool = False) -> None:
+        data = wcf_pb2.RoomData(admins=self.admins)
+        for wxid, name in self.rooms[roomid].items():
+            member = data.members.add(wxid=wxid, state=0)
+            if name:
+                member.name = name
+        row = rows.rows.add()
+        if named:
+            row.fields.add(type=3, column="ChatRoomName", content=roomid.encode())
+        row.fields.add(type=4, column="RoomData", content=data.SerializeToString())
+        row.fields.add(type=3, column="Reserved2", content=self.owner.encode())

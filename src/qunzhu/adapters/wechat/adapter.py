@@ -19,6 +19,12 @@ waits behind the store. A split ``qunzhu serve`` runs this loop in the web proce
 needs (a removal, a batch's warning, a member list) the web process makes for it on that
 connection (:mod:`qunzhu.live.relay`).
 
+At connect, before the first message is read, every group's member list is read in one
+query and the hub's ``connected`` warms what the first ad of each group would otherwise wait
+for (the groups' states, the loop's Redis connection). A sender a list lacks is asked for
+with the list again only when that list is older than ``ROOM_FRESH_S`` (a join line always
+reads it again): a raid of new accounts costs no call per account.
+
 Config: ``host``, ``port`` (10086 by default). No credentials: WeChatFerry has none, so
 its ports must only be reachable from qunzhu (see docs/connectors.md).
 """
@@ -29,6 +35,7 @@ import asyncio
 import base64
 import logging
 import threading
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import partial
@@ -63,6 +70,10 @@ SYSTEM_TYPES = (10000, 10002)  # system lines: they name people by display name
 Taken: TypeAlias = "list[Parsed] | asyncio.Task[list[Parsed]]"
 """A batch read: its messages, or the task still reading them (a member list asked)."""
 SMALL_GROUP = 40  # WeChat adds members directly below this size; larger groups get an invite
+ROOM_FRESH_S = 60.0
+"""A group's member list read this recently is not read again for a sender it lacks (a
+join line always reads it again): new senders in a flood of ads (a raid of new accounts)
+cost no call each, and their warnings wait for none."""
 
 
 @dataclass
@@ -93,6 +104,7 @@ class WeChatFerryConnector:
         self.me = ""
         self.rooms: dict[str, _Room] = {}
         self._asked: set[tuple[str, str]] = set()
+        self._listed: dict[str, float] = {}  # group → when its member list was read
         self._lock = threading.Lock()
         self._sent_once: SentOnce | None = None
         self._stop = threading.Event()
@@ -137,6 +149,7 @@ class WeChatFerryConnector:
         self.state.set(self.info.id, "connected")
         early = getattr(self.deliver, "early", None)
         judge = early and partial(early, perform=self._aperform)
+        await self._learn_rooms(client)
         inbox: asyncio.Queue[Taken | None] = asyncio.Queue()
         consumer = asyncio.create_task(self._consume(inbox, judged=judge is not None))
         try:
@@ -164,6 +177,28 @@ class WeChatFerryConnector:
             await asyncio.wait({consumer}, timeout=STOP_WAIT)
             consumer.cancel()
             client.detach()
+
+    async def _learn_rooms(self, client: WcfClient) -> None:
+        """At connect, before the first message is read: every group's member list (one
+        query), then the hub's ``connected`` (the groups' states read, this loop's own
+        connections opened): the first ad of each group is judged and warned like the
+        thousandth, with no list asked and no database read first. Failing, each group's
+        list is asked at its first message instead."""
+        try:
+            rooms = await client.arooms()
+        except ConnectorError as exc:
+            log.warning("wechat %s: the groups' member lists: %s", self.info.name, exc)
+            rooms = {}
+        now = time.monotonic()
+        for roomid, (names, admins, owner) in rooms.items():
+            self.rooms[roomid] = _Room(names, admins, owner)
+            self._listed[roomid] = now
+        connected = getattr(self.deliver, "connected", None)
+        if connected is not None:
+            try:
+                await connected(sorted(rooms))
+            except Exception:  # only a head start: each group's first ad does it instead
+                log.exception("wechat %s: warming up at connect failed", self.info.name)
 
     def _take(self, msgs: list[Any], judge: Any) -> Taken:
         """Read ``msgs``, their ads judged now and warned on this loop. When a member list
@@ -277,13 +312,18 @@ class WeChatFerryConnector:
         if known is not None and (wxid in known.names or (room, wxid) in self._asked):
             return False
         self._asked.add((room, wxid))
-        return True
+        # a list read moments ago counts as asked for a sender it lacks
+        return known is None or not self._fresh(room)
+
+    def _fresh(self, room: str) -> bool:
+        return time.monotonic() - self._listed.get(room, -ROOM_FRESH_S) < ROOM_FRESH_S
 
     async def _aroom(self, roomid: str) -> _Room:
         client = self._client()
         names, admins, owner = await client.aroom(roomid)
         made = _Room(names, admins, owner)
         self.rooms[roomid] = made
+        self._listed[roomid] = time.monotonic()
         return made
 
     def _parse(self, msg: Any) -> Parsed:
@@ -323,6 +363,7 @@ class WeChatFerryConnector:
         names, admins, owner = room_of(self._request, roomid)
         made = _Room(names, admins, owner)
         self.rooms[roomid] = made
+        self._listed[roomid] = time.monotonic()
         return made
 
     def _resolve(self, roomid: str, name: str) -> str:
@@ -333,7 +374,8 @@ class WeChatFerryConnector:
         room = self.room(roomid)
         if wxid not in room.names and (roomid, wxid) not in self._asked:
             self._asked.add((roomid, wxid))  # a new member: the list once more, not each time
-            room = self.room(roomid, fresh=True)
+            if not self._fresh(roomid):  # (a list read moments ago counts as asked)
+                room = self.room(roomid, fresh=True)
         return room.names.get(wxid, "")
 
     # -- out --------------------------------------------------------------------------

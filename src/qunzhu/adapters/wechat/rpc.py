@@ -116,6 +116,20 @@ def _room(data: Any, owner: str, nick_rows: list[dict[str, Any]]) -> Room:
     return members, list(data.admins), owner
 
 
+ALL_ROOMS = _query("MicroMsg.db", "SELECT ChatRoomName, RoomData, Reserved2 FROM ChatRoom;")
+"""Every group the account is in, with its member list: one query at connect."""
+
+
+def _rooms_data(rows: list[dict[str, Any]]) -> dict[str, tuple[Any, str]]:
+    out: dict[str, tuple[Any, str]] = {}
+    for row in rows:
+        roomid = str(row.get("ChatRoomName") or "")
+        found = _room_data([row]) if roomid.endswith("@chatroom") else None
+        if found is not None:
+            out[roomid] = found
+    return out
+
+
 def room_of(request: Callable[..., Any], roomid: str) -> Room:
     """A group's members, admins and owner from WeChat's own database as the package reads
     it: ``ChatRoom.RoomData`` (a ``RoomData`` protobuf) and ``Contact.NickName`` for
@@ -304,6 +318,20 @@ class WcfClient:
         data, owner = found
         nick = _nick_sql(data)
         return _room(data, owner, _rows(await self.arequest(query, **nick)) if nick else [])
+
+    async def arooms(self) -> dict[str, Room]:
+        """Every group's members, admins and owner, on the attached loop: one query for
+        all the groups, one more per group whose members lack a group nickname."""
+        query = wcf_pb2.FUNC_EXEC_DB_QUERY
+        out: dict[str, Room] = {}
+        for roomid, (data, owner) in _rooms_data(
+            _rows(await self.arequest(query, **ALL_ROOMS))
+        ).items():
+            nick = _nick_sql(data)
+            out[roomid] = _room(
+                data, owner, _rows(await self.arequest(query, **nick)) if nick else []
+            )
+        return out
 
     def close(self) -> None:
         for sock in (self.msg, self.cmd):
