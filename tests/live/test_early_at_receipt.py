@@ -16,7 +16,7 @@ from sqlalchemy import select
 from qunzhu.adapters.base import ConnectorError, ConnectorInfo
 from qunzhu.adapters.state import StateBook
 from qunzhu.events import Action
-from qunzhu.live.executor import EARLY_STATE_S, Executor
+from qunzhu.live.executor import EARLY_PACE_S, EARLY_STATE_S, Executor
 from qunzhu.moderation.early import EARLY
 from qunzhu.moderation.early_warn import EARLY_WARNING
 from qunzhu.moderation.sent_once import SentOnce
@@ -195,15 +195,18 @@ def _warning(member: str, group: str = "g1@chatroom") -> Action:
 
 
 @contextlib.contextmanager
-def _bridged(store: Store, community: str, **kw: Any) -> Iterator[tuple[Executor, _Bridge]]:
+def _bridged(
+    store: Store, community: str, config: dict[str, Any] | None = None, **kw: Any
+) -> Iterator[tuple[Executor, _Bridge]]:
     from qunzhu.adapters.manage import save_connector
 
+    config = config or WARN_CONFIG
     cid = save_connector(
         store, community=community, platform="wechat", name="wx",
-        config={"protocol": "onebot12", **WARN_CONFIG}, credentials={"access_token": "t"},
+        config={"protocol": "onebot12", **config}, credentials={"access_token": "t"},
     )  # fmt: skip
     info = ConnectorInfo(
-        id=cid, name="wx", platform="wechat", community=community, config=WARN_CONFIG,
+        id=cid, name="wx", platform="wechat", community=community, config=config,
         credentials={},
     )  # fmt: skip
     fake = _Bridge(info, **kw)
@@ -225,10 +228,25 @@ def test_an_early_warning_goes_on_the_receiving_loop_once_despite_a_redelivery(s
     assert logged == [("warn", "sent")]
 
 
-def test_a_warning_that_would_wait_for_its_pace_goes_to_a_worker(store, community):
-    with _bridged(store, community) as (executor, fake):
-        # two ads in one group: the first's slot is free now, the second must wait the
-        # group's gap (0.2 s), which the loop never does
+def test_warnings_a_near_slot_apart_go_on_the_loop_in_order(store, community):
+    # two ads in one group received together: the first's slot is free now, the second's
+    # is the account's gap (0.2 s) later, within EARLY_PACE_S: the loop waits for it with
+    # a timer, and sends it there, after the first
+    near = {**WARN_CONFIG, "send_per_second": 100}
+    assert near["send_min_gap"] <= EARLY_PACE_S
+    with _bridged(store, community, near) as (executor, fake):
+        executor.submit_early([_warning("wxid_a"), _warning("wxid_b")])
+        assert executor.drain()
+    assert fake.async_calls == ["wxid_a", "wxid_b"]
+    assert fake.sync_calls == []
+    assert sorted(rows(store, select(ConnectorAction.status))) == [("sent",), ("sent",)]
+
+
+def test_a_warning_whose_slot_is_far_goes_to_a_worker(store, community):
+    # the account's gap (1 s) is longer than the loop waits: a worker waits for that slot
+    far = {**WARN_CONFIG, "send_min_gap": 1.0}
+    assert far["send_min_gap"] > EARLY_PACE_S
+    with _bridged(store, community, far) as (executor, fake):
         executor.submit_early([_warning("wxid_a"), _warning("wxid_b")])
         assert executor.drain()
     assert fake.async_calls == ["wxid_a"]

@@ -56,6 +56,9 @@ EARLY_STATE_S = 10.0
 receiving loop (``perform_early``); older, it is read again off the loop, not waited for
 (read first only when there is none yet). A group disabled by another process is left
 alone within this and one action; a worker's own sends read it every second."""
+EARLY_PACE_S = 0.25
+"""The longest wait for a pacing slot an early message waits out on the receiving loop (a
+timer, no thread held); a later slot is a worker's to wait for (``_pace``)."""
 AsyncPerform = Callable[[Action], Awaitable[dict[str, Any]]]
 LoopPerform = tuple[asyncio.AbstractEventLoop, AsyncPerform]
 """How a connector offers to carry out an early action on the event loop that received it:
@@ -256,10 +259,19 @@ class Executor:
                 self._refresh_group(loop, cid, a.group)
         if status == "disabled":
             return self._hand_back(a)
-        # a message is paced: sent here only in a free slot (never a wait on the loop, nor
-        # past a daily cap); else a worker waits for its slot, or alerts at the cap
-        if a.kind in MESSAGE_KINDS and not self._pacer(connector).try_reserve(a.group):
-            return self._hand_back(a)
+        # a message is paced: sent here in its slot when that is near (a timer on the loop,
+        # taken in order: two ads received together are a slot apart), never past a daily
+        # cap nor after a jitter; else a worker waits for its slot, or alerts at the cap
+        if a.kind in MESSAGE_KINDS:
+            wait = self._pacer(connector).reserve_within(a.group, EARLY_PACE_S)
+            if wait is None:
+                return self._hand_back(a)
+            if wait > 0:
+                try:
+                    await asyncio.sleep(wait)
+                except asyncio.CancelledError:  # the loop is closing: a worker sends it
+                    self._hand_back(a)
+                    raise
         try:
             result = await perform(a)
         except Exception as exc:  # the usual way: its handling of each error, its retries

@@ -63,18 +63,26 @@ class SendPacer:
         """Take a slot for a message to ``chat`` only if it is free now: no wait, the daily
         cap not reached, no jitter to wait out. False (nothing reserved) otherwise: the
         caller, an event loop that must not wait, leaves the message to ``reserve``."""
+        return self.reserve_within(chat, 0.0) is not None
+
+    def reserve_within(self, chat: str, most: float) -> float | None:
+        """Take the next slot for a message to ``chat`` if it is at most ``most`` seconds
+        away, the daily cap not reached and no jitter to wait out; the seconds to wait for
+        it. None (nothing reserved) otherwise. An event loop waits that long with a timer
+        (``asyncio.sleep``, no thread held), in the order its slots were taken."""
         with self._lock:
             now = self.clock()
             if self.limits.jitter:  # a random delay is a wait by design
-                return False
+                return None
             try:
                 self._check_cap(now)
             except DailyCapReached:
-                return False
-            if self._free_slot(chat, now) > now:
-                return False
-            self._take(chat, now, now)
-            return True
+                return None
+            slot = self._free_slot(chat, now)
+            if slot - now > most:
+                return None
+            self._take(chat, slot, now)
+            return slot - now
 
     def _check_cap(self, now: float) -> None:
         cap = self.limits.daily_cap
