@@ -147,3 +147,16 @@ def test_reserve_within_never_takes_a_slot_further_off_or_with_jitter():
     assert pacer.reserve("g1") == pytest.approx(3.0)  # the refusal reserved nothing
     jittered = SendPacer(limits_for("wechat", {"send_daily_cap": 0}), Clock())
     assert jittered.reserve_within("g1", 10.0) is None
+
+
+def test_reserve_within_takes_a_slot_only_as_near_as_asked():
+    clock = Clock()
+    pacer = SendPacer(limits_for("wechat", {"send_jitter": 0, "send_daily_cap": 3}), clock)
+    assert pacer.reserve_within("g1", 0.0) == 0.0  # free now
+    assert pacer.reserve_within("g2", 1.0) is None  # 3 s away (the account's gap)
+    assert pacer.reserve_within("g2", 3.5) == pytest.approx(3.0)  # taken, in order
+    assert pacer.reserve("g3") == pytest.approx(6.0)  # after the one reserved within
+    clock.now += 3600.0
+    assert pacer.reserve_within("g4", 10.0) is None  # the daily cap (3) is reached
+    jittered = SendPacer(limits_for("wechat", {"send_daily_cap": 0}), clock)
+    assert jittered.reserve_within("g1", 10.0) is None  # a random delay is a worker's wait

@@ -270,7 +270,11 @@ class Executor:
             if wait is None:
                 return self._hand_back(a)
             if wait > 0:
-                await asyncio.sleep(wait)
+                try:
+                    await asyncio.sleep(wait)
+                except asyncio.CancelledError:  # the loop is closing: a worker sends it
+                    self._hand_back(a)
+                    raise
         try:
             result = await perform(a)
         except Exception as exc:  # the usual way: its handling of each error, its retries

@@ -22,7 +22,7 @@ import itertools
 import json
 import logging
 import threading
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any, assert_never
@@ -45,6 +45,10 @@ from qunzhu.store.session import Store
 
 log = logging.getLogger(__name__)
 CALL_TIMEOUT = 15.0
+WS_INBOX = 1024
+"""Events read from a reverse WebSocket and not yet stored, at most (then reading waits)."""
+WS_BATCH = 256
+"""Events stored together at most, of those waiting (``OneBotConnector.handle_many``)."""
 
 
 class _Session:
@@ -204,11 +208,42 @@ class OneBotConnector:
         return hmac.compare_digest(given.encode(), self.token.encode())
 
     def handle(self, event: Mapping[str, Any]) -> None:
+        self.handle_many([event])
+
+    def handle_many(self, events: Sequence[Mapping[str, Any]]) -> None:
+        """Store ``events`` in order, the messages among them delivered together: one
+        judging at receipt, one Redis transaction (or one batch) for all of them. An event
+        that writes something besides its messages (a group's state, a notice, a request)
+        has what came before it delivered first, so everything happens in the order
+        received."""
+        waiting: list[Event] = []
+
+        def flush() -> None:
+            if waiting:
+                self.deliver(list(waiting))
+                waiting.clear()
+
+        counted = 0
+        for event in events:
+            taken = self._take(event, flush)
+            if taken is not None:
+                waiting += taken
+                counted += 1
+        flush()
+        if counted:
+            self.state.event(self.info.id, counted)
+
+    def _take(self, event: Mapping[str, Any], flush: Callable[[], None]) -> list[Event] | None:
+        """One event's messages to deliver with the others of its batch (None: an event
+        not counted, such as a heartbeat); what else it writes is written here, after
+        ``flush()`` delivered the messages before it."""
         cid = self.info.id
         if event.get("post_type") == "meta_event":
-            self.state.event(cid, 0)
-            return
+            self.state.event(cid, 0)  # alive
+            return None
         parsed = parse_event(event, self.info.community, self.info.platform)
+        if parsed.group_status or parsed.notices or parsed.requests:
+            flush()
         for group, status, why in parsed.group_status:
             records.set_group_state(self.store, cid, group, status, why)
             if status == "disabled":
@@ -231,14 +266,21 @@ class OneBotConnector:
         )
         for group, user, flag in parsed.requests:
             records.remember_request(self.store, cid, group, user, flag)
-        self.deliver(parsed.events)
-        self.state.event(cid)
+        return list(parsed.events)
 
     # -- in: reverse WebSocket ------------------------------------------------------------
     async def ws_session(
         self, receive: Callable[[], Awaitable[str]], send: Callable[[str], Awaitable[None]]
     ) -> None:
-        """Serve one reverse WebSocket until it closes (the caller checked the token)."""
+        """Serve one reverse WebSocket until it closes (the caller checked the token).
+
+        A reader takes the frames as they come: answers to our calls at once (an early
+        warning waits for its answer on this loop), events into a bounded inbox. The
+        events are stored in order, off the event loop (the pipeline is synchronous), all
+        those waiting in the inbox together (``handle_many``): under load one thread hop,
+        one judging and one Redis transaction carry many instead of one each. A full inbox
+        holds the reader back, as the bridge is when one event at a time is read. Events
+        read before the socket closed are all stored before this returns."""
         loop = asyncio.get_running_loop()
         session = _Session(loop, send)
         with self._lock:
@@ -246,7 +288,9 @@ class OneBotConnector:
         if old is not None:
             old.close()
         self.state.set(self.info.id, "connected")
-        try:
+        inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue(WS_INBOX)
+
+        async def read() -> None:
             while True:
                 message = json.loads(await receive())
                 if not isinstance(message, dict):
@@ -254,9 +298,28 @@ class OneBotConnector:
                 if self._is_answer(message):
                     session.resolve(message)
                 else:
-                    # stored in order, off the event loop (the pipeline is synchronous)
-                    await asyncio.to_thread(self.handle, message)
+                    await inbox.put(message)
+
+        reader = loop.create_task(read())
+        got: asyncio.Task[dict[str, Any]] | None = None
+        try:
+            while True:
+                if inbox.empty():
+                    got = loop.create_task(inbox.get())
+                    await asyncio.wait({got, reader}, return_when=asyncio.FIRST_COMPLETED)
+                    if not got.done():  # the socket closed (or broke): nothing more comes
+                        reader.result()  # its exception: the reason this session ends
+                        return
+                    batch = [got.result()]
+                else:
+                    batch = [inbox.get_nowait()]
+                while len(batch) < WS_BATCH and not inbox.empty():
+                    batch.append(inbox.get_nowait())
+                await asyncio.to_thread(self.handle_many, batch)
         finally:
+            reader.cancel()
+            if got is not None:
+                got.cancel()
             session.close()
             with self._lock:
                 if self.session is session:

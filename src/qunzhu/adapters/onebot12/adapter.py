@@ -103,13 +103,15 @@ class OneBot12Connector(OneBotConnector):
         self.handle(event)
         return WebhookResponse(204, b"")  # no actions in the answer: they go out on their own
 
-    def handle(self, event: Mapping[str, Any]) -> None:
+    def _take(self, event: Mapping[str, Any], flush: Callable[[], None]) -> list[Event] | None:
         cid = self.info.id
         if event.get("type") == "meta":
+            flush()  # a status it reports comes after what was received before it
             self._meta(event)
-            return
+            return None
         parsed = parse_event(event, self.info.community, self.info.platform, self._name_of)
         if not parsed.platform:
+            flush()
             records.add_alert(
                 self.store,
                 community=self.info.community,
@@ -121,7 +123,9 @@ class OneBot12Connector(OneBotConnector):
                 "are not stored",
                 key=make_key("ob12-platform", cid, str(event.get("self"))),
             )
-            return
+            return None
+        if parsed.group_status or parsed.renamed:
+            flush()
         for e in parsed.events:
             if isinstance(e, MemberJoined) and e.member_name:
                 self._remember(e.group, e.member_name, e.member)
@@ -152,8 +156,7 @@ class OneBot12Connector(OneBotConnector):
                 level="info",
                 key=make_key("ob12-renamed", cid, group, event.get("id")),
             )
-        self.deliver(parsed.events)
-        self.state.event(cid)
+        return list(parsed.events)
 
     def _meta(self, event: Mapping[str, Any]) -> None:
         """connect, heartbeat and status_update: the bridge is alive; status_update also
