@@ -96,10 +96,14 @@ def write_batch_credits(
     batch: BatchCredits,
     rows: Sequence[MsgRow] = (),
     open_questions: OpenQuestions | None = None,
+    *,
+    values: bool = True,
 ) -> None:
     """The batch's questions, answers, values and credits. With ``open_questions`` (a
     first catch-up, ``rows`` its batch) the answers are applied in memory, written at the
-    catch-up's end (:mod:`qunzhu.engines.answered`)."""
+    catch-up's end (:mod:`qunzhu.engines.answered`). ``values=False``: the messages' values
+    are left to the caller (a first catch-up copies them from the score rows at its end,
+    :func:`copy_values`)."""
     insert_ignoring_conflicts(
         conn,
         table_of(Question),
@@ -121,11 +125,26 @@ def write_batch_credits(
         open_questions.answer(conn, rows, batch.answers)
     elif batch.answers:
         _write_answers(conn, batch.answers)
-    if batch.values and conn.dialect.name == "sqlite":  # one per message: spare SQLAlchemy
+    if not values:
+        pass
+    elif batch.values and conn.dialect.name == "sqlite":  # one per message: spare SQLAlchemy
         raw_executemany(conn, _SET_VALUE_SQLITE, [(v, i) for i, v in batch.values.items()])
     elif batch.values:
         conn.execute(_SET_VALUE, [{"b_id": i, "b_value": v} for i, v in batch.values.items()])
     write_credits(conn, batch.credits)
+
+
+def copy_values(conn: Connection, community_id: int) -> None:
+    """Each scored message of the community gets the value of its score row, in one
+    statement: what :func:`write_batch_credits` writes a message at a time, for a first
+    catch-up, where every score row of the community is one it inserted (the rows it
+    skipped the values of)."""
+    s = table_of(MessageScore)
+    conn.execute(
+        update(_m)
+        .values(value=s.c.value)
+        .where(s.c.message_id == _m.c.id, s.c.community_id == community_id)
+    )
 
 
 def _write_answers(conn: Connection, answers: list[Answer]) -> None:

@@ -322,5 +322,7 @@ def score_rows(
         credit_batch(fresh, feats, scores, targets, links, snap.replied_before, weights),
         fresh,
         open_questions,
+        # a first catch-up copies the values from the score rows once, at its end
+        values=said is None,
     )
     return {i: scores[i] for i in new_ids}
