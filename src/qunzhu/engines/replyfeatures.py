@@ -40,14 +40,19 @@ def latest_before(ev_key: I64, ev_at: I64, key: I64, before: I64) -> I64:
     # events only (a few per message), not of the queries (one per candidate pair)
     keys, dense = np.unique(ev_key, return_inverse=True)
     code = np.minimum(np.searchsorted(keys, key), len(keys) - 1)
-    known = keys[code] == key
+    # only the queries whose key has events are searched for one (of a pair of members,
+    # most never named each other)
+    known = np.flatnonzero(keys[code] == key)
+    out = np.full(len(key), -1, np.int64)
+    if len(known) == 0:
+        return out
     span = int(max(ev_at.max(), before.max())) + 1
     events = np.sort(dense.reshape(-1) * span + ev_at)
-    wanted = code * span + before
-    at = np.searchsorted(events, wanted, side="left") - 1
+    code = code[known]
+    at = np.searchsorted(events, code * span + before[known], side="left") - 1
     found = events[np.maximum(at, 0)]
-    ok = known & (at >= 0) & (found // span == code)
-    return np.where(ok, found % span, -1)
+    out[known] = np.where((at >= 0) & (found // span == code), found % span, -1)
+    return out
 
 
 def within(s: Stream, seen: I64, at: I64, seconds: float) -> Bools:

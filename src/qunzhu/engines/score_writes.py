@@ -61,11 +61,15 @@ def write_scores(
     feats: dict[int, TextFeatures],
     scores: dict[int, MessageValue],
     links: dict[int, tuple[int, bool, float]],
+    *,
+    absent: bool = False,
 ) -> set[int]:
-    """Insert each message's score row unless it has one; returns the ids inserted now."""
+    """Insert each message's score row unless it has one; returns the ids inserted now.
+    ``absent``: the caller read the rows as unscored in this transaction (a first catch-up,
+    which holds the writer's lock), so none has one."""
     s = table_of(MessageScore)
     if conn.dialect.name == "sqlite":
-        return write_scores_sqlite(conn, s, rows, feats, scores, links)
+        return write_scores_sqlite(conn, s, rows, feats, scores, links, absent)
     out: list[dict[str, Any]] = []
     for r in rows:
         scored = scores[r.id]

@@ -40,11 +40,13 @@ def write_scores_sqlite(
     feats: dict[int, TextFeatures],
     scores: dict[int, MessageValue],
     links: dict[int, tuple[int, bool, float]],
+    absent: bool = False,
 ) -> set[int]:
     """The rows as database values straight from the scores, no dict per row: a first
-    recompute writes one per message. Days repeat (a few hundred over 100,000 messages),
-    and so do scores (:func:`~qunzhu.engines.scoring.score_batch` gives messages of equal
-    features and context one :class:`MessageValue`): each is converted once."""
+    recompute writes one per message (``absent``: none of them has a score row yet). Days
+    repeat (a few hundred over 100,000 messages), and so do scores
+    (:func:`~qunzhu.engines.scoring.score_batch` gives messages of equal features and
+    context one :class:`MessageValue`): each is converted once."""
     to_json: Callable[[Any], Any] = s.c.points.type.bind_processor(conn.dialect) or _same
     days: dict[date, Any] = {}
     # by identity, not by equal points: 1 and 1.0, or 0.0 and -0.0, are equal but print
@@ -76,7 +78,7 @@ def write_scores_sqlite(
                 link[2] if link else None,
             )
         )
-    return set(insert_new_values(conn, s, SCORE_COLUMNS, values))
+    return set(insert_new_values(conn, s, SCORE_COLUMNS, values, absent=absent))
 
 
 def _same(value: Any) -> Any:

@@ -313,7 +313,8 @@ def score_rows(
     weights = {c: specs.get(conn, c).weights for c in {r.community_id for r in rows}}
     snap = load_scoring(conn, rows, feats, links, targets, weights, said)
     scores = score_batch(rows, feats, links, targets, snap)
-    new_ids = write_scores(conn, rows, feats, scores, links)
+    # a first catch-up read its rows as unscored in this transaction: no score row to skip
+    new_ids = write_scores(conn, rows, feats, scores, links, absent=said is not None)
     fresh = [r for r in rows if r.id in new_ids]
     if said is not None:
         said.add(fresh, feats)
