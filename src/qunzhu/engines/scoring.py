@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from operator import attrgetter
 
 from sqlalchemy import Connection
 
@@ -38,6 +39,8 @@ from qunzhu.engines.value import Context, MessageValue, score_message
 from qunzhu.spec.members import ValueWeights
 
 __all__ = ["MsgRow", "chunked", "credit_batch", "link_replies", "score_batch", "score_rows"]
+
+_TIME_ORDER = attrgetter("occurred_at", "id")  # a row's (time, id), without a lambda a row
 
 Link = tuple[int, bool, float]
 """A reply link: (target message id, inferred, probability)."""
@@ -297,7 +300,7 @@ def score_rows(
     before either, ``open_questions`` to answer them in memory (the caller writes them)."""
     if not rows:
         return {}
-    rows = sorted(rows, key=lambda r: (r.occurred_at, r.id))
+    rows = sorted(rows, key=_TIME_ORDER)
     feats: dict[int, TextFeatures] = {}
     normal: dict[str, str] = {}
     # pure; about one chat line in twelve repeats an earlier one ("thanks", "ok")
