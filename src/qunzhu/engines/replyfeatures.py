@@ -123,15 +123,25 @@ def candidates(s: Stream, queries: I64, window_minutes: float, limit: int) -> Ca
     return Candidates(queries, row, k, j, pos, busy, _features(s, k, j, pos, busy[row], window))
 
 
+def _names_hold(names: I64, rows: I64, code: I64) -> Bools:
+    """Whether the names matrix's row ``rows[i]`` holds ``code[i]``: ``(names[rows] ==
+    code[:, None]).any(axis=1)`` a column at a time (a row holds a few names), about four
+    times faster than the 2-D comparison and its ``any``."""
+    found: Bools = names[rows, 0] == code
+    for column in range(1, names.shape[1]):
+        found |= names[rows, column] == code
+    return found
+
+
 def _features(s: Stream, k: I64, j: I64, pos: I64, busy: I64, window: float) -> F64:
     author, me = s.author[j], s.author[k]
-    names_author = (s.names[k] == author[:, None]).any(axis=1)
-    named_me = (s.names[j] == me[:, None]).any(axis=1)
+    names_author = _names_hold(s.names, k, author)
+    named_me = _names_hold(s.names, j, me)
     holds_from = k - held(k)
     asked = latest_before(s.members[s.question], np.flatnonzero(s.question), s.members[j], k)
     named = latest_before(s.naming[1], s.naming[0], pair_key(s.members[k], s.members[j]), k)
     mine = s.prev_same[k]
-    mine_named = (s.names[np.maximum(mine, 0)] == author[:, None]).any(axis=1) & (mine >= 0)
+    mine_named = _names_hold(s.names, np.maximum(mine, 0), author) & (mine >= 0)
     spoke = (mine >= holds_from) & within(s, mine, k, window)
     earlier = s.prev_earlier[j]
     not_first = (earlier >= holds_from) & within(s, earlier, j, window)

@@ -13,7 +13,11 @@ from sqlalchemy import Connection, bindparam, or_, select, update
 from qunzhu.engines.answered import OpenQuestions
 from qunzhu.engines.credits import STAT_COUNTERS, Credits
 from qunzhu.engines.features import TextFeatures
-from qunzhu.engines.score_writes_sqlite import write_answers_sqlite, write_scores_sqlite
+from qunzhu.engines.score_writes_sqlite import (
+    write_answers_sqlite,
+    write_questions_sqlite,
+    write_scores_sqlite,
+)
 from qunzhu.engines.scoring_reads import ASKING_SPELL, MsgRow, chunked
 from qunzhu.engines.value import MessageValue
 from qunzhu.store.base import table_of
@@ -108,22 +112,25 @@ def write_batch_credits(
     catch-up's end (:mod:`qunzhu.engines.answered`). ``values=False``: the messages' values
     are left to the caller (a first catch-up copies them from the score rows at its end,
     :func:`copy_values`)."""
-    insert_ignoring_conflicts(
-        conn,
-        table_of(Question),
-        [
-            {
-                "message_id": q.message_id,
-                "community_id": q.community_id,
-                "group_id": q.group_id,
-                "member_id": q.member_id,
-                "asked_at": q.asked_at,
-                "answered_at": None,
-                "answer_member_id": None,
-            }
-            for q in batch.questions
-        ],
-    )
+    if conn.dialect.name == "sqlite":  # one per question: spare the dict a row
+        write_questions_sqlite(conn, batch.questions)
+    else:
+        insert_ignoring_conflicts(
+            conn,
+            table_of(Question),
+            [
+                {
+                    "message_id": q.message_id,
+                    "community_id": q.community_id,
+                    "group_id": q.group_id,
+                    "member_id": q.member_id,
+                    "asked_at": q.asked_at,
+                    "answered_at": None,
+                    "answer_member_id": None,
+                }
+                for q in batch.questions
+            ],
+        )
     if open_questions is not None:
         open_questions.add(batch.questions)
         open_questions.answer(conn, rows, batch.answers)
