@@ -97,13 +97,18 @@ def adjacent(s: Stream, message: I64, candidate: I64) -> I64:
     pairs = pair_key(s.members[:-1], s.members[1:])
     keys, dense = np.unique(pairs, return_inverse=True)
     span = len(pairs) + 1
-    events = np.sort(dense.reshape(-1) * span + np.arange(len(pairs)))
     wanted = pair_key(s.members[message], s.members[candidate])
     code = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
-    known = keys[code] == wanted
-    lo = np.searchsorted(events, code * span + np.maximum(message - TAIL, 0), side="left")
-    hi = np.searchsorted(events, code * span + message - 2, side="right")
-    return np.where(known & (message >= 2), hi - lo, 0).astype(np.int64)
+    # only the pairs that ever spoke back to back in the stream are counted (about half)
+    known = np.flatnonzero((keys[code] == wanted) & (message >= 2))
+    if len(known) == 0:
+        return out
+    events = np.sort(dense.reshape(-1) * span + np.arange(len(pairs)))
+    code, at = code[known], message[known]
+    lo = np.searchsorted(events, code * span + np.maximum(at - TAIL, 0), side="left")
+    hi = np.searchsorted(events, code * span + at - 2, side="right")
+    out[known] = hi - lo
+    return out
 
 
 def candidates(s: Stream, queries: I64, window_minutes: float, limit: int) -> Candidates:
