@@ -3,6 +3,7 @@ and reactions credited to the author, nothing counted twice."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import func, select
@@ -288,3 +289,34 @@ def test_a_first_catch_up_in_pages_finds_duplicates_as_reading_the_store_does(st
     read = scores()  # every page reads the store
     assert remembered == read
     assert sum("duplicate" in p for _, p in read.values()) == 1
+
+
+def test_a_first_catch_up_gives_each_message_the_value_of_its_score_row(store, monkeypatch):
+    """A first catch-up copies the values from the score rows once at its end
+    (copy_values); a catch-up that reads the store writes them a page at a time: the same
+    values, and each message's is its score row's."""
+    from qunzhu.engines import catchup
+
+    Pipeline(store, create_communities=True).run(conversation(), source="test")
+    other = [
+        replace(msg(i, "zed", f"another community's line {i}", i), community="c2") for i in (21, 22)
+    ]
+    Pipeline(store, create_communities=True).run(other, source="test")
+    monkeypatch.setattr(catchup, "PAGE", 3)
+
+    def values() -> dict[int, float | None]:
+        with store.engine.begin() as conn:
+            cid = conn.execute(select(Community.id).where(Community.slug == "c1")).scalar_one()
+            reset_scores(conn, cid)
+            assert catch_up(conn, cid, store.settings.tz).messages == 7
+            scored = dict(conn.execute(select(MessageScore.message_id, MessageScore.value)).all())
+            out = dict(conn.execute(select(Message.id, Message.value)).all())
+        for i, v in scored.items():
+            assert out[i] == v
+        return out
+
+    first = values()
+    assert sum(v is None for v in first.values()) == 2  # c2's messages: not scored here
+    assert any(v for v in first.values())
+    monkeypatch.setattr(catchup, "SaidThisRun", lambda: None)
+    assert values() == first

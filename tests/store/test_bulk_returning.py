@@ -3,6 +3,9 @@ SQLAlchemy's INSERT .. RETURNING."""
 
 from __future__ import annotations
 
+import sqlite3
+
+import pytest
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -16,7 +19,7 @@ from sqlalchemy import (
     select,
 )
 
-from qunzhu.store.bulk import insert_ignoring_conflicts
+from qunzhu.store.bulk import insert_ignoring_conflicts, insert_new_values
 
 meta = MetaData()
 keyed = Table(
@@ -63,3 +66,20 @@ def test_a_table_with_another_unique_key_goes_through_returning() -> None:
         rows = [{"k": 2, "name": "a"}, {"k": 3, "name": "c"}]  # k=2 clashes on the name
         got = insert_ignoring_conflicts(conn, also_unique, rows, also_unique.c.k)
     assert [r.k for r in got] == [3]
+
+
+def test_new_values_of_absent_keys_are_inserted_without_a_look_up_and_never_skipped() -> None:
+    engine = create_engine("sqlite://")
+    meta.create_all(engine)
+    with engine.begin() as conn:
+        columns = ("k", "points", "flag")
+        assert insert_new_values(conn, keyed, columns, [(1, "{}", True)]) == [1]
+        # the look-up path skips a stored key; the caller that says none is stored gets
+        # all its keys back, and an error rather than a silent skip if one was there
+        assert insert_new_values(conn, keyed, columns, [(1, "{}", 0), (2, "[]", 0)]) == [2]
+        got = insert_new_values(conn, keyed, columns, [(3, "{}", 1), (4, "{}", 0)], absent=True)
+        assert got == [3, 4]
+        with pytest.raises(sqlite3.IntegrityError):  # the driver's own: a raw executemany
+            insert_new_values(conn, keyed, columns, [(4, "{}", 1)], absent=True)
+        stored = conn.execute(select(keyed.c.k).order_by(keyed.c.k)).scalars().all()
+    assert stored == [1, 2, 3, 4]

@@ -20,6 +20,7 @@ from sqlalchemy import Connection, delete, func, insert, literal_column, select,
 from qunzhu.engines.answered import OpenQuestions
 from qunzhu.engines.fastio import fetch_all
 from qunzhu.engines.reactor import credit_check_ins, credit_reactions
+from qunzhu.engines.score_writes import copy_values
 from qunzhu.engines.scoring import MsgRow, score_rows
 from qunzhu.engines.scoring_reads import SaidThisRun
 from qunzhu.engines.specs import SpecCache
@@ -153,6 +154,8 @@ def catch_up(
         done.messages += len(score_rows(conn, specs, rows, said, open_questions))
         if progress is not None:
             progress(len(page))
+    if said is not None:
+        copy_values(conn, community_id)
     if open_questions is not None:
         open_questions.write(conn)
     reaction_ids = [

@@ -32,7 +32,9 @@ def _param(value: Any, sqlite: bool) -> Any:
 
 
 def _memo(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    """Dates repeat (a few hundred days over a million rows): parse each once."""
+    """Dates repeat (a few hundred days over a million rows), and so do the times of chat
+    logs stamped to the minute (21,100 distinct over the 108,708 #ubuntu lines): parse each
+    once."""
     seen: dict[Any, Any] = {}
 
     def cached(value: Any) -> Any:
@@ -76,7 +78,7 @@ def fetch_all(conn: Connection, stmt: Select[Any]) -> list[tuple[Any, ...]]:
     finally:
         cursor.close()
     procs: list[tuple[int, Callable[[Any], Any]]] = [
-        (i, _memo(p) if isinstance(c.type, Date) else _utc(p) if utc else p)
+        (i, _memo(p) if isinstance(c.type, Date) else _memo(_utc(p)) if utc else p)
         for i, c in enumerate(stmt.selected_columns)
         if (p := c.type.dialect_impl(dialect).result_processor(dialect, codes[i])) is not None
         for utc in (sqlite and isinstance(c.type, UTCDateTime),)

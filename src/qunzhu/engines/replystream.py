@@ -39,6 +39,10 @@ DEPTH = 4 * MAX_CANDIDATES  # the most earlier messages the linker holds
 TAIL = 2 * MAX_CANDIDATES  # what it keeps when it drops the oldest, and the names' look-back
 NO_NAME = -1  # a member without a display name
 PAD = -2  # fills the rows of the names matrix; equals no name code
+_ALNUM = "abcdefghijklmnopqrstuvwxyz0123456789"
+# every run of one or two of [a-z0-9] (too short for _WORD) and the stop words: what an ASCII
+# normal form's runs lose to become its content words
+_SHORT_OR_STOP = STOP | set(_ALNUM) | {a + b for a in _ALNUM for b in _ALNUM}
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _EPOCH_NAIVE = datetime(1970, 1, 1)
 _US = timedelta(microseconds=1)
@@ -201,10 +205,23 @@ def build_stream(entries: Sequence[Entry], lex: Lexicon) -> Stream:
         else:
             rows.append(none)
         norm = normal.get(text)
-        said_here = set(words_of(normalize(text) if norm is None else norm))
-        said_here -= STOP
+        if norm is None:
+            norm = normalize(text)
+        if norm.isascii():
+            # an ASCII normal form is runs of [a-z0-9] between single spaces: _WORD's words
+            # are its runs of three characters or more, without a regex pass
+            parts = norm.split()
+            said_here = set(parts)
+            said_here -= _SHORT_OR_STOP
+            # and an ASCII text with no "_" (a word character the normal form drops) and no
+            # "[" (emoji codes it removes) has one \w+ run for each of those runs
+            plain = "_" not in text and "[" not in text and text.isascii()
+            tokens.append(len(parts) if plain else len(count(text)))
+        else:
+            said_here = set(words_of(norm))
+            said_here -= STOP
+            tokens.append(len(count(text)))
         said.append(said_here)
-        tokens.append(len(count(text)))
     words = np.fromiter(map(len, said), np.int64, n)
     every = list(itertools.chain.from_iterable(said))
     distinct = set(every)  # words are compared within a stream

@@ -13,7 +13,11 @@ from sqlalchemy import Connection, bindparam, or_, select, update
 from qunzhu.engines.answered import OpenQuestions
 from qunzhu.engines.credits import STAT_COUNTERS, Credits
 from qunzhu.engines.features import TextFeatures
-from qunzhu.engines.score_writes_sqlite import write_answers_sqlite, write_scores_sqlite
+from qunzhu.engines.score_writes_sqlite import (
+    write_answers_sqlite,
+    write_questions_sqlite,
+    write_scores_sqlite,
+)
 from qunzhu.engines.scoring_reads import ASKING_SPELL, MsgRow, chunked
 from qunzhu.engines.value import MessageValue
 from qunzhu.store.base import table_of
@@ -61,11 +65,15 @@ def write_scores(
     feats: dict[int, TextFeatures],
     scores: dict[int, MessageValue],
     links: dict[int, tuple[int, bool, float]],
+    *,
+    absent: bool = False,
 ) -> set[int]:
-    """Insert each message's score row unless it has one; returns the ids inserted now."""
+    """Insert each message's score row unless it has one; returns the ids inserted now.
+    ``absent``: the caller read the rows as unscored in this transaction (a first catch-up,
+    which holds the writer's lock), so none has one."""
     s = table_of(MessageScore)
     if conn.dialect.name == "sqlite":
-        return write_scores_sqlite(conn, s, rows, feats, scores, links)
+        return write_scores_sqlite(conn, s, rows, feats, scores, links, absent)
     out: list[dict[str, Any]] = []
     for r in rows:
         scored = scores[r.id]
@@ -96,36 +104,58 @@ def write_batch_credits(
     batch: BatchCredits,
     rows: Sequence[MsgRow] = (),
     open_questions: OpenQuestions | None = None,
+    *,
+    values: bool = True,
 ) -> None:
     """The batch's questions, answers, values and credits. With ``open_questions`` (a
     first catch-up, ``rows`` its batch) the answers are applied in memory, written at the
-    catch-up's end (:mod:`qunzhu.engines.answered`)."""
-    insert_ignoring_conflicts(
-        conn,
-        table_of(Question),
-        [
-            {
-                "message_id": q.message_id,
-                "community_id": q.community_id,
-                "group_id": q.group_id,
-                "member_id": q.member_id,
-                "asked_at": q.asked_at,
-                "answered_at": None,
-                "answer_member_id": None,
-            }
-            for q in batch.questions
-        ],
-    )
+    catch-up's end (:mod:`qunzhu.engines.answered`). ``values=False``: the messages' values
+    are left to the caller (a first catch-up copies them from the score rows at its end,
+    :func:`copy_values`)."""
+    if conn.dialect.name == "sqlite":  # one per question: spare the dict a row
+        write_questions_sqlite(conn, batch.questions)
+    else:
+        insert_ignoring_conflicts(
+            conn,
+            table_of(Question),
+            [
+                {
+                    "message_id": q.message_id,
+                    "community_id": q.community_id,
+                    "group_id": q.group_id,
+                    "member_id": q.member_id,
+                    "asked_at": q.asked_at,
+                    "answered_at": None,
+                    "answer_member_id": None,
+                }
+                for q in batch.questions
+            ],
+        )
     if open_questions is not None:
         open_questions.add(batch.questions)
         open_questions.answer(conn, rows, batch.answers)
     elif batch.answers:
         _write_answers(conn, batch.answers)
-    if batch.values and conn.dialect.name == "sqlite":  # one per message: spare SQLAlchemy
+    if not values:
+        pass
+    elif batch.values and conn.dialect.name == "sqlite":  # one per message: spare SQLAlchemy
         raw_executemany(conn, _SET_VALUE_SQLITE, [(v, i) for i, v in batch.values.items()])
     elif batch.values:
         conn.execute(_SET_VALUE, [{"b_id": i, "b_value": v} for i, v in batch.values.items()])
     write_credits(conn, batch.credits)
+
+
+def copy_values(conn: Connection, community_id: int) -> None:
+    """Each scored message of the community gets the value of its score row, in one
+    statement: what :func:`write_batch_credits` writes a message at a time, for a first
+    catch-up, where every score row of the community is one it inserted (the rows it
+    skipped the values of)."""
+    s = table_of(MessageScore)
+    conn.execute(
+        update(_m)
+        .values(value=s.c.value)
+        .where(s.c.message_id == _m.c.id, s.c.community_id == community_id)
+    )
 
 
 def _write_answers(conn: Connection, answers: list[Answer]) -> None:

@@ -7,7 +7,7 @@ parameter handling. The same rows as the general path; the writer holds the data
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -22,7 +22,7 @@ from qunzhu.store.intelligence import Question
 from qunzhu.store.models import Message
 
 if TYPE_CHECKING:
-    from qunzhu.engines.scoring import Answer
+    from qunzhu.engines.scoring import Answer, Asked
 
 _m, _q = table_of(Message), table_of(Question)
 # score_writes._ANSWERED for the driver's executemany
@@ -40,11 +40,13 @@ def write_scores_sqlite(
     feats: dict[int, TextFeatures],
     scores: dict[int, MessageValue],
     links: dict[int, tuple[int, bool, float]],
+    absent: bool = False,
 ) -> set[int]:
     """The rows as database values straight from the scores, no dict per row: a first
-    recompute writes one per message. Days repeat (a few hundred over 100,000 messages),
-    and so do scores (:func:`~qunzhu.engines.scoring.score_batch` gives messages of equal
-    features and context one :class:`MessageValue`): each is converted once."""
+    recompute writes one per message (``absent``: none of them has a score row yet). Days
+    repeat (a few hundred over 100,000 messages), and so do scores
+    (:func:`~qunzhu.engines.scoring.score_batch` gives messages of equal features and
+    context one :class:`MessageValue`): each is converted once."""
     to_json: Callable[[Any], Any] = s.c.points.type.bind_processor(conn.dialect) or _same
     days: dict[date, Any] = {}
     # by identity, not by equal points: 1 and 1.0, or 0.0 and -0.0, are equal but print
@@ -76,7 +78,7 @@ def write_scores_sqlite(
                 link[2] if link else None,
             )
         )
-    return set(insert_new_values(conn, s, SCORE_COLUMNS, values))
+    return set(insert_new_values(conn, s, SCORE_COLUMNS, values, absent=absent))
 
 
 def _same(value: Any) -> Any:
@@ -95,6 +97,44 @@ SCORE_COLUMNS = (
     "reply_to_id",
     "reply_inferred",
     "reply_probability",
+)
+
+
+def write_questions_sqlite(conn: Connection, questions: Sequence[Asked]) -> None:
+    """Insert the questions unless stored (``INSERT OR IGNORE``, as
+    :func:`~qunzhu.store.bulk.insert_ignoring_conflicts` writes them), as database values
+    straight from each question, none answered yet: a first recompute writes tens of
+    thousands."""
+    if not questions:
+        return
+    raw_executemany(
+        conn,
+        f"INSERT OR IGNORE INTO {_q.name} ({', '.join(QUESTION_COLUMNS)}) "
+        f"VALUES ({', '.join('?' * len(QUESTION_COLUMNS))})",
+        [
+            # not answered yet: answered_at, answer_member_id
+            (
+                q.message_id,
+                q.community_id,
+                q.group_id,
+                q.member_id,
+                _sqlite_datetime(q.asked_at),
+                None,
+                None,
+            )
+            for q in questions
+        ],
+    )
+
+
+QUESTION_COLUMNS = (
+    "message_id",
+    "community_id",
+    "group_id",
+    "member_id",
+    "asked_at",
+    "answered_at",
+    "answer_member_id",
 )
 
 

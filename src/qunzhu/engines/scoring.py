@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from operator import attrgetter
 
 from sqlalchemy import Connection
 
@@ -38,6 +39,8 @@ from qunzhu.engines.value import Context, MessageValue, score_message
 from qunzhu.spec.members import ValueWeights
 
 __all__ = ["MsgRow", "chunked", "credit_batch", "link_replies", "score_batch", "score_rows"]
+
+_TIME_ORDER = attrgetter("occurred_at", "id")  # a row's (time, id), without a lambda a row
 
 Link = tuple[int, bool, float]
 """A reply link: (target message id, inferred, probability)."""
@@ -297,7 +300,7 @@ def score_rows(
     before either, ``open_questions`` to answer them in memory (the caller writes them)."""
     if not rows:
         return {}
-    rows = sorted(rows, key=lambda r: (r.occurred_at, r.id))
+    rows = sorted(rows, key=_TIME_ORDER)
     feats: dict[int, TextFeatures] = {}
     normal: dict[str, str] = {}
     # pure; about one chat line in twelve repeats an earlier one ("thanks", "ok")
@@ -313,7 +316,8 @@ def score_rows(
     weights = {c: specs.get(conn, c).weights for c in {r.community_id for r in rows}}
     snap = load_scoring(conn, rows, feats, links, targets, weights, said)
     scores = score_batch(rows, feats, links, targets, snap)
-    new_ids = write_scores(conn, rows, feats, scores, links)
+    # a first catch-up read its rows as unscored in this transaction: no score row to skip
+    new_ids = write_scores(conn, rows, feats, scores, links, absent=said is not None)
     fresh = [r for r in rows if r.id in new_ids]
     if said is not None:
         said.add(fresh, feats)
@@ -322,5 +326,7 @@ def score_rows(
         credit_batch(fresh, feats, scores, targets, links, snap.replied_before, weights),
         fresh,
         open_questions,
+        # a first catch-up copies the values from the score rows once, at its end
+        values=said is None,
     )
     return {i: scores[i] for i in new_ids}

@@ -91,12 +91,27 @@ def _insert_new_keys(
 
 
 def insert_new_values(
-    conn: Connection, table: Table, columns: Sequence[str], values: list[tuple[Any, ...]]
+    conn: Connection,
+    table: Table,
+    columns: Sequence[str],
+    values: list[tuple[Any, ...]],
+    *,
+    absent: bool = False,
 ) -> list[Any]:
     """SQLite: :func:`insert_ignoring_conflicts` returning the primary key, for callers
     that have rows of database values in ``columns`` order already (the key first); returns
-    the keys inserted now."""
+    the keys inserted now. ``absent``: the caller knows no key is stored yet (it read them
+    as missing in this transaction): no look-up, and a plain INSERT, which fails rather than
+    skip a row should one be there after all."""
     key = columns[0]
+    if absent:
+        raw_executemany(
+            conn,
+            f"INSERT INTO {table.name} ({', '.join(columns)}) "
+            f"VALUES ({', '.join('?' * len(columns))})",
+            values,
+        )
+        return [v[0] for v in values]
     wanted = list(dict.fromkeys(v[0] for v in values))
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     there: set[Any] = set()
