@@ -183,6 +183,8 @@ def hash_features(
 _CURRENCY = re.compile(r"([$£€¥₹￡￥＄])\s?(\d+)([.,]\d+)?|(\d+)([.,]\d+)?\s?([$£€¥₹￡￥＄])")
 """An amount with its currency sign before or after it (in the ``text`` view)."""
 _SIGN_OF = {"$": 1, "＄": 1, "£": 2, "￡": 2, "€": 3, "¥": 4, "￥": 4, "₹": 5}
+_ANY_SIGN = re.compile("[$£€¥₹￡￥＄]")
+"""A bare character class: the engine finds the few messages with a sign at C speed."""
 # The signs in the compact view (lower case, digits as written). Every one is tied to a
 # number, so each regular expression either starts with a digit (the engine skips to the
 # next digit at C speed) or runs only on the few pieces of text before a number or on the
@@ -226,8 +228,14 @@ def sign_keys(
     found: list[int] = []
     starts, lengths = _digit_runs(raw)
     zero = raw[starts] == _DIGITS[0]
-    short_code = (lengths >= 4) & (lengths <= 6)
-    premium = (lengths >= 10) & (lengths <= 12) & zero
+    # "… to 85023" / "… on 85023": the three characters before a short code, in numpy
+    prior = [raw[np.maximum(starts - k, 0)] for k in (3, 2, 1)]
+    to_or_on = (
+        ((prior[0] == ord("t")) & (prior[1] == ord("o")))
+        | ((prior[0] == ord("o")) & (prior[1] == ord("n")))
+    ) & (prior[2] == _SPACE)
+    short_code = (lengths >= 4) & (lengths <= 6) & to_or_on
+    premium = (lengths >= 10) & (lengths <= 12) & zero & (prior[2] == _SPACE)
     for at, length in zip(
         starts[short_code | premium].tolist(), lengths[short_code | premium].tolist(), strict=True
     ):
@@ -242,9 +250,11 @@ def sign_keys(
     numbered = set(docs[starts[lengths >= _MIN_NUMBER]].tolist())
     if views is not None and len(views) == len(texts):
         joined_views = "\n".join(views)
+        signs = [m.start() for m in _ANY_SIGN.finditer(joined_views)]
         ends = np.cumsum(np.fromiter((len(t) + 1 for t in views), np.int64, len(views)))
-        for match in _CURRENCY.finditer(joined_views):
-            doc = int(np.searchsorted(ends, match.start(), side="right"))
+        with_sign = np.unique(np.searchsorted(ends, signs, side="right")).tolist()
+        amounts = ((doc, m) for doc in with_sign for m in _CURRENCY.finditer(views[doc]))
+        for doc, match in amounts:
             sign = match.group(1) or match.group(6)
             digits = match.group(2) or match.group(4)
             cents = match.group(3) or match.group(5)
