@@ -21,6 +21,7 @@ import numpy as np
 import numpy.typing as npt
 
 from qunzhu.moderation.features import FeatureConfig, hash_features
+from qunzhu.moderation.normalize import Normalized
 
 SHIPPED = "spam-model.npz"
 SPAM_SCORE = 0.5
@@ -56,8 +57,12 @@ class SpamModel:
     config: FeatureConfig = field(default_factory=FeatureConfig)
     about: dict[str, Any] = field(default_factory=dict)
 
-    def scores(self, compact_texts: Sequence[str]) -> npt.NDArray[np.float64]:
-        """Probability of spam for each text (already in the normalized compact view)."""
+    def scores(
+        self, compact_texts: Sequence[str], views: Sequence[str] | None = None
+    ) -> npt.NDArray[np.float64]:
+        """Probability of spam for each text (already in the normalized compact view).
+        ``views``: the same messages in the ``text`` view (``Normalized.text``), where the
+        model's currency features look (:func:`scores_of` passes both)."""
         if not compact_texts:
             return np.zeros(0)
         # pieces of a few thousand characters: their arrays stay in the CPU cache, which
@@ -67,12 +72,19 @@ class SpamModel:
         for end, text in enumerate(compact_texts, 1):
             size += len(text) + 2
             if size >= CHUNK_CHARS or end == len(compact_texts):
-                out.append(self._scores(compact_texts[start:end]))
+                part = None if views is None else views[start:end]
+                out.append(self._scores(compact_texts[start:end], part))
                 start, size = end, 0
         return out[0] if len(out) == 1 else np.concatenate(out)
 
-    def _scores(self, compact_texts: Sequence[str]) -> npt.NDArray[np.float64]:
-        hashed = hash_features(compact_texts, self.config)
+    def scores_of(self, norms: Sequence[Normalized]) -> npt.NDArray[np.float64]:
+        """Probability of spam for each normalized message."""
+        return self.scores([n.compact for n in norms], [n.text for n in norms])
+
+    def _scores(
+        self, compact_texts: Sequence[str], views: Sequence[str] | None
+    ) -> npt.NDArray[np.float64]:
+        hashed = hash_features(compact_texts, self.config, views)
         sums = np.bincount(
             hashed.docs, weights=self.weights[hashed.buckets], minlength=len(compact_texts)
         )
@@ -118,6 +130,7 @@ def _config_dict(config: FeatureConfig) -> dict[str, Any]:
         "binary": config.binary,
         "shape": config.shape,
         "numbers": config.numbers,
+        "signs": config.signs,
     }
 
 
@@ -145,7 +158,14 @@ def _read(path: Path, name: str) -> SpamModel:
         raise ModelError(f"{name}: not a qunzhu spam model ({exc})") from None
     # files from before binary features counted every occurrence, and had no length feature
     # (nor, before issue 16, number features)
-    settings = {"binary": False, "shape": False, "numbers": False, **note.get("config", {})}
+    # (nor, before its second model, the offer signs)
+    settings = {
+        "binary": False,
+        "shape": False,
+        "numbers": False,
+        "signs": False,
+        **note.get("config", {}),
+    }
     try:
         config = FeatureConfig(**settings)
     except TypeError as exc:

@@ -49,7 +49,8 @@ def train_layer(
             f"got {len(examples)}"
         )
     config = base.config
-    hashed = hash_features([normalize(e.text).compact for e in examples], config)
+    norms = [normalize(e.text) for e in examples]
+    hashed = hash_features([n.compact for n in norms], config, [n.text for n in norms])
     scale = 1.0 / np.sqrt(np.maximum(hashed.counts, 1))
     columns, local = np.unique(hashed.buckets, return_inverse=True)
     matrix = csr_matrix(

@@ -232,7 +232,7 @@ class EarlyDeletes:
         scores = [0.0] * len(posted)
         if scored:
             models = [places[posted[i].community].inspector.model for i in scored]
-            found = scores_by_model(models, [norms[i].compact for i in scored])
+            found = scores_by_model(models, [norms[i] for i in scored])
             for i, score in zip(scored, found, strict=True):
                 scores[i] = score
         judged: list[tuple[ev.MessagePosted, Normalized, list[Finding], str]] = []

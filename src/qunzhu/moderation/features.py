@@ -21,10 +21,21 @@ learn that two characters ("Q:", "w8") say little, whatever their n-grams.
 With ``numbers`` (since the model of issue 16) each number of three digits or more also
 gets one feature for its first two digits and its length: "09099726481" (a premium-rate
 line) and "01223585236" (a landline) hash alike as n-grams, not as numbers.
+
+With ``signs`` (since the second model of issue 16) each number also gets coarser features
+(its length alone; its first digit and length), and a message gets one feature per *sign*
+of an SMS-style offer that the compact view cannot show or that n-grams see only piecewise
+(:func:`sign_keys`): a currency amount ("£1000", "$5.00", "£2.50/min": the compact view drops
+the symbol and the point), "txt/text/send/reply WORD to NNNNN" (a short code), "call" +
+a long number starting with 0, a rate ("150p/msg", "1 pence per minute"), an amount in
+words ("3pound", "500 quid"), prize and claim wording beside a number or an amount.
+Each is a fixed integer id, never text from the data: what the model learns of them holds
+for any amount, short code or number, not only the ones it saw.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -49,6 +60,7 @@ class FeatureConfig:
     binary: bool = True
     shape: bool = True
     numbers: bool = True
+    signs: bool = True
 
     @property
     def dim(self) -> int:
@@ -65,30 +77,36 @@ class Hashed:
     counts: npt.NDArray[np.int64]
 
 
-def _codepoints(texts: Sequence[str]) -> tuple[U64, U64, npt.NDArray[np.uint32]]:
-    """(code points with every digit as 0, message of each, the code points as written)."""
+def _codepoints(texts: Sequence[str]) -> tuple[U64, U64, npt.NDArray[np.uint32], str]:
+    """(code points with every digit as 0, message of each, the code points as written,
+    the texts laid end to end as a string: one code point per character)."""
     joined = "".join(f" {t} " for t in texts)
     raw = np.frombuffer(joined.encode("utf-32-le", "replace"), dtype=np.uint32)
     lengths = np.fromiter((len(t) + 2 for t in texts), dtype=np.int64, count=len(texts))
     docs = np.repeat(np.arange(len(texts), dtype=np.uint64), lengths)
     points = raw.copy()
     points[(points >= _DIGITS[0]) & (points <= _DIGITS[1])] = _DIGITS[0]
-    return points.astype(np.uint64), docs, raw
+    return points.astype(np.uint64), docs, raw, joined
 
 
 _MIN_NUMBER = 3
 _LONGEST_BAND = 15
 
 
-def _number_keys(raw: npt.NDArray[np.uint32], docs: U64, bits: int) -> U64:
+def _digit_runs(raw: npt.NDArray[np.uint32]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """(start, length) of every run of digits."""
+    digit = (raw >= _DIGITS[0]) & (raw <= _DIGITS[1])
+    edges = np.diff(digit.astype(np.int8), prepend=np.int8(0), append=np.int8(0))
+    starts = np.flatnonzero(edges == 1)
+    return starts, np.flatnonzero(edges == -1) - starts
+
+
+def _number_keys(raw: npt.NDArray[np.uint32], docs: U64, bits: int, coarse: bool = False) -> U64:
     """One feature per number of three digits or more: its first two digits and its length
     (up to 15). Every digit hashes as 0 elsewhere, so that prices and phone numbers
     generalize; but where a number starts tells its kind: a premium-rate line (09…, 087…),
     a five-digit short code, a mobile number, a year or a version are different things."""
-    digit = (raw >= _DIGITS[0]) & (raw <= _DIGITS[1])
-    edges = np.diff(digit.astype(np.int8), prepend=np.int8(0), append=np.int8(0))
-    starts = np.flatnonzero(edges == 1)
-    lengths = np.flatnonzero(edges == -1) - starts
+    starts, lengths = _digit_runs(raw)
     long = lengths >= _MIN_NUMBER
     starts, lengths = starts[long], lengths[long]
     if not len(starts):
@@ -97,7 +115,18 @@ def _number_keys(raw: npt.NDArray[np.uint32], docs: U64, bits: int) -> U64:
     second = raw[starts + 1].astype(np.uint64) - np.uint64(_DIGITS[0])
     band = np.minimum(lengths, _LONGEST_BAND).astype(np.uint64)
     value = (first * np.uint64(10) + second) * np.uint64(16) + band + np.uint64(1)
-    return _keys(value, 96, bits, docs[starts])
+    keys = _keys(value, 96, bits, docs[starts])
+    if not coarse:
+        return keys
+    # coarser: the length alone (a five-digit short code, an eleven-digit phone number
+    # whatever its digits) and the first digit with the length (0 + eleven: a UK number)
+    return np.concatenate(
+        [
+            keys,
+            _keys(band + np.uint64(1), 94, bits, docs[starts]),
+            _keys(first * np.uint64(16) + band + np.uint64(1), 93, bits, docs[starts]),
+        ]
+    )
 
 
 def _keys(hashes: U64, tag: int, bits: int, docs: U64) -> U64:
@@ -107,13 +136,17 @@ def _keys(hashes: U64, tag: int, bits: int, docs: U64) -> U64:
     return (docs << np.uint64(bits)) | (mixed >> np.uint64(64 - bits))
 
 
-def hash_features(texts: Sequence[str], config: FeatureConfig) -> Hashed:
-    """Every feature occurrence of every text (texts already normalized)."""
+def hash_features(
+    texts: Sequence[str], config: FeatureConfig, views: Sequence[str] | None = None
+) -> Hashed:
+    """Every feature occurrence of every text (texts already normalized: the compact view).
+    ``views``: the same messages in the ``text`` view of normalization, where currency
+    signs are still there (with ``signs``; without it no currency feature is made)."""
     if not texts:
         empty = np.zeros(0, dtype=np.int64)
         return Hashed(empty, empty, empty)
     bits = config.dim_bits
-    points, docs, raw = _codepoints(texts)
+    points, docs, raw, joined_text = _codepoints(texts)
     keys: list[U64] = []
     grams = points
     with np.errstate(over="ignore"):
@@ -133,9 +166,11 @@ def hash_features(texts: Sequence[str], config: FeatureConfig) -> Hashed:
             pair_hashes = word_hashes[:-1][pairs] * _MIX + word_hashes[1:][pairs]
             keys.append(_keys(pair_hashes, 98, bits, word_docs[:-1][pairs]))
         if config.shape:
-            keys.append(_shape_keys(texts, bits))
+            keys.append(_shape_keys(points, docs, len(texts), bits))
         if config.numbers:
-            keys.append(_number_keys(raw, docs, bits))
+            keys.append(_number_keys(raw, docs, bits, coarse=config.signs))
+        if config.signs:
+            keys.append(sign_keys(joined_text, raw, docs, texts, views, bits))
     joined: U64 = np.concatenate(keys)
     every: Index = joined
     if config.binary and len(joined):
@@ -145,16 +180,107 @@ def hash_features(texts: Sequence[str], config: FeatureConfig) -> Hashed:
     return Hashed(every & mask, found, np.bincount(found, minlength=len(texts)))
 
 
+_CURRENCY = re.compile(r"([$£€¥₹￡￥＄])\s?(\d+)([.,]\d+)?|(\d+)([.,]\d+)?\s?([$£€¥₹￡￥＄])")
+"""An amount with its currency sign before or after it (in the ``text`` view)."""
+_SIGN_OF = {"$": 1, "＄": 1, "£": 2, "￡": 2, "€": 3, "¥": 4, "￥": 4, "₹": 5}
+_ANY_SIGN = re.compile("[$£€¥₹￡￥＄]")
+"""A bare character class: the engine finds the few messages with a sign at C speed."""
+# The signs in the compact view (lower case, digits as written). Every one is tied to a
+# number, so each regular expression either starts with a digit (the engine skips to the
+# next digit at C speed) or runs only on the few pieces of text before a number or on the
+# few messages with one: a scan of every message for words cost ten microseconds each.
+_TXT_BEFORE = re.compile(
+    r"(?<![a-z])(?:txt|text|sms|send|reply|msg)(?: [a-z0-9]+){0,3} (?:to|on) $"
+)
+"""Before a number of 4–6 digits: "txt WIN to 85023", "send STOP to 69855" (a short code)."""
+_CALL_BEFORE = re.compile(r"(?<![a-z])(?:call|ring|dial|phone|tel)(?: [a-z]+){0,3} $")
+"""Before a number of 10–12 digits starting with 0: "call 09061701461" (a premium line)."""
+_BEFORE = 40
+"""How far before a number those look (characters): three words and the keyword."""
+_PRICED = re.compile(
+    r"\d(?<![a-z\d]\d)\d*(?: ?(?P<rate>(?:p|pence|ppm|c|cents?)(?: ?(?:per|a|each))? ?"
+    r"(?:min|mins|minute|msg|message|week|wk|txt|text|sms|call|day))"
+    r"|(?P<money> ?(?:pounds?|quid|pence|gbp|usd|dollars?|euros?|eur|cents?)))(?![a-z\d])"
+)
+"""A rate ("150p msg", "1 pence per minute") or an amount in words ("3pound", "500 quid")."""
+_WORDS = re.compile(
+    r"(?<![a-z])(?:(?P<prize>won|win|winner|wins|prize|claim|award|awarded|guaranteed|reward"
+    r"|bonus|cash|selected|free entry|entry|urgent)|(?P<stop>stop|unsubscribe|opt out|optout))"
+    r"(?![a-z\d])"
+)
+"""Prize or stop wording: ordinary English alone ("I won", "stop it"), a sign only in a
+message with a number of three digits or more, or an amount."""
+_TXT, _CALL, _RATE, _MONEY, _PRIZE, _STOP, _AMOUNT = 1, 2, 3, 4, 5, 6, 16
+
+
+def sign_keys(
+    joined: str,
+    raw: npt.NDArray[np.uint32],
+    docs: U64,
+    texts: Sequence[str],
+    views: Sequence[str] | None,
+    bits: int,
+) -> U64:
+    """One feature per sign of an SMS-style offer in a message (see the module's notes).
+    ``joined`` is the compact texts laid end to end, two spaces apart (no sign's pattern
+    spans two spaces), ``raw`` its code points and ``docs`` the message of each."""
+    out: list[int] = []
+    found: list[int] = []
+    starts, lengths = _digit_runs(raw)
+    zero = raw[starts] == _DIGITS[0]
+    # "… to 85023" / "… on 85023": the three characters before a short code, in numpy
+    prior = [raw[np.maximum(starts - k, 0)] for k in (3, 2, 1)]
+    to_or_on = (
+        ((prior[0] == ord("t")) & (prior[1] == ord("o")))
+        | ((prior[0] == ord("o")) & (prior[1] == ord("n")))
+    ) & (prior[2] == _SPACE)
+    short_code = (lengths >= 4) & (lengths <= 6) & to_or_on
+    premium = (lengths >= 10) & (lengths <= 12) & zero & (prior[2] == _SPACE)
+    for at, length in zip(
+        starts[short_code | premium].tolist(), lengths[short_code | premium].tolist(), strict=True
+    ):
+        before = joined[max(at - _BEFORE, 0) : at]
+        pattern = _TXT_BEFORE if length <= 6 else _CALL_BEFORE
+        if pattern.search(before):
+            out.append(_TXT if length <= 6 else _CALL)
+            found.append(int(docs[at]))
+    for match in _PRICED.finditer(joined):
+        out.append(_RATE if match.group("rate") else _MONEY)
+        found.append(int(docs[match.start()]))
+    numbered = set(docs[starts[lengths >= _MIN_NUMBER]].tolist())
+    if views is not None and len(views) == len(texts):
+        joined_views = "\n".join(views)
+        signs = [m.start() for m in _ANY_SIGN.finditer(joined_views)]
+        ends = np.cumsum(np.fromiter((len(t) + 1 for t in views), np.int64, len(views)))
+        with_sign = np.unique(np.searchsorted(ends, signs, side="right")).tolist()
+        amounts = ((doc, m) for doc in with_sign for m in _CURRENCY.finditer(views[doc]))
+        for doc, match in amounts:
+            sign = match.group(1) or match.group(6)
+            digits = match.group(2) or match.group(4)
+            cents = match.group(3) or match.group(5)
+            # which sign, how many digits (1..5+), pence or not
+            shape = _SIGN_OF.get(sign, 0) * 16 + min(len(digits), 5) * 2 + (1 if cents else 0)
+            out.append(_AMOUNT + shape)
+            found.append(doc)
+            numbered.add(doc)
+    for doc in sorted(numbered):
+        kinds = {_PRIZE if m.group("prize") else _STOP for m in _WORDS.finditer(texts[doc])}
+        out += kinds
+        found += [doc] * len(kinds)
+    if not out:
+        return np.zeros(0, dtype=np.uint64)
+    return _keys(np.array(out, dtype=np.uint64), 92, bits, np.array(found, dtype=np.uint64))
+
+
 _LENGTH_EDGES = np.array([3, 6, 11, 21, 41, 81])
 
 
-def _shape_keys(texts: Sequence[str], bits: int) -> U64:
+def _shape_keys(points: U64, docs: U64, count: int, bits: int) -> U64:
     """One feature per message for its length (characters without spaces, in six bands): a
     two-character reply carries too little to be called spam on its n-grams alone."""
-    lengths = np.fromiter((len(t) - t.count(" ") for t in texts), dtype=np.int64, count=len(texts))
+    lengths = np.bincount(docs[points != _SPACE].astype(np.intp), minlength=count)
     bands = np.searchsorted(_LENGTH_EDGES, lengths, side="right").astype(np.uint64)
-    docs = np.arange(len(texts), dtype=np.uint64)
-    return _keys(bands + np.uint64(1), 99, bits, docs)
+    return _keys(bands + np.uint64(1), 99, bits, np.arange(count, dtype=np.uint64))
 
 
 def _distinct(keys: U64, narrow: bool) -> Index:
@@ -167,16 +293,29 @@ def _distinct(keys: U64, narrow: bool) -> Index:
     return ordered[first]
 
 
+_POWERS: list[tuple[U64, U64]] = []
+
+
+def _power_tables(size: int) -> tuple[U64, U64]:
+    """(B^j, B^-j) for j < size (mod 2^64), computed once and grown by doubling: every
+    batch used to compute both again (two cumulative products per chunk scored)."""
+    if not _POWERS or len(_POWERS[0][0]) < size:
+        length = max(size, 2 * len(_POWERS[0][0]) if _POWERS else 1 << 15)
+        inverse = np.uint64(pow(int(_BASE), -1, 1 << 64))
+        powers = np.full(length, _BASE, dtype=np.uint64)
+        powers[0] = 1
+        inverses = np.full(length, inverse, dtype=np.uint64)
+        inverses[0] = 1
+        with np.errstate(over="ignore"):
+            tables = (np.cumprod(powers, dtype=np.uint64), np.cumprod(inverses, dtype=np.uint64))
+        _POWERS[:] = [tables]
+    powers, inverses = _POWERS[0]
+    return powers[:size], inverses[:size]
+
+
 def _word_hashes(points: U64, docs: U64) -> tuple[U64, U64]:
     """Hash of every run of non-space characters, by prefix sums of c[j] * B^-j."""
-    inverse = np.uint64(pow(int(_BASE), -1, 1 << 64))
-    size = len(points)
-    powers = np.full(size, _BASE, dtype=np.uint64)
-    powers[0] = 1
-    powers = np.cumprod(powers, dtype=np.uint64)
-    inverses = np.full(size, inverse, dtype=np.uint64)
-    inverses[0] = 1
-    inverses = np.cumprod(inverses, dtype=np.uint64)
+    powers, inverses = _power_tables(len(points))
     prefix = np.cumsum(points * inverses, dtype=np.uint64)
     is_word = points != _SPACE
     edges = np.diff(is_word.astype(np.int8), prepend=np.int8(0), append=np.int8(0))

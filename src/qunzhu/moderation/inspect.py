@@ -101,10 +101,12 @@ class Inspector:
         rest = set_aside(norm.original, self.rules.links.allow_domains)
         if rest is None:
             return score
-        return self.model.score(normalize(rest).compact) if rest else 0.0
+        if not rest:
+            return 0.0
+        return float(self.model.scores_of([normalize(rest)])[0])
 
     def scores(self, norms: Sequence[Normalized]) -> list[float]:
-        scores: list[float] = self.model.scores([n.compact for n in norms]).tolist()
+        scores: list[float] = self.model.scores_of(norms).tolist()
         return scores
 
     def check(self, text: str, standing: Standing | None = None) -> Decision:

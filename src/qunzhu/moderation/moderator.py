@@ -157,7 +157,7 @@ class RuleModerator:
         rows: list[dict[str, Any]] = []
         inspectors = self.inspectors(conn, {r.community_id for r in messages})
         models = [inspectors[r.community_id].model for r in messages]
-        scores = scores_by_model(models, [n.compact for n in norms])
+        scores = scores_by_model(models, norms)
         self.behaviour.prepare(
             [
                 (event, norm.compact, inspectors[r.community_id].rules)
@@ -252,14 +252,14 @@ def _early_warnings_done(
     return twins
 
 
-def scores_by_model(models: Sequence[SpamModel], compact: Sequence[str]) -> list[float]:
-    """Each text scored by its own model, every model once over all of its texts."""
-    out = [0.0] * len(compact)
+def scores_by_model(models: Sequence[SpamModel], norms: Sequence[Normalized]) -> list[float]:
+    """Each message scored by its own model, every model once over all of its messages."""
+    out = [0.0] * len(norms)
     groups: dict[int, list[int]] = {}
     for i, model in enumerate(models):
         groups.setdefault(id(model), []).append(i)
     for places in groups.values():
-        found = models[places[0]].scores([compact[i] for i in places])
+        found = models[places[0]].scores_of([norms[i] for i in places])
         for i, score in zip(places, found.tolist(), strict=True):
             out[i] = float(score)
     return out

@@ -62,7 +62,8 @@ def bucket_of(text: str, parts: int = 5) -> int:
 def _matrix(texts: Sequence[str], config: FeatureConfig) -> Any:
     from scipy.sparse import csr_matrix  # type: ignore[import-untyped]
 
-    hashed = hash_features([normalize(t).compact for t in texts], config)
+    norms = [normalize(t) for t in texts]
+    hashed = hash_features([n.compact for n in norms], config, [n.text for n in norms])
     weights = 1.0 / np.sqrt(np.maximum(hashed.counts, 1))
     return csr_matrix(
         (weights[hashed.docs], (hashed.docs, hashed.buckets)),
@@ -228,7 +229,7 @@ def train(
 def _runtime_scores(model: SpamModel, norms: Sequence[Normalized], inspector: Inspector) -> Any:
     """The probability each message gets at run time: the score of what the member wrote
     beside code, logs and well-known links (:meth:`Inspector._without_ordinary`)."""
-    scores = model.scores([n.compact for n in norms])
+    scores = model.scores_of(norms)
     return np.array(
         [inspector._without_ordinary(n, float(s)) for n, s in zip(norms, scores, strict=True)]
     )
