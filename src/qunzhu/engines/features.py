@@ -47,7 +47,15 @@ _CODE_MARK = re.compile(
     r"```|`[^`]+`|=>|\(\)|</?\w+>|\$\s\w|\.(?<=\w\.)(?:conf|list|py|sh|deb|log)\b|"
     r"/(?<!\S/)(?:etc|dev|usr|var|home|boot)/|~(?<!\S~)/"
 )
-_CODE_END = re.compile(r"[{};]\s*$")
+_CODE_END = re.compile(r"[{};]\s*$")  # what :func:`_is_code` checks with rstrip
+# every match of _CODE_KEYWORD in an ASCII text with no "[" is one of these words of the
+# text's normal form (its \b and \s are spaces there; "apt-get" reads "apt get"): a text
+# whose normal form holds none of them (most) skips the search
+_CODE_WORDS = frozenset((
+    "def", "import", "class", "return", "function", "const", "sudo", "apt", "dpkg", "pip",
+    "npm", "git", "chmod", "mount", "grep", "modprobe", "ifconfig", "fdisk", "lspci",
+    "lsmod", "systemctl", "docker",
+))  # fmt: skip
 _QUESTION_END = re.compile(r"[?？]\s*\W{0,3}$|[吗呢么嘛][?？。~～!！]*\s*$")
 # an indirect question asks nothing: "不知道它在想什么", "它知道每个变量是什么" (unless the
 # message asks who knows, or ends like a question)
@@ -186,7 +194,9 @@ def features_and_normal(text: str, kind: str = "text") -> tuple[TextFeatures, st
     norm = _normal_lower(low) if same_body else normalize(body)
     # count_tokens of a normal form: an ASCII one holds only [a-z0-9] runs between single
     # spaces, each run one of _WORD's words
-    tokens = len(norm.split()) if norm.isascii() else count_tokens(norm)
+    ascii_norm = norm.isascii()
+    parts = norm.split() if ascii_norm else None
+    tokens = len(parts) if parts is not None else count_tokens(norm)
     kind_filler = kind in FILLER_KINDS
     info_kind = INFO_KINDS.get(kind)
     filler = kind_filler or (info_kind is None and not link and _is_filler(norm, tokens))
@@ -208,7 +218,7 @@ def features_and_normal(text: str, kind: str = "text") -> tuple[TextFeatures, st
             link,
             info_kind == "file",
             info_kind == "image",
-            not filler and _is_code(raw),
+            not filler and _is_code(raw, whole, parts if whole is norm else None),
             question,
             filler,
             _blake2b(whole.encode(), digest_size=8).hexdigest(),
@@ -217,8 +227,20 @@ def features_and_normal(text: str, kind: str = "text") -> tuple[TextFeatures, st
     return features, whole
 
 
-def _is_code(raw: str) -> bool:
-    return bool(_CODE_MARK.search(raw) or _CODE_END.search(raw) or _CODE_KEYWORD.search(raw))
+def _is_code(raw: str, whole: str | None = None, parts: list[str] | None = None) -> bool:
+    """Code marks, a line ending in { } or ;, a shell keyword. ``whole``: the normal form
+    of ``raw`` (:func:`normalize`), ``parts`` its words if known."""
+    if _CODE_MARK.search(raw) or raw.rstrip()[-1:] in _CODE_ENDS:
+        return True
+    words = None
+    if whole is not None and "[" not in raw and raw.isascii():
+        words = parts if parts is not None else whole.split()
+    if words is not None and _CODE_WORDS.isdisjoint(words):
+        return False
+    return _CODE_KEYWORD.search(raw) is not None
+
+
+_CODE_ENDS = frozenset("{};")  # the last character but spaces (_CODE_END)
 
 
 def _asks(raw: str, tokens: int, url: bool = True, opening: str | None = None) -> bool:
