@@ -310,7 +310,7 @@ def score_rows(
         if both is None:
             both = done[(r.text, r.kind)] = features_and_normal(r.text, r.kind)
         feats[r.id], normal[r.text] = both
-    linking = load_links(conn, rows, feats)
+    linking = load_links(conn, rows, feats, said)
     links = link_replies(rows, feats, linking, normal)
     targets = linking.targets
     weights = {c: specs.get(conn, c).weights for c in {r.community_id for r in rows}}
@@ -321,6 +321,7 @@ def score_rows(
     fresh = [r for r in rows if r.id in new_ids]
     if said is not None:
         said.add(fresh, feats)
+        said.add_replies(fresh, links)
     write_batch_credits(
         conn,
         credit_batch(fresh, feats, scores, targets, links, snap.replied_before, weights),
