@@ -154,6 +154,17 @@ def _normal_lower(low: str) -> str:
     return _PUNCT.sub(" ", low).strip()
 
 
+def _normal_words(low: str) -> tuple[str, list[str] | None]:
+    """:func:`_normal_lower` and, where that is ASCII, its words (``str.split``): the
+    ASCII path has them before it joins them."""
+    low = _BRACKETED.sub(" ", low) if "[" in low else low
+    if low.isascii():
+        parts = low.translate(_ASCII_PUNCT).split()
+        return " ".join(parts), parts
+    norm = _PUNCT.sub(" ", low).strip()
+    return norm, norm.split() if norm.isascii() else None
+
+
 def count_tokens(text: str) -> int:
     if text.isascii():  # no CJK character to count or cut
         return len(_WORD.findall(text))
@@ -162,13 +173,17 @@ def count_tokens(text: str) -> int:
     return cjk + words
 
 
-def _is_filler(norm: str, tokens: int) -> bool:
+def _is_filler(norm: str, tokens: int, parts: list[str] | None = None) -> bool:
+    """``parts``: ``norm.split()`` if known."""
     if not norm:
         return True
     if norm in FILLER_WORDS:
         return True
     # only filler words: the first one decides for most lines, before the whole is split
-    if norm.split(None, 1)[0] in FILLER_WORDS and FILLER_WORDS.issuperset(norm.split()):
+    if parts is not None:
+        if parts[0] in FILLER_WORDS and FILLER_WORDS.issuperset(parts):
+            return True
+    elif norm.split(None, 1)[0] in FILLER_WORDS and FILLER_WORDS.issuperset(norm.split()):
         return True
     # 哈哈哈哈哈, 666666, hahahaha: one repeated syllable
     return tokens <= 6 and len(set(norm.replace(" ", ""))) <= 2
@@ -191,15 +206,13 @@ def features_and_normal(text: str, kind: str = "text") -> tuple[TextFeatures, st
     body = _ADDRESS.sub("", _MENTION.sub(" ", body) if "@" in body else body)
     body = _BRACKETED.sub(" ", body) if "[" in body else body
     same_body = body == raw
-    norm = _normal_lower(low) if same_body else normalize(body)
+    norm, parts = _normal_words(low if same_body else body.lower())
     # count_tokens of a normal form: an ASCII one holds only [a-z0-9] runs between single
     # spaces, each run one of _WORD's words
-    ascii_norm = norm.isascii()
-    parts = norm.split() if ascii_norm else None
     tokens = len(parts) if parts is not None else count_tokens(norm)
     kind_filler = kind in FILLER_KINDS
     info_kind = INFO_KINDS.get(kind)
-    filler = kind_filler or (info_kind is None and not link and _is_filler(norm, tokens))
+    filler = kind_filler or (info_kind is None and not link and _is_filler(norm, tokens, parts))
     substance = 0.0 if filler else min(SUBSTANCE_CAP, math.log2(1 + tokens / 10) / 2)
     # _asks reads the opening of the prose normalized; where nothing sets the prose apart
     # from the body here (no code fence, quote, emoji code, link or edge space), it is ``norm``
@@ -207,7 +220,16 @@ def features_and_normal(text: str, kind: str = "text") -> tuple[TextFeatures, st
     opening = norm if same and not url and raw[:1].strip() and raw[-1:].strip() else None
     question = not filler and _asks(raw, tokens, url, opening)
     # nothing was removed from the text before normalizing: the same normal form
-    whole = norm if same_body else _normal_lower(low)
+    words = parts
+    if same_body:
+        whole = norm
+    elif parts is not None and not url and "@" not in raw and "[" not in raw and raw.isascii():
+        # only an IRC address was cut off the front (it ends in a space): its words, then
+        # the body's
+        words = low[: len(raw) - len(body)].translate(_ASCII_PUNCT).split() + parts
+        whole = " ".join(words)
+    else:
+        whole, words = _normal_lower(low), None
     # the tuple made directly, in TextFeatures' field order: the generated __new__ with
     # keywords costs as much again
     features = _new(
@@ -218,7 +240,7 @@ def features_and_normal(text: str, kind: str = "text") -> tuple[TextFeatures, st
             link,
             info_kind == "file",
             info_kind == "image",
-            not filler and _is_code(raw, whole, parts if whole is norm else None),
+            not filler and _is_code(raw, whole, words),
             question,
             filler,
             _blake2b(whole.encode(), digest_size=8).hexdigest(),
