@@ -196,6 +196,15 @@ def text_features(text: str, kind: str = "text") -> TextFeatures:
 def features_and_normal(text: str, kind: str = "text") -> tuple[TextFeatures, str]:
     """:func:`text_features` and the text normalized whole (:func:`normalize`), which
     the features need anyway and reply linking reads again (its content words)."""
+    features, whole, _ = features_normal_words(text, kind)
+    return features, whole
+
+
+def features_normal_words(
+    text: str, kind: str = "text"
+) -> tuple[TextFeatures, str, list[str] | None]:
+    """:func:`features_and_normal` and, where known, the normal form's words
+    (``str.split``), which reply linking reads too."""
     raw = text or ""
     # a link holds "://" or, in any case, "www.": most lines have neither and skip the
     # case-insensitive search
@@ -246,7 +255,7 @@ def features_and_normal(text: str, kind: str = "text") -> tuple[TextFeatures, st
             _blake2b(whole.encode(), digest_size=8).hexdigest(),
         ),
     )
-    return features, whole
+    return features, whole, words
 
 
 def _is_code(raw: str, whole: str | None = None, parts: list[str] | None = None) -> bool:
