@@ -47,7 +47,15 @@ _CODE_MARK = re.compile(
     r"```|`[^`]+`|=>|\(\)|</?\w+>|\$\s\w|\.(?<=\w\.)(?:conf|list|py|sh|deb|log)\b|"
     r"/(?<!\S/)(?:etc|dev|usr|var|home|boot)/|~(?<!\S~)/"
 )
-_CODE_END = re.compile(r"[{};]\s*$")
+_CODE_END = re.compile(r"[{};]\s*$")  # what :func:`_is_code` checks with rstrip
+# every match of _CODE_KEYWORD in an ASCII text with no "[" is one of these words of the
+# text's normal form (its \b and \s are spaces there; "apt-get" reads "apt get"): a text
+# whose normal form holds none of them (most) skips the search
+_CODE_WORDS = frozenset((
+    "def", "import", "class", "return", "function", "const", "sudo", "apt", "dpkg", "pip",
+    "npm", "git", "chmod", "mount", "grep", "modprobe", "ifconfig", "fdisk", "lspci",
+    "lsmod", "systemctl", "docker",
+))  # fmt: skip
 _QUESTION_END = re.compile(r"[?？]\s*\W{0,3}$|[吗呢么嘛][?？。~～!！]*\s*$")
 # an indirect question asks nothing: "不知道它在想什么", "它知道每个变量是什么" (unless the
 # message asks who knows, or ends like a question)
@@ -146,6 +154,17 @@ def _normal_lower(low: str) -> str:
     return _PUNCT.sub(" ", low).strip()
 
 
+def _normal_words(low: str) -> tuple[str, list[str] | None]:
+    """:func:`_normal_lower` and, where that is ASCII, its words (``str.split``): the
+    ASCII path has them before it joins them."""
+    low = _BRACKETED.sub(" ", low) if "[" in low else low
+    if low.isascii():
+        parts = low.translate(_ASCII_PUNCT).split()
+        return " ".join(parts), parts
+    norm = _PUNCT.sub(" ", low).strip()
+    return norm, norm.split() if norm.isascii() else None
+
+
 def count_tokens(text: str) -> int:
     if text.isascii():  # no CJK character to count or cut
         return len(_WORD.findall(text))
@@ -154,13 +173,17 @@ def count_tokens(text: str) -> int:
     return cjk + words
 
 
-def _is_filler(norm: str, tokens: int) -> bool:
+def _is_filler(norm: str, tokens: int, parts: list[str] | None = None) -> bool:
+    """``parts``: ``norm.split()`` if known."""
     if not norm:
         return True
     if norm in FILLER_WORDS:
         return True
     # only filler words: the first one decides for most lines, before the whole is split
-    if norm.split(None, 1)[0] in FILLER_WORDS and FILLER_WORDS.issuperset(norm.split()):
+    if parts is not None:
+        if parts[0] in FILLER_WORDS and FILLER_WORDS.issuperset(parts):
+            return True
+    elif norm.split(None, 1)[0] in FILLER_WORDS and FILLER_WORDS.issuperset(norm.split()):
         return True
     # 哈哈哈哈哈, 666666, hahahaha: one repeated syllable
     return tokens <= 6 and len(set(norm.replace(" ", ""))) <= 2
@@ -173,6 +196,15 @@ def text_features(text: str, kind: str = "text") -> TextFeatures:
 def features_and_normal(text: str, kind: str = "text") -> tuple[TextFeatures, str]:
     """:func:`text_features` and the text normalized whole (:func:`normalize`), which
     the features need anyway and reply linking reads again (its content words)."""
+    features, whole, _ = features_normal_words(text, kind)
+    return features, whole
+
+
+def features_normal_words(
+    text: str, kind: str = "text"
+) -> tuple[TextFeatures, str, list[str] | None]:
+    """:func:`features_and_normal` and, where known, the normal form's words
+    (``str.split``), which reply linking reads too."""
     raw = text or ""
     # a link holds "://" or, in any case, "www.": most lines have neither and skip the
     # case-insensitive search
@@ -183,13 +215,13 @@ def features_and_normal(text: str, kind: str = "text") -> tuple[TextFeatures, st
     body = _ADDRESS.sub("", _MENTION.sub(" ", body) if "@" in body else body)
     body = _BRACKETED.sub(" ", body) if "[" in body else body
     same_body = body == raw
-    norm = _normal_lower(low) if same_body else normalize(body)
+    norm, parts = _normal_words(low if same_body else body.lower())
     # count_tokens of a normal form: an ASCII one holds only [a-z0-9] runs between single
     # spaces, each run one of _WORD's words
-    tokens = len(norm.split()) if norm.isascii() else count_tokens(norm)
+    tokens = len(parts) if parts is not None else count_tokens(norm)
     kind_filler = kind in FILLER_KINDS
     info_kind = INFO_KINDS.get(kind)
-    filler = kind_filler or (info_kind is None and not link and _is_filler(norm, tokens))
+    filler = kind_filler or (info_kind is None and not link and _is_filler(norm, tokens, parts))
     substance = 0.0 if filler else min(SUBSTANCE_CAP, math.log2(1 + tokens / 10) / 2)
     # _asks reads the opening of the prose normalized; where nothing sets the prose apart
     # from the body here (no code fence, quote, emoji code, link or edge space), it is ``norm``
@@ -197,7 +229,16 @@ def features_and_normal(text: str, kind: str = "text") -> tuple[TextFeatures, st
     opening = norm if same and not url and raw[:1].strip() and raw[-1:].strip() else None
     question = not filler and _asks(raw, tokens, url, opening)
     # nothing was removed from the text before normalizing: the same normal form
-    whole = norm if same_body else _normal_lower(low)
+    words = parts
+    if same_body:
+        whole = norm
+    elif parts is not None and not url and "@" not in raw and "[" not in raw and raw.isascii():
+        # only an IRC address was cut off the front (it ends in a space): its words, then
+        # the body's
+        words = low[: len(raw) - len(body)].translate(_ASCII_PUNCT).split() + parts
+        whole = " ".join(words)
+    else:
+        whole, words = _normal_lower(low), None
     # the tuple made directly, in TextFeatures' field order: the generated __new__ with
     # keywords costs as much again
     features = _new(
@@ -208,17 +249,29 @@ def features_and_normal(text: str, kind: str = "text") -> tuple[TextFeatures, st
             link,
             info_kind == "file",
             info_kind == "image",
-            not filler and _is_code(raw),
+            not filler and _is_code(raw, whole, words),
             question,
             filler,
             _blake2b(whole.encode(), digest_size=8).hexdigest(),
         ),
     )
-    return features, whole
+    return features, whole, words
 
 
-def _is_code(raw: str) -> bool:
-    return bool(_CODE_MARK.search(raw) or _CODE_END.search(raw) or _CODE_KEYWORD.search(raw))
+def _is_code(raw: str, whole: str | None = None, parts: list[str] | None = None) -> bool:
+    """Code marks, a line ending in { } or ;, a shell keyword. ``whole``: the normal form
+    of ``raw`` (:func:`normalize`), ``parts`` its words if known."""
+    if _CODE_MARK.search(raw) or raw.rstrip()[-1:] in _CODE_ENDS:
+        return True
+    words = None
+    if whole is not None and "[" not in raw and raw.isascii():
+        words = parts if parts is not None else whole.split()
+    if words is not None and _CODE_WORDS.isdisjoint(words):
+        return False
+    return _CODE_KEYWORD.search(raw) is not None
+
+
+_CODE_ENDS = frozenset("{};")  # the last character but spaces (_CODE_END)
 
 
 def _asks(raw: str, tokens: int, url: bool = True, opening: str | None = None) -> bool:

@@ -67,6 +67,8 @@ class Lexicon:
     lower: dict[int, str] = field(default_factory=dict)  # member id -> lower-cased name
     # text -> its normal form, where the batch's text features computed it already
     normal: dict[str, str] = field(default_factory=dict)
+    # text -> its normal form's words (``str.split``), where they are known already
+    words: dict[str, list[str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         # as the linker builds it: of two members with one name, the later one in the dict
@@ -170,7 +172,7 @@ def build_stream(entries: Sequence[Entry], lex: Lexicon) -> Stream:
     tokens: list[int] = []
     count = _TOKEN.findall
     words_of = _WORD.findall
-    normal = lex.normal
+    normal, known_words = lex.normal, lex.words
     ids, name_codes = lex.ids, lex.name_codes
     none: list[int] = []  # the row of a message that names no one (most), shared
     # the names of the last TAIL messages' authors, kept as a sliding count rather than a
@@ -210,7 +212,9 @@ def build_stream(entries: Sequence[Entry], lex: Lexicon) -> Stream:
         if norm.isascii():
             # an ASCII normal form is runs of [a-z0-9] between single spaces: _WORD's words
             # are its runs of three characters or more, without a regex pass
-            parts = norm.split()
+            parts = known_words.get(text)
+            if parts is None:
+                parts = norm.split()
             said_here = set(parts)
             said_here -= _SHORT_OR_STOP
             # and an ASCII text with no "_" (a word character the normal form drops) and no

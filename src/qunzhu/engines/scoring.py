@@ -19,7 +19,7 @@ from sqlalchemy import Connection
 
 from qunzhu.engines.answered import OpenQuestions
 from qunzhu.engines.credits import Credits, WeightsOf
-from qunzhu.engines.features import FILLER_KINDS, TextFeatures, features_and_normal
+from qunzhu.engines.features import FILLER_KINDS, TextFeatures, features_normal_words
 from qunzhu.engines.replybatch import Found, link_group
 from qunzhu.engines.replymodel import default_model
 from qunzhu.engines.replystream import Entry, Lexicon
@@ -51,6 +51,7 @@ def link_replies(
     feats: dict[int, TextFeatures],
     snap: LinkSnapshot,
     normal: dict[str, str] | None = None,
+    words: dict[str, list[str]] | None = None,
 ) -> dict[int, Link]:
     """Each row's reply target as id → (target id, inferred, probability); the inferred
     targets' authors are added to ``snap.targets``.
@@ -59,10 +60,10 @@ def link_replies(
     importer's guess from addressing, the learned model decides; the importer's guess
     stands (probability 0) only when the model has no candidate above its threshold —
     e.g. the addressed member's message is older than the model's window. ``normal``: the
-    rows' texts normalized, where the caller has them.
+    rows' texts normalized, where the caller has them, ``words`` their words (ASCII ones).
     """
     model = default_model()
-    lex = Lexicon(snap.names, normal=normal or {})
+    lex = Lexicon(snap.names, normal=normal or {}, words=words or {})
     by_group: dict[int, list[MsgRow]] = {}
     for r in rows:
         by_group.setdefault(r.group_id, []).append(r)
@@ -303,15 +304,18 @@ def score_rows(
     rows = sorted(rows, key=_TIME_ORDER)
     feats: dict[int, TextFeatures] = {}
     normal: dict[str, str] = {}
+    words: dict[str, list[str]] = {}
     # pure; about one chat line in twelve repeats an earlier one ("thanks", "ok")
-    done: dict[tuple[str, str], tuple[TextFeatures, str]] = {}
+    done: dict[tuple[str, str], tuple[TextFeatures, str, list[str] | None]] = {}
     for r in rows:
-        both = done.get((r.text, r.kind))
-        if both is None:
-            both = done[(r.text, r.kind)] = features_and_normal(r.text, r.kind)
-        feats[r.id], normal[r.text] = both
-    linking = load_links(conn, rows, feats)
-    links = link_replies(rows, feats, linking, normal)
+        made = done.get((r.text, r.kind))
+        if made is None:
+            made = done[(r.text, r.kind)] = features_normal_words(r.text, r.kind)
+        feats[r.id], normal[r.text], said_words = made
+        if said_words is not None:
+            words[r.text] = said_words
+    linking = load_links(conn, rows, feats, said)
+    links = link_replies(rows, feats, linking, normal, words)
     targets = linking.targets
     weights = {c: specs.get(conn, c).weights for c in {r.community_id for r in rows}}
     snap = load_scoring(conn, rows, feats, links, targets, weights, said)
@@ -321,6 +325,7 @@ def score_rows(
     fresh = [r for r in rows if r.id in new_ids]
     if said is not None:
         said.add(fresh, feats)
+        said.add_replies(fresh, links)
     write_batch_credits(
         conn,
         credit_batch(fresh, feats, scores, targets, links, snap.replied_before, weights),

@@ -134,6 +134,23 @@ class SaidThisRun:
     would read every score once per page."""
 
     days: dict[tuple[int, int, str], date] = field(default_factory=dict)
+    # the same for :func:`earlier_repliers`: each message replied to → who replied
+    repliers: dict[int, set[int]] = field(default_factory=dict)
+    # and :func:`member_names`' answers so far (a catch-up changes no member)
+    names: dict[int, str] = field(default_factory=dict)
+
+    def replied(self, targets: set[int]) -> set[tuple[int, int]]:
+        """What :func:`earlier_repliers` reads: the score rows written so far."""
+        repliers = self.repliers
+        return {(t, m) for t in targets if t in repliers for m in repliers[t]}
+
+    def add_replies(self, rows: list[MsgRow], links: dict[int, Any]) -> None:
+        """The (reply_to_id, member_id) of the score rows of ``rows`` just written."""
+        repliers = self.repliers
+        for r in rows:
+            link = links.get(r.id)
+            if link is not None:
+                repliers.setdefault(link[0], set()).add(r.member_id)
 
     def seen(
         self, rows: list[MsgRow], feats: dict[int, TextFeatures]
@@ -239,11 +256,22 @@ class LinkSnapshot:
 
 
 def load_links(
-    conn: Connection, rows: list[MsgRow], feats: dict[int, TextFeatures]
+    conn: Connection,
+    rows: list[MsgRow],
+    feats: dict[int, TextFeatures],
+    said: SaidThisRun | None = None,
 ) -> LinkSnapshot:
     context = linker_context(conn, rows)
     named = {c[1]: c[5] or "" for cs in context.values() for c in cs}
-    named.update(member_names(conn, {r.member_id for r in rows} - named.keys()))
+    missing = {r.member_id for r in rows} - named.keys()
+    if said is not None:  # a first catch-up: names read by an earlier page kept
+        known = said.names
+        named.update({i: known[i] for i in missing if i in known})
+        missing -= known.keys()
+    found = member_names(conn, missing)
+    named.update(found)
+    if said is not None:
+        said.names.update(found)
     # by id, as the one read by id gave them: of two members with one name, the later wins
     return LinkSnapshot(reply_targets(conn, rows, feats), context, dict(sorted(named.items())))
 
@@ -273,9 +301,12 @@ def load_scoring(
         for r in rows
         if r.id in links and links[r.id][0] in targets
     }
+    replied_to = {link[0] for link in links.values()}
     return ScoreSnapshot(
         seen=said.seen(rows, feats) if said is not None else recent_hashes(conn, rows, feats),
-        replied_before=earlier_repliers(conn, {link[0] for link in links.values()}),
+        replied_before=said.replied(replied_to)
+        if said is not None
+        else earlier_repliers(conn, replied_to),
         helped=earlier_pairs(conn, pairs),
         asked=last_asked(conn, [r for r in rows if feats[r.id].question]),
         weights=weights,
