@@ -3,17 +3,18 @@ background thread after it (so a webhook request never waits for that UPDATE).""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Callable
 from typing import Any
 
 import pytest
-from qunzhu_tests_connectors import rows
+from qunzhu_tests_connectors import rows, run_coroutine
 from sqlalchemy import select
 
 from qunzhu.adapters import state as state_module
 from qunzhu.adapters.manage import save_connector
-from qunzhu.adapters.state import StateBook
+from qunzhu.adapters.state import LoopCounter, StateBook
 from qunzhu.store import Store
 from qunzhu.store.connectors import Connector
 
@@ -99,3 +100,26 @@ def test_the_flusher_writes_counters_on_its_own(
         wait_for(lambda: _counters(store, cid)[:2] == (5, 1), what="the flusher's write")
     finally:
         book.stop()
+
+
+def test_a_loop_counter_hands_on_once_a_second_and_what_is_left_at_the_end():
+    handed: list[tuple[int, int]] = []
+
+    class Book:
+        def event(self, connector_id: int, count: int = 1) -> None:
+            handed.append((connector_id, count))
+
+    async def count() -> None:
+        loop = asyncio.get_running_loop()
+        counter = LoopCounter(Book(), 7, loop)  # type: ignore[arg-type]
+        counter.add(3)
+        counter.add(2)
+        await asyncio.sleep(0.05)  # a hand-off would have run by now
+        assert handed == []  # within its second: kept
+        counter.counted_at -= state_module.FLUSH_EVERY  # its second is over
+        counter.add(4)
+        counter.add(1, last=True)
+        await asyncio.sleep(0.05)
+
+    run_coroutine(count())
+    assert handed == [(7, 9), (7, 1)]

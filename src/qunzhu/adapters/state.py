@@ -8,6 +8,7 @@ request or an action worker must not wait behind it."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from dataclasses import dataclass, field
@@ -147,3 +148,19 @@ class StateBook:
     def flush_all(self) -> None:
         for connector_id in self._ids():
             self.flush(connector_id, force=True)
+
+
+class LoopCounter:
+    """Events a connector's event loop took, handed to the state book now and then: in a
+    thread (``StateBook.event`` may take a lock), once a second at most, since each hand-off
+    to a thread costs the loop time; ``last`` hands on what is left."""
+
+    def __init__(self, state: StateBook, connector_id: int, loop: asyncio.AbstractEventLoop):
+        self.state, self.connector_id, self.loop = state, connector_id, loop
+        self.counted, self.counted_at = 0, loop.time()
+
+    def add(self, count: int, *, last: bool = False) -> None:
+        self.counted += count
+        if last or self.loop.time() - self.counted_at >= FLUSH_EVERY:
+            self.loop.run_in_executor(None, self.state.event, self.connector_id, self.counted)
+            self.counted, self.counted_at = 0, self.loop.time()

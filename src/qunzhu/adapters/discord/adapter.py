@@ -48,7 +48,7 @@ from qunzhu.adapters.base import (
 )
 from qunzhu.adapters.discord.api import RestApi, translate, use_base
 from qunzhu.adapters.discord.parse import Where, parse_dispatch
-from qunzhu.adapters.state import StateBook
+from qunzhu.adapters.state import LoopCounter, StateBook
 from qunzhu.adapters.webhook import WebhookRoute
 from qunzhu.events import Action, Event
 from qunzhu.store import connector_records as records
@@ -294,7 +294,7 @@ class DiscordConnector:
         Discord's invites) and a guild's invites are read in a thread, awaited: the order
         of what was received is kept."""
         loop = asyncio.get_running_loop()
-        counted, counted_at = 0, loop.time()
+        counter = LoopCounter(self.state, self.info.id, loop)
         while True:
             item = await inbox.queue.get()
             if item is None:
@@ -322,12 +322,7 @@ class DiscordConnector:
                     events += self._parse(name, data, delivery)
             if events:
                 await self._astore(events, adeliver, decided)
-            # its counters are written to the database now and then: not on this loop, and
-            # handed over once a second (each hand-off to a thread costs the loop time)
-            counted += len(batch)
-            if ended or loop.time() - counted_at >= 1.0:
-                loop.run_in_executor(None, self.state.event, self.info.id, counted)
-                counted, counted_at = 0, loop.time()
+            counter.add(len(batch), last=ended)
             if ended:
                 return
 

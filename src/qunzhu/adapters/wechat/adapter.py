@@ -51,10 +51,10 @@ from qunzhu.adapters.base import (
     Unsupported,
     member_of,
 )
-from qunzhu.adapters.state import StateBook
+from qunzhu.adapters.state import LoopCounter, StateBook
 from qunzhu.adapters.webhook import WebhookRoute
 from qunzhu.adapters.wechat.parse import PLATFORM, Parsed, parse
-from qunzhu.adapters.wechat.rpc import WcfClient, build_request, room_of
+from qunzhu.adapters.wechat.rpc import Room, WcfClient, build_request, room_of
 from qunzhu.events import Action
 from qunzhu.moderation.sent_once import SentOnce
 from qunzhu.store import connector_records as records
@@ -189,10 +189,8 @@ class WeChatFerryConnector:
         except ConnectorError as exc:
             log.warning("wechat %s: the groups' member lists: %s", self.info.name, exc)
             rooms = {}
-        now = time.monotonic()
-        for roomid, (names, admins, owner) in rooms.items():
-            self.rooms[roomid] = _Room(names, admins, owner)
-            self._listed[roomid] = now
+        for roomid, room in rooms.items():
+            self._keep(roomid, room)
         connected = getattr(self.deliver, "connected", None)
         if connected is not None:
             try:
@@ -258,7 +256,7 @@ class WeChatFerryConnector:
         way goes in one batch (fewer, bigger transactions when busy; one message when not)."""
         loop = asyncio.get_running_loop()
         adeliver = getattr(self.deliver, "adeliver", None)
-        counted, counted_at = 0, loop.time()
+        counter = LoopCounter(self.state, self.info.id, loop)
         while True:
             item = await inbox.get()
             if item is None:
@@ -271,11 +269,7 @@ class WeChatFerryConnector:
                     break
                 batch += await _ready(more)
             await self._store(batch, adeliver, judged)
-            # the counters are written now and then, off this loop (a hand-off costs it)
-            counted += len(batch)
-            if ended or loop.time() - counted_at >= 1.0:
-                loop.run_in_executor(None, self.state.event, self.info.id, counted)
-                counted, counted_at = 0, loop.time()
+            counter.add(len(batch), last=ended)
             if ended:
                 return
 
@@ -320,9 +314,12 @@ class WeChatFerryConnector:
 
     async def _aroom(self, roomid: str) -> _Room:
         client = self._client()
-        names, admins, owner = await client.aroom(roomid)
-        made = _Room(names, admins, owner)
-        self.rooms[roomid] = made
+        return self._keep(roomid, await client.aroom(roomid))
+
+    def _keep(self, roomid: str, room: Room) -> _Room:
+        """A group's member list just read: kept, and when (see ``_fresh``)."""
+        names, admins, owner = room
+        made = self.rooms[roomid] = _Room(names, admins, owner)
         self._listed[roomid] = time.monotonic()
         return made
 
@@ -360,11 +357,7 @@ class WeChatFerryConnector:
         known = self.rooms.get(roomid)
         if known is not None and not fresh:
             return known
-        names, admins, owner = room_of(self._request, roomid)
-        made = _Room(names, admins, owner)
-        self.rooms[roomid] = made
-        self._listed[roomid] = time.monotonic()
-        return made
+        return self._keep(roomid, room_of(self._request, roomid))
 
     def _resolve(self, roomid: str, name: str) -> str:
         found = self.room(roomid).wxid_of(name) or self.room(roomid, fresh=True).wxid_of(name)

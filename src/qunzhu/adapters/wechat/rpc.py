@@ -315,23 +315,23 @@ class WcfClient:
         found = _room_data(_rows(await self.arequest(query, **_room_sql(roomid))))
         if found is None:
             return {}, [], ""
-        data, owner = found
-        nick = _nick_sql(data)
-        return _room(data, owner, _rows(await self.arequest(query, **nick)) if nick else [])
+        return await self._amembers(*found)
 
     async def arooms(self) -> dict[str, Room]:
         """Every group's members, admins and owner, on the attached loop: one query for
         all the groups, one more per group whose members lack a group nickname."""
-        query = wcf_pb2.FUNC_EXEC_DB_QUERY
-        out: dict[str, Room] = {}
-        for roomid, (data, owner) in _rooms_data(
-            _rows(await self.arequest(query, **ALL_ROOMS))
-        ).items():
-            nick = _nick_sql(data)
-            out[roomid] = _room(
-                data, owner, _rows(await self.arequest(query, **nick)) if nick else []
-            )
-        return out
+        rows = _rows(await self.arequest(wcf_pb2.FUNC_EXEC_DB_QUERY, **ALL_ROOMS))
+        return {
+            roomid: await self._amembers(data, owner)
+            for roomid, (data, owner) in _rooms_data(rows).items()
+        }
+
+    async def _amembers(self, data: Any, owner: str) -> Room:
+        """A group's ``RoomData`` made a Room: its members' own nicknames asked for where
+        some have no group nickname."""
+        nick = _nick_sql(data)
+        rows = _rows(await self.arequest(wcf_pb2.FUNC_EXEC_DB_QUERY, **nick)) if nick else []
+        return _room(data, owner, rows)
 
     def close(self) -> None:
         for sock in (self.msg, self.cmd):
