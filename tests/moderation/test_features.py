@@ -101,3 +101,26 @@ def test_word_hashes_do_not_depend_on_the_power_table_grown_before() -> None:
     grown = hash_features(["short one", long], words)
     assert set(fresh.buckets.tolist()) == set(grown.buckets[grown.docs == 1].tolist())
     assert fresh.counts[0] > 500
+
+
+def test_unordered_features_are_the_same_set_as_ordered_ones() -> None:
+    # scoring takes the features of a batch in no order (a hash table finds each
+    # (message, bucket) once instead of a sort); each must still be there exactly once
+    texts = ["txt WIN to 85023 now", "hello hello hello", "", "加微信 abc_123 了解一下", "ok"] * 40
+    norms = [normalize(t) for t in texts]
+    compact, views = [n.compact for n in norms], [n.text for n in norms]
+    for config in (ON, FeatureConfig(dim_bits=8)):  # 8 bits: many keys share a slot
+        ordered = hash_features(compact, config, views)
+        loose = hash_features(compact, config, views, ordered=False)
+        pairs = sorted(zip(loose.docs.tolist(), loose.buckets.tolist(), strict=True))
+        assert pairs == list(zip(ordered.docs.tolist(), ordered.buckets.tolist(), strict=True))
+        assert ordered.counts.tolist() == loose.counts.tolist()
+
+
+def test_a_batch_scores_as_its_messages_do_one_by_one() -> None:
+    model = load_model()
+    texts = ["Call 09061701461 to claim £1000", "see you at lunch", "", "加 薇 信 abc_123"] * 300
+    norms = [normalize(t) for t in texts]
+    batch = model.scores_of(norms)  # several pieces of CHUNK_CHARS
+    alone = np.array([model.scores_of([n])[0] for n in norms[:8]])
+    assert np.array_equal(batch[:8], alone) and np.array_equal(batch[:4], batch[-4:])

@@ -66,15 +66,20 @@ class SpamModel:
         if not compact_texts:
             return np.zeros(0)
         # pieces of a few thousand characters: their arrays stay in the CPU cache, which
-        # makes scoring a large batch about twice as fast as hashing it in one go
+        # makes scoring a large batch about twice as fast as hashing it in one go. Where
+        # the pieces end is found in numpy (a piece ends at the first message that takes it
+        # past each multiple of CHUNK_CHARS): a Python loop over the messages cost a twelfth
+        # of the scoring. A message's score does not depend on its piece.
+        count = len(compact_texts)
+        sizes = np.cumsum(np.fromiter(map(len, compact_texts), np.int64, count) + 2)
+        marks = np.arange(CHUNK_CHARS, int(sizes[-1]), CHUNK_CHARS)
+        ends = np.unique(np.append(np.searchsorted(sizes, marks) + 1, count)).tolist()
         out: list[npt.NDArray[np.float64]] = []
-        start, size = 0, 0
-        for end, text in enumerate(compact_texts, 1):
-            size += len(text) + 2
-            if size >= CHUNK_CHARS or end == len(compact_texts):
-                part = None if views is None else views[start:end]
-                out.append(self._scores(compact_texts[start:end], part))
-                start, size = end, 0
+        start = 0
+        for end in ends:
+            part = None if views is None else views[start:end]
+            out.append(self._scores(compact_texts[start:end], part))
+            start = end
         return out[0] if len(out) == 1 else np.concatenate(out)
 
     def scores_of(self, norms: Sequence[Normalized]) -> npt.NDArray[np.float64]:
@@ -84,7 +89,8 @@ class SpamModel:
     def _scores(
         self, compact_texts: Sequence[str], views: Sequence[str] | None
     ) -> npt.NDArray[np.float64]:
-        hashed = hash_features(compact_texts, self.config, views)
+        # no order needed: the features are only summed per message
+        hashed = hash_features(compact_texts, self.config, views, ordered=False)
         sums = np.bincount(
             hashed.docs, weights=self.weights[hashed.buckets], minlength=len(compact_texts)
         )

@@ -70,7 +70,8 @@ class FeatureConfig:
 @dataclass(frozen=True, slots=True)
 class Hashed:
     """Feature occurrences of a batch: bucket and message of each, and counts per message
-    (with ``binary``: each bucket once per message, sorted by message then bucket)."""
+    (with ``binary``: each bucket once per message, sorted by message then bucket unless
+    ``ordered`` was false)."""
 
     buckets: Index
     docs: Index
@@ -82,7 +83,7 @@ def _codepoints(texts: Sequence[str]) -> tuple[U64, U64, npt.NDArray[np.uint32],
     the texts laid end to end as a string: one code point per character)."""
     joined = "".join(f" {t} " for t in texts)
     raw = np.frombuffer(joined.encode("utf-32-le", "replace"), dtype=np.uint32)
-    lengths = np.fromiter((len(t) + 2 for t in texts), dtype=np.int64, count=len(texts))
+    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts)) + 2
     docs = np.repeat(np.arange(len(texts), dtype=np.uint64), lengths)
     points = raw.copy()
     points[(points >= _DIGITS[0]) & (points <= _DIGITS[1])] = _DIGITS[0]
@@ -137,11 +138,19 @@ def _keys(hashes: U64, tag: int, bits: int, docs: U64) -> U64:
 
 
 def hash_features(
-    texts: Sequence[str], config: FeatureConfig, views: Sequence[str] | None = None
+    texts: Sequence[str],
+    config: FeatureConfig,
+    views: Sequence[str] | None = None,
+    *,
+    ordered: bool = True,
 ) -> Hashed:
     """Every feature occurrence of every text (texts already normalized: the compact view).
     ``views``: the same messages in the ``text`` view of normalization, where currency
-    signs are still there (with ``signs``; without it no currency feature is made)."""
+    signs are still there (with ``signs``; without it no currency feature is made).
+    ``ordered=False`` (scoring, which only sums per message) leaves the features of a
+    ``binary`` batch in no particular order: each (message, bucket) is still there once,
+    found by a hash table instead of a sort, in less than half the time. Training keeps
+    the order, so that the model it fits stays the same bit for bit."""
     if not texts:
         empty = np.zeros(0, dtype=np.int64)
         return Hashed(empty, empty, empty)
@@ -174,7 +183,8 @@ def hash_features(
     joined: U64 = np.concatenate(keys)
     every: Index = joined
     if config.binary and len(joined):
-        every = _distinct(joined, len(texts) << bits <= 1 << 32)
+        narrow = len(texts) << bits <= 1 << 32
+        every = _distinct(joined, narrow) if ordered else _distinct_unordered(joined, narrow)
     mask = every.dtype.type((1 << bits) - 1)
     found = every >> every.dtype.type(bits)
     return Hashed(every & mask, found, np.bincount(found, minlength=len(texts)))
@@ -251,7 +261,7 @@ def sign_keys(
     if views is not None and len(views) == len(texts):
         joined_views = "\n".join(views)
         signs = [m.start() for m in _ANY_SIGN.finditer(joined_views)]
-        ends = np.cumsum(np.fromiter((len(t) + 1 for t in views), np.int64, len(views)))
+        ends = np.cumsum(np.fromiter(map(len, views), np.int64, len(views)) + 1)
         with_sign = np.unique(np.searchsorted(ends, signs, side="right")).tolist()
         amounts = ((doc, m) for doc in with_sign for m in _CURRENCY.finditer(views[doc]))
         for doc, match in amounts:
@@ -291,6 +301,29 @@ def _distinct(keys: U64, narrow: bool) -> Index:
     first[0] = True
     np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
     return ordered[first]
+
+
+def _distinct_unordered(keys: U64, narrow: bool) -> Index:
+    """Each (message, bucket) once, in no particular order: every key is written to a slot
+    of a table eight times its length (a hash of the key), and the one written last owns
+    the slot. A key equal to its slot's owner is kept only where it is the owner; a key
+    unlike its slot's owner (about 2%: every copy of that key lands on the same slot) is
+    left to :func:`_distinct`. Several times cheaper than sorting every key."""
+    values: Index = keys.astype(np.uint32) if narrow else keys
+    size = len(values)
+    bits = max((8 * size - 1).bit_length(), 4)
+    with np.errstate(over="ignore"):
+        slot = ((keys * _MIX) >> np.uint64(64 - bits)).astype(np.intp)
+    table = np.empty(1 << bits, dtype=np.int32)
+    where = np.arange(size, dtype=np.int32)
+    table[slot] = where
+    owner = table[slot]
+    other = values[owner] != values
+    kept: Index = values[owner == where]
+    if not other.any():
+        return kept
+    rest: Index = np.concatenate([kept, _distinct(keys[other], narrow)])
+    return rest
 
 
 _POWERS: list[tuple[U64, U64]] = []
