@@ -71,6 +71,8 @@ class SpamModel:
         # past each multiple of CHUNK_CHARS): a Python loop over the messages cost a twelfth
         # of the scoring. A message's score does not depend on its piece.
         count = len(compact_texts)
+        if count == 1:  # one message (live checks): none of the piece-finding below
+            return self._scores(compact_texts, views)
         sizes = np.cumsum(np.fromiter(map(len, compact_texts), np.int64, count) + 2)
         marks = np.arange(CHUNK_CHARS, int(sizes[-1]), CHUNK_CHARS)
         ends = np.unique(np.append(np.searchsorted(sizes, marks) + 1, count)).tolist()

@@ -184,7 +184,9 @@ def hash_features(
     every: Index = joined
     if config.binary and len(joined):
         narrow = len(texts) << bits <= 1 << 32
-        every = _distinct(joined, narrow) if ordered else _distinct_unordered(joined, narrow)
+        # the table pays off on a batch; a message or a few sort faster than they build it
+        loose = not ordered and len(joined) >= _TABLE_FROM
+        every = _distinct_unordered(joined, narrow) if loose else _distinct(joined, narrow)
     mask = every.dtype.type((1 << bits) - 1)
     found = every >> every.dtype.type(bits)
     return Hashed(every & mask, found, np.bincount(found, minlength=len(texts)))
@@ -301,6 +303,10 @@ def _distinct(keys: U64, narrow: bool) -> Index:
     first[0] = True
     np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
     return ordered[first]
+
+
+_TABLE_FROM = 4096
+"""Keys in a batch from which :func:`_distinct_unordered` beats a sort."""
 
 
 def _distinct_unordered(keys: U64, narrow: bool) -> Index:
