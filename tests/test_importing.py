@@ -92,3 +92,4 @@ def test_a_batch_gives_the_connection_its_settings_back(sqlite_store, tmp_path):
     with sqlite_store.engine.connect() as conn:  # the pool's one connection
         assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
         assert conn.execute(text("PRAGMA wal_autocheckpoint")).scalar() == 1000
+        assert conn.execute(text("PRAGMA temp_store")).scalar() == 0  # the default
