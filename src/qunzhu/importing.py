@@ -26,6 +26,7 @@ from qunzhu.pipeline import Batch, IngestReport, Pipeline
 from qunzhu.spec.zones import spec_zone
 from qunzhu.store import Store
 from qunzhu.store.batch import Place
+from qunzhu.store.chunk_transactions import RunsRolledBack
 from qunzhu.store.models import Community
 from qunzhu.store.quarantine import RejectedRecord
 from qunzhu.wiring import build_pipeline
@@ -154,17 +155,21 @@ class ImportBatch:
     file wrote each such page again for every file, 27 GB of WAL for a 550 MB database of a
     million messages in 797 files, most of the import's system time and the wait for the
     disk at each checkpoint. Here a transaction holds ``bulk_import_chunk_size`` records
-    whatever the files, as within one big file. What that keeps: each file is stored whole
-    or not at all (a file that fails is rolled back alone and the files before it are
-    committed before the error goes on); the import is committed when the batch ends; an
-    interruption (Ctrl-C, a kill, a crash) loses at most the uncommitted transaction —
-    SQLite rolls it back, the database stays whole — and a re-run adds it (idempotency
-    keys). The files' tallies are their own, as with one file at a time."""
+    whatever the files, as within one big file. What that keeps: a file that fails (an
+    unreadable line, a store error) is rolled back with the files before it in the open
+    transaction, which are then stored again and committed, and the failed file goes on
+    alone, as it would in a transaction of its own — what is stored is what one file at a
+    time stores; the import is committed when the batch ends; an interruption (Ctrl-C, a
+    kill, a crash) loses at most the open transaction — SQLite rolls it back, the database
+    stays whole — and a re-run adds it (idempotency keys). The files' tallies are their
+    own, as with one file at a time."""
 
     def __init__(self, store: Store, pipeline: Pipeline, batch: Batch) -> None:
         self.store = store
         self.pipeline = pipeline
         self.batch = batch
+        # the files whose records the open transaction may hold, with their arguments
+        self.pending: list[tuple[Path, dict[str, Any]]] = []
 
     @classmethod
     @contextmanager
@@ -186,6 +191,45 @@ class ImportBatch:
         date_order: str | None = None,
     ) -> dict[str, Any]:
         """One file, as :func:`import_file`."""
+        how: dict[str, Any] = dict(
+            community=community, group=group, fmt=fmt, tz=tz, source=source, date_order=date_order
+        )
+        transactions = self.batch.transactions
+        commits = transactions.commits
+        try:
+            done = self._import(path, progress=progress, **how)
+        except RunsRolledBack:
+            # the files before it in the open transaction went too: again, then committed
+            for earlier, their in self.pending:
+                self._import(earlier, progress=None, **their)
+            self.commit()
+            done = self._import(path, progress=progress, **how)  # alone now
+            self.pending = [] if transactions.open is None else [(path, how)]
+            return done
+        if transactions.open is None:
+            self.pending = []  # all of it committed
+        elif transactions.commits != commits:
+            self.pending = [(path, how)]  # its tail alone is uncommitted
+        else:
+            self.pending.append((path, how))
+        return done
+
+    def commit(self) -> None:
+        self.batch.commit()
+        self.pending = []
+
+    def _import(
+        self,
+        path: Path,
+        *,
+        community: str,
+        group: str,
+        fmt: str,
+        tz: str | None,
+        progress: Callable[[int], None] | None,
+        source: str | None,
+        date_order: str | None,
+    ) -> dict[str, Any]:
         from qunzhu.adapters import importers
 
         store = self.store
@@ -193,7 +237,7 @@ class ImportBatch:
             chosen = importers.detect(path) if fmt == "auto" else fmt
             stored = importers.group_of(path, chosen, group)
             if stored != group:  # the relabel writes through a connection of its own
-                self.batch.commit()
+                self.commit()
             moved = _adopt_group(store, path, chosen, community, group, stored)
             zone = ZoneInfo(tz) if tz else self._zone(community, stored, group)
             rows = importers.parse_rows(
@@ -207,7 +251,7 @@ class ImportBatch:
                 date_order=date_order,
             )
         except BaseException:
-            self.batch.commit()  # the files before this one, each whole
+            self.commit()  # the files before this one, each whole; nothing of this one yet
             raise
         name = str(source or path)
         tally = ImportTally(file=name, format=chosen)

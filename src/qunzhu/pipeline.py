@@ -47,7 +47,7 @@ from sqlalchemy import Connection
 from qunzhu import events as ev
 from qunzhu.stages import ModerationOutcome, Moderator, Reactor, Rejected
 from qunzhu.store.batch import Place, Resolved, Written
-from qunzhu.store.chunk_transactions import ChunkTransactions, TransactionLost
+from qunzhu.store.chunk_transactions import ChunkTransactions, RunsRolledBack, TransactionLost
 from qunzhu.store.messages_write import Posted
 from qunzhu.store.quarantine import RejectedRecord, quarantine_rows
 from qunzhu.store.resolve import Resolver, UnknownCommunity
@@ -191,8 +191,9 @@ class Pipeline:
     def batch(self) -> Iterator[Batch]:
         """Runs (:meth:`run` with ``batch``) on one connection, whose transactions go on from
         one run to the next: a bulk import of many files commits every ``per_transaction``
-        records and at the end, not after each file. Each run is still kept whole or not at
-        all (see :meth:`ChunkTransactions.run`); what an interruption loses is at most one
+        records and at the end, not after each file. A run that fails takes the earlier runs
+        of its transaction with it (:class:`RunsRolledBack`, see :meth:`ChunkTransactions.run`:
+        the caller stores them again); what an interruption loses is at most one
         transaction's records, as within one big file, and a re-run adds it."""
         per_chunk, per_transaction = self.writer.batching(self.chunk_size)
         with (
@@ -263,7 +264,7 @@ class Pipeline:
                 try:
                     with transactions.holding(len(chunk)):
                         self.process(run, chunk, source, done)
-                except TransactionLost:  # nothing left to isolate: the run stops
+                except (TransactionLost, RunsRolledBack):  # nothing left to isolate: it stops
                     raise
                 except Exception as exc:  # one handler for every stage; the loop goes on
                     log.warning("chunk failed, isolating events: %s", exc)

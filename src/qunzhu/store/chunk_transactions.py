@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 
-from sqlalchemy import Connection, NestedTransaction, RootTransaction
+from sqlalchemy import Connection, RootTransaction
 
 
 class TransactionLost(RuntimeError):
@@ -32,6 +32,19 @@ class TransactionLost(RuntimeError):
         self.cause = cause
 
 
+class RunsRolledBack(RuntimeError):
+    """A run of a batch failed while the open transaction also held earlier runs: no
+    savepoint kept them apart (see :class:`ChunkTransactions`), so all of it was rolled
+    back. The batch stores the earlier runs again, commits them, and runs the failed one
+    alone (:class:`qunzhu.importing.ImportBatch`)."""
+
+    permanent = False
+
+    def __init__(self, cause: BaseException) -> None:
+        super().__init__(f"rolled back with the earlier runs of its transaction: {cause}")
+        self.cause = cause
+
+
 class ChunkTransactions:
     """Chunks of ``per_chunk`` records grouped into transactions of ``per_transaction``: the
     first chunk of a transaction begins it, the others run in a savepoint, so that a failing
@@ -41,9 +54,14 @@ class ChunkTransactions:
     exception that ends the run (Ctrl-C, a failed commit) rolls back what is not
     committed.
 
-    ``across_runs``: the transaction does not end with a run (its short last chunk), only
-    once it holds ``per_transaction`` records or the batch of runs ends; each run (see
-    :meth:`run`) is kept whole or not at all, as when it committed alone."""
+    ``across_runs`` (a batch of runs, see :meth:`run`): the transaction does not end with a
+    run (its short last chunk), only once it holds ``per_transaction`` records or the batch
+    ends. A run's chunks in a transaction that holds earlier runs take no savepoint: a
+    savepoint's journal copies every page the chunk changes (in the 1M IRC import, one
+    chunk per file: 23 GB of copies), and a failure there is rare. Instead such a failure
+    rolls back the whole transaction and raises :class:`RunsRolledBack` for the batch to
+    store the earlier runs again; a run in a transaction of its own is as without
+    ``across_runs``."""
 
     def __init__(
         self, conn: Connection, per_chunk: int, per_transaction: int, *, across_runs: bool = False
@@ -54,8 +72,8 @@ class ChunkTransactions:
         self.across_runs = across_runs
         self.open: RootTransaction | None = None
         self.held = 0  # records the open transaction holds
-        # the savepoint of a run begun in a transaction that holds earlier runs' records
-        self.run_savepoint: NestedTransaction | None = None
+        self.earlier = 0  # of which earlier runs' (across_runs)
+        self.commits = 0  # transactions committed so far
 
     def __enter__(self) -> ChunkTransactions:
         return self
@@ -64,23 +82,29 @@ class ChunkTransactions:
         if self.open is None or not self.open.is_active:
             return
         if kind is None:
-            self.open.commit()
+            self.commit()
         else:
-            self.open.rollback()
+            self._roll_back()
 
     @contextmanager
     def holding(self, records: int) -> Iterator[None]:
         """One chunk of ``records``: what it writes is kept (committed now or with the next
         chunks) unless it raises."""
         if self.open is None:
-            self.open, self.held = self.conn.begin(), 0
-        # the first chunk of a transaction needs no savepoint: a failure rolls back the
-        # transaction itself, which holds nothing else
-        with self.conn.begin_nested() if self.held else nullcontext():
-            yield
+            self.open, self.held, self.earlier = self.conn.begin(), 0, 0
+        if self.earlier:  # earlier runs share the transaction: no savepoint (see the class)
+            try:
+                yield
+            except Exception as exc:
+                self._roll_back()
+                raise RunsRolledBack(exc) from exc
+        else:
+            # the first chunk of a transaction needs no savepoint: a failure rolls back the
+            # transaction itself, which holds nothing else
+            with self.conn.begin_nested() if self.held else nullcontext():
+                yield
         self.held += records
         if self.held >= self.per_transaction or (records < self.per_chunk and not self.across_runs):
-            self._release_run()
             committing, self.open = self.open, None
             try:
                 committing.commit()
@@ -89,54 +113,51 @@ class ChunkTransactions:
                 if self.held > records:  # not this chunk's alone: the others are lost too
                     raise TransactionLost(self.held - records, exc) from exc
                 raise
+            self.commits += 1
+            self.earlier = 0
 
     @contextmanager
     def run(self) -> Iterator[None]:
-        """One run of a batch (``across_runs``): if it raises, what it wrote and did not
-        commit is rolled back, as a run of its own would roll it back, and the earlier runs
-        the transaction holds are committed (each of them ended whole) before the error goes
-        on."""
-        if self.open is not None and self.held:
-            self.run_savepoint = self.conn.begin_nested()
+        """One run of a batch (``across_runs``). If it raises, what it wrote and did not
+        commit is rolled back; when the transaction also held earlier runs, they go with it
+        and :class:`RunsRolledBack` says so (Ctrl-C goes on as it is: an interruption, like
+        a kill, loses the open transaction, and a re-run adds it)."""
+        self.earlier = self.held if self.open is not None else 0
         try:
             yield
-        except BaseException:
-            savepoint, self.run_savepoint = self.run_savepoint, None
-            if savepoint is not None and savepoint.is_active:
-                savepoint.rollback()
-                self.commit()
-            elif self.open is not None:  # it holds this run's chunks alone
-                self.open.rollback()
-                self.open = None
+        except RunsRolledBack:
             raise
-        self._release_run()
+        except BaseException as exc:
+            shared = self.open is not None and self.earlier > 0
+            self._roll_back()
+            if shared and isinstance(exc, Exception):
+                raise RunsRolledBack(exc) from exc
+            raise
 
     def commit(self) -> None:
         """Commit what the open transaction holds (the end of a batch of runs, or before a
         step that writes through another connection)."""
-        self._release_run()
         committing, self.open = self.open, None
+        self.earlier = 0
         if committing is not None and committing.is_active:
             committing.commit()
+            self.commits += 1
 
-    def _release_run(self) -> None:
-        # the run's chunks so far are committed with the transaction from now on: a later
-        # failure of the run rolls back its chunks since this commit only
-        savepoint, self.run_savepoint = self.run_savepoint, None
-        if savepoint is not None and savepoint.is_active:
-            savepoint.commit()
+    def _roll_back(self) -> None:
+        rolling, self.open = self.open, None
+        self.earlier = 0
+        if rolling is not None and rolling.is_active:
+            rolling.rollback()
 
     def failed(self) -> None:
         """A chunk failed: commit the chunks before it (their savepoints were released), or
         roll back a transaction that held nothing else."""
         if self.open is None:
             return
-        self._release_run()
         if self.held and self.open.is_active:
-            self.open.commit()
+            self.commit()
         else:
-            self.open.rollback()
-        self.open = None
+            self._roll_back()
 
 
 def _roll_back_all(conn: Connection, failed: RootTransaction) -> None:

@@ -166,31 +166,24 @@ class _Bulk:
 
 @contextmanager
 def _bulk_pragmas(conn: Connection) -> Iterator[None]:
-    """SQLite, for the length of one bulk run (or batch of runs): a bigger page cache (the
-    random idempotency keys touch pages all over their index), fewer WAL checkpoints (each
-    one copies the WAL back and syncs), no foreign-key lookups — three per message, for ids
-    this run has just read or made itself, and a bulk run deletes nothing that would
-    cascade — and savepoints' journals in memory (temp_store): each chunk after the first of
-    a transaction runs in a savepoint, whose journal takes a copy of every page the chunk
-    changes, and in a temporary file those copies were 1.8 GB of writes for an import of
-    200k IRC messages in 160 files (/proc/<pid>/io wchar), 23 GB for a million. Nothing
-    durable is relaxed: a savepoint's journal serves a rollback to it in this process only
-    (a crash rolls back the whole open transaction from the WAL), and journal_mode and
-    synchronous stay. The pooled connection gets its settings back afterwards."""
+    """SQLite, for the length of one bulk run: a bigger page cache (the random idempotency
+    keys touch pages all over their index), fewer WAL checkpoints (each one copies the WAL
+    back and syncs), and no foreign-key lookups — three per message, for ids this run has
+    just read or made itself, and a bulk run deletes nothing that would cascade. The pooled
+    connection gets its settings back afterwards."""
     if conn.dialect.name != "sqlite":
         yield
         return
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     saved = {
         name: cursor.execute(f"PRAGMA {name}").fetchone()[0]
-        for name in ("cache_size", "wal_autocheckpoint", "foreign_keys", "temp_store")
+        for name in ("cache_size", "wal_autocheckpoint", "foreign_keys")
     }
     try:
         cursor.execute(f"PRAGMA cache_size={min(int(saved['cache_size']), -BULK_CACHE_KIB)}")
         checkpoint = max(int(saved["wal_autocheckpoint"]), BULK_CHECKPOINT_PAGES)
         cursor.execute(f"PRAGMA wal_autocheckpoint={checkpoint}")
         cursor.execute("PRAGMA foreign_keys=OFF")
-        cursor.execute("PRAGMA temp_store=MEMORY")
         yield
     finally:
         for name, value in saved.items():
