@@ -130,10 +130,18 @@ def run_ours(files: list[Path], db: Path) -> dict[str, Any]:
     upgrade(store.engine)
     wall, cpu = time.perf_counter(), time.process_time()
     messages = 0
-    for path in files:
-        messages += import_file(store, path, community="irc", group="ubuntu", fmt="irc", tz="UTC")[
-            "messages"
-        ]
+    try:  # the files of one `qunzhu import` run in one batch (its transactions span them)
+        from qunzhu.importing import ImportBatch
+    except ImportError:  # a tree before the batch: a run and its commit per file
+        for path in files:
+            messages += import_file(
+                store, path, community="irc", group="ubuntu", fmt="irc", tz="UTC"
+            )["messages"]
+    else:
+        with ImportBatch.of(store) as batch:
+            for path in files:
+                done = batch.import_file(path, community="irc", group="ubuntu", fmt="irc", tz="UTC")
+                messages += done["messages"]
     import_wall, import_cpu = time.perf_counter() - wall, time.process_time() - cpu
     tz = ZoneInfo("UTC")
     with store.engine.connect() as conn, conn.begin():

@@ -36,6 +36,7 @@ import json
 import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
@@ -46,7 +47,7 @@ from sqlalchemy import Connection
 from qunzhu import events as ev
 from qunzhu.stages import ModerationOutcome, Moderator, Reactor, Rejected
 from qunzhu.store.batch import Place, Resolved, Written
-from qunzhu.store.chunk_transactions import ChunkTransactions, TransactionLost
+from qunzhu.store.chunk_transactions import ChunkTransactions, RunsRolledBack, TransactionLost
 from qunzhu.store.messages_write import Posted
 from qunzhu.store.quarantine import RejectedRecord, quarantine_rows
 from qunzhu.store.resolve import Resolver, UnknownCommunity
@@ -116,6 +117,18 @@ def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
 
 
 @dataclass
+class Batch:
+    """Runs on one connection whose transactions span them (:meth:`Pipeline.batch`)."""
+
+    conn: Connection
+    transactions: ChunkTransactions
+
+    def commit(self) -> None:
+        """Commit what the batch holds now (before a write through another connection)."""
+        self.transactions.commit()
+
+
+@dataclass
 class RunState:
     """What one run holds from chunk to chunk: its connection, the ids found so far, the
     writer strategy's writer, and the group its rows belong to."""
@@ -168,9 +181,30 @@ class Pipeline:
         # chat's old id must not lead to its new group.
         self._known_lock = threading.Lock()
         self._known_communities: dict[str, int] = {}
+        # those of the runs of the open batch, kept once it committed
+        self._batch_communities: dict[str, int] = {}
 
     def ingest_one(self, event: ev.Event, *, source: str = "live") -> IngestReport:
         return self.run([event], source=source)
+
+    @contextmanager
+    def batch(self) -> Iterator[Batch]:
+        """Runs (:meth:`run` with ``batch``) on one connection, whose transactions go on from
+        one run to the next: a bulk import of many files commits every ``per_transaction``
+        records and at the end, not after each file. A run that fails takes the earlier runs
+        of its transaction with it (:class:`RunsRolledBack`, see :meth:`ChunkTransactions.run`:
+        the caller stores them again); what an interruption loses is at most one
+        transaction's records, as within one big file, and a re-run adds it."""
+        per_chunk, per_transaction = self.writer.batching(self.chunk_size)
+        with (
+            self.store.engine.connect() as conn,
+            self.writer.prepare(conn),
+            ChunkTransactions(conn, per_chunk, per_transaction, across_runs=True) as held,
+        ):
+            yield Batch(conn, held)
+        # committed: the ids its runs found may be kept for later runs
+        self._keep_communities({**self._known_communities, **self._batch_communities})
+        self._batch_communities = {}
 
     def run(
         self,
@@ -179,44 +213,70 @@ class Pipeline:
         source: str,
         progress: Callable[[int], None] | None = None,
         place: Place | None = None,
+        batch: Batch | None = None,
     ) -> IngestReport:
         """Store ``items`` chunk after chunk; ``progress`` is told each chunk's size once it
         is done. Rows (:class:`Posted`) belong to ``place``; the writer strategy stores them
-        as they are or the pipeline makes events of them."""
-        report = IngestReport()
+        as they are or the pipeline makes events of them. In a ``batch`` (see
+        :meth:`batch`) the run's last records may be committed with the next run's."""
+        if batch is not None:
+            with batch.transactions.run():
+                report, communities = self._run(
+                    batch.conn, batch.transactions, items, source, progress, place
+                )
+            self._batch_communities.update(communities)
+            return report
         per_chunk, per_transaction = self.writer.batching(self.chunk_size)
-        with self.store.engine.connect() as conn:
-            resolver = Resolver(conn, create_communities=self.create_communities)
-            with self._known_lock:
-                resolver.communities.update(self._known_communities)
-            with (
-                self.writer.open(conn, resolver, place, self.tz) as writer,
-                ChunkTransactions(conn, per_chunk, per_transaction) as transactions,
-            ):
-                run = RunState(conn, resolver, writer, place)
-                for chunk in _chunks(items, per_chunk):
-                    offset = report.received  # where the chunk starts in ``items``
-                    report.received += len(chunk)
-                    done = IngestReport()
-                    try:
-                        with transactions.holding(len(chunk)):
-                            self.process(run, chunk, source, done)
-                    except TransactionLost:  # nothing left to isolate: the run stops
-                        raise
-                    except Exception as exc:  # one handler for every stage; the loop goes on
-                        log.warning("chunk failed, isolating events: %s", exc)
-                        transactions.failed()
-                        run.forget()
-                        done = IngestReport()
-                        self.isolate(run, chunk, source, done, offset)
-                    report.absorb(done)
-                    if progress is not None:
-                        progress(len(chunk))
-            report.new_members = resolver.new_members
+        with (
+            self.store.engine.connect() as conn,
+            self.writer.prepare(conn),
+            ChunkTransactions(conn, per_chunk, per_transaction) as transactions,
+        ):
+            report, communities = self._run(conn, transactions, items, source, progress, place)
         # only now: what the resolver holds was committed (a rolled-back chunk emptied it)
-        with self._known_lock:
-            self._known_communities = dict(resolver.communities)
+        self._keep_communities(communities)
         return report
+
+    def _keep_communities(self, communities: dict[str, int]) -> None:
+        with self._known_lock:
+            self._known_communities = dict(communities)
+
+    def _run(
+        self,
+        conn: Connection,
+        transactions: ChunkTransactions,
+        items: Iterable[ev.Event | Posted | Rejected | RejectedRecord],
+        source: str,
+        progress: Callable[[int], None] | None,
+        place: Place | None,
+    ) -> tuple[IngestReport, dict[str, int]]:
+        report = IngestReport()
+        per_chunk = transactions.per_chunk
+        resolver = Resolver(conn, create_communities=self.create_communities)
+        with self._known_lock:
+            resolver.communities.update(self._known_communities)
+        with self.writer.open(conn, resolver, place, self.tz) as writer:
+            run = RunState(conn, resolver, writer, place)
+            for chunk in _chunks(items, per_chunk):
+                offset = report.received  # where the chunk starts in ``items``
+                report.received += len(chunk)
+                done = IngestReport()
+                try:
+                    with transactions.holding(len(chunk)):
+                        self.process(run, chunk, source, done)
+                except (TransactionLost, RunsRolledBack):  # nothing left to isolate: it stops
+                    raise
+                except Exception as exc:  # one handler for every stage; the loop goes on
+                    log.warning("chunk failed, isolating events: %s", exc)
+                    transactions.failed()
+                    run.forget()
+                    done = IngestReport()
+                    self.isolate(run, chunk, source, done, offset)
+                report.absorb(done)
+                if progress is not None:
+                    progress(len(chunk))
+        report.new_members = resolver.new_members
+        return report, dict(resolver.communities)
 
     def isolate(
         self, run: RunState, chunk: list[Any], source: str, report: IngestReport, offset: int = 0

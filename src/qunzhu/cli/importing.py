@@ -72,7 +72,7 @@ def import_(
     health (as `qunzhu recompute --backfill 28`); a second run of the same files adds
     nothing."""
     from qunzhu.adapters.importers import FORMATS, ImportFormatError
-    from qunzhu.importing import import_file
+    from qunzhu.importing import ImportBatch
 
     if fmt != "auto" and fmt not in FORMATS:
         raise fail(f"--format {fmt!r}: expected one of {FORMAT_HELP}", as_json=as_json)
@@ -90,24 +90,25 @@ def import_(
     store = store_at_head(as_json)
     results: list[dict[str, Any]] = []
     try:
-        for path in files:
-            try:
-                with _bytes_bar() as bar:
-                    task = bar.add_task(f"import {path.name}", total=path.stat().st_size)
-                    results.append(
-                        import_file(
-                            store,
-                            path,
-                            community=community,
-                            group=group,
-                            fmt=fmt,
-                            tz=tz,
-                            date_order=date_order,
-                            progress=partial(bar.advance, task),
+        # one batch: its transactions run on from file to file (see ImportBatch)
+        with ImportBatch.of(store) as batch:
+            for path in files:
+                try:
+                    with _bytes_bar() as bar:
+                        task = bar.add_task(f"import {path.name}", total=path.stat().st_size)
+                        results.append(
+                            batch.import_file(
+                                path,
+                                community=community,
+                                group=group,
+                                fmt=fmt,
+                                tz=tz,
+                                date_order=date_order,
+                                progress=partial(bar.advance, task),
+                            )
                         )
-                    )
-            except ImportFormatError as exc:
-                raise fail(str(exc), as_json=as_json, file=str(path), done=results) from None
+                except ImportFormatError as exc:
+                    raise fail(str(exc), as_json=as_json, file=str(path), done=results) from None
         recomputed = None
         if not no_recompute and any(r["added_events"] for r in results):
             if not as_json:

@@ -20,7 +20,7 @@ Either way a membership made by speaking and a reply link come from the same cod
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import tzinfo
 from typing import Protocol
 
@@ -52,6 +52,11 @@ class WriterStrategy(Protocol):
         """(records per chunk, records per transaction), given the pipeline's chunk size."""
         ...
 
+    def prepare(self, conn: Connection) -> AbstractContextManager[None]:
+        """The connection's settings for a run or a batch of runs, entered outside any
+        transaction (SQLite ignores a change of foreign_keys inside one)."""
+        ...
+
     def open(
         self, conn: Connection, resolver: Resolver, place: Place | None, tz: tzinfo
     ) -> AbstractContextManager[ChunkWriter]: ...
@@ -63,6 +68,9 @@ class PerEventWriter:
 
     def batching(self, chunk_size: int) -> tuple[int, int]:
         return chunk_size, chunk_size
+
+    def prepare(self, conn: Connection) -> AbstractContextManager[None]:
+        return nullcontext()
 
     @contextmanager
     def open(
@@ -101,11 +109,15 @@ class BulkWriter:
         return min(self.per_transaction, BULK_BATCH_RECORDS), self.per_transaction
 
     @contextmanager
+    def prepare(self, conn: Connection) -> Iterator[None]:
+        with gc_paused(), _bulk_pragmas(conn):
+            yield
+
+    @contextmanager
     def open(
         self, conn: Connection, resolver: Resolver, place: Place | None, tz: tzinfo
     ) -> Iterator[ChunkWriter]:
-        with gc_paused(), _bulk_pragmas(conn):
-            yield _Bulk(conn, resolver, place, tz)
+        yield _Bulk(conn, resolver, place, tz)
 
 
 class _Bulk:
