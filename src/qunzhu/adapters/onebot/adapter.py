@@ -37,7 +37,7 @@ from qunzhu.adapters.base import (
 from qunzhu.adapters.freshness import DEFAULT_WINDOW, Freshness, StaleCallback
 from qunzhu.adapters.onebot.api import HttpApi, answer
 from qunzhu.adapters.onebot.parse import escape, parse_event
-from qunzhu.adapters.state import LoopCounter, StateBook
+from qunzhu.adapters.state import StateBook
 from qunzhu.adapters.webhook import WebhookRejected, WebhookRequest, WebhookResponse, WebhookRoute
 from qunzhu.events import Action, Event, MemberJoined, MessagePosted
 from qunzhu.store import connector_records as records
@@ -308,11 +308,11 @@ class OneBotConnector:
         that (``deliver.at_receipt``): their early actions claimed before they go on, and
         sent on this loop, never waiting behind the store of the messages before them (a
         batch judged and stored in a thread held the next ad's warning by its whole
-        length). Then all that waits is stored together, in order: a run of judged
-        messages queued from this loop (``deliver.adeliver``, marked judged), the rest in a
-        thread (``_store``; the pipeline is synchronous). A full queue holds the reader
-        back, as the bridge is when one event at a time is read. Events read before the
-        socket closed are all stored before this returns."""
+        length). Then all that waits is stored together, in order, in a thread (``_store``:
+        one thread hop and one Redis transaction for many under load; the judged messages
+        marked so, not judged again). A full queue holds the reader back, as the bridge is
+        when one event at a time is read. Events read before the socket closed are all
+        stored before this returns."""
         loop = asyncio.get_running_loop()
         session = _Session(loop, send)
         with self._lock:
@@ -343,14 +343,10 @@ class OneBotConnector:
 
         reader = loop.create_task(read())
         judging = loop.create_task(judge())
-        adeliver = getattr(self.deliver, "adeliver", None)
-        counter = LoopCounter(self.state, self.info.id, loop)
         try:
             while (batch := await _next_batch(inbox, judging, WS_BATCH)) is not None:
-                await self._astore(batch, adeliver, counter)
+                await asyncio.to_thread(self._store, batch)
         finally:
-            if counter.counted:
-                counter.add(0, last=True)
             reader.cancel()
             judging.cancel()
             session.close()
@@ -358,27 +354,6 @@ class OneBotConnector:
                 if self.session is session:
                     self.session = None
                     self.state.set(self.info.id, "idle", "the WebSocket closed")
-
-    async def _astore(self, batch: list[_Read], adeliver: Any, counter: LoopCounter) -> None:
-        """``batch`` stored in order: a run of messages judged at receipt queued from this
-        loop where the hub can (``deliver.adeliver``: Redis), with no thread to wake and
-        none to share the interpreter with while the next ad is judged; the rest in a
-        thread (``_store``: what it writes besides messages is synchronous)."""
-        if adeliver is None:
-            await asyncio.to_thread(self._store, batch)
-            return
-        start = 0
-        while start < len(batch):
-            judged = batch[start][1] is not None
-            end = start + 1
-            while end < len(batch) and (batch[end][1] is not None) == judged:
-                end += 1
-            if judged:
-                await adeliver([e for _, got in batch[start:end] for e in got or ()], decided=True)
-                counter.add(end - start)
-            else:
-                await asyncio.to_thread(self._store, batch[start:end])
-            start = end
 
     async def _judged(
         self,
