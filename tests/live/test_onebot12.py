@@ -5,6 +5,7 @@ webhook with actions over HTTP; what the account can do is done, the rest become
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,7 +16,8 @@ from connector_fakes.liveserver import LiveServer
 from qunzhu_tests_connectors import SPAM, connect, count, rows, serving, wait_until
 from sqlalchemy import select, update
 
-from qunzhu.live.hub import ConnectorHub
+from qunzhu.live.hub import ConnectorHub, load_infos
+from qunzhu.live.queue import RedisQueue
 from qunzhu.store import Store
 from qunzhu.store.connectors import Connector, ConnectorAction, ConnectorAlert, OutboxAction
 from qunzhu.store.models import (
@@ -399,5 +401,58 @@ def test_over_the_reverse_websocket_the_warning_goes_on_its_loop_once(store, hub
     assert "warn" not in by_worker  # the worker carried out only the alert
     sent = rows(store, select(ConnectorAction.kind, ConnectorAction.status))
     assert sorted(sent) == [("alert", "alerted"), ("warn", "sent")]
+    [(decision, outcome)] = rows(store, select(ModerationAction.action, ModerationAction.outcome))
+    assert decision == "delete_warn" and outcome in ("sent", "alerted")
+
+
+def test_split_an_ad_among_many_is_warned_before_any_is_stored_once_across_a_reconnect(
+    store, community, api, redis_url
+):
+    # `qunzhu serve` split: the web process holds the reverse WebSocket and judges each
+    # message as it is read; the ad's warning is claimed and sent there before anything is
+    # stored (no worker yet). The bridge reports it all again after a drop: judged again,
+    # the claim is taken, nothing more is sent, and the worker's batch sends no twin
+    import redis
+
+    stream = f"qunzhu:test-ob12:{uuid.uuid4().hex}"
+    web = ConnectorHub(
+        store, role="web", durable=RedisQueue(redis_url, stream=stream, consumer="w")
+    )
+    worker = ConnectorHub(
+        store,
+        role="worker",
+        durable=RedisQueue(redis_url, stream=stream, consumer="k"),
+        backoff=0.05,
+    )
+    try:
+        _wechat(store, web, {}, api.token)
+        worker.add(next(i for i in load_infos(store) if i.name == "wx"))
+        with serving(store, web) as server:
+            url = f"ws://127.0.0.1:{server.port}/hooks/onebot/wx/ws"
+            with b.FakeBridgeReverse(url, api.token, api) as client:  # type: ignore[arg-type]
+                client.wait_connected()
+                for n in range(40):
+                    ad = n == 25
+                    user, text = ("wxid_spam01", SPAM) if ad else (f"wxid_m{n}", f"早上好 {n}")
+                    client.report(b.group_message(f"m{n}", user, text, at=NOW + n))
+                wait_until(lambda: len(api.called("send_message")) == 1, what="the warning")
+                assert count(store, Message) == 0  # no worker yet: nothing was stored
+                client.drop()  # the bridge reports all forty again on its new connection
+                client.wait_connected(2)
+                worker.start()
+                wait_until(lambda: count(store, Message) == 40, 30, what="all forty stored")
+                assert worker.sink.drain(30)
+                time.sleep(0.3)
+                assert worker.executor.drain() and web.executor.drain()
+    finally:
+        worker.stop()
+        web.stop()
+        client_ = redis.Redis.from_url(redis_url)
+        client_.delete(
+            stream, *client_.keys(f"{stream}:*"), *client_.keys(f"qunzhu:early:{stream}:*")
+        )
+    [warning] = api.called("send_message")
+    assert {"type": "mention", "data": {"user_id": "wxid_spam01"}} in warning["message"]
+    assert count(store, Message) == 40
     [(decision, outcome)] = rows(store, select(ModerationAction.action, ModerationAction.outcome))
     assert decision == "delete_warn" and outcome in ("sent", "alerted")

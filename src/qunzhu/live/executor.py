@@ -182,13 +182,31 @@ class Executor:
             with self._idle:
                 self._busy += len(batch)
             try:
-                asyncio.run_coroutine_threadsafe(self._perform_all(batch, perform), loop)
+                if _running_loop() is loop:  # called on that loop: its next turn, no wake-up
+                    _keep(loop.create_task(self._perform_all(batch, perform)))
+                else:
+                    asyncio.run_coroutine_threadsafe(self._perform_all(batch, perform), loop)
             except RuntimeError:  # the loop closed in between: the usual way
                 with self._idle:
                     self._busy -= len(batch)
                 usual += batch
         if usual:
             self.submit(usual)
+
+    async def aclaim(self, actions: Sequence[Action]) -> list[Action]:
+        """The ``actions`` whose early claim this call took, on the running loop (its own
+        Redis connection), all at once. One Redis did not answer for is not taken here
+        (its batch acts on it, as when an early claim fails in ``perform_early``)."""
+        got = await asyncio.gather(
+            *(self.early_ledger.aclaim(a.key) for a in actions), return_exceptions=True
+        )
+        won: list[Action] = []
+        for a, ok in zip(actions, got, strict=True):
+            if isinstance(ok, BaseException):
+                log.warning("claiming an early %s failed: %s", a.kind, ok)
+            elif ok:
+                won.append(a)
+        return won
 
     def _loop_offer(self, a: Action) -> LoopPerform | None:
         connector = self.resolve(a)
@@ -235,6 +253,9 @@ class Executor:
         self, actions: Sequence[Action], perform: AsyncPerform, claim: bool = False
     ) -> None:
         """The actions (counted busy already) at once on this loop."""
+        if len(actions) == 1:  # in this task's first step, not in one of its own
+            await self._perform_early(actions[0], perform, claim)
+            return
         await asyncio.gather(*(self._perform_early(a, perform, claim) for a in actions))
 
     async def _perform_early(self, a: Action, perform: AsyncPerform, claim: bool) -> None:
@@ -611,6 +632,22 @@ class Executor:
             if outcome is not None:
                 self._outcomes.append(outcome)
         self._written.set()
+
+
+_TASKS: set[asyncio.Task[None]] = set()
+
+
+def _keep(task: asyncio.Task[None]) -> None:
+    """Hold ``task`` until it is done: a task only its loop refers to may vanish."""
+    _TASKS.add(task)
+    task.add_done_callback(_TASKS.discard)
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
 
 
 def _live_delete(action: Action) -> bool:

@@ -181,10 +181,10 @@ class ConnectorHub:
         return self.sink.durable.stream
 
     def _deliver_for(self, connector_id: int) -> Any:
-        def deliver(events: Sequence[Event]) -> None:
+        def deliver(events: Sequence[Event], *, decided: bool = False) -> None:
             for e in events:
                 self._groups.setdefault((e.platform, e.community, e.group), connector_id)
-            self.sink.deliver(events)
+            self.sink.deliver(events, decided=decided)
 
         async def adeliver(events: Sequence[Event], *, decided: bool = False) -> None:
             for e in events:
@@ -197,6 +197,7 @@ class ConnectorHub:
             deliver.adeliver = adeliver  # type: ignore[attr-defined]
         if self.sink.early is not None:
             deliver.early = self._early_at_receipt(connector_id)  # type: ignore[attr-defined]
+            deliver.at_receipt = self._claimed_at_receipt(connector_id)  # type: ignore[attr-defined]
         # a connector with a loop of its own that learns its groups at connect awaits
         # this there: their states read, the loop's own connections opened
         deliver.connected = partial(self.executor.awarm, connector_id)  # type: ignore[attr-defined]
@@ -225,6 +226,30 @@ class ConnectorHub:
             return task
 
         return early
+
+    def _claimed_at_receipt(self, connector_id: int) -> Any:
+        """For a connector that reads on an event loop and stores in a thread (the OneBot
+        reverse WebSocket): ``await at_receipt(events)`` judges the events on that loop as
+        they arrive and claims their early actions there, before returning: the caller
+        then queues them (``deliver(..., decided=True)``: not judged again) after their
+        claims are set, so the batch that stores them finds the claims and does not act a
+        second time, whatever the store's delay. The claimed ones are handed on at once
+        (``Executor.submit_early``: sent on that loop where the connector offers it),
+        without waiting for the store of the events before them. A claim Redis does not
+        confirm is left to the batch, as an early delete's always was."""
+
+        async def at_receipt(events: Sequence[Event]) -> None:
+            actions = self.sink.early_for(events)
+            if not actions:
+                return
+            for e in events:
+                self._groups.setdefault((e.platform, e.community, e.group), connector_id)
+            won = await self.executor.aclaim(actions)
+            if won:
+                self.executor.submit_early(won, claimed=True)
+                await asyncio.sleep(0)  # their sends start before the next batch is judged
+
+        return at_receipt
 
     def routes(self) -> list[WebhookRoute]:
         return [r for c in self.connectors.values() for r in c.routes()]

@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 @dataclass
 class _Pending:
     events: Sequence[Event]
+    decided: bool = False  # judged at receipt: no early actions of its own
     done: threading.Event = field(default_factory=threading.Event)
     error: BaseException | None = None
 
@@ -125,13 +126,17 @@ class Sink:
         if watcher is not None:
             watcher.join(timeout=5)
 
-    def deliver(self, events: Sequence[Event], timeout: float = 60.0) -> None:
-        """Store ``events`` (or queue them durably); raises when that could not be done."""
+    def deliver(
+        self, events: Sequence[Event], timeout: float = 60.0, *, decided: bool = False
+    ) -> None:
+        """Store ``events`` (or queue them durably); raises when that could not be done.
+        ``decided``: the caller judged them at receipt already and took their early
+        actions' claims (``early_for``): they are not judged again."""
         if not events:
             return
         self.start()
         if self.durable is not None:
-            if self.consume:
+            if self.consume or decided:
                 self.durable.put(events)
                 return
             # the web process of a split serve: early deletes at receipt (see adeliver)
@@ -144,7 +149,7 @@ class Sink:
                 self.durable.put(events)
                 self._send_early(actions, None)
             return
-        pending = _Pending(events)
+        pending = _Pending(events, decided)
         self._queue.put(pending)
         if not pending.done.wait(timeout):
             raise TimeoutError(f"events not stored within {timeout:.0f} s")
@@ -213,7 +218,7 @@ class Sink:
 
     def _store(self, batch: list[_Pending]) -> None:
         events = [e for p in batch for e in p.events]
-        self._act_early(events)
+        self._act_early([e for p in batch if not p.decided for e in p.events])
         try:
             report = self.pipeline.run(events, source=self.source)
         except Exception as exc:  # the database is unreachable: every caller must know

@@ -1,7 +1,9 @@
 """The OneBot reverse WebSocket (shared by v11 and v12, adapters/onebot/adapter.py): events
 read while earlier ones are being stored are stored together, in the order received; an
 answer to one of our calls is taken at once, never behind the events; what was read before
-the socket closed is all stored."""
+the socket closed is all stored. Where the hub judges at receipt (``deliver.at_receipt``),
+plain messages are judged on the loop as they are read, never behind a store under way,
+and handed on as judged (not judged again)."""
 
 from __future__ import annotations
 
@@ -84,10 +86,28 @@ class Delivered:
         self.hold.set()
         self.entered = threading.Event()
 
-    def __call__(self, events: Any) -> None:
+        self.decided: list[bool] = []
+
+    def __call__(self, events: Any, *, decided: bool = False) -> None:
         self.entered.set()
         self.hold.wait(10)
         self.calls.append(list(events))
+        self.decided.append(decided)
+
+
+class Judging(Delivered):
+    """A hub's ``deliver`` that judges at receipt: ``at_receipt`` notes what it was given,
+    and what had been stored by then."""
+
+    def __init__(self, *, fail: bool = False) -> None:
+        super().__init__()
+        self.judged: list[tuple[list[str], int]] = []
+        self.fail = fail
+
+    async def at_receipt(self, events: Any) -> None:
+        self.judged.append((_ids(list(events)), sum(len(c) for c in self.calls)))
+        if self.fail:
+            raise RuntimeError("Redis away")
 
 
 def _connector(store: Store, deliver: Delivered) -> OneBot12Connector:
@@ -207,3 +227,80 @@ def test_events_read_before_the_socket_closed_are_all_stored(store: Store) -> No
     run_coroutine(run())
     assert [_ids(c) for c in deliver.calls] == [["m0"], ["m1", "left:wxid_c"]]
     assert all(isinstance(e, MessagePosted | MemberLeft) for c in deliver.calls for e in c)
+
+
+def test_messages_read_while_a_store_is_under_way_are_judged_before_it_ends(
+    store: Store,
+) -> None:
+    # an ad among messages that arrive while a large batch is being stored: judged (and
+    # its warning claimed and sent, by the hub) at once, not after that store
+    deliver = Judging()
+    connector = _connector(store, deliver)
+
+    async def run() -> None:
+        socket = Socket()
+        session = asyncio.create_task(connector.ws_session(socket.receive, socket.send))
+        deliver.hold.clear()  # the first message's store is slow
+        socket.report(message("m0", "wxid_a", "早", at=NOW))
+        await _wait_for(deliver.entered.is_set, "the first delivery")
+        for n in range(1, 6):
+            socket.report(message(f"m{n}", "wxid_a", f"早 {n}", at=NOW + n))
+        await _wait_for(lambda: sum(len(j) for j, _ in deliver.judged) == 6, "the judging")
+        assert deliver.calls == []  # nothing stored yet: the judging did not wait for it
+        deliver.hold.set()
+        await _wait_for(lambda: sum(len(c) for c in deliver.calls) == 6, "six messages")
+        socket.close()
+        with pytest.raises(ConnectionError):
+            await session
+
+    run_coroutine(run())
+    assert [m for ids, _ in deliver.judged for m in ids] == [f"m{n}" for n in range(6)]
+    assert all(stored == 0 for _, stored in deliver.judged)
+    assert [_ids(c) for c in deliver.calls] == [["m0"], ["m1", "m2", "m3", "m4", "m5"]]
+    assert deliver.decided == [True, True]  # judged at receipt: not judged again
+
+
+def test_judged_messages_and_other_events_keep_their_order(store: Store) -> None:
+    # a leave is read in the storing thread (it writes more than messages): the messages
+    # judged at receipt before and after it are handed on around it, as received
+    deliver = Judging()
+    connector = _connector(store, deliver)
+
+    async def run() -> None:
+        socket = Socket()
+        session = asyncio.create_task(connector.ws_session(socket.receive, socket.send))
+        deliver.hold.clear()
+        socket.report(message("m0", "wxid_a", "早", at=NOW))
+        await _wait_for(deliver.entered.is_set, "the first delivery")
+        socket.report(message("m1", "wxid_a", "早", at=NOW + 1))
+        socket.report(left("wxid_b", at=NOW + 2))
+        socket.report(message("m2", "wxid_a", "早", at=NOW + 3))
+        await asyncio.sleep(0.05)
+        deliver.hold.set()
+        await _wait_for(lambda: sum(len(c) for c in deliver.calls) == 4, "four events")
+        socket.close()
+        with pytest.raises(ConnectionError):
+            await session
+
+    run_coroutine(run())
+    assert [_ids(c) for c in deliver.calls] == [["m0"], ["m1"], ["left:wxid_b"], ["m2"]]
+    assert deliver.decided == [True, True, False, True]
+    assert [m for ids, _ in deliver.judged for m in ids] == ["m0", "m1", "m2"]
+
+
+def test_when_judging_at_receipt_fails_the_store_judges_as_ever(store: Store) -> None:
+    deliver = Judging(fail=True)
+    connector = _connector(store, deliver)
+
+    async def run() -> None:
+        socket = Socket()
+        session = asyncio.create_task(connector.ws_session(socket.receive, socket.send))
+        socket.report(message("m0", "wxid_a", "早", at=NOW))
+        await _wait_for(lambda: bool(deliver.calls), "the delivery")
+        socket.close()
+        with pytest.raises(ConnectionError):
+            await session
+
+    run_coroutine(run())
+    assert [_ids(c) for c in deliver.calls] == [["m0"]]
+    assert deliver.decided == [False]  # not marked judged: the sink judges it

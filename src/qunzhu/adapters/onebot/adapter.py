@@ -25,7 +25,7 @@ import threading
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
-from typing import Any, assert_never
+from typing import Any, TypeVar, assert_never
 
 from qunzhu.adapters.base import (
     ConnectorError,
@@ -39,7 +39,7 @@ from qunzhu.adapters.onebot.api import HttpApi, answer
 from qunzhu.adapters.onebot.parse import escape, parse_event
 from qunzhu.adapters.state import StateBook
 from qunzhu.adapters.webhook import WebhookRejected, WebhookRequest, WebhookResponse, WebhookRoute
-from qunzhu.events import Action, Event, MemberJoined
+from qunzhu.events import Action, Event, MemberJoined, MessagePosted
 from qunzhu.store import connector_records as records
 from qunzhu.store.session import Store
 
@@ -49,6 +49,9 @@ WS_INBOX = 1024
 """Events read from a reverse WebSocket and not yet stored, at most (then reading waits)."""
 WS_BATCH = 256
 """Events stored together at most, of those waiting (``OneBotConnector.handle_many``)."""
+_T = TypeVar("_T")
+_Read = tuple[dict[str, Any], list[Event] | None]
+"""An event read from a reverse WebSocket, with its messages when judged at receipt."""
 
 
 class _Session:
@@ -216,22 +219,47 @@ class OneBotConnector:
         that writes something besides its messages (a group's state, a notice, a request)
         has what came before it delivered first, so everything happens in the order
         received."""
+        self._store([(event, None) for event in events])
+
+    def _store(self, items: Sequence[tuple[Mapping[str, Any], list[Event] | None]]) -> None:
+        """``handle_many`` for events of which some were read and judged at receipt
+        already (``(event, its messages)``; ``(event, None)``: not yet). A run of judged
+        ones is delivered as judged (not judged again), the others as ever; a change
+        between the two delivers what came before, so the order holds."""
         waiting: list[Event] = []
+        judged_run = False
 
         def flush() -> None:
             if waiting:
-                self.deliver(list(waiting))
+                if judged_run:
+                    self.deliver(list(waiting), decided=True)  # type: ignore[call-arg]
+                else:
+                    self.deliver(list(waiting))
                 waiting.clear()
 
         counted = 0
-        for event in events:
-            taken = self._take(event, flush)
+        for event, judged in items:
+            if (judged is not None) != judged_run:
+                flush()
+                judged_run = judged is not None
+            taken = judged if judged is not None else self._take(event, flush)
             if taken is not None:
                 waiting += taken
                 counted += 1
         flush()
         if counted:
             self.state.event(self.info.id, counted)
+
+    def _read_plain(self, event: Mapping[str, Any]) -> list[Event] | None:
+        """The messages of ``event`` when it is a plain group message, which writes nothing
+        but them (judged at receipt, on the reverse WebSocket's loop); None for anything
+        else, which ``_take`` reads in the storing thread."""
+        if event.get("post_type") != "message" or event.get("message_type") != "group":
+            return None
+        parsed = parse_event(event, self.info.community, self.info.platform)
+        if parsed.group_status or parsed.notices or parsed.requests:
+            return None
+        return only_messages(parsed.events)
 
     def _take(self, event: Mapping[str, Any], flush: Callable[[], None]) -> list[Event] | None:
         """One event's messages to deliver with the others of its batch (None: an event
@@ -275,12 +303,16 @@ class OneBotConnector:
         """Serve one reverse WebSocket until it closes (the caller checked the token).
 
         A reader takes the frames as they come: answers to our calls at once (an early
-        warning waits for its answer on this loop), events into a bounded inbox. The
-        events are stored in order, off the event loop (the pipeline is synchronous), all
-        those waiting in the inbox together (``handle_many``): under load one thread hop,
-        one judging and one Redis transaction carry many instead of one each. A full inbox
-        holds the reader back, as the bridge is when one event at a time is read. Events
-        read before the socket closed are all stored before this returns."""
+        warning waits for its answer on this loop), events into a bounded queue. The plain
+        group messages waiting there are judged together on this loop where the hub offers
+        that (``deliver.at_receipt``): their early actions claimed before they go on, and
+        sent on this loop, never waiting behind the store of the messages before them (a
+        batch judged and stored in a thread held the next ad's warning by its whole
+        length). Then all that waits is stored together, in order, in a thread (``_store``:
+        one thread hop and one Redis transaction for many under load; the judged messages
+        marked so, not judged again). A full queue holds the reader back, as the bridge is
+        when one event at a time is read. Events read before the socket closed are all
+        stored before this returns."""
         loop = asyncio.get_running_loop()
         session = _Session(loop, send)
         with self._lock:
@@ -288,7 +320,9 @@ class OneBotConnector:
         if old is not None:
             old.close()
         self.state.set(self.info.id, "connected")
-        inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue(WS_INBOX)
+        at_receipt = getattr(self.deliver, "at_receipt", None)
+        read_in: asyncio.Queue[dict[str, Any]] = asyncio.Queue(WS_INBOX)
+        inbox: asyncio.Queue[_Read] = asyncio.Queue(WS_INBOX)
 
         async def read() -> None:
             while True:
@@ -298,33 +332,55 @@ class OneBotConnector:
                 if self._is_answer(message):
                     session.resolve(message)
                 else:
-                    await inbox.put(message)
+                    await read_in.put(message)
+
+        async def judge() -> None:
+            # all that was read meanwhile, judged together on this loop: one judging, one
+            # round of claims, for many under load; a store under way never holds it
+            while (read := await _next_batch(read_in, reader, WS_BATCH)) is not None:
+                for item in await self._judged(read, at_receipt):
+                    await inbox.put(item)
 
         reader = loop.create_task(read())
-        got: asyncio.Task[dict[str, Any]] | None = None
+        judging = loop.create_task(judge())
         try:
-            while True:
-                if inbox.empty():
-                    got = loop.create_task(inbox.get())
-                    await asyncio.wait({got, reader}, return_when=asyncio.FIRST_COMPLETED)
-                    if not got.done():  # the socket closed (or broke): nothing more comes
-                        reader.result()  # its exception: the reason this session ends
-                        return
-                    batch = [got.result()]
-                else:
-                    batch = [inbox.get_nowait()]
-                while len(batch) < WS_BATCH and not inbox.empty():
-                    batch.append(inbox.get_nowait())
-                await asyncio.to_thread(self.handle_many, batch)
+            while (batch := await _next_batch(inbox, judging, WS_BATCH)) is not None:
+                await asyncio.to_thread(self._store, batch)
         finally:
             reader.cancel()
-            if got is not None:
-                got.cancel()
+            judging.cancel()
             session.close()
             with self._lock:
                 if self.session is session:
                     self.session = None
                     self.state.set(self.info.id, "idle", "the WebSocket closed")
+
+    async def _judged(
+        self,
+        messages: list[dict[str, Any]],
+        at_receipt: Callable[[Sequence[Event]], Awaitable[None]] | None,
+    ) -> list[_Read]:
+        """``messages`` with, for each plain one, its messages judged here at receipt:
+        their early actions claimed before this returns, so before they are queued (the
+        batch that stores them finds the claims and does not act again), and sent without
+        waiting for the store of what came before. The others (None) the storing thread
+        reads, and judges, as ever; all of them when the hub judges nothing here."""
+        if at_receipt is None:
+            return [(m, None) for m in messages]
+        read: list[_Read] = []
+        for m in messages:
+            try:
+                read.append((m, self._read_plain(m)))
+            except Exception:  # malformed: the storing thread meets it as it always did
+                read.append((m, None))
+        events = [e for _, got in read if got for e in got]
+        if events:
+            try:
+                await at_receipt(events)
+            except Exception:  # judged in the storing thread instead (claims hold: once)
+                log.exception("onebot %s: judging at receipt failed", self.info.name)
+                return [(m, None) for m in messages]
+        return read
 
     # -- out --------------------------------------------------------------------------
     def session_call(self, action: str, params: dict[str, Any]) -> Any:
@@ -498,6 +554,35 @@ class OneBotConnector:
     def close(self) -> None:
         if self.http is not None:
             self.http.close()
+
+
+async def _next_batch(
+    waiting: asyncio.Queue[_T], filler: asyncio.Task[None], limit: int
+) -> list[_T] | None:
+    """What is waiting (at most ``limit``), after waiting for one when nothing is; None
+    once ``filler``, the task that fills the queue, ended and left nothing (raising what it
+    raised: the socket closed, or broke)."""
+    if waiting.empty():
+        got = asyncio.get_running_loop().create_task(waiting.get())
+        try:
+            await asyncio.wait({got, filler}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            if not got.done():
+                got.cancel()
+        if not got.done():
+            filler.result()
+            return None
+        batch = [got.result()]
+    else:
+        batch = [waiting.get_nowait()]
+    while len(batch) < limit and not waiting.empty():
+        batch.append(waiting.get_nowait())
+    return batch
+
+
+def only_messages(events: Sequence[Event]) -> list[Event] | None:
+    """``events`` when all are messages (nothing else to write or to remember), else None."""
+    return list(events) if all(isinstance(e, MessagePosted) for e in events) else None
 
 
 def _member(action: Action) -> int:

@@ -33,9 +33,9 @@ from qunzhu.adapters.base import (
     Unsupported,
     member_of,
 )
-from qunzhu.adapters.onebot.adapter import OneBotConnector
+from qunzhu.adapters.onebot.adapter import OneBotConnector, only_messages
 from qunzhu.adapters.onebot12.api import HttpApi, answer
-from qunzhu.adapters.onebot12.parse import parse_event
+from qunzhu.adapters.onebot12.parse import member_message, parse_event
 from qunzhu.adapters.state import StateBook
 from qunzhu.adapters.webhook import WebhookRejected, WebhookRequest, WebhookResponse
 from qunzhu.events import Action, Event, MemberJoined, make_key
@@ -157,6 +157,16 @@ class OneBot12Connector(OneBotConnector):
                 key=make_key("ob12-renamed", cid, group, event.get("id")),
             )
         return list(parsed.events)
+
+    def _read_plain(self, event: Mapping[str, Any]) -> list[Event] | None:
+        """A member's group message on a platform qunzhu knows: its messages (judged at
+        receipt); anything else (system lines, notices, meta) is ``_take``'s."""
+        if not member_message(event):
+            return None
+        parsed = parse_event(event, self.info.community, self.info.platform, self._name_of)
+        if not parsed.platform or parsed.group_status or parsed.renamed:
+            return None
+        return only_messages(parsed.events)
 
     def _meta(self, event: Mapping[str, Any]) -> None:
         """connect, heartbeat and status_update: the bridge is alive; status_update also

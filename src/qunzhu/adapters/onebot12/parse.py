@@ -93,16 +93,23 @@ def parse_event(e: Mapping[str, Any], community: str, fallback: str, names: Any 
     out.platform = platform
     kind, detail = e.get("type"), str(e.get("detail_type") or "")
     if kind == "message" and detail == "group":
-        sender = str(e.get("user_id") or "")
-        if sender in _SYSTEM_SENDERS or sender == str(e.get("group_id")):
-            _system_line(e, community, platform, out, names)
-        else:
+        if member_message(e):
             _message(e, community, platform, out)
+        else:
+            _system_line(e, community, platform, out, names)
     elif kind == "notice":
         _notice(e, community, platform, detail, out)
     else:
         out.ignored = f"{kind}/{detail}"
     return out
+
+
+def member_message(e: Mapping[str, Any]) -> bool:
+    """A group message from a member: no system line (which may name people by name)."""
+    if e.get("type") != "message" or str(e.get("detail_type") or "") != "group":
+        return False
+    sender = str(e.get("user_id") or "")
+    return not (sender in _SYSTEM_SENDERS or sender == str(e.get("group_id")))
 
 
 def _message(e: Mapping[str, Any], community: str, platform: str, out: Parsed) -> None:
