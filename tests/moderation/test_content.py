@@ -105,3 +105,31 @@ def test_the_batch_screen_never_hides_a_finding() -> None:
         found = scan_words(norm, rules, words) + scan_invites(norm, rules)
         found += scan_contacts(norm, rules)
         assert sign or not found, norm.original  # ...and nothing with a finding is
+
+
+def test_the_batch_screen_says_of_each_message_what_it_says_of_it_alone() -> None:
+    import random
+
+    from qunzhu.moderation.content import screen
+    from qunzhu.moderation.evasion import evade
+
+    # the screen goes on from the next message after a message's first sign, and looks for
+    # banned words only in the messages without one: neither may change a message's answer
+    words = words_for(Rules(banned_words=BannedWordsRule(words=["刷单", "casino"])))
+    samples = [
+        "call 07700900123 or 07700900456, qq 12345678 @bob",
+        "online casino 12345 @x",
+        "专业刷单",
+        "casino",
+        "plain chat",
+        "t.me/abcd then 群",
+        "",
+    ]
+    rng = random.Random(7)
+    samples += [evade(s, rng) for s in samples for _ in range(10)]
+    rng.shuffle(samples)
+    norms = [normalize(s) for s in samples]
+    alone = [screen([norm], words)[0] for norm in norms]
+    assert screen(norms, words) == alone
+    assert True in alone and False in alone
+    assert screen(norms, build_words([])) == [screen([n], build_words([]))[0] for n in norms]

@@ -96,3 +96,18 @@ def test_rule_evidence_acts_on_a_member_in_good_standing_as_before() -> None:
     sure = Finding(rule="classifier", detector="classifier", severity=3, score=0.95)
     d = decide([sure, _contact()], Rules(), Escalation(), Standing(good_standing=True))
     assert (d.action, d.main.rule if d.main else None) == ("delete_warn", "contact_solicitation")
+
+
+def test_findings_that_rank_alike_keep_their_order() -> None:
+    # ties of (action, rule, severity, score) keep the detectors' order, as a stable sort
+    first = _contact()
+    second = Finding(
+        rule="contact_solicitation", detector="wechat_id", severity=3, score=0.95, evidence="v"
+    )
+    weaker = _contact(score=0.9)
+    for findings in ([first, second, weaker], [weaker, second, first]):
+        decision = decide(findings, Rules(), Escalation(), Standing())
+        strong = [f for f in findings if f is not weaker]
+        assert decision.findings == [*strong, weaker]
+        assert decision.main is strong[0]
+        assert decision.findings is not findings

@@ -182,3 +182,19 @@ def test_swapped_characters_map_back_to_what_was_written(written: str) -> None:
     assert norm.evidence("compact", 0, len(norm.compact)) == written
     first = norm.compact.split(" ")[0]
     assert norm.evidence("compact", 0, len(first)) == written.split(" ")[0]
+
+
+def test_the_ascii_join_pattern_joins_what_the_full_one_joins_in_ascii_text() -> None:
+    import random
+
+    from qunzhu.moderation.normalize import _JOIN, _JOIN_ASCII, _RUNS, _RUNS_ASCII
+
+    rng = random.Random(16)
+    pieces = ["a", "b", "ab", "free", "1", "23", "456", "+", "@x", "_", " ", "  ", "-", ".", "\t"]
+    samples = ["f.r.e.e", "v x", "138 0013 8000", "12:30 - 14:45", "I am a cat", " a ", "a.b c"]
+    samples += ["".join(rng.choice(pieces) for _ in range(rng.randint(1, 12))) for _ in range(3000)]
+    for text in samples:
+        assert text.isascii()
+        assert _JOIN_ASCII.sub("", text) == _JOIN.sub("", text), text
+        fast = [(m.span(), m.group(1)) for m in _RUNS_ASCII.finditer(text)]
+        assert fast == [(m.span(), m.group(1)) for m in _RUNS.finditer(text)], text

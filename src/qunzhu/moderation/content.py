@@ -195,13 +195,21 @@ def screen(norms: Sequence[Normalized], words: WordList) -> list[bool]:
     hit = [False] * len(norms)
     # both views of every message end to end; no sign or banned word spans a newline
     starts, joined = _joined([f"{norm.compact}\n{norm.text}\n" for norm in norms])
-    for match in _SIGNS.finditer(joined):
-        hit[bisect_right(starts, match.start()) - 1] = True
+    search = _SIGNS.search
+    match = search(joined)
+    while match is not None:
+        # one sign is enough: go on from the next message (a message with a number or an
+        # "@" often has many, and each would cost a bisection)
+        at = bisect_right(starts, match.start()) - 1
+        hit[at] = True
+        match = search(joined, starts[at + 1])
     if words.automaton is not None:
-        # banned words are looked for in the compact view only: half the text to read
-        starts, joined = _joined([f"{norm.compact}\n" for norm in norms])
+        # banned words are looked for in the compact view only (half the text to read), and
+        # only in the messages without a sign yet: most of the batch, not all of it
+        rest = [i for i, sign in enumerate(hit) if not sign]
+        starts, joined = _joined([f"{norms[i].compact}\n" for i in rest])
         for end, _ in words.automaton.iter(joined):
-            hit[bisect_right(starts, end) - 1] = True
+            hit[rest[bisect_right(starts, end) - 1]] = True
     return hit
 
 
@@ -256,6 +264,12 @@ def _gates(compact: str) -> set[str]:
     return gates
 
 
+@lru_cache(maxsize=32)
+def _contact_patterns(gates: frozenset[str]) -> tuple[tuple[re.Pattern[str], str, float], ...]:
+    """The patterns whose gate is open, in their order (at most 32 sets of gates)."""
+    return tuple((p, detector, score) for p, detector, score, gate in _CONTACT if gate in gates)
+
+
 def scan_contacts(norm: Normalized, rules: Rules) -> list[Finding]:
     compact = norm.compact
     gates = _gates(compact)
@@ -264,9 +278,7 @@ def scan_contacts(norm: Normalized, rules: Rules) -> list[Finding]:
     severity = rules.contact_solicitation.severity
     out: list[Finding] = []
     taken: list[tuple[int, int]] = []
-    for pattern, detector, score, gate in _CONTACT:
-        if gate not in gates:
-            continue
+    for pattern, detector, score in _contact_patterns(frozenset(gates)):
         for m in pattern.finditer(compact):
             if any(m.start() < end and start < m.end() for start, end in taken):
                 continue  # one offer, reported once by the surest pattern

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
 from qunzhu.moderation.classifier import SPAM_SCORE
@@ -82,6 +83,8 @@ class Decision:
     @property
     def spam(self) -> bool:
         """Whether the content itself is an ad or spam (what ``eval`` measures)."""
+        if not self.findings:
+            return False  # most messages: no generator to start
         return any(
             f.rule in CONTENT_RULES
             and f.score >= (_spam_at(f) if f.rule == "classifier" else ACT_SCORE)
@@ -153,42 +156,50 @@ def decide(
     if not findings:
         return Decision("allow", score=score, total_points=standing.points)
     # the hardest action decides; between equals, a rule's evidence explains better than a
-    # classifier score
+    # classifier score. (key, finding, action) triples, sorted by key alone: the sort is
+    # stable (reverse too), so equal keys keep the findings' order. Each finding's action
+    # is worked out once; this runs for every message with a finding.
     good = standing.good_standing
-    actions = {id(f): rule_action(rules, f, good_standing=good) for f in findings}
-    ranked = sorted(
-        findings,
-        key=lambda f: (_rank(actions[id(f)]), f.rule != "classifier", f.severity, f.score),
-        reverse=True,
-    )
-    main = ranked[0]
-    action = actions[id(main)]
-    base: dict[str, Any] = {
-        "findings": ranked,
-        "main": main,
-        "score": score,
-        "total_points": standing.points,
-    }
+    ranks = _RANKS
+    keyed: list[tuple[tuple[int, bool, int, float], Finding, str]] = []
+    for f in findings:
+        action = rule_action(rules, f, good_standing=good)
+        key = (ranks.get(action, 0), f.rule != "classifier", f.severity, f.score)
+        keyed.append((key, f, action))
+    if len(keyed) > 1:
+        keyed.sort(key=itemgetter(0), reverse=True)
+    ranked = [item[1] for item in keyed]
+    main, action = keyed[0][1], keyed[0][2]
+    points_before = standing.points
     if action == "allow":
-        return Decision("allow", **base)
+        return Decision("allow", ranked, main, score=score, total_points=points_before)
     if standing.protected:
-        return Decision("allow", protected=True, **base)
+        return Decision(
+            "allow", ranked, main, protected=True, score=score, total_points=points_before
+        )
     if action == "flag":
-        return Decision("flag", **base)
-    acting = [(f, a) for f in ranked if (a := actions[id(f)]) not in ("allow", "flag")]
+        return Decision("flag", ranked, main, score=score, total_points=points_before)
+    acting = [item for item in keyed if item[2] not in ("allow", "flag")]
     # one message is one breach: the worst severity among the rules it broke counts
-    severity = max(f.severity for f, _ in acting)
+    severity = max(item[1].severity for item in acting)
     points = round(severity * slack(escalation, standing.tier), 3)
-    total = standing.points + points
+    total = points_before + points
     step = escalation.step_for(total) if points > 0 else None
-    sanction, minutes = _sanction([a for _, a in acting], step, escalation)
-    delete = any(a in _DELETES for _, a in acting) or sanction in ("remove", "blacklist")
+    sanction, minutes = _sanction([item[2] for item in acting], step, escalation)
+    delete = any(item[2] in _DELETES for item in acting) or sanction in ("remove", "blacklist")
     final = max((action, sanction or "allow"), key=_rank)
     if delete and final == "warn":
         final = "delete_warn"  # the message goes too: say so in one word
-    base["total_points"] = total
     return Decision(
-        final, delete=delete, sanction=sanction, duration_minutes=minutes, points=points, **base
+        final,
+        ranked,
+        main,
+        delete=delete,
+        sanction=sanction,
+        duration_minutes=minutes,
+        points=points,
+        total_points=total,
+        score=score,
     )
 
 

@@ -250,8 +250,18 @@ _JOIN = re.compile(
     rf"|(?<=[^\W\d_][{_SYMBOLS}])(?=[{_SYMBOLS}]*[^\W\d_]))[^\w+@]*"
 )
 
+_JOIN_ASCII = re.compile(
+    # _JOIN for ASCII text: its Chinese and symbol branches need a character that is not
+    # ASCII, so they cannot match, yet they cost at every separator (the look-ahead for a
+    # Chinese character reads the rest of the run each time). Most chat is ASCII.
+    r"[^\w+@](?<![^\w+@][^\w+@])"
+    r"(?:(?<=\d[^\w+@])(?=[^\w+@]*\d)"
+    r"|(?<=(?<![\w+@])[\w+@][^\w+@])(?=[^\w+@]*[\w+@](?![\w+@])))[^\w+@]*"
+)
+
 _RUNS = re.compile(f"{_JOIN.pattern}|([^\\w+@]+)")
 """Every separator run: joined away by _JOIN, or else (group 1) kept as one space."""
+_RUNS_ASCII = re.compile(f"{_JOIN_ASCII.pattern}|([^\\w+@]+)")
 
 _LATIN_WORD = r"(?<![a-z])(?:{})(?![a-z])"
 _CANON: list[tuple[str, str]] = [
@@ -469,7 +479,8 @@ def normalize(original: str) -> Normalized:
     # every ASCII character folds to exactly one (isascii is a flag, not a scan)
     if not original.isascii() and not _FOLD.uneven.isdisjoint(original):
         index = _index(original)
-    compact = " ".join(_WORDISH.findall(_JOIN.sub("", text)))
+    joins = _JOIN_ASCII if text.isascii() else _JOIN
+    compact = " ".join(_WORDISH.findall(joins.sub("", text)))
     if _CANON_PROBE.search(compact):
         compact = _CANON_RE.sub(_canonical_word, compact)
     compact = _letters_again(compact)
@@ -496,7 +507,8 @@ def _compact(text: str) -> tuple[str, list[Segment]]:
     length = 0  # of the compact text so far
     position = 0  # in text, where the next token starts
     size = len(text)
-    for run in _RUNS.finditer(text):
+    runs = _RUNS_ASCII if text.isascii() else _RUNS
+    for run in runs.finditer(text):
         start, end = run.span()
         if start > position:  # the token before this run
             out.append(text[position:start])
