@@ -13,11 +13,9 @@ messages in Python beyond reading each text once.
 from __future__ import annotations
 
 import itertools
-import operator
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -162,11 +160,76 @@ def build_stream(entries: Sequence[Entry], lex: Lexicon) -> Stream:
     (:func:`~qunzhu.engines.replylink.content_words`), its length."""
     n = len(entries)
     # the entries' columns, each read once
-    msg_ids, authors, times, texts, asks = zip(*entries, strict=True) if entries else ((),) * 5
+    msg_ids, authors, times, _texts, asks = zip(*entries, strict=True) if entries else ((),) * 5
     member_codes = lex.member_codes  # Lexicon.member inline: one call fewer a message
     members = [member_codes.setdefault(a, len(member_codes)) for a in authors]
-    rows, naming_msg, naming_other = _addressed_all(texts, authors, lex)
-    word_msg, word_code, words, tokens = _words_all(texts, lex)
+    # recent speakers' names count anywhere in a text from four letters on
+    longs = [n if len(n) >= NAME_ANYWHERE else "" for n in (lex.lower.get(a, "") for a in authors)]
+    rows: list[list[int]] = []
+    naming_msg: list[int] = []
+    naming_other: list[int] = []
+    said: list[set[str]] = []
+    tokens: list[int] = []
+    count = _TOKEN.findall
+    words_of = _WORD.findall
+    normal, known_words = lex.normal, lex.words
+    ids, name_codes = lex.ids, lex.name_codes
+    none: list[int] = []  # the row of a message that names no one (most), shared
+    # the names of the last TAIL messages' authors, kept as a sliding count rather than a
+    # set built anew for every message
+    recent: dict[str, int] = {}
+    # addressed() and content_words() inline, as sets: one call and one frozenset fewer
+    # each a message (a first recompute reads every message here once)
+    for k, (_id, member, _at, text, _q) in enumerate(entries):
+        if k and longs[k - 1]:
+            recent[longs[k - 1]] = recent.get(longs[k - 1], 0) + 1
+        if k > TAIL and longs[k - 1 - TAIL]:
+            gone = longs[k - 1 - TAIL]
+            if recent[gone] == 1:
+                del recent[gone]
+            else:
+                recent[gone] -= 1
+        low = text.lower()
+        first = low.split(None, 1)  # nothing but spaces: no first word
+        found = list(filter(low.__contains__, recent))
+        if first and (head := first[0].rstrip(":,，")) in ids:
+            found.append(head)
+        if "@" in low:
+            found.extend(f for m in _AT.findall(low) if (f := m[1:].rstrip(":,，")) in ids)
+        if found:
+            unique = set(found)
+            rows.append([name_codes[f] for f in unique])
+            for f in unique:
+                other = ids.get(f)
+                if other is not None and other != member:
+                    naming_msg.append(k)
+                    naming_other.append(lex.member(other))
+        else:
+            rows.append(none)
+        norm = normal.get(text)
+        if norm is None:
+            norm = normalize(text)
+        if norm.isascii():
+            # an ASCII normal form is runs of [a-z0-9] between single spaces: _WORD's words
+            # are its runs of three characters or more, without a regex pass
+            parts = known_words.get(text)
+            if parts is None:
+                parts = norm.split()
+            said_here = set(parts)
+            said_here -= _SHORT_OR_STOP
+            # and an ASCII text with no "_" (a word character the normal form drops) and no
+            # "[" (emoji codes it removes) has one \w+ run for each of those runs
+            plain = "_" not in text and "[" not in text and text.isascii()
+            tokens.append(len(parts) if plain else len(count(text)))
+        else:
+            said_here = set(words_of(norm))
+            said_here -= STOP
+            tokens.append(len(count(text)))
+        said.append(said_here)
+    words = np.fromiter(map(len, said), np.int64, n)
+    every = list(itertools.chain.from_iterable(said))
+    distinct = set(every)  # words are compared within a stream
+    codes = dict(zip(distinct, range(len(distinct)), strict=True))
     width = max((len(r) for r in rows), default=0) or 1
     names = np.full((n, width), PAD, np.int64)
     for k, r in enumerate(rows):
@@ -180,106 +243,12 @@ def build_stream(entries: Sequence[Entry], lex: Lexicon) -> Stream:
         members=member_arr,
         at_us=np.array(_micros_all(times), np.int64),
         question=np.array(asks, np.bool_),
-        short=tokens <= SHORT_TOKENS,
+        short=np.array(tokens, np.int64) <= SHORT_TOKENS,
         author=np.fromiter(map(names_of.__getitem__, authors), np.int64, n),
         names=names,
-        named=np.fromiter(map(len, rows), np.int64, n),
+        named=np.array([len(r) for r in rows], np.int64),
         naming=(who, pair_key(member_arr[who], np.array(naming_other, np.int64))),
-        word_msg=word_msg,
-        word_code=word_code,
+        word_msg=np.repeat(np.arange(n, dtype=np.int64), words),
+        word_code=np.fromiter(map(codes.__getitem__, every), np.int64, len(every)),
         words=words,
     )
-
-
-def _addressed_all(
-    texts: Sequence[str], authors: Sequence[int], lex: Lexicon
-) -> tuple[list[list[int]], list[int], list[int]]:
-    """The name codes each text addresses (:func:`~qunzhu.engines.replylink.addressed`,
-    with the names of the authors of the :data:`TAIL` messages before it as the recent
-    speakers), and each (message, member code) of a member named other than its author."""
-    # recent speakers' names count anywhere in a text from four letters on
-    lower = lex.lower
-    longs = [n if len(n) >= NAME_ANYWHERE else "" for n in (lower.get(a, "") for a in authors)]
-    rows: list[list[int]] = []
-    naming_msg: list[int] = []
-    naming_other: list[int] = []
-    ids, name_codes = lex.ids, lex.name_codes
-    none: list[int] = []  # the row of a message that names no one (most), shared
-    # the names of the last TAIL messages' authors, kept as a sliding count rather than a
-    # set built anew for every message
-    recent: dict[str, int] = {}
-    lows = list(map(str.lower, texts))
-    # each text's first word (nothing but spaces: none), split in one pass over them all
-    firsts = list(map(str.split, lows, itertools.repeat(None), itertools.repeat(1)))
-    for k, low in enumerate(lows):
-        if k and (came := longs[k - 1]):
-            recent[came] = recent.get(came, 0) + 1
-        if k > TAIL and (gone := longs[k - 1 - TAIL]):
-            if recent[gone] == 1:
-                del recent[gone]
-            else:
-                recent[gone] -= 1
-        found: list[str] = list(filter(low.__contains__, recent)) if recent else []
-        first = firsts[k]
-        if first and (head := first[0].rstrip(":,，")) in ids:
-            found = [*found, head]
-        if "@" in low:
-            found = found + [f for m in _AT.findall(low) if (f := m[1:].rstrip(":,，")) in ids]
-        if not found:
-            rows.append(none)
-            continue
-        unique = set(found)
-        rows.append([name_codes[f] for f in unique])
-        member = authors[k]
-        for f in unique:
-            other = ids.get(f)
-            if other is not None and other != member:
-                naming_msg.append(k)
-                naming_other.append(lex.member(other))
-    return rows, naming_msg, naming_other
-
-
-def _words_all(texts: Sequence[str], lex: Lexicon) -> tuple[I64, I64, I64, I64]:
-    """Each text's content words (:func:`~qunzhu.engines.replylink.content_words`) as
-    (message, word code) pairs sorted by message, the number of them per message, and
-    each text's tokens (``\\w+`` runs). The words of all texts go through one code table
-    and one filter of the short and stop words: no set per message."""
-    n = len(texts)
-    known = lex.words
-    # an ASCII normal form is runs of [a-z0-9] between single spaces: _WORD's words are
-    # its runs of three characters or more (the rest are in _SHORT_OR_STOP), no regex pass
-    parts: list[list[str] | None] = list(map(known.get, texts))
-    ascii_norm = [True] * n
-    for k in [k for k, p in enumerate(parts) if p is None]:
-        text = texts[k]
-        norm = lex.normal.get(text)
-        if norm is None:
-            norm = normalize(text)
-        if norm.isascii():
-            parts[k] = norm.split()
-        else:
-            # _WORD never matches a run of one or two of [a-z0-9]: _SHORT_OR_STOP takes
-            # from these what STOP takes
-            parts[k] = _WORD.findall(norm)
-            ascii_norm[k] = False
-    said = cast("list[list[str]]", parts)
-    counts = np.fromiter(map(len, said), np.int64, n)
-    # an ASCII text with no "_" (a word character the normal form drops) and no "[" (emoji
-    # codes it removes) has one \w+ run for each run of its ASCII normal form
-    tokens = counts.copy()
-    under = np.fromiter(map(operator.contains, texts, itertools.repeat("_")), np.bool_, n)
-    bracket = np.fromiter(map(operator.contains, texts, itertools.repeat("[")), np.bool_, n)
-    plain = np.fromiter(map(str.isascii, texts), np.bool_, n)
-    for k in np.flatnonzero(under | bracket | ~plain | ~np.array(ascii_norm, np.bool_)).tolist():
-        tokens[k] = len(_TOKEN.findall(texts[k]))
-    # each word once a message (content_words is a set), in the order first said
-    unique = list(map(dict.fromkeys, said))
-    every = list(itertools.chain.from_iterable(unique))
-    codes = dict(zip(dict.fromkeys(every), itertools.count()))
-    word = np.fromiter(map(codes.__getitem__, every), np.int64, len(every))
-    dropped = np.fromiter(map(_SHORT_OR_STOP.__contains__, codes), np.bool_, len(codes))
-    msg = np.repeat(np.arange(n, dtype=np.int64), np.fromiter(map(len, unique), np.int64, n))
-    kept = ~dropped[word]
-    word_msg, word_code = msg[kept], word[kept]
-    words = np.bincount(word_msg, minlength=n).astype(np.int64)
-    return word_msg, word_code, words, tokens
