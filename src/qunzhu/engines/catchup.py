@@ -12,13 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, tzinfo
+from datetime import tzinfo
 from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, literal_column, select, update
+from sqlalchemy.engine.processors import int_to_boolean
 
 from qunzhu.engines.answered import OpenQuestions
-from qunzhu.engines.fastio import fetch_all
+from qunzhu.engines.fastio import fetch_raw
 from qunzhu.engines.reactor import credit_check_ins, credit_reactions
 from qunzhu.engines.score_writes import copy_values
 from qunzhu.engines.scoring import MsgRow, score_rows
@@ -33,7 +34,13 @@ from qunzhu.store.intelligence import (
     ReplyEdgeDaily,
     ScoreCursor,
 )
-from qunzhu.store.models import CheckInRecord, EventLogEntry, GroupDaily, MemberDaily, Message
+from qunzhu.store.models import (
+    CheckInRecord,
+    EventLogEntry,
+    GroupDaily,
+    MemberDaily,
+    Message,
+)
 
 PAGE = 5000
 CURSOR_LAG = 100_000
@@ -54,15 +61,66 @@ def _by_id(column: Any) -> Any:
     return column + literal_column("0")
 
 
-def _days_of(times: list[datetime], tz: tzinfo) -> dict[datetime, date]:
-    """The day in ``tz`` of each distinct time (chat logs stamp to the minute: most
-    messages share theirs with a neighbour)."""
-    return {at: at.astimezone(tz).date() for at in set(times)}
+# the columns of a page (catch_up's select) converted by _msg_rows itself: the time, and
+# the flags, which MsgRow holds as bools whatever the driver gives
+_TIME, _FLAGS = 4, (7, 9, 10)
+
+
+def _msg_rows(
+    page: list[Any], converters: list[Callable[[Any], Any] | None], tz: tzinfo
+) -> list[MsgRow]:
+    """A page's rows as the driver gave them, as MsgRows in one pass: each distinct time
+    parsed once (chat logs stamp to the minute: most messages share theirs with a
+    neighbour) and given its day in ``tz``, the flags made bools."""
+    if any(
+        p is not None and i != _TIME and not (i in _FLAGS and p is int_to_boolean)
+        for i, p in enumerate(converters)
+    ):  # a column this pass does not convert: convert every value first, as fetch_all does
+        procs = [(i, p) for i, p in enumerate(converters) if p is not None and i != _TIME]
+        page = [tuple(_convert(r, procs)) for r in page]
+    parse = converters[_TIME] or _same
+    when = {raw: parse(raw) for raw in {r[_TIME] for r in page}}
+    days = {raw: at.astimezone(tz).date() for raw, at in when.items()}
+    return [
+        MsgRow(
+            i,
+            c,
+            g,
+            mem,
+            days[raw],
+            when[raw],
+            text or "",
+            kind,
+            bool(flagged),
+            reply,
+            bool(recalled),
+            bool(inferred),
+        )
+        for i, c, g, mem, raw, text, kind, flagged, reply, recalled, inferred in page
+    ]
+
+
+def _convert(row: Any, procs: list[tuple[int, Callable[[Any], Any]]]) -> list[Any]:
+    values = list(row)
+    for i, process in procs:
+        values[i] = process(values[i])
+    return values
+
+
+def _same(value: Any) -> Any:
+    return value
 
 
 def reset_scores(conn: Connection, community_id: int) -> None:
     """Forget every score of a community, to score it again with new weights."""
-    for model in (MessageScore, MemberDayStats, ReplyEdgeDaily, Question, EventCredit, ScoreCursor):
+    for model in (
+        MessageScore,
+        MemberDayStats,
+        ReplyEdgeDaily,
+        Question,
+        EventCredit,
+        ScoreCursor,
+    ):
         t = table_of(model)
         conn.execute(delete(t).where(t.c.community_id == community_id))
     for rollup in (MemberDaily, GroupDaily):
@@ -83,11 +141,17 @@ def catch_up(
     specs = SpecCache()
     done = CatchUp()
     m, s = table_of(Message), table_of(MessageScore)
-    log, ci, credit = table_of(EventLogEntry), table_of(CheckInRecord), table_of(EventCredit)
+    log, ci, credit = (
+        table_of(EventLogEntry),
+        table_of(CheckInRecord),
+        table_of(EventCredit),
+    )
     cur = table_of(ScoreCursor)
     seen = conn.execute(
         select(
-            cur.c.scored_through_id, cur.c.reactions_through_id, cur.c.check_ins_through_id
+            cur.c.scored_through_id,
+            cur.c.reactions_through_id,
+            cur.c.check_ins_through_id,
         ).where(cur.c.community_id == community_id)
     ).first()
     since = [max(0, int(x) - CURSOR_LAG) for x in seen] if seen else [0, 0, 0]
@@ -109,7 +173,7 @@ def catch_up(
     while True:
         # keyset over ids: messages are scored in id order within each page, and the page
         # is sorted by time before scoring so questions come before their answers
-        page = fetch_all(
+        page, converters = fetch_raw(
             conn,
             select(
                 m.c.id,
@@ -133,24 +197,7 @@ def catch_up(
         if not page:
             break
         last_id = page[-1][0]
-        days = _days_of([r[4] for r in page], tz)
-        rows = [
-            MsgRow(
-                i,
-                c,
-                g,
-                mem,
-                days[at],
-                at,
-                text or "",
-                kind,
-                bool(flagged),
-                reply,
-                bool(recalled),
-                bool(inferred),
-            )
-            for i, c, g, mem, at, text, kind, flagged, reply, recalled, inferred in page
-        ]
+        rows = _msg_rows(page, converters, tz)
         done.messages += len(score_rows(conn, specs, rows, said, open_questions))
         if progress is not None:
             progress(len(page))

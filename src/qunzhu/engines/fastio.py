@@ -61,6 +61,25 @@ def _utc(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
 
 def fetch_all(conn: Connection, stmt: Select[Any]) -> list[tuple[Any, ...]]:
     """All rows of ``stmt`` as tuples, each value converted by its column's type."""
+    rows, converters = fetch_raw(conn, stmt)
+    procs = [(i, p) for i, p in enumerate(converters) if p is not None]
+    if not procs:
+        return [tuple(r) for r in rows]
+    out: list[tuple[Any, ...]] = []
+    for r in rows:
+        values = list(r)
+        for i, process in procs:
+            values[i] = process(values[i])
+        out.append(tuple(values))
+    return out
+
+
+def fetch_raw(
+    conn: Connection, stmt: Select[Any]
+) -> tuple[list[Any], list[Callable[[Any], Any] | None]]:
+    """All rows of ``stmt`` as the driver gives them, and for each column the function that
+    converts its values as :func:`fetch_all` does (None: kept as they are), for a caller
+    that builds its own objects from the rows in one pass."""
     dialect = conn.dialect
     sqlite = dialect.name == "sqlite"
     compiled = stmt.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
@@ -77,21 +96,18 @@ def fetch_all(conn: Connection, stmt: Select[Any]) -> list[tuple[Any, ...]]:
         codes = [d[1] for d in cursor.description or ()]
     finally:
         cursor.close()
-    procs: list[tuple[int, Callable[[Any], Any]]] = [
-        (i, _memo(p) if isinstance(c.type, Date) else _memo(_utc(p)) if utc else p)
+    converters: list[Callable[[Any], Any] | None] = [
+        None
+        if p is None
+        else _memo(p)
+        if isinstance(c.type, Date)
+        else _memo(_utc(p))
+        if sqlite and isinstance(c.type, UTCDateTime)
+        else p
         for i, c in enumerate(stmt.selected_columns)
-        if (p := c.type.dialect_impl(dialect).result_processor(dialect, codes[i])) is not None
-        for utc in (sqlite and isinstance(c.type, UTCDateTime),)
+        for p in (c.type.dialect_impl(dialect).result_processor(dialect, codes[i]),)
     ]
-    if not procs:
-        return [tuple(r) for r in rows]
-    out: list[tuple[Any, ...]] = []
-    for r in rows:
-        values = list(r)
-        for i, process in procs:
-            values[i] = process(values[i])
-        out.append(tuple(values))
-    return out
+    return rows, converters
 
 
 def insert_rows(conn: Connection, table: Table, rows: Iterable[dict[str, Any]]) -> int:

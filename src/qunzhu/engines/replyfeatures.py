@@ -69,13 +69,19 @@ def shared_words(s: Stream, message: I64, lag: I64) -> I64:
     order = np.lexsort((s.word_msg[lo:hi], s.word_code[lo:hi]))
     word, msg = s.word_code[lo:hi][order], s.word_msg[lo:hi][order]
     found: list[I64] = []
-    for r in range(1, len(word)):
-        # a word r occurrences back within reach; none at r means none further back
-        gap = msg[r:] - msg[:-r]
-        same = (word[r:] == word[:-r]) & (gap <= DEPTH)
-        if not same.any():
-            break
-        found.append(msg[r:][same] * (DEPTH + 1) + gap[same])
+    # the occurrences whose word was said r occurrences back within reach: an occurrence
+    # with none at r has none further back (a word's occurrences are consecutive, in
+    # message order), so each step looks only at the ones the step before kept
+    at = np.arange(1, len(word))
+    r = 1
+    while len(at):
+        gap = msg[at] - msg[at - r]
+        same = (word[at] == word[at - r]) & (gap <= DEPTH)
+        at = at[same]
+        if len(at):
+            found.append(msg[at] * (DEPTH + 1) + gap[same])
+        r += 1
+        at = at[at >= r]
     if not found:
         return np.zeros(len(message), np.int64)
     keys, counts = np.unique(np.concatenate(found), return_counts=True)

@@ -15,6 +15,7 @@ from qunzhu.engines.credits import STAT_COUNTERS, Credits
 from qunzhu.engines.features import TextFeatures
 from qunzhu.engines.score_writes_sqlite import (
     write_answers_sqlite,
+    write_credits_sqlite,
     write_questions_sqlite,
     write_scores_sqlite,
 )
@@ -67,13 +68,15 @@ def write_scores(
     links: dict[int, tuple[int, bool, float]],
     *,
     absent: bool = False,
+    encoded: dict[int, Any] | None = None,
 ) -> set[int]:
     """Insert each message's score row unless it has one; returns the ids inserted now.
     ``absent``: the caller read the rows as unscored in this transaction (a first catch-up,
-    which holds the writer's lock), so none has one."""
+    which holds the writer's lock), so none has one. ``encoded``: SQLite, the points of
+    scores written before, by the score's id (the caller keeps those scores alive)."""
     s = table_of(MessageScore)
     if conn.dialect.name == "sqlite":
-        return write_scores_sqlite(conn, s, rows, feats, scores, links, absent)
+        return write_scores_sqlite(conn, s, rows, feats, scores, links, absent, encoded)
     out: list[dict[str, Any]] = []
     for r in rows:
         scored = scores[r.id]
@@ -183,6 +186,9 @@ def _write_answers(conn: Connection, answers: list[Answer]) -> None:
 
 def write_credits(conn: Connection, credits: Credits) -> None:
     """Add the credits to the daily rollups, one upsert per table."""
+    if conn.dialect.name == "sqlite":  # a row per member and day: spare the dict a row
+        write_credits_sqlite(conn, credits)
+        return
     upsert_adding(
         conn,
         table_of(MemberDaily),

@@ -13,13 +13,19 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Table
 
+from qunzhu.engines.credits import STAT_COUNTERS, Credits
 from qunzhu.engines.features import TextFeatures
 from qunzhu.engines.scoring_reads import ASKING_SPELL, MsgRow, chunked
 from qunzhu.engines.value import MessageValue
 from qunzhu.store.base import table_of
-from qunzhu.store.bulk import _sqlite_datetime, insert_new_values, raw_executemany
-from qunzhu.store.intelligence import Question
-from qunzhu.store.models import Message
+from qunzhu.store.bulk import (
+    _sqlite_datetime,
+    insert_new_values,
+    raw_executemany,
+    upsert_adding_sql,
+)
+from qunzhu.store.intelligence import MemberDayStats, Question, ReplyEdgeDaily
+from qunzhu.store.models import GroupDaily, MemberDaily, Message
 
 if TYPE_CHECKING:
     from qunzhu.engines.scoring import Answer, Asked
@@ -41,17 +47,20 @@ def write_scores_sqlite(
     scores: dict[int, MessageValue],
     links: dict[int, tuple[int, bool, float]],
     absent: bool = False,
+    encoded: dict[int, Any] | None = None,
 ) -> set[int]:
     """The rows as database values straight from the scores, no dict per row: a first
     recompute writes one per message (``absent``: none of them has a score row yet). Days
     repeat (a few hundred over 100,000 messages), and so do scores
     (:func:`~qunzhu.engines.scoring.score_batch` gives messages of equal features and
-    context one :class:`MessageValue`): each is converted once."""
+    context one :class:`MessageValue`): each is converted once, and once a run where the
+    caller keeps the scores and their points (``encoded``) from one batch to the next."""
     to_json: Callable[[Any], Any] = s.c.points.type.bind_processor(conn.dialect) or _same
     days: dict[date, Any] = {}
     # by identity, not by equal points: 1 and 1.0, or 0.0 and -0.0, are equal but print
-    # apart; ``scores`` keeps every object alive meanwhile, so no id is reused
-    points: dict[int, Any] = {}
+    # apart; ``scores`` (or the caller, ``encoded``) keeps every object alive meanwhile, so
+    # no id is reused
+    points: dict[int, Any] = {} if encoded is None else encoded
     values: list[tuple[Any, ...]] = []
     for r in rows:
         scored = scores[r.id]
@@ -161,3 +170,75 @@ def write_answers_sqlite(conn: Connection, answers: list[Answer]) -> None:
             rows.append((at, a.member_id, a.group_id, a.asker_id, first, at, at))
     if rows:
         raw_executemany(conn, _ANSWERED_SQLITE, rows)
+
+
+def write_credits_sqlite(conn: Connection, credits: Credits) -> None:
+    """:func:`~qunzhu.engines.score_writes.write_credits` through the driver: each rollup
+    row as a tuple of database values straight from the credits' keys (about one row a
+    message over a first recompute), no dict a row; each day converted once, by the
+    column's own processor."""
+    md, gd = table_of(MemberDaily), table_of(GroupDaily)
+    stats, edges = table_of(MemberDayStats), table_of(ReplyEdgeDaily)
+    convert = md.c.day.type.bind_processor(conn.dialect) or _same
+    days: dict[date, Any] = {}
+
+    def day(d: date) -> Any:
+        found = days.get(d)
+        if found is None:
+            found = days[d] = convert(d)
+        return found
+
+    member_zero = (0,) * len(_MEMBER_ZERO)
+    _upsert(
+        conn,
+        md,
+        ("community_id", "group_id", "member_id", "day", "value", *_MEMBER_ZERO),
+        [(c, g, m, day(d), v, *member_zero) for (c, g, m, d), v in credits.member_value.items()],
+        ("group_id", "member_id", "day"),
+        ("value",),
+    )
+    group_zero = (0,) * len(_GROUP_ZERO)
+    _upsert(
+        conn,
+        gd,
+        ("community_id", "group_id", "day", "value", *_GROUP_ZERO),
+        [(c, g, day(d), v, *group_zero) for (c, g, d), v in credits.group_value.items()],
+        ("group_id", "day"),
+        ("value",),
+    )
+    _upsert(
+        conn,
+        stats,
+        ("community_id", "group_id", "member_id", "day", *STAT_COUNTERS),
+        [
+            (c, g, m, day(d), *[counts[n] for n in STAT_COUNTERS])
+            for (c, g, m, d), counts in credits.stats.items()
+        ],
+        ("group_id", "member_id", "day"),
+        STAT_COUNTERS,
+    )
+    _upsert(
+        conn,
+        edges,
+        ("community_id", "group_id", "day", "from_member_id", "to_member_id", "replies"),
+        [(c, g, day(d), f, t, n) for (c, g, d, f, t), n in credits.edges.items()],
+        ("group_id", "day", "from_member_id", "to_member_id"),
+        ("replies",),
+    )
+
+
+# the counters of a rollup row a credit makes (a day with no message yet): zero
+_MEMBER_ZERO = ("messages", "chars", "replies_sent", "check_ins", "flagged")
+_GROUP_ZERO = ("messages", "joins", "leaves", "removals", "check_ins", "flagged", "payments_cents")
+
+
+def _upsert(
+    conn: Connection,
+    table: Table,
+    columns: tuple[str, ...],
+    rows: list[tuple[Any, ...]],
+    keys: tuple[str, ...],
+    counters: tuple[str, ...],
+) -> None:
+    if rows:
+        raw_executemany(conn, upsert_adding_sql(table, list(columns), keys, counters), rows)

@@ -130,14 +130,18 @@ def score_batch(
     links: dict[int, Link],
     targets: dict[int, tuple[int, bool]],
     snap: ScoreSnapshot,
+    known: dict[tuple[object, ...], MessageValue] | None = None,
 ) -> dict[int, MessageValue]:
     """Each message's value, in time order: a message sees the ones before it in the batch
-    (a duplicate, a second question, a second reply to the same member that day)."""
+    (a duplicate, a second question, a second reply to the same member that day).
+    ``known``: the scores made before, by all they depend on, to add to and reuse (a
+    catch-up's pages share one)."""
     helped = set(snap.helped)
     seen = dict(snap.seen)
     asked = dict(snap.asked)
     scores: dict[int, MessageValue] = {}
-    known: dict[tuple[object, ...], MessageValue] = {}
+    if known is None:
+        known = {}
     for r in rows:
         f = feats[r.id]
         link = links.get(r.id)
@@ -319,9 +323,13 @@ def score_rows(
     targets = linking.targets
     weights = {c: specs.get(conn, c).weights for c in {r.community_id for r in rows}}
     snap = load_scoring(conn, rows, feats, links, targets, weights, said)
-    scores = score_batch(rows, feats, links, targets, snap)
+    # a first catch-up keeps its scores and their points from one page to the next
+    known, encoded = (said.values, said.points) if said is not None else (None, None)
+    scores = score_batch(rows, feats, links, targets, snap, known)
     # a first catch-up read its rows as unscored in this transaction: no score row to skip
-    new_ids = write_scores(conn, rows, feats, scores, links, absent=said is not None)
+    new_ids = write_scores(
+        conn, rows, feats, scores, links, absent=said is not None, encoded=encoded
+    )
     fresh = [r for r in rows if r.id in new_ids]
     if said is not None:
         said.add(fresh, feats)
