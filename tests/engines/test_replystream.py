@@ -56,3 +56,16 @@ def test_words_and_short_lines_are_the_linkers(given_normal: bool) -> None:
     for a in range(len(TEXTS)):
         for b in range(len(TEXTS)):
             assert len(codes[a] & codes[b]) == len(words[a] & words[b])
+
+
+@pytest.mark.parametrize("texts", [[], ["ok", "", "the a"], ["ann: hi", "bob hi ann"]])
+def test_streams_without_words_or_names(texts: list[str]) -> None:
+    # the words and the names are made unique a stream at a time: a stream with none of
+    # either (or with no messages) still has one row of each per message
+    entries = [
+        (i + 1, 100 + i % 2, T0 + timedelta(seconds=i), t, False) for i, t in enumerate(texts)
+    ]
+    s = build_stream(entries, Lexicon({100: "ann", 101: "bob"}))
+    assert len(s) == len(texts) == len(s.words) == len(s.named) == s.names.shape[0]
+    assert s.words.tolist() == [len(content_words(t)) for t in texts]
+    assert s.named.tolist() == [int("ann" in t or "bob" in t) for t in texts]

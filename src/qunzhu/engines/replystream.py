@@ -16,6 +16,9 @@ import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from itertools import compress, repeat
+from operator import contains, is_, not_
+from typing import cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -46,6 +49,7 @@ _SHORT_OR_STOP = STOP | set(_ALNUM) | {a + b for a in _ALNUM for b in _ALNUM}
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _EPOCH_NAIVE = datetime(1970, 1, 1)
 _US = timedelta(microseconds=1)
+_NONE = np.zeros(0, np.int64)
 
 Entry = tuple[int, int, datetime, str, bool]
 """A message as the stream takes it: (id, member id, time, text, is a question)."""
@@ -160,95 +164,139 @@ def build_stream(entries: Sequence[Entry], lex: Lexicon) -> Stream:
     (:func:`~qunzhu.engines.replylink.content_words`), its length."""
     n = len(entries)
     # the entries' columns, each read once
-    msg_ids, authors, times, _texts, asks = zip(*entries, strict=True) if entries else ((),) * 5
+    msg_ids, authors, times, texts, asks = zip(*entries, strict=True) if entries else ((),) * 5
     member_codes = lex.member_codes  # Lexicon.member inline: one call fewer a message
     members = [member_codes.setdefault(a, len(member_codes)) for a in authors]
-    # recent speakers' names count anywhere in a text from four letters on
-    longs = [n if len(n) >= NAME_ANYWHERE else "" for n in (lex.lower.get(a, "") for a in authors)]
-    rows: list[list[int]] = []
-    naming_msg: list[int] = []
-    naming_other: list[int] = []
-    said: list[set[str]] = []
-    tokens: list[int] = []
-    count = _TOKEN.findall
-    words_of = _WORD.findall
-    normal, known_words = lex.normal, lex.words
-    ids, name_codes = lex.ids, lex.name_codes
-    none: list[int] = []  # the row of a message that names no one (most), shared
-    # the names of the last TAIL messages' authors, kept as a sliding count rather than a
-    # set built anew for every message
-    recent: dict[str, int] = {}
-    # addressed() and content_words() inline, as sets: one call and one frozenset fewer
-    # each a message (a first recompute reads every message here once)
-    for k, (_id, member, _at, text, _q) in enumerate(entries):
-        if k and longs[k - 1]:
-            recent[longs[k - 1]] = recent.get(longs[k - 1], 0) + 1
-        if k > TAIL and longs[k - 1 - TAIL]:
-            gone = longs[k - 1 - TAIL]
-            if recent[gone] == 1:
-                del recent[gone]
-            else:
-                recent[gone] -= 1
-        low = text.lower()
-        first = low.split(None, 1)  # nothing but spaces: no first word
-        found = list(filter(low.__contains__, recent))
-        if first and (head := first[0].rstrip(":,，")) in ids:
-            found.append(head)
-        if "@" in low:
-            found.extend(f for m in _AT.findall(low) if (f := m[1:].rstrip(":,，")) in ids)
-        if found:
-            unique = set(found)
-            rows.append([name_codes[f] for f in unique])
-            for f in unique:
-                other = ids.get(f)
-                if other is not None and other != member:
-                    naming_msg.append(k)
-                    naming_other.append(lex.member(other))
-        else:
-            rows.append(none)
-        norm = normal.get(text)
-        if norm is None:
-            norm = normalize(text)
-        if norm.isascii():
-            # an ASCII normal form is runs of [a-z0-9] between single spaces: _WORD's words
-            # are its runs of three characters or more, without a regex pass
-            parts = known_words.get(text)
-            if parts is None:
-                parts = norm.split()
-            said_here = set(parts)
-            said_here -= _SHORT_OR_STOP
-            # and an ASCII text with no "_" (a word character the normal form drops) and no
-            # "[" (emoji codes it removes) has one \w+ run for each of those runs
-            plain = "_" not in text and "[" not in text and text.isascii()
-            tokens.append(len(parts) if plain else len(count(text)))
-        else:
-            said_here = set(words_of(norm))
-            said_here -= STOP
-            tokens.append(len(count(text)))
-        said.append(said_here)
-    words = np.fromiter(map(len, said), np.int64, n)
-    every = list(itertools.chain.from_iterable(said))
-    distinct = set(every)  # words are compared within a stream
-    codes = dict(zip(distinct, range(len(distinct)), strict=True))
-    width = max((len(r) for r in rows), default=0) or 1
-    names = np.full((n, width), PAD, np.int64)
-    for k, r in enumerate(rows):
-        if r:  # most lines name no one: no slice assignment for them
-            names[k, : len(r)] = r
     member_arr = np.array(members, np.int64)
+    names, named, naming = _addressing(texts, authors, member_arr, lex)
+    word_msg, word_code, words, tokens = _words(texts, lex)
     names_of = {m: lex.name_of(m) for m in set(authors)}
-    who = np.array(naming_msg, np.int64)
     return Stream(
         ids=np.array(msg_ids, np.int64),
         members=member_arr,
         at_us=np.array(_micros_all(times), np.int64),
         question=np.array(asks, np.bool_),
-        short=np.array(tokens, np.int64) <= SHORT_TOKENS,
+        short=tokens <= SHORT_TOKENS,
         author=np.fromiter(map(names_of.__getitem__, authors), np.int64, n),
         names=names,
-        named=np.array([len(r) for r in rows], np.int64),
-        naming=(who, pair_key(member_arr[who], np.array(naming_other, np.int64))),
-        word_msg=np.repeat(np.arange(n, dtype=np.int64), words),
-        word_code=np.fromiter(map(codes.__getitem__, every), np.int64, len(every)),
+        named=named,
+        naming=naming,
+        word_msg=word_msg,
+        word_code=word_code,
         words=words,
     )
+
+
+def _addressing(
+    texts: Sequence[str], authors: Sequence[int], members: I64, lex: Lexicon
+) -> tuple[I64, I64, tuple[I64, I64]]:
+    """The names matrix, the number of names and the (message, pair key) namings of a
+    stream: :func:`~qunzhu.engines.replylink.addressed` of every text, a column at a time
+    (a pass of C calls over all texts for each way a text names someone: first word, @name,
+    a recent speaker's name anywhere), then the (message, name) hits made unique at once,
+    so no set or row is built for each message."""
+    n = len(texts)
+    ids, name_codes = lex.ids, lex.name_codes
+    lows = list(map(str.lower, texts))
+    hit_k: list[int] = []
+    hit_name: list[str] = []
+    # recent speakers' names count anywhere in a text from four letters on; the names of the
+    # last TAIL messages' authors, kept as a sliding count rather than a set for each message
+    longs = [x if len(x) >= NAME_ANYWHERE else "" for x in map(lex.lower.get, authors, repeat(""))]
+    came = ["", *longs[:-1]]
+    gone = [""] * (TAIL + 1) + longs[: max(n - 1 - TAIL, 0)]
+    recent: dict[str, int] = {}
+    for k, (low, new, old) in enumerate(zip(lows, came, gone, strict=False)):
+        if new:
+            recent[new] = recent.get(new, 0) + 1
+        if old:
+            if recent[old] == 1:
+                del recent[old]
+            else:
+                recent[old] -= 1
+        for f in filter(low.__contains__, recent):
+            hit_k.append(k)
+            hit_name.append(f)
+    # the first word (nothing but spaces: none), if it is a known name
+    firsts = map(str.split, lows, repeat(None), repeat(1))
+    heads = [f[0].rstrip(":,，") if f else "" for f in firsts]
+    is_name = list(map(ids.__contains__, heads))
+    hit_k.extend(compress(range(n), is_name))
+    hit_name.extend(compress(heads, is_name))
+    for k in compress(range(n), map(contains, lows, repeat("@"))):
+        for m in _AT.findall(lows[k]):
+            if (f := m[1:].rstrip(":,，")) in ids:
+                hit_k.append(k)
+                hit_name.append(f)
+    if not hit_k:
+        return np.full((n, 1), PAD, np.int64), np.zeros(n, np.int64), (_NONE, _NONE)
+    # each (message, name) once, by message
+    span = len(name_codes) + 1
+    code = np.fromiter(map(name_codes.__getitem__, hit_name), np.int64, len(hit_name))
+    # the hits run in message order within each way (three runs): a stable sort merges them
+    hits = np.array(hit_k, np.int64) * span + code
+    order = np.argsort(hits, kind="stable")
+    keys = hits[order]
+    once = np.concatenate(([True], keys[1:] != keys[:-1]))
+    keys, first = keys[once], order[once]
+    k_of, code = keys // span, keys % span
+    named = np.bincount(k_of, minlength=n).astype(np.int64)
+    starts = np.cumsum(named) - named
+    names = np.full((n, max(int(named.max()), 1)), PAD, np.int64)
+    names[k_of, np.arange(len(keys)) - starts[k_of]] = code
+    # the members named, other than the author: their codes in the order they are named
+    other = np.fromiter(map(ids.__getitem__, hit_name), np.int64, len(hit_name))[first]
+    own = np.array(authors, np.int64)[k_of]
+    by = k_of[other != own]
+    member_codes = lex.member_codes
+    others = [member_codes.setdefault(o, len(member_codes)) for o in other[other != own].tolist()]
+    return names, named, (by, pair_key(members[by], np.array(others, np.int64)))
+
+
+def _words(texts: Sequence[str], lex: Lexicon) -> tuple[I64, I64, I64, I64]:
+    """(message, word code) of every content word, the content words per message and the
+    tokens per message (:func:`~qunzhu.engines.replylink.content_words`, ``_TOKEN``), a
+    column at a time. An ASCII normal form is runs of [a-z0-9] between single spaces:
+    _WORD's words are its runs of three characters or more, without a regex pass; the
+    stop words and runs too short (:data:`_SHORT_OR_STOP`) are dropped by code, once per
+    distinct word. Of a non-ASCII one _WORD's words are three characters or more, or two
+    CJK ones: none is a short ASCII run, so the same filter drops just the stop words."""
+    n = len(texts)
+    normal, known = lex.normal, lex.words
+    maybe = list(map(normal.get, texts))
+    for k in compress(range(n), map(is_, maybe, repeat(None))):
+        maybe[k] = normalize(texts[k])
+    norms = cast(list[str], maybe)  # every one filled in
+    ascii_norm = list(map(str.isascii, norms))
+    given = list(map(known.get, texts))
+    # the words where the caller did not split the normal form, and every non-ASCII one's
+    unknown = compress(range(n), map(is_, given, repeat(None)))
+    for k in sorted(set(unknown).union(compress(range(n), map(not_, ascii_norm)))):
+        given[k] = norms[k].split() if ascii_norm[k] else _WORD.findall(norms[k])
+    parts = cast(list[list[str]], given)  # every one filled in
+    # an ASCII text with no "_" (a word character the normal form drops) and no "[" (emoji
+    # codes it removes) whose normal form is ASCII has one \w+ run for each of its runs
+    tokens = np.fromiter(map(len, parts), np.int64, n)
+    plain = np.fromiter(map(str.isascii, texts), np.bool_, n)
+    plain &= np.array(ascii_norm, np.bool_)
+    plain &= ~np.fromiter(map(contains, texts, repeat("_")), np.bool_, n)
+    plain &= ~np.fromiter(map(contains, texts, repeat("[")), np.bool_, n)
+    count = _TOKEN.findall
+    for k in np.flatnonzero(~plain).tolist():
+        tokens[k] = len(count(texts[k]))
+    # every word once a message: by its code among the stream's words, with numpy rather
+    # than a set for each message
+    every = list(itertools.chain.from_iterable(parts))
+    distinct = list(set(every))  # words are compared within a stream
+    codes = dict(zip(distinct, range(len(distinct)), strict=True))
+    stop = np.fromiter(map(_SHORT_OR_STOP.__contains__, distinct), np.bool_, len(distinct))
+    word_code = np.fromiter(map(codes.__getitem__, every), np.int64, len(every))
+    word_msg = np.repeat(np.arange(n, dtype=np.int64), np.fromiter(map(len, parts), np.int64, n))
+    keep = ~stop[word_code]
+    span = len(distinct) + 1
+    # the keys run in message order already: a stable sort (a merge of runs) is several
+    # times faster here than np.unique's
+    keys = np.sort(word_msg[keep] * span + word_code[keep], kind="stable")
+    keys = np.concatenate((keys[:1], keys[1:][keys[1:] != keys[:-1]]))
+    word_msg, word_code = keys // span, keys % span
+    return word_msg, word_code, np.bincount(word_msg, minlength=n).astype(np.int64), tokens
