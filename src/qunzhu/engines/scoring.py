@@ -26,7 +26,6 @@ from qunzhu.engines.replystream import Entry, Lexicon
 from qunzhu.engines.score_writes import write_batch_credits, write_scores
 from qunzhu.engines.scoring_reads import (
     ASKING_SPELL,
-    SHORT_LINE,
     LinkSnapshot,
     MsgRow,
     SaidThisRun,
@@ -319,21 +318,12 @@ def score_rows(
     feats: dict[int, TextFeatures] = {}
     normal: dict[str, str] = {}
     words: dict[str, list[str]] = {}
-    # pure; about one chat line in twelve repeats an earlier one ("thanks", "ok"), and a
-    # first catch-up keeps the short lines' from one page to the next (SaidThisRun.texts)
+    # pure; about one chat line in twelve repeats an earlier one ("thanks", "ok")
     done: dict[tuple[str, str], tuple[TextFeatures, str, list[str] | None]] = {}
-    kept = said.texts_of() if said is not None else None
     for r in rows:
-        key = (r.text, r.kind)
-        made = done.get(key)
+        made = done.get((r.text, r.kind))
         if made is None:
-            short = kept is not None and len(r.text) <= SHORT_LINE
-            made = kept.get(key) if short and kept is not None else None
-            if made is None:
-                made = features_normal_words(r.text, r.kind)
-                if short and kept is not None:
-                    kept[key] = made
-            done[key] = made
+            made = done[(r.text, r.kind)] = features_normal_words(r.text, r.kind)
         feats[r.id], normal[r.text], said_words = made
         if said_words is not None:
             words[r.text] = said_words

@@ -21,11 +21,6 @@ from qunzhu.store.intelligence import MessageScore, Question, ReplyEdgeDaily
 from qunzhu.store.models import Member, Message
 
 _IN = 500
-# the lines a first catch-up keeps the text features of from one page to the next
-# (SaidThisRun.texts): the short ones ("thanks", "ok", "ping"), which repeat across pages
-# where longer ones rarely do; at most TEXTS_KEPT of them (about 500 bytes each)
-SHORT_LINE = 20
-TEXTS_KEPT = 100_000
 # a question this soon after the author's previous one is the same question, reworded
 ASKING_SPELL = timedelta(minutes=30)
 
@@ -149,15 +144,6 @@ class SaidThisRun:
     # each of its own again (about 1,400 of 5,000 messages)
     values: dict[tuple[object, ...], Any] = field(default_factory=dict)
     points: dict[int, Any] = field(default_factory=dict)
-    # each short (text, kind)'s features, normal form and words (features_normal_words,
-    # pure): those lines repeat across pages; emptied when it grows past TEXTS_KEPT
-    texts: dict[tuple[str, str], Any] = field(default_factory=dict)
-
-    def texts_of(self) -> dict[tuple[str, str], Any]:
-        """:attr:`texts`, emptied first if it holds :data:`TEXTS_KEPT` or more."""
-        if len(self.texts) >= TEXTS_KEPT:
-            self.texts.clear()
-        return self.texts
 
     def replied(self, targets: set[int]) -> set[tuple[int, int]]:
         """What :func:`earlier_repliers` reads: the score rows written so far."""
