@@ -24,8 +24,13 @@ from qunzhu.store.intelligence import (
 from qunzhu.store.models import TierChange
 
 
-def _insert(conn: Connection, model: Any, rows: list[dict[str, Any]]) -> None:
-    insert_rows(conn, table_of(model), rows)
+def _insert(
+    conn: Connection,
+    model: Any,
+    rows: list[dict[str, Any]],
+    encoded: dict[int, Any] | None = None,
+) -> None:
+    insert_rows(conn, table_of(model), rows, encoded)
 
 
 def write_roles(
@@ -45,6 +50,9 @@ def write_roles(
     if member_id is not None:
         scope.append(ra.c.member_id == member_id)
     conn.execute(delete(ra).where(*scope))
+    # a role and its history row hold the same reason: encoded once (``rows`` keeps each
+    # alive until both are written)
+    reasons: dict[int, Any] = {}
     _insert(
         conn,
         RoleAssignment,
@@ -61,6 +69,7 @@ def write_roles(
             }
             for r in rows
         ],
+        reasons,
     )
     changes = [
         {
@@ -76,7 +85,7 @@ def write_roles(
         for r in rows
         if r.changed
     ]
-    _insert(conn, RoleChange, changes)
+    _insert(conn, RoleChange, changes, reasons)
     return len(changes)
 
 

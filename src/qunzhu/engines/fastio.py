@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Date, Select, Table
+from sqlalchemy import JSON, Connection, Date, Select, Table
 
 from qunzhu.store.base import UTCDateTime
 
@@ -44,6 +44,20 @@ def _memo(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
         return found
 
     return cached
+
+
+def _by_id(process: Callable[[Any], Any], seen: dict[int, Any]) -> Callable[[Any], Any]:
+    """Encode each object once (by identity: equal dicts may still print apart, 1 and
+    1.0), keeping what was encoded in ``seen``."""
+
+    def encode(value: Any) -> Any:
+        key = id(value)
+        found = seen.get(key, seen)
+        if found is seen:
+            found = seen[key] = process(value)
+        return found
+
+    return encode
 
 
 def _utc(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
@@ -110,8 +124,16 @@ def fetch_raw(
     return rows, converters
 
 
-def insert_rows(conn: Connection, table: Table, rows: Iterable[dict[str, Any]]) -> int:
-    """Insert plain rows (no conflict handling): executemany on SQLite, COPY on PostgreSQL."""
+def insert_rows(
+    conn: Connection,
+    table: Table,
+    rows: Iterable[dict[str, Any]],
+    encoded: dict[int, Any] | None = None,
+) -> int:
+    """Insert plain rows (no conflict handling): executemany on SQLite, COPY on PostgreSQL.
+    ``encoded``: JSON values encoded so far, by the object's id, for a caller that inserts
+    rows sharing objects into two tables (a role and its history row share the reason); the
+    caller keeps those objects alive meanwhile, so no id is reused."""
     items = list(rows)
     if not items:
         return 0
@@ -121,7 +143,14 @@ def insert_rows(conn: Connection, table: Table, rows: Iterable[dict[str, Any]]) 
     # days and the run's time repeat on every row: each converted once (a stored time
     # depends only on the instant, which is what equal aware datetimes share)
     active = [
-        (i, _memo(p) if isinstance(table.c[c].type, Date | UTCDateTime) else p)
+        (
+            i,
+            _memo(p)
+            if isinstance(table.c[c].type, Date | UTCDateTime)
+            else _by_id(p, encoded)
+            if encoded is not None and isinstance(table.c[c].type, JSON)
+            else p,
+        )
         for i, (c, p) in enumerate(zip(columns, procs, strict=True))
         if p is not None
     ]

@@ -239,10 +239,13 @@ def credit_batch(
     links: dict[int, Link],
     replied_before: set[tuple[int, int]],
     weights: WeightsOf,
+    *,
+    values: bool = True,
 ) -> BatchCredits:
     """What the newly scored ``rows`` add: their value, the questions they ask, the
     answers they give, the counters, and the credit a reply earns its target's author
-    (once per replier and message)."""
+    (once per replier and message). ``values=False``: the caller writes no message's value
+    (a first catch-up copies them at its end), so ``BatchCredits.values`` stays empty."""
     out = BatchCredits()
     credits = out.credits
     replied = set(replied_before)
@@ -274,7 +277,7 @@ def credit_batch(
         author, to = target[0], link[0]
         credits.edges[(c, g, d, m, author)] += 1
         if "answer" in sc.points:
-            credits.count(c, g, m, d, "answers")
+            counts["answers"] += 1
         # the question is answered by any written reply from another member, not only the
         # one that earned answer points (once a day per pair of members); a short one
         # counts ("yes", "I did"), a sticker does not
@@ -285,10 +288,16 @@ def credit_batch(
             # a "thanks" earns the author credit too: it says their message helped
             replied.add((to, m))
             earned = weights[c].reply_earned_per_member * link_weight(link, weights[c])
-            credits.value(c, g, author, d, earned)
-            credits.count(c, g, author, d, "replies_earned")
-            credits.count(c, g, author, d, "earned_value", earned)
-    out.values = {r.id: scores[r.id].value for r in rows}
+            # Credits.value and Credits.count inline, as above: the author's key made once
+            earner = (c, g, author, d)
+            if earned:
+                member_value[earner] += earned
+                group_value[(c, g, d)] += earned
+            earned_counts = stats[earner]
+            earned_counts["replies_earned"] += 1
+            earned_counts["earned_value"] += earned
+    if values:
+        out.values = {r.id: scores[r.id].value for r in rows}
     return out
 
 
@@ -330,16 +339,21 @@ def score_rows(
     new_ids = write_scores(
         conn, rows, feats, scores, links, absent=said is not None, encoded=encoded
     )
-    fresh = [r for r in rows if r.id in new_ids]
+    # a first catch-up inserted every row (``absent``): no row to leave out
+    fresh = rows if said is not None else [r for r in rows if r.id in new_ids]
     if said is not None:
         said.add(fresh, feats)
         said.add_replies(fresh, links)
+    # a first catch-up copies the values from the score rows once, at its end
+    values = said is None
     write_batch_credits(
         conn,
-        credit_batch(fresh, feats, scores, targets, links, snap.replied_before, weights),
+        credit_batch(
+            fresh, feats, scores, targets, links, snap.replied_before, weights, values=values
+        ),
         fresh,
         open_questions,
-        # a first catch-up copies the values from the score rows once, at its end
-        values=said is None,
+        values=values,
     )
-    return {i: scores[i] for i in new_ids}
+    # a first catch-up's scores are all new (``fresh`` is every row)
+    return scores if said is not None else {i: scores[i] for i in new_ids}
