@@ -19,7 +19,7 @@ from sqlalchemy import Connection, delete, func, insert, literal_column, select,
 from sqlalchemy.engine.processors import int_to_boolean
 
 from qunzhu.engines.answered import OpenQuestions
-from qunzhu.engines.fastio import fetch_raw
+from qunzhu.engines.fastio import convert_rows, fetch_raw
 from qunzhu.engines.reactor import credit_check_ins, credit_reactions
 from qunzhu.engines.score_writes import copy_values
 from qunzhu.engines.scoring import MsgRow, score_rows
@@ -76,8 +76,7 @@ def _msg_rows(
         p is not None and i != _TIME and not (i in _FLAGS and p is int_to_boolean)
         for i, p in enumerate(converters)
     ):  # a column this pass does not convert: convert every value first, as fetch_all does
-        procs = [(i, p) for i, p in enumerate(converters) if p is not None and i != _TIME]
-        page = [tuple(_convert(r, procs)) for r in page]
+        page = convert_rows(page, [None if i == _TIME else p for i, p in enumerate(converters)])
     parse = converters[_TIME] or _same
     when = {raw: parse(raw) for raw in {r[_TIME] for r in page}}
     days = {raw: at.astimezone(tz).date() for raw, at in when.items()}
@@ -98,13 +97,6 @@ def _msg_rows(
         )
         for i, c, g, mem, raw, text, kind, flagged, reply, recalled, inferred in page
     ]
-
-
-def _convert(row: Any, procs: list[tuple[int, Callable[[Any], Any]]]) -> list[Any]:
-    values = list(row)
-    for i, process in procs:
-        values[i] = process(values[i])
-    return values
 
 
 def _same(value: Any) -> Any:

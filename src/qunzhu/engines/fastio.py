@@ -31,7 +31,7 @@ def _param(value: Any, sqlite: bool) -> Any:
     return value
 
 
-def _memo(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
+def memo(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
     """Dates repeat (a few hundred days over a million rows), and so do the times of chat
     logs stamped to the minute (21,100 distinct over the 108,708 #ubuntu lines): parse each
     once."""
@@ -75,7 +75,14 @@ def _utc(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
 
 def fetch_all(conn: Connection, stmt: Select[Any]) -> list[tuple[Any, ...]]:
     """All rows of ``stmt`` as tuples, each value converted by its column's type."""
-    rows, converters = fetch_raw(conn, stmt)
+    return convert_rows(*fetch_raw(conn, stmt))
+
+
+def convert_rows(
+    rows: Sequence[Any], converters: Sequence[Callable[[Any], Any] | None]
+) -> list[tuple[Any, ...]]:
+    """``rows`` as :func:`fetch_raw` gave them, each value converted by its column's
+    converter (None: kept as it is)."""
     procs = [(i, p) for i, p in enumerate(converters) if p is not None]
     if not procs:
         return [tuple(r) for r in rows]
@@ -113,9 +120,9 @@ def fetch_raw(
     converters: list[Callable[[Any], Any] | None] = [
         None
         if p is None
-        else _memo(p)
+        else memo(p)
         if isinstance(c.type, Date)
-        else _memo(_utc(p))
+        else memo(_utc(p))
         if sqlite and isinstance(c.type, UTCDateTime)
         else p
         for i, c in enumerate(stmt.selected_columns)
@@ -145,7 +152,7 @@ def insert_rows(
     active = [
         (
             i,
-            _memo(p)
+            memo(p)
             if isinstance(table.c[c].type, Date | UTCDateTime)
             else _by_id(p, encoded)
             if encoded is not None and isinstance(table.c[c].type, JSON)

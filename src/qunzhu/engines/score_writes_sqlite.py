@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, Table
 
 from qunzhu.engines.credits import STAT_COUNTERS, Credits
+from qunzhu.engines.fastio import memo
 from qunzhu.engines.features import TextFeatures
 from qunzhu.engines.scoring_reads import ASKING_SPELL, MsgRow, chunked
 from qunzhu.engines.value import MessageValue
@@ -179,14 +180,7 @@ def write_credits_sqlite(conn: Connection, credits: Credits) -> None:
     column's own processor."""
     md, gd = table_of(MemberDaily), table_of(GroupDaily)
     stats, edges = table_of(MemberDayStats), table_of(ReplyEdgeDaily)
-    convert = md.c.day.type.bind_processor(conn.dialect) or _same
-    days: dict[date, Any] = {}
-
-    def day(d: date) -> Any:
-        found = days.get(d)
-        if found is None:
-            found = days[d] = convert(d)
-        return found
+    day = memo(md.c.day.type.bind_processor(conn.dialect) or _same)
 
     member_zero = (0,) * len(_MEMBER_ZERO)
     _upsert(

@@ -183,7 +183,7 @@ class Executor:
                 self._busy += len(batch)
             try:
                 if _running_loop() is loop:  # called on that loop: its next turn, no wake-up
-                    _keep(loop.create_task(self._perform_all(batch, perform)))
+                    keep_task(loop.create_task(self._perform_all(batch, perform)))
                 else:
                     asyncio.run_coroutine_threadsafe(self._perform_all(batch, perform), loop)
             except RuntimeError:  # the loop closed in between: the usual way
@@ -637,10 +637,12 @@ class Executor:
 _TASKS: set[asyncio.Task[None]] = set()
 
 
-def _keep(task: asyncio.Task[None]) -> None:
-    """Hold ``task`` until it is done: a task only its loop refers to may vanish."""
+def keep_task(task: asyncio.Task[None]) -> asyncio.Task[None]:
+    """Hold ``task`` until it is done (a task only its loop refers to may vanish); returns
+    it."""
     _TASKS.add(task)
     task.add_done_callback(_TASKS.discard)
+    return task
 
 
 def _running_loop() -> asyncio.AbstractEventLoop | None:

@@ -46,7 +46,7 @@ from qunzhu.adapters.webhook import WebhookRoute
 from qunzhu.events import Action, Event
 from qunzhu.live.drainer import Drainer
 from qunzhu.live.early_ledger import EarlyLedger, MemoryLedger, RedisLedger
-from qunzhu.live.executor import AsyncPerform, Executor
+from qunzhu.live.executor import AsyncPerform, Executor, keep_task
 from qunzhu.live.queue import LiveQueue, RedisQueue, queue_from_settings
 from qunzhu.live.relay import RelayClient, RelayServer
 from qunzhu.live.runner import Runner
@@ -182,13 +182,11 @@ class ConnectorHub:
 
     def _deliver_for(self, connector_id: int) -> Any:
         def deliver(events: Sequence[Event], *, decided: bool = False) -> None:
-            for e in events:
-                self._groups.setdefault((e.platform, e.community, e.group), connector_id)
+            self._note_groups(events, connector_id)
             self.sink.deliver(events, decided=decided)
 
         async def adeliver(events: Sequence[Event], *, decided: bool = False) -> None:
-            for e in events:
-                self._groups.setdefault((e.platform, e.community, e.group), connector_id)
+            self._note_groups(events, connector_id)
             await self.sink.adeliver(events, decided=decided)
 
         # with Redis a webhook may deliver from the event loop (a spool's fsync or a commit
@@ -203,6 +201,11 @@ class ConnectorHub:
         deliver.connected = partial(self.executor.awarm, connector_id)  # type: ignore[attr-defined]
         return deliver
 
+    def _note_groups(self, events: Sequence[Event], connector_id: int) -> None:
+        """The connector each group's events came through (actions go back through it)."""
+        for e in events:
+            self._groups.setdefault((e.platform, e.community, e.group), connector_id)
+
     def _early_at_receipt(self, connector_id: int) -> Any:
         """For a connector with an event loop of its own (a gateway): ``early(events,
         perform)``, called on that loop as the events arrive, judges them at once and sends
@@ -210,20 +213,17 @@ class ConnectorHub:
         first, on the loop's own Redis connection); returns the task doing so, or None. The
         events are then delivered as usual (``adeliver(..., decided=True)`` or
         ``deliver``, whose own judging finds the claims taken)."""
-        tasks: set[asyncio.Task[None]] = set()
 
         def early(events: Sequence[Event], perform: AsyncPerform) -> asyncio.Task[None] | None:
             actions = self.sink.early_for(events)
             if not actions:
                 return None
-            for e in events:
-                self._groups.setdefault((e.platform, e.community, e.group), connector_id)
-            task = asyncio.get_running_loop().create_task(
-                self.executor.perform_early(actions, perform, claim=True)
+            self._note_groups(events, connector_id)
+            return keep_task(
+                asyncio.get_running_loop().create_task(
+                    self.executor.perform_early(actions, perform, claim=True)
+                )
             )
-            tasks.add(task)  # kept until done: a task only the loop refers to may vanish
-            task.add_done_callback(tasks.discard)
-            return task
 
         return early
 
@@ -242,8 +242,7 @@ class ConnectorHub:
             actions = self.sink.early_for(events)
             if not actions:
                 return
-            for e in events:
-                self._groups.setdefault((e.platform, e.community, e.group), connector_id)
+            self._note_groups(events, connector_id)
             won = await self.executor.aclaim(actions)
             if won:
                 self.executor.submit_early(won, claimed=True)

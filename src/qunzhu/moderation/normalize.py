@@ -235,29 +235,32 @@ _WORDISH = re.compile(r"[\w+@]+")
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff"
 _SYMBOLS = "\u00b7\u2022\u2190-\u21ff\u2300-\u23ff\u25a0-\u27bf\u2b00-\u2bff\U0001f000-\U0001faff"
 """Bullets, arrows, shapes, dingbats and emoji: between two letters they break no word."""
-_JOIN = re.compile(
-    # a separator run was inserted to break a word when a neighbour is a Chinese character,
-    # both neighbours are digits, or both neighbouring tokens are single characters
-    # ("加 - 微 - 信", "138 0013 8000", "v x", "f.r.e.e"); other runs become one space.
-    # Written to begin with a separator character (the look-behinds reach back over it):
-    # the regex engine then skips the letters between separators without trying anything.
-    # It only starts at the first character of a run: retrying inside a long run would
-    # read the rest of the run again at every character (50,000 dashes: 25 s, now 5 ms).
-    rf"[^\w+@](?<![^\w+@][^\w+@])"
-    rf"(?:(?<=[{_CJK}][^\w+@])|(?=[^\w+@]*[{_CJK}])|(?<=\d[^\w+@])(?=[^\w+@]*\d)"
-    rf"|(?<=(?<![\w+@])[\w+@][^\w+@])(?=[^\w+@]*[\w+@](?![\w+@]))"
-    # a run of symbols only, with a letter on each side: "cl🔥aim", "f•r•e•e"
-    rf"|(?<=[^\W\d_][{_SYMBOLS}])(?=[{_SYMBOLS}]*[^\W\d_]))[^\w+@]*"
-)
+# The pieces of _JOIN. It is written to begin with a separator character (the
+# look-behinds reach back over it): the regex engine then skips the letters between
+# separators without trying anything. It only starts at the first character of a run:
+# retrying inside a long run would read the rest of the run again at every character
+# (50,000 dashes: 25 s, now 5 ms).
+_RUN_START = r"[^\w+@](?<![^\w+@][^\w+@])"
+_RUN_REST = r"[^\w+@]*"
+_NEXT_TO_CJK = rf"(?<=[{_CJK}][^\w+@])|(?=[^\w+@]*[{_CJK}])"
+_BETWEEN_DIGITS = r"(?<=\d[^\w+@])(?=[^\w+@]*\d)"
+_BETWEEN_SINGLES = r"(?<=(?<![\w+@])[\w+@][^\w+@])(?=[^\w+@]*[\w+@](?![\w+@]))"
+# a run of symbols only, with a letter on each side: "cl🔥aim", "f•r•e•e"
+_BETWEEN_LETTERS = rf"(?<=[^\W\d_][{_SYMBOLS}])(?=[{_SYMBOLS}]*[^\W\d_])"
 
-_JOIN_ASCII = re.compile(
-    # _JOIN for ASCII text: its Chinese and symbol branches need a character that is not
-    # ASCII, so they cannot match, yet they cost at every separator (the look-ahead for a
-    # Chinese character reads the rest of the run each time). Most chat is ASCII.
-    r"[^\w+@](?<![^\w+@][^\w+@])"
-    r"(?:(?<=\d[^\w+@])(?=[^\w+@]*\d)"
-    r"|(?<=(?<![\w+@])[\w+@][^\w+@])(?=[^\w+@]*[\w+@](?![\w+@])))[^\w+@]*"
-)
+
+def _join(*branches: str) -> re.Pattern[str]:
+    return re.compile(f"{_RUN_START}(?:{'|'.join(branches)}){_RUN_REST}")
+
+
+_JOIN = _join(_NEXT_TO_CJK, _BETWEEN_DIGITS, _BETWEEN_SINGLES, _BETWEEN_LETTERS)
+"""A separator run inserted to break a word: a neighbour is a Chinese character, both
+neighbours are digits, or both neighbouring tokens are single characters ("加 - 微 - 信",
+"138 0013 8000", "v x", "f.r.e.e"); other runs become one space."""
+_JOIN_ASCII = _join(_BETWEEN_DIGITS, _BETWEEN_SINGLES)
+"""_JOIN for ASCII text: its Chinese and symbol branches need a character that is not
+ASCII, so they cannot match, yet they cost at every separator (the look-ahead for a
+Chinese character reads the rest of the run each time). Most chat is ASCII."""
 
 _RUNS = re.compile(f"{_JOIN.pattern}|([^\\w+@]+)")
 """Every separator run: joined away by _JOIN, or else (group 1) kept as one space."""
