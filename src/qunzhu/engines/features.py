@@ -222,12 +222,17 @@ def features_normal_words(
     kind_filler = kind in FILLER_KINDS
     info_kind = INFO_KINDS.get(kind)
     filler = kind_filler or (info_kind is None and not link and _is_filler(norm, tokens, parts))
-    substance = 0.0 if filler else min(SUBSTANCE_CAP, math.log2(1 + tokens / 10) / 2)
+    substance = 0.0 if filler else _substance(tokens)
     # _asks reads the opening of the prose normalized; where nothing sets the prose apart
     # from the body here (no code fence, quote, emoji code, link or edge space), it is ``norm``
+    # and the prose is the raw text itself
     same = not ("`" in raw or "[" in raw or '"' in raw or "“" in raw or "「" in raw)
-    opening = norm if same and not url and raw[:1].strip() and raw[-1:].strip() else None
-    question = not filler and _asks(raw, tokens, url, opening)
+    if filler:
+        question = False
+    elif same and not url and raw[:1].strip() and raw[-1:].strip():
+        question = _asks_prose(raw, tokens, norm, low)
+    else:
+        question = _asks(raw, tokens, url)
     # nothing was removed from the text before normalizing: the same normal form
     words = parts
     if same_body:
@@ -258,6 +263,18 @@ def features_normal_words(
     return features, whole, words
 
 
+def _substance(tokens: int) -> float:
+    """0.5 at 10 tokens, 1.0 at 30, growing with the log up to SUBSTANCE_CAP; once per
+    count of tokens (a few hundred counts over 100,000 messages)."""
+    done = _SUBSTANCE.get(tokens)
+    if done is None:
+        done = _SUBSTANCE[tokens] = min(SUBSTANCE_CAP, math.log2(1 + tokens / 10) / 2)
+    return done
+
+
+_SUBSTANCE: dict[int, float] = {}
+
+
 def _is_code(raw: str, whole: str | None = None, parts: list[str] | None = None) -> bool:
     """Code marks, a line ending in { } or ;, a shell keyword. ``whole``: the normal form
     of ``raw`` (:func:`normalize`), ``parts`` its words if known."""
@@ -274,16 +291,25 @@ def _is_code(raw: str, whole: str | None = None, parts: list[str] | None = None)
 _CODE_ENDS = frozenset("{};")  # the last character but spaces (_CODE_END)
 
 
-def _asks(raw: str, tokens: int, url: bool = True, opening: str | None = None) -> bool:
+def _asks(raw: str, tokens: int, url: bool = True) -> bool:
     """Whether the message asks for information or help: a question mark or 吗/呢 at the
-        end, a question word where English starts one or where Chinese puts one, a help
-        request. Code blocks, links and quoted words are not read (a Dockerfile asks nothing);
+    end, a question word where English starts one or where Chinese puts one, a help
+    request. Code blocks, links and quoted words are not read (a Dockerfile asks nothing);
     "不是说…吗" insists rather than asks."""
     prose = _FENCED.sub(" ", raw) if "```" in raw else raw
     prose = _URL.sub(" ", prose) if url else prose
     if '"' in prose or "“" in prose or "「" in prose:
         prose = _QUOTED.sub(" ", prose)
-    prose = prose.strip()
+    return _asks_prose(prose.strip(), tokens)
+
+
+def _asks_prose(
+    prose: str, tokens: int, opening: str | None = None, low: str | None = None
+) -> bool:
+    """:func:`_asks` of its prose (code, links and quotes out, no space at either end).
+    ``opening``: the prose's opening normalized, ``low``: ``prose.lower()``, if known (of
+    most chat lines, nothing is taken out: the prose is the text, its normal form the
+    opening)."""
     # the Chinese patterns need a Chinese character, the marks a "?": most chat lines in
     # a Latin script have neither, and skip those searches
     latin = prose.isascii()
@@ -299,17 +325,11 @@ def _asks(raw: str, tokens: int, url: bool = True, opening: str | None = None) -
         return False
     if opening is None:
         opening = normalize(_ADDRESS.sub("", _MENTION.sub(" ", prose)))
-    return bool(
-        _QUESTION_START.match(opening)
-        or (not latin and _ASKS_IN_PLACE.search(prose))
-        or _asks_help(prose, latin)
-    )
-
-
-def _asks_help(prose: str, latin: bool) -> bool:
+    if _QUESTION_START.match(opening):
+        return True
     if not latin:  # case folding beyond ASCII is the regex's to judge
-        return _HELP.search(prose) is not None
+        return _ASKS_IN_PLACE.search(prose) is not None or _HELP.search(prose) is not None
     # ASCII: the case-insensitive search is the case-sensitive one of the lower-cased line
     # (the pattern's letters are lower case), about three times faster
-    low = prose.lower()
+    low = prose.lower() if low is None else low
     return _HELP_HINT.search(low) is not None and _HELP_LOWER.search(low) is not None

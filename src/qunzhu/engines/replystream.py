@@ -109,6 +109,7 @@ class Stream:
     prev_same: I64 = field(init=False)  # the author's previous message (-1: none)
     next_same: I64 = field(init=False)  # the author's next message (len: none)
     prev_earlier: I64 = field(init=False)  # the author's latest message strictly before
+    asked_through: I64 = field(init=False)  # the author's latest question up to here (-1)
 
     def __post_init__(self) -> None:
         n = len(self.ids)
@@ -129,6 +130,13 @@ class Stream:
         ok[ok] &= self.members[order[before[ok]]] == self.members[order[ok]]
         self.prev_earlier = np.full(n, -1, np.int64)
         self.prev_earlier[order] = np.where(ok, order[np.maximum(before, 0)], -1)
+        # the latest question in member order, kept where it is the same member's
+        first = np.ones(n, np.bool_)
+        first[1:] = ~same
+        member_start = np.maximum.accumulate(np.where(first, np.arange(n), 0))
+        asked = np.maximum.accumulate(np.where(self.question[order], np.arange(n), -1))
+        self.asked_through = np.full(n, -1, np.int64)
+        self.asked_through[order] = np.where(asked >= member_start, order[np.maximum(asked, 0)], -1)
 
     def __len__(self) -> int:
         return len(self.ids)
