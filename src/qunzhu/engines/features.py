@@ -134,8 +134,14 @@ class TextFeatures(NamedTuple):
     text_hash: str  # of the normalized text: equal for "Thanks!!" and "thanks"
 
 
-# ASCII: every character ``_PUNCT`` removes (not a letter or digit) as a space
-_ASCII_PUNCT = str.maketrans({chr(i): " " for i in range(128) if not chr(i).isalnum()})
+# ASCII: every character ``_PUNCT`` removes (not a letter or digit) as a space, as a
+# table of bytes: bytes.translate is several times faster than str.translate's mapping
+_ASCII_PUNCT = bytes(i if i < 128 and chr(i).isalnum() else 32 for i in range(256))
+
+
+def _ascii_runs(low: str) -> list[str]:
+    """The runs of [a-z0-9] of an ASCII text lower-cased already."""
+    return low.encode().translate(_ASCII_PUNCT).decode().split()
 
 
 def normalize(text: str) -> str:
@@ -150,7 +156,7 @@ def _normal_lower(low: str) -> str:
     if low.isascii():
         # the same text as the substitution below, about twice as fast: runs of anything
         # but [a-z0-9] become one space, none at the ends
-        return " ".join(low.translate(_ASCII_PUNCT).split())
+        return " ".join(_ascii_runs(low))
     return _PUNCT.sub(" ", low).strip()
 
 
@@ -159,7 +165,7 @@ def _normal_words(low: str) -> tuple[str, list[str] | None]:
     ASCII path has them before it joins them."""
     low = _BRACKETED.sub(" ", low) if "[" in low else low
     if low.isascii():
-        parts = low.translate(_ASCII_PUNCT).split()
+        parts = _ascii_runs(low)
         return " ".join(parts), parts
     norm = _PUNCT.sub(" ", low).strip()
     return norm, norm.split() if norm.isascii() else None
@@ -240,7 +246,7 @@ def features_normal_words(
     elif parts is not None and not url and "@" not in raw and "[" not in raw and raw.isascii():
         # only an IRC address was cut off the front (it ends in a space): its words, then
         # the body's
-        words = low[: len(raw) - len(body)].translate(_ASCII_PUNCT).split() + parts
+        words = _ascii_runs(low[: len(raw) - len(body)]) + parts
         whole = " ".join(words)
     else:
         whole, words = _normal_lower(low), None
