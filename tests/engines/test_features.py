@@ -11,6 +11,8 @@ import pytest
 from qunzhu.engines.features import (
     _BRACKETED,
     _PUNCT,
+    _QUESTION_START,
+    _QUESTION_START_LOWER,
     _URL,
     _asks,
     features_normal_words,
@@ -56,3 +58,16 @@ def test_a_line_read_whole_asks_what_its_prose_asks(seed: int) -> None:
             assert features.question == general, text
             asked += general
     assert asked > 500  # the sample asks often, and often not
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_an_ascii_opening_starts_a_question_as_the_case_blind_pattern_says(seed: int) -> None:
+    rng = random.Random(seed)
+    starts = 0
+    for _ in range(3000):
+        opening = normalize(_text(rng))
+        if opening.isascii():
+            blind = _QUESTION_START.match(opening) is not None
+            assert (_QUESTION_START_LOWER.match(opening) is not None) == blind, opening
+            starts += blind
+    assert starts > 100

@@ -82,6 +82,9 @@ _QUESTION_START = re.compile(
     r"怎么|为什么|为啥|如何|哪|有没有|能不能|是否|请问|求问|求助)",
     re.I,
 )
+# for an opening normalized already (lower case) and ASCII: its letters are lower case,
+# as the pattern's are, so the case-sensitive match is the same and twice as fast
+_QUESTION_START_LOWER = re.compile(_QUESTION_START.pattern)
 # Chinese asks in place: the question word sits where the answer goes ("部署在哪里比较好")
 _ASKS_IN_PLACE = re.compile(
     r"怎么|怎样|如何|为什么|为啥|哪个|哪些|哪里|哪儿|哪家|多少|有没有|能不能|会不会|是不是|"
@@ -331,7 +334,7 @@ def _asks_prose(
         return False
     if opening is None:
         opening = normalize(_ADDRESS.sub("", _MENTION.sub(" ", prose)))
-    if _QUESTION_START.match(opening):
+    if (_QUESTION_START_LOWER if opening.isascii() else _QUESTION_START).match(opening):
         return True
     if not latin:  # case folding beyond ASCII is the regex's to judge
         return _ASKS_IN_PLACE.search(prose) is not None or _HELP.search(prose) is not None
