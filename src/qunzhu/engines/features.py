@@ -82,6 +82,9 @@ _QUESTION_START = re.compile(
     r"怎么|为什么|为啥|如何|哪|有没有|能不能|是否|请问|求问|求助)",
     re.I,
 )
+# for an opening normalized already (lower case) and ASCII: its letters are lower case,
+# as the pattern's are, so the case-sensitive match is the same and twice as fast
+_QUESTION_START_LOWER = re.compile(_QUESTION_START.pattern)
 # Chinese asks in place: the question word sits where the answer goes ("部署在哪里比较好")
 _ASKS_IN_PLACE = re.compile(
     r"怎么|怎样|如何|为什么|为啥|哪个|哪些|哪里|哪儿|哪家|多少|有没有|能不能|会不会|是不是|"
@@ -134,8 +137,14 @@ class TextFeatures(NamedTuple):
     text_hash: str  # of the normalized text: equal for "Thanks!!" and "thanks"
 
 
-# ASCII: every character ``_PUNCT`` removes (not a letter or digit) as a space
-_ASCII_PUNCT = str.maketrans({chr(i): " " for i in range(128) if not chr(i).isalnum()})
+# ASCII: every character ``_PUNCT`` removes (not a letter or digit) as a space, as a
+# table of bytes: bytes.translate is several times faster than str.translate's mapping
+_ASCII_PUNCT = bytes(i if i < 128 and chr(i).isalnum() else 32 for i in range(256))
+
+
+def _ascii_runs(low: str) -> list[str]:
+    """The runs of [a-z0-9] of an ASCII text lower-cased already."""
+    return low.encode().translate(_ASCII_PUNCT).decode().split()
 
 
 def normalize(text: str) -> str:
@@ -150,7 +159,7 @@ def _normal_lower(low: str) -> str:
     if low.isascii():
         # the same text as the substitution below, about twice as fast: runs of anything
         # but [a-z0-9] become one space, none at the ends
-        return " ".join(low.translate(_ASCII_PUNCT).split())
+        return " ".join(_ascii_runs(low))
     return _PUNCT.sub(" ", low).strip()
 
 
@@ -159,7 +168,7 @@ def _normal_words(low: str) -> tuple[str, list[str] | None]:
     ASCII path has them before it joins them."""
     low = _BRACKETED.sub(" ", low) if "[" in low else low
     if low.isascii():
-        parts = low.translate(_ASCII_PUNCT).split()
+        parts = _ascii_runs(low)
         return " ".join(parts), parts
     norm = _PUNCT.sub(" ", low).strip()
     return norm, norm.split() if norm.isascii() else None
@@ -222,12 +231,17 @@ def features_normal_words(
     kind_filler = kind in FILLER_KINDS
     info_kind = INFO_KINDS.get(kind)
     filler = kind_filler or (info_kind is None and not link and _is_filler(norm, tokens, parts))
-    substance = 0.0 if filler else min(SUBSTANCE_CAP, math.log2(1 + tokens / 10) / 2)
+    substance = 0.0 if filler else _substance(tokens)
     # _asks reads the opening of the prose normalized; where nothing sets the prose apart
     # from the body here (no code fence, quote, emoji code, link or edge space), it is ``norm``
+    # and the prose is the raw text itself
     same = not ("`" in raw or "[" in raw or '"' in raw or "“" in raw or "「" in raw)
-    opening = norm if same and not url and raw[:1].strip() and raw[-1:].strip() else None
-    question = not filler and _asks(raw, tokens, url, opening)
+    if filler:
+        question = False
+    elif same and not url and raw[:1].strip() and raw[-1:].strip():
+        question = _asks_prose(raw, tokens, norm, low)
+    else:
+        question = _asks(raw, tokens, url)
     # nothing was removed from the text before normalizing: the same normal form
     words = parts
     if same_body:
@@ -235,7 +249,7 @@ def features_normal_words(
     elif parts is not None and not url and "@" not in raw and "[" not in raw and raw.isascii():
         # only an IRC address was cut off the front (it ends in a space): its words, then
         # the body's
-        words = low[: len(raw) - len(body)].translate(_ASCII_PUNCT).split() + parts
+        words = _ascii_runs(low[: len(raw) - len(body)]) + parts
         whole = " ".join(words)
     else:
         whole, words = _normal_lower(low), None
@@ -258,6 +272,18 @@ def features_normal_words(
     return features, whole, words
 
 
+def _substance(tokens: int) -> float:
+    """0.5 at 10 tokens, 1.0 at 30, growing with the log up to SUBSTANCE_CAP; once per
+    count of tokens (a few hundred counts over 100,000 messages)."""
+    done = _SUBSTANCE.get(tokens)
+    if done is None:
+        done = _SUBSTANCE[tokens] = min(SUBSTANCE_CAP, math.log2(1 + tokens / 10) / 2)
+    return done
+
+
+_SUBSTANCE: dict[int, float] = {}
+
+
 def _is_code(raw: str, whole: str | None = None, parts: list[str] | None = None) -> bool:
     """Code marks, a line ending in { } or ;, a shell keyword. ``whole``: the normal form
     of ``raw`` (:func:`normalize`), ``parts`` its words if known."""
@@ -274,16 +300,25 @@ def _is_code(raw: str, whole: str | None = None, parts: list[str] | None = None)
 _CODE_ENDS = frozenset("{};")  # the last character but spaces (_CODE_END)
 
 
-def _asks(raw: str, tokens: int, url: bool = True, opening: str | None = None) -> bool:
+def _asks(raw: str, tokens: int, url: bool = True) -> bool:
     """Whether the message asks for information or help: a question mark or 吗/呢 at the
-        end, a question word where English starts one or where Chinese puts one, a help
-        request. Code blocks, links and quoted words are not read (a Dockerfile asks nothing);
+    end, a question word where English starts one or where Chinese puts one, a help
+    request. Code blocks, links and quoted words are not read (a Dockerfile asks nothing);
     "不是说…吗" insists rather than asks."""
     prose = _FENCED.sub(" ", raw) if "```" in raw else raw
     prose = _URL.sub(" ", prose) if url else prose
     if '"' in prose or "“" in prose or "「" in prose:
         prose = _QUOTED.sub(" ", prose)
-    prose = prose.strip()
+    return _asks_prose(prose.strip(), tokens)
+
+
+def _asks_prose(
+    prose: str, tokens: int, opening: str | None = None, low: str | None = None
+) -> bool:
+    """:func:`_asks` of its prose (code, links and quotes out, no space at either end).
+    ``opening``: the prose's opening normalized, ``low``: ``prose.lower()``, if known (of
+    most chat lines, nothing is taken out: the prose is the text, its normal form the
+    opening)."""
     # the Chinese patterns need a Chinese character, the marks a "?": most chat lines in
     # a Latin script have neither, and skip those searches
     latin = prose.isascii()
@@ -299,17 +334,11 @@ def _asks(raw: str, tokens: int, url: bool = True, opening: str | None = None) -
         return False
     if opening is None:
         opening = normalize(_ADDRESS.sub("", _MENTION.sub(" ", prose)))
-    return bool(
-        _QUESTION_START.match(opening)
-        or (not latin and _ASKS_IN_PLACE.search(prose))
-        or _asks_help(prose, latin)
-    )
-
-
-def _asks_help(prose: str, latin: bool) -> bool:
+    if (_QUESTION_START_LOWER if opening.isascii() else _QUESTION_START).match(opening):
+        return True
     if not latin:  # case folding beyond ASCII is the regex's to judge
-        return _HELP.search(prose) is not None
+        return _ASKS_IN_PLACE.search(prose) is not None or _HELP.search(prose) is not None
     # ASCII: the case-insensitive search is the case-sensitive one of the lower-cased line
     # (the pattern's letters are lower case), about three times faster
-    low = prose.lower()
+    low = prose.lower() if low is None else low
     return _HELP_HINT.search(low) is not None and _HELP_LOWER.search(low) is not None

@@ -11,7 +11,13 @@ from typing import NamedTuple
 
 import numpy as np
 
-from qunzhu.engines.replyfeatures import Candidates, candidates, latest_before, within
+from qunzhu.engines.replyfeatures import (
+    Candidates,
+    candidates,
+    latest_before,
+    latest_question_before,
+    within,
+)
 from qunzhu.engines.replylink import ASK_MINUTES
 from qunzhu.engines.replymodel import ReplyModel
 from qunzhu.engines.replystream import F64, I64, Bools, Entry, Lexicon, Stream, build_stream, held
@@ -127,6 +133,6 @@ def _asked(s: Stream, target: I64, at: I64) -> Bools:
     """The target asks something, or its author asked something lately (this message
     included: the linker remembers it before it is asked)."""
     has = target >= 0
-    t = np.maximum(target, 0)
-    last = latest_before(s.members[s.question], np.flatnonzero(s.question), s.members[t], at + 1)
+    t = np.maximum(target, 0)  # before ``at``, or the stream's first message
+    last = latest_question_before(s, t, at + 1)
     return has & (s.question[t] | within(s, last, at, ASK_MINUTES * 60))

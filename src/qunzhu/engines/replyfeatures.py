@@ -55,6 +55,22 @@ def latest_before(ev_key: I64, ev_at: I64, key: I64, before: I64) -> I64:
     return out
 
 
+def latest_question_before(s: Stream, j: I64, k: I64) -> I64:
+    """For each pair of messages j < k, the latest question of j's author before k (-1 if
+    none): :func:`latest_before` of the stream's questions by member, which it equals,
+    without a search. The author's latest message before k is j or one of theirs after it
+    (a few steps along ``next_same`` for the few pairs where it is not j), and their latest
+    question up to that message is ``asked_through``'s."""
+    at = j.copy()
+    after = s.next_same
+    todo = np.flatnonzero(after[at] < k)
+    while len(todo):
+        at[todo] = after[at[todo]]
+        todo = todo[after[at[todo]] < k[todo]]
+    out: I64 = s.asked_through[at]
+    return out
+
+
 def within(s: Stream, seen: I64, at: I64, seconds: float) -> Bools:
     ok = seen >= 0
     return ok & ((s.at_us[at] - s.at_us[np.maximum(seen, 0)]) / 1e6 <= seconds)
@@ -84,36 +100,33 @@ def shared_words(s: Stream, message: I64, lag: I64) -> I64:
         at = at[at >= r]
     if not found:
         return np.zeros(len(message), np.int64)
-    keys, counts = np.unique(np.concatenate(found), return_counts=True)
-    wanted = message * (DEPTH + 1) + lag
-    at = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
-    return np.where(keys[at] == wanted, counts[at], 0).astype(np.int64)
+    # counted in a table by (message, lag) from the first message within reach: a few
+    # hundred thousand cells, where a sort of the keys and a search of them cost more
+    base = (message.min() - DEPTH) * (DEPTH + 1)
+    size = (message.max() + 1) * (DEPTH + 1) - base
+    counts = np.bincount(np.concatenate(found) - base, minlength=size)
+    ok = (lag >= 1) & (lag <= DEPTH)
+    cell = message * (DEPTH + 1) + np.where(ok, lag, 0) - base
+    return np.where(ok, counts[cell], 0).astype(np.int64)
 
 
 def adjacent(s: Stream, message: I64, candidate: I64) -> I64:
     """How often the two authors spoke back to back among the message's last
     ``TAIL`` predecessors: the pairs (i, i + 1) with i from ``message - TAIL`` to
-    ``message - 2``, counted in one sorted search over every such pair of the stream."""
+    ``message - 2``, each of those TAIL - 1 places compared in turn (a sorted search
+    per pair of members took twice as long)."""
     out = np.zeros(len(message), np.int64)
     if len(s.members) < 2 or len(message) == 0:
         return out
-    # each back-to-back pair of the stream by one key whichever spoke first; the
-    # message's author and a candidate's are never one member, so a pair of one member
-    # speaking twice matches none of them
-    pairs = pair_key(s.members[:-1], s.members[1:])
-    keys, dense = np.unique(pairs, return_inverse=True)
-    span = len(pairs) + 1
+    # each back-to-back pair of the stream by one key whichever spoke first, after TAIL
+    # places no key equals (so no place is before the stream's start); the message's author
+    # and a candidate's are never one member, so a pair of one member speaking twice
+    # matches none of them
+    pairs = np.concatenate((np.full(TAIL, -1, np.int64), pair_key(s.members[:-1], s.members[1:])))
     wanted = pair_key(s.members[message], s.members[candidate])
-    code = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
-    # only the pairs that ever spoke back to back in the stream are counted (about half)
-    known = np.flatnonzero((keys[code] == wanted) & (message >= 2))
-    if len(known) == 0:
-        return out
-    events = np.sort(dense.reshape(-1) * span + np.arange(len(pairs)))
-    code, at = code[known], message[known]
-    lo = np.searchsorted(events, code * span + np.maximum(at - TAIL, 0), side="left")
-    hi = np.searchsorted(events, code * span + at - 2, side="right")
-    out[known] = hi - lo
+    at = message + TAIL
+    for back in range(2, TAIL + 1):
+        out += pairs[at - back] == wanted
     return out
 
 
@@ -149,7 +162,7 @@ def _features(s: Stream, k: I64, j: I64, pos: I64, busy: I64, window: float) -> 
     names_author = _names_hold(s.names, k, author)
     named_me = _names_hold(s.names, j, me)
     holds_from = k - held(k)
-    asked = latest_before(s.members[s.question], np.flatnonzero(s.question), s.members[j], k)
+    asked = latest_question_before(s, j, k)
     named = latest_before(s.naming[1], s.naming[0], pair_key(s.members[k], s.members[j]), k)
     mine = s.prev_same[k]
     mine_named = _names_hold(s.names, np.maximum(mine, 0), author) & (mine >= 0)

@@ -109,6 +109,7 @@ class Stream:
     prev_same: I64 = field(init=False)  # the author's previous message (-1: none)
     next_same: I64 = field(init=False)  # the author's next message (len: none)
     prev_earlier: I64 = field(init=False)  # the author's latest message strictly before
+    asked_through: I64 = field(init=False)  # the author's latest question up to here (-1)
 
     def __post_init__(self) -> None:
         n = len(self.ids)
@@ -129,6 +130,13 @@ class Stream:
         ok[ok] &= self.members[order[before[ok]]] == self.members[order[ok]]
         self.prev_earlier = np.full(n, -1, np.int64)
         self.prev_earlier[order] = np.where(ok, order[np.maximum(before, 0)], -1)
+        # the latest question in member order, kept where it is the same member's
+        first = np.ones(n, np.bool_)
+        first[1:] = ~same
+        member_start = np.maximum.accumulate(np.where(first, np.arange(n), 0))
+        asked = np.maximum.accumulate(np.where(self.question[order], np.arange(n), -1))
+        self.asked_through = np.full(n, -1, np.int64)
+        self.asked_through[order] = np.where(asked >= member_start, order[np.maximum(asked, 0)], -1)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -274,9 +282,10 @@ def _words(texts: Sequence[str], lex: Lexicon) -> tuple[I64, I64, I64, I64]:
     for k in sorted(set(unknown).union(compress(range(n), map(not_, ascii_norm)))):
         given[k] = norms[k].split() if ascii_norm[k] else _WORD.findall(norms[k])
     parts = cast(list[list[str]], given)  # every one filled in
+    said = np.fromiter(map(len, parts), np.int64, n)
     # an ASCII text with no "_" (a word character the normal form drops) and no "[" (emoji
     # codes it removes) whose normal form is ASCII has one \w+ run for each of its runs
-    tokens = np.fromiter(map(len, parts), np.int64, n)
+    tokens = said.copy()
     plain = np.fromiter(map(str.isascii, texts), np.bool_, n)
     plain &= np.array(ascii_norm, np.bool_)
     plain &= ~np.fromiter(map(contains, texts, repeat("_")), np.bool_, n)
@@ -285,15 +294,17 @@ def _words(texts: Sequence[str], lex: Lexicon) -> tuple[I64, I64, I64, I64]:
     for k in np.flatnonzero(~plain).tolist():
         tokens[k] = len(count(texts[k]))
     # every word once a message: by its code among the stream's words, with numpy rather
-    # than a set for each message
-    every = list(itertools.chain.from_iterable(parts))
-    distinct = list(set(every))  # words are compared within a stream
-    codes = dict(zip(distinct, range(len(distinct)), strict=True))
-    stop = np.fromiter(map(_SHORT_OR_STOP.__contains__, distinct), np.bool_, len(distinct))
-    word_code = np.fromiter(map(codes.__getitem__, every), np.int64, len(every))
-    word_msg = np.repeat(np.arange(n, dtype=np.int64), np.fromiter(map(len, parts), np.int64, n))
+    # than a set for each message. A word's code is the place it first comes in the
+    # stream's words, given in one pass (codes are only compared, within a stream)
+    total = int(said.sum())
+    codes: dict[str, int] = {}
+    every = map(codes.setdefault, itertools.chain.from_iterable(parts), itertools.count())
+    word_code = np.fromiter(every, np.int64, total)
+    stop = np.zeros(total + 1, np.bool_)
+    stop[np.array([c for w, c in codes.items() if w in _SHORT_OR_STOP], np.int64)] = True
+    word_msg = np.repeat(np.arange(n, dtype=np.int64), said)
     keep = ~stop[word_code]
-    span = len(distinct) + 1
+    span = total + 1
     # the keys run in message order already: a stable sort (a merge of runs) is several
     # times faster here than np.unique's
     keys = np.sort(word_msg[keep] * span + word_code[keep], kind="stable")

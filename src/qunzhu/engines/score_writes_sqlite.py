@@ -180,7 +180,9 @@ def write_credits_sqlite(conn: Connection, credits: Credits) -> None:
     column's own processor."""
     md, gd = table_of(MemberDaily), table_of(GroupDaily)
     stats, edges = table_of(MemberDayStats), table_of(ReplyEdgeDaily)
-    day = memo(md.c.day.type.bind_processor(conn.dialect) or _same)
+    # no processor (SQLite's Date has none): the text sqlite3's own date adapter would
+    # write, once per day, rather than the adapter's Python call for every row
+    day = memo(md.c.day.type.bind_processor(conn.dialect) or date.isoformat)
 
     member_zero = (0,) * len(_MEMBER_ZERO)
     _upsert(
