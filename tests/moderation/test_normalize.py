@@ -198,3 +198,24 @@ def test_the_ascii_join_pattern_joins_what_the_full_one_joins_in_ascii_text() ->
         assert _JOIN_ASCII.sub("", text) == _JOIN.sub("", text), text
         fast = [(m.span(), m.group(1)) for m in _RUNS_ASCII.finditer(text)]
         assert fast == [(m.span(), m.group(1)) for m in _RUNS.finditer(text)], text
+
+
+def test_the_ascii_compact_shortcut_agrees_with_the_regular_expressions() -> None:
+    import random
+
+    from qunzhu.moderation.normalize import _JOIN_ASCII, _WORDISH, _ascii_compact
+
+    rng = random.Random(17)
+    pieces = ["a", "b", "ab", "Free", "1", "23", "456", "+", "@x", "_", " ", "  ", "-", ".", "\t"]
+    pieces += ["\n", "\x00", "\x7f", "!", "~", "i", "9", "x9", "é"]
+    samples = ["f.r.e.e", "v x", "138 0013 8000", "12:30 - 14:45", "I am a cat", " a ", "", "a"]
+    samples += ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 14))) for _ in range(5000)]
+    shortcut = 0
+    for text in (s.lower() for s in samples if s.isascii()):
+        expected = " ".join(_WORDISH.findall(_JOIN_ASCII.sub("", text)))
+        got = _ascii_compact(text)
+        assert got is None or got == expected, text
+        shortcut += got is not None
+        if got is None:  # said to be joinable: the pattern does join something
+            assert _JOIN_ASCII.search(text), text
+    assert shortcut > 1000

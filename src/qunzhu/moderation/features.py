@@ -81,7 +81,7 @@ class Hashed:
 def _codepoints(texts: Sequence[str]) -> tuple[U64, U64, npt.NDArray[np.uint32], str]:
     """(code points with every digit as 0, message of each, the code points as written,
     the texts laid end to end as a string: one code point per character)."""
-    joined = "".join(f" {t} " for t in texts)
+    joined = f" {'  '.join(texts)} " if texts else ""  # each text between two spaces
     raw = np.frombuffer(joined.encode("utf-32-le", "replace"), dtype=np.uint32)
     lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts)) + 2
     docs = np.repeat(np.arange(len(texts), dtype=np.uint64), lengths)

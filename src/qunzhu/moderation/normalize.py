@@ -262,6 +262,15 @@ _JOIN_ASCII = _join(_BETWEEN_DIGITS, _BETWEEN_SINGLES)
 ASCII, so they cannot match, yet they cost at every separator (the look-ahead for a
 Chinese character reads the rest of the run each time). Most chat is ASCII."""
 
+_ASCII_WORD_BYTES = bytes(
+    c if chr(c).isascii() and (chr(c).isalnum() or chr(c) in "_+@") else 32 for c in range(256)
+)
+"""For ``bytes.translate``: an ASCII character of _WORDISH stays, any other becomes a space."""
+_ASCII_JOINABLE_SINGLES = re.compile(rb" [^ ] [^ ] ")
+_ASCII_JOINABLE_DIGITS = re.compile(rb"\d \d")
+"""In ASCII words one space apart (padded with a space at each end), where _JOIN_ASCII
+could match: two single-character words in a row, or a digit on each side of a space."""
+
 _RUNS = re.compile(f"{_JOIN.pattern}|([^\\w+@]+)")
 """Every separator run: joined away by _JOIN, or else (group 1) kept as one space."""
 _RUNS_ASCII = re.compile(f"{_JOIN_ASCII.pattern}|([^\\w+@]+)")
@@ -482,12 +491,26 @@ def normalize(original: str) -> Normalized:
     # every ASCII character folds to exactly one (isascii is a flag, not a scan)
     if not original.isascii() and not _FOLD.uneven.isdisjoint(original):
         index = _index(original)
-    joins = _JOIN_ASCII if text.isascii() else _JOIN
-    compact = " ".join(_WORDISH.findall(joins.sub("", text)))
+    compact = _ascii_compact(text) if text.isascii() else None
+    if compact is None:
+        joins = _JOIN_ASCII if text.isascii() else _JOIN
+        compact = " ".join(_WORDISH.findall(joins.sub("", text)))
     if _CANON_PROBE.search(compact):
         compact = _CANON_RE.sub(_canonical_word, compact)
     compact = _letters_again(compact)
     return Normalized(original, text, index, compact)
+
+
+def _ascii_compact(text: str) -> str | None:
+    """The compact view (before contact words and leet) of an ASCII ``text`` without
+    running _JOIN_ASCII, or None where it could join something (then ask it). In ASCII a
+    separator is any character but a letter, a digit, ``_``, ``+`` and ``@``: the words are
+    what is left after turning separators into spaces, most often one space apart. Half
+    the cost of the two regular expressions on English chat."""
+    padded = b" ".join([b"", *text.encode("ascii").translate(_ASCII_WORD_BYTES).split(), b""])
+    if _ASCII_JOINABLE_DIGITS.search(padded) or _ASCII_JOINABLE_SINGLES.search(padded):
+        return None
+    return padded[1:-1].decode("ascii")
 
 
 def _canonical_word(match: re.Match[str]) -> str:
