@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pytest import MonkeyPatch
+
 from qunzhu.moderation.content import (
     build_words,
     scan_contacts,
@@ -133,3 +135,20 @@ def test_the_batch_screen_says_of_each_message_what_it_says_of_it_alone() -> Non
     assert screen(norms, words) == alone
     assert True in alone and False in alone
     assert screen(norms, build_words([])) == [screen([n], build_words([]))[0] for n in norms]
+
+
+def test_the_contact_gates_skip_only_patterns_that_cannot_match(monkeypatch: MonkeyPatch) -> None:
+    import random
+
+    from qunzhu.moderation import content
+
+    rng = random.Random(19)
+    pieces = ["加", "+", "家", "v", "w", "q", "qq", "微信", "@ab_cd", "call", "txt", "联系"]
+    pieces += ["13800138000", "8613912345678", "12345", "1234567", "9", " ", "群", "是", "x"]
+    samples = ["".join(rng.choice(pieces) for _ in range(rng.randint(1, 8))) for _ in range(4000)]
+    norms = [normalize(text) for text in samples]
+    gated = [scan_contacts(norm, Rules()) for norm in norms]
+    every_gate = {gate for *_, gate in content._CONTACT}
+    monkeypatch.setattr(content, "_gates", lambda compact: set(every_gate))
+    assert [scan_contacts(norm, Rules()) for norm in norms] == gated
+    assert sum(map(bool, gated)) > 1000

@@ -219,3 +219,21 @@ def test_the_ascii_compact_shortcut_agrees_with_the_regular_expressions() -> Non
         if got is None:  # said to be joinable: the pattern does join something
             assert _JOIN_ASCII.search(text), text
     assert shortcut > 1000
+
+
+def test_the_numeral_run_pattern_finds_what_its_first_form_found() -> None:
+    import random
+    import re
+
+    from qunzhu.moderation.normalize import _CJK, _NUMERAL_RUN, _NUMERALS, MIN_NUMERAL_RUN
+
+    first = re.compile(
+        f"[{_NUMERALS}]{{{MIN_NUMERAL_RUN},}}|(?<![{_CJK}])[{_NUMERALS}]+(?![{_CJK}])"
+    )
+    rng = random.Random(20)
+    pieces = [*"一二三〇零五八九", "个", "下", "a", "1", " ", "-", "！", "你", "ア"]
+    samples = ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 12))) for _ in range(8000)]
+    for text in samples:
+        assert [m.span() for m in _NUMERAL_RUN.finditer(text)] == [
+            m.span() for m in first.finditer(text)
+        ], text
