@@ -152,3 +152,21 @@ def test_the_contact_gates_skip_only_patterns_that_cannot_match(monkeypatch: Mon
     monkeypatch.setattr(content, "_gates", lambda compact: set(every_gate))
     assert [scan_contacts(norm, Rules()) for norm in norms] == gated
     assert sum(map(bool, gated)) > 1000
+
+
+def test_the_screen_finds_latin_words_as_the_automaton_does(monkeypatch: MonkeyPatch) -> None:
+    import random
+
+    from qunzhu.moderation import content
+
+    words = words_for(Rules(banned_words=BannedWordsRule(words=["刷单", "casino", "sex"])))
+    assert "casino" in words.latin and "刷单" not in words.latin
+    rng = random.Random(22)
+    pieces = ["casino", "cas", "ino", "sex", "sussex", "you have won", "you", "won", "刷单"]
+    pieces += ["刷", "单", "free", "bitcoin", "free bitcoin", "a", " ", "\n", "x1"]
+    samples = ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 6))) for _ in range(3000)]
+    norms = [normalize(text) for text in samples]
+    found = content.screen(norms, words)
+    assert found.count(True) > 500 and found.count(False) > 500
+    monkeypatch.setattr(content, "_FIND_LATIN_UP_TO", -1)  # the automaton alone
+    assert content.screen(norms, words) == found

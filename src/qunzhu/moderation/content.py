@@ -99,6 +99,7 @@ class WordList:
 
     automaton: ahocorasick.Automaton | None
     size: int
+    latin: tuple[str, ...] = ()  # the words written in ASCII alone (for :func:`screen`)
 
     def matches(self, compact: str) -> Iterable[tuple[int, int, str]]:
         if self.automaton is None or not compact:
@@ -117,15 +118,18 @@ def _letter_at(text: str, position: int) -> bool:
 def build_words(words: Iterable[str]) -> WordList:
     automaton = ahocorasick.Automaton()
     count = 0
+    latin: dict[str, None] = {}
     for raw in words:
         word = normalize(raw.strip()).compact.strip()
         if word and not raw.lstrip().startswith("#"):
             automaton.add_word(word, word)
             count += 1
+            if word.isascii():
+                latin[word] = None
     if not count:
         return WordList(None, 0)
     automaton.make_automaton()
-    return WordList(automaton, count)
+    return WordList(automaton, count, tuple(latin))
 
 
 @lru_cache(maxsize=1)
@@ -208,10 +212,33 @@ def screen(norms: Sequence[Normalized], words: WordList) -> list[bool]:
         # banned words are looked for in the compact view only (half the text to read), and
         # only in the messages without a sign yet: most of the batch, not all of it
         rest = [i for i, sign in enumerate(hit) if not sign]
+        if len(words.latin) <= _FIND_LATIN_UP_TO:
+            # in an ASCII message only the Latin words can occur: a few str.find over those
+            # messages (most chat) cost less than the automaton reading every character
+            ascii_ = [i for i in rest if norms[i].compact.isascii()]
+            rest = [i for i in rest if not norms[i].compact.isascii()]
+            _find_words(hit, ascii_, norms, words.latin)
         starts, joined = _joined([f"{norms[i].compact}\n" for i in rest])
         for end, _ in words.automaton.iter(joined):
             hit[rest[bisect_right(starts, end) - 1]] = True
     return hit
+
+
+_FIND_LATIN_UP_TO = 32
+"""Up to this many Latin words :func:`screen` looks for each with str.find."""
+
+
+def _find_words(
+    hit: list[bool], among: list[int], norms: Sequence[Normalized], words: tuple[str, ...]
+) -> None:
+    """Marks the messages ``among`` whose compact view holds one of ``words``."""
+    starts, joined = _joined([f"{norms[i].compact}\n" for i in among])
+    for word in words:
+        at = joined.find(word)
+        while at >= 0:
+            k = bisect_right(starts, at) - 1
+            hit[among[k]] = True
+            at = joined.find(word, starts[k + 1])  # one is enough: on to the next message
 
 
 def _joined(pieces: list[str]) -> tuple[list[int], str]:

@@ -313,6 +313,7 @@ def _distinct(keys: U64, narrow: bool) -> Index:
     return ordered[first]
 
 
+_MIX32 = np.uint32(0x9E3779B1)
 _TABLE_FROM = 4096
 """Keys in a batch from which :func:`_distinct_unordered` beats a sort."""
 
@@ -327,7 +328,10 @@ def _distinct_unordered(keys: U64, narrow: bool) -> Index:
     size = len(values)
     bits = max((8 * size - 1).bit_length(), 4)
     with np.errstate(over="ignore"):
-        slot = ((keys * _MIX) >> np.uint64(64 - bits)).astype(np.intp)
+        if narrow and bits < 32:  # 32-bit keys hash in 32 bits: a third less to compute
+            slot = ((values * _MIX32) >> np.uint32(32 - bits)).astype(np.intp)
+        else:
+            slot = ((keys * _MIX) >> np.uint64(64 - bits)).astype(np.intp)
     table = np.empty(1 << bits, dtype=np.int32)
     where = np.arange(size, dtype=np.int32)
     table[slot] = where
