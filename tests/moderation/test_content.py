@@ -168,5 +168,7 @@ def test_the_screen_finds_latin_words_as_the_automaton_does(monkeypatch: MonkeyP
     norms = [normalize(text) for text in samples]
     found = content.screen(norms, words)
     assert found.count(True) > 500 and found.count(False) > 500
+    unknown = content.WordList(words.automaton, words.size)  # Latin words not listed
+    assert content.screen(norms, unknown) == found
     monkeypatch.setattr(content, "_FIND_LATIN_UP_TO", -1)  # the automaton alone
     assert content.screen(norms, words) == found

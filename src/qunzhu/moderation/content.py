@@ -99,7 +99,9 @@ class WordList:
 
     automaton: ahocorasick.Automaton | None
     size: int
-    latin: tuple[str, ...] = ()  # the words written in ASCII alone (for :func:`screen`)
+    # the words written in ASCII alone, for :func:`screen` (None: not known, it reads all
+    # messages with the automaton)
+    latin: tuple[str, ...] | None = None
 
     def matches(self, compact: str) -> Iterable[tuple[int, int, str]]:
         if self.automaton is None or not compact:
@@ -212,7 +214,7 @@ def screen(norms: Sequence[Normalized], words: WordList) -> list[bool]:
         # banned words are looked for in the compact view only (half the text to read), and
         # only in the messages without a sign yet: most of the batch, not all of it
         rest = [i for i, sign in enumerate(hit) if not sign]
-        if len(words.latin) <= _FIND_LATIN_UP_TO:
+        if words.latin is not None and len(words.latin) <= _FIND_LATIN_UP_TO:
             # in an ASCII message only the Latin words can occur: a few str.find over those
             # messages (most chat) cost less than the automaton reading every character
             ascii_ = [i for i in rest if norms[i].compact.isascii()]
