@@ -237,3 +237,17 @@ def test_the_numeral_run_pattern_finds_what_its_first_form_found() -> None:
         assert [m.span() for m in _NUMERAL_RUN.finditer(text)] == [
             m.span() for m in first.finditer(text)
         ], text
+
+
+def test_the_evidence_map_is_the_map_built_with_the_compact_view() -> None:
+    import random
+
+    from qunzhu.moderation.normalize import _mapped_compact, _segments
+
+    rng = random.Random(23)
+    pieces = ["薇信", "相信", "开心", "v信", "wx", "扣扣", "tg", "电报", "a", "1", "3", " ", "-"]
+    pieces += ["微", "x", "xin", "qq", "fr3e", "加", "群", "。", "abc", "\u200b", "Ｖ"]
+    samples = ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 10))) for _ in range(4000)]
+    for written in samples:
+        text = normalize(written).text
+        assert _segments(text) == _mapped_compact(text)[1], written

@@ -443,7 +443,7 @@ class Normalized:
     @property
     def _map(self) -> _Map:
         if not self._lazy:
-            self._lazy.append(_Map(tuple(_mapped_compact(self.text)[1])))
+            self._lazy.append(_Map(tuple(_segments(self.text))))
         return self._lazy[0]
 
     def _to_original(self, position: int, *, end: bool) -> int:
@@ -564,13 +564,24 @@ def _mapped_compact(text: str) -> tuple[str, list[Segment]]:
     return _letters_again(compact), segments
 
 
+def _segments(text: str) -> list[Segment]:
+    """The segments of :func:`_mapped_compact` alone (leet is one for one: no need)."""
+    compact, segments = _compact(text)
+    if _CANON_PROBE.search(compact):
+        segments = _canonical(compact, segments)[1]
+    return segments
+
+
 def _canonical(compact: str, segments: list[Segment]) -> tuple[str, list[Segment]]:
+    matches = list(_CANON_RE.finditer(compact))
+    if not matches:  # the probe's hit was an ordinary word ("相信", "开心"): nothing moves
+        return compact, segments
     probe = _Map(tuple(segments))
     out: list[str] = []
     new: list[Segment] = []
     length = 0
     last = 0
-    for match in _CANON_RE.finditer(compact):
+    for match in matches:
         start, end = match.span()
         if start > last:
             out.append(compact[last:start])
