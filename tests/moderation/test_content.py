@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pytest import MonkeyPatch
+
 from qunzhu.moderation.content import (
     build_words,
     scan_contacts,
@@ -133,3 +135,40 @@ def test_the_batch_screen_says_of_each_message_what_it_says_of_it_alone() -> Non
     assert screen(norms, words) == alone
     assert True in alone and False in alone
     assert screen(norms, build_words([])) == [screen([n], build_words([]))[0] for n in norms]
+
+
+def test_the_contact_gates_skip_only_patterns_that_cannot_match(monkeypatch: MonkeyPatch) -> None:
+    import random
+
+    from qunzhu.moderation import content
+
+    rng = random.Random(19)
+    pieces = ["加", "+", "家", "v", "w", "q", "qq", "微信", "@ab_cd", "call", "txt", "联系"]
+    pieces += ["13800138000", "8613912345678", "12345", "1234567", "9", " ", "群", "是", "x"]
+    samples = ["".join(rng.choice(pieces) for _ in range(rng.randint(1, 8))) for _ in range(4000)]
+    norms = [normalize(text) for text in samples]
+    gated = [scan_contacts(norm, Rules()) for norm in norms]
+    every_gate = {gate for *_, gate in content._CONTACT}
+    monkeypatch.setattr(content, "_gates", lambda compact: set(every_gate))
+    assert [scan_contacts(norm, Rules()) for norm in norms] == gated
+    assert sum(map(bool, gated)) > 1000
+
+
+def test_the_screen_finds_latin_words_as_the_automaton_does(monkeypatch: MonkeyPatch) -> None:
+    import random
+
+    from qunzhu.moderation import content
+
+    words = words_for(Rules(banned_words=BannedWordsRule(words=["刷单", "casino", "sex"])))
+    assert "casino" in words.latin and "刷单" not in words.latin
+    rng = random.Random(22)
+    pieces = ["casino", "cas", "ino", "sex", "sussex", "you have won", "you", "won", "刷单"]
+    pieces += ["刷", "单", "free", "bitcoin", "free bitcoin", "a", " ", "\n", "x1"]
+    samples = ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 6))) for _ in range(3000)]
+    norms = [normalize(text) for text in samples]
+    found = content.screen(norms, words)
+    assert found.count(True) > 500 and found.count(False) > 500
+    unknown = content.WordList(words.automaton, words.size)  # Latin words not listed
+    assert content.screen(norms, unknown) == found
+    monkeypatch.setattr(content, "_FIND_LATIN_UP_TO", -1)  # the automaton alone
+    assert content.screen(norms, words) == found

@@ -126,3 +126,21 @@ def test_a_batch_scores_as_its_messages_do_one_by_one() -> None:
     batch = model.scores_of(norms)  # several pieces of CHUNK_CHARS
     alone = np.array([model.scores_of([n])[0] for n in norms[:8]])
     assert np.array_equal(batch[:8], alone) and np.array_equal(batch[:4], batch[-4:])
+
+
+def test_the_word_precheck_never_misses_a_prize_or_stop_word() -> None:
+    import random
+
+    from qunzhu.moderation.features import _MAY_WORD, _WORDS
+
+    rng = random.Random(21)
+    words = ["won", "winner", "wins", "prize", "claim", "awarded", "guaranteed", "reward"]
+    words += ["bonus", "cash", "selected", "free entry", "urgent", "stop", "unsubscribe"]
+    words += ["opt out", "optout", "entry", "free", "opt", "w", "in", "x", " ", "1", "中"]
+    samples = ["".join(rng.choice(words) for _ in range(rng.randint(0, 5))) for _ in range(5000)]
+    found = 0
+    for text in samples:
+        if _WORDS.search(text):
+            found += 1
+            assert _MAY_WORD.search(text), text
+    assert found > 1000

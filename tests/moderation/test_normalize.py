@@ -198,3 +198,56 @@ def test_the_ascii_join_pattern_joins_what_the_full_one_joins_in_ascii_text() ->
         assert _JOIN_ASCII.sub("", text) == _JOIN.sub("", text), text
         fast = [(m.span(), m.group(1)) for m in _RUNS_ASCII.finditer(text)]
         assert fast == [(m.span(), m.group(1)) for m in _RUNS.finditer(text)], text
+
+
+def test_the_ascii_compact_shortcut_agrees_with_the_regular_expressions() -> None:
+    import random
+
+    from qunzhu.moderation.normalize import _JOIN_ASCII, _WORDISH, _ascii_compact
+
+    rng = random.Random(17)
+    pieces = ["a", "b", "ab", "Free", "1", "23", "456", "+", "@x", "_", " ", "  ", "-", ".", "\t"]
+    pieces += ["\n", "\x00", "\x7f", "!", "~", "i", "9", "x9", "é"]
+    samples = ["f.r.e.e", "v x", "138 0013 8000", "12:30 - 14:45", "I am a cat", " a ", "", "a"]
+    samples += ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 14))) for _ in range(5000)]
+    shortcut = 0
+    for text in (s.lower() for s in samples if s.isascii()):
+        expected = " ".join(_WORDISH.findall(_JOIN_ASCII.sub("", text)))
+        got = _ascii_compact(text)
+        assert got is None or got == expected, text
+        shortcut += got is not None
+        if got is None:  # said to be joinable: the pattern does join something
+            assert _JOIN_ASCII.search(text), text
+    assert shortcut > 1000
+
+
+def test_the_numeral_run_pattern_finds_what_its_first_form_found() -> None:
+    import random
+    import re
+
+    from qunzhu.moderation.normalize import _CJK, _NUMERAL_RUN, _NUMERALS, MIN_NUMERAL_RUN
+
+    first = re.compile(
+        f"[{_NUMERALS}]{{{MIN_NUMERAL_RUN},}}|(?<![{_CJK}])[{_NUMERALS}]+(?![{_CJK}])"
+    )
+    rng = random.Random(20)
+    pieces = [*"一二三〇零五八九", "个", "下", "a", "1", " ", "-", "！", "你", "ア"]
+    samples = ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 12))) for _ in range(8000)]
+    for text in samples:
+        assert [m.span() for m in _NUMERAL_RUN.finditer(text)] == [
+            m.span() for m in first.finditer(text)
+        ], text
+
+
+def test_the_evidence_map_is_the_map_built_with_the_compact_view() -> None:
+    import random
+
+    from qunzhu.moderation.normalize import _mapped_compact, _segments
+
+    rng = random.Random(23)
+    pieces = ["薇信", "相信", "开心", "v信", "wx", "扣扣", "tg", "电报", "a", "1", "3", " ", "-"]
+    pieces += ["微", "x", "xin", "qq", "fr3e", "加", "群", "。", "abc", "\u200b", "Ｖ"]
+    samples = ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 10))) for _ in range(4000)]
+    for written in samples:
+        text = normalize(written).text
+        assert _segments(text) == _mapped_compact(text)[1], written

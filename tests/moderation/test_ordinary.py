@@ -35,3 +35,23 @@ def test_rule_detectors_still_read_what_was_set_aside() -> None:
     ad = "@王小明 教程在这 https://github.com/a/b 加微信 abc12345 领资料"
     decision = Inspector().check(ad)
     assert any(f.rule == "contact_solicitation" for f in decision.findings)
+
+
+def test_the_link_precheck_never_misses_what_the_link_pattern_finds() -> None:
+    import random
+
+    from qunzhu.moderation.ordinary import _URL, may_link
+
+    rng = random.Random(18)
+    pieces = ["w", "W", "ww", ".", "://", "http", "HTTPS", ":/", "/", "a", " ", "微", "ſ", "é"]
+    samples = ["WWW.example.com", "see hTTp://x", "ww.w", "w.w.w.", "plain text"]
+    samples += ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 10))) for _ in range(5000)]
+    for text in samples:
+        if _URL.search(text):
+            assert may_link(text), text
+    assert not may_link("no link here, just w and ww.")
+
+
+def test_text_without_a_link_code_or_name_is_judged_whole() -> None:
+    assert set_aside("加微信 abc12345 领资料") is None
+    assert set_aside("thanks @bob") == "thanks"

@@ -63,18 +63,18 @@ _CONTACT: list[tuple[re.Pattern[str], str, float, str]] = [
         0.9,
         "add_v",
     ),
-    (re.compile(r"v(?<![a-z0-9]v)\s?\d{7,12}(?!\d)"), "wechat_id", 0.85, "digits"),
+    (re.compile(r"v(?<![a-z0-9]v)\s?\d{7,12}(?!\d)"), "wechat_id", 0.85, "v_digits"),
     (re.compile(r"qq(?<!群qq)号?[:：]?\s?[1-9]\d{4,10}(?!\d)"), "qq_number", 0.95, "qq"),
-    (re.compile(r"q(?<![a-z0-9]q)\s?[1-9]\d{6,10}(?!\d)"), "qq_number", 0.8, "digits"),
+    (re.compile(r"q(?<![a-z0-9]q)\s?[1-9]\d{6,10}(?!\d)"), "qq_number", 0.8, "q_digits"),
     (re.compile(r"[1-9](?<!\d[1-9])\d{5,10}(?:是|为)?qq"), "qq_number", 0.85, "qq"),
-    (re.compile(r"(?:加|\+|家)\s?[1-9]\d{5,10}(?!\d)"), "contact_number", 0.8, "digits"),
+    (re.compile(r"(?:加|\+|家)\s?[1-9]\d{5,10}(?!\d)"), "contact_number", 0.8, "add_digits"),
     (
         re.compile(_CUE + r".{0,12}?(?<!\d)(?:\+?86)?1[3-9]\d{9}(?!\d)"),
         "phone_number",
         0.95,
-        "digits",
+        "mobile",
     ),
-    (re.compile(_PHONE), "phone_number", 0.8, "digits"),
+    (re.compile(_PHONE), "phone_number", 0.8, "mobile"),
     (
         re.compile(r"(?:call|text|txt|sms|ring)\s(?:[a-z0-9&]+\s){0,3}?(?:0|\+44)?\d{5,11}(?!\d)"),
         "phone_number",
@@ -88,9 +88,9 @@ _CONTACT: list[tuple[re.Pattern[str], str, float, str]] = [
         "@",
     ),
 ]
-_FIVE_DIGITS = re.compile(r"\d{5}")
+_FIVE_DIGITS = re.compile(r"\d\d{4}")  # not \d{5}: a first character class lets it skip at C speed
+_MOBILE = re.compile(r"1[3-9]\d{9}")
 _ADD_V = re.compile(r"[加+家咖嘉] ?[vw]")
-_ANY_GATE = re.compile(r"\d{5}|微信|qq|@|[加+家咖嘉] ?[vw]")
 
 
 @dataclass(frozen=True)
@@ -99,6 +99,9 @@ class WordList:
 
     automaton: ahocorasick.Automaton | None
     size: int
+    # the words written in ASCII alone, for :func:`screen` (None: not known, it reads all
+    # messages with the automaton)
+    latin: tuple[str, ...] | None = None
 
     def matches(self, compact: str) -> Iterable[tuple[int, int, str]]:
         if self.automaton is None or not compact:
@@ -117,15 +120,18 @@ def _letter_at(text: str, position: int) -> bool:
 def build_words(words: Iterable[str]) -> WordList:
     automaton = ahocorasick.Automaton()
     count = 0
+    latin: dict[str, None] = {}
     for raw in words:
         word = normalize(raw.strip()).compact.strip()
         if word and not raw.lstrip().startswith("#"):
             automaton.add_word(word, word)
             count += 1
+            if word.isascii():
+                latin[word] = None
     if not count:
         return WordList(None, 0)
     automaton.make_automaton()
-    return WordList(automaton, count)
+    return WordList(automaton, count, tuple(latin))
 
 
 @lru_cache(maxsize=1)
@@ -175,8 +181,9 @@ def scan_words(norm: Normalized, rules: Rules, words: WordList) -> list[Finding]
 # Cheap first looks: most messages have none of these, and skip the patterns entirely.
 _MAY_INVITE = re.compile(r"t ?\.? ?me\b|telegram|discord|qq\.com|wechat|weixin|群")
 _SIGNS = re.compile(
-    # _MAY_INVITE and _ANY_GATE in one, each branch starting with a plain character, which
-    # lets the regex engine skip to candidates at C speed (normalized digits are ASCII)
+    # _MAY_INVITE and the contact gates (_gates) in one, each branch starting with a plain
+    # character, which lets the regex engine skip to candidates at C speed (normalized digits
+    # are ASCII)
     "|".join(
         [
             *(r"t ?\.? ?me\b", "telegram", "discord", r"qq\.com", "wechat", "weixin", "群"),
@@ -207,10 +214,33 @@ def screen(norms: Sequence[Normalized], words: WordList) -> list[bool]:
         # banned words are looked for in the compact view only (half the text to read), and
         # only in the messages without a sign yet: most of the batch, not all of it
         rest = [i for i, sign in enumerate(hit) if not sign]
+        if words.latin is not None and len(words.latin) <= _FIND_LATIN_UP_TO:
+            # in an ASCII message only the Latin words can occur: a few str.find over those
+            # messages (most chat) cost less than the automaton reading every character
+            ascii_ = [i for i in rest if norms[i].compact.isascii()]
+            rest = [i for i in rest if not norms[i].compact.isascii()]
+            _find_words(hit, ascii_, norms, words.latin)
         starts, joined = _joined([f"{norms[i].compact}\n" for i in rest])
         for end, _ in words.automaton.iter(joined):
             hit[rest[bisect_right(starts, end) - 1]] = True
     return hit
+
+
+_FIND_LATIN_UP_TO = 32
+"""Up to this many Latin words :func:`screen` looks for each with str.find."""
+
+
+def _find_words(
+    hit: list[bool], among: list[int], norms: Sequence[Normalized], words: tuple[str, ...]
+) -> None:
+    """Marks the messages ``among`` whose compact view holds one of ``words``."""
+    starts, joined = _joined([f"{norms[i].compact}\n" for i in among])
+    for word in words:
+        at = joined.find(word)
+        while at >= 0:
+            k = bisect_right(starts, at) - 1
+            hit[among[k]] = True
+            at = joined.find(word, starts[k + 1])  # one is enough: on to the next message
 
 
 def _joined(pieces: list[str]) -> tuple[list[int], str]:
@@ -254,19 +284,27 @@ def scan_invites(norm: Normalized, rules: Rules) -> list[Finding]:
 
 def _gates(compact: str) -> set[str]:
     """Which cheap signs of a contact offer the text has (most messages have none)."""
-    if not _ANY_GATE.search(compact):
-        return set()
     gates = {gate for gate in ("微信", "qq", "@") if gate in compact}
     if _FIVE_DIGITS.search(compact):
         gates.add("digits")
+        # each of these patterns also needs a letter or a number of its own: a message with
+        # digits (most offers, many chat lines) skips the patterns that cannot match
+        if "v" in compact:
+            gates.add("v_digits")
+        if "q" in compact:
+            gates.add("q_digits")
+        if "加" in compact or "+" in compact or "家" in compact:
+            gates.add("add_digits")
+        if _MOBILE.search(compact):
+            gates.add("mobile")
     if _ADD_V.search(compact):
         gates.add("add_v")
     return gates
 
 
-@lru_cache(maxsize=32)
+@lru_cache(maxsize=512)
 def _contact_patterns(gates: frozenset[str]) -> tuple[tuple[re.Pattern[str], str, float], ...]:
-    """The patterns whose gate is open, in their order (at most 32 sets of gates)."""
+    """The patterns whose gate is open, in their order (at most 512 sets of gates)."""
     return tuple((p, detector, score) for p, detector, score, gate in _CONTACT if gate in gates)
 
 

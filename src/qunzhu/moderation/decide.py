@@ -47,6 +47,7 @@ _MEMBER_PART = {
     "remove": "remove",
     "blacklist": "blacklist",
 }
+_SANCTIONS = frozenset(_MEMBER_PART.values())
 _DEFAULT_MUTE_MINUTES = 10
 _DELETES = frozenset({"delete", "delete_warn", "remove", "blacklist"})
 
@@ -155,21 +156,15 @@ def decide(
 ) -> Decision:
     if not findings:
         return Decision("allow", score=score, total_points=standing.points)
-    # the hardest action decides; between equals, a rule's evidence explains better than a
-    # classifier score. (key, finding, action) triples, sorted by key alone: the sort is
-    # stable (reverse too), so equal keys keep the findings' order. Each finding's action
-    # is worked out once; this runs for every message with a finding.
     good = standing.good_standing
-    ranks = _RANKS
-    keyed: list[tuple[tuple[int, bool, int, float], Finding, str]] = []
-    for f in findings:
-        action = rule_action(rules, f, good_standing=good)
-        key = (ranks.get(action, 0), f.rule != "classifier", f.severity, f.score)
-        keyed.append((key, f, action))
-    if len(keyed) > 1:
-        keyed.sort(key=itemgetter(0), reverse=True)
+    if len(findings) == 1:  # most messages with a finding: nothing to rank
+        main = findings[0]
+        action = rule_action(rules, main, good_standing=good)
+        keyed = [((0, False, 0, 0.0), main, action)]
+    else:
+        keyed = _ranked(findings, rules, good)
+        main, action = keyed[0][1], keyed[0][2]
     ranked = [item[1] for item in keyed]
-    main, action = keyed[0][1], keyed[0][2]
     points_before = standing.points
     if action == "allow":
         return Decision("allow", ranked, main, score=score, total_points=points_before)
@@ -185,9 +180,10 @@ def decide(
     points = round(severity * slack(escalation, standing.tier), 3)
     total = points_before + points
     step = escalation.step_for(total) if points > 0 else None
-    sanction, minutes = _sanction([item[2] for item in acting], step, escalation)
-    delete = any(item[2] in _DELETES for item in acting) or sanction in ("remove", "blacklist")
-    final = max((action, sanction or "allow"), key=_rank)
+    actions = [item[2] for item in acting]
+    sanction, minutes = _sanction(actions, step, escalation)
+    delete = not _DELETES.isdisjoint(actions) or sanction in ("remove", "blacklist")
+    final = action if sanction is None else max((action, sanction), key=_rank)
     if delete and final == "warn":
         final = "delete_warn"  # the message goes too: say so in one word
     return Decision(
@@ -203,11 +199,29 @@ def decide(
     )
 
 
+def _ranked(
+    findings: list[Finding], rules: Rules, good: bool
+) -> list[tuple[tuple[int, bool, int, float], Finding, str]]:
+    """(key, finding, action) triples, hardest first.
+
+    The hardest action decides; between equals, a rule's evidence explains better than a
+    classifier score. Sorted by key alone: the sort is stable (reverse too), so equal keys
+    keep the findings' order. Each finding's action is worked out once."""
+    ranks = _RANKS
+    keyed: list[tuple[tuple[int, bool, int, float], Finding, str]] = []
+    for f in findings:
+        action = rule_action(rules, f, good_standing=good)
+        key = (ranks.get(action, 0), f.rule != "classifier", f.severity, f.score)
+        keyed.append((key, f, action))
+    keyed.sort(key=itemgetter(0), reverse=True)
+    return keyed
+
+
 def _sanction(
     actions: list[str], step: EscalationStep | None, escalation: Escalation
 ) -> tuple[str | None, int | None]:
     own = [part for a in actions if (part := _MEMBER_PART.get(a))]
-    ladder = step.action if step is not None and step.action in _MEMBER_PART.values() else None
+    ladder = step.action if step is not None and step.action in _SANCTIONS else None
     if not own and ladder == "warn":
         ladder = None  # a silent delete stays silent until the ladder says more than warn
     choices = [*own, *([ladder] if ladder else [])]

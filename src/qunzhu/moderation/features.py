@@ -81,7 +81,7 @@ class Hashed:
 def _codepoints(texts: Sequence[str]) -> tuple[U64, U64, npt.NDArray[np.uint32], str]:
     """(code points with every digit as 0, message of each, the code points as written,
     the texts laid end to end as a string: one code point per character)."""
-    joined = "".join(f" {t} " for t in texts)
+    joined = f" {'  '.join(texts)} " if texts else ""  # each text between two spaces
     raw = np.frombuffer(joined.encode("utf-32-le", "replace"), dtype=np.uint32)
     lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts)) + 2
     docs = np.repeat(np.arange(len(texts), dtype=np.uint64), lengths)
@@ -222,6 +222,12 @@ _WORDS = re.compile(
 )
 """Prize or stop wording: ordinary English alone ("I won", "stop it"), a sign only in a
 message with a number of three digits or more, or an amount."""
+_MAY_WORD = re.compile(
+    "won|win|prize|claim|award|guaranteed|reward|bonus|cash|selected|entry|urgent|stop"
+    "|unsubscribe|opt"
+)
+"""A part of every _WORDS word, each branch a plain word: the engine skips to the letters
+they start with at C speed, and a message without any (Chinese text) needs no _WORDS scan."""
 _TXT, _CALL, _RATE, _MONEY, _PRIZE, _STOP, _AMOUNT = 1, 2, 3, 4, 5, 6, 16
 
 
@@ -276,6 +282,8 @@ def sign_keys(
             found.append(doc)
             numbered.add(doc)
     for doc in sorted(numbered):
+        if not _MAY_WORD.search(texts[doc]):
+            continue
         kinds = {_PRIZE if m.group("prize") else _STOP for m in _WORDS.finditer(texts[doc])}
         out += kinds
         found += [doc] * len(kinds)
@@ -305,6 +313,7 @@ def _distinct(keys: U64, narrow: bool) -> Index:
     return ordered[first]
 
 
+_MIX32 = np.uint32(0x9E3779B1)
 _TABLE_FROM = 4096
 """Keys in a batch from which :func:`_distinct_unordered` beats a sort."""
 
@@ -319,7 +328,10 @@ def _distinct_unordered(keys: U64, narrow: bool) -> Index:
     size = len(values)
     bits = max((8 * size - 1).bit_length(), 4)
     with np.errstate(over="ignore"):
-        slot = ((keys * _MIX) >> np.uint64(64 - bits)).astype(np.intp)
+        if narrow and bits < 32:  # 32-bit keys hash in 32 bits: a third less to compute
+            slot = ((values * _MIX32) >> np.uint32(32 - bits)).astype(np.intp)
+        else:
+            slot = ((keys * _MIX) >> np.uint64(64 - bits)).astype(np.intp)
     table = np.empty(1 << bits, dtype=np.int32)
     where = np.arange(size, dtype=np.int32)
     table[slot] = where

@@ -36,6 +36,8 @@ class Finding:
 def safe_text(text: str, limit: int = 500) -> str:
     """Text that any database and JSON encoder takes: lone surrogates replaced, cut short."""
     cut = text[:limit]
+    if cut.isascii():  # nothing to replace (a flag, not a scan)
+        return cut
     return cut.encode("utf-8", "replace").decode("utf-8")
 
 

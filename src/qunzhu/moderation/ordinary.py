@@ -135,15 +135,24 @@ def _without_code(text: str) -> str:
     return "\n".join(kept[:-1])
 
 
+def may_link(text: str) -> bool:
+    """Whether ``_URL`` could match: it needs "://" or "www." in any case (no other letter
+    folds to "w" under re.I). Scanning with _URL itself costs at every character."""
+    return "://" in text or "www." in text.lower()
+
+
 def set_aside(text: str, allow_domains: Iterable[str] = ()) -> str | None:
     """The message without its ordinary parts, or None when it has none (judge it whole).
     An empty string means nothing is left for the classifier to judge."""
-    allowed = tuple(allow_domains)
-    out = _URL.sub(lambda m: " " if known_host(m.group(0), allowed) else m.group(0), text)
+    out = text
+    if may_link(out):
+        allowed = tuple(allow_domains)
+        out = _URL.sub(lambda m: " " if known_host(m.group(0), allowed) else m.group(0), out)
     if "\n" in out or "```" in out:
         out = _without_code(out)
-    out = _GREETED.sub(lambda m: m.group(1), out)
-    out = _LEADING_MENTIONS.sub("", out)
+    if "@" in out:  # both patterns name someone with an "@"
+        out = _GREETED.sub(lambda m: m.group(1), out)
+        out = _LEADING_MENTIONS.sub("", out)
     if out == text:
         return None
     return out.strip()
