@@ -10,11 +10,15 @@ import pytest
 
 from qunzhu.engines.features import (
     _BRACKETED,
+    _HELP_BY_RUN,
+    _HELP_LOWER,
     _PUNCT,
     _QUESTION_START,
     _QUESTION_START_LOWER,
     _URL,
+    _ascii_runs,
     _asks,
+    _helps,
     features_normal_words,
     normalize,
 )
@@ -71,3 +75,39 @@ def test_an_ascii_opening_starts_a_question_as_the_case_blind_pattern_says(seed:
             assert (_QUESTION_START_LOWER.match(opening) is not None) == blind, opening
             starts += blind
     assert starts > 100
+
+
+# a phrase of each branch of _HELP (and its variants), and what may come before or after
+HELP_PHRASES = [
+    "anyone knows", "any one tried", "anybody uses", "any body here", "anyone got",
+    "is there a way", "is there any way", "how do i", "how can we", "how should you",
+    "any idea", "any ideas", "any help", "any clue", "any suggestions", "please help",
+    "help me", "need help", "need some help", "can someone", "can anybody",
+    "i have a problem", "i have some issues", "i'm stuck", "im trying to figure",
+    "doesn't work", "doesnt work", "does not work", "won't work", "wont work",
+    "i get an error", "i got this message", "i am getting the warning",
+    "i'm getting a error", "im getting error", "i keep getting that warning",
+    "asking how", "wondering whether", "wonder if", "i don't know how", "i dont know which",
+    "i do not know why", "looking for help", "looking for a way", "looking for advice",
+]  # fmt: skip
+EDGES = ["", " ", "_", "x", "9", "-", ":", "'", "s", "ing", "?", ". ", "\t"]
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_the_branches_a_lines_runs_name_match_as_the_whole_help_pattern(seed: int) -> None:
+    """_helps, the branches of _HELP the runs of a line name, each searched alone, against
+    the whole alternation's search."""
+    rng = random.Random(seed)
+    matched = 0
+    samples = ["", rng.choice(HELP_PHRASES), *HELP_PHRASES, *_HELP_BY_RUN]
+    for _ in range(4000):
+        parts = [rng.choice(HELP_PHRASES + PIECES) for _ in range(rng.randint(1, 3))]
+        samples.append("".join(p + rng.choice(EDGES) for p in parts))
+    for text in samples:
+        low = text.lower()
+        if not low.isascii():
+            continue
+        whole = _HELP_LOWER.search(low) is not None
+        assert _helps(low, _ascii_runs(low)) == whole, low
+        matched += whole
+    assert matched > 1000

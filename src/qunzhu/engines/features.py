@@ -91,21 +91,37 @@ _ASKS_IN_PLACE = re.compile(
     r"干嘛|请教|请问|问一下|问下|求助|求推荐|有人知道|谁知道|谁有|有人(?:用过|遇到过|试过|会)|"
     r"是什么|是啥|啥意思|什么意思|什么时候"
 )
+# each branch with the runs of [a-z0-9] one of which every match of it in an ASCII line
+# holds whole (between \b or a space and a space: "any", "there", "m" of "i'm", "work"
+# before its \b): a line's runs say which branches to search, where they are known
+_HELP_BRANCHES = (
+    (r"any ?(one|body) (knows?|tried|use[sd]?|have|has|got|here)", ("any", "anyone", "anybody")),
+    (r"is there (a|any) way", ("there",)),
+    (r"how (do|can|would|should) (i|we|you)", ("how",)),
+    (r"any (ideas?|help|clue|suggestions?)", ("any",)),
+    (r"please help", ("please",)),
+    (r"help me", ("help",)),
+    (r"need (some )?help", ("need",)),
+    (r"can (someone|somebody|anyone|anybody)", ("can",)),
+    (r"i have (a|an|some) (problem|issue|question)s?", ("have",)),
+    (r"i'?m (stuck|trying to figure)", ("m", "im")),
+    (r"(does ?n'?t|does not|won'?t) work\b.*$", ("work",)),
+    (
+        r"i (get|got|am getting|'?m getting|keep getting) (an? |this |the |that )?"
+        r"(error|message|warning)",
+        ("get", "got", "getting"),
+    ),
+    (
+        r"(asking|wondering|wonder) (how|what|why|where|if|whether)",
+        ("asking", "wondering", "wonder"),
+    ),
+    (r"i (don'?t|do not|dont) know (how|what|why|where|which)", ("know",)),
+    (r"looking for (help|a way|advice|suggestions?|recommendations?)", ("looking",)),
+)  # fmt: skip
 # a help request is a question even without a question mark ("anyone know…", "how do I…");
 # a statement that something is broken or failed is not, on its own: in a channel most of
 # them are replies ("I can't do it", "that card can't even handle it")
-_HELP = re.compile(
-    r"\b(any ?(one|body) (knows?|tried|use[sd]?|have|has|got|here)|is there (a|any) way|"
-    r"how (do|can|would|should) (i|we|you)|any (ideas?|help|clue|suggestions?)|please help|"
-    r"help me|"
-    r"need (some )?help|can (someone|somebody|anyone|anybody)|i have (a|an|some) "
-    r"(problem|issue|question)s?|i'?m (stuck|trying to figure)|(does ?n'?t|does not|won'?t) "
-    r"work\b.*$|i (get|got|am getting|'?m getting|keep getting) (an? |this |the |that )?"
-    r"(error|message|warning)|(asking|wondering|wonder) (how|what|why|where|if|whether)|"
-    r"i (don'?t|do not|dont) know (how|what|why|where|which)|"
-    r"looking for (help|a way|advice|suggestions?|recommendations?))",
-    re.I,
-)
+_HELP = re.compile(r"\b(" + "|".join(b for b, _ in _HELP_BRANCHES) + ")", re.I)
 # every branch of _HELP holds one of these words: an ASCII line with none of them (most
 # chat lines) skips the search, the costliest of a first recompute's text work
 _HELP_WORDS = (
@@ -114,6 +130,23 @@ _HELP_WORDS = (
 )  # fmt: skip
 _HELP_LOWER = re.compile(_HELP.pattern)  # for ASCII lines lower-cased already
 _HELP_HINT = re.compile("|".join(map(re.escape, _HELP_WORDS)))  # any of them, in one scan
+
+
+# for an ASCII line lower-cased already whose runs are known: by each run of
+# _HELP_BRANCHES, its branches (lower case: the case-sensitive search of the lower-cased
+# line is the case-blind one). _HELP_LOWER matches where one of the branches the line's
+# runs name does: most lines name none, the rest one or two, each searched for alone
+# rather than the whole alternation at every word
+def _branches_by_run() -> dict[str, tuple[re.Pattern[str], ...]]:
+    by_run: dict[str, tuple[re.Pattern[str], ...]] = {}
+    for branch, runs in _HELP_BRANCHES:
+        for run in runs:
+            by_run[run] = (*by_run.get(run, ()), re.compile(r"\b" + branch))
+    return by_run
+
+
+_HELP_BY_RUN = _branches_by_run()
+_HELP_RUNS = frozenset(_HELP_BY_RUN)
 _FENCED = re.compile(r"```.*?(```|$)", re.S)
 _QUOTED = re.compile(r"\"[^\"]*\"|“[^”]*”|「[^」]*」")  # quoted words are not asked
 
@@ -232,16 +265,6 @@ def features_normal_words(
     info_kind = INFO_KINDS.get(kind)
     filler = kind_filler or (info_kind is None and not link and _is_filler(norm, tokens, parts))
     substance = 0.0 if filler else _substance(tokens)
-    # _asks reads the opening of the prose normalized; where nothing sets the prose apart
-    # from the body here (no code fence, quote, emoji code, link or edge space), it is ``norm``
-    # and the prose is the raw text itself
-    same = not ("`" in raw or "[" in raw or '"' in raw or "“" in raw or "「" in raw)
-    if filler:
-        question = False
-    elif same and not url and raw[:1].strip() and raw[-1:].strip():
-        question = _asks_prose(raw, tokens, norm, low)
-    else:
-        question = _asks(raw, tokens, url)
     # nothing was removed from the text before normalizing: the same normal form
     words = parts
     if same_body:
@@ -253,6 +276,16 @@ def features_normal_words(
         whole = " ".join(words)
     else:
         whole, words = _normal_lower(low), None
+    # _asks reads the opening of the prose normalized; where nothing sets the prose apart
+    # from the body here (no code fence, quote, emoji code, link or edge space), it is ``norm``
+    # and the prose is the raw text itself, ``words`` (if known) the runs of its lower case
+    same = not ("`" in raw or "[" in raw or '"' in raw or "“" in raw or "「" in raw)
+    if filler:
+        question = False
+    elif same and not url and raw[:1].strip() and raw[-1:].strip():
+        question = _asks_prose(raw, tokens, norm, low, words)
+    else:
+        question = _asks(raw, tokens, url)
     # the tuple made directly, in TextFeatures' field order: the generated __new__ with
     # keywords costs as much again
     features = _new(
@@ -313,12 +346,16 @@ def _asks(raw: str, tokens: int, url: bool = True) -> bool:
 
 
 def _asks_prose(
-    prose: str, tokens: int, opening: str | None = None, low: str | None = None
+    prose: str,
+    tokens: int,
+    opening: str | None = None,
+    low: str | None = None,
+    runs: list[str] | None = None,
 ) -> bool:
     """:func:`_asks` of its prose (code, links and quotes out, no space at either end).
-    ``opening``: the prose's opening normalized, ``low``: ``prose.lower()``, if known (of
-    most chat lines, nothing is taken out: the prose is the text, its normal form the
-    opening)."""
+    ``opening``: the prose's opening normalized, ``low``: ``prose.lower()``, ``runs``: the
+    runs of [a-z0-9] of an ASCII ``low`` (:func:`_ascii_runs`), if known (of most chat
+    lines, nothing is taken out: the prose is the text, its normal form the opening)."""
     # the Chinese patterns need a Chinese character, the marks a "?": most chat lines in
     # a Latin script have neither, and skip those searches
     latin = prose.isascii()
@@ -341,4 +378,18 @@ def _asks_prose(
     # ASCII: the case-insensitive search is the case-sensitive one of the lower-cased line
     # (the pattern's letters are lower case), about three times faster
     low = prose.lower() if low is None else low
+    if runs is not None:
+        return _helps(low, runs)
     return _HELP_HINT.search(low) is not None and _HELP_LOWER.search(low) is not None
+
+
+def _helps(low: str, runs: list[str]) -> bool:
+    """``_HELP_LOWER.search(low)`` of an ASCII ``low`` whose runs are ``runs``: the
+    branches its runs name, each searched alone (or none, where they name none)."""
+    if _HELP_RUNS.isdisjoint(runs):
+        return False
+    for run in _HELP_RUNS.intersection(runs):
+        for branch in _HELP_BY_RUN[run]:
+            if branch.search(low) is not None:
+                return True
+    return False
