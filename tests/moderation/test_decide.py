@@ -111,3 +111,61 @@ def test_findings_that_rank_alike_keep_their_order() -> None:
         assert decision.findings == [*strong, weaker]
         assert decision.main is strong[0]
         assert decision.findings is not findings
+
+
+def test_is_spam_says_what_the_decision_on_the_same_findings_says() -> None:
+    import random
+
+    from qunzhu.moderation.decide import is_spam
+
+    rng = random.Random(3)
+    rules_ = ["classifier", "contact_solicitation", "banned_words", "links", "group_invites"]
+    rules_ += ["flood", "mass_mentions"]
+    checked = {True: 0, False: 0}
+    for _ in range(3000):
+        findings = [
+            Finding(
+                rule=rng.choice(rules_),
+                detector="x",
+                severity=rng.randint(0, 5),
+                score=rng.random(),
+                detail=rng.choice([{}, {"spam_threshold": rng.random()}]),
+            )
+            for _ in range(rng.randint(0, 4))
+        ]
+        standing = Standing(
+            good_standing=rng.random() < 0.3,
+            protected=rng.random() < 0.1,
+            points=float(rng.randint(0, 12)),
+        )
+        spam = decide(findings, Rules(), Escalation(), standing, score=rng.random()).spam
+        assert is_spam(findings) == spam
+        checked[spam] += 1
+    assert min(checked.values()) > 300
+
+
+def test_batch_verdicts_are_the_verdicts_of_single_checks() -> None:
+    import random
+
+    from qunzhu.moderation.evaluate import verdicts
+    from qunzhu.moderation.evasion import evade
+    from qunzhu.moderation.inspect import Inspector
+
+    texts = [
+        "有需要联系 138-0013-8000",
+        "加 薇 信 abc_123 了解",
+        "进群 t.me/joinchat/AbCd 看看",
+        "专业刷单，日结，加微信 abc12345",
+        "WINNER!! claim your prize, txt WIN to 85023 now",
+        "free entry to win £1000 cash, call 09061701461",
+        "ok see you at lunch",
+        "今天的作业交了吗",
+        "did you try rebooting with the old kernel?",
+        "",
+    ]
+    rng = random.Random(11)
+    texts += [evade(text, rng) for text in texts for _ in range(15)]
+    inspector = Inspector()
+    alone = [inspector.check(text).spam for text in texts]
+    assert verdicts(inspector, texts) == alone
+    assert True in alone and False in alone
