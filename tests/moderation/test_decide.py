@@ -169,3 +169,57 @@ def test_batch_verdicts_are_the_verdicts_of_single_checks() -> None:
     alone = [inspector.check(text).spam for text in texts]
     assert verdicts(inspector, texts) == alone
     assert True in alone and False in alone
+
+
+def test_the_spam_verdict_is_that_of_the_findings_with_their_evidence() -> None:
+    import random
+
+    from qunzhu.moderation import content
+    from qunzhu.moderation.decide import CONTENT_RULES, is_spam
+    from qunzhu.moderation.evasion import evade
+    from qunzhu.moderation.findings import ACT_SCORE
+    from qunzhu.moderation.inspect import Inspector, default_spec
+    from qunzhu.moderation.normalize import normalize
+    from qunzhu.spec.rules import BannedWordsRule, LinkRule
+
+    # what Inspector.spam_verdict takes for granted of the detectors
+    assert all(score >= ACT_SCORE for _, _, score, _ in content._CONTACT)
+    assert "links" not in CONTENT_RULES
+    rng = random.Random(17)
+    real = [
+        "有需要联系 138-0013-8000",
+        "加 薇 信 abc_123 了解",
+        "进群 t.me/joinchat/AbCd 看看",
+        "discord.gg/abcd1234",
+        "群号 12345678",
+        "专业刷单，日结，加微信 abc12345",
+        "online casino tonight, see www.example.com",
+        "WINNER!! claim your prize, txt WIN to 85023 now",
+        "free entry to win £1000 cash, call 09061701461",
+        "ok see you at lunch",
+        "今天的作业交了吗",
+        "did you try rebooting with the old kernel? see https://ubuntu.com/x",
+        "",
+    ]
+    pieces = ["加", "v", "qq", "微信", "@ab_cd", "call", "13800138000", "12345", "t.me/", "群"]
+    pieces += ["casino", "刷单", "win", "prize", " ", "see", "you", "www.x.com", "discord"]
+    texts = real + [evade(text, rng) for text in real for _ in range(20)]
+    texts += ["".join(rng.choice(pieces) for _ in range(rng.randint(1, 6))) for _ in range(1500)]
+    norms = [normalize(text) for text in texts]
+    base = default_spec()
+    links = base.rules.links.model_copy(update={"allowed": False})
+    words = BannedWordsRule(words=["casino", "刷单"])
+    rules = base.rules.model_copy(update={"links": links, "banned_words": words})
+    inspectors = [Inspector(), Inspector(spec=base.model_copy(update={"rules": rules}))]
+    assert isinstance(links, LinkRule)
+    verdicts = {True: 0, False: 0}
+    for inspector in inspectors:
+        scores = inspector.scores(norms)
+        signs = inspector.screen(norms)
+        for norm, score, sign in zip(norms, scores, signs, strict=True):
+            for s, g in ((score, sign), (score, True), (rng.random(), True)):
+                found = inspector.content(norm, s, newcomer=False, signs=g)
+                verdict = is_spam(found)
+                assert inspector.spam_verdict(norm, s, signs=g) == verdict, norm.original
+                verdicts[verdict] += 1
+    assert min(verdicts.values()) > 1000

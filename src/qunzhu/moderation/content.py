@@ -160,6 +160,11 @@ def allowed_host(host: str, allow: Iterable[str]) -> bool:
     return any(host == d or host.endswith("." + d) for d in (a.lower().strip(".") for a in allow))
 
 
+def has_words(norm: Normalized, words: WordList) -> bool:
+    """Whether :func:`scan_words` finds anything, without working out the evidence."""
+    return any(True for _ in words.matches(norm.compact))
+
+
 def scan_words(norm: Normalized, rules: Rules, words: WordList) -> list[Finding]:
     rule = rules.banned_words
     return [
@@ -293,6 +298,23 @@ def scan_invites(norm: Normalized, rules: Rules) -> list[Finding]:
             for m in _INVITE_COMPACT.finditer(norm.compact)
         ]
     return out
+
+
+def has_invite(norm: Normalized) -> bool:
+    """Whether :func:`scan_invites` finds anything, without working out the evidence."""
+    if not _MAY_INVITE.search(f"{norm.text}\n{norm.compact}"):
+        return False
+    return bool(_INVITE_TEXT.search(norm.text) or _INVITE_COMPACT.search(norm.compact))
+
+
+def has_contact(norm: Normalized) -> bool:
+    """Whether :func:`scan_contacts` finds anything, without working out the evidence (a
+    pattern's first match is always reported: only later ones can overlap a surer one)."""
+    compact = norm.compact
+    gates = _gates(compact)
+    if not gates:
+        return False
+    return any(pattern.search(compact) for pattern, *_ in _contact_patterns(frozenset(gates)))
 
 
 def _gates(compact: str) -> set[str]:

@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from qunzhu.moderation.confidence import intervals
-from qunzhu.moderation.decide import is_spam
 from qunzhu.moderation.inspect import MAX_CHARS, Inspector
 from qunzhu.moderation.labelled import Example
 from qunzhu.moderation.normalize import normalize
@@ -70,9 +69,9 @@ def verdicts(
         norms = [normalize(t[:MAX_CHARS]) for t in texts[start : start + BATCH]]
         signs = inspector.screen(norms)
         for norm, score, sign in zip(norms, inspector.scores(norms), signs, strict=True):
-            # the verdict of the decision a member without history would get, without the
-            # decision: it depends on the findings alone (is_spam)
-            out.append(is_spam(inspector.content(norm, score, newcomer=False, signs=sign)))
+            # the verdict of the decision a member without history would get: it depends
+            # on the findings alone (decide.is_spam), and on no finding's evidence
+            out.append(inspector.spam_verdict(norm, score, signs=sign))
         if progress is not None:
             progress(len(norms))
     return out
