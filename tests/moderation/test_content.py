@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from pytest import MonkeyPatch
 
 from qunzhu.moderation.content import (
@@ -172,3 +174,59 @@ def test_the_screen_finds_latin_words_as_the_automaton_does(monkeypatch: MonkeyP
     assert content.screen(norms, unknown) == found
     monkeypatch.setattr(content, "_FIND_LATIN_UP_TO", -1)  # the automaton alone
     assert content.screen(norms, words) == found
+
+
+_PLAIN_INVITE_SIGNS = re.compile(r"t ?\.? ?me\b|telegram|discord|qq\.com|wechat|weixin|群")
+"""The invitation signs as first written, each from its first letter: the reference the
+rewritten ones (found from a rare letter, checked backwards) must agree with."""
+
+
+def _invite_samples() -> list[str]:
+    import random
+
+    from qunzhu.moderation.evasion import evade
+
+    rng = random.Random(31)
+    pieces = ["t", "me", "t.me", "t . me", "t. me", "t .me", "tme", ".", " ", "\n", "telegram"]
+    pieces += ["tele", "gram", "discord", "dis", "cord", "qq.com", "qq", ".com", "wechat", "we"]
+    pieces += ["chat", "weixin", "wei", "xin", "群", "mex", "me_", "1", "ab", "加v"]
+    samples = ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 7))) for _ in range(5000)]
+    real = [
+        "join t.me/joinchat/AbCd now",
+        "see telegram.me/somebody",
+        "discord.gg/abcd1234 and discordapp.com/invite/x",
+        "加群 jq.qq.com/abc 或 weixin.qq.com/g/xyz",
+        "u.wechat.com/abc",
+        "let me know what time suits me",
+        "the gram is a unit; a chord is not a cord",
+        "ok see you at lunch",
+    ]
+    samples += real + [evade(text, rng) for text in real for _ in range(20)]
+    return samples
+
+
+def test_the_invitation_signs_are_found_as_from_their_first_letter() -> None:
+    from qunzhu.moderation import content
+
+    samples = _invite_samples()
+    views = [view for s in samples for view in (s, normalize(s).text, normalize(s).compact)]
+    plain = [bool(_PLAIN_INVITE_SIGNS.search(v)) for v in views]
+    assert [bool(content._MAY_INVITE.search(v)) for v in views] == plain
+    assert plain.count(True) > 2000 and plain.count(False) > 2000
+
+
+def test_the_batch_screen_signs_invitations_as_from_their_first_letter(
+    monkeypatch: MonkeyPatch,
+) -> None:
+    from qunzhu.moderation import content
+
+    norms = [normalize(s) for s in _invite_samples()]
+    words = build_words([])
+    found = content.screen(norms, words)
+    first_letters = content._SIGNS.pattern.replace(
+        "|".join(content._INVITE_SIGNS), _PLAIN_INVITE_SIGNS.pattern, 1
+    )
+    assert first_letters != content._SIGNS.pattern
+    monkeypatch.setattr(content, "_SIGNS", re.compile(first_letters))
+    assert content.screen(norms, words) == found
+    assert found.count(True) > 1000 and found.count(False) > 500

@@ -111,3 +111,115 @@ def test_findings_that_rank_alike_keep_their_order() -> None:
         assert decision.findings == [*strong, weaker]
         assert decision.main is strong[0]
         assert decision.findings is not findings
+
+
+def test_is_spam_says_what_the_decision_on_the_same_findings_says() -> None:
+    import random
+
+    from qunzhu.moderation.decide import is_spam
+
+    rng = random.Random(3)
+    rules_ = ["classifier", "contact_solicitation", "banned_words", "links", "group_invites"]
+    rules_ += ["flood", "mass_mentions"]
+    checked = {True: 0, False: 0}
+    for _ in range(3000):
+        findings = [
+            Finding(
+                rule=rng.choice(rules_),
+                detector="x",
+                severity=rng.randint(0, 5),
+                score=rng.random(),
+                detail=rng.choice([{}, {"spam_threshold": rng.random()}]),
+            )
+            for _ in range(rng.randint(0, 4))
+        ]
+        standing = Standing(
+            good_standing=rng.random() < 0.3,
+            protected=rng.random() < 0.1,
+            points=float(rng.randint(0, 12)),
+        )
+        spam = decide(findings, Rules(), Escalation(), standing, score=rng.random()).spam
+        assert is_spam(findings) == spam
+        checked[spam] += 1
+    assert min(checked.values()) > 300
+
+
+def test_batch_verdicts_are_the_verdicts_of_single_checks() -> None:
+    import random
+
+    from qunzhu.moderation.evaluate import verdicts
+    from qunzhu.moderation.evasion import evade
+    from qunzhu.moderation.inspect import Inspector
+
+    texts = [
+        "有需要联系 138-0013-8000",
+        "加 薇 信 abc_123 了解",
+        "进群 t.me/joinchat/AbCd 看看",
+        "专业刷单，日结，加微信 abc12345",
+        "WINNER!! claim your prize, txt WIN to 85023 now",
+        "free entry to win £1000 cash, call 09061701461",
+        "ok see you at lunch",
+        "今天的作业交了吗",
+        "did you try rebooting with the old kernel?",
+        "",
+    ]
+    rng = random.Random(11)
+    texts += [evade(text, rng) for text in texts for _ in range(15)]
+    inspector = Inspector()
+    alone = [inspector.check(text).spam for text in texts]
+    assert verdicts(inspector, texts) == alone
+    assert True in alone and False in alone
+
+
+def test_the_spam_verdict_is_that_of_the_findings_with_their_evidence() -> None:
+    import random
+
+    from qunzhu.moderation import content
+    from qunzhu.moderation.decide import CONTENT_RULES, is_spam
+    from qunzhu.moderation.evasion import evade
+    from qunzhu.moderation.findings import ACT_SCORE
+    from qunzhu.moderation.inspect import Inspector, default_spec
+    from qunzhu.moderation.normalize import normalize
+    from qunzhu.spec.rules import BannedWordsRule, LinkRule
+
+    # what Inspector.spam_verdict takes for granted of the detectors
+    assert all(score >= ACT_SCORE for _, _, score, _ in content._CONTACT)
+    assert "links" not in CONTENT_RULES
+    rng = random.Random(17)
+    real = [
+        "有需要联系 138-0013-8000",
+        "加 薇 信 abc_123 了解",
+        "进群 t.me/joinchat/AbCd 看看",
+        "discord.gg/abcd1234",
+        "群号 12345678",
+        "专业刷单，日结，加微信 abc12345",
+        "online casino tonight, see www.example.com",
+        "WINNER!! claim your prize, txt WIN to 85023 now",
+        "free entry to win £1000 cash, call 09061701461",
+        "ok see you at lunch",
+        "今天的作业交了吗",
+        "did you try rebooting with the old kernel? see https://ubuntu.com/x",
+        "",
+    ]
+    pieces = ["加", "v", "qq", "微信", "@ab_cd", "call", "13800138000", "12345", "t.me/", "群"]
+    pieces += ["casino", "刷单", "win", "prize", " ", "see", "you", "www.x.com", "discord"]
+    texts = real + [evade(text, rng) for text in real for _ in range(20)]
+    texts += ["".join(rng.choice(pieces) for _ in range(rng.randint(1, 6))) for _ in range(1500)]
+    norms = [normalize(text) for text in texts]
+    base = default_spec()
+    links = base.rules.links.model_copy(update={"allowed": False})
+    words = BannedWordsRule(words=["casino", "刷单"])
+    rules = base.rules.model_copy(update={"links": links, "banned_words": words})
+    inspectors = [Inspector(), Inspector(spec=base.model_copy(update={"rules": rules}))]
+    assert isinstance(links, LinkRule)
+    verdicts = {True: 0, False: 0}
+    for inspector in inspectors:
+        scores = inspector.scores(norms)
+        signs = inspector.screen(norms)
+        for norm, score, sign in zip(norms, scores, signs, strict=True):
+            for s, g in ((score, sign), (score, True), (rng.random(), True)):
+                found = inspector.content(norm, s, newcomer=False, signs=g)
+                verdict = is_spam(found)
+                assert inspector.spam_verdict(norm, s, signs=g) == verdict, norm.original
+                verdicts[verdict] += 1
+    assert min(verdicts.values()) > 1000

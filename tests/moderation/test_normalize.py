@@ -251,3 +251,22 @@ def test_the_evidence_map_is_the_map_built_with_the_compact_view() -> None:
     for written in samples:
         text = normalize(written).text
         assert _segments(text) == _mapped_compact(text)[1], written
+
+
+def test_the_uneven_characters_are_found_as_the_set_finds_them() -> None:
+    import random
+
+    from qunzhu.moderation.normalize import _FoldTable
+
+    rng = random.Random(13)
+    # ligatures, ß, combining marks, enclosed and full-width forms, CJK, plain ASCII
+    alphabet = "ﬁﬂßẞŉǰ\u0301\u0336①⑴㈱㍿ＡＢ１２加微信群abc 123.,!İ😀\u200b"
+    table = _FoldTable()
+    assert not table.any_uneven("ﬁ")  # nothing seen yet: nothing known to be uneven
+    seen = 0
+    for _ in range(3000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12)))
+        text.translate(table)  # the table learns the characters it translates
+        assert table.any_uneven(text) == (not table.uneven.isdisjoint(text)), text
+        seen += table.any_uneven(text)
+    assert seen > 1000 and len(table.uneven) >= 5

@@ -160,6 +160,11 @@ def allowed_host(host: str, allow: Iterable[str]) -> bool:
     return any(host == d or host.endswith("." + d) for d in (a.lower().strip(".") for a in allow))
 
 
+def has_words(norm: Normalized, words: WordList) -> bool:
+    """Whether :func:`scan_words` finds anything, without working out the evidence."""
+    return any(True for _ in words.matches(norm.compact))
+
+
 def scan_words(norm: Normalized, rules: Rules, words: WordList) -> list[Finding]:
     rule = rules.banned_words
     return [
@@ -179,14 +184,27 @@ def scan_words(norm: Normalized, rules: Rules, words: WordList) -> list[Finding]
 
 
 # Cheap first looks: most messages have none of these, and skip the patterns entirely.
-_MAY_INVITE = re.compile(r"t ?\.? ?me\b|telegram|discord|qq\.com|wechat|weixin|群")
+# Each sign of an invitation ("t.me", "telegram", "discord", "qq.com", "wechat", "weixin",
+# "群") is found from a rare letter of it and checked backwards: a branch starting with a
+# common letter (t, d, w) made the regex engine stop at a tenth of all characters, and
+# these only answer whether a message has the sign, not where it starts.
+_INVITE_SIGNS = (
+    r"me\b(?:(?<=tme)|(?<=t me)|(?<=t\.me)|(?<=t \.me)|(?<=t\. me)|(?<=t \. me))",
+    "gram(?<=telegram)",
+    "cord(?<=discord)",
+    r"qq\.com",
+    "chat(?<=wechat)",
+    "xin(?<=weixin)",
+    "群",
+)
+_MAY_INVITE = re.compile("|".join(_INVITE_SIGNS))
 _SIGNS = re.compile(
     # _MAY_INVITE and the contact gates (_gates) in one, each branch starting with a plain
     # character, which lets the regex engine skip to candidates at C speed (normalized digits
     # are ASCII)
     "|".join(
         [
-            *(r"t ?\.? ?me\b", "telegram", "discord", r"qq\.com", "wechat", "weixin", "群"),
+            *_INVITE_SIGNS,
             *("微信", "qq", "@"),
             *(d + r"\d{4}" for d in "0123456789"),
             *(re.escape(c) + " ?[vw]" for c in "加+家咖嘉"),
@@ -280,6 +298,23 @@ def scan_invites(norm: Normalized, rules: Rules) -> list[Finding]:
             for m in _INVITE_COMPACT.finditer(norm.compact)
         ]
     return out
+
+
+def has_invite(norm: Normalized) -> bool:
+    """Whether :func:`scan_invites` finds anything, without working out the evidence."""
+    if not _MAY_INVITE.search(f"{norm.text}\n{norm.compact}"):
+        return False
+    return bool(_INVITE_TEXT.search(norm.text) or _INVITE_COMPACT.search(norm.compact))
+
+
+def has_contact(norm: Normalized) -> bool:
+    """Whether :func:`scan_contacts` finds anything, without working out the evidence (a
+    pattern's first match is always reported: only later ones can overlap a surer one)."""
+    compact = norm.compact
+    gates = _gates(compact)
+    if not gates:
+        return False
+    return any(pattern.search(compact) for pattern, *_ in _contact_patterns(frozenset(gates)))
 
 
 def _gates(compact: str) -> set[str]:

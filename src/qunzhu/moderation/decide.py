@@ -16,6 +16,7 @@ evidence (a contact offer, an invitation, a QR code, a banned word) act as befor
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from operator import itemgetter
@@ -84,13 +85,7 @@ class Decision:
     @property
     def spam(self) -> bool:
         """Whether the content itself is an ad or spam (what ``eval`` measures)."""
-        if not self.findings:
-            return False  # most messages: no generator to start
-        return any(
-            f.rule in CONTENT_RULES
-            and f.score >= (_spam_at(f) if f.rule == "classifier" else ACT_SCORE)
-            for f in self.findings
-        )
+        return is_spam(self.findings)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -107,6 +102,19 @@ class Decision:
             "protected": self.protected,
             "findings": [f.as_dict() for f in self.findings],
         }
+
+
+def is_spam(findings: Sequence[Finding]) -> bool:
+    """Whether these findings call the content itself an ad or spam: what
+    :attr:`Decision.spam` says of any decision made on them (:func:`decide` keeps every
+    finding, in another order), without making one."""
+    if not findings:
+        return False  # most messages: no generator to start
+    return any(
+        f.rule in CONTENT_RULES
+        and f.score >= (_spam_at(f) if f.rule == "classifier" else ACT_SCORE)
+        for f in findings
+    )
 
 
 def _spam_at(finding: Finding) -> float:

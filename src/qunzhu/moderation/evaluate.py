@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from qunzhu.moderation.confidence import intervals
-from qunzhu.moderation.decide import Standing, decide
 from qunzhu.moderation.inspect import MAX_CHARS, Inspector
 from qunzhu.moderation.labelled import Example
 from qunzhu.moderation.normalize import normalize
@@ -66,14 +65,13 @@ def verdicts(
 ) -> list[bool]:
     """The ``spam`` verdict for each text, judged alone by the inspector's rules."""
     out: list[bool] = []
-    standing = Standing()
-    rules, escalation = inspector.rules, inspector.spec.escalation
     for start in range(0, len(texts), BATCH):
         norms = [normalize(t[:MAX_CHARS]) for t in texts[start : start + BATCH]]
         signs = inspector.screen(norms)
         for norm, score, sign in zip(norms, inspector.scores(norms), signs, strict=True):
-            findings = inspector.content(norm, score, newcomer=False, signs=sign)
-            out.append(decide(findings, rules, escalation, standing, score=score).spam)
+            # the verdict of the decision a member without history would get: it depends
+            # on the findings alone (decide.is_spam), and on no finding's evidence
+            out.append(inspector.spam_verdict(norm, score, signs=sign))
         if progress is not None:
             progress(len(norms))
     return out

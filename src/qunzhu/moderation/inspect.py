@@ -15,6 +15,9 @@ from qunzhu.moderation.behaviour import Behaviour, is_newcomer, marked_kinds, ma
 from qunzhu.moderation.classifier import SpamModel, load_model
 from qunzhu.moderation.content import (
     WordList,
+    has_contact,
+    has_invite,
+    has_words,
     scan_contacts,
     scan_invites,
     scan_links,
@@ -98,6 +101,19 @@ class Inspector:
                 )
             )
         return out
+
+    def spam_verdict(self, norm: Normalized, score: float, *, signs: bool = True) -> bool:
+        """``is_spam(self.content(norm, score, newcomer=False, signs=signs))``, without the
+        findings' evidence (``eval`` wants the verdict alone). Every finding of the word,
+        invitation and contact detectors is a content rule's, sure enough to call spam
+        (ACT_SCORE); a link finding never is; the classifier's is where the score, after
+        :meth:`_without_ordinary`, reaches the spam threshold."""
+        if signs and (has_words(norm, self.words) or has_invite(norm) or has_contact(norm)):
+            return True
+        if score < self._quiet_below:
+            return False
+        # no need to compare with _quiet_below again: no spam threshold is below it
+        return self._without_ordinary(norm, score) >= self.model.spam_threshold(norm.compact)
 
     def _without_ordinary(self, norm: Normalized, score: float) -> float:
         """The classifier's score of what the member wrote beside code, logs, links to

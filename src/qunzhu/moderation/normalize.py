@@ -216,15 +216,30 @@ class _FoldTable(dict[int, str]):
     def __init__(self) -> None:
         super().__init__()
         self.uneven: set[str] = set()
+        self._uneven_class: re.Pattern[str] | None = None  # None: to build (again)
 
     def __missing__(self, code: int) -> str:
         ch = chr(code)
         value = _fold(ch)
-        if len(value) != 1:
+        if len(value) != 1 and ch not in self.uneven:
             self.uneven.add(ch)
+            self._uneven_class = None
         if len(self) < 200_000:  # bounded: a hostile text cannot grow it without end
             self[code] = value
         return value
+
+    def any_uneven(self, text: str) -> bool:
+        """Whether ``text``, already translated with this table, has a character of
+        ``uneven``. A character class reads it at C speed; ``set.isdisjoint`` hashes every
+        character (a fifth of normalizing Chinese text). Built again only when ``uneven``
+        has grown: a few dozen characters in a day of chat."""
+        pattern = self._uneven_class
+        if pattern is None:
+            if not self.uneven:
+                return False
+            chars = "".join(re.escape(ch) for ch in sorted(self.uneven))
+            pattern = self._uneven_class = re.compile(f"[{chars}]")
+        return pattern.search(text) is not None
 
 
 _FOLD = _FoldTable()
@@ -492,7 +507,7 @@ def normalize(original: str) -> Normalized:
             text = _digits_for_numerals(text)
     index: tuple[int, ...] | None = None
     # every ASCII character folds to exactly one (isascii is a flag, not a scan)
-    if not original.isascii() and not _FOLD.uneven.isdisjoint(original):
+    if not original.isascii() and _FOLD.any_uneven(original):
         index = _index(original)
     compact = _ascii_compact(text) if text.isascii() else None
     if compact is None:
