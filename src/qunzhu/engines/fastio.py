@@ -166,11 +166,9 @@ def insert_rows(
     try:
         if dialect.name == "postgresql":
             with cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
-                for row in items:
-                    values = [row[c] for c in columns]
-                    for i, p in active:
-                        values[i] = p(values[i])
-                    copy.write_row(values)
+                for start in range(0, len(items), _BATCH):
+                    for values in _by_column(items[start : start + _BATCH], columns, active):
+                        copy.write_row(values)
         else:
             sql = f"INSERT INTO {table.name} ({names}) VALUES ({', '.join('?' * len(columns))})"
             for start in range(0, len(items), _BATCH):

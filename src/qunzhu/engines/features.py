@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import math
 import re
+from functools import cache
 from typing import NamedTuple
 
 # Whole messages that say nothing beyond presence (checked after normalizing).
@@ -305,16 +306,11 @@ def features_normal_words(
     return features, whole, words
 
 
+@cache
 def _substance(tokens: int) -> float:
-    """0.5 at 10 tokens, 1.0 at 30, growing with the log up to SUBSTANCE_CAP; once per
-    count of tokens (a few hundred counts over 100,000 messages)."""
-    done = _SUBSTANCE.get(tokens)
-    if done is None:
-        done = _SUBSTANCE[tokens] = min(SUBSTANCE_CAP, math.log2(1 + tokens / 10) / 2)
-    return done
-
-
-_SUBSTANCE: dict[int, float] = {}
+    """0.5 at 10 tokens, 1.0 at 30, growing with the log up to SUBSTANCE_CAP; worked out once
+    per count of tokens (a few hundred counts over 100,000 messages)."""
+    return min(SUBSTANCE_CAP, math.log2(1 + tokens / 10) / 2)
 
 
 def _is_code(raw: str, whole: str | None = None, parts: list[str] | None = None) -> bool:

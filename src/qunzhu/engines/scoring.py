@@ -82,12 +82,7 @@ def link_replies(
         ]
         # the author of the message a platform or the importer links to: whether they
         # asked lately decides if the link answers (below); authors never change in targets
-        target_of = snap.targets.get
-        askers = [
-            None if known is None or known[0] == r.member_id else known[0]
-            for r in mine
-            for known in (None if r.reply_to_id is None else target_of(r.reply_to_id),)
-        ]
+        askers = [_asker(r, snap.targets) for r in mine]
         linked = link_group(entries, first, infer, given, lex, model, askers)
         for r, f in zip(mine, linked, strict=True):
             found[r.id] = (f, entries)
@@ -121,6 +116,12 @@ def link_weight(link: Link | None, w: ValueWeights) -> float:
     if link is None or w.reply_credit != "probability" or not link[1] or link[2] <= 0:
         return 1.0
     return link[2]
+
+
+def _asker(r: MsgRow, targets: dict[int, tuple[int, bool]]) -> int | None:
+    """The author of the message ``r`` names as its target, if another member."""
+    known = targets.get(r.reply_to_id) if r.reply_to_id is not None else None
+    return known[0] if known is not None and known[0] != r.member_id else None
 
 
 def score_batch(

@@ -266,8 +266,13 @@ def _joined(pieces: list[str]) -> tuple[list[int], str]:
     return list(accumulate(map(len, pieces), initial=0)), "".join(pieces)
 
 
+def _may_invite(norm: Normalized) -> bool:
+    """Whether either view has a sign of an invitation (one call for both views)."""
+    return _MAY_INVITE.search(f"{norm.text}\n{norm.compact}") is not None
+
+
 def scan_invites(norm: Normalized, rules: Rules) -> list[Finding]:
-    if not _MAY_INVITE.search(f"{norm.text}\n{norm.compact}"):  # one call for both views
+    if not _may_invite(norm):
         return []
     severity = rules.group_invites.severity
     out = [
@@ -302,7 +307,7 @@ def scan_invites(norm: Normalized, rules: Rules) -> list[Finding]:
 
 def has_invite(norm: Normalized) -> bool:
     """Whether :func:`scan_invites` finds anything, without working out the evidence."""
-    if not _MAY_INVITE.search(f"{norm.text}\n{norm.compact}"):
+    if not _may_invite(norm):
         return False
     return bool(_INVITE_TEXT.search(norm.text) or _INVITE_COMPACT.search(norm.compact))
 
@@ -311,10 +316,7 @@ def has_contact(norm: Normalized) -> bool:
     """Whether :func:`scan_contacts` finds anything, without working out the evidence (a
     pattern's first match is always reported: only later ones can overlap a surer one)."""
     compact = norm.compact
-    gates = _gates(compact)
-    if not gates:
-        return False
-    return any(pattern.search(compact) for pattern, *_ in _contact_patterns(frozenset(gates)))
+    return any(pattern.search(compact) for pattern, *_ in _open_patterns(compact))
 
 
 def _gates(compact: str) -> set[str]:
@@ -337,6 +339,12 @@ def _gates(compact: str) -> set[str]:
     return gates
 
 
+def _open_patterns(compact: str) -> tuple[tuple[re.Pattern[str], str, float], ...]:
+    """The contact patterns worth running on ``compact`` (none for most messages)."""
+    gates = _gates(compact)
+    return _contact_patterns(frozenset(gates)) if gates else ()
+
+
 @lru_cache(maxsize=512)
 def _contact_patterns(gates: frozenset[str]) -> tuple[tuple[re.Pattern[str], str, float], ...]:
     """The patterns whose gate is open, in their order (at most 512 sets of gates)."""
@@ -345,13 +353,13 @@ def _contact_patterns(gates: frozenset[str]) -> tuple[tuple[re.Pattern[str], str
 
 def scan_contacts(norm: Normalized, rules: Rules) -> list[Finding]:
     compact = norm.compact
-    gates = _gates(compact)
-    if not gates:
+    patterns = _open_patterns(compact)
+    if not patterns:
         return []
     severity = rules.contact_solicitation.severity
     out: list[Finding] = []
     taken: list[tuple[int, int]] = []
-    for pattern, detector, score in _contact_patterns(frozenset(gates)):
+    for pattern, detector, score in patterns:
         for m in pattern.finditer(compact):
             if any(m.start() < end and start < m.end() for start, end in taken):
                 continue  # one offer, reported once by the surest pattern

@@ -164,15 +164,9 @@ def decide(
 ) -> Decision:
     if not findings:
         return Decision("allow", score=score, total_points=standing.points)
-    good = standing.good_standing
-    if len(findings) == 1:  # most messages with a finding: nothing to rank
-        main = findings[0]
-        action = rule_action(rules, main, good_standing=good)
-        keyed = [((0, False, 0, 0.0), main, action)]
-    else:
-        keyed = _ranked(findings, rules, good)
-        main, action = keyed[0][1], keyed[0][2]
-    ranked = [item[1] for item in keyed]
+    judged = _ranked(findings, rules, standing.good_standing)
+    main, action = judged[0]
+    ranked = [f for f, _ in judged]
     points_before = standing.points
     if action == "allow":
         return Decision("allow", ranked, main, score=score, total_points=points_before)
@@ -182,13 +176,13 @@ def decide(
         )
     if action == "flag":
         return Decision("flag", ranked, main, score=score, total_points=points_before)
-    acting = [item for item in keyed if item[2] not in ("allow", "flag")]
+    acting = [(f, a) for f, a in judged if a not in ("allow", "flag")]
     # one message is one breach: the worst severity among the rules it broke counts
-    severity = max(item[1].severity for item in acting)
+    severity = max(f.severity for f, _ in acting)
     points = round(severity * slack(escalation, standing.tier), 3)
     total = points_before + points
     step = escalation.step_for(total) if points > 0 else None
-    actions = [item[2] for item in acting]
+    actions = [a for _, a in acting]
     sanction, minutes = _sanction(actions, step, escalation)
     delete = not _DELETES.isdisjoint(actions) or sanction in ("remove", "blacklist")
     final = action if sanction is None else max((action, sanction), key=_rank)
@@ -207,14 +201,14 @@ def decide(
     )
 
 
-def _ranked(
-    findings: list[Finding], rules: Rules, good: bool
-) -> list[tuple[tuple[int, bool, int, float], Finding, str]]:
-    """(key, finding, action) triples, hardest first.
+def _ranked(findings: list[Finding], rules: Rules, good: bool) -> list[tuple[Finding, str]]:
+    """(finding, action) pairs, hardest first.
 
     The hardest action decides; between equals, a rule's evidence explains better than a
     classifier score. Sorted by key alone: the sort is stable (reverse too), so equal keys
     keep the findings' order. Each finding's action is worked out once."""
+    if len(findings) == 1:  # most messages with a finding: nothing to rank
+        return [(findings[0], rule_action(rules, findings[0], good_standing=good))]
     ranks = _RANKS
     keyed: list[tuple[tuple[int, bool, int, float], Finding, str]] = []
     for f in findings:
@@ -222,7 +216,7 @@ def _ranked(
         key = (ranks.get(action, 0), f.rule != "classifier", f.severity, f.score)
         keyed.append((key, f, action))
     keyed.sort(key=itemgetter(0), reverse=True)
-    return keyed
+    return [(f, action) for _, f, action in keyed]
 
 
 def _sanction(

@@ -83,19 +83,17 @@ class Inspector:
             return []  # most messages: no detector can find anything (see rule_findings)
         rules = self.rules
         out = self.rule_findings(norm, newcomer=newcomer, signs=signs)
-        if score < self._quiet_below:
-            return out
-        score = self._without_ordinary(norm, score)
-        if score < self._quiet_below:
+        reading = self._classifier_reading(norm, score)
+        if reading is None:
             return out
         spam_at = self.model.spam_threshold(norm.compact)
-        if score >= min(rules.classifier.threshold_flag, spam_at):
+        if reading >= min(rules.classifier.threshold_flag, spam_at):
             out.append(
                 Finding(
                     rule="classifier",
                     detector="classifier",
                     severity=rules.classifier.severity,
-                    score=score,
+                    score=reading,
                     evidence=safe_text(norm.original, 300),
                     detail={"spam_threshold": spam_at},
                 )
@@ -110,10 +108,16 @@ class Inspector:
         :meth:`_without_ordinary`, reaches the spam threshold."""
         if signs and (has_words(norm, self.words) or has_invite(norm) or has_contact(norm)):
             return True
+        reading = self._classifier_reading(norm, score)
+        return reading is not None and reading >= self.model.spam_threshold(norm.compact)
+
+    def _classifier_reading(self, norm: Normalized, score: float) -> float | None:
+        """The score :meth:`content` judges the classifier's finding by (that of the text
+        beside its ordinary parts), or None where it is too low for any finding."""
         if score < self._quiet_below:
-            return False
-        # no need to compare with _quiet_below again: no spam threshold is below it
-        return self._without_ordinary(norm, score) >= self.model.spam_threshold(norm.compact)
+            return None
+        score = self._without_ordinary(norm, score)
+        return None if score < self._quiet_below else score
 
     def _without_ordinary(self, norm: Normalized, score: float) -> float:
         """The classifier's score of what the member wrote beside code, logs, links to
