@@ -43,6 +43,22 @@ def test_ordinary_numbers_and_mentions_are_not_contact_offers() -> None:
     assert _contacts("小王13800138000") == [("phone_number", "13800138000")]
 
 
+def test_addresses_and_words_ending_in_a_cue_are_not_contact_offers() -> None:
+    # technical chat: an IPv4 address loses its dots in the compact view (eleven digits
+    # from 1: a mobile number's shape), and "entering"/"context"/"string" end in a cue word
+    assert _contacts("http://193.27.192.165/error <- how can i fix that?") == []
+    assert _contacts("ping 192.168.178.11 works, ping 193.27.192.165 does not") == []
+    assert _contacts("are you entering: localhost or 127.0.0.1 ?") == []
+    assert _contacts("then entering localhost:62402 in the address line") == []
+    assert _contacts("the context 123456 is wrong, a string 654321 too") == []
+    # …but a cue in front of such a number, a real mobile beside an address, a cue word
+    # of its own, and "txt"/"sms" glued to the word before still are
+    assert _contacts("加我 138.123.123.12") == [("phone_number", "加我 138.123.123.12")]
+    assert _contacts("my ip 193.27.192.165 or 13812345678") == [("phone_number", "13812345678")]
+    assert _contacts("pls ring 0800123456 today") == [("phone_number", "ring 0800123456")]
+    assert _contacts("w8in 4uTxt CHAT to 82242") == [("phone_number", "Txt CHAT to 82242")]
+
+
 def test_group_invitations_in_links_and_in_words() -> None:
     rules = Rules()
     found = scan_invites(normalize("快来 https://t.me/+AbCdEf123"), rules)

@@ -25,6 +25,16 @@ def test_code_and_logs_are_set_aside_prose_in_a_fence_is_not() -> None:
     assert set_aside(fenced_ad) is None
 
 
+def test_network_addresses_are_set_aside_a_link_by_address_is_not() -> None:
+    assert set_aside("ping 192.168.0.1") == "ping"
+    assert set_aside("allow 192.168.0.0/24 to 10.0.0.2:80") == "allow   to"
+    assert set_aside("67.166.168.17:1337") == ""
+    # a link to a bare address is judged as a link; dotted numbers that are no address stay
+    assert set_aside("http://193.27.192.165/free-prize") is None
+    assert set_aside("user@10.0.0.1 ssh") is None
+    assert set_aside("version 1.2.3.4.5 and 300.1.1.1") is None
+
+
 def test_addressed_and_greeted_names_are_set_aside() -> None:
     assert set_aside("@王小明-杭州-前端 用 uv 装就好") == "用 uv 装就好"
     assert set_aside("welcome @dana_k, glad you made it") == "welcome glad you made it"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -19,6 +19,7 @@ import ahocorasick
 
 from qunzhu.moderation.findings import Finding, found
 from qunzhu.moderation.normalize import Normalized, normalize
+from qunzhu.moderation.ordinary import IPV4
 from qunzhu.spec.rules import Rules
 
 _TLDS = (
@@ -46,6 +47,10 @@ _INVITE_COMPACT = re.compile(
 _PHONE = (
     r"\+(?<!\d\+)861[3-9]\d{9}(?!\d)|8(?<!\d8)61[3-9]\d{9}(?!\d)|1(?<![\da-z]1)[3-9]\d{9}(?!\d)"
 )
+_BARE_PHONE = re.compile(_PHONE)
+_IPV4 = re.compile(IPV4)
+"""An IPv4 address as written: the compact view drops its dots, and "193.27.192.165" then
+reads as a mobile number (19327192165)."""
 _CUE = r"(?:加|\+|家|咖|联系|私聊|咨询|找我|电话|手机|call|text|txt|whatsapp|dm|contact)"
 _CONTACT: list[tuple[re.Pattern[str], str, float, str]] = [
     # (pattern, detector, score, gate): a pattern runs only when its gate is in the text
@@ -74,9 +79,13 @@ _CONTACT: list[tuple[re.Pattern[str], str, float, str]] = [
         0.95,
         "mobile",
     ),
-    (re.compile(_PHONE), "phone_number", 0.8, "mobile"),
+    (_BARE_PHONE, "phone_number", 0.8, "mobile"),
     (
-        re.compile(r"(?:call|text|txt|sms|ring)\s(?:[a-z0-9&]+\s){0,3}?(?:0|\+44)?\d{5,11}(?!\d)"),
+        # "call", "text" and "ring" whole words: "entering localhost:62402", "context 12345"
+        # are no offer; "txt" and "sms" end no English word ("4uTxt CHAT to 82242" is one)
+        re.compile(
+            r"(?:(?<![a-z])(?:call|text|ring)|txt|sms)\s(?:[a-z0-9&]+\s){0,3}?(?:0|\+44)?\d{5,11}(?!\d)"
+        ),
         "phone_number",
         0.75,
         "digits",
@@ -315,8 +324,25 @@ def has_invite(norm: Normalized) -> bool:
 def has_contact(norm: Normalized) -> bool:
     """Whether :func:`scan_contacts` finds anything, without working out the evidence (a
     pattern's first match is always reported: only later ones can overlap a surer one)."""
-    compact = norm.compact
-    return any(pattern.search(compact) for pattern, *_ in _open_patterns(compact))
+    return any(
+        next(_offers(norm, pattern), None) is not None
+        for pattern, *_ in _open_patterns(norm.compact)
+    )
+
+
+def _offers(norm: Normalized, pattern: re.Pattern[str]) -> Iterator[re.Match[str]]:
+    """The pattern's matches in the compact view, but a bare mobile number that is an IPv4
+    address as written (technical chat: "http://193.27.192.165/error"). With a cue in
+    front ("加我 138.123.123.12") the cued pattern, run first, still finds it."""
+    matches = pattern.finditer(norm.compact)
+    if pattern is not _BARE_PHONE:
+        return matches
+    return (m for m in matches if not _is_address(norm, m))
+
+
+def _is_address(norm: Normalized, match: re.Match[str]) -> bool:
+    start, end = norm.span("compact", match.start(), match.end())
+    return any(ip.start() <= start and end <= ip.end() for ip in _IPV4.finditer(norm.original))
 
 
 def _gates(compact: str) -> set[str]:
@@ -360,7 +386,7 @@ def scan_contacts(norm: Normalized, rules: Rules) -> list[Finding]:
     out: list[Finding] = []
     taken: list[tuple[int, int]] = []
     for pattern, detector, score in patterns:
-        for m in pattern.finditer(compact):
+        for m in _offers(norm, pattern):
             if any(m.start() < end and start < m.end() for start, end in taken):
                 continue  # one offer, reported once by the surest pattern
             taken.append(m.span())

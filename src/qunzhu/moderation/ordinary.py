@@ -1,6 +1,6 @@
 """The parts of a message that are ordinary technical chat, set aside before the classifier
 reads it: code, error output and log lines, links to well-known article and documentation
-hosts, and the names a message is addressed to.
+hosts, network addresses, and the names a message is addressed to.
 
 The classifier learned from Telegram ads, where a link, an ``@handle`` or an English word
 in Chinese text often means an offer. In a coding group the same marks are a Zhihu article,
@@ -81,6 +81,12 @@ _CODE_LINE = re.compile(
     r"\[\s*\d+\.\d+\]|at\s+[\w.$]+\()"
     r"|[\w\])]\s*=\s*\S|\w\([^()]*\)|[{};]\s*$|^\s*[}\])]",
 )
+_OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
+IPV4 = rf"(?<![\d.])(?:{_OCTET}\.){{3}}{_OCTET}(?!\.?\d)"
+"""An IPv4 address as written (no longer run of digits and dots around it)."""
+# an address with its port or prefix length, not inside a link ("http://1.2.3.4/x" is judged
+# as a link)
+_ADDRESS = re.compile(rf"(?<![\w/@:-]){IPV4}(?::\d{{1,5}}|/\d{{1,2}})?(?![\w/])")
 _CJK = re.compile(r"[\u3400-\u9fff]")
 # "@name" that addresses the message (at its start) or greets/thanks someone
 _LEADING_MENTIONS = re.compile(r"^(?:\s*@[^\s@]{1,40})+\s*")
@@ -150,6 +156,8 @@ def set_aside(text: str, allow_domains: Iterable[str] = ()) -> str | None:
         out = _URL.sub(lambda m: " " if known_host(m.group(0), allowed) else m.group(0), out)
     if "\n" in out or "```" in out:
         out = _without_code(out)
+    if "." in out:  # "ping 192.168.0.1", "forward 8888 to 10.0.0.2:80": a network's chat
+        out = _ADDRESS.sub(" ", out)
     if "@" in out:  # both patterns name someone with an "@"
         out = _GREETED.sub(lambda m: m.group(1), out)
         out = _LEADING_MENTIONS.sub("", out)
