@@ -108,7 +108,8 @@ def test_the_decision_point_counts_what_the_rules_catch_already() -> None:
     assert _best_threshold(labels, scores, alone) == 0.3  # going low pays alone...
     caught = alone.copy()
     caught[5:10] = True  # ...but a rule detector catches those five ads anyway
-    assert _best_threshold(labels, scores, caught) == 0.5
+    # every point above the chats does as well then: the strictest of them
+    assert _best_threshold(labels, scores, caught) == 0.9
 
 
 def test_the_decision_point_keeps_within_what_background_chat_allows() -> None:
@@ -118,7 +119,18 @@ def test_the_decision_point_keeps_within_what_background_chat_allows() -> None:
     assert _best_threshold(labels, scores, caught) == 0.3
     # a lower point would flag too much ordinary chat: only 0.6 and above are allowed
     allowed = (0.6, 0.7, 0.8)
-    assert _best_threshold(labels, scores, caught, allowed=allowed) == 0.6
+    assert _best_threshold(labels, scores, caught, allowed=allowed) == 0.8
+
+
+def test_a_lower_point_must_do_measurably_better_to_be_chosen() -> None:
+    # 1,000 ads: the lower point catches one more and flags one more chat (F1 equal within
+    # EQUAL_F1), so the stricter stands; catching fifty more is worth a lower point
+    labels = np.array([True] * 1000 + [False] * 1000)
+    caught = np.zeros(2000, dtype=bool)
+    one_more = np.array([0.9] * 900 + [0.5] + [0.1] * 99 + [0.5] + [0.1] * 999)
+    assert _best_threshold(labels, one_more, caught, allowed=(0.45, 0.6)) == 0.6
+    fifty_more = np.array([0.9] * 900 + [0.5] * 50 + [0.1] * 50 + [0.5] + [0.1] * 999)
+    assert _best_threshold(labels, fifty_more, caught, allowed=(0.45, 0.6)) == 0.45
 
 
 def test_each_script_has_its_own_decision_point_and_old_files_fall_back() -> None:

@@ -59,6 +59,14 @@ def test_addresses_and_words_ending_in_a_cue_are_not_contact_offers() -> None:
     assert _contacts("w8in 4uTxt CHAT to 82242") == [("phone_number", "Txt CHAT to 82242")]
 
 
+def test_a_sum_is_not_an_offer_to_add_a_number() -> None:
+    assert _contacts("5+6555655") == []
+    assert _contacts("48900+1000=45000？") == []
+    assert _contacts("xmms_1:1.2.10+20070601-1") == []
+    assert _contacts("有事 +123456789 私聊") == [("contact_number", "+123456789")]
+    assert _contacts("加 12345678") == [("contact_number", "加 12345678")]
+
+
 def test_group_invitations_in_links_and_in_words() -> None:
     rules = Rules()
     found = scan_invites(normalize("快来 https://t.me/+AbCdEf123"), rules)

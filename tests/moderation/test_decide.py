@@ -205,7 +205,7 @@ def test_the_spam_verdict_is_that_of_the_findings_with_their_evidence() -> None:
     ]
     pieces = ["加", "v", "qq", "微信", "@ab_cd", "call", "13800138000", "12345", "t.me/", "群"]
     pieces += ["casino", "刷单", "win", "prize", " ", "see", "you", "www.x.com", "discord"]
-    pieces += ["193.27.192.", "165", "ring", "."]  # an address as a mobile number's digits
+    pieces += ["193.27.192.", "165", "ring", ".", "+"]  # addresses, sums
     texts = real + [evade(text, rng) for text in real for _ in range(20)]
     texts += ["".join(rng.choice(pieces) for _ in range(rng.randint(1, 6))) for _ in range(1500)]
     norms = [normalize(text) for text in texts]

@@ -72,7 +72,13 @@ _CONTACT: list[tuple[re.Pattern[str], str, float, str]] = [
     (re.compile(r"qq(?<!群qq)号?[:：]?\s?[1-9]\d{4,10}(?!\d)"), "qq_number", 0.95, "qq"),
     (re.compile(r"q(?<![a-z0-9]q)\s?[1-9]\d{6,10}(?!\d)"), "qq_number", 0.8, "q_digits"),
     (re.compile(r"[1-9](?<!\d[1-9])\d{5,10}(?:是|为)?qq"), "qq_number", 0.85, "qq"),
-    (re.compile(r"(?:加|\+|家)\s?[1-9]\d{5,10}(?!\d)"), "contact_number", 0.8, "add_digits"),
+    # "+" after a digit is a sum ("5+6555655", "48900+1000=45000"), not "add"
+    (
+        re.compile(r"(?:加|\+(?<!\d\+)|家)\s?[1-9]\d{5,10}(?!\d)"),
+        "contact_number",
+        0.8,
+        "add_digits",
+    ),
     (
         re.compile(_CUE + r".{0,12}?(?<!\d)(?:\+?86)?1[3-9]\d{9}(?!\d)"),
         "phone_number",
