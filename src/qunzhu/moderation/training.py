@@ -16,7 +16,8 @@ evaluated later:
   already catch then do not pull the classifier's threshold down. With ``background``
   chat (never trained on), only points that keep its false-positive rate within
   ``max_background_fpr`` are considered: F1 on the labelled sets alone would trade far
-  too much ordinary chat for a little recall.
+  too much ordinary chat for a little recall. Of points within ``EQUAL_F1`` of the best
+  F1, the strictest.
 """
 
 from __future__ import annotations
