@@ -123,21 +123,13 @@ _HELP_BRANCHES = (
 # a statement that something is broken or failed is not, on its own: in a channel most of
 # them are replies ("I can't do it", "that card can't even handle it")
 _HELP = re.compile(r"\b(" + "|".join(b for b, _ in _HELP_BRANCHES) + ")", re.I)
-# every branch of _HELP holds one of these words: an ASCII line with none of them (most
-# chat lines) skips the search, the costliest of a first recompute's text work
-_HELP_WORDS = (
-    "any", "is there", "how ", "help", "can ", "i have", "stuck", "trying", "work",
-    "error", "message", "warning", "ask", "wonder", "know", "looking for",
-)  # fmt: skip
-_HELP_LOWER = re.compile(_HELP.pattern)  # for ASCII lines lower-cased already
-_HELP_HINT = re.compile("|".join(map(re.escape, _HELP_WORDS)))  # any of them, in one scan
 
 
-# for an ASCII line lower-cased already whose runs are known: by each run of
-# _HELP_BRANCHES, its branches (lower case: the case-sensitive search of the lower-cased
-# line is the case-blind one). _HELP_LOWER matches where one of the branches the line's
-# runs name does: most lines name none, the rest one or two, each searched for alone
-# rather than the whole alternation at every word
+# for an ASCII line lower-cased already, by its runs: each run of _HELP_BRANCHES, its
+# branches (lower case: the case-sensitive search of the lower-cased line is the case-blind
+# one). _HELP matches where one of the branches the line's runs name does: most lines name
+# none (and skip the search, the costliest of a first recompute's text work), the rest one
+# or two, each searched for alone rather than the whole alternation at every word
 def _branches_by_run() -> dict[str, tuple[re.Pattern[str], ...]]:
     by_run: dict[str, tuple[re.Pattern[str], ...]] = {}
     for branch, runs in _HELP_BRANCHES:
@@ -371,17 +363,14 @@ def _asks_prose(
         return True
     if not latin:  # case folding beyond ASCII is the regex's to judge
         return _ASKS_IN_PLACE.search(prose) is not None or _HELP.search(prose) is not None
-    # ASCII: the case-insensitive search is the case-sensitive one of the lower-cased line
-    # (the pattern's letters are lower case), about three times faster
     low = prose.lower() if low is None else low
-    if runs is not None:
-        return _helps(low, runs)
-    return _HELP_HINT.search(low) is not None and _HELP_LOWER.search(low) is not None
+    return _helps(low, _ascii_runs(low) if runs is None else runs)
 
 
 def _helps(low: str, runs: list[str]) -> bool:
-    """``_HELP_LOWER.search(low)`` of an ASCII ``low`` whose runs are ``runs``: the
-    branches its runs name, each searched alone (or none, where they name none)."""
+    """Whether ``_HELP`` finds a help request in an ASCII line, from ``low``, its lower case,
+    and ``runs``, the runs of [a-z0-9] of that (:func:`_ascii_runs`): the branches its runs
+    name, each searched alone (or none, where they name none)."""
     if _HELP_RUNS.isdisjoint(runs):
         return False
     for run in _HELP_RUNS.intersection(runs):
